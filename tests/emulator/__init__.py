@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Local emulator of the Tencent Cloud, Alibaba Cloud, Baidu AI Cloud and Zenlayer APIs.
+
+Run it with ``python tests/emulator --endpoints-file PATH``; from Python tests,
+``start(seed)`` returns a running instance (see docs/emulator.md).
+"""
+
+import importlib
+
+from .core import CLOUD_NAMES, Emulator, Running
+
+
+def cloud_classes():
+    """The Cloud subclass of each cloud module, in CLOUD_NAMES order."""
+    classes = []
+    for name in CLOUD_NAMES:
+        module = importlib.import_module('.' + name, __name__)
+        classes.append(module.CLOUD)
+    return classes
+
+
+def start(seed=None, host='127.0.0.1'):
+    """Start every cloud and the admin API on free loopback ports."""
+    emulator = Emulator(cloud_classes())
+    if seed:
+        emulator.seed(seed)
+    return Running(emulator, host)

@@ -1,0 +1,497 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared core of the local cloud emulator.
+
+One HTTP server per cloud plus an admin server, all on loopback. The core owns
+what every cloud has in common: the request log, settings, fault injection,
+rate limiting, latency and the server plumbing. Each cloud module (one file
+per cloud) subclasses :class:`Cloud` and owns its routing, signature checks,
+state model, envelopes and error codes. Standard library only.
+"""
+
+import copy
+import json
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CLOUD_NAMES = ('tencentcloud', 'alicloud', 'baiducloud', 'zenlayer')
+
+FAULT_KINDS = (
+    'throttle',          # the cloud's own throttling error (code and status)
+    'server_error',      # the cloud's own transient server error
+    'in_progress',       # the cloud's "operation in progress" error
+    'reset',             # connection reset before the request is processed
+    'commit_then_drop',  # the request is processed, then the connection is closed unanswered
+    'latency',           # extra latency (latency_ms) before processing
+)
+
+GLOBAL_SETTINGS = {
+    'latency_ms': 0,              # added to every API request
+    'enforce_rate_limits': False,  # token buckets at each cloud's documented limits
+    'clock_offset_s': 0,          # the emulator's clock = real time + offset
+}
+
+
+class Request(object):
+    """An HTTP request as received, raw enough to verify signatures."""
+
+    def __init__(self, method, target, headers, body, client):
+        self.method = method
+        self.target = target              # path plus query exactly as sent
+        parts = urllib.parse.urlsplit(target)
+        self.path = parts.path            # still percent-encoded
+        self.query = parts.query          # raw query string
+        self.headers = headers            # email.message.Message: case-insensitive get()
+        self.body = body                  # raw bytes
+        self.client = client
+
+    def header(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def query_pairs(self):
+        """Decoded (key, value) pairs; a key without '=' has value None."""
+        pairs = []
+        for item in self.query.split('&') if self.query else []:
+            if '=' in item:
+                key, value = item.split('=', 1)
+                pairs.append((urllib.parse.unquote_plus(key), urllib.parse.unquote_plus(value)))
+            else:
+                pairs.append((urllib.parse.unquote_plus(item), None))
+        return pairs
+
+    def json(self):
+        """The body parsed as JSON; raises ValueError when it is not."""
+        return json.loads(self.body.decode('utf-8') if self.body else 'null')
+
+
+class Response(object):
+    """What a cloud answers. ``error_code`` and ``request_id`` feed the request log."""
+
+    def __init__(self, status=200, body=b'', content_type=None, headers=None,
+                 error_code=None, request_id=None):
+        self.status = status
+        self.body = body if isinstance(body, bytes) else body.encode('utf-8')
+        self.headers = dict(headers or {})
+        if content_type is not None:
+            self.headers['Content-Type'] = content_type
+        self.error_code = error_code
+        self.request_id = request_id
+
+    @classmethod
+    def json(cls, status, obj, content_type='application/json', **kwargs):
+        return cls(status, json.dumps(obj), content_type=content_type, **kwargs)
+
+
+class Drop(Exception):
+    """Close the connection without answering (reset=True sends a TCP RST)."""
+
+    def __init__(self, reset=False):
+        super(Drop, self).__init__('drop')
+        self.reset = reset
+
+
+class Cloud(object):
+    """Base class of one emulated cloud. Subclasses fill in the blanks.
+
+    Every method runs with the emulator lock held, except ``identify``.
+    """
+
+    name = None
+    default_settings = {}   # the cloud's own settings: documented in docs/emulator.md
+    rate_limits = {}        # action -> requests per second, from the cloud's docs
+    write_actions = ()      # actions that change state (for the log and commit_then_drop)
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.settings = copy.deepcopy(self.default_settings)
+        self.reset()
+
+    # -- state ------------------------------------------------------------
+    def reset(self):
+        raise NotImplementedError
+
+    def seed(self, data):
+        """Replace this cloud's state with the seed document's section."""
+        raise NotImplementedError
+
+    def snapshot(self):
+        """The state as JSON-able data for GET /state."""
+        raise NotImplementedError
+
+    # -- requests ---------------------------------------------------------
+    def identify(self, request):
+        """The action name of a request (used for faults, limits and the log)."""
+        raise NotImplementedError
+
+    def authenticate(self, request, action):
+        """None when the request is authentic, else the cloud's auth error Response."""
+        raise NotImplementedError
+
+    def dispatch(self, request, action):
+        """Process an authenticated request and return a Response."""
+        raise NotImplementedError
+
+    def fault_response(self, kind, request, action):
+        """The cloud's own Response for a 'throttle', 'server_error' or 'in_progress' fault."""
+        raise NotImplementedError
+
+    def now(self):
+        return self.emulator.now()
+
+
+class TokenBucket(object):
+    def __init__(self, rate, clock):
+        self.rate = float(rate)
+        self.capacity = max(1.0, float(rate))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock()
+
+    def take(self):
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Emulator(object):
+    """All clouds, their shared settings, faults and request log."""
+
+    def __init__(self, cloud_classes):
+        self.lock = threading.RLock()
+        self.settings = dict(GLOBAL_SETTINGS)
+        self.clouds = {}
+        for cls in cloud_classes:
+            self.clouds[cls.name] = cls(self)
+        self.faults = []
+        self.fault_seq = 0
+        self.log = []
+        self.buckets = {}
+
+    def now(self):
+        return time.time() + float(self.settings['clock_offset_s'])
+
+    # -- admin operations --------------------------------------------------
+    def reset(self):
+        with self.lock:
+            self.settings = dict(GLOBAL_SETTINGS)
+            for cloud in self.clouds.values():
+                cloud.settings = copy.deepcopy(cloud.default_settings)
+                cloud.reset()
+            self.faults = []
+            self.log = []
+            self.buckets = {}
+
+    def seed(self, doc):
+        if not isinstance(doc, dict):
+            raise SettingsError('the seed must be a mapping of cloud names')
+        unknown = sorted(set(doc) - set(self.clouds))
+        if unknown:
+            raise SettingsError('unknown cloud(s) in seed: %s (known: %s)' % (', '.join(unknown), ', '.join(self.clouds)))
+        with self.lock:
+            for name, section in doc.items():
+                self.clouds[name].seed(section or {})
+
+    def state(self):
+        with self.lock:
+            return dict((name, cloud.snapshot()) for name, cloud in self.clouds.items())
+
+    def get_settings(self):
+        with self.lock:
+            out = dict(self.settings)
+            for name, cloud in self.clouds.items():
+                out[name] = copy.deepcopy(cloud.settings)
+            return out
+
+    def update_settings(self, changes):
+        if not isinstance(changes, dict):
+            raise SettingsError('settings must be a mapping')
+        with self.lock:
+            for key, value in changes.items():
+                if key in self.clouds:
+                    cloud = self.clouds[key]
+                    if not isinstance(value, dict):
+                        raise SettingsError('settings for %s must be a mapping' % key)
+                    for sub, subvalue in value.items():
+                        if sub not in cloud.default_settings:
+                            raise SettingsError('unknown %s setting %r (known: %s)' % (
+                                key, sub, ', '.join(sorted(cloud.default_settings))))
+                        cloud.settings[sub] = subvalue
+                elif key in GLOBAL_SETTINGS:
+                    self.settings[key] = value
+                else:
+                    raise SettingsError('unknown setting %r (known: %s, or a cloud name)' % (
+                        key, ', '.join(sorted(GLOBAL_SETTINGS))))
+            self.buckets = {}
+        return self.get_settings()
+
+    def add_fault(self, spec):
+        if not isinstance(spec, dict):
+            raise SettingsError('a fault must be a mapping')
+        provider = spec.get('provider')
+        kind = spec.get('kind')
+        if provider not in self.clouds:
+            raise SettingsError('fault provider %r is not one of %s' % (provider, ', '.join(self.clouds)))
+        if kind not in FAULT_KINDS:
+            raise SettingsError('fault kind %r is not one of %s' % (kind, ', '.join(FAULT_KINDS)))
+        count = spec.get('count', 1)
+        skip = spec.get('after', 0)
+        if not isinstance(count, int) or count < 1 or not isinstance(skip, int) or skip < 0:
+            raise SettingsError('fault count must be an integer >= 1 and after an integer >= 0')
+        unknown = set(spec) - set(('provider', 'action', 'kind', 'count', 'after', 'latency_ms'))
+        if unknown:
+            raise SettingsError('unknown fault key(s): %s' % ', '.join(sorted(unknown)))
+        with self.lock:
+            self.fault_seq += 1
+            fault = {'id': self.fault_seq, 'provider': provider, 'action': spec.get('action', '*'),
+                     'kind': kind, 'count': count, 'after': skip,
+                     'latency_ms': int(spec.get('latency_ms', 0)), 'fired': 0}
+            self.faults.append(fault)
+            return dict(fault)
+
+    def clear_faults(self):
+        with self.lock:
+            self.faults = []
+
+    def requests(self, provider=None):
+        with self.lock:
+            return [dict(e) for e in self.log if provider in (None, e['provider'])]
+
+    def clear_requests(self):
+        with self.lock:
+            self.log = []
+
+    # -- the API request path ----------------------------------------------
+    def _take_fault(self, provider, action):
+        for fault in self.faults:
+            if fault['provider'] != provider or fault['action'] not in ('*', action):
+                continue
+            if fault['after'] > 0:
+                fault['after'] -= 1
+                continue
+            fault['count'] -= 1
+            fault['fired'] += 1
+            if fault['count'] <= 0:
+                self.faults.remove(fault)
+            return fault
+        return None
+
+    def _rate_limited(self, cloud, action):
+        if not self.settings['enforce_rate_limits'] or action not in cloud.rate_limits:
+            return False
+        key = (cloud.name, action)
+        if key not in self.buckets:
+            self.buckets[key] = TokenBucket(cloud.rate_limits[action], time.monotonic)
+        return not self.buckets[key].take()
+
+    def handle(self, cloud, request):
+        """Run one API request through faults, auth, limits and the cloud."""
+        start = time.time()
+        entry = {'provider': cloud.name, 'action': None, 'method': request.method,
+                 'path': request.path, 'status': None, 'error_code': None,
+                 'request_id': None, 'fault': None, 'start': start, 'end': None}
+        try:
+            action = cloud.identify(request)
+            entry['action'] = action
+            with self.lock:
+                fault = self._take_fault(cloud.name, action)
+                latency = float(self.settings['latency_ms'])
+            if fault is not None:
+                entry['fault'] = fault['kind']
+                if fault['kind'] == 'latency':
+                    latency += fault['latency_ms']
+            if latency > 0:
+                time.sleep(latency / 1000.0)
+            if fault is not None and fault['kind'] == 'reset':
+                raise Drop(reset=True)
+            with self.lock:
+                response = cloud.authenticate(request, action)
+                if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
+                    response = cloud.fault_response(fault['kind'], request, action)
+                if response is None and self._rate_limited(cloud, action):
+                    entry['fault'] = 'rate_limit'
+                    response = cloud.fault_response('throttle', request, action)
+                if response is None:
+                    response = cloud.dispatch(request, action)
+            if fault is not None and fault['kind'] == 'commit_then_drop':
+                entry['status'] = response.status
+                entry['error_code'] = response.error_code
+                entry['request_id'] = response.request_id
+                raise Drop()
+            entry['status'] = response.status
+            entry['error_code'] = response.error_code
+            entry['request_id'] = response.request_id
+            return response
+        finally:
+            entry['end'] = time.time()
+            with self.lock:
+                entry['seq'] = len(self.log) + 1
+                self.log.append(entry)
+
+
+# -- HTTP plumbing -----------------------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'multicloud-secgroup-emulator'
+    sys_version = ''
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        """Silence the default per-request stderr line; GET /requests has the log."""
+
+    def _read_request(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        return Request(self.command, self.path, self.headers, body, self.client_address)
+
+    def _send(self, response):
+        self.send_response(response.status)
+        headers = dict(response.headers)
+        headers['Content-Length'] = str(len(response.body))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(response.body)
+
+    def _drop(self, reset):
+        self.close_connection = True
+        try:
+            if reset:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _serve(self):
+        request = self._read_request()
+        try:
+            response = self.server.app(request)
+        except Drop as drop:
+            self._drop(drop.reset)
+            return
+        self._send(response)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, app, host='127.0.0.1'):
+        self.app = app
+        ThreadingHTTPServer.__init__(self, (host, 0), _Handler)
+
+    @property
+    def url(self):
+        host, port = self.server_address[:2]
+        return 'http://%s:%d' % (host, port)
+
+
+def admin_app(emulator):
+    """The admin API: JSON over HTTP, see docs/emulator.md."""
+
+    def reply(status, obj):
+        return Response.json(status, obj)
+
+    def app(request):
+        path = request.path.rstrip('/') or '/'
+        try:
+            body = request.json() if request.body else None
+        except ValueError as exc:
+            return reply(400, {'error': 'body is not JSON: %s' % exc})
+        try:
+            if (request.method, path) == ('POST', '/reset'):
+                emulator.reset()
+                return reply(200, {'reset': True})
+            if (request.method, path) == ('POST', '/seed'):
+                emulator.seed(body)
+                return reply(200, emulator.state())
+            if (request.method, path) == ('GET', '/state'):
+                return reply(200, emulator.state())
+            if (request.method, path) == ('GET', '/settings'):
+                return reply(200, emulator.get_settings())
+            if (request.method, path) == ('POST', '/settings'):
+                return reply(200, emulator.update_settings(body or {}))
+            if (request.method, path) == ('GET', '/faults'):
+                with emulator.lock:
+                    return reply(200, {'faults': [dict(f) for f in emulator.faults]})
+            if (request.method, path) == ('POST', '/faults'):
+                specs = body if isinstance(body, list) else [body]
+                return reply(200, {'faults': [emulator.add_fault(s) for s in specs]})
+            if (request.method, path) == ('DELETE', '/faults'):
+                emulator.clear_faults()
+                return reply(200, {'faults': []})
+            if (request.method, path) == ('GET', '/requests'):
+                provider = dict(request.query_pairs()).get('provider')
+                return reply(200, {'requests': emulator.requests(provider)})
+            if (request.method, path) == ('DELETE', '/requests'):
+                emulator.clear_requests()
+                return reply(200, {'requests': []})
+            if (request.method, path) == ('GET', '/health'):
+                return reply(200, {'ok': True, 'clouds': sorted(emulator.clouds)})
+        except SettingsError as exc:
+            return reply(400, {'error': str(exc)})
+        return reply(404, {'error': 'no admin route %s %s' % (request.method, path)})
+
+    return app
+
+
+class Running(object):
+    """The servers of a started emulator; ``stop()`` shuts them all down."""
+
+    def __init__(self, emulator, host='127.0.0.1'):
+        self.emulator = emulator
+        self.servers = {}
+        for name, cloud in emulator.clouds.items():
+            self.servers[name] = _Server(self._cloud_app(cloud), host)
+        self.servers['admin'] = _Server(admin_app(emulator), host)
+        self.threads = []
+        for server in self.servers.values():
+            thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1})
+            thread.daemon = True
+            thread.start()
+            self.threads.append(thread)
+
+    def _cloud_app(self, cloud):
+        def app(request):
+            return self.emulator.handle(cloud, request)
+        return app
+
+    @property
+    def endpoints(self):
+        return dict((name, server.url) for name, server in self.servers.items())
+
+    def stop(self):
+        for server in self.servers.values():
+            server.shutdown()
+            server.server_close()
+
+
+def load_seed_file(path):
+    """A seed file is JSON, or YAML when PyYAML is importable."""
+    with open(path, 'rb') as handle:
+        text = handle.read().decode('utf-8')
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise SettingsError('%s is not JSON, and PyYAML is not installed to read it as YAML' % path)
+    return yaml.safe_load(text)

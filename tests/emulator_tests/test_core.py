@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The emulator core with a toy cloud: faults, limits, log, settings, admin API."""
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from emulator.core import Cloud, Emulator, Response, Running, SettingsError
+
+
+class ToyCloud(Cloud):
+    name = 'toy'
+    default_settings = {'flag': False}
+    rate_limits = {'Write': 2}
+
+    def reset(self):
+        self.items = []
+
+    def seed(self, data):
+        self.items = list(data.get('items', []))
+
+    def snapshot(self):
+        return {'items': list(self.items)}
+
+    def identify(self, request):
+        return request.header('X-Action')
+
+    def authenticate(self, request, action):
+        if request.header('X-Key') != 'good':
+            return Response.json(401, {'code': 'Auth'}, error_code='Auth')
+        return None
+
+    def dispatch(self, request, action):
+        if action == 'Write':
+            self.items.append(request.json())
+        return Response.json(200, {'items': self.items}, request_id='r1')
+
+    def fault_response(self, kind, request, action):
+        return Response.json(429 if kind == 'throttle' else 503, {'code': kind}, error_code=kind)
+
+
+@pytest.fixture
+def toy():
+    running = Running(Emulator([ToyCloud]))
+    yield running
+    running.stop()
+
+
+def call(running, action, body=None, key='good'):
+    url = running.endpoints['toy']
+    conn = http.client.HTTPConnection(url.split('//')[1], timeout=5)
+    conn.request('POST', '/', body=json.dumps(body), headers={'X-Action': action, 'X-Key': key})
+    resp = conn.getresponse()
+    return resp.status, json.loads(resp.read() or b'null')
+
+
+def admin(running, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(running.endpoints['admin'] + path, data=data, method=method)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def test_dispatch_auth_and_log(toy):
+    assert call(toy, 'Write', {'a': 1}) == (200, {'items': [{'a': 1}]})
+    assert call(toy, 'Write', {'a': 2}, key='bad')[0] == 401
+    log = admin(toy, 'GET', '/requests')['requests']
+    assert [(e['action'], e['status'], e['error_code']) for e in log] == [('Write', 200, None), ('Write', 401, 'Auth')]
+    assert log[0]['end'] >= log[0]['start']
+
+
+def test_faults_fire_count_times_after_skip(toy):
+    admin(toy, 'POST', '/faults', {'provider': 'toy', 'action': 'Write', 'kind': 'throttle', 'count': 2, 'after': 1})
+    statuses = [call(toy, 'Write', {})[0] for _ in range(4)]
+    assert statuses == [200, 429, 429, 200]
+    assert admin(toy, 'GET', '/faults')['faults'] == []
+
+
+def test_commit_then_drop_applies_and_closes(toy):
+    admin(toy, 'POST', '/faults', {'provider': 'toy', 'kind': 'commit_then_drop'})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        call(toy, 'Write', {'x': 1})
+    assert admin(toy, 'GET', '/state')['toy'] == {'items': [{'x': 1}]}
+
+
+def test_reset_fault_does_not_apply(toy):
+    admin(toy, 'POST', '/faults', {'provider': 'toy', 'kind': 'reset'})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        call(toy, 'Write', {'x': 1})
+    assert admin(toy, 'GET', '/state')['toy'] == {'items': []}
+
+
+def test_rate_limit_enforced_only_when_enabled(toy):
+    assert [call(toy, 'Write', {})[0] for _ in range(4)] == [200] * 4
+    admin(toy, 'POST', '/settings', {'enforce_rate_limits': True})
+    statuses = [call(toy, 'Write', {})[0] for _ in range(4)]
+    assert statuses[:2] == [200, 200] and 429 in statuses
+
+
+def test_bad_admin_input_is_a_400(toy):
+    for path, body in (('/settings', {'nope': 1}), ('/settings', {'toy': {'nope': 1}}),
+                       ('/faults', {'provider': 'toy', 'kind': 'explode'}), ('/seed', {'mars': {}})):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            admin(toy, 'POST', path, body)
+        assert err.value.code == 400
+
+
+def test_settings_merge_and_reset():
+    emulator = Emulator([ToyCloud])
+    emulator.update_settings({'latency_ms': 5, 'toy': {'flag': True}})
+    assert emulator.get_settings()['toy'] == {'flag': True}
+    emulator.reset()
+    assert emulator.get_settings()['latency_ms'] == 0 and emulator.get_settings()['toy'] == {'flag': False}
+    with pytest.raises(SettingsError):
+        emulator.update_settings({'toy': 3})
