@@ -1,0 +1,433 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Zenlayer Cloud "vm" service (API 2.0): security-group binding of VM instances.
+
+``POST /api/v2/vm`` with the action in ``X-ZC-Action`` and the version in
+``X-ZC-Version`` (2023-03-13 or 2026-04-01, identical for these actions),
+signed with ZC2-HMAC-SHA256. Success is HTTP 200
+``{"requestId": R, "response": {"requestId": R, ...}}``; errors are non-200
+``{"requestId", "code", "message"}``. See docs/emulator.md, "Zenlayer Cloud".
+"""
+
+import hashlib
+import hmac
+import re
+import uuid
+
+from .core import Cloud, Response, SettingsError
+
+SERVICE_PATH = '/api/v2/vm'
+API_VERSIONS = ('2023-03-13', '2026-04-01')
+SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
+SIGNED_HEADERS = 'content-type;host'
+
+ACTIONS = (
+    'AssociateSecurityGroupInstance',
+    'UnAssociateSecurityGroupInstance',
+    'DescribeInstances',
+    'DescribeInstancesStatus',
+    'DescribeSecurityGroups',
+)
+_ACTION_BY_LOWER = dict((name.lower(), name) for name in ACTIONS)
+
+INSTANCE_STATUSES = ('PENDING', 'DEPLOYING', 'REBUILDING', 'REBOOT', 'RUNNING', 'STOPPED', 'BOOTING',
+                     'RELEASING', 'STOPPING', 'RECYCLE', 'RECYCLING', 'CREATE_FAILED', 'IMAGING')
+BINDABLE_INSTANCE_STATUSES = ('RUNNING', 'STOPPED')
+SG_AVAILABLE = 'Available'
+
+MAX_IDS_PER_DESCRIBE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 1000
+DEFAULT_CREATE_TIME = '2024-01-01T00:00:00Z'
+
+_AUTH_RE = re.compile(r'^ZC2-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)\s*$')
+_NUMERIC_ID_RE = re.compile(r'^[0-9]{1,32}$')
+
+
+# -- ZC2-HMAC-SHA256, as the official SDKs compute it --------------------------
+
+def hashed_payload(body):
+    """Lowercase hex SHA-256 of the raw body bytes."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical_request(method, content_type, host, body):
+    """Canonical URI is always '/', the query always empty; only content-type and host are signed."""
+    canonical_headers = 'content-type:%s\nhost:%s\n' % (content_type, host)
+    return '\n'.join((method, '/', '', canonical_headers, SIGNED_HEADERS, hashed_payload(body)))
+
+
+def string_to_sign(timestamp, canon):
+    return '%s\n%s\n%s' % (SIGNATURE_METHOD, timestamp, hashlib.sha256(canon.encode('utf-8')).hexdigest())
+
+
+def signature(secret, timestamp, content_type, host, body, method='POST'):
+    """The hex signature; the key is the raw access-key password (no derivation)."""
+    sts = string_to_sign(timestamp, canonical_request(method, content_type, host, body))
+    return hmac.new(secret.encode('utf-8'), sts.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value):
+    """(access_key_id, signed_headers, signature) of a ZC2 Authorization header, or None."""
+    match = _AUTH_RE.match(value or '')
+    return match.groups() if match else None
+
+
+def new_request_id():
+    return 'T' + str(uuid.uuid4()).upper()
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message):
+        super(ApiError, self).__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _error(status, code, message, request_id=None):
+    request_id = request_id or new_request_id()
+    return Response.json(status, {'requestId': request_id, 'code': code, 'message': message},
+                         error_code=code, request_id=request_id)
+
+
+def _success(fields=None):
+    request_id = new_request_id()
+    inner = {'requestId': request_id}
+    inner.update(fields or {})
+    return Response.json(200, {'requestId': request_id, 'response': inner}, request_id=request_id)
+
+
+# -- request parameter helpers ------------------------------------------------
+
+def _required_id(params, name):
+    value = params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s is required and must be a non-empty string.' % name)
+    return value
+
+
+def _optional_str(params, name):
+    value = params.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a string.' % name)
+    return value
+
+
+def _optional_ids(params, name):
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a list of strings.' % name)
+    if len(value) > MAX_IDS_PER_DESCRIBE:
+        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s accepts at most %d IDs.' % (name, MAX_IDS_PER_DESCRIBE))
+    return value or None  # an empty list filters nothing
+
+
+def _paging(params):
+    page_num = params.get('pageNum')
+    page_size = params.get('pageSize')
+    page_num = 1 if page_num is None else page_num
+    page_size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+    for name, value in (('pageNum', page_num), ('pageSize', page_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a positive integer.' % name)
+    if page_size > MAX_PAGE_SIZE:
+        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter pageSize must be at most %d.' % MAX_PAGE_SIZE)
+    return page_num, page_size
+
+
+def _page(items, params):
+    page_num, page_size = _paging(params)
+    start = (page_num - 1) * page_size
+    return {'totalCount': len(items), 'dataSet': items[start:start + page_size]}
+
+
+def _name_matches(pattern, name):
+    """A trailing '*' makes the name filter fuzzy (substring), otherwise it is exact."""
+    if pattern is None:
+        return True
+    if pattern.endswith('*'):
+        return pattern[:-1] in (name or '')
+    return pattern == name
+
+
+# -- seed validation ----------------------------------------------------------
+
+def _check_keys(entry, where, required, optional):
+    if not isinstance(entry, dict):
+        raise SettingsError('zenlayer %s must be a mapping' % where)
+    missing = [key for key in required if key not in entry]
+    unknown = sorted(set(entry) - set(required) - set(optional))
+    if missing:
+        raise SettingsError('zenlayer %s lacks %s' % (where, ', '.join(missing)))
+    if unknown:
+        raise SettingsError('zenlayer %s has unknown key(s) %s (known: %s)' % (
+            where, ', '.join(unknown), ', '.join(sorted(tuple(required) + tuple(optional)))))
+
+
+def _check_id(value, where):
+    if not isinstance(value, str) or not _NUMERIC_ID_RE.match(value):
+        raise SettingsError('zenlayer %s id %r must be a string of decimal digits (Zenlayer IDs are numeric '
+                            'strings; quote them in YAML)' % (where, value))
+
+
+class ZenlayerCloud(Cloud):
+    name = 'zenlayer'
+    default_settings = {
+        'timestamp_window_s': 300,              # undocumented by Zenlayer: assumed +-5 minutes
+        'duplicate_bind': 'noop',               # 'noop' (success, nothing changes) or 'error'
+        'unbind_not_bound': 'noop',             # 'noop' (success, nothing changes) or 'error'
+        'max_security_groups_per_instance': 2,  # documented: at most 2 per instance
+    }
+    # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
+    rate_limits = dict((action, 20) for action in ACTIONS)
+    write_actions = ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance')
+
+    # -- state ------------------------------------------------------------
+    def reset(self):
+        self.credentials = {}       # access key id -> credential entry
+        self.security_groups = {}   # id -> {'id', 'name', 'status', 'is_default', 'description', 'create_time'}
+        self.instances = {}         # id -> {'id', 'status', 'name', 'zone', 'unsupported_security_group', ...}
+
+    def seed(self, data):
+        if not isinstance(data, dict):
+            raise SettingsError('the zenlayer seed section must be a mapping')
+        _check_keys(data, 'seed section', (), ('credentials', 'security_groups', 'instances'))
+        credentials, groups, instances = {}, {}, {}
+        for index, entry in enumerate(data.get('credentials') or []):
+            where = 'credentials[%d]' % index
+            _check_keys(entry, where, ('access_key', 'secret_key'), ('security_token',))
+            for key in ('access_key', 'secret_key'):
+                if not isinstance(entry[key], str) or not entry[key]:
+                    raise SettingsError('zenlayer %s %s must be a non-empty string' % (where, key))
+            credentials[entry['access_key']] = dict(entry)
+        for index, entry in enumerate(data.get('security_groups') or []):
+            where = 'security_groups[%d]' % index
+            _check_keys(entry, where, ('id',), ('name', 'status', 'is_default', 'description', 'create_time'))
+            _check_id(entry['id'], where)
+            if entry['id'] in groups:
+                raise SettingsError('zenlayer %s: duplicate security group id %s' % (where, entry['id']))
+            group = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'status': entry.get('status', SG_AVAILABLE),
+                     'is_default': entry.get('is_default', False), 'description': entry.get('description', ''),
+                     'create_time': entry.get('create_time', DEFAULT_CREATE_TIME)}
+            if not isinstance(group['status'], str) or not isinstance(group['is_default'], bool):
+                raise SettingsError('zenlayer %s: status must be a string and is_default a boolean' % where)
+            groups[group['id']] = group
+        limit = self.settings['max_security_groups_per_instance']
+        for index, entry in enumerate(data.get('instances') or []):
+            where = 'instances[%d]' % index
+            _check_keys(entry, where, ('id',), ('status', 'name', 'zone', 'unsupported_security_group',
+                                                'security_groups', 'create_time'))
+            _check_id(entry['id'], where)
+            if entry['id'] in instances:
+                raise SettingsError('zenlayer %s: duplicate instance id %s' % (where, entry['id']))
+            instance = {'id': entry['id'], 'status': entry.get('status', 'RUNNING'), 'name': entry.get('name', entry['id']),
+                        'zone': entry.get('zone', 'SEL-A'),
+                        'unsupported_security_group': entry.get('unsupported_security_group', False),
+                        'security_groups': list(entry.get('security_groups') or []),
+                        'create_time': entry.get('create_time', DEFAULT_CREATE_TIME)}
+            if instance['status'] not in INSTANCE_STATUSES:
+                raise SettingsError('zenlayer %s: status %r is not one of %s' % (where, instance['status'], ', '.join(INSTANCE_STATUSES)))
+            if not isinstance(instance['unsupported_security_group'], bool):
+                raise SettingsError('zenlayer %s: unsupported_security_group must be a boolean' % where)
+            bound = instance['security_groups']
+            unknown = [sg for sg in bound if sg not in groups]
+            if unknown or len(set(bound)) != len(bound):
+                raise SettingsError('zenlayer %s: security_groups must be distinct seeded security group ids (bad: %s)' % (
+                    where, ', '.join(str(sg) for sg in unknown) or 'duplicates'))
+            if len(bound) > limit:
+                raise SettingsError('zenlayer %s: %d security groups exceed max_security_groups_per_instance=%d' % (
+                    where, len(bound), limit))
+            instances[instance['id']] = instance
+        self.credentials, self.security_groups, self.instances = credentials, groups, instances
+
+    def snapshot(self):
+        return {
+            'credentials': [dict(entry) for entry in self.credentials.values()],
+            'security_groups': [dict(group) for group in self.security_groups.values()],
+            'instances': [dict(instance, security_groups=list(instance['security_groups']))
+                          for instance in self.instances.values()],
+        }
+
+    # -- requests ---------------------------------------------------------
+    def identify(self, request):
+        action = request.header('X-ZC-Action')
+        if action is None:
+            return None
+        return _ACTION_BY_LOWER.get(action.strip().lower(), action)
+
+    def authenticate(self, request, action):
+        auth = request.header('Authorization')
+        parsed = parse_authorization(auth)
+        if parsed is None:
+            return _error(401, 'INVALID_AUTHORIZATION',
+                          'The Authorization header is missing or is not "ZC2-HMAC-SHA256 Credential=..., '
+                          'SignedHeaders=content-type;host, Signature=...".')
+        access_key, signed_headers, received = parsed
+        timestamp = request.header('X-ZC-Timestamp')
+        method = request.header('X-ZC-Signature-Method')
+        if signed_headers.lower() != SIGNED_HEADERS:
+            return _error(401, 'INVALID_AUTHORIZATION', 'SignedHeaders must be content-type;host.')
+        if method != SIGNATURE_METHOD:
+            return _error(401, 'INVALID_AUTHORIZATION', 'X-ZC-Signature-Method must be ZC2-HMAC-SHA256.')
+        if timestamp is None or not timestamp.strip().isdigit():
+            return _error(401, 'INVALID_AUTHORIZATION', 'X-ZC-Timestamp must be Unix seconds.')
+        credential = self.credentials.get(access_key)
+        if credential is None:
+            return _error(401, 'INVALID_ACCESS_KEY', 'The access key %s does not exist.' % access_key)
+        if abs(self.now() - int(timestamp)) > float(self.settings['timestamp_window_s']):
+            return _error(401, 'SIGNATURE_EXPIRED', 'The request timestamp %s is outside the allowed window of %s seconds.' % (
+                timestamp, self.settings['timestamp_window_s']))
+        expected = signature(credential['secret_key'], timestamp, request.header('Content-Type', ''),
+                             request.header('Host', ''), request.body, request.method)
+        if not hmac.compare_digest(expected, received.lower()):
+            return _error(401, 'INVALID_SIGNATURE', 'The request signature does not match.')
+        return None
+
+    def fault_response(self, kind, request, action):
+        if kind == 'throttle':
+            return _error(429, 'REQUEST_LIMIT_EXCEEDED', 'Request limit exceeded, please try again later.')
+        if kind == 'server_error':
+            return _error(503, 'SERVICE_TEMPORARY_UNAVAILABLE', 'Service temporarily unavailable, please try again later.')
+        # in_progress: Zenlayer has no dedicated code; an instance in a transitional state is the closest.
+        return _error(403, 'OPERATION_DENIED_INSTANCE_STATUS', 'Operations on the instance with current status are not supported.')
+
+    def dispatch(self, request, action):
+        try:
+            if request.method != 'POST':
+                raise ApiError(405, 'INVALID_REQUEST_METHOD', 'Only POST is supported.')
+            if request.path.rstrip('/') != SERVICE_PATH:
+                raise ApiError(404, 'INVALID_SERVICE_NOT_FOUND', 'No service at %s; this emulator serves %s.' % (request.path, SERVICE_PATH))
+            version = request.header('X-ZC-Version')
+            if version not in API_VERSIONS:
+                raise ApiError(400, 'INVALID_VERSION', 'X-ZC-Version %r is not supported (%s).' % (version, ', '.join(API_VERSIONS)))
+            if action not in ACTIONS:
+                raise ApiError(400, 'INVALID_ACTION', 'Action %r is not supported.' % action)
+            try:
+                params = request.json()
+            except ValueError:
+                params = None
+            if not isinstance(params, dict):
+                raise ApiError(400, 'INVALID_PARAMETER', 'The request body must be a JSON object.')
+            handler = getattr(self, '_' + action)
+            return _success(handler(params))
+        except ApiError as exc:
+            return _error(exc.status, exc.code, exc.message)
+
+    # -- actions ----------------------------------------------------------
+    def _policy(self, name):
+        value = self.settings[name]
+        if value not in ('noop', 'error'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.%s must be "noop" or "error", not %r.' % (name, value))
+        return value
+
+    def _check_binding(self, params, associate):
+        """The documented checks, in the documented order; returns (group id, instance)."""
+        sg_id = _required_id(params, 'securityGroupId')
+        instance_id = _required_id(params, 'instanceId')
+        group = self.security_groups.get(sg_id)
+        if group is None:
+            raise ApiError(404, 'INVALID_SECURITY_GROUP_NOT_FOUND', 'Security group does not exist.')
+        if group['status'] != SG_AVAILABLE:
+            raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE', 'Status of security group should be `Available`.')
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise ApiError(404, 'INVALID_INSTANCE_NOT_FOUND', 'Instance does not exist.')
+        if instance['status'] not in BINDABLE_INSTANCE_STATUSES:
+            raise ApiError(403, 'OPERATION_DENIED_INSTANCE_STATUS', 'Operations on the instance with current status are not supported.')
+        if associate and instance['unsupported_security_group']:
+            raise ApiError(403, 'OPERATION_DENIED_INSTANCE_NOT_SUPPORT_SECURITY_GROUP', 'Instance not support security groups.')
+        return sg_id, instance
+
+    def _AssociateSecurityGroupInstance(self, params):  # pylint: disable=invalid-name
+        sg_id, instance = self._check_binding(params, associate=True)
+        bound = instance['security_groups']
+        if sg_id in bound:
+            if self._policy('duplicate_bind') == 'error':
+                # Not a Zenlayer code: the emulator's strict mode only.
+                raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED',
+                               'The security group is already applied on the instance (emulator strict mode).')
+            return {}
+        if len(bound) >= int(self.settings['max_security_groups_per_instance']):
+            raise ApiError(403, 'OPERATION_DENIED_INSTANCE_SECURITY_GROUP_EXCEED_LIMIT',
+                           'Quantity of security groups applied in an instance exceeds the limit.')
+        bound.append(sg_id)
+        return {}
+
+    def _UnAssociateSecurityGroupInstance(self, params):  # pylint: disable=invalid-name
+        sg_id, instance = self._check_binding(params, associate=False)
+        bound = instance['security_groups']
+        if sg_id not in bound:
+            if self._policy('unbind_not_bound') == 'error':
+                # Not a Zenlayer code: the emulator's strict mode only.
+                raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED',
+                               'The security group is not applied on the instance (emulator strict mode).')
+            return {}
+        bound.remove(sg_id)
+        return {}
+
+    def _filtered_instances(self, params, check_filters=True):
+        ids = _optional_ids(params, 'instanceIds')
+        filters = {}
+        if check_filters:
+            for name in ('instanceStatus', 'securityGroupId', 'instanceName', 'zoneId'):
+                filters[name] = _optional_str(params, name)
+        found = []
+        for instance in self.instances.values():
+            if ids is not None and instance['id'] not in ids:
+                continue  # unknown IDs are simply omitted
+            if filters.get('instanceStatus') is not None and instance['status'] != filters['instanceStatus']:
+                continue
+            if filters.get('securityGroupId') is not None and filters['securityGroupId'] not in instance['security_groups']:
+                continue
+            if filters.get('zoneId') is not None and instance['zone'] != filters['zoneId']:
+                continue
+            if not _name_matches(filters.get('instanceName'), instance['name']):
+                continue
+            found.append(instance)
+        return found
+
+    def _DescribeInstances(self, params):  # pylint: disable=invalid-name
+        return _page([self._instance_info(instance) for instance in self._filtered_instances(params)], params)
+
+    def _DescribeInstancesStatus(self, params):  # pylint: disable=invalid-name
+        items = [{'instanceId': i['id'], 'instanceStatus': i['status']} for i in self._filtered_instances(params, check_filters=False)]
+        return _page(items, params)
+
+    def _DescribeSecurityGroups(self, params):  # pylint: disable=invalid-name
+        ids = _optional_ids(params, 'securityGroupIds')
+        name = _optional_str(params, 'securityGroupName')
+        items = [self._security_group_info(group) for group in self.security_groups.values()
+                 if (ids is None or group['id'] in ids) and _name_matches(name, group['name'])]
+        return _page(items, params)
+
+    def _instance_info(self, instance):
+        # The full InstanceInfo shape, nested objects included (the SDK models expect them).
+        return {
+            'instanceId': instance['id'], 'zoneId': instance['zone'], 'instanceName': instance['name'],
+            'instanceType': 'z2a.cpu.1', 'cpuCount': 1, 'memory': 2, 'imageId': 'ubuntu-22.04', 'imageName': 'Ubuntu 22.04',
+            'instanceChargeType': 'POSTPAID', 'internetMaxBandwidthOut': 100, 'internetChargeType': 'ByBandwidth',
+            'period': None, 'publicIpAddresses': [], 'publicIpv6Addresses': [], 'privateIpAddresses': [],
+            'subnetId': None, 'createTime': instance['create_time'], 'expiredTime': None,
+            'resourceGroupId': None, 'resourceGroupName': None, 'instanceStatus': instance['status'],
+            'trafficPackageSize': None, 'securityGroupIds': list(instance['security_groups']),
+            'systemDisk': {'diskId': instance['id'] + '1', 'diskSize': 20, 'diskCategory': 'Standard NVMe SSD'},
+            'dataDisks': [], 'autoRenew': False, 'keyId': None,
+            'nic': {'wanName': 'wan0', 'lanName': 'lan0'}, 'tags': {'tags': []},
+        }
+
+    def _security_group_info(self, group):
+        bound = [instance['id'] for instance in self.instances.values() if group['id'] in instance['security_groups']]
+        return {
+            'securityGroupId': group['id'], 'securityGroupName': group['name'],
+            'securityGroupStatus': group['status'], 'createTime': group['create_time'],
+            'description': group['description'], 'instanceIds': bound, 'ruleInfos': [],
+            'isDefault': group['is_default'],
+        }
+
+
+CLOUD = ZenlayerCloud
