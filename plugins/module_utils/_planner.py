@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE to the collection: it may change at any time.
+"""The planner: from current and desired security-group lists to a plan, as plain data.
+
+Pure: no I/O, no Ansible. Check mode, diff mode and the real run all use the
+same plan, so they cannot disagree.
+
+A plan is a dict::
+
+    {'targets': [{'instance_id', 'before', 'after', 'added', 'removed'}, ...],
+     'operations': [{'action': 'bind' | 'unbind', 'security_group_ids': [sg],
+                     'instance_ids': [...]},
+                    {'action': 'set', 'security_group_ids': [sg, ...],
+                     'instance_ids': [...]}, ...]}
+
+Operations run in list order. Every operation keeps each of its targets
+within [min_groups, max_groups], and the last one leaves each target at its
+``after`` list.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class Constraints:
+    """What a provider allows.
+
+    min_groups/max_groups: SGs an instance must keep at every step.
+    ordered: the list order is meaningful (priority), so purge must reproduce it.
+    batch_size: instances one bind/unbind call takes.
+    set_batch_size: instances one replace-the-whole-list call takes; 0 if the
+        provider has no such call.
+    """
+
+    def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0):
+        if min_groups < 0 or max_groups < max(min_groups, 1) or batch_size < 1 or set_batch_size < 0:
+            raise ValueError('inconsistent constraints')
+        self.min_groups = min_groups
+        self.max_groups = max_groups
+        self.ordered = ordered
+        self.batch_size = batch_size
+        self.set_batch_size = set_batch_size
+
+
+class PlanError(Exception):
+    """A request that cannot be carried out; raised before anything is written."""
+
+    def __init__(self, msg, instance_id=None):
+        super(PlanError, self).__init__(msg)
+        self.instance_id = instance_id
+
+
+def _duplicates(items):
+    seen, dups = set(), []
+    for item in items:
+        if item in seen and item not in dups:
+            dups.append(item)
+        seen.add(item)
+    return dups
+
+
+def _desired_after(before, wanted, state, purge):
+    if state == 'absent':
+        return [sg for sg in before if sg not in wanted]
+    if purge:
+        return list(wanted)
+    return list(before) + [sg for sg in wanted if sg not in before]
+
+
+def _steps(before, after, limits, rank):
+    """Per-instance bind/unbind steps from before to after, never leaving the bounds.
+
+    Binds go first while there is room, so an instance at its floor gains a
+    group before it loses one; unbinds make room when it is at its ceiling.
+    Within each kind, steps follow the global rank, so that instances needing
+    the same steps list them in the same order and can share calls.
+    """
+    adds = sorted((sg for sg in after if sg not in before), key=lambda sg: rank[('bind', sg)])
+    removes = sorted((sg for sg in before if sg not in after), key=lambda sg: rank[('unbind', sg)])
+    count = len(before)
+    steps = []
+    while adds or removes:
+        if adds and count < limits.max_groups:
+            steps.append(('bind', adds.pop(0)))
+            count += 1
+        elif removes and count > limits.min_groups:
+            steps.append(('unbind', removes.pop(0)))
+            count -= 1
+        else:
+            return None
+    return steps
+
+
+def _rank(current, wanted):
+    """A global order of steps: binds in the wanted order, then unbinds in order of first appearance."""
+    rank = {}
+    for sg in wanted:
+        rank[('bind', sg)] = len(rank)
+    for groups in current.values():
+        for sg in groups:
+            rank.setdefault(('bind', sg), len(rank))
+    for groups in current.values():
+        for sg in groups:
+            rank.setdefault(('unbind', sg), len(rank))
+    for sg in wanted:
+        rank.setdefault(('unbind', sg), len(rank))
+    return rank
+
+
+def _merge(chains, limits, rank):
+    """Interleave per-instance step chains into batched operations.
+
+    Each round sends the lowest-ranked step heading any chain, for every
+    instance whose chain it heads, in calls of at most batch_size instances.
+    When every chain follows the global rank (no bounds pressure), each step
+    therefore needs exactly one call per batch.
+    """
+    ops = []
+    while any(chains.values()):
+        step = min((chain[0] for chain in chains.values() if chain), key=lambda s: rank[s])
+        members = [iid for iid, chain in chains.items() if chain and chain[0] == step]
+        for start in range(0, len(members), limits.batch_size):
+            ops.append({'action': step[0], 'security_group_ids': [step[1]],
+                        'instance_ids': members[start:start + limits.batch_size]})
+        for iid in members:
+            chains[iid].pop(0)
+    return ops
+
+
+def _set_operations(targets, limits):
+    groups = {}
+    order = []
+    for target in targets:
+        key = tuple(target['after'])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(target['instance_id'])
+    ops = []
+    for key in order:
+        members = groups[key]
+        for start in range(0, len(members), limits.set_batch_size):
+            ops.append({'action': 'set', 'security_group_ids': list(key),
+                        'instance_ids': members[start:start + limits.set_batch_size]})
+    return ops
+
+
+def plan(current, wanted, state, purge, limits):
+    """Plan the change of every instance.
+
+    current: mapping instance_id -> current SG list (provider order), in the
+        order the instances should be reported.
+    wanted: the SGs to bind (state=present) or unbind (state=absent).
+    Raises PlanError for a request that cannot be met, before any write.
+    """
+    if state not in ('present', 'absent'):
+        raise PlanError('state must be present or absent, got %r' % (state,))
+    dups = _duplicates(wanted)
+    if dups:
+        raise PlanError('security_group_ids lists %s more than once; each security group may appear once' % ', '.join(dups))
+    targets = []
+    for iid, before in current.items():
+        before = list(before)
+        after = _desired_after(before, wanted, state, purge)
+        if len(after) > limits.max_groups:
+            raise PlanError('instance %s would have %d security groups (%s); the provider allows at most %d per instance'
+                            % (iid, len(after), ', '.join(after), limits.max_groups), iid)
+        if len(after) < limits.min_groups:
+            raise PlanError('instance %s would have %d security group(s) left; the provider requires at least %d per instance'
+                            % (iid, len(after), limits.min_groups), iid)
+        targets.append({'instance_id': iid, 'before': before, 'after': after,
+                        'added': [sg for sg in after if sg not in before],
+                        'removed': [sg for sg in before if sg not in after]})
+
+    changing = [t for t in targets if t['before'] != t['after']]
+    use_set = purge and state == 'present' and limits.set_batch_size > 0
+    if use_set:
+        return {'targets': targets, 'operations': _set_operations(changing, limits)}
+
+    rank = _rank(current, wanted)
+    chains = {}
+    for target in changing:
+        steps = _steps(target['before'], target['after'], limits, rank)
+        if steps is None:
+            raise PlanError('instance %s cannot go from [%s] to [%s] one security group at a time within %d..%d groups, '
+                            'and the provider has no call that replaces the whole list'
+                            % (target['instance_id'], ', '.join(target['before']), ', '.join(target['after']),
+                               limits.min_groups, limits.max_groups), target['instance_id'])
+        if limits.ordered and purge and _replay(target['before'], steps) != target['after']:
+            raise PlanError('instance %s cannot reach the order [%s] with bind and unbind calls, and the provider has no '
+                            'call that replaces the whole list' % (target['instance_id'], ', '.join(target['after'])),
+                            target['instance_id'])
+        if steps:
+            chains[target['instance_id']] = steps
+    return {'targets': targets, 'operations': _merge(chains, limits, rank)}
+
+
+def _replay(before, steps):
+    groups = list(before)
+    for action, sg in steps:
+        if action == 'bind':
+            groups.append(sg)
+        else:
+            groups.remove(sg)
+    return groups
+
+
+def apply_operation(groups, operation):
+    """The SG list of one instance after one operation (bind appends: lowest priority)."""
+    action = operation['action']
+    if action == 'set':
+        return list(operation['security_group_ids'])
+    sg = operation['security_group_ids'][0]
+    if action == 'bind':
+        return groups if sg in groups else groups + [sg]
+    return [g for g in groups if g != sg]
+
+
+def simulate(current, operations):
+    """Replay operations over current (instance_id -> list): the lists after each."""
+    state = dict((iid, list(groups)) for iid, groups in current.items())
+    for operation in operations:
+        for iid in operation['instance_ids']:
+            state[iid] = apply_operation(state[iid], operation)
+    return state

@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE to the collection: it may change at any time.
+"""HTTP transport shared by every provider: one session, timeouts, retries, rate limits.
+
+A provider describes each call as a :class:`Call` (how to build the signed
+request, how to read the answer, whether it writes). The transport sends it,
+retries only the error classes that are safe to retry, and keeps within the
+provider's documented per-action rate limits.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+import threading
+import time
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+# Error classes. A provider maps each of its error codes to one of these.
+THROTTLED = 'throttled'        # rejected before processing: always safe to retry
+UNSENT = 'unsent'              # the connection failed before the request was sent
+IN_PROGRESS = 'in_progress'    # another operation holds the resource: retry after waiting
+TRANSIENT = 'transient'        # server trouble: retried for reads; a write may have happened
+AMBIGUOUS = 'ambiguous'        # the request may or may not have been applied
+AUTH = 'auth'
+QUOTA = 'quota'
+INVALID = 'invalid'
+NOT_FOUND = 'not_found'
+CONFLICT = 'conflict'
+FAILED = 'failed'
+
+RETRY_ALWAYS = (THROTTLED, UNSENT, IN_PROGRESS)
+RETRY_READS = (TRANSIENT, AMBIGUOUS)
+
+
+class ProviderError(Exception):
+    """A failed API call, with everything the user needs to act on it."""
+
+    def __init__(self, provider, action, code, message, request_id=None, http_status=None, error_class=FAILED):
+        super(ProviderError, self).__init__('%s %s failed: %s: %s' % (provider, action, code, message))
+        self.provider = provider
+        self.action = action
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.http_status = http_status
+        self.error_class = error_class
+
+    def to_dict(self):
+        return {'provider': self.provider, 'action': self.action, 'code': self.code, 'message': self.message,
+                'request_id': self.request_id, 'http_status': self.http_status}
+
+
+class Call:
+    """One API call.
+
+    action: the API action name (rate limits, errors, logs).
+    build: function() -> dict(method, url, headers, data) of a freshly signed
+        request; called again for each attempt, so timestamps stay fresh.
+    parse: function(requests.Response) -> data, raising ProviderError.
+    write: True if the call changes state.
+    """
+
+    def __init__(self, action, build, parse, write=False):
+        self.action = action
+        self.build = build
+        self.parse = parse
+        self.write = write
+
+
+class RateLimiter:
+    """Token bucket per action, with an injectable clock and sleep."""
+
+    def __init__(self, rates, clock=time.monotonic, sleep=time.sleep):
+        self.rates = dict(rates)
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.buckets = {}
+
+    def acquire(self, action):
+        rate = self.rates.get(action)
+        if not rate:
+            return 0.0
+        with self.lock:
+            now = self.clock()
+            tokens, stamp = self.buckets.get(action, (1.0, now))
+            tokens = min(1.0, tokens + (now - stamp) * rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+            # Reserve the token now; a waiting caller's debt delays the next one.
+            self.buckets[action] = (tokens - 1, now)
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+
+class Backoff:
+    """Full-jitter exponential backoff: sleep uniform(0, min(cap, base * 2**attempt))."""
+
+    def __init__(self, base=0.5, cap=20.0, rand=random.random):
+        self.base = base
+        self.cap = cap
+        self.rand = rand
+
+    def delay(self, attempt):
+        return self.rand() * min(self.cap, self.base * (2 ** attempt))
+
+
+class Transport:
+    """Sends Calls over one keep-alive session.
+
+    secrets: strings that must never appear in an error message; any that do
+    are replaced, so a provider echoing a header back cannot leak a key.
+    """
+
+    def __init__(self, provider, timeout=30, validate_certs=True, max_retries=8, backoff=None,
+                 rate_limits=None, secrets=(), session=None, sleep=time.sleep, clock=time.monotonic):
+        self.provider = provider
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.max_retries = max_retries
+        self.backoff = backoff or Backoff()
+        self.sleep = sleep
+        self.limiter = RateLimiter(rate_limits or {}, clock=clock, sleep=sleep)
+        self.secrets = [s for s in secrets if s]
+        self.session = session if session is not None else requests.Session()
+        self.stats = {'calls': 0, 'attempts': 0, 'retries': 0}
+        self.stats_lock = threading.Lock()
+
+    def redact(self, text):
+        text = '%s' % (text,)
+        for secret in self.secrets:
+            text = text.replace(secret, '********')
+        return text
+
+    def _count(self, key):
+        with self.stats_lock:
+            self.stats[key] += 1
+
+    def _send(self, call):
+        req = call.build()
+        self.limiter.acquire(call.action)
+        self._count('attempts')
+        try:
+            resp = self.session.request(req['method'], req['url'], headers=req.get('headers'), data=req.get('data'),
+                                        timeout=self.timeout, verify=self.validate_certs, allow_redirects=False)
+        except requests.exceptions.ConnectionError as exc:
+            # A connect failure means nothing was sent; a drop after sending is ambiguous.
+            sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and 'NewConnectionError' not in repr(exc)
+            raise ProviderError(self.provider, call.action, 'ConnectionError', self.redact(exc),
+                                error_class=AMBIGUOUS if sent else UNSENT)
+        except requests.exceptions.Timeout as exc:
+            raise ProviderError(self.provider, call.action, 'Timeout',
+                                'no answer within %s seconds: %s' % (self.timeout, self.redact(exc)), error_class=AMBIGUOUS)
+        except requests.exceptions.RequestException as exc:
+            raise ProviderError(self.provider, call.action, 'RequestError', self.redact(exc), error_class=INVALID)
+        try:
+            return call.parse(resp)
+        except ProviderError as exc:
+            exc.message = self.redact(exc.message)
+            exc.args = (self.redact(exc.args[0]),)
+            raise
+
+    def retryable(self, call, error):
+        if error.error_class in RETRY_ALWAYS:
+            return True
+        return not call.write and error.error_class in RETRY_READS
+
+    def call(self, call):
+        """Send a Call, retrying what is safe to retry; return parse()'s result."""
+        self._count('calls')
+        attempt = 0
+        while True:
+            try:
+                return self._send(call)
+            except ProviderError as error:
+                if attempt >= self.max_retries or not self.retryable(call, error):
+                    raise
+                self._count('retries')
+                self.sleep(self.backoff.delay(attempt))
+                attempt += 1
+
+    def map(self, func, items, max_workers):
+        """func(item) for every item on at most max_workers threads; results in order.
+
+        Every item is attempted; exceptions are returned in place of results so
+        the caller knows exactly which items succeeded.
+        """
+        items = list(items)
+        results = [None] * len(items)
+        if not items:
+            return results
+        index = {'next': 0}
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    pos = index['next']
+                    index['next'] += 1
+                if pos >= len(items):
+                    return
+                try:
+                    results[pos] = func(items[pos])
+                except Exception as exc:  # pylint: disable=broad-except
+                    results[pos] = exc
+
+        threads = [threading.Thread(target=worker) for dummy in range(max(1, min(max_workers, len(items))))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    def close(self):
+        self.session.close()

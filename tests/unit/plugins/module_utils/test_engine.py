@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engine with an in-memory provider: read, plan, apply, verify, report, fail."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+
+SECRET = 'TopSecretKey123'
+
+
+class MemoryProvider:
+    """A provider whose cloud is a dict; records calls and fails on request."""
+
+    name = 'memory'
+    display_name = 'Memory Cloud'
+    constraints = planner.Constraints(min_groups=1, max_groups=3, batch_size=2)
+    instance_id_pattern = r'i-[a-z0-9]{4}'
+    security_group_id_pattern = r'sg-[a-z0-9]{4}'
+    rate_limits = {}
+    asynchronous = False
+    argument_spec = dict(secret=dict(type='str', no_log=True, required=True))
+    cloud = {}
+    groups = set()
+    calls = []
+    fail = {}        # (action, sg) -> (error_class, commit)
+
+    def __init__(self, params, conn):
+        self.transport = conn
+
+    @classmethod
+    def secrets(cls, params):
+        return [params.get('secret')]
+
+    def read(self, ids):
+        self.calls.append(('read', tuple(ids)))
+        found = dict((i, list(self.cloud[i])) for i in ids if i in self.cloud)
+        return found, [i for i in ids if i not in self.cloud]
+
+    def missing_security_groups(self, sg_ids):
+        self.calls.append(('groups', tuple(sg_ids)))
+        return [sg for sg in sg_ids if sg not in self.groups]
+
+    def apply(self, op):
+        self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['instance_ids'])))
+        key = (op['action'], op['security_group_ids'][0])
+        error_class, commit = self.fail.pop(key, (None, False))
+        if error_class is None or commit:
+            for iid in op['instance_ids']:
+                self.cloud[iid] = planner.apply_operation(self.cloud[iid], op)
+        if error_class:
+            raise transport.ProviderError('memory', 'Bind', 'Boom', 'it broke, key ' + SECRET, 'req-x', 500, error_class)
+        return ['req-%d' % len(self.calls)]
+
+    def settle(self, ids, deadline):
+        return None
+
+
+@pytest.fixture
+def cloud():
+    MemoryProvider.cloud = {'i-aaaa': ['sg-0001'], 'i-bbbb': ['sg-0001', 'sg-0002'], 'i-cccc': ['sg-0003']}
+    MemoryProvider.groups = set(['sg-0001', 'sg-0002', 'sg-0003', 'sg-0004'])
+    MemoryProvider.calls = []
+    MemoryProvider.fail = {}
+    return MemoryProvider
+
+
+def run(args, check_mode=False, diff=True, capsys=None):
+    args = dict(args, secret=SECRET, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            engine.run_module(MemoryProvider)
+    out = capsys.readouterr().out
+    assert SECRET not in out
+    result = json.loads(out)
+    result['rc'] = exit_info.value.code
+    return result
+
+
+def writes(calls):
+    return [c for c in calls if c[0] in ('bind', 'unbind', 'set')]
+
+
+def test_check_real_repeat_and_repeat_in_check(cloud, capsys):
+    args = dict(instance_ids=['i-aaaa', 'i-bbbb', 'i-cccc'], security_group_ids=['sg-0004'])
+    check = run(args, check_mode=True, capsys=capsys)
+    assert check['changed'] and writes(cloud.calls) == []
+    real = run(args, capsys=capsys)
+    assert real['changed'] and real['diff'] == check['diff']
+    assert real['diff']['after']['i-bbbb'] == ['sg-0001', 'sg-0002', 'sg-0004']
+    # One bind of sg-0004 for three instances, in calls of at most 2.
+    assert writes(cloud.calls) == [('bind', ('sg-0004',), ('i-aaaa', 'i-bbbb')), ('bind', ('sg-0004',), ('i-cccc',))]
+    assert len(real['request_ids']) == 2
+    cloud.calls = []
+    again = run(args, capsys=capsys)
+    assert not again['changed'] and writes(cloud.calls) == [] and again['operations'] == []
+    assert cloud.calls == [('read', ('i-aaaa', 'i-bbbb', 'i-cccc'))]    # a no-op is one read, nothing else
+    assert not run(args, check_mode=True, capsys=capsys)['changed']
+
+
+def test_result_lists_before_after_added_removed(cloud, capsys):
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0003'], purge=True), capsys=capsys)
+    assert result['instances'] == [{'instance_id': 'i-bbbb', 'before': ['sg-0001', 'sg-0002'], 'after': ['sg-0003'],
+                                    'added': ['sg-0003'], 'removed': ['sg-0001', 'sg-0002']}]
+    assert cloud.cloud['i-bbbb'] == ['sg-0003']
+
+
+def test_no_diff_key_without_diff_mode(cloud, capsys):
+    assert 'diff' not in run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0002']), diff=False, capsys=capsys)
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(instance_ids=['i-AAAA'], security_group_ids=['sg-0001']), "instance_ids: 'i-AAAA' is not a valid Memory Cloud ID; it must match"),
+    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-1/..']), "security_group_ids: 'sg-1/..' is not a valid"),
+    (dict(instance_ids=['i-aaaa', 'i-aaaa'], security_group_ids=['sg-0001']), "instance_ids: 'i-aaaa' is listed more than once"),
+    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], timeout=0), 'timeout: 0.0 must be greater than 0'),
+    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], endpoint='ftp://x'), "endpoint: 'ftp://x' must be a URL"),
+    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], state='absent'), 'i-aaaa would have 0 security group(s) left'),
+])
+def test_bad_input_is_refused_before_any_request(cloud, capsys, args, message):
+    result = run(args, capsys=capsys)
+    assert result['failed'] and message in result['msg']
+    assert writes(cloud.calls) == []
+
+
+def test_unknown_instances_and_groups_are_reported_together(cloud, capsys):
+    result = run(dict(instance_ids=['i-zzzz', 'i-aaaa', 'i-yyyy'], security_group_ids=['sg-0002']), capsys=capsys)
+    assert result['failed'] and result['missing_instance_ids'] == ['i-zzzz', 'i-yyyy']
+    assert 'i-zzzz, i-yyyy not found in Memory Cloud; nothing was changed' in result['msg']
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-9999', 'sg-0001', 'sg-8888']), capsys=capsys)
+    assert result['failed'] and result['missing_security_group_ids'] == ['sg-9999', 'sg-8888']
+    assert writes(cloud.calls) == []
+
+
+def test_a_failed_write_reports_error_and_what_was_applied(cloud, capsys):
+    cloud.fail[('unbind', 'sg-0001')] = (transport.QUOTA, False)
+    result = run(dict(instance_ids=['i-aaaa', 'i-cccc'], security_group_ids=['sg-0004'], purge=True), capsys=capsys)
+    assert result['failed']
+    assert result['error'] == {'provider': 'memory', 'action': 'Bind', 'code': 'Boom', 'message': 'it broke, key ********',
+                               'request_id': 'req-x', 'http_status': 500}
+    assert 'Memory Cloud failed unbinding sg-0001 from instance(s) i-aaaa: Boom' in result['msg']
+    # The bind of sg-0004 went through before the unbind failed: the result says so.
+    assert result['instances'][0] == {'instance_id': 'i-aaaa', 'before': ['sg-0001'], 'after': ['sg-0001', 'sg-0004'],
+                                      'added': ['sg-0004'], 'removed': []}
+    # The unbind on i-cccc ran in the same wave and succeeded: reported too, with its request ID.
+    assert result['instances'][1]['after'] == ['sg-0004'] and len(result['request_ids']) == 2
+
+
+def test_an_ambiguous_write_is_resolved_by_reading_back(cloud, capsys):
+    cloud.fail[('bind', 'sg-0004')] = (transport.AMBIGUOUS, True)       # applied, answer lost
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['changed'] and not result.get('failed')
+    assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert writes(cloud.calls) == [('bind', ('sg-0004',), ('i-aaaa',))]     # not sent twice
+    assert 're-reading the instances' in json.dumps(result['warnings'])
+
+
+def test_an_ambiguous_write_that_did_not_apply_is_sent_again(cloud, capsys):
+    cloud.fail[('bind', 'sg-0004')] = (transport.AMBIGUOUS, False)
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert len(writes(cloud.calls)) == 2
+
+
+def test_waves_keep_each_instance_in_order_and_run_disjoint_calls_together():
+    ops = [{'action': 'bind', 'security_group_ids': ['a'], 'instance_ids': ['1', '2']},
+           {'action': 'bind', 'security_group_ids': ['a'], 'instance_ids': ['3']},
+           {'action': 'unbind', 'security_group_ids': ['b'], 'instance_ids': ['2']},
+           {'action': 'unbind', 'security_group_ids': ['c'], 'instance_ids': ['4']}]
+    assert engine.waves(ops) == [[ops[0], ops[1], ops[3]], [ops[2]]]

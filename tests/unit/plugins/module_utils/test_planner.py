@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property tests of the planner: bounds, end state, batching, no-op."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st, find, HealthCheck
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+
+SGS = ['sg-%d' % i for i in range(12)]
+
+
+@st.composite
+def scenarios(draw, with_set=None):
+    min_groups = draw(st.integers(0, 2))
+    max_groups = draw(st.integers(max(min_groups, 1), 6))
+    limits = planner.Constraints(
+        min_groups=min_groups, max_groups=max_groups, ordered=draw(st.booleans()),
+        batch_size=draw(st.sampled_from([1, 2, 3, 100])),
+        set_batch_size=draw(st.sampled_from([0, 1, 2, 100])) if with_set is None else (2 if with_set else 0))
+    n = draw(st.integers(0, 6))
+    current = {}
+    for i in range(n):
+        size = draw(st.integers(min_groups, max_groups))
+        current['i-%d' % i] = draw(st.permutations(SGS))[:size]
+    wanted = draw(st.permutations(SGS))[:draw(st.integers(0, 7))]
+    state = draw(st.sampled_from(['present', 'absent']))
+    purge = draw(st.booleans())
+    return current, wanted, state, purge, limits
+
+
+def expected_after(before, wanted, state, purge):
+    if state == 'absent':
+        return [g for g in before if g not in wanted]
+    if purge:
+        return list(wanted)
+    return list(before) + [g for g in wanted if g not in before]
+
+
+def violations(current, wanted, state, purge, limits, plan):
+    """Everything wrong with a plan; empty when it satisfies (a)-(d)."""
+    problems = []
+    lists = dict((iid, list(groups)) for iid, groups in current.items())
+    targets = dict((t['instance_id'], t) for t in plan['targets'])
+    for op in plan['operations']:
+        size = limits.set_batch_size if op['action'] == 'set' else limits.batch_size
+        if len(op['instance_ids']) > size or len(set(op['instance_ids'])) != len(op['instance_ids']):
+            problems.append('batch too large or repeats an instance: %r' % op)
+        if op['action'] != 'set' and len(op['security_group_ids']) != 1:
+            problems.append('bind/unbind takes one group: %r' % op)
+        for iid in op['instance_ids']:
+            groups = planner.apply_operation(lists[iid], op)
+            if op['action'] != 'set' and groups == lists[iid]:
+                problems.append('no-op write on %s: %r' % (iid, op))
+            lists[iid] = groups
+            if not limits.min_groups <= len(groups) <= limits.max_groups:   # (a)
+                problems.append('%s has %d groups after %r' % (iid, len(groups), op))
+    for iid, before in current.items():
+        want = expected_after(before, wanted, state, purge)
+        target = targets[iid]
+        if target['before'] != before or target['after'] != want:
+            problems.append('%s: wrong before/after %r' % (iid, target))
+        got = lists[iid]                                                      # (b)
+        if (got if limits.ordered else sorted(got)) != (want if limits.ordered else sorted(want)):
+            problems.append('%s ends at %r, wanted %r' % (iid, got, want))
+        if target['added'] != [g for g in want if g not in before] or target['removed'] != [g for g in before if g not in want]:
+            problems.append('%s: wrong added/removed' % iid)
+    changing = [iid for iid in current if targets[iid]['before'] != targets[iid]['after']]
+    if not changing and plan['operations']:                                   # (d)
+        problems.append('operations planned although nothing changes')
+    return problems
+
+
+def feasible(current, wanted, state, purge, limits):
+    for before in current.values():
+        after = expected_after(before, wanted, state, purge)
+        if not limits.min_groups <= len(after) <= limits.max_groups:
+            return False
+    return True
+
+
+@settings(max_examples=600, deadline=None)
+@given(scenarios())
+def test_plans_keep_bounds_and_reach_the_wanted_lists(case):
+    current, wanted, state, purge, limits = case
+    try:
+        plan = planner.plan(current, wanted, state, purge, limits)
+    except planner.PlanError as exc:
+        # Refused only when the end state is out of bounds, or cannot be reached one step at a time.
+        if feasible(current, wanted, state, purge, limits):
+            assert limits.set_batch_size == 0 or not purge or state == 'absent'
+            assert exc.instance_id in current
+        return
+    assert violations(current, wanted, state, purge, limits, plan) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(with_set=False))
+def test_without_bounds_pressure_each_group_is_one_call_per_batch(case):        # (c)
+    current, wanted, state, purge, dummy = case
+    limits = planner.Constraints(min_groups=0, max_groups=50, batch_size=2)
+    plan = planner.plan(current, wanted, state, purge, limits)
+    need = {}
+    for target in plan['targets']:
+        for sg in target['added']:
+            need[('bind', sg)] = need.get(('bind', sg), 0) + 1
+        for sg in target['removed']:
+            need[('unbind', sg)] = need.get(('unbind', sg), 0) + 1
+    calls = {}
+    for op in plan['operations']:
+        key = (op['action'], op['security_group_ids'][0])
+        calls[key] = calls.get(key, 0) + 1
+    assert calls == dict((key, int(math.ceil(n / 2.0))) for key, n in need.items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(with_set=True))
+def test_set_calls_group_instances_with_the_same_list(case):                     # (c) for replace calls
+    current, wanted, state, dummy, limits = case
+    if state != 'present' or not feasible(current, wanted, state, True, limits):
+        return
+    plan = planner.plan(current, wanted, 'present', True, limits)
+    changing = [t for t in plan['targets'] if t['before'] != t['after']]
+    assert len(plan['operations']) == int(math.ceil(len(changing) / 2.0))
+    assert all(op['action'] == 'set' and op['security_group_ids'] == list(wanted) for op in plan['operations'])
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_replanning_the_end_state_is_a_no_op(case):                               # (d)
+    current, wanted, state, purge, limits = case
+    try:
+        plan = planner.plan(current, wanted, state, purge, limits)
+    except planner.PlanError:
+        return
+    after = dict((t['instance_id'], t['after']) for t in plan['targets'])
+    assert planner.plan(after, wanted, state, purge, limits)['operations'] == []
+
+
+def test_swap_at_the_floor_binds_first():
+    limits = planner.Constraints(min_groups=1, max_groups=10)
+    plan = planner.plan({'i-1': ['sg-a']}, ['sg-b'], 'present', True, limits)
+    assert [(op['action'], op['security_group_ids']) for op in plan['operations']] == [('bind', ['sg-b']), ('unbind', ['sg-a'])]
+
+
+def test_swap_at_the_ceiling_unbinds_first():
+    limits = planner.Constraints(min_groups=1, max_groups=2)
+    plan = planner.plan({'i-1': ['sg-a', 'sg-b']}, ['sg-c', 'sg-d'], 'present', True, limits)
+    assert [(op['action'], op['security_group_ids'][0]) for op in plan['operations']] == [
+        ('unbind', 'sg-a'), ('bind', 'sg-c'), ('unbind', 'sg-b'), ('bind', 'sg-d')]
+
+
+@pytest.mark.parametrize('current, wanted, state, purge, limits, message', [
+    ({'i-1': ['sg-a']}, [], 'present', True, planner.Constraints(min_groups=1), 'i-1 would have 0 security group(s) left; the provider requires at least 1'),
+    ({'i-1': ['sg-a']}, ['sg-a'], 'absent', False, planner.Constraints(min_groups=1), 'at least 1'),
+    ({'i-1': ['sg-a', 'sg-b']}, ['sg-c'], 'present', False, planner.Constraints(max_groups=2), 'i-1 would have 3 security groups (sg-a, sg-b, sg-c); the provider allows at most 2'),
+    ({'i-1': []}, ['sg-a', 'sg-a'], 'present', False, planner.Constraints(), 'lists sg-a more than once'),
+    ({'i-1': ['sg-a']}, ['sg-b'], 'present', True, planner.Constraints(min_groups=1, max_groups=1), 'one security group at a time within 1..1'),
+    ({'i-1': ['sg-a', 'sg-b']}, ['sg-b', 'sg-a'], 'present', True, planner.Constraints(ordered=True), 'cannot reach the order'),
+])
+def test_infeasible_requests_are_refused_naming_instance_and_limit(current, wanted, state, purge, limits, message):
+    with pytest.raises(planner.PlanError) as err:
+        planner.plan(current, wanted, state, purge, limits)
+    assert message in str(err.value)
+
+
+def test_ordered_purge_uses_one_set_call_per_batch_of_identical_lists():
+    limits = planner.Constraints(max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
+    current = dict(('ins-%03d' % i, ['sg-b', 'sg-a']) for i in range(150))
+    plan = planner.plan(current, ['sg-a', 'sg-b'], 'present', True, limits)
+    assert [len(op['instance_ids']) for op in plan['operations']] == [100, 50]
+    assert all(op == dict(op, action='set', security_group_ids=['sg-a', 'sg-b']) for op in plan['operations'])
+
+
+def test_additive_bind_groups_all_instances_in_one_call_per_group():
+    limits = planner.Constraints(max_groups=5, batch_size=100)
+    current = {'i-1': [], 'i-2': ['sg-x'], 'i-3': ['sg-y']}
+    plan = planner.plan(current, ['sg-x', 'sg-y'], 'present', False, limits)
+    assert plan['operations'] == [
+        {'action': 'bind', 'security_group_ids': ['sg-x'], 'instance_ids': ['i-1', 'i-3']},
+        {'action': 'bind', 'security_group_ids': ['sg-y'], 'instance_ids': ['i-1', 'i-2']},
+    ]
+    assert [t['after'] for t in plan['targets']] == [['sg-x', 'sg-y'], ['sg-x', 'sg-y'], ['sg-y', 'sg-x']]
+
+
+def _remove_first_steps(before, after, limits, rank):
+    """A deliberately broken ordering: unbind everything, then bind."""
+    return [('unbind', g) for g in before if g not in after] + [('bind', g) for g in after if g not in before]
+
+
+def test_the_properties_catch_a_remove_first_ordering(monkeypatch):
+    monkeypatch.setattr(planner, '_steps', _remove_first_steps)
+
+    def broken(case):
+        current, wanted, state, purge, limits = case
+        try:
+            plan = planner.plan(current, wanted, state, purge, limits)
+        except planner.PlanError:
+            return False
+        return bool(violations(current, wanted, state, purge, limits, plan))
+
+    counterexample = find(scenarios(with_set=False), broken,
+                          settings=settings(max_examples=2000, database=None, suppress_health_check=list(HealthCheck)))
+    current, wanted, state, purge, limits = counterexample
+    plan = planner.plan(current, wanted, state, purge, limits)
+    assert any('groups after' in p for p in violations(current, wanted, state, purge, limits, plan))
