@@ -1,0 +1,490 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Baidu AI Cloud BCC (API v2): binding normal security groups to instances.
+
+Signatures are bce-auth-v1, verified from the raw request in both the Python
+SDK form (empty signed-header list: the defaults plus every x-bce-* header)
+and the Go SDK form (an explicit list). See docs/emulator.md for the served
+actions, settings and the assumptions made where Baidu documents nothing.
+"""
+
+import calendar
+import copy
+import hashlib
+import hmac
+import json
+import re
+import time
+import urllib.parse
+import uuid
+
+from .core import Cloud, Response, SettingsError
+
+CONTENT_TYPE = 'application/json;charset=UTF-8'
+AUTH_VERSION = 'bce-auth-v1'
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+# Headers signed when the Authorization header names none (besides every x-bce-* header).
+DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
+UNRESERVED = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~')
+INSTANCE_STATUSES = ('Running', 'Starting', 'Stopping', 'Stopped', 'Deleted', 'Scaling', 'Expired', 'Error',
+                     'SnapshotProcessing', 'ImageProcessing', 'ChangeVpc', 'Recycled', 'Restarting',
+                     'Reinstalling', 'Deleting', 'Failed')
+SG_TYPES = ('normal', 'enterprise')
+CREATED_TIME = '2024-01-01T00:00:00Z'
+
+
+# -- bce-auth-v1 pieces (public so the tests can check them against the SDK's vectors) --------
+
+def uri_encode(value, keep_slash=False):
+    """Baidu's UriEncode: unreserved bytes as is, everything else %XX (upper case)."""
+    if not isinstance(value, bytes):
+        value = value.encode('utf-8')
+    out = []
+    for byte in bytearray(value):
+        if byte in UNRESERVED or (keep_slash and byte == 0x2f):
+            out.append(chr(byte))
+        else:
+            out.append('%%%02X' % byte)
+    return ''.join(out)
+
+
+def canonical_query(raw_query):
+    """``k=v`` pairs re-encoded and sorted; a key without a value is ``k=``; no ``authorization``."""
+    items = []
+    for item in raw_query.split('&') if raw_query else []:
+        if not item:
+            continue
+        key, _sep, value = item.partition('=')
+        key = urllib.parse.unquote_to_bytes(key)
+        if key.lower() == b'authorization':
+            continue
+        items.append(uri_encode(key) + '=' + uri_encode(urllib.parse.unquote_to_bytes(value)))
+    return '&'.join(sorted(items))
+
+
+def canonical_headers(headers, signed_headers):
+    """The signed header lines. ``headers``: (name, value) pairs; ``signed_headers``: names, or empty for the defaults."""
+    wanted = set(name.lower() for name in signed_headers)
+    lines = {}
+    for name, value in headers:
+        name = name.strip().lower()
+        value = value.strip()
+        if not value or name in lines:
+            continue
+        if (name in wanted) if wanted else (name in DEFAULT_SIGNED_HEADERS or name.startswith('x-bce-')):
+            lines[name] = uri_encode(name) + ':' + uri_encode(value)
+    return '\n'.join(sorted(lines.values()))
+
+
+def canonical_request(method, canonical_uri, raw_query, headers, signed_headers):
+    return '\n'.join((method.upper(), canonical_uri, canonical_query(raw_query),
+                      canonical_headers(headers, signed_headers)))
+
+
+def signing_key(secret_key, auth_prefix):
+    """The hex string of HMAC-SHA256(SK, 'bce-auth-v1/{ak}/{ts}/{exp}'): the key of the next step."""
+    return hmac.new(secret_key.encode('utf-8'), auth_prefix.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def signature(secret_key, auth_prefix, canonical):
+    key = signing_key(secret_key, auth_prefix)
+    return hmac.new(key.encode('ascii'), canonical.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def canonical_uris(raw_path):
+    """The canonical URIs a genuine client may have signed.
+
+    The documented one is UriEncodeExceptSlash of the decoded path (what the Go SDK
+    signs). The Python SDK signs the path bytes it sends, unencoded; for real ids
+    both are the same string.
+    """
+    documented = uri_encode(urllib.parse.unquote_to_bytes(raw_path or '/'), keep_slash=True)
+    if not documented.startswith('/'):
+        documented = '/' + documented
+    return [documented] if raw_path == documented else [documented, raw_path]
+
+
+AUTH_RE = re.compile(r'^bce-auth-v1/([^/]+)/(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)/(\d+)/([a-z0-9;\-_.]*)/([0-9a-f]{64})$')
+
+
+def parse_authorization(value):
+    """(access_key, timestamp, expiration_s, [signed headers], signature), or None when malformed."""
+    match = AUTH_RE.match((value or '').strip())
+    if not match:
+        return None
+    access_key, stamp, expiration, signed, sig = match.groups()
+    return access_key, stamp, int(expiration), [h for h in signed.split(';') if h], sig
+
+
+def parse_time(stamp):
+    try:
+        return calendar.timegm(time.strptime(stamp, TIME_FORMAT))
+    except ValueError:
+        return None
+
+
+# -- the cloud -----------------------------------------------------------------------------------
+
+class BceError(Exception):
+    """An API error: HTTP status, Baidu error code, message."""
+
+    def __init__(self, status, code, message):
+        super(BceError, self).__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(what, ident):
+    return BceError(404, 'NoSuchObject', 'The specified object is not found or resource do not exist. %s %s' % (what, ident))
+
+
+def route(method, raw_path, query_keys):
+    """(action, resource id or None). Path segments are split before decoding, so an
+    encoded '/' stays inside an id and can never reach another resource."""
+    parts = raw_path.split('/')
+    if len(parts) < 3 or parts[0] != '' or parts[1] != 'v2':
+        return 'Unknown', None
+    parts = parts[2:]
+    ident = urllib.parse.unquote(parts[1]) if len(parts) == 2 else None
+    if len(parts) == 2 and parts[0] == 'instance' and parts[1]:
+        if method == 'GET':
+            return 'GetInstance', ident
+        if method == 'PUT' and ('bind' in query_keys) != ('unbind' in query_keys):
+            return ('BindSecurityGroup' if 'bind' in query_keys else 'UnbindSecurityGroup'), ident
+    if parts == ['securityGroup'] and method == 'GET':
+        return 'ListSecurityGroups', None
+    if len(parts) == 2 and parts[0] == 'securityGroup' and parts[1] and method == 'GET':
+        return 'GetSecurityGroup', ident
+    if parts == ['securitygroup', 'replace'] and method == 'PUT':
+        return 'ReplaceSecurityGroups', None
+    return 'Unknown', None
+
+
+class BaiduCloud(Cloud):
+    name = 'baiducloud'
+    default_settings = {
+        'timestamp_window_s': 1800,                 # allowed skew of x-bce-date and the auth timestamp
+        'max_security_groups_per_instance': 10,     # documented limit (413 BindInstanceExceededLimit)
+        'duplicate_bind': 'noop',                   # 'noop' (200) or 'error' (400 SecurityGroup.AlreadyBound)
+        'unbind_not_bound': 'noop',                 # 'noop' (200) or 'error' (400 SecurityGroup.NotBound)
+        'no_security_group_status': 400,            # status of SecurityGroup.NoSecurityGroup: 400 (bind page) or 403 (unbind page)
+        'list_unknown_instance': 'error',           # ListSecurityGroups?instanceId=<unknown>: 'error' (404) or 'empty'
+        'server_error_status': 500,                 # status of the server_error fault: 500, 502 or 503
+    }
+    # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
+    rate_limits = {
+        'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
+        'GetInstance': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
+    }
+    write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups')
+
+    # -- state ------------------------------------------------------------
+    def reset(self):
+        self.credentials = {}       # access_key -> {access_key, secret_key[, security_token]}
+        self.security_groups = {}   # id -> {id, region, vpc_id, name, desc}
+        self.instances = {}         # id -> {id, region, status, vpc_id, name, security_groups, enterprise_security_groups}
+        self.client_tokens = {}     # clientToken -> request fingerprint (ReplaceSecurityGroups)
+
+    def seed(self, data):
+        if not isinstance(data, dict):
+            raise SettingsError('baiducloud: the seed section must be a mapping')
+        unknown = set(data) - set(('credentials', 'security_groups', 'instances'))
+        if unknown:
+            raise SettingsError('baiducloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
+        credentials = {}
+        for index, cred in enumerate(data.get('credentials') or []):
+            where = 'baiducloud credentials[%d]' % index
+            entry = self._seed_entry(cred, where, ('access_key', 'secret_key'), ('security_token',))
+            credentials[entry['access_key']] = entry
+        groups = {}
+        for index, group in enumerate(data.get('security_groups') or []):
+            where = 'baiducloud security_groups[%d]' % index
+            entry = self._seed_entry(group, where, ('id',), ('region', 'vpc_id', 'name', 'desc'))
+            if entry['id'] in groups:
+                raise SettingsError('%s: duplicate id %s' % (where, entry['id']))
+            entry.setdefault('region', 'bj')
+            entry.setdefault('vpc_id', '')
+            entry.setdefault('name', entry['id'])
+            entry.setdefault('desc', '')
+            groups[entry['id']] = entry
+        instances = {}
+        for index, inst in enumerate(data.get('instances') or []):
+            where = 'baiducloud instances[%d]' % index
+            entry = self._seed_entry(inst, where, ('id',), ('region', 'status', 'vpc_id', 'name'),
+                                     ('security_groups', 'enterprise_security_groups'))
+            if entry['id'] in instances:
+                raise SettingsError('%s: duplicate id %s' % (where, entry['id']))
+            entry.setdefault('region', 'bj')
+            entry.setdefault('status', 'Running')
+            entry.setdefault('vpc_id', '')
+            entry.setdefault('name', entry['id'])
+            entry.setdefault('security_groups', [])
+            entry.setdefault('enterprise_security_groups', [])
+            if entry['status'] not in INSTANCE_STATUSES:
+                raise SettingsError('%s: status %r is not one of %s' % (where, entry['status'], ', '.join(INSTANCE_STATUSES)))
+            for key in ('security_groups', 'enterprise_security_groups'):
+                if len(set(entry[key])) != len(entry[key]):
+                    raise SettingsError('%s: %s has duplicates' % (where, key))
+            missing = [sg for sg in entry['security_groups'] if sg not in groups]
+            if missing:
+                raise SettingsError('%s: unknown security group(s) %s' % (where, ', '.join(missing)))
+            instances[entry['id']] = entry
+        self.credentials, self.security_groups, self.instances = credentials, groups, instances
+        self.client_tokens = {}
+
+    @staticmethod
+    def _seed_entry(entry, where, required, optional_strings=(), string_lists=()):
+        if not isinstance(entry, dict):
+            raise SettingsError('%s: must be a mapping' % where)
+        unknown = set(entry) - set(required) - set(optional_strings) - set(string_lists)
+        if unknown:
+            raise SettingsError('%s: unknown key(s) %s' % (where, ', '.join(sorted(unknown))))
+        for key in required:
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise SettingsError('%s: %s must be a non-empty string' % (where, key))
+        for key in optional_strings:
+            if key in entry and not isinstance(entry[key], str):
+                raise SettingsError('%s: %s must be a string' % (where, key))
+        for key in string_lists:
+            if key in entry and (not isinstance(entry[key], list) or not all(isinstance(i, str) for i in entry[key])):
+                raise SettingsError('%s: %s must be a list of strings' % (where, key))
+        return copy.deepcopy(entry)
+
+    def snapshot(self):
+        return {
+            'credentials': [dict(c) for c in self.credentials.values()],
+            'security_groups': [dict(g) for g in self.security_groups.values()],
+            'instances': [copy.deepcopy(i) for i in self.instances.values()],
+        }
+
+    # -- requests ---------------------------------------------------------
+    def identify(self, request):
+        return route(request.method, request.path, set(k for k, _v in request.query_pairs()))[0]
+
+    def authenticate(self, request, action):
+        request_id = str(uuid.uuid4())
+        try:
+            self._verify(request)
+        except BceError as err:
+            return self._error(err, request_id)
+        return None
+
+    def _verify(self, request):
+        auth = parse_authorization(request.header('Authorization'))
+        if auth is None:
+            raise BceError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
+        access_key, stamp, expiration, signed_headers, sig = auth
+        cred = self.credentials.get(access_key)
+        if cred is None:
+            raise BceError(403, 'InvalidAccessKeyId', 'The Access Key ID you provided does not exist in our records.')
+        now = self.now()
+        window = float(self.settings['timestamp_window_s'])
+        signed_at = parse_time(stamp)
+        if signed_at is None:
+            raise BceError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
+        date = request.header('x-bce-date')
+        dated = parse_time(date) if date else signed_at
+        if now > signed_at + expiration or signed_at > now + window or dated is None or abs(now - dated) > window:
+            raise BceError(400, 'RequestExpired', 'Request has expired. Timestamp date is %s' % (date or stamp))
+        prefix = '%s/%s/%s/%d' % (AUTH_VERSION, access_key, stamp, expiration)
+        headers = [(name, str(value)) for name, value in request.headers.items()]
+        expected = [signature(cred['secret_key'], prefix, canonical_request(request.method, uri, request.query, headers, signed_headers))
+                    for uri in canonical_uris(request.path)]
+        if not any(hmac.compare_digest(sig, e) for e in expected):
+            raise BceError(400, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+        if cred.get('security_token'):
+            # Session credentials: the token must be sent, and signed (x-bce-* headers are signed by default).
+            token = request.header('x-bce-security-token')
+            if token != cred['security_token'] or (signed_headers and 'x-bce-security-token' not in signed_headers):
+                raise BceError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
+
+    def dispatch(self, request, action):
+        request_id = str(uuid.uuid4())
+        _action, ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))
+        handlers = {
+            'BindSecurityGroup': self._bind, 'UnbindSecurityGroup': self._unbind, 'GetInstance': self._get_instance,
+            'ListSecurityGroups': self._list_security_groups, 'GetSecurityGroup': self._get_security_group,
+            'ReplaceSecurityGroups': self._replace,
+        }
+        try:
+            if action not in handlers:
+                raise BceError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
+            body = handlers[action](request, ident, request_id)
+        except BceError as err:
+            return self._error(err, request_id)
+        if body is None:   # bind/unbind: 200 with an empty body
+            return Response(200, b'', content_type=CONTENT_TYPE, headers={'x-bce-request-id': request_id}, request_id=request_id)
+        return Response.json(200, body, content_type=CONTENT_TYPE, headers={'x-bce-request-id': request_id}, request_id=request_id)
+
+    def fault_response(self, kind, request, action):
+        request_id = str(uuid.uuid4())
+        if kind == 'throttle':
+            # Baidu documents no throttling code: 429 TooManyRequests is the project's convention.
+            err = BceError(429, 'TooManyRequests', 'Request rate exceeded, please retry later.')
+        elif kind == 'in_progress':
+            err = BceError(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
+        else:
+            err = BceError(int(self.settings['server_error_status']), 'InternalError',
+                           'We encountered an internal error. Please try again.')
+        return self._error(err, request_id)
+
+    @staticmethod
+    def _error(err, request_id):
+        body = {'requestId': request_id, 'code': err.code, 'message': err.message}
+        return Response.json(err.status, body, content_type=CONTENT_TYPE, headers={'x-bce-request-id': request_id},
+                             error_code=err.code, request_id=request_id)
+
+    # -- actions ----------------------------------------------------------
+    @staticmethod
+    def _json_body(request):
+        try:
+            body = json.loads(request.body.decode('utf-8'))
+        except ValueError as exc:
+            raise BceError(400, 'MalformedJSON', 'The JSON you provided was not well-formed.') from exc
+        if not isinstance(body, dict):
+            raise BceError(400, 'InappropriateJSON', 'The JSON you provided was well-formed and valid, but not appropriate for this operation.')
+        return body
+
+    def _sg_id_from_body(self, request):
+        sg_id = self._json_body(request).get('securityGroupId')
+        if not isinstance(sg_id, str) or not sg_id:
+            raise BceError(400, 'InappropriateJSON', 'securityGroupId must be a non-empty string.')
+        return sg_id
+
+    def _instance(self, ident):
+        if ident not in self.instances:
+            raise not_found('instance', ident)
+        return self.instances[ident]
+
+    def _group(self, ident):
+        if ident not in self.security_groups:
+            raise not_found('securityGroup', ident)
+        return self.security_groups[ident]
+
+    def _no_security_group(self):
+        return BceError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
+                        'No security group associated for the instance.')
+
+    def _too_many(self):
+        return BceError(413, 'SecurityGroup.BindInstanceExceededLimit', 'Quota exceeds limit when binding instance to security group.')
+
+    @staticmethod
+    def _expired():
+        return BceError(403, 'SecurityGroup.ExpiredInstanceForbiddenBind', 'Instance already expired when binding to security group.')
+
+    def _bind(self, request, ident, _request_id):
+        sg_id = self._sg_id_from_body(request)
+        instance = self._instance(ident)
+        self._group(sg_id)
+        if instance['status'] == 'Expired':
+            raise self._expired()
+        if sg_id in instance['security_groups']:
+            if self.settings['duplicate_bind'] == 'error':
+                raise BceError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
+            return None
+        if len(instance['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
+            raise self._too_many()
+        instance['security_groups'].append(sg_id)
+        return None
+
+    def _unbind(self, request, ident, _request_id):
+        sg_id = self._sg_id_from_body(request)
+        instance = self._instance(ident)
+        self._group(sg_id)
+        if sg_id not in instance['security_groups']:
+            if self.settings['unbind_not_bound'] == 'error':
+                raise BceError(400, 'SecurityGroup.NotBound', 'The security group %s is not bound to %s.' % (sg_id, ident))
+            return None
+        if len(instance['security_groups']) <= 1:
+            raise self._no_security_group()
+        instance['security_groups'].remove(sg_id)
+        return None
+
+    def _get_instance(self, _request, ident, _request_id):
+        inst = self._instance(ident)
+        zone = 'cn-%s-a' % inst['region']
+        return {'instance': {
+            'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
+            'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
+            'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
+            'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available',
+                        'securityGroups': list(inst['security_groups']),
+                        'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
+        }}
+
+    def _group_model(self, group):
+        return {'id': group['id'], 'name': group['name'], 'desc': group['desc'], 'vpcId': group['vpc_id'],
+                'createdTime': CREATED_TIME, 'tags': [], 'rules': []}
+
+    def _list_security_groups(self, request, _ident, _request_id):
+        query = dict(request.query_pairs())
+        marker = query.get('marker') or ''
+        try:
+            max_keys = int(query.get('maxKeys') or 1000)
+        except ValueError as exc:
+            raise BceError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
+        max_keys = min(1000, max(1, max_keys))
+        groups = sorted(self.security_groups)   # listed in id order; the marker is the first id of a page
+        if query.get('instanceId'):
+            instance = self.instances.get(query['instanceId'])
+            if instance is None and self.settings['list_unknown_instance'] == 'error':
+                raise not_found('instance', query['instanceId'])
+            groups = [g for g in groups if instance is not None and g in instance['security_groups']]
+        if query.get('vpcId'):
+            groups = [g for g in groups if self.security_groups[g]['vpc_id'] == query['vpcId']]
+        if query.get('securityGroupId'):
+            groups = [g for g in groups if g == query['securityGroupId']]
+        if query.get('securityGroupIds'):
+            wanted = set(query['securityGroupIds'].split(','))
+            groups = [g for g in groups if g in wanted]
+        groups = [g for g in groups if g >= marker]
+        body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(groups) > max_keys,
+                'securityGroups': [self._group_model(self.security_groups[g]) for g in groups[:max_keys]]}
+        if body['isTruncated']:
+            body['nextMarker'] = groups[max_keys]
+        return body
+
+    def _get_security_group(self, _request, ident, _request_id):
+        body = self._group_model(self._group(ident))
+        body['sgVersion'] = 0
+        body['bindInstanceNum'] = sum(1 for i in self.instances.values() if ident in i['security_groups'])
+        return body
+
+    def _replace(self, request, _ident, request_id):
+        body = self._json_body(request)
+        instance_ids, sg_ids, sg_type = body.get('instanceIds'), body.get('securityGroupIds'), body.get('securityGroupType')
+        for value in (instance_ids, sg_ids):
+            if not isinstance(value, list) or not all(isinstance(i, str) and i for i in value):
+                raise BceError(400, 'InappropriateJSON', 'instanceIds and securityGroupIds must be lists of ids.')
+        if not instance_ids or sg_type not in SG_TYPES:
+            raise BceError(400, 'InappropriateJSON', 'instanceIds must not be empty; securityGroupType is normal or enterprise.')
+        token = dict(request.query_pairs()).get('clientToken')
+        fingerprint = json.dumps([instance_ids, sg_ids, sg_type])
+        if token and token in self.client_tokens:
+            if self.client_tokens[token] != fingerprint:
+                raise BceError(403, 'IdempotentParameterMismatch', 'The clientToken was already used with other parameters.')
+            return {'requestId': request_id}
+        sg_ids = list(dict.fromkeys(sg_ids))
+        instances = [self._instance(i) for i in instance_ids]
+        if not sg_ids:
+            raise self._no_security_group()
+        if sg_type == 'normal':
+            for sg_id in sg_ids:
+                self._group(sg_id)
+            if len(sg_ids) > int(self.settings['max_security_groups_per_instance']):
+                raise self._too_many()
+        if any(i['status'] == 'Expired' for i in instances):
+            raise self._expired()
+        # replace switches the instance to the given type: the other list is emptied
+        for instance in instances:
+            instance['security_groups'] = list(sg_ids) if sg_type == 'normal' else []
+            instance['enterprise_security_groups'] = list(sg_ids) if sg_type == 'enterprise' else []
+        if token:
+            self.client_tokens[token] = fingerprint
+        return {'requestId': request_id}
+
+
+CLOUD = BaiduCloud
