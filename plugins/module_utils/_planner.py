@@ -178,7 +178,8 @@ def plan(current, wanted, state, purge, limits):
                         'removed': [sg for sg in before if sg not in after]})
 
     changing = [t for t in targets if t['before'] != t['after']]
-    use_set = purge and state == 'present' and limits.set_batch_size > 0
+    # A replace call cannot express an empty list; unbind calls can.
+    use_set = purge and state == 'present' and limits.set_batch_size > 0 and len(wanted) > 0
     if use_set:
         return {'targets': targets, 'operations': _set_operations(changing, limits)}
 

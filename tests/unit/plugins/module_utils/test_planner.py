@@ -125,7 +125,7 @@ def test_without_bounds_pressure_each_group_is_one_call_per_batch(case):        
 @given(scenarios(with_set=True))
 def test_set_calls_group_instances_with_the_same_list(case):                     # (c) for replace calls
     current, wanted, state, dummy, limits = case
-    if state != 'present' or not feasible(current, wanted, state, True, limits):
+    if state != 'present' or not wanted or not feasible(current, wanted, state, True, limits):
         return
     plan = planner.plan(current, wanted, 'present', True, limits)
     changing = [t for t in plan['targets'] if t['before'] != t['after']]

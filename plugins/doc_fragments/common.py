@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The options every binding module shares (plugins/module_utils/_engine.py COMMON_ARGUMENT_SPEC).
+    DOCUMENTATION = r'''
+options:
+  instance_ids:
+    description:
+      - The instances to change.
+      - Each ID is checked against the provider's ID format before any request is sent.
+      - An empty list changes nothing.
+    type: list
+    elements: str
+    required: true
+  security_group_ids:
+    description:
+      - With O(state=present), the security groups to bind; with O(state=absent), the security groups to unbind.
+      - With O(state=present) and O(purge=true), each instance ends with exactly these security groups, in this order
+        where the provider gives the order a meaning (priority).
+      - Each ID is checked against the provider's ID format before any request is sent.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - V(present) binds the security groups in O(security_group_ids) that are not bound yet.
+      - V(absent) unbinds those of O(security_group_ids) that are bound, and leaves the others alone.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - With O(state=present), also unbind every security group that is not in O(security_group_ids).
+      - Ignored with O(state=absent).
+    type: bool
+    default: false
+  endpoint:
+    description:
+      - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
+      - Defaults to the provider's public endpoint.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the endpoint.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after throttling, an operation in progress, or (for reads) a transient
+        server error. Errors in the request itself, authentication and quota errors are never retried.
+    type: int
+    default: 8
+  retry_delay:
+    description:
+      - Base of the exponential backoff between retries, in seconds. Each wait is a random time between 0 and
+        O(retry_delay) * 2^attempt, capped at O(retry_max_delay) (full jitter).
+    type: float
+    default: 0.5
+  retry_max_delay:
+    description:
+      - The longest wait between two retries, in seconds.
+    type: float
+    default: 20
+  max_concurrency:
+    description:
+      - How many API calls may run at once, for providers whose calls take one instance at a time.
+      - Each API action is also kept under the provider's documented rate limit.
+    type: int
+    default: 8
+notes:
+  - Every task reads the instances' current security groups first and sends no write when nothing needs to change.
+  - Check mode and the real run are computed from the same plan; in check mode RV(instances[].after) is the predicted state.
+  - When an API call fails after changes have started, the failure lists in RV(instances) what each instance really has
+    (read back), so nothing is left unknown.
+  - If the answer to a write is lost (for example the connection drops), the module reads the instances back and finishes
+    the job from what it finds, instead of sending the write blindly again.
+'''
+
+    # For providers whose writes complete asynchronously.
+    WAIT = r'''
+options:
+  wait:
+    description:
+      - Wait until the provider reports every change complete, and report the security groups read back.
+      - With V(false), RV(instances[].after) is the planned state, not read back.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait for changes to complete, in seconds, counted from the first write.
+    type: int
+    default: 300
+'''
+
+    ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: full
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  idempotent:
+    support: full
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+'''

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE to the collection: it may change at any time.
+"""Tencent Cloud CVM: everything specific to it, for the engine.
+
+API 3.0 (version 2017-03-12), TC3-HMAC-SHA256 signing, CVM
+AssociateSecurityGroups / DisassociateSecurityGroups / ModifyInstancesAttribute /
+DescribeInstances and VPC DescribeSecurityGroups. Writes are asynchronous:
+completion shows in DescribeInstances' LatestOperationState.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import hmac
+import json
+import time
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+
+API_VERSION = '2017-03-12'
+CONTENT_TYPE = 'application/json'
+PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
+POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
+
+# Error code -> class. Matched on the full code, then on its prefix before the first dot.
+ERROR_CLASSES = {
+    'RequestLimitExceeded': transport.THROTTLED,
+    'MutexOperation.TaskRunning': transport.IN_PROGRESS,
+    'OperationDenied.InstanceOperationInProgress': transport.IN_PROGRESS,
+    'ResourceInUse': transport.IN_PROGRESS,
+    'UnsupportedOperation.InstanceStatePending': transport.IN_PROGRESS,
+    'UnsupportedOperation.InstanceStateStarting': transport.IN_PROGRESS,
+    'UnsupportedOperation.InstanceStateStopping': transport.IN_PROGRESS,
+    'UnsupportedOperation.InstanceStateRebooting': transport.IN_PROGRESS,
+    'InternalError': transport.TRANSIENT,
+    'InternalServerError': transport.TRANSIENT,
+    'ServiceUnavailable': transport.TRANSIENT,
+    'ResourceUnavailable': transport.TRANSIENT,
+    'FailedOperation.SecurityGroupActionFailed': transport.AMBIGUOUS,
+    'SecGroupActionFailure': transport.AMBIGUOUS,
+    'AuthFailure': transport.AUTH,
+    'UnauthorizedOperation': transport.AUTH,
+    'LimitExceeded': transport.QUOTA,
+    'ResourceNotFound': transport.NOT_FOUND,
+    'InvalidSecurityGroupId.NotFound': transport.NOT_FOUND,
+    'InvalidInstanceId.NotFound': transport.NOT_FOUND,
+}
+
+
+def error_class(code):
+    if code in ERROR_CLASSES:
+        return ERROR_CLASSES[code]
+    return ERROR_CLASSES.get(code.split('.', 1)[0], transport.INVALID)
+
+
+def tc3_authorization(secret_id, secret_key, service, host, timestamp, payload, content_type=CONTENT_TYPE,
+                      method='POST', query=''):
+    """The Authorization header of a TC3-HMAC-SHA256 request (signed headers: content-type;host)."""
+    date = time.strftime('%Y-%m-%d', time.gmtime(timestamp))
+    canonical = '\n'.join([method, '/', query, 'content-type:%s\nhost:%s\n' % (content_type, host),
+                           'content-type;host', hashlib.sha256(payload).hexdigest()])
+    scope = '%s/%s/tc3_request' % (date, service)
+    to_sign = '\n'.join(['TC3-HMAC-SHA256', str(timestamp), scope, hashlib.sha256(canonical.encode('utf-8')).hexdigest()])
+
+    def _hmac(key, msg):
+        return hmac.new(key, msg.encode('utf-8'), hashlib.sha256).digest()
+
+    key = _hmac(_hmac(_hmac(('TC3' + secret_key).encode('utf-8'), date), service), 'tc3_request')
+    signature = hmac.new(key, to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
+    return 'TC3-HMAC-SHA256 Credential=%s/%s, SignedHeaders=content-type;host, Signature=%s' % (secret_id, scope, signature)
+
+
+def _chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class TencentCloud:
+    name = 'tencentcloud'
+    display_name = 'Tencent Cloud'
+    instance_id_pattern = r'ins-[a-z0-9]{8}'
+    security_group_id_pattern = r'sg-[a-z0-9]{8}'
+    # One SG and up to 100 instances per Associate/Disassociate; ModifyInstancesAttribute
+    # replaces the whole ordered list of up to 100 instances. Quota: 5 SGs per instance.
+    constraints = planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
+    rate_limits = {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
+                   'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
+    asynchronous = True
+    argument_spec = dict(
+        secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
+        secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
+        security_token=dict(type='str', no_log=True,
+                            fallback=(env_fallback, ['TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_TOKEN'])),
+        region=dict(type='str', required=True, fallback=(env_fallback, ['TENCENTCLOUD_REGION'])),
+    )
+
+    @classmethod
+    def secrets(cls, params):
+        return [params.get('secret_key'), params.get('security_token')]
+
+    def __init__(self, params, conn, clock=time.time, sleep=time.sleep, monotonic=time.monotonic):
+        self.params = params
+        self.transport = conn
+        self.clock = clock            # signing timestamps
+        self.monotonic = monotonic    # the engine's deadline clock
+        self.sleep = sleep
+        self.last_request = {}    # instance -> RequestId of our last write to it
+
+    # -- requests -----------------------------------------------------------
+    def url(self, service):
+        if self.params.get('endpoint'):
+            return self.params['endpoint'].rstrip('/') + '/'
+        return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
+
+    def call(self, service, action, body, write=False):
+        url = self.url(service)
+        host = urlsplit(url).netloc
+        payload = json.dumps(body).encode('utf-8')
+
+        def build():
+            timestamp = int(self.clock())
+            headers = {
+                'Content-Type': CONTENT_TYPE,
+                'Host': host,
+                'X-TC-Action': action,
+                'X-TC-Version': API_VERSION,
+                'X-TC-Timestamp': str(timestamp),
+                'X-TC-Region': self.params['region'],
+                'X-TC-Language': 'en-US',
+                'X-TC-RequestClient': 'multicloud.secgroup',
+                'Authorization': tc3_authorization(self.params['secret_id'], self.params['secret_key'], service,
+                                                   host, timestamp, payload),
+            }
+            if self.params.get('security_token'):
+                headers['X-TC-Token'] = self.params['security_token']
+            return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
+
+        def parse(resp):
+            try:
+                data = resp.json()['Response']
+            except (ValueError, KeyError, TypeError):
+                cls = transport.TRANSIENT if resp.status_code >= 500 else transport.INVALID
+                raise transport.ProviderError(self.name, action, 'HTTP%d' % resp.status_code,
+                                              'unexpected answer: %s' % resp.text[:200], None, resp.status_code, cls)
+            error = data.get('Error')
+            if error:
+                code = error.get('Code', 'Unknown')
+                raise transport.ProviderError(self.name, action, code, error.get('Message', ''), data.get('RequestId'),
+                                              resp.status_code, error_class(code))
+            return data
+
+        return self.transport.call(transport.Call(action, build, parse, write=write))
+
+    # -- the engine's interface --------------------------------------------
+    def describe(self, ids):
+        found = {}
+        for chunk in _chunks(list(ids), PAGE):
+            data = self.call('cvm', 'DescribeInstances', {'InstanceIds': chunk, 'Offset': 0, 'Limit': PAGE})
+            for item in data.get('InstanceSet') or []:
+                found[item['InstanceId']] = item
+        return found
+
+    def read(self, ids):
+        found = self.describe(ids)
+        current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
+        return current, [iid for iid in ids if iid not in found]
+
+    def missing_security_groups(self, sg_ids):
+        missing = []
+        for chunk in _chunks(list(sg_ids), PAGE):
+            try:
+                data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
+            except transport.ProviderError as error:
+                if error.error_class != transport.NOT_FOUND:
+                    raise
+                if len(chunk) == 1:
+                    missing.extend(chunk)
+                else:
+                    # The error does not say which one is missing: ask one by one.
+                    for sg in chunk:
+                        missing.extend(self.missing_security_groups([sg]))
+                continue
+            present = set(item['SecurityGroupId'] for item in data.get('SecurityGroupSet') or [])
+            missing.extend(sg for sg in chunk if sg not in present)
+        return missing
+
+    def apply(self, op):
+        if op['action'] == 'set':
+            action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['instance_ids'], 'SecurityGroups': op['security_group_ids']}
+        else:
+            action = 'AssociateSecurityGroups' if op['action'] == 'bind' else 'DisassociateSecurityGroups'
+            body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['instance_ids']}
+        try:
+            data = self.call('cvm', action, body, write=True)
+        except transport.ProviderError:
+            for iid in op['instance_ids']:
+                self.last_request.pop(iid, None)
+            raise
+        for iid in op['instance_ids']:
+            self.last_request[iid] = data.get('RequestId')
+        return [data.get('RequestId')]
+
+    def settle(self, ids, deadline):
+        """Poll until our last write to each instance shows SUCCESS; FAILED fails the task."""
+        delay = POLL_FIRST
+        pending = list(ids)
+        lists = {}
+        while True:
+            found = self.describe(pending)
+            still = []
+            for iid in pending:
+                item = found.get(iid)
+                if item is None:
+                    continue
+                state = item.get('LatestOperationState')
+                ours = self.last_request.get(iid)
+                if state == 'FAILED' and (ours is None or item.get('LatestOperationRequestId') == ours):
+                    raise transport.ProviderError(
+                        self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
+                        'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
+                        item.get('LatestOperationRequestId'), None, transport.FAILED)
+                if state == 'OPERATING' or (ours is not None and item.get('LatestOperationRequestId') != ours):
+                    still.append(iid)
+                else:
+                    lists[iid] = list(item.get('SecurityGroupIds') or [])
+            if not still:
+                return lists
+            if self.monotonic() + delay > deadline:
+                raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
+                                              'instance(s) %s still show an operation in progress after wait_timeout'
+                                              % ', '.join(still), None, None, transport.FAILED)
+            self.sleep(delay)
+            delay = min(POLL_MAX, delay * 2)
+            pending = still

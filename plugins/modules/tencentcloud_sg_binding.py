@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: tencentcloud_sg_binding
+short_description: Bind and unbind security groups on Tencent Cloud CVM instances
+version_added: 0.1.0
+description:
+  - Binds security groups to, or unbinds them from, Tencent Cloud CVM instances, idempotently.
+  - Reads every instance's security groups with C(DescribeInstances) (100 instances a call), plans the change, and
+    writes only what differs.
+  - Binds and unbinds with C(AssociateSecurityGroups) and C(DisassociateSecurityGroups), one security group and up to
+    100 instances per call, grouping every instance that needs the same change.
+  - With O(purge=true), sets each instance's exact list, in the given order, with C(ModifyInstancesAttribute), up to 100
+    instances with the same list per call. On Tencent Cloud the order of an instance's security groups is their priority.
+    A security group bound with O(purge=false) goes last, at the lowest priority.
+  - Tencent Cloud applies these changes asynchronously. With O(wait=true) the module polls C(DescribeInstances) until
+    each instance's last operation shows C(SUCCESS), and reports what it read back. A C(FAILED) operation fails the
+    task with Tencent Cloud's error message.
+  - Instance IDs look like C(ins-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx) (8 lower-case letters or digits);
+    anything else is refused before any request. An instance can have at most 5 security groups (the default quota).
+  - Requests are signed with TC3-HMAC-SHA256 by the module itself; no Tencent Cloud SDK is needed.
+author:
+  - multicloud.secgroup developers
+extends_documentation_fragment:
+  - multicloud.secgroup.common
+  - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.attributes
+attributes:
+  action_group:
+    support: full
+    membership:
+      - multicloud.secgroup.tencentcloud
+      - multicloud.secgroup.all
+    description: Use C(group/multicloud.secgroup.tencentcloud) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
+options:
+  secret_id:
+    description:
+      - The SecretId of the API key.
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+    type: str
+    required: true
+  secret_key:
+    description:
+      - The SecretKey of the API key. Never logged or returned.
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_KEY) is used.
+    type: str
+    required: true
+  security_token:
+    description:
+      - The token of temporary (STS or CVM role) credentials. Never logged or returned.
+      - If not set, the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used, then E(TENCENTCLOUD_TOKEN).
+    type: str
+  region:
+    description:
+      - The region of the instances, for example C(ap-guangzhou).
+      - The default endpoints are C(cvm.<region>.tencentcloudapi.com) and C(vpc.<region>.tencentcloudapi.com);
+        O(endpoint) replaces both.
+      - If not set, the environment variable E(TENCENTCLOUD_REGION) is used.
+    type: str
+    required: true
+seealso:
+  - name: AssociateSecurityGroups
+    description: Tencent Cloud API documentation.
+    link: https://www.tencentcloud.com/document/api/213/33265
+  - name: DisassociateSecurityGroups
+    description: Tencent Cloud API documentation.
+    link: https://www.tencentcloud.com/document/api/213/33253
+'''
+
+EXAMPLES = r'''
+- name: Bind the web security group to two instances (other groups stay)
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-guangzhou
+    instance_ids: [ins-2zvpghhc, ins-915zrb0p]
+    security_group_ids: [sg-9id3l839]
+
+- name: Make these the only groups, web first (highest priority)
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-guangzhou
+    instance_ids: [ins-2zvpghhc]
+    security_group_ids: [sg-9id3l839, sg-5275dorp]
+    purge: true
+
+- name: Unbind a security group
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-guangzhou
+    instance_ids: [ins-2zvpghhc]
+    security_group_ids: [sg-5275dorp]
+    state: absent
+
+- name: Credentials once for every task of the group
+  module_defaults:
+    group/multicloud.secgroup.tencentcloud:
+      secret_id: "{{ vault_tencent_secret_id }}"
+      secret_key: "{{ vault_tencent_secret_key }}"
+      region: ap-singapore
+  block:
+    - name: Preview the change without making it
+      multicloud.secgroup.tencentcloud_sg_binding:
+        instance_ids: "{{ groups['web'] | map('extract', hostvars, 'instance_id') | list }}"
+        security_group_ids: [sg-9id3l839]
+      check_mode: true
+      diff: true
+      register: preview
+'''
+
+RETURN = r'''
+instances:
+  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: ins-2zvpghhc
+    before:
+      description: The security groups before the task, in priority order.
+      type: list
+      elements: str
+      sample: [sg-5275dorp]
+    after:
+      description: The security groups after the task (read back), or predicted in check mode, in priority order.
+      type: list
+      elements: str
+      sample: [sg-5275dorp, sg-9id3l839]
+    added:
+      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
+      type: list
+      elements: str
+      sample: [sg-9id3l839]
+    removed:
+      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
+      type: list
+      elements: str
+      sample: []
+operations:
+  description:
+    - The API calls made (or, in check mode, that would be made), in order.
+    - V(bind), V(unbind) and V(set) stand for C(AssociateSecurityGroups), C(DisassociateSecurityGroups) and
+      C(ModifyInstancesAttribute).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{action: bind, security_group_ids: [sg-9id3l839], instance_ids: [ins-2zvpghhc, ins-915zrb0p]}]
+request_ids:
+  description: The RequestId of every write call that succeeded, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [6ef60bec-0242-43af-bb20-270359fb54a7]
+diff:
+  description: The security groups of each instance before and after, keyed by instance ID.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {ins-2zvpghhc: [sg-5275dorp]}, after: {ins-2zvpghhc: [sg-5275dorp, sg-9id3l839]}}
+error:
+  description: The failed API call, when the failure came from Tencent Cloud.
+  returned: on failure
+  type: dict
+  contains:
+    provider:
+      description: Always V(tencentcloud).
+      type: str
+    action:
+      description: The API action that failed.
+      type: str
+      sample: AssociateSecurityGroups
+    code:
+      description: Tencent Cloud's error code.
+      type: str
+      sample: LimitExceeded.AssociateUSGLimitExceeded
+    message:
+      description: Tencent Cloud's error message.
+      type: str
+    request_id:
+      description: The RequestId of the failed call, for Tencent Cloud support.
+      type: str
+    http_status:
+      description: The HTTP status of the answer (Tencent Cloud answers errors with 200).
+      type: int
+missing_instance_ids:
+  description: The instances that were not found.
+  returned: when instances were not found
+  type: list
+  elements: str
+missing_security_group_ids:
+  description: The security groups to bind that were not found.
+  returned: when security groups were not found
+  type: list
+  elements: str
+'''
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module
+from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
+
+
+def main():
+    run_module(TencentCloud)
+
+
+if __name__ == '__main__':
+    main()
