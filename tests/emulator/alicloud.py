@@ -1,0 +1,785 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Alibaba Cloud ECS (RPC API, Version 2014-05-26): security-group binding.
+
+Both signature schemes are verified from the raw request: V1 (HMAC-SHA1, the
+signature and its parameters in the query or form body; aliyun-python-sdk-core,
+Terraform, the CLI) and V3 (ACS3-HMAC-SHA256 in the Authorization header;
+alibabacloud-ecs20140526). An instance's security groups ARE its primary ENI's
+groups: only ENIs hold group lists, so the instance and ENI views always agree.
+See docs/emulator.md, section "Alibaba Cloud", for settings and assumptions.
+"""
+
+import base64
+import calendar
+import copy
+import hashlib
+import hmac
+import json
+import re
+import time
+import urllib.parse
+import uuid
+
+from .core import Cloud, Response, SettingsError
+
+API_VERSION = '2014-05-26'
+V3_ALGORITHM = 'ACS3-HMAC-SHA256'
+EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
+CONTENT_TYPE = 'application/json;charset=utf-8'
+
+INSTANCE_STATUSES = ('Pending', 'Running', 'Starting', 'Stopping', 'Stopped')
+BINDABLE_STATUSES = ('Running', 'Stopped')
+GROUP_TYPES = ('normal', 'enterprise')
+ENI_TYPES = ('Primary', 'Secondary')
+ID_PATTERNS = {
+    'instance': re.compile(r'^i-[0-9a-z]{8,30}$'),
+    'security group': re.compile(r'^sg-[0-9a-z]{8,30}$'),
+    'network interface': re.compile(r'^eni-[0-9a-z]{8,30}$'),
+}
+
+# Documented messages (ECS API reference; POP gateway common errors).
+MESSAGES = {
+    'MissingParameter.RegionId': 'The specified RegionId should not be null.',
+    'InvalidInstanceId.Malformed': 'The specified parameter "InstanceId" is not valid.',
+    'InvalidInstanceId.NotFound': 'The specified InstanceId does not exist.',
+    'InvalidSecurityGroupId.NotFound': 'The specified SecurityGroupId does not exist.',
+    'InvalidEniId.NotFound': 'The specified NetworkInterfaceId does not exist.',
+    'InvalidInstanceId.AlreadyExists': 'The specified instance already exists in the specified security group.',
+    'InvalidInstanceId.Mismatch': 'Specified instance and security group are not in the same VPC.',
+    'InvalidOperation.VpcMismatch': 'The specified network interface and security group are not in the same VPC.',
+    'InvalidOperation.MultiGroupType': "The specified instance can't join different types of security group.",
+    'EnterpriseGroupLimited.MutliGroupType': 'The specified security groups are not of the same type.',
+    'InstanceSecurityGroupLimitExceeded': 'Exceeding the allowed amount of security groups that an instance can be in.',
+    'JoinedGroupLimitExceed': 'The number of security groups exceeds the limit.',
+    'SecurityGroupInstanceLimitExceeded': 'The maximum number of instances in a security group is exceeded.',
+    'SecurityGroupInstanceLimitExceed': 'The maximum number of instances in a security group is exceeded.',
+    'InvalidOperation.NetworkInterfaceCountExceeded':
+        'The maximum number of NetworkInterface in a enterprise level security group is exceeded.',
+    'IncorrectInstanceStatus': 'The current status of the resource does not support this operation.',
+    'Forbidden.InstanceIsBeingCreated': 'The specified instance is being created.',
+    'InvalidOperation.InvalidEcsState': 'The current status of the instance the network interface is attached to does not support this operation.',
+    'InvalidParam.EniIdAndInstanceId.Conflict': 'The InstanceId and NetworkInterfaceId parameters are mutually exclusive.',
+    'InvalidSecurityGroupAssociation.NotFound': 'The specified instance or network interface is not in the specified security group.',
+    'InstanceNotInSecurityGroup': 'The specified instance is not in the specified security group.',
+    'InstanceLastSecurityGroup': 'The security group can not be removed, because the instance must be in at least one security group.',
+    'InvalidOperation.AtLeastInOneGroup': 'The network interface must be in at least one security group.',
+    'InvalidParameter.SecurityGroupIdRepeated': 'The specified SecurityGroupIds contain duplicate values.',
+    'InvalidSecurityGroupVpc.NotBelongToOneVpc': 'The specified security groups and instance are not in the same VPC.',
+    'InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc':
+        'The primary network interface only supports modifying the name and description.',
+    'InvalidParameter.SecurityGroupType': 'The specified SecurityGroupType is not valid.',
+    'DryRunOperation': 'Request validation has been passed with DryRun flag set.',
+    'InvalidAction.NotFound': 'Specified api is not found, please check your url and method.',
+    'InvalidVersion': 'Specified parameter Version is not valid.',
+    'InvalidAccessKeyId.NotFound': 'Specified access key is not found.',
+    'InvalidTimeStamp.Expired': 'Specified time stamp or date value is expired.',
+    'InvalidTimeStamp.Format': 'Specified time stamp or date value is not well formatted.',
+    'SignatureNonceUsed': 'Specified signature nonce was used already.',
+    'InvalidSignatureMethod': 'Specified signature method is not valid.',
+    'IncompleteSignature': 'The request signature does not conform to Aliyun standards.',
+    'InvalidSecurityToken.Malformed': 'Specified SecurityToken is malformed.',
+    'Throttling.User': 'Request was denied due to user flow control.',
+    'Throttling': 'Request was denied due to request throttling.',
+    'ServiceUnavailable': 'The request has failed due to a temporary failure of the server.',
+    'InternalError': 'The request processing has failed due to some unknown error.',
+    'OperationConflict': 'Request was denied due to conflict with a previous request.',
+}
+
+# Codes a fault can produce, with their documented HTTP statuses.
+FAULT_CODES = {
+    'throttle': {'Throttling.User': 400, 'Throttling': 400},
+    'server_error': {'ServiceUnavailable': 503, 'InternalError': 500},
+    'in_progress': {'IncorrectInstanceStatus': 403, 'OperationConflict': 403},
+}
+
+
+class AliError(Exception):
+    """An ECS error answer: HTTP status, code and message."""
+
+    def __init__(self, status, code, message=None):
+        super(AliError, self).__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message if message is not None else MESSAGES.get(code, code)
+
+
+def missing(name):
+    return AliError(400, 'MissingParameter',
+                    'The input parameter "%s" that is mandatory for processing this request is not supplied.' % name)
+
+
+def invalid(name, value):
+    return AliError(400, 'InvalidParameter', 'The specified parameter "%s" is not valid: %r.' % (name, value))
+
+
+# -- signing: the pieces are module functions so tests can check the vectors ----
+
+def percent_encode(text):
+    """RFC 3986 encoding as both signature versions use it (space is %20, '*' is %2A, '~' stays)."""
+    return urllib.parse.quote(text, safe='-_.~')
+
+
+def canonical_query(pairs):
+    """Sorted, percent-encoded name=value pairs joined by '&' (V1 and V3)."""
+    encoded = sorted((percent_encode(k), percent_encode(v or '')) for k, v in pairs)
+    return '&'.join('%s=%s' % kv for kv in encoded)
+
+
+def v1_string_to_sign(method, pairs):
+    """StringToSign of signature V1; ``pairs`` are all parameters except Signature."""
+    return '%s&%s&%s' % (method, percent_encode('/'), percent_encode(canonical_query(pairs)))
+
+
+def v1_signature(secret, string_to_sign):
+    digest = hmac.new((secret + '&').encode('utf-8'), string_to_sign.encode('utf-8'), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode('ascii')
+
+
+def v3_canonical_request(method, path, query_pairs, headers, signed_headers, body):
+    """CanonicalRequest of signature V3; ``headers`` maps lower-case names to values as received."""
+    header_block = ''.join('%s:%s\n' % (name, (headers.get(name) or '').strip()) for name in signed_headers)
+    return '\n'.join([method, path or '/', canonical_query(query_pairs), header_block,
+                      ';'.join(signed_headers), hashlib.sha256(body).hexdigest()])
+
+
+def v3_string_to_sign(canonical_request):
+    return '%s\n%s' % (V3_ALGORITHM, hashlib.sha256(canonical_request.encode('utf-8')).hexdigest())
+
+
+def v3_signature(secret, string_to_sign):
+    return hmac.new(secret.encode('utf-8'), string_to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def parse_v3_authorization(value):
+    """(access key, [signed headers], signature) of an ACS3 Authorization header, or None."""
+    if not value or not value.startswith(V3_ALGORITHM + ' '):
+        return None
+    fields = {}
+    for part in value[len(V3_ALGORITHM) + 1:].split(','):
+        if '=' not in part:
+            return None
+        key, val = part.strip().split('=', 1)
+        fields[key] = val
+    if not all(fields.get(k) for k in ('Credential', 'SignedHeaders', 'Signature')):
+        return None
+    return fields['Credential'], fields['SignedHeaders'].split(';'), fields['Signature']
+
+
+def parse_timestamp(text):
+    """Epoch seconds of an ISO-8601 UTC timestamp ('...Z', optionally with fractions), or None."""
+    for fmt in ('%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ'):
+        try:
+            return calendar.timegm(time.strptime(text or '', fmt))
+        except ValueError:
+            continue
+    return None
+
+
+def request_params(request):
+    """All parameters: query then form body (decoding '+' as space), in order."""
+    pairs = [(k, v if v is not None else '') for k, v in request.query_pairs()]
+    content_type = (request.header('Content-Type') or '').lower()
+    if request.body and content_type.startswith('application/x-www-form-urlencoded'):
+        pairs.extend(urllib.parse.parse_qsl(request.body.decode('utf-8'), keep_blank_values=True))
+    return pairs
+
+
+def is_v3(request):
+    return (request.header('Authorization') or '').startswith('ACS3-')
+
+
+def lower_headers(request):
+    return dict((name.lower(), value) for name, value in request.headers.items())
+
+
+class AliCloud(Cloud):
+    name = 'alicloud'
+    default_settings = {
+        'timestamp_window_s': 900,              # documented 15 minutes; 0 disables the check
+        'check_nonce': True,                    # SignatureNonceUsed on a replayed nonce
+        'max_security_groups_per_instance': 5,  # per instance or ENI; 16 by ticket
+        'max_instances_per_normal_group': 2000,
+        'max_enis_per_enterprise_group': 65536,
+        'join_already_member': 'error',         # 'error' (InvalidInstanceId.AlreadyExists) | 'ok'
+        'leave_not_member': 'error',            # 'error' (2024-07-08+) | 'legacy_error' | 'ok' (before)
+        'throttle_code': 'Throttling.User',     # or 'Throttling'
+        'throttle_retry_after_s': 0,            # > 0 adds the x-acs-retry-after header
+        'server_error_code': 'ServiceUnavailable',  # or 'InternalError'
+        'in_progress_code': 'IncorrectInstanceStatus',  # or 'OperationConflict'
+    }
+    # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
+    rate_limits = {
+        'DescribeInstances': 100, 'DescribeInstanceAttribute': 100, 'DescribeNetworkInterfaces': 100,
+        'DescribeSecurityGroups': 100, 'JoinSecurityGroup': 20, 'LeaveSecurityGroup': 20,
+        'ModifyInstanceAttribute': 20, 'ModifyNetworkInterfaceAttribute': 20,
+    }
+    write_actions = ('JoinSecurityGroup', 'LeaveSecurityGroup', 'ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute')
+
+    # -- state ------------------------------------------------------------
+    def reset(self):
+        self.credentials = {}      # access key -> {'secret_key', 'security_token'}
+        self.groups = {}           # id -> {id, region, vpc_id, type, name}
+        self.instances = {}        # id -> {id, region, vpc_id, status, name, zone}
+        self.enis = {}             # id -> {id, region, vpc_id, instance_id, type, security_groups}
+        self.nonces = {}           # nonce -> expiry (epoch seconds)
+
+    def seed(self, data):
+        if not isinstance(data, dict):
+            raise SettingsError('alicloud: the seed section must be a mapping')
+        unknown = set(data) - set(('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        if unknown:
+            raise SettingsError('alicloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
+        self.reset()
+        for cred in self._entries(data, 'credentials'):
+            if not cred.get('access_key') or not cred.get('secret_key'):
+                raise SettingsError('alicloud: credential %r needs access_key and secret_key' % cred)
+            self.credentials[cred['access_key']] = {'secret_key': cred['secret_key'],
+                                                    'security_token': cred.get('security_token')}
+        for sg in self._entries(data, 'security_groups'):
+            sg_id = self._seed_id(sg, 'security group')
+            sg_type = sg.get('type', 'normal')
+            if sg_type not in GROUP_TYPES:
+                raise SettingsError('alicloud: security group %s: type must be one of %s' % (sg_id, ', '.join(GROUP_TYPES)))
+            self.groups[sg_id] = {'id': sg_id, 'region': sg.get('region', 'cn-hangzhou'), 'vpc_id': sg.get('vpc_id'),
+                                  'type': sg_type, 'name': sg.get('name', '')}
+        seeded_lists = {}
+        for inst in self._entries(data, 'instances'):
+            inst_id = self._seed_id(inst, 'instance')
+            status = inst.get('status', 'Running')
+            if status not in INSTANCE_STATUSES:
+                raise SettingsError('alicloud: instance %s: status must be one of %s' % (inst_id, ', '.join(INSTANCE_STATUSES)))
+            region = inst.get('region', 'cn-hangzhou')
+            self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
+                                       'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a')}
+            seeded_lists[inst_id] = self._seed_group_list(inst, 'instance ' + inst_id)
+        for eni in self._entries(data, 'network_interfaces'):
+            eni_id = self._seed_id(eni, 'network interface')
+            eni_type = eni.get('type', 'Secondary')
+            owner = eni.get('instance_id')
+            if eni_type not in ENI_TYPES:
+                raise SettingsError('alicloud: network interface %s: type must be Primary or Secondary' % eni_id)
+            if owner is not None and owner not in self.instances:
+                raise SettingsError('alicloud: network interface %s: unknown instance_id %s' % (eni_id, owner))
+            if eni_type == 'Primary' and (owner is None or self._primary_eni(owner) is not None):
+                raise SettingsError('alicloud: network interface %s: a Primary ENI needs an instance_id '
+                                    'whose instance has no other Primary ENI' % eni_id)
+            groups = self._seed_group_list(eni, 'network interface ' + eni_id)
+            if eni_type == 'Primary' and 'security_groups' in eni and 'security_groups' in self._seed_entry(data, owner):
+                if groups != seeded_lists[owner]:
+                    raise SettingsError('alicloud: network interface %s: its security_groups differ from instance %s\'s '
+                                        '(a primary ENI\'s groups are the instance\'s groups)' % (eni_id, owner))
+            if eni_type == 'Primary' and 'security_groups' not in eni:
+                groups = seeded_lists[owner]
+            default_region = self.instances[owner]['region'] if owner else 'cn-hangzhou'
+            default_vpc = self.instances[owner]['vpc_id'] if owner else None
+            self.enis[eni_id] = {'id': eni_id, 'region': eni.get('region', default_region),
+                                 'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
+                                 'type': eni_type, 'security_groups': groups}
+        for inst_id, groups in seeded_lists.items():
+            if self._primary_eni(inst_id) is None:
+                # A deterministic ID, so that a snapshot fed back to POST /seed is identical.
+                eni_id = 'eni-' + hashlib.sha1(inst_id.encode('utf-8')).hexdigest()[:20]
+                inst = self.instances[inst_id]
+                self.enis[eni_id] = {'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
+                                     'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups}
+
+    @staticmethod
+    def _entries(data, key):
+        entries = data.get(key) or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise SettingsError('alicloud: %s must be a list of mappings' % key)
+        return entries
+
+    @staticmethod
+    def _seed_entry(data, inst_id):
+        for inst in data.get('instances') or []:
+            if inst.get('id') == inst_id:
+                return inst
+        return {}
+
+    def _seed_id(self, entry, kind):
+        value = entry.get('id')
+        if not isinstance(value, str) or not ID_PATTERNS[kind].match(value):
+            raise SettingsError('alicloud: %s %r: id must match %s' % (kind, entry, ID_PATTERNS[kind].pattern))
+        taken = {'instance': self.instances, 'security group': self.groups, 'network interface': self.enis}[kind]
+        if value in taken:
+            raise SettingsError('alicloud: duplicate %s id %s' % (kind, value))
+        return value
+
+    def _seed_group_list(self, entry, what):
+        groups = entry.get('security_groups', [])
+        if not isinstance(groups, list):
+            raise SettingsError('alicloud: %s: security_groups must be a list' % what)
+        for sg_id in groups:
+            if sg_id not in self.groups:
+                raise SettingsError('alicloud: %s: unknown security group %r' % (what, sg_id))
+        if len(set(groups)) != len(groups):
+            raise SettingsError('alicloud: %s: duplicate security groups' % what)
+        return list(groups)
+
+    def snapshot(self):
+        instances = []
+        for inst in self.instances.values():
+            out = dict((k, v) for k, v in inst.items() if v is not None)
+            out['security_groups'] = list(self._primary_eni(inst['id'])['security_groups'])
+            instances.append(out)
+        return {
+            'credentials': [dict([('access_key', ak), ('secret_key', c['secret_key'])] +
+                                 ([('security_token', c['security_token'])] if c['security_token'] else []))
+                            for ak, c in self.credentials.items()],
+            'security_groups': [dict((k, v) for k, v in sg.items() if v is not None) for sg in self.groups.values()],
+            'instances': instances,
+            'network_interfaces': [dict((k, copy.copy(v)) for k, v in eni.items() if v is not None) for eni in self.enis.values()],
+        }
+
+    def _primary_eni(self, inst_id):
+        for eni in self.enis.values():
+            if eni['instance_id'] == inst_id and eni['type'] == 'Primary':
+                return eni
+        return None
+
+    def _members(self, sg_id):
+        return [eni for eni in self.enis.values() if sg_id in eni['security_groups']]
+
+    # -- requests ---------------------------------------------------------
+    def identify(self, request):
+        # V3 carries the action only in x-acs-action; V1 in the Action parameter.
+        if is_v3(request):
+            return request.header('x-acs-action') or None
+        return dict(request_params(request)).get('Action') or request.header('x-acs-action') or None
+
+    def _error(self, request, err, headers=None):
+        request_id = self._request_id()
+        host = request.header('Host') or 'ecs.aliyuncs.com'
+        body = {'RequestId': request_id, 'HostId': host, 'Code': err.code, 'Message': err.message,
+                'Recommend': 'https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s' % (err.code, request_id)}
+        return Response.json(err.status, body, content_type=CONTENT_TYPE, headers=headers,
+                             error_code=err.code, request_id=request_id)
+
+    @staticmethod
+    def _request_id():
+        return str(uuid.uuid4()).upper()
+
+    def authenticate(self, request, action):
+        try:
+            if is_v3(request):
+                self._check_v3(request)
+            else:
+                self._check_v1(request)
+        except AliError as err:
+            return self._error(request, err)
+        return None
+
+    def _check_time_and_nonce(self, stamp, nonce, stamp_name):
+        when = parse_timestamp(stamp)
+        if when is None:
+            raise AliError(400, 'InvalidTimeStamp.Format', 'Specified time stamp or date value is not well formatted: %s=%r.' % (
+                stamp_name, stamp))
+        window = float(self.settings['timestamp_window_s'] or 0)
+        now = self.now()
+        if window > 0 and abs(now - when) > window:
+            raise AliError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired. %s=%s, server time %s.' % (
+                stamp_name, stamp, time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))))
+        return now
+
+    def _remember_nonce(self, nonce, now):
+        if not self.settings['check_nonce']:
+            return
+        self.nonces = dict((n, exp) for n, exp in self.nonces.items() if exp > now)
+        if nonce in self.nonces:
+            raise AliError(400, 'SignatureNonceUsed')
+        self.nonces[nonce] = now + 2 * max(float(self.settings['timestamp_window_s'] or 0), 900)
+
+    def _secret(self, access_key, token):
+        cred = self.credentials.get(access_key)
+        if cred is None:
+            raise AliError(404, 'InvalidAccessKeyId.NotFound')
+        if cred['security_token'] and token != cred['security_token']:
+            raise AliError(400, 'InvalidSecurityToken.Malformed')
+        return cred['secret_key']
+
+    def _check_v1(self, request):
+        pairs = request_params(request)
+        params = dict(pairs)
+        for name in ('AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp'):
+            if not params.get(name):
+                raise missing(name)
+        if params['SignatureMethod'] != 'HMAC-SHA1' or params.get('SignatureVersion', '1.0') != '1.0':
+            raise AliError(400, 'InvalidSignatureMethod')
+        now = self._check_time_and_nonce(params['Timestamp'], params['SignatureNonce'], 'Timestamp')
+        secret = self._secret(params['AccessKeyId'], params.get('SecurityToken'))
+        string_to_sign = v1_string_to_sign(request.method, [(k, v) for k, v in pairs if k != 'Signature'])
+        if not hmac.compare_digest(v1_signature(secret, string_to_sign), params['Signature']):
+            raise AliError(400, 'SignatureDoesNotMatch',
+                           'Specified signature is not matched with our calculation. server string to sign is:' + string_to_sign)
+        self._remember_nonce(params['SignatureNonce'], now)
+
+    def _check_v3(self, request):
+        parsed = parse_v3_authorization(request.header('Authorization'))
+        if parsed is None:
+            raise AliError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards: '
+                           'expected "%s Credential=...,SignedHeaders=...,Signature=...".' % V3_ALGORITHM)
+        access_key, signed_headers, signature = parsed
+        headers = lower_headers(request)
+        required = set(['host'] + [h for h in headers if h.startswith('x-acs-')])
+        if not required.issubset(signed_headers):
+            raise AliError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards: '
+                           'SignedHeaders must include %s.' % ';'.join(sorted(required - set(signed_headers))))
+        for name in ('x-acs-date', 'x-acs-signature-nonce', 'x-acs-action', 'x-acs-version'):
+            if not headers.get(name):
+                raise missing(name)
+        now = self._check_time_and_nonce(headers['x-acs-date'], headers['x-acs-signature-nonce'], 'x-acs-date')
+        secret = self._secret(access_key, headers.get('x-acs-security-token'))
+        # The body hash is recomputed from the bytes received, so a tampered body fails.
+        canonical = v3_canonical_request(request.method, request.path, request_params_query(request), headers,
+                                         signed_headers, request.body)
+        string_to_sign = v3_string_to_sign(canonical)
+        if not hmac.compare_digest(v3_signature(secret, string_to_sign), signature):
+            raise AliError(400, 'SignatureDoesNotMatch',
+                           'Specified signature is not matched with our calculation. server string to sign is:' + string_to_sign)
+        self._remember_nonce(headers['x-acs-signature-nonce'], now)
+
+    def fault_response(self, kind, request, action):
+        code = self.settings[{'throttle': 'throttle_code', 'server_error': 'server_error_code',
+                              'in_progress': 'in_progress_code'}[kind]]
+        status = FAULT_CODES[kind].get(code, 400 if kind == 'throttle' else 503)
+        headers = None
+        if kind == 'throttle' and int(self.settings['throttle_retry_after_s'] or 0) > 0:
+            headers = {'x-acs-retry-after': str(int(self.settings['throttle_retry_after_s']))}
+        return self._error(request, AliError(status, code), headers)
+
+    def dispatch(self, request, action):
+        params = dict(request_params(request))
+        try:
+            version = request.header('x-acs-version') if is_v3(request) else params.get('Version')
+            if version != API_VERSION:
+                raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
+            handler = getattr(self, 'do_' + (action or ''), None)
+            if handler is None:
+                raise AliError(404, 'InvalidAction.NotFound')
+            body = handler(params)
+        except AliError as err:
+            return self._error(request, err)
+        request_id = self._request_id()
+        body['RequestId'] = request_id
+        return Response.json(200, body, content_type=CONTENT_TYPE, request_id=request_id)
+
+    # -- lookups and rules ------------------------------------------------
+    def _region_ok(self, resource, params):
+        # The region comes from the endpoint; a RegionId naming another region hides the resource.
+        return not params.get('RegionId') or params['RegionId'] == resource['region']
+
+    def _instance(self, params, key='InstanceId', check_region=True):
+        inst_id = params.get(key)
+        if not inst_id:
+            raise missing(key)
+        if not ID_PATTERNS['instance'].match(inst_id):
+            raise AliError(400, 'InvalidInstanceId.Malformed')
+        inst = self.instances.get(inst_id)
+        if inst is None or (check_region and not self._region_ok(inst, params)):
+            raise AliError(404, 'InvalidInstanceId.NotFound')
+        return inst
+
+    def _eni(self, params):
+        eni = self.enis.get(params.get('NetworkInterfaceId'))
+        if eni is None or not self._region_ok(eni, params):
+            raise AliError(404, 'InvalidEniId.NotFound')
+        return eni
+
+    def _group(self, sg_id, region):
+        group = self.groups.get(sg_id)
+        if group is None or group['region'] != region:
+            raise AliError(404, 'InvalidSecurityGroupId.NotFound')
+        return group
+
+    @staticmethod
+    def _check_status(inst):
+        if inst['status'] == 'Pending':
+            raise AliError(403, 'Forbidden.InstanceIsBeingCreated')
+        if inst['status'] not in BINDABLE_STATUSES:
+            raise AliError(403, 'IncorrectInstanceStatus')
+
+    def _check_capacity(self, group, eni, code):
+        members = [e for e in self._members(group['id']) if e['id'] != eni['id']]
+        if group['type'] == 'enterprise':
+            if len(members) >= int(self.settings['max_enis_per_enterprise_group']):
+                raise AliError(403, 'InvalidOperation.NetworkInterfaceCountExceeded')
+        elif len(set(e['instance_id'] or e['id'] for e in members)) >= int(self.settings['max_instances_per_normal_group']):
+            raise AliError(403, code)
+
+    def _join_leave_target(self, params):
+        """(eni, group): the ENI named by exactly one of InstanceId / NetworkInterfaceId."""
+        if not params.get('SecurityGroupId'):
+            raise missing('SecurityGroupId')
+        if params.get('InstanceId') and params.get('NetworkInterfaceId'):
+            raise AliError(403, 'InvalidParam.EniIdAndInstanceId.Conflict')
+        if params.get('NetworkInterfaceId'):
+            if not params.get('RegionId'):
+                raise AliError(400, 'MissingParameter.RegionId')
+            eni = self._eni(params)
+            inst = self.instances.get(eni['instance_id'])
+        elif params.get('InstanceId'):
+            inst = self._instance(params)
+            eni = self._primary_eni(inst['id'])
+        else:
+            raise missing('InstanceId')
+        group = self._group(params['SecurityGroupId'], eni['region'])
+        if inst is not None:
+            self._check_status(inst)
+        return eni, group
+
+    # -- actions ------------------------------------------------------------
+    def do_JoinSecurityGroup(self, params):  # pylint: disable=invalid-name
+        eni, group = self._join_leave_target(params)
+        by_eni = bool(params.get('NetworkInterfaceId'))
+        if group['vpc_id'] != eni['vpc_id']:
+            raise AliError(403, 'InvalidOperation.VpcMismatch') if by_eni else AliError(400, 'InvalidInstanceId.Mismatch')
+        if group['id'] in eni['security_groups']:
+            if self.settings['join_already_member'] == 'ok':
+                return {}
+            raise AliError(403, 'InvalidInstanceId.AlreadyExists')
+        if any(self.groups[sg]['type'] != group['type'] for sg in eni['security_groups']):
+            raise AliError(400, 'InvalidOperation.MultiGroupType')
+        if len(eni['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
+            raise AliError(400, 'InstanceSecurityGroupLimitExceeded')
+        self._check_capacity(group, eni, 'SecurityGroupInstanceLimitExceeded')
+        eni['security_groups'].append(group['id'])
+        return {}
+
+    def do_LeaveSecurityGroup(self, params):  # pylint: disable=invalid-name
+        eni, group = self._join_leave_target(params)
+        by_eni = bool(params.get('NetworkInterfaceId'))
+        if group['id'] not in eni['security_groups']:
+            policy = self.settings['leave_not_member']
+            if policy == 'ok':
+                return {}
+            if policy == 'legacy_error':
+                raise AliError(403, 'InstanceNotInSecurityGroup')
+            raise AliError(400, 'InvalidSecurityGroupAssociation.NotFound')
+        if len(eni['security_groups']) == 1:
+            raise AliError(403, 'InvalidOperation.AtLeastInOneGroup') if by_eni else AliError(403, 'InstanceLastSecurityGroup')
+        eni['security_groups'].remove(group['id'])
+        return {}
+
+    def _new_group_list(self, params, prefix, eni, vpc_error, type_error):
+        """The validated replacement list from ``prefix.N`` parameters, or None when absent."""
+        numbered = []
+        for key, value in params.items():
+            match = re.match(r'^%s\.(\d+)$' % re.escape(prefix), key)
+            if match:
+                numbered.append((int(match.group(1)), value))
+        if not numbered:
+            return None
+        ids = [value for _, value in sorted(numbered)]
+        if len(set(ids)) != len(ids):
+            raise AliError(404, 'InvalidParameter.SecurityGroupIdRepeated')
+        if len(ids) > int(self.settings['max_security_groups_per_instance']):
+            raise AliError(400, 'JoinedGroupLimitExceed')
+        groups = [self._group(sg_id, eni['region']) for sg_id in ids]
+        if any(g['vpc_id'] != eni['vpc_id'] for g in groups):
+            raise vpc_error
+        if len(set(g['type'] for g in groups)) > 1:
+            raise type_error
+        for group in groups:
+            if group['id'] not in eni['security_groups']:
+                self._check_capacity(group, eni, 'SecurityGroupInstanceLimitExceed')
+        return ids
+
+    def do_ModifyInstanceAttribute(self, params):  # pylint: disable=invalid-name
+        inst = self._instance(params, check_region=False)
+        eni = self._primary_eni(inst['id'])
+        ids = self._new_group_list(params, 'SecurityGroupIds', eni, AliError(404, 'InvalidSecurityGroupVpc.NotBelongToOneVpc'),
+                                   AliError(403, 'EnterpriseGroupLimited.MutliGroupType'))
+        if ids is not None:
+            self._check_status(inst)
+            eni['security_groups'] = ids
+        if 'InstanceName' in params:
+            inst['name'] = params['InstanceName']
+        return {}
+
+    def do_ModifyNetworkInterfaceAttribute(self, params):  # pylint: disable=invalid-name
+        if not params.get('RegionId'):
+            raise AliError(400, 'MissingParameter.RegionId')
+        if not params.get('NetworkInterfaceId'):
+            raise missing('NetworkInterfaceId')
+        eni = self._eni(params)
+        has_groups = any(re.match(r'^SecurityGroupId\.\d+$', k) for k in params)
+        if has_groups and eni['type'] == 'Primary':
+            raise AliError(404, 'InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc')
+        ids = self._new_group_list(params, 'SecurityGroupId', eni, AliError(403, 'InvalidOperation.VpcMismatch'),
+                                   AliError(403, 'InvalidOperation.MultiGroupType'))
+        inst = self.instances.get(eni['instance_id'])
+        if ids is not None:
+            if inst is not None and inst['status'] not in BINDABLE_STATUSES:
+                raise AliError(400, 'InvalidOperation.InvalidEcsState')
+            eni['security_groups'] = ids
+        return {}
+
+    # -- describes ----------------------------------------------------------
+    @staticmethod
+    def _flag(params, name):
+        return str(params.get(name, '')).lower() == 'true'
+
+    @staticmethod
+    def _json_ids(params, name):
+        if name not in params:
+            return None
+        try:
+            ids = json.loads(params[name])
+        except ValueError:
+            raise invalid(name, params[name])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 100:
+            raise invalid(name, params[name])
+        return ids
+
+    @staticmethod
+    def _int(params, name, default):
+        if params.get(name) in (None, ''):
+            return default
+        try:
+            value = int(params[name])
+        except ValueError:
+            raise invalid(name, params[name])
+        if value < 1:
+            raise invalid(name, params[name])
+        return value
+
+    def _page(self, items, params, max_cap, min_results, token_code='InvalidParameter.NextToken', page_total=True):
+        """Slice ``items`` by MaxResults/NextToken (when either is sent) or PageNumber/PageSize."""
+        if 'MaxResults' in params or 'NextToken' in params:
+            size = min(max(self._int(params, 'MaxResults', 10), min_results), max_cap)
+            start = 0
+            if params.get('NextToken'):
+                try:
+                    start = int(base64.urlsafe_b64decode(params['NextToken'].encode('ascii')).decode('ascii').split(':')[1])
+                except (ValueError, IndexError, UnicodeError):
+                    raise AliError(400, token_code, 'The specified NextToken is not valid.')
+            end = start + size
+            token = base64.urlsafe_b64encode(('next:%d' % end).encode('ascii')).decode('ascii') if end < len(items) else ''
+            meta = {'NextToken': token, 'MaxResults': size}
+            if page_total:
+                meta['TotalCount'] = len(items)
+            return items[start:end], meta
+        number = self._int(params, 'PageNumber', 1)
+        size = self._int(params, 'PageSize', 10)
+        if size > 100:
+            raise invalid('PageSize', params['PageSize'])
+        start = (number - 1) * size
+        return items[start:start + size], {'TotalCount': len(items), 'PageNumber': number, 'PageSize': size}
+
+    def _require_region(self, params):
+        if not params.get('RegionId'):
+            raise AliError(400, 'MissingParameter.RegionId')
+        if self._flag(params, 'DryRun'):
+            raise AliError(400, 'DryRunOperation')
+
+    def _instance_view(self, inst, flat=False):
+        eni = self._primary_eni(inst['id'])
+        view = {
+            'InstanceId': inst['id'], 'InstanceName': inst['name'], 'RegionId': inst['region'], 'ZoneId': inst['zone'],
+            'Status': inst['status'], 'InstanceNetworkType': 'vpc' if inst['vpc_id'] else 'classic',
+            'InstanceType': 'ecs.g7.large', 'Cpu': 2, 'Memory': 8192, 'Description': '',
+            'SecurityGroupIds': {'SecurityGroupId': list(eni['security_groups'])},
+            'VpcAttributes': {'VpcId': inst['vpc_id'] or '', 'VSwitchId': '', 'NatIpAddress': '',
+                              'PrivateIpAddress': {'IpAddress': []}},
+            'OperationLocks': {'LockReason': []},
+            'IoOptimized': 'optimized' if flat else True,
+        }
+        if not flat:
+            view['NetworkInterfaces'] = {'NetworkInterface': [
+                {'NetworkInterfaceId': e['id'], 'Type': e['type']}
+                for e in sorted(self.enis.values(), key=lambda e: e['type'] != 'Primary') if e['instance_id'] == inst['id']]}
+        return view
+
+    def do_DescribeInstances(self, params):  # pylint: disable=invalid-name
+        self._require_region(params)
+        ids = self._json_ids(params, 'InstanceIds')
+        found = []
+        for inst in self.instances.values():
+            eni = self._primary_eni(inst['id'])
+            if inst['region'] != params['RegionId'] or (ids is not None and inst['id'] not in ids):
+                continue
+            if params.get('VpcId') and inst['vpc_id'] != params['VpcId']:
+                continue
+            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in eni['security_groups']:
+                continue
+            if params.get('Status') and inst['status'] != params['Status']:
+                continue
+            if params.get('ZoneId') and inst['zone'] != params['ZoneId']:
+                continue
+            if params.get('InstanceName') and not re.match(
+                    '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
+                continue
+            found.append(inst)
+        page, meta = self._page(found, params, 100, 10)
+        meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
+        return meta
+
+    def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
+        return self._instance_view(self._instance(params, check_region=False), flat=True)
+
+    def _eni_view(self, eni):
+        inst = self.instances.get(eni['instance_id'])
+        return {
+            'NetworkInterfaceId': eni['id'], 'NetworkInterfaceName': '', 'Type': eni['type'],
+            'Status': 'InUse' if inst is not None else 'Available',
+            'InstanceId': eni['instance_id'] or '', 'VpcId': eni['vpc_id'] or '', 'VSwitchId': '',
+            'ZoneId': inst['zone'] if inst is not None else '', 'Description': '',
+            'SecurityGroupIds': {'SecurityGroupId': list(eni['security_groups'])},
+            'Attachment': {'InstanceId': eni['instance_id'] or ''},
+            'PrivateIpSets': {'PrivateIpSet': []}, 'Tags': {'Tag': []},
+        }
+
+    def do_DescribeNetworkInterfaces(self, params):  # pylint: disable=invalid-name
+        self._require_region(params)
+        wanted = [v for k, v in params.items() if re.match(r'^NetworkInterfaceId\.\d+$', k)]
+        found = []
+        for eni in self.enis.values():
+            view = self._eni_view(eni)
+            if eni['region'] != params['RegionId'] or (wanted and eni['id'] not in wanted):
+                continue
+            if any(params.get(key) and view[field] != params[key]
+                   for key, field in (('InstanceId', 'InstanceId'), ('VpcId', 'VpcId'), ('Type', 'Type'), ('Status', 'Status'))):
+                continue
+            # Documented: the SecurityGroupId filter covers secondary ENIs only.
+            if params.get('SecurityGroupId') and (eni['type'] != 'Secondary' or params['SecurityGroupId'] not in eni['security_groups']):
+                continue
+            found.append(view)
+        page, meta = self._page(found, params, 500, 10)
+        meta['NetworkInterfaceSets'] = {'NetworkInterfaceSet': page}
+        return meta
+
+    def do_DescribeSecurityGroups(self, params):  # pylint: disable=invalid-name
+        self._require_region(params)
+        ids = self._json_ids(params, 'SecurityGroupIds')
+        if params.get('SecurityGroupType') and params['SecurityGroupType'] not in GROUP_TYPES:
+            raise AliError(400, 'InvalidParameter.SecurityGroupType')
+        found = []
+        for sg in self.groups.values():
+            if sg['region'] != params['RegionId'] or (ids is not None and sg['id'] not in ids):
+                continue
+            if params.get('SecurityGroupId') and sg['id'] != params['SecurityGroupId']:
+                continue
+            if any(params.get(key) and sg[field] != params[key]
+                   for key, field in (('VpcId', 'vpc_id'), ('SecurityGroupType', 'type'), ('SecurityGroupName', 'name'))):
+                continue
+            members = self._members(sg['id'])
+            found.append({'SecurityGroupId': sg['id'], 'SecurityGroupName': sg['name'], 'Description': '',
+                          'SecurityGroupType': sg['type'], 'VpcId': sg['vpc_id'] or '', 'ServiceManaged': False,
+                          'EcsCount': len(set(e['instance_id'] for e in members if e['instance_id'])),
+                          'Tags': {'Tag': []}})
+        page, meta = self._page(found, params, 100, 1, token_code='InValidParameter.NextToken', page_total=False)
+        meta['RegionId'] = params['RegionId']
+        meta['SecurityGroups'] = {'SecurityGroup': page}
+        return meta
+
+
+def request_params_query(request):
+    """The query parameters only (V3 signs the query; a body is covered by its hash)."""
+    return [(k, v if v is not None else '') for k, v in request.query_pairs()]
+
+
+CLOUD = AliCloud
