@@ -1,0 +1,218 @@
+# Developer and CI entry points for the multicloud.secgroup collection.
+# The repository root is the collection root.  See docs/development.md.
+#
+#   make test                 the whole gate (what .ci/run does)
+#   make sanity [T=pylint] [PY=3.11]
+#   make units | integration [TARGET=name] | lint | docs | build | pytest
+#   make newest               sanity + units on the newest ansible-core (.venv-newest)
+#   make emulator | demo
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+REPO := $(CURDIR)
+NS := multicloud
+NAME := secgroup
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo /root/.pyenv)
+# Real interpreters, never the pyenv shims (they exit 127 for non-global versions).
+PYTHON311 ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11))),$(shell command -v python3.11))
+PYTHON_NEWEST ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.1[23]*/bin/python3.1[23]))),$(shell command -v python3.13 || command -v python3.12))
+
+VENV ?= $(REPO)/.venv
+VENV_NEWEST ?= $(REPO)/.venv-newest
+SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
+
+# Optional knobs: T= one sanity test, PY= one Python for sanity, TARGET= one integration target.
+T ?=
+PY ?=
+TARGET ?=
+
+# Test runs never go through a proxy: the emulator is on loopback and two
+# cloud SDKs mishandle NO_PROXY for 127.0.0.1.
+NOPROXY := env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u NO_PROXY -u no_proxy -u ALL_PROXY -u all_proxy
+
+# --- shell snippets shared by the recipes ------------------------------------
+
+# install_pip_shim <venv>: offline stand-in for ansible-test's get-pip download
+# (tooling.md 1.4); the pip version is read from the installed ansible-test.
+define SH_FUNCTIONS
+install_pip_shim() {
+  local venv=$$1 reqs pipver cache
+  reqs=$$("$$venv/bin/python" -c 'import ansible_test, os; print(os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py"))')
+  pipver=$$(sed -nE "s/.*pip='([0-9.]+)'.*/\1/p" "$$reqs" | head -n 1)
+  [ -n "$$pipver" ] || { echo "cannot find ansible-test's pip version in $$reqs" >&2; return 1; }
+  cache=$$HOME/.ansible/test/cache
+  mkdir -p "$$cache"
+  cp .ci/get_pip_shim.py "$$cache/get_pip_$${pipver//./_}.py"
+  [ -f "$$cache/pip-$$pipver-py3-none-any.whl" ] || \
+    "$$venv/bin/pip" download -q --disable-pip-version-check --no-deps "pip==$$pipver" -d "$$cache"
+}
+# stage: copy tracked + untracked non-ignored files into a fresh
+# $$WORK/ansible_collections/NS/NAME (ansible-test refuses symlinks), sets COLL.
+stage() {
+  WORK=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-stage.XXXXXX")
+  trap 'rm -rf "$$WORK" "$${PYBIN:-}"' EXIT
+  COLL=$$WORK/ansible_collections/$(NS)/$(NAME)
+  rm -rf "$$COLL"; mkdir -p "$$COLL"
+  git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$$COLL"
+}
+# symlink_tree: $$TREE/ansible_collections/NS/NAME -> repo (fine for everything but ansible-test).
+symlink_tree() {
+  TREE=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-tree.XXXXXX")
+  trap 'rm -rf "$$TREE"' EXIT
+  mkdir -p "$$TREE/ansible_collections/$(NS)"
+  ln -s "$(REPO)" "$$TREE/ansible_collections/$(NS)/$(NAME)"
+}
+# python_dir: real pythonX.Y symlinks for every pyenv 3.x, so ansible-test finds them all.
+python_dir() {
+  PYBIN=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-pybin.XXXXXX")
+  local p v
+  for p in "$(PYENV_ROOT)"/versions/3.*/bin/python3.*; do
+    case $$p in *-config|*m|*-gdb.py) continue;; esac
+    [ -x "$$p" ] || continue
+    v=$$(basename "$$p"); [ -e "$$PYBIN/$$v" ] || ln -s "$$p" "$$PYBIN/$$v"
+  done
+}
+# keep_output: copy ansible-test's junit/bot output back for inspection.
+keep_output() {
+  if [ -d "$$COLL/tests/output" ]; then mkdir -p "$(REPO)/tests/output"; cp -a "$$COLL/tests/output/." "$(REPO)/tests/output/" || true; fi
+}
+banner() { printf '\n===== %s (%s) =====\n' "$$1" "$$(date +%T)"; }
+endef
+export SH_FUNCTIONS
+PRELUDE = eval "$$SH_FUNCTIONS"
+
+.PHONY: help venv venv-newest sanity units integration lint docs build pytest newest test emulator demo clean
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- virtual environments ----------------------------------------------------
+
+$(VENV)/.installed: .ci/requirements.txt $(SDK_REQUIREMENTS)
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV)"
+	"$(VENV)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements.txt $(addprefix -r ,$(SDK_REQUIREMENTS))
+	touch "$@"
+
+venv: $(VENV)/.installed
+	@$(PRELUDE)
+	install_pip_shim "$(VENV)"
+
+$(VENV_NEWEST)/.installed: .ci/requirements-newest.txt $(SDK_REQUIREMENTS)
+	[ -n "$(PYTHON_NEWEST)" ] || { echo "python3.13/3.12 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV_NEWEST)/bin/python" ] || "$(PYTHON_NEWEST)" -m venv "$(VENV_NEWEST)"
+	"$(VENV_NEWEST)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-newest.txt $(addprefix -r ,$(SDK_REQUIREMENTS))
+	touch "$@"
+
+venv-newest: $(VENV_NEWEST)/.installed
+	@$(PRELUDE)
+	install_pip_shim "$(VENV_NEWEST)"
+
+# --- ansible-test on a staged copy -------------------------------------------
+
+sanity: venv
+	@$(PRELUDE); banner "sanity (ansible-core $$("$(VENV)/bin/python" -c 'import ansible; print(ansible.__version__)'))"
+	python_dir
+	export PATH="$(VENV)/bin:$$PYBIN:$$PATH"
+	stage; cd "$$COLL"; rc=0
+	ansible-test sanity --local --color no $(if $(PY),--python $(PY)) $(if $(T),--test $(T)) || rc=$$?
+	keep_output; exit $$rc
+
+units: venv
+	@$(PRELUDE); banner units
+	export PATH="$(VENV)/bin:$$PATH"
+	stage; cd "$$COLL"; rc=0
+	$(NOPROXY) ansible-test units --local --python 3.11 --color no || rc=$$?
+	keep_output; exit $$rc
+
+# ansible-test filters the environment, so values for targets go into
+# tests/integration/integration_config.yml of the staged copy (passed as -e @...).
+integration: venv
+	@$(PRELUDE); banner integration
+	export PATH="$(VENV)/bin:$$PATH"
+	stage; cd "$$COLL"
+	targets=$$(for a in tests/integration/targets/*/aliases; do [ -f "$$a" ] || continue; grep -qw hidden "$$a" || basename "$$(dirname "$$a")"; done)
+	if [ -z "$(TARGET)" ] && [ -z "$$targets" ]; then
+	  echo "integration: no runnable targets in tests/integration/targets yet; nothing to run"; exit 0
+	fi
+	{ echo '---'
+	  echo "multicloud_secgroup_collection_root: $$COLL"
+	  echo "multicloud_secgroup_emulator_dir: $$COLL/tests/emulator"
+	  echo "multicloud_secgroup_python: $(VENV)/bin/python"
+	} > tests/integration/integration_config.yml
+	rc=0
+	$(NOPROXY) ansible-test integration --local --python 3.11 --color no $(TARGET) || rc=$$?
+	keep_output; exit $$rc
+
+# --- checks from the repository root -----------------------------------------
+
+lint: venv
+	@$(PRELUDE); banner ansible-lint
+	export PATH="$(VENV)/bin:$$PATH"
+	symlink_tree
+	ANSIBLE_COLLECTIONS_PATH="$$TREE" ansible-lint --offline --nocolor
+
+docs: venv
+	@$(PRELUDE); banner docs
+	export PATH="$(VENV)/bin:$$PATH"
+	antsibull-docs lint-collection-docs --plugin-docs .
+	symlink_tree; n=0
+	for f in plugins/modules/*.py; do
+	  [ -f "$$f" ] || continue
+	  m=$$(basename "$$f" .py); [ "$$m" != __init__ ] || continue
+	  ANSIBLE_COLLECTIONS_PATH="$$TREE" ansible-doc --json -t module "$(NS).$(NAME).$$m" \
+	    | python -c 'import json, sys; d = json.load(sys.stdin); assert d and all(v.get("doc") for v in d.values()), "empty ansible-doc output for " + sys.argv[1]' "$$m"
+	  n=$$((n + 1))
+	done
+	echo "ansible-doc: $$n module(s) documented"
+
+build: venv
+	@$(PRELUDE); banner "galaxy build"
+	OUT=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-build.XXXXXX"); trap 'rm -rf "$$OUT"' EXIT
+	export PATH="$(VENV)/bin:$$PATH"
+	ansible-galaxy collection build --force --output-path "$$OUT/dist" .
+	ansible-galaxy collection install --force -p "$$OUT/installed" "$$OUT"/dist/$(NS)-$(NAME)-*.tar.gz 2>&1 | grep -v 'is not part of the configured Ansible collections paths' || true
+	[ -f "$$OUT/installed/ansible_collections/$(NS)/$(NAME)/MANIFEST.json" ] || { echo "build: install failed" >&2; exit 1; }
+	ANSIBLE_COLLECTIONS_PATH="$$OUT/installed" ansible-galaxy collection verify --offline "$(NS).$(NAME)"
+
+# Plain pytest from the repository root (pytest.ini: tests/unit + tests/emulator_tests).
+# Exit code 5 (no tests collected) is a failure.
+pytest: venv
+	@$(PRELUDE); banner pytest
+	rc=0; $(NOPROXY) "$(VENV)/bin/python" -m pytest || rc=$$?
+	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
+	exit $$rc
+
+# --- newest ansible-core (needs Python >= 3.12) ------------------------------
+
+newest: venv-newest
+	@$(PRELUDE)
+	export PATH="$(VENV_NEWEST)/bin:$$PATH"
+	pyver=$$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	banner "newest: sanity + units on ansible-core $$(python -c 'import ansible; print(ansible.__version__)'), Python $$pyver"
+	stage; cd "$$COLL"; rc=0
+	ansible-test sanity --local --color no --python "$$pyver" $(if $(T),--test $(T)) || rc=$$?
+	[ $$rc -ne 0 ] || $(NOPROXY) ansible-test units --local --python "$$pyver" --color no || rc=$$?
+	exit $$rc
+
+# --- the gate ----------------------------------------------------------------
+
+# Ends with plain pytest, so the log's last test line is pytest's "N passed".
+test: venv sanity units integration lint docs build newest pytest
+
+# --- emulator and demo -------------------------------------------------------
+
+emulator: venv
+	$(NOPROXY) "$(VENV)/bin/python" tests/emulator --endpoints-file .emulator-endpoints.json
+
+demo: venv
+	$(NOPROXY) VENV="$(VENV)" bash scripts/demo.sh
+
+clean:
+	rm -rf tests/output dist .ansible .emulator-endpoints.json
