@@ -364,6 +364,12 @@ class BaiduCloud(Cloud):
             raise not_found('securityGroup', ident)
         return self.security_groups[ident]
 
+    def _policy(self, setting):
+        value = self.settings[setting]
+        if value not in ('noop', 'error'):
+            raise BceError(500, 'InternalError', 'emulator setting baiducloud.%s must be "noop" or "error", not %r' % (setting, value))
+        return value
+
     def _no_security_group(self):
         return BceError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
                         'No security group associated for the instance.')
@@ -382,7 +388,7 @@ class BaiduCloud(Cloud):
         if instance['status'] == 'Expired':
             raise self._expired()
         if sg_id in instance['security_groups']:
-            if self.settings['duplicate_bind'] == 'error':
+            if self._policy('duplicate_bind') == 'error':
                 raise BceError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
             return None
         if len(instance['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
@@ -395,7 +401,7 @@ class BaiduCloud(Cloud):
         instance = self._instance(ident)
         self._group(sg_id)
         if sg_id not in instance['security_groups']:
-            if self.settings['unbind_not_bound'] == 'error':
+            if self._policy('unbind_not_bound') == 'error':
                 raise BceError(400, 'SecurityGroup.NotBound', 'The security group %s is not bound to %s.' % (sg_id, ident))
             return None
         if len(instance['security_groups']) <= 1:

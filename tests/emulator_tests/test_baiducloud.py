@@ -491,6 +491,10 @@ def test_duplicate_bind_and_unbind_not_bound_policies(emulator, bcc):
         bcc_client.unbind_instance_from_security_group('i-Two00002', 'g-cccc0003')
     assert server_error(err) == (400, 'SecurityGroup.NotBound')
     assert sgs_of(bcc, 'i-Two00002') == ['g-aaaa0001', 'g-bbbb0002']
+    bcc.settings(baiducloud={'duplicate_bind': 'eror'})
+    with pytest.raises(BceHttpClientError) as err:
+        client(emulator, retry=False).bind_instance_to_security_group('i-Two00002', 'g-aaaa0001')
+    assert server_error(err) == (500, 'InternalError') and 'duplicate_bind' in str(err.value.last_error)
 
 
 def test_limit_and_no_security_group_status_settings(emulator, bcc):
