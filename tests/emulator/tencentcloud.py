@@ -1,0 +1,666 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Tencent Cloud API 3.0 emulator: CVM security-group binding and VPC DescribeSecurityGroups.
+
+One port serves both products; the product ("service") is taken from the credential scope of
+the TC3-HMAC-SHA256 Authorization header, as the real gateway derives it from the host name.
+Writes are asynchronous: see ``_start_operation`` and ``_settle``. docs/emulator.md has the
+settings and every assumption about undocumented behaviour.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import re
+import time
+import uuid
+
+from .core import Cloud, Response, SettingsError
+
+API_VERSION = '2017-03-12'
+ALGORITHM = 'TC3-HMAC-SHA256'
+JSON_CONTENT = 'application/json'
+FORM_CONTENT = 'application/x-www-form-urlencoded'
+
+INSTANCE_ID = re.compile(r'^ins-[a-z0-9]{8}$')
+SG_ID = re.compile(r'^sg-[a-z0-9]{8}$')
+AUTHORIZATION = re.compile(
+    r'^TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[a-z0-9]+)/tc3_request, '
+    r'SignedHeaders=(?P<signed_headers>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$')
+
+# The regions AssociateSecurityGroups documents; regions used in the seed are served too.
+DEFAULT_REGIONS = [
+    'ap-bangkok', 'ap-beijing', 'ap-chengdu', 'ap-chongqing', 'ap-guangzhou', 'ap-hongkong', 'ap-jakarta',
+    'ap-nanjing', 'ap-seoul', 'ap-shanghai', 'ap-shanghai-fsi', 'ap-shenzhen-fsi', 'ap-singapore', 'ap-tokyo',
+    'eu-frankfurt', 'na-ashburn', 'na-siliconvalley', 'sa-saopaulo',
+]
+
+CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'DescribeInstances', 'ModifyInstancesAttribute')
+VPC_ACTIONS = ('DescribeSecurityGroups',)
+
+# Parameters each action knows (as in the SDK models); anything else is UnknownParameter.
+PARAMETERS = {
+    'AssociateSecurityGroups': ('SecurityGroupIds', 'InstanceIds'),
+    'DisassociateSecurityGroups': ('SecurityGroupIds', 'InstanceIds'),
+    'DescribeInstances': ('InstanceIds', 'Filters', 'Offset', 'Limit'),
+    'ModifyInstancesAttribute': ('InstanceIds', 'InstanceName', 'UserData', 'SecurityGroups', 'CamRoleName', 'HostName',
+                                 'DisableApiTermination', 'CamRoleType', 'AutoReboot', 'EnableJumboFrame'),
+    'DescribeSecurityGroups': ('SecurityGroupIds', 'Filters', 'Offset', 'Limit', 'OrderField', 'OrderDirection'),
+}
+MODIFIABLE = ('InstanceName', 'UserData', 'SecurityGroups', 'CamRoleName', 'HostName', 'DisableApiTermination',
+              'EnableJumboFrame')
+
+# Instance states in which ModifyInstancesAttribute answers UnsupportedOperation.InstanceState<State>.
+MODIFY_BLOCKING_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN', 'TERMINATING', 'ENTER_RESCUE_MODE',
+                          'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE', 'SERVICE_LIVE_MIGRATE',
+                          'EXIT_SERVICE_LIVE_MIGRATE')
+INSTANCE_STATES = ('LAUNCH_FAILED', 'RUNNING', 'STOPPED') + MODIFY_BLOCKING_STATES
+OPERATION_STATES = ('OPERATING', 'SUCCESS', 'FAILED')
+
+INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id')
+SG_FILTERS = ('security-group-id', 'security-group-name', 'project-id')
+
+FAULT_CODES = {
+    'throttle': ('RequestLimitExceeded', 'Your current request times exceed the limit; please try again later.'),
+    'server_error': ('InternalError', 'An internal error occurred.'),
+    'in_progress': ('MutexOperation.TaskRunning', 'An identical job is running.'),
+}
+
+
+# -- TC3-HMAC-SHA256, in the pieces the Signature v3 documentation names -----------
+
+def sha256_hex(data):
+    if not isinstance(data, bytes):
+        data = data.encode('utf-8')
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_request(method, query, headers, signed_headers, payload_hash):
+    """headers: lower-case name -> value as received; signed_headers: the names, in the signed order."""
+    canonical_headers = ''.join('%s:%s\n' % (name, headers[name].strip().lower()) for name in signed_headers)
+    return '\n'.join((method, '/', query, canonical_headers, ';'.join(signed_headers), payload_hash))
+
+
+def string_to_sign(timestamp, scope, canonical):
+    return '\n'.join((ALGORITHM, str(timestamp), scope, sha256_hex(canonical)))
+
+
+def signing_key(secret_key, date, service):
+    key = hmac.new(('TC3' + secret_key).encode('utf-8'), date.encode('utf-8'), hashlib.sha256).digest()
+    key = hmac.new(key, service.encode('utf-8'), hashlib.sha256).digest()
+    return hmac.new(key, b'tc3_request', hashlib.sha256).digest()
+
+
+def tc3_signature(secret_key, date, service, to_sign):
+    return hmac.new(signing_key(secret_key, date, service), to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def sign(secret_key, method, host, content_type, timestamp, service, body=b'', query='', unsigned_payload=False):
+    """The signature of a request signed over content-type;host, as the SDK does it."""
+    date = utc_date(timestamp)
+    payload = 'UNSIGNED-PAYLOAD' if unsigned_payload else (b'' if method == 'GET' else body)
+    canonical = canonical_request(method, query, {'content-type': content_type, 'host': host},
+                                  ['content-type', 'host'], sha256_hex(payload))
+    return tc3_signature(secret_key, date, service, string_to_sign(timestamp, '%s/%s/tc3_request' % (date, service), canonical))
+
+
+def utc_date(timestamp):
+    return datetime.datetime.utcfromtimestamp(int(timestamp)).strftime('%Y-%m-%d')
+
+
+# -- helpers -----------------------------------------------------------------------
+
+class ApiError(Exception):
+    """An error answered in the Tencent envelope (always HTTP 200)."""
+
+    def __init__(self, code, message):
+        super(ApiError, self).__init__(code)
+        self.code = code
+        self.message = message
+
+
+def unflatten(pairs):
+    """GET parameters ``InstanceIds.0=a&Filters.0.Name=b`` back into lists and objects."""
+    root = {}
+    for key, value in pairs:
+        node = root
+        parts = key.split('.')
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ApiError('InvalidParameter', 'The parameter %s conflicts with another parameter.' % key)
+        node[parts[-1]] = value
+
+    def listify(node):
+        if not isinstance(node, dict):
+            return node
+        if node and all(k.isdigit() for k in node):
+            return [listify(node[k]) for k in sorted(node, key=int)]
+        return dict((k, listify(v)) for k, v in node.items())
+    return listify(root)
+
+
+def camel(state):
+    return ''.join(word.capitalize() for word in state.split('_'))
+
+
+def iso_now():
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+
+
+class TencentCloud(Cloud):
+    name = 'tencentcloud'
+    default_settings = {
+        'timestamp_window_s': 300,
+        'max_security_groups_per_instance': 5,
+        'async_delay_reads': 1,                    # DescribeInstances answers showing OPERATING before SUCCESS
+        'async_delay_ms': 0,                       # and at least this long after the write
+        'show_new_list_while_operating': False,    # False: SecurityGroupIds keeps the old list until SUCCESS
+        'reject_writes_while_operating': True,     # MutexOperation.TaskRunning for a write to an OPERATING instance
+        'fail_next_operation': False,              # True or a message: the next accepted write ends FAILED
+        'duplicate_bind': 'noop',                  # or 'error': FailedOperation.SecurityGroupActionFailed
+        'unbind_not_bound': 'noop',                # or 'error': FailedOperation.SecurityGroupActionFailed
+        'describe_sg_unknown_id': 'error',         # or 'omit': DescribeSecurityGroups with an unknown ID
+        'regions': list(DEFAULT_REGIONS),
+    }
+    rate_limits = {
+        'AssociateSecurityGroups': 10,
+        'DisassociateSecurityGroups': 10,
+        'ModifyInstancesAttribute': 10,
+        'DescribeInstances': 40,
+        'DescribeSecurityGroups': 100,
+    }
+    write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute')
+
+    # -- state ------------------------------------------------------------
+    def reset(self):
+        self.credentials = {}      # secret id -> {'secret_key', 'security_token'}
+        self.security_groups = []  # ordered list of dicts
+        self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
+
+    def seed(self, data):
+        if not isinstance(data, dict):
+            raise SettingsError('tencentcloud: the seed section must be a mapping')
+        unknown = set(data) - set(('credentials', 'security_groups', 'instances'))
+        if unknown:
+            raise SettingsError('tencentcloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
+        credentials = {}
+        for i, cred in enumerate(data.get('credentials') or []):
+            where = 'tencentcloud credentials[%d]' % i
+            self._check_entry(cred, where, ('access_key', 'secret_key'), ('security_token',))
+            credentials[cred['access_key']] = {'secret_key': cred['secret_key'], 'security_token': cred.get('security_token')}
+        groups = []
+        for i, sg in enumerate(data.get('security_groups') or []):
+            where = 'tencentcloud security_groups[%d]' % i
+            self._check_entry(sg, where, ('id', 'region'), ('name', 'description', 'project_id', 'is_default'))
+            if not SG_ID.match(sg['id']):
+                raise SettingsError('%s: id %r is not sg- plus 8 lower-case letters or digits' % (where, sg['id']))
+            if any(g['id'] == sg['id'] for g in groups):
+                raise SettingsError('%s: duplicate id %s' % (where, sg['id']))
+            groups.append({'id': sg['id'], 'region': sg['region'], 'name': sg.get('name', sg['id']),
+                           'description': sg.get('description', ''), 'project_id': int(sg.get('project_id', 0)),
+                           'is_default': bool(sg.get('is_default', False))})
+        instances = []
+        for i, ins in enumerate(data.get('instances') or []):
+            instances.append(self._seed_instance(ins, 'tencentcloud instances[%d]' % i, groups, instances))
+        self.credentials, self.security_groups, self.instances = credentials, groups, instances
+
+    @staticmethod
+    def _check_entry(entry, where, required, optional):
+        if not isinstance(entry, dict):
+            raise SettingsError('%s must be a mapping' % where)
+        for key in required:
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise SettingsError('%s: %s must be a non-empty string' % (where, key))
+        unknown = set(entry) - set(required) - set(optional)
+        if unknown:
+            raise SettingsError('%s: unknown key(s) %s' % (where, ', '.join(sorted(unknown))))
+
+    def _seed_instance(self, ins, where, groups, instances):
+        self._check_entry(ins, where, ('id', 'region'), (
+            'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
+            'latest_operation_request_id', 'latest_operation_error_msg'))
+        if not INSTANCE_ID.match(ins['id']):
+            raise SettingsError('%s: id %r is not ins- plus 8 lower-case letters or digits' % (where, ins['id']))
+        if any(other['id'] == ins['id'] for other in instances):
+            raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
+        status = ins.get('status', 'RUNNING')
+        if status not in INSTANCE_STATES:
+            raise SettingsError('%s: status %r is not one of %s' % (where, status, ', '.join(INSTANCE_STATES)))
+        sg_ids = ins.get('security_groups') or []
+        if not isinstance(sg_ids, list):
+            raise SettingsError('%s: security_groups must be a list' % where)
+        for sg_id in sg_ids:
+            if not any(g['id'] == sg_id and g['region'] == ins['region'] for g in groups):
+                raise SettingsError('%s: security group %r is not a seeded group of region %s' % (where, sg_id, ins['region']))
+        if len(set(sg_ids)) != len(sg_ids):
+            raise SettingsError('%s: security_groups has duplicates' % where)
+        op_state = ins.get('latest_operation_state')
+        if op_state is not None and op_state not in OPERATION_STATES:
+            raise SettingsError('%s: latest_operation_state %r is not one of %s' % (where, op_state, ', '.join(OPERATION_STATES)))
+        instance = {
+            'id': ins['id'], 'region': ins['region'], 'status': status, 'name': ins.get('name', 'Unnamed'),
+            'vpc_id': ins.get('vpc_id', 'vpc-00000000'), 'zone': ins.get('zone', ins['region'] + '-1'),
+            'security_groups': list(sg_ids), 'created': iso_now(), 'uuid': str(uuid.uuid4()),
+            'latest_operation': ins.get('latest_operation'), 'latest_operation_state': op_state,
+            'latest_operation_request_id': ins.get('latest_operation_request_id'),
+            'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
+        }
+        if op_state == 'OPERATING':
+            # A seeded busy instance settles like one busy from a write made now.
+            instance['operation'] = self._new_operation(list(sg_ids), list(sg_ids), None)
+        return instance
+
+    def snapshot(self):
+        out = {'credentials': [], 'security_groups': [], 'instances': []}
+        for secret_id, cred in self.credentials.items():
+            entry = {'access_key': secret_id, 'secret_key': cred['secret_key']}
+            if cred['security_token']:
+                entry['security_token'] = cred['security_token']
+            out['credentials'].append(entry)
+        for sg in self.security_groups:
+            out['security_groups'].append({'id': sg['id'], 'region': sg['region'], 'name': sg['name'],
+                                           'description': sg['description'], 'project_id': str(sg['project_id']),
+                                           'is_default': sg['is_default']})
+        for ins in self.instances:
+            self._settle(ins)
+            entry = dict((key, ins[key]) for key in ('id', 'region', 'status', 'name', 'vpc_id', 'zone'))
+            # The list the instance has once its operation (if any) is over.
+            entry['security_groups'] = list(ins['security_groups'])
+            for key in ('latest_operation', 'latest_operation_state', 'latest_operation_request_id', 'latest_operation_error_msg'):
+                if ins[key] is not None:
+                    entry[key] = ins[key]
+            out['instances'].append(entry)
+        return out
+
+    # -- requests ---------------------------------------------------------
+    def identify(self, request):
+        action = request.header('X-TC-Action')
+        if not action and request.method == 'GET':
+            action = dict(request.query_pairs()).get('Action')
+        return action or None
+
+    def _error(self, code, message):
+        request_id = str(uuid.uuid4())
+        body = {'Response': {'Error': {'Code': code, 'Message': message}, 'RequestId': request_id}}
+        return Response.json(200, body, content_type=JSON_CONTENT, error_code=code, request_id=request_id)
+
+    def authenticate(self, request, action):
+        match = AUTHORIZATION.match(request.header('Authorization') or '')
+        if not match:
+            return self._error('AuthFailure.InvalidAuthorization', 'Authorization header is missing or malformed: '
+                               'expected "TC3-HMAC-SHA256 Credential=<SecretId>/<date>/<service>/tc3_request, '
+                               'SignedHeaders=content-type;host, Signature=<hex>".')
+        signed_headers = match.group('signed_headers').split(';')
+        if 'content-type' not in signed_headers or 'host' not in signed_headers:
+            return self._error('AuthFailure.InvalidAuthorization', 'SignedHeaders must include content-type and host.')
+        timestamp = request.header('X-TC-Timestamp') or ''
+        if not timestamp.isdigit():
+            return self._error('AuthFailure.InvalidAuthorization', 'X-TC-Timestamp is missing or not Unix seconds.')
+        if abs(self.now() - int(timestamp)) > float(self.settings['timestamp_window_s']):
+            return self._error('AuthFailure.SignatureExpire', 'The signature expired: X-TC-Timestamp %s is more than %s '
+                               'seconds away from the server time %d.' % (timestamp, self.settings['timestamp_window_s'], self.now()))
+        cred = self.credentials.get(match.group('secret_id'))
+        if cred is None:
+            return self._error('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.')
+        if cred['security_token'] and request.header('X-TC-Token') != cred['security_token']:
+            return self._error('AuthFailure.TokenFailure', 'The X-TC-Token is missing or does not match the temporary credential.')
+        headers = {}
+        for name in signed_headers:
+            value = request.header(name)
+            if value is None:
+                return self._error('AuthFailure.SignatureFailure', 'The signed header %s is missing.' % name)
+            headers[name] = value
+        date = match.group('date')
+        if date != utc_date(timestamp):
+            return self._error('AuthFailure.SignatureFailure', 'The credential scope date %s is not the UTC date of X-TC-Timestamp.' % date)
+        if request.header('X-TC-Content-SHA256') == 'UNSIGNED-PAYLOAD':
+            payload = 'UNSIGNED-PAYLOAD'
+        else:
+            payload = b'' if request.method == 'GET' else request.body
+        query = request.query if request.method == 'GET' else ''
+        canonical = canonical_request(request.method, query, headers, signed_headers, sha256_hex(payload))
+        scope = '%s/%s/tc3_request' % (date, match.group('service'))
+        expected = tc3_signature(cred['secret_key'], date, match.group('service'), string_to_sign(timestamp, scope, canonical))
+        if not hmac.compare_digest(expected, match.group('signature')):
+            return self._error('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. '
+                               'Please check your signature is correct.')
+        return None
+
+    def fault_response(self, kind, request, action):
+        return self._error(*FAULT_CODES[kind])
+
+    def dispatch(self, request, action):
+        try:
+            service = AUTHORIZATION.match(request.header('Authorization')).group('service')
+            region, params = self._common(request, action, service)
+            request_id = str(uuid.uuid4())
+            result = getattr(self, '_' + action)(region, params, request_id)
+        except ApiError as err:
+            return self._error(err.code, err.message)
+        body = dict(result or {})
+        body['RequestId'] = request_id
+        return Response.json(200, {'Response': body}, content_type=JSON_CONTENT, request_id=request_id)
+
+    def _common(self, request, action, service):
+        """Method, action, version, region and parameters; raises ApiError."""
+        if request.method not in ('GET', 'POST'):
+            raise ApiError('UnsupportedProtocol', 'Only GET and POST requests are supported.')
+        served = {'cvm': CVM_ACTIONS, 'vpc': VPC_ACTIONS}.get(service, ())
+        if not action:
+            raise ApiError('MissingParameter', 'The request is missing the X-TC-Action header.')
+        if action not in served:
+            raise ApiError('InvalidAction', 'The action %s of service %s is not found (this emulator serves cvm %s and vpc %s).' % (
+                action, service, ', '.join(CVM_ACTIONS), ', '.join(VPC_ACTIONS)))
+        version = request.header('X-TC-Version')
+        if not version:
+            raise ApiError('MissingParameter', 'The request is missing the X-TC-Version header.')
+        if version != API_VERSION:
+            raise ApiError('NoSuchVersion', 'The API version %s does not exist; use %s.' % (version, API_VERSION))
+        region = request.header('X-TC-Region')
+        if not region:
+            raise ApiError('MissingParameter', 'The request is missing the X-TC-Region header.')
+        known = set(self.settings['regions']) | set(item['region'] for item in self.instances + self.security_groups)
+        if region not in known:
+            raise ApiError('UnsupportedRegion', 'The region %s is not supported.' % region)
+        content_type = (request.header('Content-Type') or '').split(';')[0].strip().lower()
+        if request.method == 'GET':
+            params = unflatten(request.query_pairs())
+            for key in ('Action', 'Version', 'Region'):
+                params.pop(key, None)
+        elif content_type != JSON_CONTENT:
+            raise ApiError('InvalidParameter', 'TC3-HMAC-SHA256 POST requests must be application/json, not %r.' % content_type)
+        else:
+            try:
+                params = json.loads(request.body.decode('utf-8')) if request.body.strip() else {}
+            except ValueError:
+                raise ApiError('InvalidParameter', 'The request body is not valid JSON.')
+        if not isinstance(params, dict):
+            raise ApiError('InvalidParameter', 'The request body must be a JSON object.')
+        for key in params:
+            if key not in PARAMETERS[action]:
+                raise ApiError('UnknownParameter', 'The parameter `%s` is not recognized.' % key)
+        params['_get'] = request.method == 'GET'
+        return region, params
+
+    # -- parameter checks -------------------------------------------------
+    @staticmethod
+    def _string_list(params, name, required=True):
+        value = params.get(name)
+        if value is None:
+            if required:
+                raise ApiError('MissingParameter', 'The request is missing a required parameter `%s`.' % name)
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ApiError('InvalidParameter', 'The parameter `%s` must be an array of strings.' % name)
+        return value
+
+    @staticmethod
+    def _integer(params, name, default):
+        value = params.get(name, default)
+        if params['_get'] and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError('InvalidParameter', 'The parameter `%s` must be an integer.' % name)
+        return value
+
+    @staticmethod
+    def _instance_ids(params, required=True, limit=100):
+        ids = TencentCloud._string_list(params, 'InstanceIds', required)
+        if ids is None:
+            return None
+        for instance_id in ids:
+            if not INSTANCE_ID.match(instance_id):
+                raise ApiError('InvalidInstanceId.Malformed', 'Invalid instance ID `%s`: use ins-xxxxxxxx, where x is a '
+                               'lower-case letter or a digit.' % instance_id)
+        if len(ids) > limit:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'At most %d values of `InstanceIds` are allowed.' % limit)
+        if required and not ids:
+            raise ApiError('MissingParameter', 'The parameter `InstanceIds` must not be empty.')
+        return ids
+
+    @staticmethod
+    def _filters(params, names, invalid_code):
+        filters = params.get('Filters')
+        if filters is None:
+            return []
+        if not isinstance(filters, list) or not all(isinstance(f, dict) and isinstance(f.get('Name'), str) and
+                                                    isinstance(f.get('Values'), list) for f in filters):
+            raise ApiError('InvalidParameter', 'Filters must be an array of {"Name": string, "Values": [string]}.')
+        if len(filters) > 10:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 10 filters are allowed.')
+        for item in filters:
+            if item['Name'] not in names:
+                raise ApiError(invalid_code, 'The filter `%s` is not supported (supported here: %s).' % (item['Name'], ', '.join(names)))
+            if len(item['Values']) > 5:
+                raise ApiError('InvalidFilterValue.LimitExceeded', 'At most 5 values per filter are allowed.')
+        return [(item['Name'], [str(v) for v in item['Values']]) for item in filters]
+
+    # -- state helpers ----------------------------------------------------
+    def _find_instances(self, region, ids):
+        by_id = dict((ins['id'], ins) for ins in self.instances if ins['region'] == region)
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise ApiError('InvalidInstanceId.NotFound', 'The instance(s) %s are not found in region %s.' % (', '.join(missing), region))
+        return [by_id[i] for i in ids]
+
+    def _check_security_groups(self, region, ids):
+        known = set(sg['id'] for sg in self.security_groups if sg['region'] == region)
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise ApiError('InvalidSecurityGroupId.NotFound', 'The security group(s) %s do not exist in region %s.' % (', '.join(missing), region))
+
+    def _new_operation(self, shown_before, requested, error):
+        return {'shown_before': shown_before, 'requested': requested, 'error': error, 'reads': 0,
+                'reads_needed': int(self.settings['async_delay_reads']),
+                'due': time.monotonic() + float(self.settings['async_delay_ms']) / 1000.0}
+
+    def _settle(self, ins):
+        """Flip a finished operation to SUCCESS or FAILED."""
+        op = ins['operation']
+        if op is not None and op['reads'] >= op['reads_needed'] and time.monotonic() >= op['due']:
+            ins['operation'] = None
+            ins['latest_operation_state'] = 'FAILED' if op['error'] else 'SUCCESS'
+            ins['latest_operation_error_msg'] = op['error'] or ''
+
+    def _check_writable(self, targets):
+        """All-or-nothing: a request touching a busy instance changes nothing."""
+        for ins in targets:
+            self._settle(ins)
+        busy = [ins['id'] for ins in targets if ins['operation'] is not None]
+        if busy and self.settings['reject_writes_while_operating']:
+            raise ApiError('MutexOperation.TaskRunning', 'An identical job is running on instance(s) %s.' % ', '.join(busy))
+
+    def _start_operations(self, action, request_id, changes):
+        """changes: [(instance, new security-group list or None)]; all are accepted together."""
+        failure = self.settings['fail_next_operation']
+        error = None
+        if failure:
+            error = failure if isinstance(failure, str) else 'The %s operation failed (emulated).' % action
+            self.settings['fail_next_operation'] = False
+        for ins, new_list in changes:
+            shown_before = list(ins['security_groups'])
+            requested = shown_before if new_list is None else list(new_list)
+            ins['operation'] = self._new_operation(shown_before, requested, error)
+            if not error:
+                ins['security_groups'] = requested
+            ins['latest_operation'] = action
+            ins['latest_operation_state'] = 'OPERATING'
+            ins['latest_operation_request_id'] = request_id
+            ins['latest_operation_error_msg'] = ''
+
+    # -- actions ----------------------------------------------------------
+    def _bind_request(self, region, params):
+        sg_ids = self._string_list(params, 'SecurityGroupIds')
+        for sg_id in sg_ids:
+            if not SG_ID.match(sg_id):
+                raise ApiError('InvalidSgId.Malformed', 'Invalid security group ID `%s`: use sg-xxxxxxxx.' % sg_id)
+        ids = self._instance_ids(params)
+        if not sg_ids:
+            raise ApiError('MissingParameter', 'The parameter `SecurityGroupIds` must not be empty.')
+        if len(sg_ids) > 1:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'Only one security group can be specified per request.')
+        self._check_security_groups(region, sg_ids)
+        ids = list(dict.fromkeys(ids))
+        return sg_ids[0], self._find_instances(region, ids)
+
+    def _AssociateSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name
+        sg_id, targets = self._bind_request(region, params)
+        for ins in targets:
+            if ins['status'] == 'PENDING':
+                raise ApiError('UnsupportedOperation.InstanceStatePending', 'The instance %s is being created.' % ins['id'])
+        self._check_writable(targets)
+        bound = [ins['id'] for ins in targets if sg_id in ins['security_groups']]
+        if bound and self.settings['duplicate_bind'] == 'error':
+            raise ApiError('FailedOperation.SecurityGroupActionFailed', 'Security group operation failed: %s is already '
+                           'bound to %s.' % (sg_id, ', '.join(bound)))
+        limit = int(self.settings['max_security_groups_per_instance'])
+        for ins in targets:
+            if sg_id not in ins['security_groups'] and len(ins['security_groups']) >= limit:
+                raise ApiError('LimitExceeded.AssociateUSGLimitExceeded', 'An instance can be bound with up to %d security '
+                               'groups (%s).' % (limit, ins['id']))
+        # The new group goes last: bind order is priority order.
+        self._start_operations('AssociateSecurityGroups', request_id, [
+            (ins, ins['security_groups'] + ([] if sg_id in ins['security_groups'] else [sg_id])) for ins in targets])
+
+    def _DisassociateSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name
+        sg_id, targets = self._bind_request(region, params)
+        for ins in targets:
+            if ins['status'] == 'PENDING':
+                raise ApiError('UnsupportedOperation', 'The instance %s is being created.' % ins['id'])
+        self._check_writable(targets)
+        unbound = [ins['id'] for ins in targets if sg_id not in ins['security_groups']]
+        if unbound and self.settings['unbind_not_bound'] == 'error':
+            raise ApiError('FailedOperation.SecurityGroupActionFailed', 'Security group operation failed: %s is not bound '
+                           'to %s.' % (sg_id, ', '.join(unbound)))
+        self._start_operations('DisassociateSecurityGroups', request_id, [
+            (ins, [g for g in ins['security_groups'] if g != sg_id]) for ins in targets])
+
+    def _ModifyInstancesAttribute(self, region, params, request_id):  # pylint: disable=invalid-name
+        ids = self._instance_ids(params)
+        attributes = [name for name in MODIFIABLE if name in params]
+        if len(attributes) != 1:
+            raise ApiError('InvalidParameter', 'Exactly one attribute must be modified per request (got %s).' % (
+                ', '.join(attributes) or 'none'))
+        attribute = attributes[0]
+        new_list = new_name = None
+        if attribute == 'SecurityGroups':
+            new_list = self._string_list(params, 'SecurityGroups')
+            for sg_id in new_list:
+                if not SG_ID.match(sg_id):
+                    raise ApiError('InvalidSgId.Malformed', 'Invalid security group ID `%s`: use sg-xxxxxxxx.' % sg_id)
+            if len(set(new_list)) != len(new_list):
+                raise ApiError('InvalidParameterValue.Duplicate', 'The parameter `SecurityGroups` has duplicate values.')
+            limit = int(self.settings['max_security_groups_per_instance'])
+            if len(new_list) > limit:
+                raise ApiError('LimitExceeded.AssociateUSGLimitExceeded', 'An instance can be bound with up to %d security groups.' % limit)
+            self._check_security_groups(region, new_list)
+        elif attribute == 'InstanceName':
+            new_name = params['InstanceName']
+            if not isinstance(new_name, str) or not 0 < len(new_name) <= 60:
+                raise ApiError('InvalidParameterValue', 'InstanceName must be 1 to 60 characters.')
+        else:
+            raise ApiError('UnsupportedOperation', 'The emulator modifies only SecurityGroups and InstanceName, not %s.' % attribute)
+        targets = self._find_instances(region, list(dict.fromkeys(ids)))
+        for ins in targets:
+            if ins['status'] in MODIFY_BLOCKING_STATES:
+                raise ApiError('UnsupportedOperation.InstanceState' + camel(ins['status']), 'The instance %s is in state %s, '
+                               'which does not allow this operation.' % (ins['id'], ins['status']))
+        self._check_writable(targets)
+        if new_name is not None:
+            for ins in targets:
+                ins['name'] = new_name
+        self._start_operations('ModifyInstancesAttribute', request_id, [(ins, new_list) for ins in targets])
+
+    def _DescribeInstances(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        ids = self._instance_ids(params, required=False)
+        filters = self._filters(params, INSTANCE_FILTERS, 'InvalidFilter')
+        if ids and filters:
+            raise ApiError('InvalidParameter', 'InstanceIds and Filters cannot be specified at the same time.')
+        offset = self._integer(params, 'Offset', 0)
+        limit = self._integer(params, 'Limit', 20)
+        if offset < 0 or limit < 1:
+            raise ApiError('InvalidParameterValue', 'Offset must be >= 0 and Limit >= 1.')
+        if limit > 100:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'Limit must be at most 100.')
+        matches = [ins for ins in self.instances if ins['region'] == region]
+        if ids:
+            matches = [ins for ins in matches if ins['id'] in ids]   # unknown IDs are silently omitted
+        for name, values in filters:
+            matches = [ins for ins in matches if self._instance_matches(ins, name, values)]
+        page = matches[offset:offset + limit]
+        return {'TotalCount': len(matches), 'InstanceSet': [self._show_instance(ins) for ins in page]}
+
+    def _instance_matches(self, ins, name, values):
+        if name == 'security-group-id':
+            return any(g in values for g in self._shown_list(ins))
+        field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
+        return ins[field] in values
+
+    def _shown_list(self, ins):
+        op = ins['operation']
+        if op is None:
+            return ins['security_groups']
+        return op['requested'] if self.settings['show_new_list_while_operating'] else op['shown_before']
+
+    def _show_instance(self, ins):
+        """One InstanceSet item; a read that shows OPERATING counts towards settling."""
+        self._settle(ins)
+        if ins['operation'] is not None:
+            ins['operation']['reads'] += 1
+        return {
+            'InstanceId': ins['id'], 'InstanceName': ins['name'], 'InstanceState': ins['status'],
+            'SecurityGroupIds': list(self._shown_list(ins)),
+            'LatestOperation': ins['latest_operation'], 'LatestOperationState': ins['latest_operation_state'],
+            'LatestOperationRequestId': ins['latest_operation_request_id'],
+            'LatestOperationErrorMsg': ins['latest_operation_error_msg'],
+            'Placement': {'Zone': ins['zone'], 'ProjectId': 0, 'HostId': None},
+            'VirtualPrivateCloud': {'VpcId': ins['vpc_id'], 'SubnetId': 'subnet-00000000', 'AsVpcGateway': False,
+                                    'PrivateIpAddresses': None, 'Ipv6AddressCount': None},
+            'InstanceType': 'S5.MEDIUM2', 'CPU': 2, 'Memory': 2, 'InstanceChargeType': 'POSTPAID_BY_HOUR',
+            'RestrictState': 'NORMAL', 'PrivateIpAddresses': [], 'PublicIpAddresses': None, 'CreatedTime': ins['created'],
+            'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [], 'DisableApiTermination': False,
+        }
+
+    def _DescribeSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        ids = self._string_list(params, 'SecurityGroupIds', required=False)
+        filters = self._filters(params, SG_FILTERS, 'InvalidParameter.FilterInvalidKey')
+        if ids is not None and filters:
+            raise ApiError('InvalidParameter.Coexist', 'SecurityGroupIds and Filters cannot be specified at the same time.')
+        bounds = []
+        for name, default in (('Offset', '0'), ('Limit', '20')):
+            value = params.get(name, default)
+            if not isinstance(value, str):   # the VPC API types Offset and Limit as strings
+                raise ApiError('InvalidParameter', 'The parameter `%s` must be a string.' % name)
+            if not value.isdigit():
+                raise ApiError('InvalidParameterValue.Range', 'The parameter `%s` must be a non-negative integer string.' % name)
+            bounds.append(int(value))
+        offset, limit = bounds
+        if limit > 100:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'Limit must be at most 100.')
+        matches = [sg for sg in self.security_groups if sg['region'] == region]
+        if ids is not None:
+            if len(ids) > 100:
+                raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 100 values of `SecurityGroupIds` are allowed.')
+            for sg_id in ids:
+                if not SG_ID.match(sg_id):
+                    raise ApiError('InvalidParameterValue.Malformed', 'Invalid security group ID `%s`.' % sg_id)
+            missing = [i for i in ids if i not in set(sg['id'] for sg in matches)]
+            if missing and self.settings['describe_sg_unknown_id'] == 'error':
+                raise ApiError('ResourceNotFound', 'The security group(s) %s do not exist.' % ', '.join(missing))
+            matches = [sg for sg in matches if sg['id'] in ids]
+        for name, values in filters:
+            field = {'security-group-id': 'id', 'security-group-name': 'name', 'project-id': 'project_id'}[name]
+            matches = [sg for sg in matches if str(sg[field]) in values]
+        if params.get('OrderDirection') == 'DESC':
+            matches = list(reversed(matches))
+        return {'TotalCount': len(matches), 'SecurityGroupSet': [{
+            'SecurityGroupId': sg['id'], 'SecurityGroupName': sg['name'], 'SecurityGroupDesc': sg['description'],
+            'ProjectId': str(sg['project_id']), 'IsDefault': sg['is_default'], 'CreatedTime': '2024-01-01 00:00:00',
+            'UpdateTime': '', 'TagSet': []} for sg in matches[offset:offset + limit]]}
+
+
+CLOUD = TencentCloud
