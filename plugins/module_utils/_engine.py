@@ -230,7 +230,7 @@ class Engine:
                 state.update(self.verify(changed_ids, deadline))
             except transport.ProviderError as error:
                 failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
-                                        % (error.provider, error.action, error.code, error.message, error.request_id or 'none'),
+                                        % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),
                                         error=error.to_dict())
                 failure.extra['instances'] = self.applied_state(state, changed_ids, self.operations_done[round_start:])
                 raise failure
@@ -299,7 +299,7 @@ def run_module(provider_class, module=None):
         failure = dict(exc.extra, msg=str(exc))
     except transport.ProviderError as error:
         failure = {'msg': '%s %s failed: %s: %s (request ID %s); nothing was changed'
-                          % (error.provider, error.action, error.code, error.message, error.request_id or 'none'),
+                          % (provider_class.display_name, error.action, error.code, error.message, error.request_id or 'none'),
                    'error': error.to_dict()}
     finally:
         if conn is not None:
