@@ -573,7 +573,7 @@ class AliCloud(Cloud):
                 numbered.append((int(match.group(1)), value))
         if not numbered:
             return None
-        ids = [value for _, value in sorted(numbered)]
+        ids = [pair[1] for pair in sorted(numbered)]
         if len(set(ids)) != len(ids):
             raise AliError(404, 'InvalidParameter.SecurityGroupIdRepeated')
         if len(ids) > int(self.settings['max_security_groups_per_instance']):
@@ -659,7 +659,7 @@ class AliCloud(Cloud):
                     raise AliError(400, token_code, 'The specified NextToken is not valid.')
             end = start + size
             token = base64.urlsafe_b64encode(('next:%d' % end).encode('ascii')).decode('ascii') if end < len(items) else ''
-            meta = {'NextToken': token, 'MaxResults': size}
+            meta = {'NextToken': token}
             if page_total:
                 meta['TotalCount'] = len(items)
             return items[start:end], meta
