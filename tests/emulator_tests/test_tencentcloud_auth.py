@@ -17,6 +17,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.common.sign import Sign
 from tencentcloud.cvm.v20170312 import cvm_client, models as cvm_models
 
 from emulator import tencentcloud as tc3
@@ -217,6 +218,20 @@ def test_malformed_authorization(tc, authorization):
     else:
         req.header['Authorization'] = authorization
     assert error_code(send(tc, req)) == 'AuthFailure.InvalidAuthorization'
+
+
+def test_scope_date_must_be_the_utc_date_of_the_timestamp(tc):
+    """A request consistently signed with a local (non-UTC) date is rejected, as the docs warn."""
+    req = sdk_signed(cvm(tc), 'DescribeInstances', {})
+    timestamp = req.header['X-TC-Timestamp']
+    wrong_date = tc3.utc_date(int(timestamp) - 86400)
+    headers = {'content-type': req.header['Content-Type'], 'host': req.header['Host']}
+    canonical = tc3.canonical_request('POST', '', headers, ['content-type', 'host'], tc3.sha256_hex(req.data))
+    to_sign = tc3.string_to_sign(timestamp, '%s/cvm/tc3_request' % wrong_date, canonical)
+    signature = Sign.sign_tc3(SECRET_KEY, wrong_date, 'cvm', to_sign)   # the SDK's own key chain
+    req.header['Authorization'] = ('TC3-HMAC-SHA256 Credential=%s/%s/cvm/tc3_request, SignedHeaders=content-type;host, '
+                                   'Signature=%s' % (SECRET_ID, wrong_date, signature))
+    assert error_code(send(tc, req)) == 'AuthFailure.SignatureFailure'
 
 
 def test_sts_token(tc, admin):
