@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Our TC3 signer against the official Tencent Cloud SDK's, byte for byte, on random requests."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import types
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _tencentcloud as tencent
+
+abstract_client = pytest.importorskip('tencentcloud.common.abstract_client')
+from tencentcloud.common import credential  # noqa: E402  pylint: disable=wrong-import-position
+from tencentcloud.common.http.request import RequestInternal  # noqa: E402  pylint: disable=wrong-import-position
+from tencentcloud.common.profile.client_profile import ClientProfile  # noqa: E402  pylint: disable=wrong-import-position
+from tencentcloud.common.profile.http_profile import HttpProfile  # noqa: E402  pylint: disable=wrong-import-position
+from tencentcloud.cvm.v20170312 import cvm_client  # noqa: E402  pylint: disable=wrong-import-position
+from tencentcloud.vpc.v20170312 import vpc_client  # noqa: E402  pylint: disable=wrong-import-position
+
+ids = st.text(alphabet='abcdefghijklmnopqrstuvwxyz0123456789', min_size=8, max_size=8)
+secrets = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
+hosts = st.sampled_from(['cvm.tencentcloudapi.com', 'cvm.ap-guangzhou.tencentcloudapi.com', '127.0.0.1:28473',
+                         'vpc.ap-singapore.tencentcloudapi.com', 'localhost:8'])
+
+
+def sdk_request(client_class, action, params, secret_id, secret_key, host, ts, token):
+    abstract_client.time = types.SimpleNamespace(time=lambda: ts)
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=host))
+    client = client_class(credential.Credential(secret_id, secret_key, token), 'ap-guangzhou', profile)
+    req = RequestInternal(host, 'POST', '/', header={'X-TC-TraceId': '11111111-2222-3333-4444-555555555555'})
+    client._build_req_inter(action, params, req)
+    return req
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret_id=secrets, secret_key=secrets, host=hosts, ts=st.integers(0, 4102444800),
+       action=st.sampled_from(['AssociateSecurityGroups', 'DisassociateSecurityGroups', 'DescribeInstances',
+                               'ModifyInstancesAttribute', 'DescribeSecurityGroups']),
+       instances=st.lists(ids.map(lambda s: 'ins-' + s), min_size=1, max_size=5),
+       groups=st.lists(ids.map(lambda s: 'sg-' + s), min_size=1, max_size=5),
+       token=st.one_of(st.none(), secrets))
+def test_authorization_matches_the_sdk(secret_id, secret_key, host, ts, action, instances, groups, token):
+    service = 'vpc' if action == 'DescribeSecurityGroups' else 'cvm'
+    params = {'InstanceIds': instances, 'SecurityGroupIds': groups}
+    client_class = vpc_client.VpcClient if service == 'vpc' else cvm_client.CvmClient
+    req = sdk_request(client_class, action, params, secret_id, secret_key, host, ts, token)
+    body = req.data if isinstance(req.data, bytes) else req.data.encode('utf-8')
+    ours = tencent.tc3_authorization(secret_id, secret_key, service, req.header['Host'], ts, body)
+    assert ours == req.header['Authorization']
+    assert req.header['Content-Type'] == tencent.CONTENT_TYPE
