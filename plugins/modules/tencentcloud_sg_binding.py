@@ -28,7 +28,7 @@ description:
     anything else is refused before any request. An instance can have at most 5 security groups (the default quota).
   - Requests are signed with TC3-HMAC-SHA256 by the module itself; no Tencent Cloud SDK is needed.
 author:
-  - multicloud.secgroup developers
+  - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait

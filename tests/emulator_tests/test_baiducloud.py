@@ -466,11 +466,11 @@ def test_commit_then_drop_applies_the_change(emulator, bcc):
 
 def test_rate_limits_when_enforced(emulator, bcc):
     bcc_client = client(emulator)
-    for _ in range(12):
+    for dummy in range(12):
         bcc_client.get_security_group_detail('g-aaaa0001')
     bcc.settings(enforce_rate_limits=True)
     with pytest.raises(BceHttpClientError) as err:
-        for _ in range(baiducloud.CLOUD.rate_limits['GetSecurityGroup'] * 3):
+        for dummy in range(baiducloud.CLOUD.rate_limits['GetSecurityGroup'] * 3):
             bcc_client.get_security_group_detail('g-aaaa0001')
     assert server_error(err) == (429, 'TooManyRequests')
     assert bcc.requests('baiducloud')[-1]['fault'] == 'rate_limit'

@@ -77,7 +77,7 @@ def test_dispatch_auth_and_log(toy):
 
 def test_faults_fire_count_times_after_skip(toy):
     admin(toy, 'POST', '/faults', {'provider': 'toy', 'action': 'Write', 'kind': 'throttle', 'count': 2, 'after': 1})
-    statuses = [call(toy, 'Write', {})[0] for _ in range(4)]
+    statuses = [call(toy, 'Write', {})[0] for dummy in range(4)]
     assert statuses == [200, 429, 429, 200]
     assert admin(toy, 'GET', '/faults')['faults'] == []
 
@@ -97,9 +97,9 @@ def test_reset_fault_does_not_apply(toy):
 
 
 def test_rate_limit_enforced_only_when_enabled(toy):
-    assert [call(toy, 'Write', {})[0] for _ in range(4)] == [200] * 4
+    assert [call(toy, 'Write', {})[0] for dummy in range(4)] == [200] * 4
     admin(toy, 'POST', '/settings', {'enforce_rate_limits': True})
-    statuses = [call(toy, 'Write', {})[0] for _ in range(4)]
+    statuses = [call(toy, 'Write', {})[0] for dummy in range(4)]
     assert statuses[:2] == [200, 200] and 429 in statuses
 
 
