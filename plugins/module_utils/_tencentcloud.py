@@ -162,9 +162,14 @@ class TencentCloud:
 
     # -- the engine's interface --------------------------------------------
     def describe(self, ids):
+        """DescribeInstances for every ID, 100 a call, the calls running concurrently."""
+        def page(chunk):
+            return self.call('cvm', 'DescribeInstances', {'InstanceIds': chunk, 'Offset': 0, 'Limit': PAGE})
+
         found = {}
-        for chunk in _chunks(list(ids), PAGE):
-            data = self.call('cvm', 'DescribeInstances', {'InstanceIds': chunk, 'Offset': 0, 'Limit': PAGE})
+        for data in self.transport.map(page, _chunks(list(ids), PAGE), self.params['max_concurrency']):
+            if isinstance(data, Exception):
+                raise data
             for item in data.get('InstanceSet') or []:
                 found[item['InstanceId']] = item
         return found
