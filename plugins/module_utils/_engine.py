@@ -20,6 +20,12 @@ A provider (one module_utils file per cloud) is a class with:
 * ``apply(operation)``: perform one planned operation, return its request IDs;
 * ``settle(instance_ids, deadline)``: wait until the instances' writes have
   completed; return their SG lists as read, or None if nothing was read.
+
+Optional:
+
+* ``refusals(targets)``: for the planned targets that change, ``(instance_id,
+  reason)`` for each the provider already knows it will refuse (from what
+  ``read`` saw); the task then fails before any write, in check mode too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -128,11 +134,12 @@ class Engine:
         current = self.read(ids)
         self.before = current
         plan = self.plan(current, wanted)
-        if not self.check_mode and plan['operations']:
+        if plan['operations']:
+            self.check_refusals(plan)
             self.check_groups_exist(plan)
+        if not self.check_mode and plan['operations']:
             final = self.converge(plan, wanted)
         elif plan['operations']:
-            self.check_groups_exist(plan)
             final = dict((t['instance_id'], t['after']) for t in plan['targets'])
         else:
             final = current
@@ -155,6 +162,13 @@ class Engine:
             return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.provider.constraints)
         except planner.PlanError as exc:
             raise EngineFailure('%s; nothing was changed' % exc)
+
+    def check_refusals(self, plan):
+        refusals = getattr(self.provider, 'refusals', None)
+        refused = refusals([t for t in plan['targets'] if t['before'] != t['after']]) if refusals else []
+        if refused:
+            raise EngineFailure('%s; nothing was changed' % '; '.join('instance %s: %s' % item for item in refused),
+                                refused_instance_ids=[iid for iid, dummy in refused])
 
     def check_groups_exist(self, plan):
         to_add = []

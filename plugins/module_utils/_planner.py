@@ -64,12 +64,16 @@ def _duplicates(items):
     return dups
 
 
-def _desired_after(before, wanted, state, purge):
+def _desired_after(before, wanted, state, purge, exact_order):
+    """The list an instance ends with. exact_order: purge reproduces the wanted order (ordered
+    providers, or a replace call); otherwise the kept groups stay in place and new ones are
+    appended, which is what bind and unbind calls produce."""
     if state == 'absent':
         return [sg for sg in before if sg not in wanted]
-    if purge:
+    if purge and exact_order:
         return list(wanted)
-    return list(before) + [sg for sg in wanted if sg not in before]
+    kept = [sg for sg in before if sg in wanted] if purge else list(before)
+    return kept + [sg for sg in wanted if sg not in before]
 
 
 def _steps(before, after, limits, rank):
@@ -163,14 +167,17 @@ def plan(current, wanted, state, purge, limits):
     dups = _duplicates(wanted)
     if dups:
         raise PlanError('security_group_ids lists %s more than once; each security group may appear once' % ', '.join(dups))
+    # A replace call cannot express an empty list; unbind calls can.
+    use_set = purge and state == 'present' and limits.set_batch_size > 0 and len(wanted) > 0
     targets = []
     for iid, before in current.items():
         before = list(before)
-        after = _desired_after(before, wanted, state, purge)
-        if len(after) > limits.max_groups:
+        after = _desired_after(before, wanted, state, purge, limits.ordered or use_set)
+        # An instance left as it is is never refused, even outside the bounds (no groups at all, say).
+        if after != before and len(after) > limits.max_groups:
             raise PlanError('instance %s would have %d security groups (%s); the provider allows at most %d per instance'
                             % (iid, len(after), ', '.join(after), limits.max_groups), iid)
-        if len(after) < limits.min_groups:
+        if after != before and len(after) < limits.min_groups:
             raise PlanError('instance %s would have %d security group(s) left; the provider requires at least %d per instance'
                             % (iid, len(after), limits.min_groups), iid)
         targets.append({'instance_id': iid, 'before': before, 'after': after,
@@ -178,8 +185,6 @@ def plan(current, wanted, state, purge, limits):
                         'removed': [sg for sg in before if sg not in after]})
 
     changing = [t for t in targets if t['before'] != t['after']]
-    # A replace call cannot express an empty list; unbind calls can.
-    use_set = purge and state == 'present' and limits.set_batch_size > 0 and len(wanted) > 0
     if use_set:
         return {'targets': targets, 'operations': _set_operations(changing, limits)}
 

@@ -1,0 +1,305 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE to the collection: it may change at any time.
+"""Baidu AI Cloud BCC: everything specific to it, for the engine.
+
+REST API v2 on ``bcc.<region>.baidubce.com``, signed with bce-auth-v1:
+``GET /v2/instance/{id}`` (the instance's normal security groups and status),
+``PUT /v2/instance/{id}?bind`` / ``?unbind`` (one security group on one
+instance; 200 with an empty body) and ``GET /v2/securityGroup`` (list, for the
+existence check). Writes are synchronous. Only normal security groups are
+managed; enterprise security groups are neither read nor changed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import hmac
+import json
+import re
+import time
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.six.moves.urllib.parse import quote, unquote_to_bytes, urlsplit
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import EngineFailure
+
+AUTH_VERSION = 'bce-auth-v1'
+EXPIRATION = 1800                       # seconds a signature is valid, as the SDKs sign
+CONTENT_TYPE = 'application/json;charset=utf-8'
+# Signed when the Authorization header lists no headers (besides every x-bce-* header).
+DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
+LIST_PAGE = 1000                        # maxKeys of ListSecurityGroups (its maximum)
+REGION_PATTERN = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
+
+# Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503
+# transient), else reported as it is. Reference section 4.
+ERROR_CLASSES = {
+    # Rejected by authentication before anything is processed: re-signed and retried.
+    'RequestExpired': transport.THROTTLED,
+    'InternalError': transport.TRANSIENT,
+    'AccessDenied': transport.AUTH,
+    'InvalidAccessKeyId': transport.AUTH,
+    'InvalidHTTPAuthHeader': transport.AUTH,
+    'SignatureDoesNotMatch': transport.AUTH,
+    'SecurityGroup.BindInstanceExceededLimit': transport.QUOTA,
+    'SecurityGroup.NoSecurityGroup': transport.CONFLICT,
+    'SecurityGroup.ExpiredInstanceForbiddenBind': transport.CONFLICT,
+    # "Gone" codes: NoSuchObject is BCC's; the others are those the Terraform provider also accepts.
+    'NoSuchObject': transport.NOT_FOUND,
+    'InstanceNotFound': transport.NOT_FOUND,
+    'InstanceNotExist': transport.NOT_FOUND,
+    'NotFound': transport.NOT_FOUND,
+    'InvalidInstanceId.NotFound': transport.NOT_FOUND,
+}
+THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
+TRANSIENT_STATUSES = (500, 502, 503)
+
+
+def error_class(code, status):
+    if code in ERROR_CLASSES:
+        return ERROR_CLASSES[code]
+    if status == 429 or THROTTLING_CODE.search(code):
+        return transport.THROTTLED
+    if status in TRANSIENT_STATUSES:
+        return transport.TRANSIENT
+    return transport.INVALID
+
+
+# -- bce-auth-v1 -------------------------------------------------------------------------------
+
+def uri_encode(value, keep_slash=False):
+    """BCE UriEncode: the UTF-8 bytes, A-Z a-z 0-9 - . _ ~ kept, everything else %XX (upper case)."""
+    if not isinstance(value, bytes):
+        value = value.encode('utf-8')
+    return quote(value, safe='-._~/' if keep_slash else '-._~')
+
+
+def canonical_uri(path):
+    """UriEncodeExceptSlash of the decoded path; ``path`` is the percent-encoded path as sent."""
+    uri = uri_encode(unquote_to_bytes(path or '/'), keep_slash=True)
+    return uri if uri.startswith('/') else '/' + uri
+
+
+def canonical_query(params):
+    """Sorted ``key=value`` pairs, each side encoded; a key without a value is ``key=``."""
+    pairs = []
+    for key, value in params:
+        if key.lower() == 'authorization':
+            continue
+        pairs.append('%s=%s' % (uri_encode(key), uri_encode('' if value is None else value)))
+    return '&'.join(sorted(pairs))
+
+
+def canonical_headers(headers, signed_headers=None):
+    """The signed header lines: ``signed_headers`` if given, else the defaults plus every x-bce-* header."""
+    lines = []
+    for name, value in headers.items():
+        name, value = name.strip().lower(), ('%s' % value).strip()
+        if not value:
+            continue
+        if signed_headers:
+            signed = name in signed_headers
+        else:
+            signed = name in DEFAULT_SIGNED_HEADERS or name.startswith('x-bce-')
+        if signed:
+            lines.append('%s:%s' % (uri_encode(name), uri_encode(value)))
+    return '\n'.join(sorted(lines))
+
+
+def bce_authorization(access_key, secret_key, method, path, params, headers, timestamp,
+                      expiration=EXPIRATION, signed_headers=None):
+    """The Authorization header of a bce-auth-v1 request.
+
+    path: the path as sent (percent-encoded); params: (key, value or None) pairs;
+    headers: name -> value as sent; signed_headers: lower-case names to sign and list,
+    or None for the SDK's empty list (the server then signs its defaults).
+    """
+    stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(timestamp))
+    prefix = '%s/%s/%s/%d' % (AUTH_VERSION, access_key, stamp, expiration)
+    signing_key = hmac.new(secret_key.encode('utf-8'), prefix.encode('utf-8'), hashlib.sha256).hexdigest()
+    canonical = '\n'.join([method.upper(), canonical_uri(path), canonical_query(params),
+                           canonical_headers(headers, signed_headers)])
+    signature = hmac.new(signing_key.encode('utf-8'), canonical.encode('utf-8'), hashlib.sha256).hexdigest()
+    return '%s/%s/%s' % (prefix, ';'.join(signed_headers or []), signature)
+
+
+def instance_path(instance_id):
+    """The instance's resource path; the ID is encoded whole, so '/', '?' or '%' can never escape it."""
+    return '/v2/instance/' + uri_encode(instance_id)
+
+
+class BaiduCloud:
+    name = 'baiducloud'
+    display_name = 'Baidu AI Cloud'
+    # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG IDs.
+    instance_id_pattern = r'i-[A-Za-z0-9]{8,}'
+    security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
+    # 1 to 10 normal SGs per instance; one SG and one instance per bind/unbind call. No
+    # replace-the-list call is used (see docs of the module): set_batch_size 0.
+    constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=1, set_batch_size=0)
+    # Baidu documents no BCC rate limits: max_concurrency bounds the calls in flight, and
+    # throttling answers (429) are retried with backoff.
+    rate_limits = {}
+    asynchronous = False
+    argument_spec = dict(
+        access_key=dict(type='str', required=True, no_log=False,
+                        fallback=(env_fallback, ['BAIDUCLOUD_ACCESS_KEY', 'BCE_ACCESS_KEY_ID'])),
+        secret_key=dict(type='str', required=True, no_log=True,
+                        fallback=(env_fallback, ['BAIDUCLOUD_SECRET_KEY', 'BCE_SECRET_ACCESS_KEY'])),
+        security_token=dict(type='str', no_log=True,
+                            fallback=(env_fallback, ['BAIDUCLOUD_SESSION_TOKEN', 'BCE_SECURITY_TOKEN'])),
+        region=dict(type='str', required=True, fallback=(env_fallback, ['BAIDUCLOUD_REGION', 'BCE_REGION'])),
+    )
+
+    @classmethod
+    def secrets(cls, params):
+        return [params.get('secret_key'), params.get('security_token')]
+
+    def __init__(self, params, conn, clock=time.time):
+        if not re.match(REGION_PATTERN + r'\Z', params['region'] or ''):
+            raise EngineFailure('region: %r is not a valid %s region; it must match %s (for example bj, gz or su)'
+                                % (params['region'], self.display_name, REGION_PATTERN))
+        self.params = params
+        self.transport = conn
+        self.clock = clock        # signing timestamps
+        self.status = {}          # instance -> status, as last read
+        if params.get('endpoint'):
+            self.base = params['endpoint'].rstrip('/')
+        else:
+            self.base = 'https://bcc.%s.baidubce.com' % params['region']
+        self.host = urlsplit(self.base).netloc
+
+    # -- requests -----------------------------------------------------------
+    def build(self, method, path, params, payload):
+        """A freshly signed request; every header sent is signed, and listed."""
+        now = int(self.clock())
+        headers = {'Host': self.host, 'x-bce-date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))}
+        if payload is not None:
+            headers['Content-Type'] = CONTENT_TYPE
+            headers['Content-Length'] = str(len(payload))
+        if self.params.get('security_token'):
+            headers['x-bce-security-token'] = self.params['security_token']
+        signed = sorted(name.lower() for name in headers)
+        headers['Authorization'] = bce_authorization(self.params['access_key'], self.params['secret_key'], method, path,
+                                                     params, headers, now, signed_headers=signed)
+        query = '&'.join(uri_encode(k) if v is None else '%s=%s' % (uri_encode(k), uri_encode(v)) for k, v in params)
+        url = self.base + path + ('?' + query if query else '')
+        return {'method': method, 'url': url, 'headers': headers, 'data': payload}
+
+    def answer(self, action, resp):
+        """(body, request ID) of a success; a ProviderError with code, message, request ID and status otherwise."""
+        request_id = resp.headers.get('x-bce-request-id')
+        if 200 <= resp.status_code < 300:
+            if not resp.content:
+                return {}, request_id
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise transport.ProviderError(self.name, action, 'MalformedResponse', 'unexpected answer: %s' % resp.text[:200],
+                                              request_id, resp.status_code, transport.INVALID)
+            return body, request_id
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get('code'):
+            code, message = '%s' % body['code'], '%s' % body.get('message', '')
+            request_id = body.get('requestId') or request_id
+        else:
+            code, message = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)')
+        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
+                                      error_class(code, resp.status_code))
+
+    def call(self, action, method, path, params=(), body=None, write=False):
+        params = list(params)
+        payload = json.dumps(body).encode('utf-8') if body is not None else None
+        return self.transport.call(transport.Call(action, lambda: self.build(method, path, params, payload),
+                                                  lambda resp: self.answer(action, resp), write=write))
+
+    def malformed(self, action, what, request_id):
+        return transport.ProviderError(self.name, action, 'MalformedResponse', 'the answer has no %s' % what,
+                                       request_id, 200, transport.INVALID)
+
+    # -- the engine's interface --------------------------------------------
+    def get_instance(self, instance_id):
+        """(normal SG list, status) of one instance."""
+        data, request_id = self.call('GetInstance', 'GET', instance_path(instance_id))
+        instance = data.get('instance')
+        groups = instance.get('nicInfo', {}).get('securityGroups') if isinstance(instance, dict) else None
+        if not isinstance(groups, list):
+            raise self.malformed('GetInstance', 'instance.nicInfo.securityGroups list', request_id)
+        return list(groups), instance.get('status')
+
+    def read(self, ids):
+        """One GET per instance, max_concurrency at a time. After the first error that is not
+        "not found" (a wrong key, say), the reads not yet sent are not sent."""
+        fatal = []
+
+        def one(instance_id):
+            if fatal:
+                raise fatal[0]
+            try:
+                return self.get_instance(instance_id)
+            except transport.ProviderError as error:
+                if error.error_class != transport.NOT_FOUND:
+                    fatal.append(error)
+                raise
+
+        results = self.transport.map(one, ids, self.params['max_concurrency'])
+        if fatal:
+            raise fatal[0]
+        current, missing = {}, []
+        for instance_id, result in zip(ids, results):
+            if isinstance(result, transport.ProviderError):
+                missing.append(instance_id)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                current[instance_id], self.status[instance_id] = result
+        return current, missing
+
+    def refusals(self, targets):
+        """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed."""
+        return [(t['instance_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
+                                   '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
+                for t in targets if t['added'] and self.status.get(t['instance_id']) == 'Expired']
+
+    def missing_security_groups(self, sg_ids):
+        """One ListSecurityGroups call filtered by securityGroupIds (pages followed by nextMarker)."""
+        found = set()
+        marker = None
+        while True:
+            params = [('securityGroupIds', ','.join(sg_ids)), ('maxKeys', str(LIST_PAGE))]
+            if marker:
+                params.append(('marker', marker))
+            data, request_id = self.call('ListSecurityGroups', 'GET', '/v2/securityGroup', params)
+            groups = data.get('securityGroups')
+            if not isinstance(groups, list):
+                raise self.malformed('ListSecurityGroups', 'securityGroups list', request_id)
+            found.update(g.get('id') for g in groups if isinstance(g, dict))
+            next_marker = data.get('nextMarker')
+            if not data.get('isTruncated') or not next_marker or found.issuperset(sg_ids):
+                return [sg for sg in sg_ids if sg not in found]
+            if next_marker == marker:
+                raise self.malformed('ListSecurityGroups', 'new nextMarker (the same page came back)', request_id)
+            marker = next_marker
+
+    def apply(self, op):
+        action = {'bind': 'BindSecurityGroup', 'unbind': 'UnbindSecurityGroup'}[op['action']]
+        dummy, request_id = self.call(action, 'PUT', instance_path(op['instance_ids'][0]), [(op['action'], None)],
+                                      {'securityGroupId': op['security_group_ids'][0]}, write=True)
+        return [request_id]
+
+    def settle(self, ids, deadline):
+        """Writes are synchronous: nothing to wait for."""
+        return None

@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: baiducloud_sg_binding
+short_description: Bind and unbind security groups on Baidu AI Cloud BCC instances
+version_added: 0.1.0
+description:
+  - Binds normal security groups to, or unbinds them from, Baidu AI Cloud BCC instances, idempotently.
+  - Reads every instance with C(GET /v2/instance/{instanceId}), several at a time (O(max_concurrency)), plans the change,
+    and writes only what differs. Instances that are not found are reported together, by ID, before any write.
+  - Binds and unbinds with C(PUT /v2/instance/{instanceId}?bind) and C(?unbind), one security group on one instance per
+    call, several instances at a time. Baidu AI Cloud applies them at once; the module reads the instances back and
+    reports what it read.
+  - An instance keeps between 1 and 10 security groups at every step. The module orders each instance's binds and
+    unbinds so that it never goes beyond these bounds (when swapping groups on an instance with 10 it unbinds one before
+    binding one; on an instance with 1 it binds first), and refuses a request that would leave an instance with none
+    or more than 10, naming the instance, before any write.
+  - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them. The order of an
+    instance's normal security groups has no meaning on Baidu AI Cloud.
+  - An instance whose status is C(Expired) cannot have security groups bound; the task fails before any write, naming
+    it. Unbinding from an expired instance is allowed.
+  - Only normal security groups (C(nicInfo.securityGroups)) are read and changed; enterprise security groups are left
+    alone.
+  - Instance IDs look like C(i-xxxxxxxx) and security group IDs like C(g-xxxxxxxx) (8 or more letters or digits);
+    anything else, such as an ID containing C(/) or C(?), is refused before any request.
+  - Requests are signed with bce-auth-v1 by the module itself; no Baidu AI Cloud SDK is needed.
+author:
+  - multicloud.secgroup developers
+extends_documentation_fragment:
+  - multicloud.secgroup.common
+  - multicloud.secgroup.common.attributes
+attributes:
+  action_group:
+    support: full
+    membership:
+      - multicloud.secgroup.baiducloud
+      - multicloud.secgroup.all
+    description: Use C(group/multicloud.secgroup.baiducloud) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
+options:
+  access_key:
+    description:
+      - The Access Key ID (AK).
+      - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+    type: str
+    required: true
+  secret_key:
+    description:
+      - The Secret Access Key (SK). Never logged or returned.
+      - If not set, the environment variable E(BAIDUCLOUD_SECRET_KEY) is used, then E(BCE_SECRET_ACCESS_KEY).
+    type: str
+    required: true
+  security_token:
+    description:
+      - The session token of temporary (STS) credentials, sent as the signed C(x-bce-security-token) header. Never
+        logged or returned.
+      - If not set, the environment variable E(BAIDUCLOUD_SESSION_TOKEN) is used, then E(BCE_SECURITY_TOKEN).
+    type: str
+  region:
+    description:
+      - The region of the instances, for example C(bj), C(gz), C(su), C(bd), C(fwh), C(hkg), C(fsh) or C(sin).
+      - The default endpoint is C(https://bcc.<region>.baidubce.com); O(endpoint) replaces it.
+      - If not set, the environment variable E(BAIDUCLOUD_REGION) is used, then E(BCE_REGION).
+    type: str
+    required: true
+notes:
+  - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight and
+    retries throttling answers (HTTP 429), HTTP 500, 502 and 503 answers to reads, and C(RequestExpired), with backoff.
+    A write answered with a server error is not sent again blindly; the module reads the instance back first.
+seealso:
+  - name: Add an instance to a security group
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/Ojwvyoecx
+  - name: Remove an instance from a security group
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/7jwvyocyw
+  - name: Query instance details
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/sjwvyoeqr
+'''
+
+EXAMPLES = r'''
+- name: Bind the web security group to two instances (other groups stay)
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    instance_ids: [i-YufwpQAe, i-CFQRKlT2]
+    security_group_ids: [g-nky7qeom]
+
+- name: Make these the only groups of an instance
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    instance_ids: [i-YufwpQAe]
+    security_group_ids: [g-nky7qeom, g-4NxWoxeq]
+    purge: true
+
+- name: Unbind a security group (an instance keeps at least one)
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    instance_ids: [i-YufwpQAe]
+    security_group_ids: [g-4NxWoxeq]
+    state: absent
+
+- name: Credentials once for every task of the group
+  module_defaults:
+    group/multicloud.secgroup.baiducloud:
+      access_key: "{{ vault_baidu_access_key }}"
+      secret_key: "{{ vault_baidu_secret_key }}"
+      region: gz
+  block:
+    - name: Preview the change without making it
+      multicloud.secgroup.baiducloud_sg_binding:
+        instance_ids: "{{ groups['web'] | map('extract', hostvars, 'instance_id') | list }}"
+        security_group_ids: [g-7dyv27r6pnse]
+      check_mode: true
+      diff: true
+      register: preview
+'''
+
+RETURN = r'''
+instances:
+  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: i-YufwpQAe
+    before:
+      description: The normal security groups before the task.
+      type: list
+      elements: str
+      sample: [g-4NxWoxeq]
+    after:
+      description: The normal security groups after the task (read back), or predicted in check mode.
+      type: list
+      elements: str
+      sample: [g-4NxWoxeq, g-nky7qeom]
+    added:
+      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
+      type: list
+      elements: str
+      sample: [g-nky7qeom]
+    removed:
+      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
+      type: list
+      elements: str
+      sample: []
+operations:
+  description:
+    - The API calls made (or, in check mode, that would be made), in order; calls on different instances may have run
+      at the same time.
+    - V(bind) and V(unbind) stand for C(PUT /v2/instance/{instanceId}?bind) and C(?unbind).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{action: bind, security_group_ids: [g-nky7qeom], instance_ids: [i-YufwpQAe]}]
+request_ids:
+  description: The C(x-bce-request-id) of every write call that succeeded.
+  returned: always
+  type: list
+  elements: str
+  sample: [1214cca7-4ad5-451d-9215-71cb844c0a50]
+diff:
+  description: The security groups of each instance before and after, keyed by instance ID.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {i-YufwpQAe: [g-4NxWoxeq]}, after: {i-YufwpQAe: [g-4NxWoxeq, g-nky7qeom]}}
+error:
+  description: The failed API call, when the failure came from Baidu AI Cloud.
+  returned: on failure
+  type: dict
+  contains:
+    provider:
+      description: Always V(baiducloud).
+      type: str
+    action:
+      description:
+        - The API call that failed, one of V(GetInstance), V(ListSecurityGroups), V(BindSecurityGroup),
+          V(UnbindSecurityGroup).
+      type: str
+      sample: BindSecurityGroup
+    code:
+      description:
+        - Baidu AI Cloud's error code, or C(HTTP<status>) when the answer had none, C(ConnectionError) or C(Timeout) for
+          network failures.
+      type: str
+      sample: SecurityGroup.BindInstanceExceededLimit
+    message:
+      description: Baidu AI Cloud's error message.
+      type: str
+    request_id:
+      description: The C(requestId) of the failed call, for Baidu AI Cloud support.
+      type: str
+    http_status:
+      description: The HTTP status of the answer.
+      type: int
+      sample: 413
+missing_instance_ids:
+  description: The instances that were not found.
+  returned: when instances were not found
+  type: list
+  elements: str
+missing_security_group_ids:
+  description: The security groups to bind that were not found.
+  returned: when security groups were not found
+  type: list
+  elements: str
+refused_instance_ids:
+  description: The instances whose change Baidu AI Cloud is known to refuse (C(Expired) instances that would get a group).
+  returned: when such instances were found
+  type: list
+  elements: str
+'''
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module
+from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
+
+
+def main():
+    run_module(BaiduCloud)
+
+
+if __name__ == '__main__':
+    main()
