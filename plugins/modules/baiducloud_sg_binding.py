@@ -23,8 +23,8 @@ description:
     unbinds so that it never goes beyond these bounds (when swapping groups on an instance with 10 it unbinds one before
     binding one; on an instance with 1 it binds first), and refuses a request that would leave an instance with none
     or more than 10, naming the instance, before any write.
-  - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them. The order of an
-    instance's normal security groups has no meaning on Baidu AI Cloud.
+  - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them. Baidu AI Cloud
+    documents no meaning for the order of an instance's normal security groups, and the module does not reorder them.
   - An instance whose status is C(Expired) cannot have security groups bound; the task fails before any write, naming
     it. Unbinding from an expired instance is allowed.
   - Only normal security groups (C(nicInfo.securityGroups)) are read and changed; enterprise security groups are left
@@ -33,7 +33,7 @@ description:
     anything else, such as an ID containing C(/) or C(?), is refused before any request.
   - Requests are signed with bce-auth-v1 by the module itself; no Baidu AI Cloud SDK is needed.
 author:
-  - multicloud.secgroup developers
+  - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.attributes

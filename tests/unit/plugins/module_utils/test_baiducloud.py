@@ -181,8 +181,8 @@ def provider(answers, delay=0.0, clock=lambda: TS, **params):
 
 
 def instance(groups, status='Running'):
-    return Answer(200, {'instance': {'id': 'x', 'status': status, 'nicInfo': {'securityGroups': groups,
-                                                                               'enterpriseSecurityGroups': []}}})
+    nic = {'securityGroups': groups, 'enterpriseSecurityGroups': []}
+    return Answer(200, {'instance': {'id': 'x', 'status': status, 'nicInfo': nic}})
 
 
 def test_reads_run_concurrently_within_max_concurrency_and_collect_the_unknown():
@@ -274,8 +274,8 @@ def test_a_failed_write_is_not_retried_and_reports_code_message_request_id_and_s
 
 def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_writes():
     clock = iter(range(TS, TS + 100))
-    cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): [error(429, 'TooManyRequests'), error(400, 'RequestExpired'),
-                                                                     Answer(200, b'', 'req-ok')]})
+    answers = [error(429, 'TooManyRequests'), error(400, 'RequestExpired'), Answer(200, b'', 'req-ok')]
+    cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers})
     cloud.clock = lambda: next(clock)
     assert cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'instance_ids': ['i-YufwpQAe']}) == ['req-ok']
     dates = [r['headers']['x-bce-date'] for r in session.requests]
@@ -368,7 +368,7 @@ def test_the_signer_matches_the_sdk_on_random_requests(ak, sk, method, segments,
     path = '/' + '/'.join(baidu.uri_encode(s) for s in segments)
     pairs = list(params.items())
     # An explicit list names every x-bce-* header (the SDK signs them whatever the list says).
-    signed = sorted(set(['host'] + [h for h in headers if h.startswith('x-bce-')] + [h for h in other_headers][:1])) if explicit else None
+    signed = sorted(set(['host'] + [h for h in headers if h.startswith('x-bce-')] + list(other_headers)[:1])) if explicit else None
     ours = baidu.bce_authorization(ak, sk, method, path, pairs, headers, ts, signed_headers=signed)
     assert ours == sdk_sign(ak, sk, method, path, pairs, headers, ts, signed)
 
