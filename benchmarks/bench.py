@@ -39,6 +39,17 @@ PROVIDERS = {
         'ids': lambda n: ['ins-%08d' % i for i in range(n)],
         'group': 'sg-bind0001',
     },
+    'baiducloud': {
+        'module': 'multicloud.secgroup.baiducloud_sg_binding',
+        'credentials': {'access_key': 'benchak0001', 'secret_key': 'bench-secret', 'region': 'bj'},
+        'seed': lambda n: {'baiducloud': {
+            'credentials': [{'access_key': 'benchak0001', 'secret_key': 'bench-secret'}],
+            'security_groups': [{'id': 'g-base0001', 'region': 'bj'}, {'id': 'g-bind0001', 'region': 'bj'}],
+            'instances': [{'id': 'i-%08d' % i, 'region': 'bj', 'status': 'Running',
+                           'security_groups': ['g-base0001']} for i in range(n)]}},
+        'ids': lambda n: ['i-%08d' % i for i in range(n)],
+        'group': 'g-bind0001',
+    },
 }
 
 PLAYBOOK = '''
@@ -100,8 +111,8 @@ def main():
                     elapsed = run_task(workdir, spec, args)
                     log = admin(base + '/requests?provider=' + opts.provider)['requests']
                     counts = collections.Counter(entry['action'] for entry in log)
-                    print('| %d | %s | %.2f | %d | %s |' % (size, label, elapsed, len(log),
-                                                         ', '.join('%s %d' % kv for kv in sorted(counts.items()))))
+                    per_action = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
+                    print('| %d | %s | %.2f | %d | %s |' % (size, label, elapsed, len(log), per_action))
     finally:
         running.stop()
 
