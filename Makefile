@@ -87,7 +87,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest sanity units integration lint docs build pytest newest test emulator demo clean
+.PHONY: help venv venv-newest venvs sanity units integration lint docs build pytest newest test emulator demo clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -113,6 +113,14 @@ $(VENV_NEWEST)/.installed: .ci/requirements-newest.txt $(SDK_REQUIREMENTS)
 venv-newest: $(VENV_NEWEST)/.installed
 	@$(PRELUDE)
 	install_pip_shim "$(VENV_NEWEST)"
+
+# Both venvs at once (pip is mostly waiting on downloads), to shorten a cold `make test`.
+venvs:
+	@log=$$(mktemp); rc=0
+	$(MAKE) venv-newest > "$$log" 2>&1 & pid=$$!
+	$(MAKE) venv || rc=$$?
+	wait $$pid || rc=$$?
+	cat "$$log"; rm -f "$$log"; exit $$rc
 
 # --- ansible-test on a staged copy -------------------------------------------
 
@@ -205,7 +213,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest, so the log's last test line is pytest's "N passed".
-test: venv sanity units integration lint docs build newest pytest
+test: venvs sanity units integration lint docs build newest pytest
 
 # --- emulator and demo -------------------------------------------------------
 
