@@ -184,7 +184,11 @@ class Engine:
         return self.clock() + self.params.get('wait_timeout', 300)
 
     def execute(self, operations, deadline):
-        """Run the operations wave by wave; return True if a write's outcome is unknown."""
+        """Run the operations wave by wave.
+
+        A write whose outcome is unknown (dropped answer, transient error) ends the
+        run early without failing: converge() reads back and plans what is missing.
+        """
         unsettled = set()
         for wave in waves(operations):
             touched = set(iid for op in wave for iid in op['instance_ids'])
@@ -206,9 +210,8 @@ class Engine:
                 op, error = failure
                 if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
                     self.warnings.append('%s; re-reading the instances to learn what was applied' % self.describe_error(op, error))
-                    return True
+                    return
                 raise EngineFailure(self.describe_error(op, error), error=error.to_dict())
-        return False
 
     def describe_error(self, op, error):
         what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
