@@ -30,11 +30,15 @@ hosts = st.sampled_from(['cvm.tencentcloudapi.com', 'cvm.ap-guangzhou.tencentclo
 
 
 def sdk_request(client_class, action, params, secret_id, secret_key, host, ts, token):
-    abstract_client.time = types.SimpleNamespace(time=lambda: ts)
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=host))
-    client = client_class(credential.Credential(secret_id, secret_key, token), 'ap-guangzhou', profile)
-    req = RequestInternal(host, 'POST', '/', header={'X-TC-TraceId': '11111111-2222-3333-4444-555555555555'})
-    client._build_req_inter(action, params, req)
+    real_time = abstract_client.time
+    abstract_client.time = types.SimpleNamespace(time=lambda: ts)     # freeze the SDK's clock, for this call only
+    try:
+        profile = ClientProfile(httpProfile=HttpProfile(endpoint=host))
+        client = client_class(credential.Credential(secret_id, secret_key, token), 'ap-guangzhou', profile)
+        req = RequestInternal(host, 'POST', '/', header={'X-TC-TraceId': '11111111-2222-3333-4444-555555555555'})
+        client._build_req_inter(action, params, req)
+    finally:
+        abstract_client.time = real_time
     return req
 
 
