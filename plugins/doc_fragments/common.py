@@ -96,7 +96,9 @@ options:
   wait:
     description:
       - Wait until the provider reports every change complete, and report the security groups read back.
-      - With V(false), RV(instances[].after) is the planned state, not read back.
+        The module polls every 0.5 seconds at first, then less and less often, up to every 5 seconds.
+      - With V(false), RV(instances[].after) is the planned state, not read back. Changes that must follow one
+        another on the same instance still wait for each other.
     type: bool
     default: true
   wait_timeout:
