@@ -5,7 +5,7 @@
 #   make sanity [T=pylint] [PY=3.11]
 #   make units | integration [TARGET=name] | lint | docs | build | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
-#   make emulator | demo
+#   make emulator | demo | bench [LATENCY_MS=50]
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -87,7 +87,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs sanity units integration lint docs build pytest newest test emulator demo clean
+.PHONY: help venv venv-newest venvs sanity units integration lint docs build pytest newest test emulator demo bench clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -222,6 +222,13 @@ emulator: venv
 
 demo: venv
 	$(NOPROXY) VENV="$(VENV)" bash scripts/demo.sh
+
+# API calls and wall time per task against the emulator (not part of `make test`).
+# LATENCY_MS= adds latency to every emulated API request.
+LATENCY_MS ?= 0
+bench: venv
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider tencentcloud --sizes 1,150,1000 --latency-ms $(LATENCY_MS)
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider baiducloud --sizes 1,100 --latency-ms $(LATENCY_MS)
 
 clean:
 	rm -rf tests/output dist .ansible .emulator-endpoints.json
