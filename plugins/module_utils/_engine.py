@@ -131,6 +131,8 @@ class Engine:
         params = self.params
         ids = params['instance_ids']
         wanted = params['security_group_ids']
+        if params['purge'] and params['state'] == 'absent':
+            self.warnings.append('purge is ignored with state=absent: only the listed security groups are unbound')
         current = self.read(ids)
         self.before = current
         plan = self.plan(current, wanted)

@@ -180,3 +180,14 @@ def test_waves_keep_each_instance_in_order_and_run_disjoint_calls_together():
            {'action': 'unbind', 'security_group_ids': ['b'], 'instance_ids': ['2']},
            {'action': 'unbind', 'security_group_ids': ['c'], 'instance_ids': ['4']}]
     assert engine.waves(ops) == [[ops[0], ops[1], ops[3]], [ops[2]]]
+
+
+def test_no_instances_is_a_no_op_without_requests(cloud, capsys):
+    result = run(dict(instance_ids=[], security_group_ids=['sg-0001']), capsys=capsys)
+    assert not result['changed'] and result['instances'] == [] and cloud.calls == [('read', ())]
+
+
+def test_purge_with_absent_warns_and_unbinds_only_the_listed_groups(cloud, capsys):
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0002'], state='absent', purge=True), capsys=capsys)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0001']
+    assert 'purge is ignored with state=absent' in json.dumps(result['warnings'])
