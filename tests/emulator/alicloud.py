@@ -23,7 +23,7 @@ import time
 import urllib.parse
 import uuid
 
-from .core import Cloud, Response, SettingsError
+from .core import ApiError, Cloud, Response, SettingsError
 
 API_VERSION = '2014-05-26'
 V3_ALGORITHM = 'ACS3-HMAC-SHA256'
@@ -96,14 +96,11 @@ FAULT_CODES = {
 }
 
 
-class AliError(Exception):
-    """An ECS error answer: HTTP status, code and message."""
+class AliError(ApiError):
+    """An ECS error answer; the message defaults to the code's documented one."""
 
     def __init__(self, status, code, message=None):
-        super(AliError, self).__init__(code)
-        self.status = status
-        self.code = code
-        self.message = message if message is not None else MESSAGES.get(code, code)
+        super(AliError, self).__init__(status, code, message if message is not None else MESSAGES.get(code, code))
 
 
 def missing(name):
@@ -220,25 +217,17 @@ class AliCloud(Cloud):
 
     # -- state ------------------------------------------------------------
     def reset(self):
-        self.credentials = {}      # access key -> {'secret_key', 'security_token'}
+        self.credentials = {}      # access key -> {'access_key', 'secret_key'[, 'security_token']}
         self.groups = {}           # id -> {id, region, vpc_id, type, name}
         self.instances = {}        # id -> {id, region, vpc_id, status, name, zone}
         self.enis = {}             # id -> {id, region, vpc_id, instance_id, type, security_groups}
         self.nonces = {}           # nonce -> expiry (epoch seconds)
 
     def seed(self, data):
-        if not isinstance(data, dict):
-            raise SettingsError('alicloud: the seed section must be a mapping')
-        unknown = set(data) - set(('credentials', 'security_groups', 'instances', 'network_interfaces'))
-        if unknown:
-            raise SettingsError('alicloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
         self.reset()
-        for cred in self._entries(data, 'credentials'):
-            if not cred.get('access_key') or not cred.get('secret_key'):
-                raise SettingsError('alicloud: credential %r needs access_key and secret_key' % cred)
-            self.credentials[cred['access_key']] = {'secret_key': cred['secret_key'],
-                                                    'security_token': cred.get('security_token')}
-        for sg in self._entries(data, 'security_groups'):
+        self.credentials = self.seed_credentials(data)
+        for _where, sg in self.seed_entries(data, 'security_groups'):
             sg_id = self._seed_id(sg, 'security group')
             sg_type = sg.get('type', 'normal')
             if sg_type not in GROUP_TYPES:
@@ -246,7 +235,7 @@ class AliCloud(Cloud):
             self.groups[sg_id] = {'id': sg_id, 'region': sg.get('region', 'cn-hangzhou'), 'vpc_id': sg.get('vpc_id'),
                                   'type': sg_type, 'name': sg.get('name', '')}
         seeded_lists = {}
-        for inst in self._entries(data, 'instances'):
+        for _where, inst in self.seed_entries(data, 'instances'):
             inst_id = self._seed_id(inst, 'instance')
             status = inst.get('status', 'Running')
             if status not in INSTANCE_STATUSES:
@@ -255,7 +244,7 @@ class AliCloud(Cloud):
             self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
                                        'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a')}
             seeded_lists[inst_id] = self._seed_group_list(inst, 'instance ' + inst_id)
-        for eni in self._entries(data, 'network_interfaces'):
+        for _where, eni in self.seed_entries(data, 'network_interfaces'):
             eni_id = self._seed_id(eni, 'network interface')
             eni_type = eni.get('type', 'Secondary')
             owner = eni.get('instance_id')
@@ -285,13 +274,6 @@ class AliCloud(Cloud):
                 inst = self.instances[inst_id]
                 self.enis[eni_id] = {'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
                                      'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups}
-
-    @staticmethod
-    def _entries(data, key):
-        entries = data.get(key) or []
-        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise SettingsError('alicloud: %s must be a list of mappings' % key)
-        return entries
 
     @staticmethod
     def _seed_entry(data, inst_id):
@@ -327,9 +309,9 @@ class AliCloud(Cloud):
             out['security_groups'] = list(self._primary_eni(inst['id'])['security_groups'])
             instances.append(out)
         return {
-            'credentials': [dict([('access_key', ak), ('secret_key', c['secret_key'])] +
-                                 ([('security_token', c['security_token'])] if c['security_token'] else []))
-                            for ak, c in self.credentials.items()],
+            'credentials': [dict([('access_key', c['access_key']), ('secret_key', c['secret_key'])] +
+                                 ([('security_token', c['security_token'])] if c.get('security_token') else []))
+                            for c in self.credentials.values()],
             'security_groups': [dict((k, v) for k, v in sg.items() if v is not None) for sg in self.groups.values()],
             'instances': instances,
             'network_interfaces': [dict((k, copy.copy(v)) for k, v in eni.items() if v is not None) for eni in self.enis.values()],
@@ -397,7 +379,7 @@ class AliCloud(Cloud):
         cred = self.credentials.get(access_key)
         if cred is None:
             raise AliError(404, 'InvalidAccessKeyId.NotFound')
-        if cred['security_token'] and token != cred['security_token']:
+        if cred.get('security_token') and token != cred['security_token']:
             raise AliError(400, 'InvalidSecurityToken.Malformed')
         return cred['secret_key']
 

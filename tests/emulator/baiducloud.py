@@ -20,7 +20,7 @@ import time
 import urllib.parse
 import uuid
 
-from .core import Cloud, Response, SettingsError
+from .core import ApiError, Cloud, Response, SettingsError, check_entry
 
 CONTENT_TYPE = 'application/json;charset=UTF-8'
 AUTH_VERSION = 'bce-auth-v1'
@@ -127,18 +127,8 @@ def parse_time(stamp):
 
 # -- the cloud -----------------------------------------------------------------------------------
 
-class BceError(Exception):
-    """An API error: HTTP status, Baidu error code, message."""
-
-    def __init__(self, status, code, message):
-        super(BceError, self).__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 def not_found(what, ident):
-    return BceError(404, 'NoSuchObject', 'The specified object is not found or resource do not exist. %s %s' % (what, ident))
+    return ApiError(404, 'NoSuchObject', 'The specified object is not found or resource do not exist. %s %s' % (what, ident))
 
 
 def route(method, raw_path, query_keys):
@@ -189,20 +179,12 @@ class BaiduCloud(Cloud):
         self.client_tokens = {}     # clientToken -> request fingerprint (ReplaceSecurityGroups)
 
     def seed(self, data):
-        if not isinstance(data, dict):
-            raise SettingsError('baiducloud: the seed section must be a mapping')
-        unknown = set(data) - set(('credentials', 'security_groups', 'instances'))
-        if unknown:
-            raise SettingsError('baiducloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
-        credentials = {}
-        for index, cred in enumerate(data.get('credentials') or []):
-            where = 'baiducloud credentials[%d]' % index
-            entry = self._seed_entry(cred, where, ('access_key', 'secret_key'), ('security_token',))
-            credentials[entry['access_key']] = entry
+        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        credentials = self.seed_credentials(data)
         groups = {}
-        for index, group in enumerate(data.get('security_groups') or []):
-            where = 'baiducloud security_groups[%d]' % index
-            entry = self._seed_entry(group, where, ('id',), ('region', 'vpc_id', 'name', 'desc'))
+        for where, group in self.seed_entries(data, 'security_groups'):
+            check_entry(group, where, ('id',), strings=('region', 'vpc_id', 'name', 'desc'))
+            entry = copy.deepcopy(group)
             if entry['id'] in groups:
                 raise SettingsError('%s: duplicate id %s' % (where, entry['id']))
             entry.setdefault('region', 'bj')
@@ -211,10 +193,10 @@ class BaiduCloud(Cloud):
             entry.setdefault('desc', '')
             groups[entry['id']] = entry
         instances = {}
-        for index, inst in enumerate(data.get('instances') or []):
-            where = 'baiducloud instances[%d]' % index
-            entry = self._seed_entry(inst, where, ('id',), ('region', 'status', 'vpc_id', 'name'),
-                                     ('security_groups', 'enterprise_security_groups'))
+        for where, inst in self.seed_entries(data, 'instances'):
+            check_entry(inst, where, ('id',), strings=('region', 'status', 'vpc_id', 'name'),
+                        string_lists=('security_groups', 'enterprise_security_groups'))
+            entry = copy.deepcopy(inst)
             if entry['id'] in instances:
                 raise SettingsError('%s: duplicate id %s' % (where, entry['id']))
             entry.setdefault('region', 'bj')
@@ -235,24 +217,6 @@ class BaiduCloud(Cloud):
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
         self.client_tokens = {}
 
-    @staticmethod
-    def _seed_entry(entry, where, required, optional_strings=(), string_lists=()):
-        if not isinstance(entry, dict):
-            raise SettingsError('%s: must be a mapping' % where)
-        unknown = set(entry) - set(required) - set(optional_strings) - set(string_lists)
-        if unknown:
-            raise SettingsError('%s: unknown key(s) %s' % (where, ', '.join(sorted(unknown))))
-        for key in required:
-            if not isinstance(entry.get(key), str) or not entry[key]:
-                raise SettingsError('%s: %s must be a non-empty string' % (where, key))
-        for key in optional_strings:
-            if key in entry and not isinstance(entry[key], str):
-                raise SettingsError('%s: %s must be a string' % (where, key))
-        for key in string_lists:
-            if key in entry and (not isinstance(entry[key], list) or not all(isinstance(i, str) for i in entry[key])):
-                raise SettingsError('%s: %s must be a list of strings' % (where, key))
-        return copy.deepcopy(entry)
-
     def snapshot(self):
         return {
             'credentials': [dict(c) for c in self.credentials.values()],
@@ -268,38 +232,38 @@ class BaiduCloud(Cloud):
         request_id = str(uuid.uuid4())
         try:
             self._verify(request)
-        except BceError as err:
+        except ApiError as err:
             return self._error(err, request_id)
         return None
 
     def _verify(self, request):
         auth = parse_authorization(request.header('Authorization'))
         if auth is None:
-            raise BceError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
+            raise ApiError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
         access_key, stamp, expiration, signed_headers, sig = auth
         cred = self.credentials.get(access_key)
         if cred is None:
-            raise BceError(403, 'InvalidAccessKeyId', 'The Access Key ID you provided does not exist in our records.')
+            raise ApiError(403, 'InvalidAccessKeyId', 'The Access Key ID you provided does not exist in our records.')
         now = self.now()
         window = float(self.settings['timestamp_window_s'])
         signed_at = parse_time(stamp)
         if signed_at is None:
-            raise BceError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
+            raise ApiError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
         date = request.header('x-bce-date')
         dated = parse_time(date) if date else signed_at
         if now > signed_at + expiration or signed_at > now + window or dated is None or abs(now - dated) > window:
-            raise BceError(400, 'RequestExpired', 'Request has expired. Timestamp date is %s' % (date or stamp))
+            raise ApiError(400, 'RequestExpired', 'Request has expired. Timestamp date is %s' % (date or stamp))
         prefix = '%s/%s/%s/%d' % (AUTH_VERSION, access_key, stamp, expiration)
         headers = [(name, str(value)) for name, value in request.headers.items()]
         expected = [signature(cred['secret_key'], prefix, canonical_request(request.method, uri, request.query, headers, signed_headers))
                     for uri in canonical_uris(request.path)]
         if not any(hmac.compare_digest(sig, e) for e in expected):
-            raise BceError(400, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
+            raise ApiError(400, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.')
         if cred.get('security_token'):
             # Session credentials: the token must be sent, and signed (x-bce-* headers are signed by default).
             token = request.header('x-bce-security-token')
             if token != cred['security_token'] or (signed_headers and 'x-bce-security-token' not in signed_headers):
-                raise BceError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
+                raise ApiError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
 
     def dispatch(self, request, action):
         request_id = str(uuid.uuid4())
@@ -311,9 +275,9 @@ class BaiduCloud(Cloud):
         }
         try:
             if action not in handlers:
-                raise BceError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
+                raise ApiError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
             body = handlers[action](request, ident, request_id)
-        except BceError as err:
+        except ApiError as err:
             return self._error(err, request_id)
         if body is None:   # bind/unbind: 200 with an empty body
             return Response(200, b'', content_type=CONTENT_TYPE, headers={'x-bce-request-id': request_id}, request_id=request_id)
@@ -323,11 +287,11 @@ class BaiduCloud(Cloud):
         request_id = str(uuid.uuid4())
         if kind == 'throttle':
             # Baidu documents no throttling code: 429 TooManyRequests is the project's convention.
-            err = BceError(429, 'TooManyRequests', 'Request rate exceeded, please retry later.')
+            err = ApiError(429, 'TooManyRequests', 'Request rate exceeded, please retry later.')
         elif kind == 'in_progress':
-            err = BceError(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
+            err = ApiError(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
         else:
-            err = BceError(int(self.settings['server_error_status']), 'InternalError',
+            err = ApiError(int(self.settings['server_error_status']), 'InternalError',
                            'We encountered an internal error. Please try again.')
         return self._error(err, request_id)
 
@@ -343,15 +307,15 @@ class BaiduCloud(Cloud):
         try:
             body = json.loads(request.body.decode('utf-8'))
         except ValueError as exc:
-            raise BceError(400, 'MalformedJSON', 'The JSON you provided was not well-formed.') from exc
+            raise ApiError(400, 'MalformedJSON', 'The JSON you provided was not well-formed.') from exc
         if not isinstance(body, dict):
-            raise BceError(400, 'InappropriateJSON', 'The JSON you provided was well-formed and valid, but not appropriate for this operation.')
+            raise ApiError(400, 'InappropriateJSON', 'The JSON you provided was well-formed and valid, but not appropriate for this operation.')
         return body
 
     def _sg_id_from_body(self, request):
         sg_id = self._json_body(request).get('securityGroupId')
         if not isinstance(sg_id, str) or not sg_id:
-            raise BceError(400, 'InappropriateJSON', 'securityGroupId must be a non-empty string.')
+            raise ApiError(400, 'InappropriateJSON', 'securityGroupId must be a non-empty string.')
         return sg_id
 
     def _instance(self, ident):
@@ -364,22 +328,16 @@ class BaiduCloud(Cloud):
             raise not_found('securityGroup', ident)
         return self.security_groups[ident]
 
-    def _policy(self, setting):
-        value = self.settings[setting]
-        if value not in ('noop', 'error'):
-            raise BceError(500, 'InternalError', 'emulator setting baiducloud.%s must be "noop" or "error", not %r' % (setting, value))
-        return value
-
     def _no_security_group(self):
-        return BceError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
+        return ApiError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
                         'No security group associated for the instance.')
 
     def _too_many(self):
-        return BceError(413, 'SecurityGroup.BindInstanceExceededLimit', 'Quota exceeds limit when binding instance to security group.')
+        return ApiError(413, 'SecurityGroup.BindInstanceExceededLimit', 'Quota exceeds limit when binding instance to security group.')
 
     @staticmethod
     def _expired():
-        return BceError(403, 'SecurityGroup.ExpiredInstanceForbiddenBind', 'Instance already expired when binding to security group.')
+        return ApiError(403, 'SecurityGroup.ExpiredInstanceForbiddenBind', 'Instance already expired when binding to security group.')
 
     def _bind(self, request, ident, _request_id):
         sg_id = self._sg_id_from_body(request)
@@ -388,8 +346,8 @@ class BaiduCloud(Cloud):
         if instance['status'] == 'Expired':
             raise self._expired()
         if sg_id in instance['security_groups']:
-            if self._policy('duplicate_bind') == 'error':
-                raise BceError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
+            if self.policy('duplicate_bind', 'InternalError') == 'error':
+                raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
             return None
         if len(instance['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
             raise self._too_many()
@@ -401,8 +359,8 @@ class BaiduCloud(Cloud):
         instance = self._instance(ident)
         self._group(sg_id)
         if sg_id not in instance['security_groups']:
-            if self._policy('unbind_not_bound') == 'error':
-                raise BceError(400, 'SecurityGroup.NotBound', 'The security group %s is not bound to %s.' % (sg_id, ident))
+            if self.policy('unbind_not_bound', 'InternalError') == 'error':
+                raise ApiError(400, 'SecurityGroup.NotBound', 'The security group %s is not bound to %s.' % (sg_id, ident))
             return None
         if len(instance['security_groups']) <= 1:
             raise self._no_security_group()
@@ -431,7 +389,7 @@ class BaiduCloud(Cloud):
         try:
             max_keys = int(query.get('maxKeys') or 1000)
         except ValueError as exc:
-            raise BceError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
+            raise ApiError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
         max_keys = min(1000, max(1, max_keys))
         groups = sorted(self.security_groups)   # listed in id order; the marker is the first id of a page
         if query.get('instanceId'):
@@ -464,14 +422,14 @@ class BaiduCloud(Cloud):
         instance_ids, sg_ids, sg_type = body.get('instanceIds'), body.get('securityGroupIds'), body.get('securityGroupType')
         for value in (instance_ids, sg_ids):
             if not isinstance(value, list) or not all(isinstance(i, str) and i for i in value):
-                raise BceError(400, 'InappropriateJSON', 'instanceIds and securityGroupIds must be lists of ids.')
+                raise ApiError(400, 'InappropriateJSON', 'instanceIds and securityGroupIds must be lists of ids.')
         if not instance_ids or sg_type not in SG_TYPES:
-            raise BceError(400, 'InappropriateJSON', 'instanceIds must not be empty; securityGroupType is normal or enterprise.')
+            raise ApiError(400, 'InappropriateJSON', 'instanceIds must not be empty; securityGroupType is normal or enterprise.')
         token = dict(request.query_pairs()).get('clientToken')
         fingerprint = json.dumps([instance_ids, sg_ids, sg_type])
         if token and token in self.client_tokens:
             if self.client_tokens[token] != fingerprint:
-                raise BceError(403, 'IdempotentParameterMismatch', 'The clientToken was already used with other parameters.')
+                raise ApiError(403, 'IdempotentParameterMismatch', 'The clientToken was already used with other parameters.')
             return {'requestId': request_id}
         sg_ids = list(dict.fromkeys(sg_ids))
         instances = [self._instance(i) for i in instance_ids]

@@ -6,9 +6,10 @@
 
 One HTTP server per cloud plus an admin server, all on loopback. The core owns
 what every cloud has in common: the request log, settings, fault injection,
-rate limiting, latency and the server plumbing. Each cloud module (one file
-per cloud) subclasses :class:`Cloud` and owns its routing, signature checks,
-state model, envelopes and error codes. Standard library only.
+rate limiting, latency, the server plumbing, the generic seed checks and the
+API error exception. Each cloud module (one file per cloud) subclasses
+:class:`Cloud` and owns its routing, signature checks, state model, envelopes
+and error codes. Standard library only.
 """
 
 import copy
@@ -88,12 +89,46 @@ class Response(object):
         return cls(status, json.dumps(obj), content_type=content_type, **kwargs)
 
 
+class ApiError(Exception):
+    """A cloud API error: HTTP status, the cloud's error code and its message."""
+
+    def __init__(self, status, code, message):
+        super(ApiError, self).__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
 class Drop(Exception):
     """Close the connection without answering (reset=True sends a TCP RST)."""
 
     def __init__(self, reset=False):
         super(Drop, self).__init__('drop')
         self.reset = reset
+
+
+class SettingsError(ValueError):
+    """A bad seed, setting or fault: the admin API answers it with a 400."""
+
+
+def check_entry(entry, where, required, optional=(), strings=(), string_lists=()):
+    """Check the keys of one seed entry (a mapping; see ``Cloud.seed_entries``).
+
+    ``required`` keys must be non-empty strings; ``strings`` and ``string_lists`` are optional keys
+    that must be a string / a list of strings when present; ``optional`` keys may hold anything.
+    """
+    unknown = set(entry) - set(required) - set(optional) - set(strings) - set(string_lists)
+    if unknown:
+        raise SettingsError('%s: unknown key(s) %s' % (where, ', '.join(sorted(unknown))))
+    for key in required:
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise SettingsError('%s: %s must be a non-empty string' % (where, key))
+    for key in strings:
+        if key in entry and not isinstance(entry[key], str):
+            raise SettingsError('%s: %s must be a string' % (where, key))
+    for key in string_lists:
+        if key in entry and (not isinstance(entry[key], list) or not all(isinstance(i, str) for i in entry[key])):
+            raise SettingsError('%s: %s must be a list of strings' % (where, key))
 
 
 class Cloud(object):
@@ -144,6 +179,45 @@ class Cloud(object):
     def now(self):
         return self.emulator.now()
 
+    def policy(self, setting, error_code):
+        """The value of a ``"noop"`` | ``"error"`` setting; any other value is an HTTP 500 ``error_code``."""
+        value = self.settings[setting]
+        if value not in ('noop', 'error'):
+            raise ApiError(500, error_code, 'Emulator setting %s.%s must be "noop" or "error", not %r.' % (self.name, setting, value))
+        return value
+
+    # -- seed validation: messages name the cloud and the entry -------------
+    def seed_section(self, data, keys):
+        """Check this cloud's seed section: a mapping whose keys are among ``keys``."""
+        if not isinstance(data, dict):
+            raise SettingsError('%s: the seed section must be a mapping' % self.name)
+        unknown = set(data) - set(keys)
+        if unknown:
+            raise SettingsError('%s: unknown seed key(s): %s' % (self.name, ', '.join(sorted(unknown))))
+
+    def seed_entries(self, data, key):
+        """[(where, entry)] of the list of mappings ``data[key]``; ``where`` is e.g. "alicloud instances[2]"."""
+        entries = data.get(key) or []
+        if not isinstance(entries, list):
+            raise SettingsError('%s: %s must be a list of mappings' % (self.name, key))
+        out = []
+        for index, entry in enumerate(entries):
+            where = '%s %s[%d]' % (self.name, key, index)
+            if not isinstance(entry, dict):
+                raise SettingsError('%s must be a mapping' % where)
+            out.append((where, entry))
+        return out
+
+    def seed_credentials(self, data):
+        """``credentials: [{access_key, secret_key, security_token?}]`` as access key -> a copy of its entry."""
+        credentials = {}
+        for where, entry in self.seed_entries(data, 'credentials'):
+            check_entry(entry, where, ('access_key', 'secret_key'), ('security_token',))
+            if entry.get('security_token') is not None and not isinstance(entry['security_token'], str):
+                raise SettingsError('%s: security_token must be a string' % where)
+            credentials[entry['access_key']] = dict(entry)
+        return credentials
+
 
 class TokenBucket(object):
     def __init__(self, rate, clock):
@@ -161,10 +235,6 @@ class TokenBucket(object):
             self.tokens -= 1
             return True
         return False
-
-
-class SettingsError(ValueError):
-    pass
 
 
 class Emulator(object):

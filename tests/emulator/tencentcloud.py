@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 
-from .core import Cloud, Response, SettingsError
+from .core import ApiError as CoreApiError, Cloud, Response, SettingsError, check_entry
 
 API_VERSION = '2017-03-12'
 ALGORITHM = 'TC3-HMAC-SHA256'
@@ -113,13 +113,11 @@ def utc_date(timestamp):
 
 # -- helpers -----------------------------------------------------------------------
 
-class ApiError(Exception):
+class ApiError(CoreApiError):
     """An error answered in the Tencent envelope (always HTTP 200)."""
 
     def __init__(self, code, message):
-        super(ApiError, self).__init__(code)
-        self.code = code
-        self.message = message
+        super(ApiError, self).__init__(200, code, message)
 
 
 def unflatten(pairs):
@@ -177,25 +175,16 @@ class TencentCloud(Cloud):
 
     # -- state ------------------------------------------------------------
     def reset(self):
-        self.credentials = {}      # secret id -> {'secret_key', 'security_token'}
+        self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}
         self.security_groups = []  # ordered list of dicts
         self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
 
     def seed(self, data):
-        if not isinstance(data, dict):
-            raise SettingsError('tencentcloud: the seed section must be a mapping')
-        unknown = set(data) - set(('credentials', 'security_groups', 'instances'))
-        if unknown:
-            raise SettingsError('tencentcloud: unknown seed key(s): %s' % ', '.join(sorted(unknown)))
-        credentials = {}
-        for i, cred in enumerate(data.get('credentials') or []):
-            where = 'tencentcloud credentials[%d]' % i
-            self._check_entry(cred, where, ('access_key', 'secret_key'), ('security_token',))
-            credentials[cred['access_key']] = {'secret_key': cred['secret_key'], 'security_token': cred.get('security_token')}
+        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        credentials = self.seed_credentials(data)
         groups = []
-        for i, sg in enumerate(data.get('security_groups') or []):
-            where = 'tencentcloud security_groups[%d]' % i
-            self._check_entry(sg, where, ('id', 'region'), ('name', 'description', 'project_id', 'is_default'))
+        for where, sg in self.seed_entries(data, 'security_groups'):
+            check_entry(sg, where, ('id', 'region'), ('name', 'description', 'project_id', 'is_default'))
             if not SG_ID.match(sg['id']):
                 raise SettingsError('%s: id %r is not sg- plus 8 lower-case letters or digits' % (where, sg['id']))
             if any(g['id'] == sg['id'] for g in groups):
@@ -204,23 +193,12 @@ class TencentCloud(Cloud):
                            'description': sg.get('description', ''), 'project_id': int(sg.get('project_id', 0)),
                            'is_default': bool(sg.get('is_default', False))})
         instances = []
-        for i, ins in enumerate(data.get('instances') or []):
-            instances.append(self._seed_instance(ins, 'tencentcloud instances[%d]' % i, groups, instances))
+        for where, ins in self.seed_entries(data, 'instances'):
+            instances.append(self._seed_instance(ins, where, groups, instances))
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
 
-    @staticmethod
-    def _check_entry(entry, where, required, optional):
-        if not isinstance(entry, dict):
-            raise SettingsError('%s must be a mapping' % where)
-        for key in required:
-            if not isinstance(entry.get(key), str) or not entry[key]:
-                raise SettingsError('%s: %s must be a non-empty string' % (where, key))
-        unknown = set(entry) - set(required) - set(optional)
-        if unknown:
-            raise SettingsError('%s: unknown key(s) %s' % (where, ', '.join(sorted(unknown))))
-
     def _seed_instance(self, ins, where, groups, instances):
-        self._check_entry(ins, where, ('id', 'region'), (
+        check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
             'latest_operation_request_id', 'latest_operation_error_msg'))
         if not INSTANCE_ID.match(ins['id']):
@@ -256,9 +234,9 @@ class TencentCloud(Cloud):
 
     def snapshot(self):
         out = {'credentials': [], 'security_groups': [], 'instances': []}
-        for secret_id, cred in self.credentials.items():
-            entry = {'access_key': secret_id, 'secret_key': cred['secret_key']}
-            if cred['security_token']:
+        for cred in self.credentials.values():
+            entry = {'access_key': cred['access_key'], 'secret_key': cred['secret_key']}
+            if cred.get('security_token'):
                 entry['security_token'] = cred['security_token']
             out['credentials'].append(entry)
         for sg in self.security_groups:
@@ -306,7 +284,7 @@ class TencentCloud(Cloud):
         cred = self.credentials.get(match.group('secret_id'))
         if cred is None:
             return self._error('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.')
-        if cred['security_token'] and request.header('X-TC-Token') != cred['security_token']:
+        if cred.get('security_token') and request.header('X-TC-Token') != cred['security_token']:
             return self._error('AuthFailure.TokenFailure', 'The X-TC-Token is missing or does not match the temporary credential.')
         headers = {}
         for name in signed_headers:

@@ -16,7 +16,7 @@ import hmac
 import re
 import uuid
 
-from .core import Cloud, Response, SettingsError
+from .core import ApiError, Cloud, Response, SettingsError, check_entry
 
 SERVICE_PATH = '/api/v2/vm'
 API_VERSIONS = ('2023-03-13', '2026-04-01')
@@ -77,14 +77,6 @@ def parse_authorization(value):
 
 def new_request_id():
     return 'T' + str(uuid.uuid4()).upper()
-
-
-class ApiError(Exception):
-    def __init__(self, status, code, message):
-        super(ApiError, self).__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def _error(status, code, message, request_id=None):
@@ -157,21 +149,10 @@ def _name_matches(pattern, name):
 
 # -- seed validation ----------------------------------------------------------
 
-def _check_keys(entry, where, required, optional):
-    if not isinstance(entry, dict):
-        raise SettingsError('zenlayer %s must be a mapping' % where)
-    missing = [key for key in required if key not in entry]
-    unknown = sorted(set(entry) - set(required) - set(optional))
-    if missing:
-        raise SettingsError('zenlayer %s lacks %s' % (where, ', '.join(missing)))
-    if unknown:
-        raise SettingsError('zenlayer %s has unknown key(s) %s (known: %s)' % (
-            where, ', '.join(unknown), ', '.join(sorted(tuple(required) + tuple(optional)))))
-
-
 def _check_id(value, where):
+    """Checked in place of check_entry's non-empty-string check, for the hint about YAML numbers."""
     if not isinstance(value, str) or not _NUMERIC_ID_RE.match(value):
-        raise SettingsError('zenlayer %s id %r must be a string of decimal digits (Zenlayer IDs are numeric '
+        raise SettingsError('%s: id %r must be a string of decimal digits (Zenlayer IDs are numeric '
                             'strings; quote them in YAML)' % (where, value))
 
 
@@ -194,53 +175,42 @@ class ZenlayerCloud(Cloud):
         self.instances = {}         # id -> {'id', 'status', 'name', 'zone', 'unsupported_security_group', ...}
 
     def seed(self, data):
-        if not isinstance(data, dict):
-            raise SettingsError('the zenlayer seed section must be a mapping')
-        _check_keys(data, 'seed section', (), ('credentials', 'security_groups', 'instances'))
-        credentials, groups, instances = {}, {}, {}
-        for index, entry in enumerate(data.get('credentials') or []):
-            where = 'credentials[%d]' % index
-            _check_keys(entry, where, ('access_key', 'secret_key'), ('security_token',))
-            for key in ('access_key', 'secret_key'):
-                if not isinstance(entry[key], str) or not entry[key]:
-                    raise SettingsError('zenlayer %s %s must be a non-empty string' % (where, key))
-            credentials[entry['access_key']] = dict(entry)
-        for index, entry in enumerate(data.get('security_groups') or []):
-            where = 'security_groups[%d]' % index
-            _check_keys(entry, where, ('id',), ('name', 'status', 'is_default', 'description', 'create_time'))
-            _check_id(entry['id'], where)
+        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        credentials, groups, instances = self.seed_credentials(data), {}, {}
+        for where, entry in self.seed_entries(data, 'security_groups'):
+            check_entry(entry, where, (), ('id', 'name', 'status', 'is_default', 'description', 'create_time'))
+            _check_id(entry.get('id'), where)
             if entry['id'] in groups:
-                raise SettingsError('zenlayer %s: duplicate security group id %s' % (where, entry['id']))
+                raise SettingsError('%s: duplicate security group id %s' % (where, entry['id']))
             group = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'status': entry.get('status', SG_AVAILABLE),
                      'is_default': entry.get('is_default', False), 'description': entry.get('description', ''),
                      'create_time': entry.get('create_time', DEFAULT_CREATE_TIME)}
             if not isinstance(group['status'], str) or not isinstance(group['is_default'], bool):
-                raise SettingsError('zenlayer %s: status must be a string and is_default a boolean' % where)
+                raise SettingsError('%s: status must be a string and is_default a boolean' % where)
             groups[group['id']] = group
         limit = self.settings['max_security_groups_per_instance']
-        for index, entry in enumerate(data.get('instances') or []):
-            where = 'instances[%d]' % index
-            _check_keys(entry, where, ('id',), ('status', 'name', 'zone', 'unsupported_security_group',
-                                                'security_groups', 'create_time'))
-            _check_id(entry['id'], where)
+        for where, entry in self.seed_entries(data, 'instances'):
+            check_entry(entry, where, (), ('id', 'status', 'name', 'zone', 'unsupported_security_group',
+                                           'security_groups', 'create_time'))
+            _check_id(entry.get('id'), where)
             if entry['id'] in instances:
-                raise SettingsError('zenlayer %s: duplicate instance id %s' % (where, entry['id']))
+                raise SettingsError('%s: duplicate instance id %s' % (where, entry['id']))
             instance = {'id': entry['id'], 'status': entry.get('status', 'RUNNING'), 'name': entry.get('name', entry['id']),
                         'zone': entry.get('zone', 'SEL-A'),
                         'unsupported_security_group': entry.get('unsupported_security_group', False),
                         'security_groups': list(entry.get('security_groups') or []),
                         'create_time': entry.get('create_time', DEFAULT_CREATE_TIME)}
             if instance['status'] not in INSTANCE_STATUSES:
-                raise SettingsError('zenlayer %s: status %r is not one of %s' % (where, instance['status'], ', '.join(INSTANCE_STATUSES)))
+                raise SettingsError('%s: status %r is not one of %s' % (where, instance['status'], ', '.join(INSTANCE_STATUSES)))
             if not isinstance(instance['unsupported_security_group'], bool):
-                raise SettingsError('zenlayer %s: unsupported_security_group must be a boolean' % where)
+                raise SettingsError('%s: unsupported_security_group must be a boolean' % where)
             bound = instance['security_groups']
             unknown = [sg for sg in bound if sg not in groups]
             if unknown or len(set(bound)) != len(bound):
-                raise SettingsError('zenlayer %s: security_groups must be distinct seeded security group ids (bad: %s)' % (
+                raise SettingsError('%s: security_groups must be distinct seeded security group ids (bad: %s)' % (
                     where, ', '.join(str(sg) for sg in unknown) or 'duplicates'))
             if len(bound) > limit:
-                raise SettingsError('zenlayer %s: %d security groups exceed max_security_groups_per_instance=%d' % (
+                raise SettingsError('%s: %d security groups exceed max_security_groups_per_instance=%d' % (
                     where, len(bound), limit))
             instances[instance['id']] = instance
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
@@ -319,12 +289,6 @@ class ZenlayerCloud(Cloud):
             return _error(exc.status, exc.code, exc.message)
 
     # -- actions ----------------------------------------------------------
-    def _policy(self, name):
-        value = self.settings[name]
-        if value not in ('noop', 'error'):
-            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.%s must be "noop" or "error", not %r.' % (name, value))
-        return value
-
     def _check_binding(self, params, associate):
         """The documented checks, in the documented order; returns (group id, instance)."""
         sg_id = _required_id(params, 'securityGroupId')
@@ -347,7 +311,7 @@ class ZenlayerCloud(Cloud):
         sg_id, instance = self._check_binding(params, associate=True)
         bound = instance['security_groups']
         if sg_id in bound:
-            if self._policy('duplicate_bind') == 'error':
+            if self.policy('duplicate_bind', 'INTERNAL_SERVER_ERROR') == 'error':
                 # Not a Zenlayer code: the emulator's strict mode only.
                 raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED',
                                'The security group is already applied on the instance (emulator strict mode).')
@@ -362,7 +326,7 @@ class ZenlayerCloud(Cloud):
         sg_id, instance = self._check_binding(params, associate=False)
         bound = instance['security_groups']
         if sg_id not in bound:
-            if self._policy('unbind_not_bound') == 'error':
+            if self.policy('unbind_not_bound', 'INTERNAL_SERVER_ERROR') == 'error':
                 # Not a Zenlayer code: the emulator's strict mode only.
                 raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED',
                                'The security group is not applied on the instance (emulator strict mode).')
