@@ -300,6 +300,6 @@ class BaiduCloud:
                                       {'securityGroupId': op['security_group_ids'][0]}, write=True)
         return [request_id]
 
-    def settle(self, ids, deadline):
+    def settle(self, expected, deadline):
         """Writes are synchronous: nothing to wait for."""
         return None

@@ -18,7 +18,8 @@ A provider (one module_utils file per cloud) is a class with:
   instance to its SG list in provider order;
 * ``missing_security_groups(sg_ids)``: those that do not exist;
 * ``apply(operation)``: perform one planned operation, return its request IDs;
-* ``settle(instance_ids, deadline)``: wait until the instances' writes have
+* ``settle(expected, deadline)``: wait until the writes to the instances in
+  ``expected`` (instance -> the SG list it should have once they complete) have
   completed; return their SG lists as read, or None if nothing was read.
 
 Optional:
@@ -185,17 +186,18 @@ class Engine:
     def deadline(self):
         return self.clock() + self.params.get('wait_timeout', 300)
 
-    def execute(self, operations, deadline):
+    def execute(self, operations, deadline, state):
         """Run the operations wave by wave.
 
         A write whose outcome is unknown (dropped answer, transient error) ends the
         run early without failing: converge() reads back and plans what is missing.
         """
         unsettled = set()
+        expected = dict(state)
         for wave in waves(operations):
             touched = set(iid for op in wave for iid in op['instance_ids'])
             if unsettled & touched:
-                self.provider.settle(sorted(unsettled & touched), deadline)
+                self.provider.settle(dict((iid, expected[iid]) for iid in sorted(unsettled & touched)), deadline)
                 unsettled -= touched
             results = self.provider.transport.map(self.provider.apply, wave, self.params['max_concurrency'])
             failure = None
@@ -207,6 +209,7 @@ class Engine:
                 else:
                     self.request_ids.extend(result or [])
                     self.operations_done.append(op)
+                    expected.update(planner.simulate(expected, [op]))
             unsettled |= touched
             if failure:
                 op, error = failure
@@ -221,10 +224,11 @@ class Engine:
                 % (self.provider.display_name, what % ', '.join(op['security_group_ids']), ', '.join(op['instance_ids']),
                    error.code, error.message, error.request_id or 'none'))
 
-    def verify(self, ids, deadline):
+    def verify(self, expected, deadline):
+        ids = sorted(expected)
         read_back = None
         if self.params.get('wait', True):
-            read_back = self.provider.settle(ids, deadline)
+            read_back = self.provider.settle(expected, deadline)
         if read_back is None or set(read_back) != set(ids):
             read_back, missing = self.provider.read(ids)
             if missing:
@@ -241,12 +245,13 @@ class Engine:
             changed_ids = sorted(set(iid for op in plan['operations'] for iid in op['instance_ids']))
             round_start = len(self.operations_done)
             try:
-                self.execute(plan['operations'], deadline)
+                self.execute(plan['operations'], deadline, state)
                 if not self.params.get('wait', True) and self.provider.asynchronous:
                     state.update(dict((t['instance_id'], t['after']) for t in plan['targets']))
                     self.warnings.append('wait is false: after is the planned state, not read back')
                     return state
-                state.update(self.verify(changed_ids, deadline))
+                planned = dict((t['instance_id'], t['after']) for t in plan['targets'])
+                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline))
             except transport.ProviderError as error:
                 failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
                                         % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),

@@ -214,10 +214,15 @@ class TencentCloud:
             self.last_request[iid] = data.get('RequestId')
         return [data.get('RequestId')]
 
-    def settle(self, ids, deadline):
-        """Poll until our last write to each instance shows SUCCESS; FAILED fails the task."""
+    def settle(self, expected, deadline):
+        """Poll until each instance's last operation is over; FAILED fails the task.
+
+        An instance is done when it is not OPERATING and its latest operation is our
+        last write to it, or (if the cloud reports another request ID) it already
+        shows the expected list. The first poll can come before the write registers.
+        """
         delay = POLL_FIRST
-        pending = list(ids)
+        pending = sorted(expected)
         lists = {}
         while True:
             found = self.describe(pending)
@@ -227,16 +232,18 @@ class TencentCloud:
                 if item is None:
                     continue
                 state = item.get('LatestOperationState')
+                groups = list(item.get('SecurityGroupIds') or [])
                 ours = self.last_request.get(iid)
-                if state == 'FAILED' and (ours is None or item.get('LatestOperationRequestId') == ours):
+                mine = ours is None or item.get('LatestOperationRequestId') == ours
+                if state == 'FAILED' and mine:
                     raise transport.ProviderError(
                         self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
                         'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
                         item.get('LatestOperationRequestId'), None, transport.FAILED)
-                if state == 'OPERATING' or (ours is not None and item.get('LatestOperationRequestId') != ours):
-                    still.append(iid)
+                if state != 'OPERATING' and (mine or groups == expected[iid]):
+                    lists[iid] = groups
                 else:
-                    lists[iid] = list(item.get('SecurityGroupIds') or [])
+                    still.append(iid)
             if not still:
                 return lists
             if self.monotonic() + delay > deadline:

@@ -64,7 +64,7 @@ class MemoryProvider:
             raise transport.ProviderError('memory', 'Bind', 'Boom', 'it broke, key ' + SECRET, 'req-x', 500, error_class)
         return ['req-%d' % len(self.calls)]
 
-    def settle(self, ids, deadline):
+    def settle(self, expected, deadline):
         return None
 
 

@@ -173,7 +173,7 @@ def test_settle_waits_for_our_request_then_reads_the_lists():
                           'SecurityGroupIds': ['sg-00000001']}]},
     ])
     cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
-    assert cloud.settle(['ins-00000001'], deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
+    assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
     assert len(conn.calls) == 4
 
 
@@ -182,5 +182,31 @@ def test_settle_gives_up_at_the_deadline():
     cloud, dummy = provider([busy] * 10)
     cloud.monotonic = lambda: 100.0
     with pytest.raises(transport.ProviderError) as err:
-        cloud.settle(['ins-00000001'], deadline=100.2)
+        cloud.settle({'ins-00000001': []}, deadline=100.2)
     assert err.value.code == 'WaitTimeout' and 'ins-00000001' in err.value.message
+
+
+def test_settle_accepts_the_expected_list_when_the_cloud_reports_another_request_id():
+    cloud, conn = provider([
+        {'RequestId': 'ours'},
+        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'task-9',
+                          'SecurityGroupIds': []}]},
+        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'task-9',
+                          'SecurityGroupIds': ['sg-00000001']}]},
+    ])
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
+    assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
+    assert len(conn.calls) == 3
+
+
+def test_settle_reports_a_failed_operation_with_its_message():
+    cloud, dummy = provider([
+        {'RequestId': 'ours'},
+        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'FAILED', 'LatestOperationRequestId': 'ours',
+                          'LatestOperation': 'AssociateSecurityGroups', 'LatestOperationErrorMsg': 'disk busy'}]},
+    ])
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf'))
+    assert err.value.code == 'LatestOperationState.FAILED' and 'disk busy' in err.value.message
+    assert err.value.request_id == 'ours' and err.value.action == 'AssociateSecurityGroups'
