@@ -81,6 +81,12 @@ options:
       - Each API action is also kept under the provider's documented rate limit.
     type: int
     default: 8
+  max_security_groups:
+    description:
+      - The most security groups an instance may have, when your account's quota differs from the provider's documented
+        default (Tencent Cloud 5, Baidu AI Cloud 10). A request beyond it is refused before any write.
+      - The cloud still has the final word; its quota error is reported as it comes.
+    type: int
 notes:
   - Every task reads the instances' current security groups first and sends no write when nothing needs to change.
   - Check mode and the real run are computed from the same plan; in check mode RV(instances[].after) is the predicted state.

@@ -29,7 +29,6 @@ from ansible.module_utils.six.moves.urllib.parse import quote, unquote_to_bytes,
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
-from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import EngineFailure
 
 AUTH_VERSION = 'bce-auth-v1'
 EXPIRATION = 1800                       # seconds a signature is valid, as the SDKs sign
@@ -37,7 +36,6 @@ CONTENT_TYPE = 'application/json;charset=utf-8'
 # Signed when the Authorization header lists no headers (besides every x-bce-* header).
 DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
 LIST_PAGE = 1000                        # maxKeys of ListSecurityGroups (its maximum)
-REGION_PATTERN = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
 
 # Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503
 # transient), else reported as it is. Reference section 4.
@@ -141,6 +139,7 @@ class BaiduCloud:
     display_name = 'Baidu AI Cloud'
     # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG IDs.
     instance_id_pattern = r'i-[A-Za-z0-9]{8,}'
+    region_pattern = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
     security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
     # 1 to 10 normal SGs per instance; one SG and one instance per bind/unbind call. No
     # replace-the-list call is used (see docs of the module): set_batch_size 0.
@@ -164,9 +163,6 @@ class BaiduCloud:
         return [params.get('secret_key'), params.get('security_token')]
 
     def __init__(self, params, conn, clock=time.time):
-        if not re.match(REGION_PATTERN + r'\Z', params['region'] or ''):
-            raise EngineFailure('region: %r is not a valid %s region; it must match %s (for example bj, gz or su)'
-                                % (params['region'], self.display_name, REGION_PATTERN))
         self.params = params
         self.transport = conn
         self.clock = clock        # signing timestamps
@@ -235,7 +231,8 @@ class BaiduCloud:
         """(normal SG list, status) of one instance."""
         data, request_id = self.call('GetInstance', 'GET', instance_path(instance_id))
         instance = data.get('instance')
-        groups = instance.get('nicInfo', {}).get('securityGroups') if isinstance(instance, dict) else None
+        nic = instance.get('nicInfo') if isinstance(instance, dict) else None
+        groups = nic.get('securityGroups') if isinstance(nic, dict) else None
         if not isinstance(groups, list):
             raise self.malformed('GetInstance', 'instance.nicInfo.securityGroups list', request_id)
         return list(groups), instance.get('status')

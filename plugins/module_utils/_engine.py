@@ -35,6 +35,7 @@ __metaclass__ = type
 
 import re
 import time
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -53,6 +54,7 @@ COMMON_ARGUMENT_SPEC = dict(
     retry_delay=dict(type='float', default=0.5),
     retry_max_delay=dict(type='float', default=20.0),
     max_concurrency=dict(type='int', default=8),
+    max_security_groups=dict(type='int'),
 )
 
 ASYNC_ARGUMENT_SPEC = dict(
@@ -94,11 +96,32 @@ def validate(params, provider):
     for option in ('timeout', 'retry_delay', 'retry_max_delay'):
         if params[option] <= 0:
             raise EngineFailure('%s: %r must be greater than 0' % (option, params[option]))
-    for option, low in (('retries', 0), ('max_concurrency', 1), ('wait_timeout', 1)):
-        if option in params and params[option] < low:
+    for option, low in (('retries', 0), ('max_concurrency', 1), ('wait_timeout', 1),
+                        ('max_security_groups', max(1, provider.constraints.min_groups))):
+        if params.get(option) is not None and params[option] < low:
             raise EngineFailure('%s: %r must be at least %d' % (option, params[option], low))
     if params['endpoint'] and not re.match(r'https?://[^/?#\s]+/?\Z', params['endpoint']):
         raise EngineFailure('endpoint: %r must be a URL of the form https://host[:port]' % (params['endpoint'],))
+    region_pattern = getattr(provider, 'region_pattern', None)
+    if region_pattern and not re.match(region_pattern + r'\Z', params.get('region') or ''):
+        raise EngineFailure('region: %r is not a valid %s region; it must match %s'
+                            % (params.get('region'), provider.display_name, region_pattern))
+    # Credentials go into HTTP headers: a stray newline would be echoed back by the HTTP library.
+    for option, spec in sorted(provider.argument_spec.items()):
+        value = params.get(option)
+        if spec.get('type') == 'str' and value and (value != value.strip() or re.search(r'[\x00-\x1f\x7f]', value)):
+            shown = 'the value (not shown: it is secret)' if spec.get('no_log') else repr(value)
+            raise EngineFailure('%s: %s contains whitespace at an end or control characters such as a newline; '
+                                'remove them' % (option, shown))
+
+
+def constraints(params, provider):
+    """The provider's constraints, with max_security_groups when the user's quota differs."""
+    limits = provider.constraints
+    if params.get('max_security_groups') is None:
+        return limits
+    return planner.Constraints(min_groups=limits.min_groups, max_groups=params['max_security_groups'], ordered=limits.ordered,
+                               batch_size=limits.batch_size, set_batch_size=limits.set_batch_size)
 
 
 def waves(operations):
@@ -127,6 +150,7 @@ class Engine:
         self.warnings = []
         self.operations_done = []
         self.before = {}
+        self.constraints = constraints(params, provider)
 
     def run(self):
         params = self.params
@@ -162,7 +186,7 @@ class Engine:
 
     def plan(self, current, wanted):
         try:
-            return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.provider.constraints)
+            return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.constraints)
         except planner.PlanError as exc:
             raise EngineFailure('%s; nothing was changed' % exc)
 
@@ -190,7 +214,8 @@ class Engine:
         """Run the operations wave by wave.
 
         A write whose outcome is unknown (dropped answer, transient error) ends the
-        run early without failing: converge() reads back and plans what is missing.
+        run early without failing: it is returned as (operation, error), and
+        converge() reads back and plans what is missing. Otherwise returns None.
         """
         unsettled = set()
         expected = dict(state)
@@ -215,8 +240,9 @@ class Engine:
                 op, error = failure
                 if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
                     self.warnings.append('%s; re-reading the instances to learn what was applied' % self.describe_error(op, error))
-                    return
+                    return failure
                 raise EngineFailure(self.describe_error(op, error), error=error.to_dict())
+        return None
 
     def describe_error(self, op, error):
         what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
@@ -224,11 +250,9 @@ class Engine:
                 % (self.provider.display_name, what % ', '.join(op['security_group_ids']), ', '.join(op['instance_ids']),
                    error.code, error.message, error.request_id or 'none'))
 
-    def verify(self, expected, deadline):
+    def verify(self, expected, deadline, wait):
         ids = sorted(expected)
-        read_back = None
-        if self.params.get('wait', True):
-            read_back = self.provider.settle(expected, deadline)
+        read_back = self.provider.settle(expected, deadline) if wait else None
         if read_back is None or set(read_back) != set(ids):
             read_back, missing = self.provider.read(ids)
             if missing:
@@ -236,22 +260,29 @@ class Engine:
         return read_back
 
     def converge(self, plan, wanted):
-        """Apply, read back, and re-plan while the read-back state differs from the plan."""
+        """Apply, read back, and re-plan while the read-back state differs from the plan.
+
+        A round that ended on a write of unknown outcome is followed by a backoff
+        pause, at most `retries` times; a round whose writes all succeeded but whose
+        state still differs (someone else changing the instances) at most CONVERGE_ROUNDS times.
+        """
         deadline = self.deadline()
+        wait = self.params.get('wait', True) or not self.provider.asynchronous
+        conn = self.provider.transport
         state = dict((t['instance_id'], t['before']) for t in plan['targets'])
-        rounds = 0
+        unknown_rounds = drift_rounds = 0
         while plan['operations']:
-            rounds += 1
             changed_ids = sorted(set(iid for op in plan['operations'] for iid in op['instance_ids']))
             round_start = len(self.operations_done)
             try:
-                self.execute(plan['operations'], deadline, state)
-                if not self.params.get('wait', True) and self.provider.asynchronous:
+                unknown = self.execute(plan['operations'], deadline, state)
+                if not wait and unknown is None:
                     state.update(dict((t['instance_id'], t['after']) for t in plan['targets']))
                     self.warnings.append('wait is false: after is the planned state, not read back')
                     return state
+                # After a write of unknown outcome, wait for the truth even with wait=false.
                 planned = dict((t['instance_id'], t['after']) for t in plan['targets'])
-                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline))
+                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline, True))
             except transport.ProviderError as error:
                 failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
                                         % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),
@@ -262,11 +293,21 @@ class Engine:
                 failure.extra['instances'] = self.applied_state(state, changed_ids, self.operations_done[round_start:])
                 raise
             plan = self.plan(dict((t['instance_id'], state[t['instance_id']]) for t in plan['targets']), wanted)
-            if plan['operations'] and rounds >= CONVERGE_ROUNDS:
-                raise EngineFailure('the instances did not reach the planned security groups after %d rounds of changes; '
-                                    'something else may be changing them' % rounds,
-                                    instances=self.result_instances(self.before, state))
-            if plan['operations']:
+            if not plan['operations']:
+                break
+            if unknown is not None:
+                op, error = unknown
+                if unknown_rounds >= self.params['retries']:
+                    raise EngineFailure('%s; still not applied after %d retries' % (self.describe_error(op, error), unknown_rounds),
+                                        error=error.to_dict(), instances=self.result_instances(self.before, state))
+                conn.sleep(conn.backoff.delay(unknown_rounds))
+                unknown_rounds += 1
+            else:
+                drift_rounds += 1
+                if drift_rounds >= CONVERGE_ROUNDS:
+                    raise EngineFailure('the instances did not reach the planned security groups after %d rounds of changes; '
+                                        'something else may be changing them' % drift_rounds,
+                                        instances=self.result_instances(self.before, state))
                 self.warnings.append('the state read back differed from the plan; applying the remaining changes')
         return state
 
@@ -322,17 +363,25 @@ def run_module(provider_class, module=None):
     except EngineFailure as exc:
         failure = dict(exc.extra, msg=str(exc))
     except transport.ProviderError as error:
-        failure = {'msg': '%s %s failed: %s: %s (request ID %s); nothing was changed'
-                          % (provider_class.display_name, error.action, error.code, error.message, error.request_id or 'none'),
+        failure = {'msg': '%s %s failed: %s: %s (request ID %s)%s'
+                          % (provider_class.display_name, error.action, error.code, error.message, error.request_id or 'none',
+                             '' if engine and engine.operations_done else '; nothing was changed'),
                    'error': error.to_dict()}
+    except Exception as exc:  # pylint: disable=broad-except
+        failure = {'msg': 'unexpected error (a bug in multicloud.secgroup, please report it): %s: %s' % (type(exc).__name__, exc),
+                   'exception': traceback.format_exc()}
     finally:
         if conn is not None:
             conn.close()
     for warning in engine.warnings if engine is not None else []:
         module.warn(redact(warning, secrets))
     if failure is not None:
-        if engine is not None:
-            failure.setdefault('request_ids', engine.request_ids)
+        failure.setdefault('request_ids', engine.request_ids if engine else [])
+        failure.setdefault('operations', engine.operations_done if engine else [])
+        if engine is not None and engine.before and 'instances' not in failure:
+            # Before any write, or after one whose effect could not be read back: the last state known.
+            known = planner.simulate(engine.before, engine.operations_done)
+            failure['instances'] = engine.result_instances(engine.before, known)
         module.fail_json(**redact(failure, secrets))
     if not module._diff:
         result.pop('diff')
@@ -346,6 +395,5 @@ def redact(value, secrets):
     if isinstance(value, list):
         return [redact(v, secrets) for v in value]
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, '********')
+        return transport.redact_text(value, secrets)
     return value

@@ -89,6 +89,7 @@ class TencentCloud:
     display_name = 'Tencent Cloud'
     instance_id_pattern = r'ins-[a-z0-9]{8}'
     security_group_id_pattern = r'sg-[a-z0-9]{8}'
+    region_pattern = r'[a-z]{2}-[a-z0-9-]+'    # goes into the host name: ap-guangzhou, na-siliconvalley, ...
     # One SG and up to 100 instances per Associate/Disassociate; ModifyInstancesAttribute
     # replaces the whole ordered list of up to 100 instances. Quota: 5 SGs per instance.
     constraints = planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
@@ -148,6 +149,8 @@ class TencentCloud:
             try:
                 data = resp.json()['Response']
             except (ValueError, KeyError, TypeError):
+                data = None
+            if not isinstance(data, dict):
                 cls = transport.TRANSIENT if resp.status_code >= 500 else transport.INVALID
                 raise transport.ProviderError(self.name, action, 'HTTP%d' % resp.status_code,
                                               'unexpected answer: %s' % resp.text[:200], None, resp.status_code, cls)
@@ -171,7 +174,8 @@ class TencentCloud:
             if isinstance(data, Exception):
                 raise data
             for item in data.get('InstanceSet') or []:
-                found[item['InstanceId']] = item
+                if isinstance(item, dict) and item.get('InstanceId'):
+                    found[item['InstanceId']] = item
         return found
 
     def read(self, ids):

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import random
 import threading
 import time
@@ -44,6 +45,16 @@ FAILED = 'failed'
 
 RETRY_ALWAYS = (THROTTLED, UNSENT, IN_PROGRESS)
 RETRY_READS = (TRANSIENT, AMBIGUOUS)
+
+
+def redact_text(text, secrets):
+    """text with every secret replaced, also where it was quoted with escapes (repr, JSON)."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
+            text = text.replace(form, '********')
+    return text
 
 
 class ProviderError(Exception):
@@ -141,10 +152,7 @@ class Transport:
         self.stats_lock = threading.Lock()
 
     def redact(self, text):
-        text = '%s' % (text,)
-        for secret in self.secrets:
-            text = text.replace(secret, '********')
-        return text
+        return redact_text('%s' % (text,), self.secrets)
 
     def _count(self, key):
         with self.stats_lock:

@@ -126,7 +126,7 @@ EXAMPLES = r'''
 RETURN = r'''
 instances:
   description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
-  returned: always
+  returned: success, and on failure once the instances have been read
   type: list
   elements: dict
   contains:

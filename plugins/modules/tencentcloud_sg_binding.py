@@ -25,7 +25,8 @@ description:
     each instance's last operation shows C(SUCCESS), and reports what it read back. A C(FAILED) operation fails the
     task with Tencent Cloud's error message.
   - Instance IDs look like C(ins-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx) (8 lower-case letters or digits);
-    anything else is refused before any request. An instance can have at most 5 security groups (the default quota).
+    anything else is refused before any request. An instance can have at most 5 security groups (the default quota;
+    set O(max_security_groups) if yours was raised).
   - Requests are signed with TC3-HMAC-SHA256 by the module itself; no Tencent Cloud SDK is needed.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
@@ -115,7 +116,7 @@ EXAMPLES = r'''
 RETURN = r'''
 instances:
   description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
-  returned: always
+  returned: success, and on failure once the instances have been read
   type: list
   elements: dict
   contains:

@@ -17,6 +17,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
+from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
 
 SECRET = 'TopSecretKey123'
 
@@ -56,7 +58,14 @@ class MemoryProvider:
     def apply(self, op):
         self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['instance_ids'])))
         key = (op['action'], op['security_group_ids'][0])
-        error_class, commit = self.fail.pop(key, (None, False))
+        planned = self.fail.get(key, (None, False))
+        if isinstance(planned, list):            # a list: one outcome per call
+            planned = planned.pop(0) if planned else (None, False)
+        else:
+            self.fail.pop(key, None)
+        error_class, commit = planned
+        if error_class == 'crash':
+            raise KeyError('a bug')
         if error_class is None or commit:
             for iid in op['instance_ids']:
                 self.cloud[iid] = planner.apply_operation(self.cloud[iid], op)
@@ -77,13 +86,14 @@ def cloud():
     return MemoryProvider
 
 
-def run(args, check_mode=False, diff=True, capsys=None):
-    args = dict(args, secret=SECRET, _ansible_check_mode=check_mode, _ansible_diff=diff)
+def run(args, check_mode=False, diff=True, capsys=None, provider=None):
+    args = dict(dict(secret=SECRET), **args)
+    args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exit_info:
-            engine.run_module(MemoryProvider)
+            engine.run_module(provider or MemoryProvider)
     out = capsys.readouterr().out
-    assert SECRET not in out
+    assert SECRET not in out and args['secret'].strip() not in out
     result = json.loads(out)
     result['rc'] = exit_info.value.code
     return result
@@ -191,3 +201,68 @@ def test_purge_with_absent_warns_and_unbinds_only_the_listed_groups(cloud, capsy
     result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0002'], state='absent', purge=True), capsys=capsys)
     assert result['changed'] and result['instances'][0]['after'] == ['sg-0001']
     assert 'purge is ignored with state=absent' in json.dumps(result['warnings'])
+
+
+class AsyncMemoryProvider(MemoryProvider):
+    asynchronous = True
+
+
+def test_with_wait_false_a_write_of_unknown_outcome_is_still_read_back(cloud, capsys):
+    cloud.fail[('bind', 'sg-0004')] = (transport.TRANSIENT, False)       # not applied
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], wait=False), capsys=capsys,
+                 provider=AsyncMemoryProvider)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert len(writes(cloud.calls)) == 2 and cloud.cloud['i-aaaa'] == ['sg-0001', 'sg-0004']
+
+
+def test_transient_write_errors_are_retried_with_backoff_then_reported_with_the_error(cloud, capsys, monkeypatch):
+    backoffs = []
+    monkeypatch.setattr(transport.Backoff, 'delay', lambda self, attempt: backoffs.append(attempt) or 0.0)
+    cloud.fail[('bind', 'sg-0004')] = [(transport.TRANSIENT, False)] * 2
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['changed'] and len(writes(cloud.calls)) == 3 and backoffs == [0, 1]
+    cloud.fail[('bind', 'sg-0004')] = [(transport.TRANSIENT, False)] * 5
+    cloud.cloud['i-bbbb'] = ['sg-0001']
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0004'], retries=1), capsys=capsys)
+    assert result['failed'] and result['error']['code'] == 'Boom' and result['error']['request_id'] == 'req-x'
+    assert 'still not applied after 1 retries' in result['msg']
+    assert result['instances'][0]['after'] == ['sg-0001']
+
+
+def test_an_unexpected_exception_is_a_clear_failure_not_a_traceback(cloud, capsys):
+    cloud.fail[('bind', 'sg-0004')] = ('crash', False)
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['failed'] and result['msg'].startswith('unexpected error (a bug in multicloud.secgroup')
+    assert 'KeyError' in result['msg'] and result['instances'][0]['before'] == ['sg-0001']
+
+
+def test_failures_after_the_read_list_the_instances(cloud, capsys):
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-9999']), capsys=capsys)
+    assert result['failed'] and result['instances'] == [
+        {'instance_id': 'i-aaaa', 'before': ['sg-0001'], 'after': ['sg-0001'], 'added': [], 'removed': []}]
+    assert result['operations'] == [] and result['request_ids'] == []
+
+
+@pytest.mark.parametrize('secret', ['abc\n', ' abc', 'abc\x00def'])
+def test_credentials_with_control_characters_are_refused_without_showing_them(cloud, capsys, secret):
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], secret=secret), capsys=capsys)
+    assert result['failed'] and result['msg'].startswith('secret: the value (not shown: it is secret) contains whitespace')
+    assert cloud.calls == []
+
+
+def test_max_security_groups_raises_the_quota(cloud, capsys):
+    cloud.cloud['i-aaaa'] = ['sg-0001', 'sg-0002', 'sg-0003']
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['failed'] and 'at most 3 per instance' in result['msg']
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], max_security_groups=4), capsys=capsys)
+    assert result['changed'] and len(result['instances'][0]['after']) == 4
+
+
+@pytest.mark.parametrize('provider_class', [TencentCloud, BaiduCloud])
+@pytest.mark.parametrize('region', ['bj/../x', 'evil.com#', 'BJ', '', 'gz.attacker.example', 'attacker.example/x?'])
+def test_a_region_that_would_change_the_host_is_refused(provider_class, region):
+    params = dict((name, spec.get('default')) for name, spec in engine.argument_spec(provider_class).items())
+    params.update(instance_ids=[], security_group_ids=[], region=region)
+    with pytest.raises(engine.EngineFailure) as err:
+        engine.validate(params, provider_class)
+    assert str(err.value).startswith('region: %r is not a valid %s region; it must match' % (region, provider_class.display_name))

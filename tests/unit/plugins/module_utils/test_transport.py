@@ -198,3 +198,8 @@ def test_map_is_bounded_ordered_and_reports_each_failure():
     assert active['max'] <= 3
     assert [r for r in results if not isinstance(r, Exception)] == [0, 2, 4, 8, 10, 12, 14, 16, 18]
     assert isinstance(results[3], ValueError)
+
+
+def test_secrets_are_redacted_in_their_quoted_forms_too():
+    text = "Invalid header value: 'tok\\n' and {\"token\": \"tok\\n\"} and tok\n"
+    assert transport.redact_text(text, ['tok\n']) == "Invalid header value: '********' and {\"token\": \"********\"} and ********"
