@@ -184,11 +184,11 @@ class Engine:
         region = self.params.get('region')
         return ' region %s' % region if region else ''
 
-    def plan(self, current, wanted):
+    def plan(self, current, wanted, consequence='nothing was changed'):
         try:
             return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.constraints)
         except planner.PlanError as exc:
-            raise EngineFailure('%s; nothing was changed' % exc)
+            raise EngineFailure('%s; %s' % (exc, consequence))
 
     def check_refusals(self, plan):
         refusals = getattr(self.provider, 'refusals', None)
@@ -250,9 +250,9 @@ class Engine:
                 % (self.provider.display_name, what % ', '.join(op['security_group_ids']), ', '.join(op['instance_ids']),
                    error.code, error.message, error.request_id or 'none'))
 
-    def verify(self, expected, deadline, wait):
+    def verify(self, expected, deadline):
         ids = sorted(expected)
-        read_back = self.provider.settle(expected, deadline) if wait else None
+        read_back = self.provider.settle(expected, deadline)
         if read_back is None or set(read_back) != set(ids):
             read_back, missing = self.provider.read(ids)
             if missing:
@@ -282,7 +282,7 @@ class Engine:
                     return state
                 # After a write of unknown outcome, wait for the truth even with wait=false.
                 planned = dict((t['instance_id'], t['after']) for t in plan['targets'])
-                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline, True))
+                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline))
             except transport.ProviderError as error:
                 failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
                                         % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),
@@ -292,7 +292,12 @@ class Engine:
             except EngineFailure as failure:
                 failure.extra['instances'] = self.applied_state(state, changed_ids, self.operations_done[round_start:])
                 raise
-            plan = self.plan(dict((t['instance_id'], state[t['instance_id']]) for t in plan['targets']), wanted)
+            try:
+                plan = self.plan(dict((t['instance_id'], state[t['instance_id']]) for t in plan['targets']), wanted,
+                                 'the instances were changed by something else meanwhile; instances shows what they have')
+            except EngineFailure as failure:
+                failure.extra['instances'] = self.result_instances(self.before, state)
+                raise
             if not plan['operations']:
                 break
             if unknown is not None:
