@@ -297,4 +297,3 @@ class BaiduCloud:
         dummy, request_id = self.call(action, 'PUT', instance_path(op['target_ids'][0]), [(op['action'], None)],
                                       {'securityGroupId': op['security_group_ids'][0]}, write=True)
         return [request_id]
-
