@@ -30,6 +30,7 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _transp
 API_VERSION = '2017-03-12'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
+FILTER_VALUES = 5                # values of one filter
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
 
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
@@ -116,6 +117,7 @@ class TencentCloud:
         self.monotonic = monotonic    # the engine's deadline clock
         self.sleep = sleep
         self.last_request = {}    # instance -> RequestId of our last write to it
+        self.status = {}          # instance -> InstanceState, as last read
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -181,27 +183,63 @@ class TencentCloud:
 
     def read(self, ids):
         found = self.describe(ids)
+        self.status.update((iid, item.get('InstanceState')) for iid, item in found.items())
         current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
         return current, [iid for iid in ids if iid not in found]
 
-    def missing_security_groups(self, sg_ids):
-        missing = []
-        for chunk in _chunks(list(sg_ids), PAGE):
+    def describe_security_groups(self, sg_ids):
+        """{id: {'name'}} of those that exist: DescribeSecurityGroups, 100 a call. A chunk with an unknown
+        ID fails whole with ResourceNotFound, without saying which: its IDs are then asked one by one,
+        concurrently."""
+        def chunk_of(chunk):
             try:
                 data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
             except transport.ProviderError as error:
                 if error.error_class != transport.NOT_FOUND:
                     raise
-                if len(chunk) == 1:
-                    missing.extend(chunk)
-                else:
-                    # The error does not say which one is missing: ask one by one.
-                    for sg in chunk:
-                        missing.extend(self.missing_security_groups([sg]))
-                continue
-            present = set(item['SecurityGroupId'] for item in data.get('SecurityGroupSet') or [])
-            missing.extend(sg for sg in chunk if sg not in present)
-        return missing
+                return None
+            return dict((item['SecurityGroupId'], {'name': item.get('SecurityGroupName')})
+                        for item in data.get('SecurityGroupSet') or [] if isinstance(item, dict) and item.get('SecurityGroupId'))
+
+        found, unsure = {}, []
+        chunks = _chunks(list(sg_ids), PAGE)
+        for chunk, result in zip(chunks, self.transport.map(chunk_of, chunks, self.params['max_concurrency'])):
+            if isinstance(result, Exception):
+                raise result
+            if result is None:
+                unsure.extend(chunk if len(chunk) > 1 else [])
+            else:
+                found.update(result)
+        singles = [[sg] for sg in unsure]
+        for result in self.transport.map(chunk_of, singles, self.params['max_concurrency']):
+            if isinstance(result, Exception):
+                raise result
+            found.update(result or {})
+        return found
+
+    def missing_security_groups(self, sg_ids):
+        found = self.describe_security_groups(sg_ids)
+        return [sg for sg in sg_ids if sg not in found]
+
+    def bound_targets(self, sg_ids):
+        """{group: [instance, ...]}: DescribeInstances filtered by security-group-id (5 values a filter),
+        100 instances a page; the pages after the first run concurrently."""
+        bound = dict((sg, []) for sg in sg_ids)
+        for chunk in _chunks(list(sg_ids), FILTER_VALUES):
+            def page(offset, chunk=chunk):
+                body = {'Filters': [{'Name': 'security-group-id', 'Values': chunk}], 'Offset': offset, 'Limit': PAGE}
+                return self.call('cvm', 'DescribeInstances', body)
+            first = page(0)
+            pages = [first] + self.transport.map(page, range(PAGE, int(first.get('TotalCount') or 0), PAGE),
+                                                 self.params['max_concurrency'])
+            for data in pages:
+                if isinstance(data, Exception):
+                    raise data
+                for item in data.get('InstanceSet') or []:
+                    for sg in item.get('SecurityGroupIds') or []:
+                        if sg in chunk and item.get('InstanceId') not in bound[sg]:
+                            bound[sg].append(item.get('InstanceId'))
+        return bound
 
     def apply(self, op):
         if op['action'] == 'set':
