@@ -19,11 +19,13 @@ __metaclass__ = type
 import hashlib
 import hmac
 import json
+import re
 import time
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
@@ -31,6 +33,15 @@ API_VERSION = '2017-03-12'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
+ENDPOINT_URL = r'https?://[^/?#\s]+/?'
+
+# InstanceStates in which Tencent Cloud refuses a security-group change, so the task refuses the
+# instance before any write. ModifyInstancesAttribute documents UnsupportedOperation.InstanceState<State>
+# for each of them; AssociateSecurityGroups documents it for PENDING only. That Associate and
+# Disassociate refuse the others too is [inferred] (reference sections 3.1, 3.2, 3.4).
+REFUSED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN', 'TERMINATING', 'ENTER_RESCUE_MODE',
+                  'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE', 'SERVICE_LIVE_MIGRATE',
+                  'EXIT_SERVICE_LIVE_MIGRATE')
 
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
@@ -102,6 +113,7 @@ class TencentCloud:
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['TENCENTCLOUD_REGION'])),
+        vpc_endpoint=dict(type='str'),
     )
 
     @classmethod
@@ -114,12 +126,21 @@ class TencentCloud:
         self.clock = clock            # signing timestamps
         self.monotonic = monotonic    # the engine's deadline clock
         self.sleep = sleep
-        self.last_request = {}    # instance -> RequestId of our last write to it
+        self.last_request = {}    # instance -> RequestId of our last write to it, when its answer arrived
+        self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
+        self.instance_state = {}  # instance -> InstanceState, as read
+        vpc_endpoint = params.get('vpc_endpoint')
+        if vpc_endpoint is not None and not re.match(ENDPOINT_URL + r'\Z', vpc_endpoint):
+            raise engine.EngineFailure('vpc_endpoint: %r must be a URL of the form https://host[:port]' % (vpc_endpoint,))
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
-        if self.params.get('endpoint'):
-            return self.params['endpoint'].rstrip('/') + '/'
+        """vpc_endpoint for the VPC product, else endpoint for both, else the region's public host."""
+        endpoint = self.params.get('endpoint')
+        if service == 'vpc' and self.params.get('vpc_endpoint'):
+            endpoint = self.params['vpc_endpoint']
+        if endpoint:
+            return endpoint.rstrip('/') + '/'
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
     def call(self, service, action, body, write=False):
@@ -180,27 +201,53 @@ class TencentCloud:
 
     def read(self, ids):
         found = self.describe(ids)
-        current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
+        current = {}
+        for iid, item in found.items():
+            current[iid] = list(item.get('SecurityGroupIds') or [])
+            self.instance_state[iid] = item.get('InstanceState')
+            self.seen_request[iid] = item.get('LatestOperationRequestId')
         return current, [iid for iid in ids if iid not in found]
 
+    def refusals(self, targets):
+        """Instances to change whose InstanceState cannot take the change (REFUSED_STATES).
+
+        One such instance would fail the whole all-or-nothing batch it is in, retried in vain.
+        """
+        refused = []
+        for target in targets:
+            state = self.instance_state.get(target['instance_id'])
+            if state in REFUSED_STATES:
+                refused.append((target['instance_id'], 'is %s, and %s refuses security-group changes to an instance in that state '
+                                '(UnsupportedOperation.InstanceState%s); run the task again once it is RUNNING or STOPPED'
+                                % (state, self.display_name, ''.join(word.capitalize() for word in state.split('_')))))
+        return refused
+
+    def describe_groups(self, chunk):
+        """The IDs of the chunk that exist; ResourceNotFound (a ProviderError) if any does not."""
+        data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
+        return set(item.get('SecurityGroupId') for item in data.get('SecurityGroupSet') or [] if isinstance(item, dict))
+
     def missing_security_groups(self, sg_ids):
-        missing = []
-        for chunk in _chunks(list(sg_ids), PAGE):
-            try:
-                data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
-            except transport.ProviderError as error:
-                if error.error_class != transport.NOT_FOUND:
-                    raise
-                if len(chunk) == 1:
-                    missing.extend(chunk)
+        """Chunks of 100 asked concurrently. ResourceNotFound does not say which ID is missing: a chunk
+        answered so is halved and both halves asked again, concurrently, down to single IDs."""
+        missing = set()
+        chunks = _chunks(list(sg_ids), PAGE)
+        while chunks:
+            results = self.transport.map(self.describe_groups, chunks, self.params['max_concurrency'])
+            halves = []
+            for chunk, result in zip(chunks, results):
+                if isinstance(result, transport.ProviderError) and result.error_class == transport.NOT_FOUND:
+                    if len(chunk) == 1:
+                        missing.update(chunk)
+                    else:
+                        middle = (len(chunk) + 1) // 2
+                        halves.extend([chunk[:middle], chunk[middle:]])
+                elif isinstance(result, BaseException):
+                    raise result
                 else:
-                    # The error does not say which one is missing: ask one by one.
-                    for sg in chunk:
-                        missing.extend(self.missing_security_groups([sg]))
-                continue
-            present = set(item['SecurityGroupId'] for item in data.get('SecurityGroupSet') or [])
-            missing.extend(sg for sg in chunk if sg not in present)
-        return missing
+                    missing.update(sg for sg in chunk if sg not in result)
+            chunks = halves
+        return [sg for sg in sg_ids if sg in missing]
 
     def apply(self, op):
         if op['action'] == 'set':
@@ -219,41 +266,60 @@ class TencentCloud:
         return [data.get('RequestId')]
 
     def settle(self, expected, deadline):
-        """Poll until each instance's last operation is over; FAILED fails the task.
+        """Poll until each instance's change is over; return the lists read.
 
-        An instance is done when it is not OPERATING and its latest operation is our
-        last write to it, or (if the cloud reports another request ID) it already
-        shows the expected list. The first poll can come before the write registers.
+        An instance is settled when it is not OPERATING and its latest operation is our last
+        write to it, or another one than the one it showed before that write (ours completed,
+        possibly overtaken by someone else's), or it already shows the expected list. After a
+        write of unknown outcome (no RequestId came back) the instance shows what it has as
+        soon as it is not OPERATING. FAILED fails the task only when the failed operation is
+        provably ours (its RequestId is our write's); otherwise the engine re-plans from the
+        list read. Polls until the deadline itself, the last sleep cut to it.
         """
-        delay = POLL_FIRST
         pending = sorted(expected)
         lists = {}
-        while True:
+
+        def step():
             found = self.describe(pending)
             still = []
             for iid in pending:
                 item = found.get(iid)
                 if item is None:
                     continue
-                state = item.get('LatestOperationState')
-                groups = list(item.get('SecurityGroupIds') or [])
-                ours = self.last_request.get(iid)
-                mine = ours is None or item.get('LatestOperationRequestId') == ours
-                if state == 'FAILED' and mine:
-                    raise transport.ProviderError(
-                        self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
-                        'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
-                        item.get('LatestOperationRequestId'), None, transport.FAILED)
-                if state != 'OPERATING' and (mine or groups == expected[iid]):
-                    lists[iid] = groups
+                if self.settled(iid, item, expected[iid]):
+                    lists[iid] = list(item.get('SecurityGroupIds') or [])
+                    self.seen_request[iid] = item.get('LatestOperationRequestId')
                 else:
                     still.append(iid)
-            if not still:
-                return lists
-            if self.monotonic() + delay > deadline:
+            pending[:] = still
+            return not still, still
+
+        delay = POLL_FIRST
+        done, still = step()
+        while not done:
+            left = deadline - self.monotonic()
+            if left <= 0:
                 raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
-                                              'instance(s) %s still show an operation in progress after wait_timeout'
-                                              % ', '.join(still), None, None, transport.FAILED)
-            self.sleep(delay)
+                                              'instance(s) %s still show an operation in progress, or not yet our change, '
+                                              'after wait_timeout' % ', '.join(still), None, None, transport.FAILED)
+            self.sleep(min(delay, left))
             delay = min(POLL_MAX, delay * 2)
-            pending = still
+            done, still = step()
+        return lists
+
+    def settled(self, iid, item, expected):
+        """Whether the instance's change is over (see settle); raises on our own FAILED operation."""
+        state = item.get('LatestOperationState')
+        if state == 'OPERATING':
+            return False
+        latest = item.get('LatestOperationRequestId')
+        ours = self.last_request.get(iid)
+        if ours is None:
+            return True
+        if latest == ours and state == 'FAILED':
+            raise transport.ProviderError(
+                self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
+                'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
+                latest, None, transport.FAILED)
+        return (latest == ours or latest != self.seen_request.get(iid)
+                or list(item.get('SecurityGroupIds') or []) == expected)
