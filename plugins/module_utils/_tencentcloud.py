@@ -19,13 +19,11 @@ __metaclass__ = type
 import hashlib
 import hmac
 import json
-import re
 import time
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
@@ -33,7 +31,6 @@ API_VERSION = '2017-03-12'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
-ENDPOINT_URL = r'https?://[^/?#\s]+/?'
 
 # InstanceStates in which Tencent Cloud refuses a security-group change, so the task refuses the
 # instance before any write. ModifyInstancesAttribute documents UnsupportedOperation.InstanceState<State>
@@ -98,7 +95,7 @@ def _chunks(items, size):
 class TencentCloud:
     name = 'tencentcloud'
     display_name = 'Tencent Cloud'
-    instance_id_pattern = r'ins-[a-z0-9]{8}'
+    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'ins-[a-z0-9]{8}', 'instance'),)
     security_group_id_pattern = r'sg-[a-z0-9]{8}'
     region_pattern = r'[a-z]{2}-[a-z0-9-]+'    # goes into the host name: ap-guangzhou, na-siliconvalley, ...
     # One SG and up to 100 instances per Associate/Disassociate; ModifyInstancesAttribute
@@ -106,7 +103,8 @@ class TencentCloud:
     constraints = planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
     rate_limits = {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
                    'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
-    asynchronous = True
+    default_rate_limit = None     # every action used has a published limit
+    completion = 'task'           # LatestOperationState in DescribeInstances
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
@@ -129,9 +127,6 @@ class TencentCloud:
         self.last_request = {}    # instance -> RequestId of our last write to it, when its answer arrived
         self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
         self.instance_state = {}  # instance -> InstanceState, as read
-        vpc_endpoint = params.get('vpc_endpoint')
-        if vpc_endpoint is not None and not re.match(ENDPOINT_URL + r'\Z', vpc_endpoint):
-            raise engine.EngineFailure('vpc_endpoint: %r must be a URL of the form https://host[:port]' % (vpc_endpoint,))
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -215,9 +210,9 @@ class TencentCloud:
         """
         refused = []
         for target in targets:
-            state = self.instance_state.get(target['instance_id'])
-            if state in REFUSED_STATES:
-                refused.append((target['instance_id'], 'is %s, and %s refuses security-group changes to an instance in that state '
+            state = self.instance_state.get(target['target_id'])
+            if target['before'] != target['after'] and state in REFUSED_STATES:
+                refused.append((target['target_id'], 'is %s, and %s refuses security-group changes to an instance in that state '
                                 '(UnsupportedOperation.InstanceState%s); run the task again once it is RUNNING or STOPPED'
                                 % (state, self.display_name, ''.join(word.capitalize() for word in state.split('_')))))
         return refused
@@ -251,17 +246,17 @@ class TencentCloud:
 
     def apply(self, op):
         if op['action'] == 'set':
-            action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['instance_ids'], 'SecurityGroups': op['security_group_ids']}
+            action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['target_ids'], 'SecurityGroups': op['security_group_ids']}
         else:
             action = 'AssociateSecurityGroups' if op['action'] == 'bind' else 'DisassociateSecurityGroups'
-            body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['instance_ids']}
+            body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['target_ids']}
         try:
             data = self.call('cvm', action, body, write=True)
         except transport.ProviderError:
-            for iid in op['instance_ids']:
+            for iid in op['target_ids']:
                 self.last_request.pop(iid, None)
             raise
-        for iid in op['instance_ids']:
+        for iid in op['target_ids']:
             self.last_request[iid] = data.get('RequestId')
         return [data.get('RequestId')]
 
@@ -294,17 +289,11 @@ class TencentCloud:
             pending[:] = still
             return not still, still
 
-        delay = POLL_FIRST
-        done, still = step()
-        while not done:
-            left = deadline - self.monotonic()
-            if left <= 0:
-                raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
-                                              'instance(s) %s still show an operation in progress, or not yet our change, '
-                                              'after wait_timeout' % ', '.join(still), None, None, transport.FAILED)
-            self.sleep(min(delay, left))
-            delay = min(POLL_MAX, delay * 2)
-            done, still = step()
+        done, still = transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        if not done:
+            raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
+                                          'instance(s) %s still show an operation in progress, or not yet our change, '
+                                          'after wait_timeout' % ', '.join(still), None, None, transport.FAILED)
         return lists
 
     def settled(self, iid, item, expected):

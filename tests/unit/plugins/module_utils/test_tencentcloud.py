@@ -146,9 +146,9 @@ def test_endpoint_override_signs_host_with_port_and_token_is_sent():
 def test_writes_map_to_the_three_actions():
     ok = {'RequestId': 'r'}
     cloud, conn = provider([ok, ok, ok])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
-    cloud.apply({'action': 'unbind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
-    cloud.apply({'action': 'set', 'security_group_ids': ['sg-00000002', 'sg-00000001'], 'instance_ids': ['ins-00000001']})
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.apply({'action': 'unbind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.apply({'action': 'set', 'security_group_ids': ['sg-00000002', 'sg-00000001'], 'target_ids': ['ins-00000001']})
     assert [(c[0], c[1], c[4]) for c in conn.calls] == [
         ('AssociateSecurityGroups', {'SecurityGroupIds': ['sg-00000001'], 'InstanceIds': ['ins-00000001']}, True),
         ('DisassociateSecurityGroups', {'SecurityGroupIds': ['sg-00000001'], 'InstanceIds': ['ins-00000001']}, True),
@@ -162,7 +162,7 @@ def instance(iid='ins-00000001', state='SUCCESS', request='older', groups=(), **
     return {'InstanceSet': [item]}
 
 
-BIND = {'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']}
+BIND = {'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']}
 
 
 def test_settle_waits_for_our_request_then_reads_the_lists():
@@ -400,7 +400,7 @@ def test_an_instance_that_cannot_change_is_refused_before_any_write(check_mode):
     assert 'instance ins-00000002: is PENDING' in message and 'UnsupportedOperation.InstanceStatePending' in message
     assert 'ins-00000003' not in message      # nothing to change on it
     assert err.value.extra['refused_instance_ids'] == ['ins-00000002']
-    assert [c[0] for c in fake.calls] == ['DescribeInstances']
+    assert [c[0] for c in fake.calls] == ['DescribeInstances', 'DescribeSecurityGroups']
 
 
 def test_refusals_cover_every_state_that_cannot_change_and_only_those():
@@ -409,9 +409,10 @@ def test_refusals_cover_every_state_that_cannot_change_and_only_those():
         cloud = tencent.TencentCloud(dict(max_concurrency=8, endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID,
                                           secret_key=SECRET_KEY), fake, clock=lambda: 1700000000)
         cloud.read(['ins-00000001'])
-        refused = cloud.refusals([{'instance_id': 'ins-00000001', 'before': [], 'after': ['sg-00000001'],
-                                   'added': ['sg-00000001'], 'removed': []}])
-        assert bool(refused) == (state in tencent.REFUSED_STATES)
+        refused = cloud.refusals([{'target_id': 'ins-00000001', 'before': [], 'after': ['sg-00000001'],
+                                   'added': ['sg-00000001'], 'removed': []},
+                                  {'target_id': 'ins-00000001', 'before': [], 'after': [], 'added': [], 'removed': []}])
+        assert [tid for tid, dummy in refused] == (['ins-00000001'] if state in tencent.REFUSED_STATES else [])  # the changing one
         if state == 'EXIT_SERVICE_LIVE_MIGRATE':
             assert refused[0][0] == 'ins-00000001' and '(UnsupportedOperation.InstanceStateExitServiceLiveMigrate)' in refused[0][1]
 
@@ -457,8 +458,11 @@ def test_vpc_endpoint_replaces_the_vpc_host_only(endpoint, vpc_endpoint, cvm_url
         SECRET_ID, SECRET_KEY, 'vpc', vpc_url.split('/')[2], 1700000000, json.dumps(vpc_body).encode('utf-8'))
 
 
-@pytest.mark.parametrize('bad', ['vpc.tencentcloudapi.com', 'https://vpc.tencentcloudapi.com/path', 'ftp://x', ''])
+@pytest.mark.parametrize('bad', ['vpc.tencentcloudapi.com', 'https://vpc.tencentcloudapi.com/path', 'ftp://x'])
 def test_a_bad_vpc_endpoint_is_refused_naming_the_option(bad):
+    params = dict((name, spec.get('default')) for name, spec in engine.argument_spec(TencentCloud).items())
+    params.update(instance_ids=['ins-00000001'], security_group_ids=['sg-00000001'], region='ap-guangzhou',
+                  secret_id=SECRET_ID, secret_key=SECRET_KEY, vpc_endpoint=bad)
     with pytest.raises(engine.EngineFailure) as err:
-        provider([], vpc_endpoint=bad)
+        engine.validate(params, TencentCloud)
     assert str(err.value) == 'vpc_endpoint: %r must be a URL of the form https://host[:port]' % bad
