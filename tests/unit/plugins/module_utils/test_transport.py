@@ -291,8 +291,8 @@ def test_a_tls_failure_is_not_retried_and_says_what_to_do():
 @pytest.mark.parametrize('secret', ['a/b+c=d&e', 'tok en%', 'CAESIJ+/=='])
 def test_secrets_are_redacted_when_url_encoded(secret):
     from urllib.parse import quote, quote_plus, urlencode
-    text = 'Failed: https://ecs.example/?SecurityToken=%s&x=1 and %s and %s' % (quote(secret, safe=''), quote_plus(secret),
-                                                                               urlencode({'t': secret}))
+    forms = (quote(secret, safe=''), quote_plus(secret), urlencode({'t': secret}))
+    text = 'Failed: https://ecs.example/?SecurityToken=%s&x=1 and %s and %s' % forms
     redacted = transport.redact_text(text, [secret])
     assert quote(secret, safe='') not in redacted and quote_plus(secret) not in redacted and secret not in redacted
     assert redacted.count('********') == 3
