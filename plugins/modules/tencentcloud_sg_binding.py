@@ -32,7 +32,7 @@ description:
     the module decides from the security groups the instance shows and sends only what is still missing.
   - An instance that would change but whose C(InstanceState) cannot take the change (C(PENDING), C(STARTING),
     C(STOPPING), C(REBOOTING), C(SHUTDOWN), C(TERMINATING), and the rescue-mode and live-migration states) is refused
-    before any write, in check mode too, and the task fails naming each such instance and its state: the write calls
+    before any write, in check mode too, and the task fails naming each such instance and its state, because the write calls
     are all-or-nothing, so one such instance would make Tencent Cloud refuse the change for every instance in its call.
     Tencent Cloud documents this refusal (C(UnsupportedOperation.InstanceState...)) for C(ModifyInstancesAttribute),
     and for C(AssociateSecurityGroups) only for C(PENDING); that it applies to the other states of
