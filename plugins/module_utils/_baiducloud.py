@@ -37,12 +37,14 @@ CONTENT_TYPE = 'application/json;charset=utf-8'
 DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
 LIST_PAGE = 1000                        # maxKeys of ListSecurityGroups (its maximum)
 
-# Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503
+# Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
 ERROR_CLASSES = {
     # Rejected by authentication before anything is processed: re-signed and retried.
     'RequestExpired': transport.THROTTLED,
     'InternalError': transport.TRANSIENT,
+    # "In progress / wrong state" (status undocumented): Terraform retries it on instance changes.
+    'OperationDenied': transport.IN_PROGRESS,
     'AccessDenied': transport.AUTH,
     'InvalidAccessKeyId': transport.AUTH,
     'InvalidHTTPAuthHeader': transport.AUTH,
@@ -58,7 +60,7 @@ ERROR_CLASSES = {
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
 }
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
-TRANSIENT_STATUSES = (500, 502, 503)
+TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
 
 def error_class(code, status):

@@ -164,7 +164,7 @@ class BaiduCloud(Cloud):
         'unbind_not_bound': 'noop',                 # 'noop' (200) or 'error' (400 SecurityGroup.NotBound)
         'no_security_group_status': 400,            # status of SecurityGroup.NoSecurityGroup: 400 (bind page) or 403 (unbind page)
         'list_unknown_instance': 'error',           # ListSecurityGroups?instanceId=<unknown>: 'error' (404) or 'empty'
-        'server_error_status': 500,                 # status of the server_error fault: 500, 502 or 503
+        'server_error_status': 500,                 # status of the server_error fault: 500, 502, 503, or 504 (bare)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
@@ -292,6 +292,10 @@ class BaiduCloud(Cloud):
             err = ApiError(429, 'TooManyRequests', 'Request rate exceeded, please retry later.')
         elif kind == 'in_progress':
             err = ApiError(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
+        elif int(self.settings['server_error_status']) == 504:
+            # A gateway that gave up waiting answers with its own page, not a BCE envelope.
+            return Response(504, b'<html><body><h1>504 Gateway Time-out</h1></body></html>', content_type='text/html',
+                            error_code='HTTP504', request_id=request_id)
         else:
             err = ApiError(int(self.settings['server_error_status']), 'InternalError',
                            'We encountered an internal error. Please try again.')
