@@ -93,6 +93,12 @@ options:
       - The Access Key ID (AK).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
     type: str
+  vpc_endpoint:
+    description:
+      - Providers V(tencentcloud).
+      - The endpoint URL of Tencent Cloud's VPC product, which answers C(DescribeSecurityGroups); defaults to
+        O(endpoint) when that is set, else to C(https://vpc.<region>.tencentcloudapi.com).
+    type: str
   region:
     description:
       - Providers V(tencentcloud), V(baiducloud) (required by both).
@@ -102,6 +108,10 @@ options:
     type: str
 notes:
   - Options whose description names no providers apply to every provider, with the default shown.
+  - C(module_defaults) set for a cloud's group (for example C(group/multicloud.secgroup.tencentcloud)) reach this
+    module whatever its O(provider), so options of that cloud that the chosen provider does not have are refused. For
+    plays across several clouds, give each cloud's credentials in its own environment variables (they are read only
+    for the chosen provider), and use C(group/multicloud.secgroup.all) for the options every provider has.
 seealso:
   - module: multicloud.secgroup.sg_binding_info
   - module: multicloud.secgroup.tencentcloud_sg_binding

@@ -116,6 +116,12 @@ options:
       - Providers V(baiducloud) (required).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
     type: str
+  vpc_endpoint:
+    description:
+      - Providers V(tencentcloud).
+      - The endpoint URL of Tencent Cloud's VPC product, which answers C(DescribeSecurityGroups); defaults to
+        O(endpoint) when that is set, else to C(https://vpc.<region>.tencentcloudapi.com).
+    type: str
   region:
     description:
       - Providers V(tencentcloud), V(baiducloud) (required by both).
