@@ -174,8 +174,8 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
             plan['batches'].append({'provider': target['provider'], 'region': target.get('region'),
                                     'instance_ids': [target['instance_id']], 'security_group_ids': list(record['security_group_ids']),
                                     'state': 'present', 'purge': True})
-            plan['write'].append({'path': path, 'record': dict(record, restored=True, restored_at=now,
-                                                                overwritten=found if target['instance_id'] in plan['overwritten'] else None)})
+            overwritten = found if target['instance_id'] in plan['overwritten'] else None
+            plan['write'].append({'path': path, 'record': dict(record, restored=True, restored_at=now, overwritten=overwritten)})
     return plan
 
 

@@ -17,7 +17,6 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 
