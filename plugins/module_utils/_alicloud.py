@@ -394,17 +394,15 @@ class AliCloud:
             if target['before'] == target['after']:
                 continue
             if info['status'] not in statuses:
-                out.append((tid, 'is %s; %s changes the security groups of a%s %s only when it is %s (%s); '
-                                 'try again once it is' % (info['status'], self.display_name,
-                                                           'n' if self.kind.word[0] in 'aeiou' else '', self.kind.word,
-                                                           ' or '.join(statuses), 'IncorrectInstanceStatus' if self.kind is INSTANCES
-                                                           else 'InvalidOperation.InvalidEniState')))
+                out.append((tid, 'is %s; %s changes security groups only while the %s is %s (%s); try again once it is'
+                            % (info['status'], self.display_name, self.kind.word, ' or '.join(statuses),
+                               'IncorrectInstanceStatus' if self.kind is INSTANCES else 'InvalidOperation.InvalidEniState')))
                 continue
             for sg in target['added']:
                 vpc = self.groups[sg]['vpc']
                 if vpc != info['vpc']:
-                    out.append((tid, 'is in VPC %s, and security group %s is in %s; a %s can only join groups of its own VPC (%s)'
-                                % (info['vpc'] or '(classic network)', sg, vpc or 'the classic network', self.kind.word,
+                    out.append((tid, 'is in VPC %s, and security group %s is in %s; only groups of the same VPC can be joined (%s)'
+                                % (info['vpc'] or '(classic network)', sg, vpc or 'the classic network',
                                    'InvalidInstanceId.Mismatch' if self.kind is INSTANCES else 'InvalidOperation.VpcMismatch')))
             types = sorted(set(self.groups[sg]['type'] for sg in target['after'] if sg in self.groups))
             if len(types) > 1:
