@@ -86,7 +86,7 @@ CHANGEABLE_STATUSES = {'instance_ids': ('Running', 'Stopped'), 'network_interfac
 
 # Facts the reference marks [inferred] or [unverified], kept here and named in the module's documentation:
 INFERRED = {
-    # ECS publishes no per-API rate limit: calls per second, all actions together.
+    # ECS publishes no per-API rate limit: calls per second of each action.
     'default_rate_limit': 20,
     # The "already a member" code of a join by NetworkInterfaceId is undocumented; the instance's is assumed.
     'eni_already_member': 'InvalidInstanceId.AlreadyExists',
@@ -184,6 +184,12 @@ def acs3_authorization(method, path, query, headers, payload_hash, access_key, s
     to_sign = '%s\n%s' % (ALGORITHM, hashlib.sha256(canonical.encode('utf-8')).hexdigest())
     signature = hmac.new(secret_key.encode('utf-8'), to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
     return '%s Credential=%s,SignedHeaders=%s,Signature=%s' % (ALGORITHM, access_key, ';'.join(signed), signature)
+
+
+def retry_after(headers):
+    """Seconds of x-acs-retry-after (a positive integer, as the V2.0 SDK reads it), or None."""
+    value = (headers or {}).get('x-acs-retry-after') or ''
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def endpoint_host(region):
@@ -284,7 +290,7 @@ class AliCloud:
             raise transport.ProviderError(self.name, action, 'MalformedResponse', message, request_id, resp.status_code,
                                           transport.INVALID)
         raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
-                                      error_class(code, resp.status_code))
+                                      error_class(code, resp.status_code), retry_after=retry_after(resp.headers))
 
     def call(self, action, query, write=False):
         query = dict(query)

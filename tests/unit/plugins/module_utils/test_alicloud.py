@@ -372,3 +372,20 @@ def test_write_errors_are_retried_only_when_safe(code, status, sends):
         cloud.apply({'action': 'bind', 'security_group_ids': ['sg-bbbbbbbb01'], 'target_ids': ['i-aaaaaaaa01']})
     assert err.value.code == code and err.value.http_status == status and err.value.request_id == 'req-err'
     assert len(session.requests) == sends
+
+
+def test_x_acs_retry_after_is_passed_to_the_transport():
+    throttled = error(400, 'Throttling.User')
+    throttled.headers = {'x-acs-retry-after': '3'}
+    slept = []
+    cloud, dummy = provider({'JoinSecurityGroup': [throttled, ok('req-write')]})
+    cloud.transport.sleep = slept.append
+    cloud.transport.backoff = transport.Backoff(0.001, 10.0)   # the wait asked for is capped at retry_max_delay
+    assert cloud.apply({'action': 'bind', 'security_group_ids': ['sg-bbbbbbbb01'], 'target_ids': ['i-aaaaaaaa01']}) == ['req-write']
+    assert slept == [3]
+
+
+@pytest.mark.parametrize('headers, seconds', [({'x-acs-retry-after': '7'}, 7), ({'x-acs-retry-after': '0'}, None),
+                                              ({'x-acs-retry-after': '-1'}, None), ({'x-acs-retry-after': 'soon'}, None), ({}, None)])
+def test_retry_after(headers, seconds):
+    assert ali.retry_after(headers) == seconds
