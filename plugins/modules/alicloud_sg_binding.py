@@ -14,7 +14,7 @@ short_description: Bind and unbind security groups on Alibaba Cloud ECS instance
 version_added: 0.1.0
 description:
   - Binds security groups to, or unbinds them from, Alibaba Cloud ECS instances (O(instance_ids)) or secondary elastic
-    network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target: exactly one of
+    network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one of
     O(instance_ids) and O(network_interface_ids).
   - Reads the instances with C(DescribeInstances) (up to 100 IDs a call, in its JSON-array C(InstanceIds), C(PageSize=100))
     or the ENIs with C(DescribeNetworkInterfaces) (up to 100 C(NetworkInterfaceId.N) a call), plans the change, and
@@ -22,7 +22,7 @@ description:
   - Checks the security groups to bind with C(DescribeSecurityGroups) (their existence, VPC and type), and refuses before
     any write, naming each target, a group in another VPC than its target, a target that would have both C(normal)
     and C(enterprise) (advanced) security groups, an instance that is not C(Running) or C(Stopped), an ENI that is not
-    C(Available) or C(InUse), and a primary ENI (its security groups are its instance's: use O(instance_ids)).
+    C(Available) or C(InUse), and a primary ENI (its security groups are its instance's, to be changed with O(instance_ids)).
   - Binds with C(JoinSecurityGroup) and unbinds with C(LeaveSecurityGroup), one security group on one target per call,
     several targets at a time (O(max_concurrency)). C(JoinSecurityGroup) is the operation this module was specified
     from; Alibaba Cloud's documentation now recommends the C(Modify*Attribute) calls below over it.
