@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Binds security groups to, or unbinds them from, Alibaba Cloud ECS instances (O(instance_ids)) or secondary elastic
     network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one of
-    O(instance_ids) and O(network_interface_ids).
+    O(instance_ids) and O(network_interface_ids) is set.
   - Reads the instances with C(DescribeInstances) (up to 100 IDs a call, in its JSON-array C(InstanceIds), C(PageSize=100))
     or the ENIs with C(DescribeNetworkInterfaces) (up to 100 C(NetworkInterfaceId.N) a call), plans the change, and
     writes only what differs. Targets that are not found are reported together, by ID, before any write.
@@ -62,6 +62,7 @@ options:
       - An instance's security groups are those of its primary network interface.
     type: list
     elements: str
+    required: false
   network_interface_ids:
     description:
       - The secondary elastic network interfaces to change, for example C(eni-bp13kd656hxambfe0abc).
@@ -69,6 +70,7 @@ options:
       - A primary network interface is refused before any write; change its instance through O(instance_ids).
     type: list
     elements: str
+    required: false
   access_key:
     description:
       - The AccessKey ID.
@@ -104,7 +106,7 @@ notes:
     message and request ID.
   - C(InvalidInstanceId.AlreadyExists) on a bind and C(InvalidSecurityGroupAssociation.NotFound) or
     C(InstanceNotInSecurityGroup) on an unbind mean that the state differs from what was read (an earlier answer was
-    lost, or something else changed the target). The module neither fails on them nor takes them as done: it reads the
+    lost, or something else changed the target). The module neither fails on them nor takes them as done; it reads the
     targets again and finishes from what it finds, and says so in a warning.
   - "Assumptions (the reference marks them as inferred or unverified): Alibaba Cloud publishes no rate limit for these
     calls, so each action starts at 20 calls per second (O(rate_limit) changes it) and slows down when throttled;
