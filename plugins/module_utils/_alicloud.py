@@ -325,26 +325,35 @@ class AliCloud:
             found[item.get('InstanceId')] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None})
         return found
 
-    def describe_network_interfaces(self, chunk):
-        query = {'RegionId': self.params['region'], 'MaxResults': str(PAGE)}
-        query.update(('NetworkInterfaceId.%d' % (n + 1), eni) for n, eni in enumerate(chunk))
-        found = {}
+    def pages(self, action, query, path, wanted):
+        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page."""
+        query = dict(query, MaxResults=str(PAGE))
+        items = []
         while True:
-            data = self.call('DescribeNetworkInterfaces', query)
-            items = _list_at(data, 'NetworkInterfaceSets', 'NetworkInterfaceSet')
-            if items is None:
-                raise self.malformed('DescribeNetworkInterfaces', 'NetworkInterfaceSets.NetworkInterfaceSet list',
-                                     data.get('RequestId'))
-            for item in items:
-                groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
-                if groups is None:
-                    raise self.malformed('DescribeNetworkInterfaces', 'SecurityGroupIds.SecurityGroupId list',
-                                         data.get('RequestId'))
-                found[item.get('NetworkInterfaceId')] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '',
-                                                                  'type': item.get('Type'), 'instance': item.get('InstanceId')})
-            if not data.get('NextToken') or len(found) >= len(chunk):
-                return found
-            query['NextToken'] = data['NextToken']
+            data = self.call(action, query)
+            page = _list_at(data, *path)
+            if page is None:
+                raise self.malformed(action, '%s list' % '.'.join(path), data.get('RequestId'))
+            items.extend(item for item in page if isinstance(item, dict))
+            token = data.get('NextToken')
+            if not token or len(items) >= wanted:
+                return items, data.get('RequestId')
+            if token == query.get('NextToken'):
+                raise self.malformed(action, 'new NextToken (the same page came back)', data.get('RequestId'))
+            query['NextToken'] = token
+
+    def describe_network_interfaces(self, chunk):
+        query = {'RegionId': self.params['region']}
+        query.update(('NetworkInterfaceId.%d' % (n + 1), eni) for n, eni in enumerate(chunk))
+        items, request_id = self.pages('DescribeNetworkInterfaces', query, ('NetworkInterfaceSets', 'NetworkInterfaceSet'), len(chunk))
+        found = {}
+        for item in items:
+            groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
+            if groups is None:
+                raise self.malformed('DescribeNetworkInterfaces', 'SecurityGroupIds.SecurityGroupId list', request_id)
+            found[item.get('NetworkInterfaceId')] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '',
+                                                              'type': item.get('Type'), 'instance': item.get('InstanceId')})
+        return found
 
     def read(self, ids):
         describe = self.describe_instances if self.kind is INSTANCES else self.describe_network_interfaces
@@ -367,18 +376,10 @@ class AliCloud:
             wanted.extend(sg for sg in target['groups'] if sg not in wanted)
 
         def describe(chunk):
-            query = {'RegionId': self.params['region'], 'SecurityGroupIds': json.dumps(chunk, separators=(',', ':')), 'MaxResults': str(PAGE)}
-            found = {}
-            while True:
-                data = self.call('DescribeSecurityGroups', query)
-                items = _list_at(data, 'SecurityGroups', 'SecurityGroup')
-                if items is None:
-                    raise self.malformed('DescribeSecurityGroups', 'SecurityGroups.SecurityGroup list', data.get('RequestId'))
-                for item in items:
-                    found[item.get('SecurityGroupId')] = {'vpc': item.get('VpcId') or '', 'type': item.get('SecurityGroupType')}
-                if not data.get('NextToken') or len(found) >= len(chunk):
-                    return found
-                query['NextToken'] = data['NextToken']
+            query = {'RegionId': self.params['region'], 'SecurityGroupIds': json.dumps(chunk, separators=(',', ':'))}
+            items, dummy = self.pages('DescribeSecurityGroups', query, ('SecurityGroups', 'SecurityGroup'), len(chunk))
+            return dict((item.get('SecurityGroupId'), {'vpc': item.get('VpcId') or '', 'type': item.get('SecurityGroupType')})
+                        for item in items)
 
         for part in self.each_chunk(describe, wanted):
             self.groups.update(part)

@@ -255,6 +255,14 @@ def test_throttling_and_server_errors_on_reads_are_retried():
     assert len(session.requests) == 3
 
 
+def test_a_next_token_that_comes_back_is_an_error_not_a_loop():
+    page = ok(NetworkInterfaceSets={'NetworkInterfaceSet': []}, NextToken='same')
+    cloud, session = provider({'DescribeNetworkInterfaces': [page, page]}, kind='network_interface_ids')
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.read(['eni-aaaaaaaa01'])
+    assert err.value.code == 'MalformedResponse' and 'NextToken' in err.value.message and len(session.requests) == 2
+
+
 def test_an_answer_that_is_not_json_is_reported_with_its_status():
     cloud, dummy = provider({'DescribeInstances': Answer(502, '<html>bad gateway</html>')})
     with pytest.raises(transport.ProviderError) as err:
