@@ -7,7 +7,8 @@
     python benchmarks/bench.py [--provider tencentcloud] [--sizes 1,150,1000] [--latency-ms 0] [--enforce-rate-limits]
 
 For each size it seeds that many instances, then runs one bind task and the same
-task again (a no-op) with ansible-playbook, and prints the calls per action from
+task again (a no-op) with ansible-playbook (and, where the provider lists purge_groups,
+a purge and its no-op), and prints the calls per action from
 the emulator's request log and the task's wall time. Timing belongs here, not in tests.
 """
 
@@ -49,6 +50,18 @@ PROVIDERS = {
                            'security_groups': ['g-base0001']} for i in range(n)]}},
         'ids': lambda n: ['i-%08d' % i for i in range(n)],
         'group': 'g-bind0001',
+    },
+    'alicloud': {
+        'module': 'multicloud.secgroup.alicloud_sg_binding',
+        'credentials': {'access_key': 'LTAI5tBench0000001', 'secret_key': 'bench-secret', 'region': 'cn-hangzhou'},
+        'seed': lambda n: {'alicloud': {
+            'credentials': [{'access_key': 'LTAI5tBench0000001', 'secret_key': 'bench-secret'}],
+            'security_groups': [{'id': sg, 'vpc_id': 'vpc-bench0001'} for sg in ('sg-base0001', 'sg-bind0001', 'sg-only0001')],
+            'instances': [{'id': 'i-%08d' % i, 'vpc_id': 'vpc-bench0001', 'security_groups': ['sg-base0001']} for i in range(n)]}},
+        'ids': lambda n: ['i-%08d' % i for i in range(n)],
+        'group': 'sg-bind0001',
+        # A third run: purge: true to this list (one replace call per instance), then its no-op.
+        'purge_groups': ['sg-only0001'],
     },
 }
 
@@ -107,9 +120,13 @@ def main():
                 admin(base + '/settings', 'POST', {'latency_ms': opts.latency_ms, 'enforce_rate_limits': opts.enforce_rate_limits})
                 args = dict(spec['credentials'], endpoint=running.endpoints[opts.provider],
                             instance_ids=spec['ids'](size), security_group_ids=[spec['group']])
-                for label in ('bind', 'no-op'):
+                runs = [('bind', args), ('no-op', args)]
+                if spec.get('purge_groups'):
+                    purge = dict(args, security_group_ids=spec['purge_groups'], purge=True)
+                    runs += [('purge', purge), ('purge no-op', purge)]
+                for label, task_args in runs:
                     admin(base + '/requests', 'DELETE')
-                    elapsed = run_task(workdir, spec, args)
+                    elapsed = run_task(workdir, spec, task_args)
                     log = admin(base + '/requests?provider=' + opts.provider)['requests']
                     counts = collections.Counter(entry['action'] for entry in log)
                     per_action = ', '.join('%s %d' % kv for kv in sorted(counts.items()))

@@ -206,6 +206,7 @@ class AliCloud(Cloud):
         'throttle_retry_after_s': 0,            # > 0 adds the x-acs-retry-after header
         'server_error_code': 'ServiceUnavailable',  # or 'InternalError'
         'in_progress_code': 'IncorrectInstanceStatus',  # or 'OperationConflict'
+        'stale_reads_s': 0,                     # > 0: Describe* show an ENI's old groups this long after a change
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
@@ -222,6 +223,7 @@ class AliCloud(Cloud):
         self.instances = {}        # id -> {id, region, vpc_id, status, name, zone}
         self.enis = {}             # id -> {id, region, vpc_id, instance_id, type, security_groups}
         self.nonces = {}           # nonce -> expiry (epoch seconds)
+        self.stale = {}            # ENI id -> (groups Describe* still show, until when) after a change
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
@@ -322,6 +324,21 @@ class AliCloud(Cloud):
             if eni['instance_id'] == inst_id and eni['type'] == 'Primary':
                 return eni
         return None
+
+    def _set_groups(self, eni, groups):
+        """Change an ENI's groups; with stale_reads_s, Describe* keep showing the old ones for a while."""
+        window = float(self.settings['stale_reads_s'] or 0)
+        now = self.now()
+        if window > 0 and not (eni['id'] in self.stale and self.stale[eni['id']][1] > now):
+            self.stale[eni['id']] = (list(eni['security_groups']), now + window)
+        eni['security_groups'] = list(groups)
+
+    def _shown_groups(self, eni):
+        """The groups Describe* show: the real ones, or the old ones within a stale window."""
+        stale = self.stale.get(eni['id'])
+        if stale is not None and stale[1] > self.now():
+            return list(stale[0])
+        return list(eni['security_groups'])
 
     def _members(self, sg_id):
         return [eni for eni in self.enis.values() if sg_id in eni['security_groups']]
@@ -528,7 +545,7 @@ class AliCloud(Cloud):
         if len(eni['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
             raise AliError(400, 'InstanceSecurityGroupLimitExceeded')
         self._check_capacity(group, eni, 'SecurityGroupInstanceLimitExceeded')
-        eni['security_groups'].append(group['id'])
+        self._set_groups(eni, eni['security_groups'] + [group['id']])
         return {}
 
     def do_LeaveSecurityGroup(self, params):  # pylint: disable=invalid-name
@@ -543,7 +560,7 @@ class AliCloud(Cloud):
             raise AliError(400, 'InvalidSecurityGroupAssociation.NotFound')
         if len(eni['security_groups']) == 1:
             raise AliError(403, 'InvalidOperation.AtLeastInOneGroup') if by_eni else AliError(403, 'InstanceLastSecurityGroup')
-        eni['security_groups'].remove(group['id'])
+        self._set_groups(eni, [sg for sg in eni['security_groups'] if sg != group['id']])
         return {}
 
     def _new_group_list(self, params, prefix, eni, vpc_error, type_error):
@@ -577,7 +594,7 @@ class AliCloud(Cloud):
                                    AliError(403, 'EnterpriseGroupLimited.MutliGroupType'))
         if ids is not None:
             self._check_status(inst)
-            eni['security_groups'] = ids
+            self._set_groups(eni, ids)
         if 'InstanceName' in params:
             inst['name'] = params['InstanceName']
         return {}
@@ -597,7 +614,7 @@ class AliCloud(Cloud):
         if ids is not None:
             if inst is not None and inst['status'] not in BINDABLE_STATUSES:
                 raise AliError(400, 'InvalidOperation.InvalidEcsState')
-            eni['security_groups'] = ids
+            self._set_groups(eni, ids)
         return {}
 
     # -- describes ----------------------------------------------------------
@@ -664,7 +681,7 @@ class AliCloud(Cloud):
             'InstanceId': inst['id'], 'InstanceName': inst['name'], 'RegionId': inst['region'], 'ZoneId': inst['zone'],
             'Status': inst['status'], 'InstanceNetworkType': 'vpc' if inst['vpc_id'] else 'classic',
             'InstanceType': 'ecs.g7.large', 'Cpu': 2, 'Memory': 8192, 'Description': '',
-            'SecurityGroupIds': {'SecurityGroupId': list(eni['security_groups'])},
+            'SecurityGroupIds': {'SecurityGroupId': self._shown_groups(eni)},
             'VpcAttributes': {'VpcId': inst['vpc_id'] or '', 'VSwitchId': '', 'NatIpAddress': '',
                               'PrivateIpAddress': {'IpAddress': []}},
             'OperationLocks': {'LockReason': []},
@@ -686,7 +703,7 @@ class AliCloud(Cloud):
                 continue
             if params.get('VpcId') and inst['vpc_id'] != params['VpcId']:
                 continue
-            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in eni['security_groups']:
+            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(eni):
                 continue
             if params.get('Status') and inst['status'] != params['Status']:
                 continue
@@ -710,7 +727,7 @@ class AliCloud(Cloud):
             'Status': 'InUse' if inst is not None else 'Available',
             'InstanceId': eni['instance_id'] or '', 'VpcId': eni['vpc_id'] or '', 'VSwitchId': '',
             'ZoneId': inst['zone'] if inst is not None else '', 'Description': '',
-            'SecurityGroupIds': {'SecurityGroupId': list(eni['security_groups'])},
+            'SecurityGroupIds': {'SecurityGroupId': self._shown_groups(eni)},
             'Attachment': {'InstanceId': eni['instance_id'] or ''},
             'PrivateIpSets': {'PrivateIpSet': []}, 'Tags': {'Tag': []},
         }
@@ -727,7 +744,7 @@ class AliCloud(Cloud):
                    for key, field in (('InstanceId', 'InstanceId'), ('VpcId', 'VpcId'), ('Type', 'Type'), ('Status', 'Status'))):
                 continue
             # Documented: the SecurityGroupId filter covers secondary ENIs only.
-            if params.get('SecurityGroupId') and (eni['type'] != 'Secondary' or params['SecurityGroupId'] not in eni['security_groups']):
+            if params.get('SecurityGroupId') and (eni['type'] != 'Secondary' or params['SecurityGroupId'] not in self._shown_groups(eni)):
                 continue
             found.append(view)
         page, meta = self._page(found, params, 500, 10)

@@ -401,3 +401,29 @@ def test_malformed_seed_is_rejected(admin, mutate, needle):
     with pytest.raises(urllib.error.HTTPError) as err:
         admin.seed(doc)
     assert err.value.code == 400 and needle in json.loads(err.value.read())['error']
+
+
+def test_stale_reads_show_the_old_groups_for_a_while(tea, admin, emulator):
+    """stale_reads_s: Describe* keep showing an ENI's old groups after a change; writes see the real ones."""
+    admin.settings(alicloud={'stale_reads_s': 30})
+
+    def shown_instance():
+        found = tea.call('DescribeInstances', RegionId=REGION, InstanceIds=json.dumps([I_RUN]))
+        return found['Instances']['Instance'][0]['SecurityGroupIds']['SecurityGroupId']
+
+    def shown_eni():
+        found = tea.call('DescribeNetworkInterfaces', RegionId=REGION, NetworkInterfaceId=[ENI_SEC])
+        return found['NetworkInterfaceSets']['NetworkInterfaceSet'][0]['SecurityGroupIds']['SecurityGroupId']
+
+    tea.call('JoinSecurityGroup', InstanceId=I_RUN, SecurityGroupId=SG_B)
+    tea.call('ModifyNetworkInterfaceAttribute', RegionId=REGION, NetworkInterfaceId=ENI_SEC, SecurityGroupId=[SG_C])
+    assert groups_of(admin, I_RUN) == [SG_A, SG_B] and groups_of(admin, ENI_SEC) == [SG_C]
+    assert shown_instance() == [SG_A] and shown_eni() == [SG_A]
+    # A second change within the window still shows the list from before the first one.
+    tea.call('JoinSecurityGroup', InstanceId=I_RUN, SecurityGroupId=SG_C)
+    assert shown_instance() == [SG_A]
+    # The write path sees the truth: a repeated join is refused although reads do not show the group yet.
+    expect_error(tea, 'JoinSecurityGroup', 'InvalidInstanceId.AlreadyExists', 403, InstanceId=I_RUN, SecurityGroupId=SG_B)
+    # Once the window is over, reads show the real lists.
+    admin.settings(clock_offset_s=31)
+    assert shown_instance() == [SG_A, SG_B, SG_C] and shown_eni() == [SG_C]

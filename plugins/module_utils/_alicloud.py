@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE to the collection: it may change at any time.
+"""Alibaba Cloud ECS: everything specific to it, for the engine.
+
+RPC API version 2014-05-26 on ``ecs.<region>.aliyuncs.com``, signed with
+ACS3-HMAC-SHA256 (signature V3, the current SDK's default): every parameter in
+the query of a ``POST /`` with an empty body, the action and version in the
+``x-acs-action`` / ``x-acs-version`` headers. Two kinds of target: ECS
+instances and secondary elastic network interfaces (ENIs). Writes are
+JoinSecurityGroup / LeaveSecurityGroup (one group on one target) and, for a
+purge, ModifyInstanceAttribute / ModifyNetworkInterfaceAttribute (the whole
+list at once). Changes "take effect shortly": the engine re-reads until the
+targets show them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from urllib.parse import quote, urlsplit
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+
+API_VERSION = '2014-05-26'
+ALGORITHM = 'ACS3-HMAC-SHA256'
+EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
+USER_AGENT = 'multicloud.secgroup'
+PAGE = 100                 # IDs per Describe call (InstanceIds, NetworkInterfaceId.N, SecurityGroupIds) and page size
+
+# Regions whose ECS endpoint is not ecs.<region>.aliyuncs.com: the _endpoint_map of
+# alibabacloud-ecs20140526 7.11.8 (verified in code; a unit test compares them).
+ENDPOINTS = {
+    'cn-hangzhou': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shanghai-finance-1': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shenzhen-finance-1': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-north-2-gov-1': 'ecs.aliyuncs.com',
+    'ap-northeast-2-pop': 'ecs.aliyuncs.com',
+    'cn-beijing-finance-pop': 'ecs.aliyuncs.com',
+    'cn-beijing-gov-1': 'ecs.aliyuncs.com',
+    'cn-beijing-nu16-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-edge-1': 'ecs.cn-qingdao-nebula.aliyuncs.com',
+    'cn-fujian': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-haidian-cm12-c01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-bj-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-finance': 'ecs.aliyuncs.com',
+    'cn-hangzhou-internal-prod-1': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-internal-test-1': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-internal-test-2': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-internal-test-3': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hangzhou-test-306': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-hongkong-finance-pop': 'ecs.aliyuncs.com',
+    'cn-huhehaote-nebula-1': 'ecs.cn-qingdao-nebula.aliyuncs.com',
+    'cn-shanghai-et15-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shanghai-et2-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shanghai-inner': 'ecs.aliyuncs.com',
+    'cn-shanghai-internal-test-1': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shenzhen-inner': 'ecs.aliyuncs.com',
+    'cn-shenzhen-st4-d01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-shenzhen-su18-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-wuhan': 'ecs.aliyuncs.com',
+    'cn-yushanfang': 'ecs.aliyuncs.com',
+    'cn-zhangbei': 'ecs.aliyuncs.com',
+    'cn-zhangbei-na61-b01': 'ecs-cn-hangzhou.aliyuncs.com',
+    'cn-zhangjiakou-na62-a01': 'ecs.cn-zhangjiakou.aliyuncs.com',
+    'cn-zhengzhou-nebula-1': 'ecs.cn-qingdao-nebula.aliyuncs.com',
+    'eu-west-1-oxs': 'ecs.cn-shenzhen-cloudstone.aliyuncs.com',
+    'rus-west-1-pop': 'ecs.aliyuncs.com',
+}
+
+# The states in which a target's groups can be changed: instances per the seed page
+# (JoinSecurityGroup: "Stopped or Running"); ENIs per the DescribeNetworkInterfaces
+# status list, Available (detached) and InUse (attached) being the stable ones [inferred].
+CHANGEABLE_STATUSES = {'instance_ids': ('Running', 'Stopped'), 'network_interface_ids': ('Available', 'InUse')}
+
+# Facts the reference marks [inferred] or [unverified], kept here and named in the module's documentation:
+INFERRED = {
+    # ECS publishes no per-API rate limit: calls per second of each action.
+    'default_rate_limit': 20,
+    # The "already a member" code of a join by NetworkInterfaceId is undocumented; the instance's is assumed.
+    'eni_already_member': 'InvalidInstanceId.AlreadyExists',
+    # "Must keep one group" for an ENI (documented without a description).
+    'eni_last_group': 'InvalidOperation.AtLeastInOneGroup',
+}
+
+# Error code -> class (reference section 4). Any other code: Throttling* is throttled, a 5xx
+# transient, anything else a permanent error in the request.
+ERROR_CLASSES = {
+    'Rejected.Throttling': transport.THROTTLED,
+    'InternalError': transport.TRANSIENT,
+    'UnknownError': transport.TRANSIENT,
+    'ServiceUnavailable': transport.TRANSIENT,
+    'RequestTimeout': transport.TRANSIENT,
+    'IncorrectInstanceStatus': transport.IN_PROGRESS,
+    'Forbidden.InstanceIsBeingCreated': transport.IN_PROGRESS,
+    'InvalidStatus.EniOrInstanceIsBeingCreated': transport.IN_PROGRESS,
+    'InvalidOperation.InvalidEcsState': transport.IN_PROGRESS,
+    'InvalidOperation.InvalidEniState': transport.IN_PROGRESS,
+    'OperationConflict': transport.IN_PROGRESS,
+    'LastTokenProcessing': transport.IN_PROGRESS,
+    'OperationFailed.LastTokenProcessing': transport.IN_PROGRESS,
+    'IdempotentProcessing': transport.IN_PROGRESS,
+    'InvalidOperation.Conflict': transport.IN_PROGRESS,
+    # "It is already so / already not so": after a lost answer or a concurrent change. Never
+    # taken as done or as failed: the engine re-reads and decides from the real state.
+    'InvalidInstanceId.AlreadyExists': transport.AMBIGUOUS,
+    'InvalidSecurityGroupAssociation.NotFound': transport.AMBIGUOUS,
+    'InstanceNotInSecurityGroup': transport.AMBIGUOUS,
+    'SignatureDoesNotMatch': transport.AUTH,
+    'IncompleteSignature': transport.AUTH,
+    'InvalidAccessKeyId.NotFound': transport.AUTH,
+    'InvalidAccessKeyId.Inactive': transport.AUTH,
+    'InvalidTimeStamp.Expired': transport.AUTH,
+    'InvalidTimeStamp.Format': transport.AUTH,
+    'SignatureNonceUsed': transport.AUTH,
+    'InvalidSecurityToken.Expired': transport.AUTH,
+    'InvalidSecurityToken.Malformed': transport.AUTH,
+    'Forbidden.RAM': transport.AUTH,
+    'NoPermission': transport.AUTH,
+    'Forbidden.SubUser': transport.AUTH,
+    'Forbidden.NotSupportRAM': transport.AUTH,
+    'InstanceSecurityGroupLimitExceeded': transport.QUOTA,
+    'JoinedGroupLimitExceed': transport.QUOTA,
+    'SecurityGroupInstanceLimitExceeded': transport.QUOTA,
+    'SecurityGroupInstanceLimitExceed': transport.QUOTA,
+    'AclLimitExceed': transport.QUOTA,
+    'InvalidOperation.NetworkInterfaceCountExceeded': transport.QUOTA,
+    'InvalidOperation.EniCountExceeded': transport.QUOTA,
+    'InvalidInstanceId.NotFound': transport.NOT_FOUND,
+    'InvalidEniId.NotFound': transport.NOT_FOUND,
+    'InvalidSecurityGroupId.NotFound': transport.NOT_FOUND,
+    'InstanceLastSecurityGroup': transport.CONFLICT,
+    'InvalidOperation.AtLeastInOneGroup': transport.CONFLICT,
+    'InvalidInstanceId.Mismatch': transport.CONFLICT,
+    'InvalidOperation.VpcMismatch': transport.CONFLICT,
+    'InvalidSecurityGroupVpc.NotBelongToOneVpc': transport.CONFLICT,
+    'InvalidOperation.MultiGroupType': transport.CONFLICT,
+    'EnterpriseGroupLimited.MutliGroupType': transport.CONFLICT,
+    'InstanceLockedForSecurity': transport.CONFLICT,
+    'InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc': transport.CONFLICT,
+}
+
+
+def error_class(code, status):
+    if code in ERROR_CLASSES:
+        return ERROR_CLASSES[code]
+    if 'Throttling' in code:
+        return transport.THROTTLED
+    if status is not None and status >= 500:
+        return transport.TRANSIENT
+    return transport.INVALID
+
+
+# -- ACS3-HMAC-SHA256 ----------------------------------------------------------------------------
+
+def percent_encode(value):
+    """RFC 3986: A-Z a-z 0-9 - _ . ~ kept, everything else %XX of its UTF-8 bytes (space %20, * %2A)."""
+    return quote(value, safe='-_.~')
+
+
+def canonical_query(query):
+    """Sorted ``name=value`` pairs, both percent-encoded; also the query sent on the wire."""
+    return '&'.join('%s=%s' % (percent_encode(k), percent_encode(v)) for k, v in sorted(query.items()))
+
+
+def acs3_authorization(method, path, query, headers, payload_hash, access_key, secret_key):
+    """The Authorization header: every header given is signed (names lower-cased, values trimmed)."""
+    signed = sorted(name.lower() for name in headers)
+    lowered = dict((name.lower(), ('%s' % value).strip()) for name, value in headers.items())
+    canonical = '\n'.join([method, path or '/', canonical_query(query),
+                           ''.join('%s:%s\n' % (name, lowered[name]) for name in signed),
+                           ';'.join(signed), payload_hash])
+    to_sign = '%s\n%s' % (ALGORITHM, hashlib.sha256(canonical.encode('utf-8')).hexdigest())
+    signature = hmac.new(secret_key.encode('utf-8'), to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
+    return '%s Credential=%s,SignedHeaders=%s,Signature=%s' % (ALGORITHM, access_key, ';'.join(signed), signature)
+
+
+def retry_after(headers):
+    """Seconds of x-acs-retry-after (a positive integer, as the V2.0 SDK reads it), or None."""
+    value = (headers or {}).get('x-acs-retry-after') or ''
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def endpoint_host(region):
+    return ENDPOINTS.get(region, 'ecs.%s.aliyuncs.com' % region)
+
+
+def _chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _list_at(data, *path):
+    """data[path[0]][path[1]]..., when that is a list; None otherwise."""
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, list) else None
+
+
+INSTANCES = planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id',
+                               pattern=r'i-[0-9a-z]{8,30}', word='instance')
+NETWORK_INTERFACES = planner.TargetKind(option='network_interface_ids', result_key='network_interfaces',
+                                        id_key='network_interface_id', pattern=r'eni-[0-9a-z]{8,30}',
+                                        word='network interface')
+
+
+class AliCloud:
+    name = 'alicloud'
+    display_name = 'Alibaba Cloud'
+    target_kinds = (INSTANCES, NETWORK_INTERFACES)
+    security_group_id_pattern = r'sg-[0-9a-z]{8,30}'
+    region_pattern = r'[a-z]{2,}(-[a-z0-9]+)+'      # goes into the host name: cn-hangzhou, ap-southeast-1, ...
+    # 1 to 5 groups per target (the default quota); Join/Leave take one group and one target;
+    # the Modify*Attribute calls replace one target's whole list. The order of a target's groups means nothing.
+    constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
+    rate_limits = {}
+    default_rate_limit = INFERRED['default_rate_limit']
+    completion = 'eventual'
+    argument_spec = dict(
+        access_key=dict(type='str', required=True, no_log=False,
+                        fallback=(env_fallback, ['ALICLOUD_ACCESS_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_ID'])),
+        secret_key=dict(type='str', required=True, no_log=True,
+                        fallback=(env_fallback, ['ALICLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'])),
+        security_token=dict(type='str', no_log=True,
+                            fallback=(env_fallback, ['ALICLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_SECURITY_TOKEN'])),
+        region=dict(type='str', required=True, fallback=(env_fallback, ['ALICLOUD_REGION', 'ALIBABA_CLOUD_REGION_ID'])),
+    )
+
+    @classmethod
+    def secrets(cls, params):
+        return [params.get('secret_key'), params.get('security_token')]
+
+    def __init__(self, params, conn, clock=time.time, nonce=lambda: uuid.uuid4().hex):
+        self.params = params
+        self.transport = conn
+        self.clock = clock        # x-acs-date
+        self.nonce = nonce        # x-acs-signature-nonce
+        self.kind = planner.chosen_kind(self.target_kinds, params)
+        if params.get('endpoint'):
+            self.base = params['endpoint'].rstrip('/')
+        else:
+            self.base = 'https://' + endpoint_host(params['region'])
+        self.host = urlsplit(self.base).netloc
+        self.targets = {}         # target -> {'status', 'vpc', 'type', 'instance'} as last read
+        self.groups = {}          # security group -> {'vpc', 'type'} as described
+
+    # -- requests -----------------------------------------------------------
+    def build(self, action, query):
+        """A freshly signed ``POST /?<query>`` with an empty body."""
+        headers = {
+            'host': self.host,
+            'accept': 'application/json',
+            'user-agent': USER_AGENT,
+            'x-acs-action': action,
+            'x-acs-version': API_VERSION,
+            'x-acs-date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.clock())),
+            'x-acs-signature-nonce': self.nonce(),
+            'x-acs-content-sha256': EMPTY_SHA256,
+        }
+        if self.params.get('security_token'):
+            headers['x-acs-accesskey-id'] = self.params['access_key']
+            headers['x-acs-security-token'] = self.params['security_token']
+        headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256,
+                                                      self.params['access_key'], self.params['secret_key'])
+        return {'method': 'POST', 'url': '%s/?%s' % (self.base, canonical_query(query)), 'headers': headers, 'data': b''}
+
+    def answer(self, action, resp):
+        """The body of a success; a ProviderError with Code, Message, RequestId and status otherwise."""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if 200 <= resp.status_code < 300 and isinstance(body, dict):
+            return body
+        if isinstance(body, dict) and body.get('Code'):
+            code, message, request_id = '%s' % body['Code'], '%s' % body.get('Message', ''), body.get('RequestId')
+        else:
+            code, message, request_id = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)'), None
+        if 200 <= resp.status_code < 300:
+            raise transport.ProviderError(self.name, action, 'MalformedResponse', message, request_id, resp.status_code,
+                                          transport.INVALID)
+        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
+                                      error_class(code, resp.status_code), retry_after=retry_after(resp.headers))
+
+    def call(self, action, query, write=False):
+        query = dict(query)
+        return self.transport.call(transport.Call(action, lambda: self.build(action, query),
+                                                  lambda resp: self.answer(action, resp), write=write))
+
+    def malformed(self, action, what, request_id):
+        return transport.ProviderError(self.name, action, 'MalformedResponse', 'the answer has no %s' % what,
+                                       request_id, 200, transport.INVALID)
+
+    def each_chunk(self, func, ids):
+        """func(chunk) for every PAGE IDs, the calls running concurrently; the results in order."""
+        results = self.transport.map(func, _chunks(list(ids), PAGE), self.params['max_concurrency'])
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
+    # -- reads --------------------------------------------------------------
+    def describe_instances(self, chunk):
+        data = self.call('DescribeInstances', {'RegionId': self.params['region'], 'InstanceIds': json.dumps(chunk, separators=(',', ':')),
+                                               'PageSize': str(PAGE)})
+        items = _list_at(data, 'Instances', 'Instance')
+        if items is None:
+            raise self.malformed('DescribeInstances', 'Instances.Instance list', data.get('RequestId'))
+        found = {}
+        for item in items:
+            groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
+            if groups is None:
+                raise self.malformed('DescribeInstances', 'SecurityGroupIds.SecurityGroupId list', data.get('RequestId'))
+            vpc = (item.get('VpcAttributes') or {}).get('VpcId') or ''
+            found[item.get('InstanceId')] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None})
+        return found
+
+    def pages(self, action, query, path, wanted):
+        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page."""
+        query = dict(query, MaxResults=str(PAGE))
+        items = []
+        while True:
+            data = self.call(action, query)
+            page = _list_at(data, *path)
+            if page is None:
+                raise self.malformed(action, '%s list' % '.'.join(path), data.get('RequestId'))
+            items.extend(item for item in page if isinstance(item, dict))
+            token = data.get('NextToken')
+            if not token or len(items) >= wanted:
+                return items, data.get('RequestId')
+            if token == query.get('NextToken'):
+                raise self.malformed(action, 'new NextToken (the same page came back)', data.get('RequestId'))
+            query['NextToken'] = token
+
+    def describe_network_interfaces(self, chunk):
+        query = {'RegionId': self.params['region']}
+        query.update(('NetworkInterfaceId.%d' % (n + 1), eni) for n, eni in enumerate(chunk))
+        items, request_id = self.pages('DescribeNetworkInterfaces', query, ('NetworkInterfaceSets', 'NetworkInterfaceSet'), len(chunk))
+        found = {}
+        for item in items:
+            groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
+            if groups is None:
+                raise self.malformed('DescribeNetworkInterfaces', 'SecurityGroupIds.SecurityGroupId list', request_id)
+            found[item.get('NetworkInterfaceId')] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '',
+                                                              'type': item.get('Type'), 'instance': item.get('InstanceId')})
+        return found
+
+    def read(self, ids):
+        describe = self.describe_instances if self.kind is INSTANCES else self.describe_network_interfaces
+        found = {}
+        for part in self.each_chunk(describe, ids):
+            found.update(part)
+        current = {}
+        for target in ids:
+            if target in found:
+                groups, info = found[target]
+                current[target] = list(groups)
+                self.targets[target] = dict(info, groups=list(groups))
+        return current, [target for target in ids if target not in found]
+
+    def missing_security_groups(self, sg_ids):
+        """DescribeSecurityGroups for the groups to add and those the targets have (their type tells
+        whether a target would mix normal and enterprise groups)."""
+        wanted = list(sg_ids)
+        for target in self.targets.values():
+            wanted.extend(sg for sg in target['groups'] if sg not in wanted)
+
+        def describe(chunk):
+            query = {'RegionId': self.params['region'], 'SecurityGroupIds': json.dumps(chunk, separators=(',', ':'))}
+            items, dummy = self.pages('DescribeSecurityGroups', query, ('SecurityGroups', 'SecurityGroup'), len(chunk))
+            return dict((item.get('SecurityGroupId'), {'vpc': item.get('VpcId') or '', 'type': item.get('SecurityGroupType')})
+                        for item in items)
+
+        for part in self.each_chunk(describe, wanted):
+            self.groups.update(part)
+        return [sg for sg in sg_ids if sg not in self.groups]
+
+    # -- refusals and writes ------------------------------------------------
+    def refusals(self, targets):
+        """What Alibaba Cloud is known to refuse, from the reads: a primary ENI (always), and for a
+        target that changes, a status that allows no change, a group in another VPC, a mix of types."""
+        out = []
+        statuses = CHANGEABLE_STATUSES[self.kind.option]
+        for target in targets:
+            tid = target['target_id']
+            info = self.targets[tid]
+            if info['type'] == 'Primary':
+                out.append((tid, 'is the primary network interface of instance %s: its security groups are the '
+                                 "instance's; use instance_ids: [%s] instead" % (info['instance'], info['instance'])))
+                continue
+            if target['before'] == target['after']:
+                continue
+            if info['status'] not in statuses:
+                out.append((tid, 'is %s; %s changes security groups only while the %s is %s (%s); try again once it is'
+                            % (info['status'], self.display_name, self.kind.word, ' or '.join(statuses),
+                               'IncorrectInstanceStatus' if self.kind is INSTANCES else 'InvalidOperation.InvalidEniState')))
+                continue
+            for sg in target['added']:
+                vpc = self.groups[sg]['vpc']
+                if vpc != info['vpc']:
+                    out.append((tid, 'is in VPC %s, and security group %s is in %s; only groups of the same VPC can be joined (%s)'
+                                % (info['vpc'] or '(classic network)', sg, vpc or 'the classic network',
+                                   'InvalidInstanceId.Mismatch' if self.kind is INSTANCES else 'InvalidOperation.VpcMismatch')))
+            types = sorted(set(self.groups[sg]['type'] for sg in target['after'] if sg in self.groups))
+            if len(types) > 1:
+                out.append((tid, 'would have both normal and enterprise security groups (%s), which %s refuses '
+                                 '(InvalidOperation.MultiGroupType)'
+                            % (', '.join('%s: %s' % (sg, self.groups[sg]['type']) for sg in target['after'] if sg in self.groups),
+                               self.display_name)))
+        return out
+
+    def apply(self, op):
+        target = op['target_ids'][0]
+        if op['action'] == 'set':
+            if self.kind is INSTANCES:
+                action, query, prefix = 'ModifyInstanceAttribute', {'InstanceId': target}, 'SecurityGroupIds'
+            else:
+                action, prefix = 'ModifyNetworkInterfaceAttribute', 'SecurityGroupId'
+                query = {'RegionId': self.params['region'], 'NetworkInterfaceId': target}
+            query.update(('%s.%d' % (prefix, n + 1), sg) for n, sg in enumerate(op['security_group_ids']))
+        else:
+            action = 'JoinSecurityGroup' if op['action'] == 'bind' else 'LeaveSecurityGroup'
+            query = {'RegionId': self.params['region'], 'SecurityGroupId': op['security_group_ids'][0],
+                     ('InstanceId' if self.kind is INSTANCES else 'NetworkInterfaceId'): target}
+        return [self.call(action, query, write=True).get('RequestId')]

@@ -1,0 +1,323 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: alicloud_sg_binding
+short_description: Bind and unbind security groups on Alibaba Cloud ECS instances and elastic network interfaces
+version_added: 0.1.0
+description:
+  - Binds security groups to, or unbinds them from, Alibaba Cloud ECS instances (O(instance_ids)) or secondary elastic
+    network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one of
+    O(instance_ids) and O(network_interface_ids) is set.
+  - Reads the instances with C(DescribeInstances) (up to 100 IDs a call, in its JSON-array C(InstanceIds), C(PageSize=100))
+    or the ENIs with C(DescribeNetworkInterfaces) (up to 100 C(NetworkInterfaceId.N) a call), plans the change, and
+    writes only what differs. Targets that are not found are reported together, by ID, before any write.
+  - Checks the security groups to bind with C(DescribeSecurityGroups) (their existence, VPC and type), and refuses before
+    any write, naming each target, a group in another VPC than its target, a target that would have both C(normal)
+    and C(enterprise) (advanced) security groups, an instance that is not C(Running) or C(Stopped), an ENI that is not
+    C(Available) or C(InUse), and a primary ENI (its security groups are its instance's, to be changed with O(instance_ids)).
+  - Binds with C(JoinSecurityGroup) and unbinds with C(LeaveSecurityGroup), one security group on one target per call,
+    several targets at a time (O(max_concurrency)). C(JoinSecurityGroup) is the operation this module was specified
+    from; Alibaba Cloud's documentation now recommends the C(Modify*Attribute) calls below over it.
+  - With O(purge=true) each target's whole list is replaced in one atomic call, C(ModifyInstanceAttribute) with
+    C(SecurityGroupIds.N) for an instance, C(ModifyNetworkInterfaceAttribute) with C(SecurityGroupId.N) for an ENI, in
+    the order given. One call cannot leave a target between two states, so swapping every group of a target with
+    5 groups, or the only group of a target with 1, never passes through 6 or 0 groups, as leaving before joining
+    would (C(InstanceLastSecurityGroup)).
+  - A target keeps between 1 and 5 security groups (the default quota; O(max_security_groups) when yours is raised).
+    A request that would leave a target outside these bounds, such as unbinding its last group, is refused before any
+    write. The order of a target's security groups has no meaning on Alibaba Cloud.
+  - Changes take effect shortly after Alibaba Cloud answers. With O(wait=true) (the default) the module reads the targets
+    again until every one shows its planned list, within O(wait_timeout), and reports what it read.
+  - Instance IDs look like C(i-xxxxxxxx), ENI IDs like C(eni-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx), with 8
+    to 30 lower-case letters or digits; anything else is refused before any request.
+  - Requests are signed with ACS3-HMAC-SHA256 (signature V3) by the module itself and sent over HTTPS to
+    C(ecs.<region>.aliyuncs.com) (for C(cn-hangzhou) and a few other regions, the host the official SDK uses, such as
+    C(ecs-cn-hangzhou.aliyuncs.com)); no Alibaba Cloud SDK is needed.
+author:
+  - multicloud.secgroup developers (@multicloud-secgroup)
+extends_documentation_fragment:
+  - multicloud.secgroup.common
+  - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.attributes
+attributes:
+  action_group:
+    support: full
+    membership:
+      - multicloud.secgroup.alicloud
+      - multicloud.secgroup.all
+    description: Use C(group/multicloud.secgroup.alicloud) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
+options:
+  instance_ids:
+    description:
+      - The ECS instances to change, for example C(i-bp67acfmxazb4ph1abcd).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+      - An instance's security groups are those of its primary network interface.
+    type: list
+    elements: str
+    required: false
+  network_interface_ids:
+    description:
+      - The secondary elastic network interfaces to change, for example C(eni-bp13kd656hxambfe0abc).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+      - A primary network interface is refused before any write; change its instance through O(instance_ids).
+    type: list
+    elements: str
+    required: false
+  access_key:
+    description:
+      - The AccessKey ID.
+      - If not set, the environment variable E(ALICLOUD_ACCESS_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_ID).
+    type: str
+    required: true
+  secret_key:
+    description:
+      - The AccessKey secret. Never logged or returned.
+      - If not set, the environment variable E(ALICLOUD_SECRET_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET).
+    type: str
+    required: true
+  security_token:
+    description:
+      - The security token of temporary (STS) credentials, sent as the signed C(x-acs-security-token) header. Never
+        logged or returned.
+      - If not set, the environment variable E(ALICLOUD_SECURITY_TOKEN) is used, then E(ALIBABA_CLOUD_SECURITY_TOKEN).
+    type: str
+  region:
+    description:
+      - The region of the targets, for example C(cn-hangzhou), C(cn-beijing) or C(ap-southeast-1).
+      - The default endpoint is C(https://ecs.<region>.aliyuncs.com), or the host the official SDK maps the region to;
+        O(endpoint) replaces it.
+      - If not set, the environment variable E(ALICLOUD_REGION) is used, then E(ALIBABA_CLOUD_REGION_ID).
+    type: str
+    required: true
+notes:
+  - A target that C(DescribeInstances) or C(DescribeNetworkInterfaces) does not return is reported as not found. Alibaba
+    Cloud gives the same empty answer to a RAM user who lacks the permission to describe it.
+  - Throttling codes (any C(Throttling*)) are retried with backoff, after at least the C(x-acs-retry-after) seconds the
+    answer asks for; so are server errors on reads, and C(IncorrectInstanceStatus), C(OperationConflict) and the other
+    "in progress" codes. Authentication, quota and request errors are reported at once, with Alibaba Cloud's code,
+    message and request ID.
+  - C(InvalidInstanceId.AlreadyExists) on a bind and C(InvalidSecurityGroupAssociation.NotFound) or
+    C(InstanceNotInSecurityGroup) on an unbind mean that the state differs from what was read (an earlier answer was
+    lost, or something else changed the target). The module neither fails on them nor takes them as done; it reads the
+    targets again and finishes from what it finds, and says so in a warning.
+  - "Assumptions (the reference marks them as inferred or unverified): Alibaba Cloud publishes no rate limit for these
+    calls, so each action starts at 20 calls per second (O(rate_limit) changes it) and slows down when throttled;
+    a bind of a group an ENI already has answers C(InvalidInstanceId.AlreadyExists) as for an instance; the last group
+    of an ENI is refused with C(InvalidOperation.AtLeastInOneGroup); ENIs in states other than C(Available) and
+    C(InUse) cannot be changed."
+seealso:
+  - name: JoinSecurityGroup
+    description: Alibaba Cloud ECS API documentation.
+    link: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-joinsecuritygroup
+  - name: ModifyInstanceAttribute
+    description: Alibaba Cloud ECS API documentation.
+    link: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifyinstanceattribute
+  - name: ModifyNetworkInterfaceAttribute
+    description: Alibaba Cloud ECS API documentation.
+    link: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifynetworkinterfaceattribute
+'''
+
+EXAMPLES = r'''
+- name: Bind the web security group to two instances (other groups stay)
+  multicloud.secgroup.alicloud_sg_binding:
+    region: cn-hangzhou
+    instance_ids: [i-bp67acfmxazb4ph1abcd, i-bp1hp2ji4l7hkbh3aaaa]
+    security_group_ids: [sg-bp67acfmxazb4ph1wxyz]
+
+- name: Make these the only groups of a secondary network interface (one atomic call)
+  multicloud.secgroup.alicloud_sg_binding:
+    region: cn-hangzhou
+    network_interface_ids: [eni-bp13kd656hxambfe0abc]
+    security_group_ids: [sg-bp67acfmxazb4ph1wxyz, sg-bp1fg655nh68xyz9i1ab]
+    purge: true
+
+- name: Unbind a security group (a target keeps at least one)
+  multicloud.secgroup.alicloud_sg_binding:
+    region: cn-hangzhou
+    instance_ids: [i-bp67acfmxazb4ph1abcd]
+    security_group_ids: [sg-bp1fg655nh68xyz9i1ab]
+    state: absent
+
+- name: Credentials once for every task of the group (STS credentials from a vault)
+  module_defaults:
+    group/multicloud.secgroup.alicloud:
+      access_key: "{{ vault_alicloud_access_key }}"
+      secret_key: "{{ vault_alicloud_secret_key }}"
+      security_token: "{{ vault_alicloud_security_token }}"
+      region: cn-beijing
+  block:
+    - name: Preview the change without making it
+      multicloud.secgroup.alicloud_sg_binding:
+        instance_ids: "{{ groups['web'] | map('extract', hostvars, 'instance_id') | list }}"
+        security_group_ids: [sg-2ze0ktjl4szwycum4q2b]
+      check_mode: true
+      diff: true
+      register: preview
+'''
+
+RETURN = r'''
+instances:
+  description:
+    - One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+  returned: with O(instance_ids), on success, and on failure once the instances have been read
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: i-bp67acfmxazb4ph1abcd
+    before:
+      description: The security groups before the task.
+      type: list
+      elements: str
+      sample: [sg-bp1fg655nh68xyz9i1ab]
+    after:
+      description: The security groups after the task (read back), or predicted in check mode or with O(wait=false).
+      type: list
+      elements: str
+      sample: [sg-bp1fg655nh68xyz9i1ab, sg-bp67acfmxazb4ph1wxyz]
+    added:
+      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
+      type: list
+      elements: str
+      sample: [sg-bp67acfmxazb4ph1wxyz]
+    removed:
+      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
+      type: list
+      elements: str
+      sample: []
+network_interfaces:
+  description:
+    - One item per network interface in O(network_interface_ids), in the same order. On failure, what each network
+      interface really has.
+  returned: with O(network_interface_ids), on success, and on failure once the network interfaces have been read
+  type: list
+  elements: dict
+  contains:
+    network_interface_id:
+      description: The network interface ID.
+      type: str
+      sample: eni-bp13kd656hxambfe0abc
+    before:
+      description: The security groups before the task.
+      type: list
+      elements: str
+      sample: [sg-bp1fg655nh68xyz9i1ab]
+    after:
+      description: The security groups after the task (read back), or predicted in check mode or with O(wait=false).
+      type: list
+      elements: str
+      sample: [sg-bp67acfmxazb4ph1wxyz]
+    added:
+      description: The security groups in RV(network_interfaces[].after) that were not in RV(network_interfaces[].before).
+      type: list
+      elements: str
+      sample: [sg-bp67acfmxazb4ph1wxyz]
+    removed:
+      description: The security groups in RV(network_interfaces[].before) that are not in RV(network_interfaces[].after).
+      type: list
+      elements: str
+      sample: [sg-bp1fg655nh68xyz9i1ab]
+operations:
+  description:
+    - The API calls made (or, in check mode, that would be made), in order; calls on different targets may have run at
+      the same time.
+    - V(bind) is C(JoinSecurityGroup), V(unbind) is C(LeaveSecurityGroup), and V(set) is C(ModifyInstanceAttribute) or
+      C(ModifyNetworkInterfaceAttribute) with the whole list.
+    - Each item names its target under C(instance_ids) or C(network_interface_ids), as the task did.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{action: bind, security_group_ids: [sg-bp67acfmxazb4ph1wxyz], instance_ids: [i-bp67acfmxazb4ph1abcd]}]
+request_ids:
+  description: The C(RequestId) of every write call that succeeded.
+  returned: always
+  type: list
+  elements: str
+  sample: [473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E]
+diff:
+  description: The security groups of each target before and after, keyed by instance or network interface ID.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {i-bp67acfmxazb4ph1abcd: [sg-bp1fg655nh68xyz9i1ab]},
+           after: {i-bp67acfmxazb4ph1abcd: [sg-bp1fg655nh68xyz9i1ab, sg-bp67acfmxazb4ph1wxyz]}}
+error:
+  description: The failed API call, when the failure came from Alibaba Cloud.
+  returned: on failure
+  type: dict
+  contains:
+    provider:
+      description: Always V(alicloud).
+      type: str
+    action:
+      description:
+        - The API call that failed, one of V(DescribeInstances), V(DescribeNetworkInterfaces), V(DescribeSecurityGroups),
+          V(JoinSecurityGroup), V(LeaveSecurityGroup), V(ModifyInstanceAttribute), V(ModifyNetworkInterfaceAttribute).
+      type: str
+      sample: JoinSecurityGroup
+    code:
+      description:
+        - Alibaba Cloud's error C(Code), or C(HTTP<status>) when the answer had none, C(ConnectionError) or C(Timeout)
+          for network failures.
+      type: str
+      sample: InstanceSecurityGroupLimitExceeded
+    message:
+      description: Alibaba Cloud's error C(Message).
+      type: str
+    request_id:
+      description: The C(RequestId) of the failed call, for Alibaba Cloud support.
+      type: str
+    http_status:
+      description: The HTTP status of the answer.
+      type: int
+      sample: 403
+missing_instance_ids:
+  description: The instances that were not found.
+  returned: when instances were not found
+  type: list
+  elements: str
+missing_network_interface_ids:
+  description: The network interfaces that were not found.
+  returned: when network interfaces were not found
+  type: list
+  elements: str
+missing_security_group_ids:
+  description: The security groups to bind that were not found.
+  returned: when security groups were not found
+  type: list
+  elements: str
+refused_instance_ids:
+  description:
+    - The instances whose change Alibaba Cloud is known to refuse (a group in another VPC, a mix of normal and enterprise
+      groups, a state other than C(Running) or C(Stopped)).
+  returned: when such instances were found
+  type: list
+  elements: str
+refused_network_interface_ids:
+  description:
+    - The network interfaces whose change Alibaba Cloud is known to refuse (a primary network interface, a group in another
+      VPC, a mix of normal and enterprise groups, a state other than C(Available) or C(InUse)).
+  returned: when such network interfaces were found
+  type: list
+  elements: str
+'''
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module
+from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud
+
+
+def main():
+    run_module(AliCloud)
+
+
+if __name__ == '__main__':
+    main()
