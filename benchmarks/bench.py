@@ -7,7 +7,8 @@
     python benchmarks/bench.py [--provider tencentcloud] [--sizes 1,150,1000] [--latency-ms 0]
 
 For each size it seeds that many instances, then runs one bind task and the same
-task again (a no-op) with ansible-playbook, and prints the calls per action from
+task again (a no-op) with ansible-playbook (and, where the provider says so, a swap
+of all groups for others), and prints the calls per action from
 the emulator's request log and the task's wall time. Timing belongs here, not in tests.
 """
 
@@ -49,6 +50,19 @@ PROVIDERS = {
                            'security_groups': ['g-base0001']} for i in range(n)]}},
         'ids': lambda n: ['i-%08d' % i for i in range(n)],
         'group': 'g-bind0001',
+    },
+    'zenlayer': {
+        'module': 'multicloud.secgroup.zenlayer_sg_binding',
+        'credentials': {'access_key_id': 'AKID-ZL-BENCH', 'access_key_password': 'bench-password'},
+        'seed': lambda n: {'zenlayer': {
+            'credentials': [{'access_key': 'AKID-ZL-BENCH', 'secret_key': 'bench-password'}],
+            'security_groups': [{'id': '70000000000000000%d' % i} for i in range(1, 5)],
+            'instances': [{'id': '%018d' % (8 * 10 ** 17 + i), 'status': 'RUNNING',
+                           'security_groups': ['700000000000000001']} for i in range(n)]}},
+        'ids': lambda n: ['%018d' % (8 * 10 ** 17 + i) for i in range(n)],
+        'group': '700000000000000002',
+        # Then a purge of both groups for two others: unbind, bind, unbind, bind on every instance.
+        'swap': ['700000000000000003', '700000000000000004'],
     },
 }
 
@@ -106,9 +120,12 @@ def main():
                 admin(base + '/settings', 'POST', {'latency_ms': opts.latency_ms})
                 args = dict(spec['credentials'], endpoint=running.endpoints[opts.provider],
                             instance_ids=spec['ids'](size), security_group_ids=[spec['group']])
-                for label in ('bind', 'no-op'):
+                runs = [('bind', args), ('no-op', args)]
+                if spec.get('swap'):
+                    runs.append(('swap', dict(args, security_group_ids=spec['swap'], purge=True)))
+                for label, task_args in runs:
                     admin(base + '/requests', 'DELETE')
-                    elapsed = run_task(workdir, spec, args)
+                    elapsed = run_task(workdir, spec, task_args)
                     log = admin(base + '/requests?provider=' + opts.provider)['requests']
                     counts = collections.Counter(entry['action'] for entry in log)
                     per_action = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
