@@ -81,6 +81,14 @@ options:
       - Each API action is also kept under the provider's documented rate limit.
     type: int
     default: 8
+  rate_limit:
+    description:
+      - The most calls per second of each API action, for all the task's requests together.
+      - Where the provider publishes a rate limit for an action, that limit is kept anyway and O(rate_limit) can only
+        lower it. Where it publishes none, each action starts at the provider's documented default and adapts: a
+        throttling answer lowers the rate for every concurrent request of the task at once, and successes raise it
+        again slowly, never above O(rate_limit) when it is set.
+    type: float
   max_security_groups:
     description:
       - The most security groups an instance may have, when your account's quota differs from the provider's documented
@@ -101,8 +109,9 @@ notes:
 options:
   wait:
     description:
-      - Wait until the provider reports every change complete, and report the security groups read back.
-        The module polls every 0.5 seconds at first, then less and less often, up to every 5 seconds.
+      - Wait until every change shows as complete, and report the security groups read back.
+        The module polls every 0.5 seconds at first, then less and less often, up to every 5 seconds, until
+        O(wait_timeout) itself.
       - With V(false), RV(instances[].after) is the planned state, not read back. Changes that must follow one
         another on the same instance still wait for each other.
     type: bool

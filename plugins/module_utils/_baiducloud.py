@@ -23,9 +23,9 @@ import hmac
 import json
 import re
 import time
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves.urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -138,16 +138,17 @@ class BaiduCloud:
     name = 'baiducloud'
     display_name = 'Baidu AI Cloud'
     # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG IDs.
-    instance_id_pattern = r'i-[A-Za-z0-9]{8,}'
+    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance'),)
     region_pattern = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
     security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
     # 1 to 10 normal SGs per instance; one SG and one instance per bind/unbind call. No
     # replace-the-list call is used (see docs of the module): set_batch_size 0.
     constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=1, set_batch_size=0)
-    # Baidu documents no BCC rate limits: max_concurrency bounds the calls in flight, and
-    # throttling answers (429) are retried with backoff.
+    # Baidu documents no BCC rate limits [inferred default]: each action starts at
+    # default_rate_limit calls per second and adapts to throttling answers (429).
     rate_limits = {}
-    asynchronous = False
+    default_rate_limit = 10.0
+    completion = 'sync'
     argument_spec = dict(
         access_key=dict(type='str', required=True, no_log=False,
                         fallback=(env_fallback, ['BAIDUCLOUD_ACCESS_KEY', 'BCE_ACCESS_KEY_ID'])),
@@ -267,9 +268,9 @@ class BaiduCloud:
 
     def refusals(self, targets):
         """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed."""
-        return [(t['instance_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
+        return [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
                                    '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
-                for t in targets if t['added'] and self.status.get(t['instance_id']) == 'Expired']
+                for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
 
     def missing_security_groups(self, sg_ids):
         """One ListSecurityGroups call filtered by securityGroupIds (pages followed by nextMarker)."""
@@ -293,10 +294,7 @@ class BaiduCloud:
 
     def apply(self, op):
         action = {'bind': 'BindSecurityGroup', 'unbind': 'UnbindSecurityGroup'}[op['action']]
-        dummy, request_id = self.call(action, 'PUT', instance_path(op['instance_ids'][0]), [(op['action'], None)],
+        dummy, request_id = self.call(action, 'PUT', instance_path(op['target_ids'][0]), [(op['action'], None)],
                                       {'securityGroupId': op['security_group_ids'][0]}, write=True)
         return [request_id]
 
-    def settle(self, expected, deadline):
-        """Writes are synchronous: nothing to wait for."""
-        return None

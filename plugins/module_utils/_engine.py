@@ -8,31 +8,39 @@
 
 A provider (one module_utils file per cloud) is a class with:
 
-* ``name``, ``constraints`` (a planner.Constraints), ``instance_id_pattern``,
-  ``security_group_id_pattern`` (regular expressions), ``rate_limits``
-  (action -> calls per second), ``argument_spec`` (its own options),
-  ``asynchronous`` (True when writes complete later: adds wait/wait_timeout);
+* ``name``, ``display_name``, ``constraints`` (a planner.Constraints),
+  ``target_kinds`` (planner.TargetKind tuple: what it binds groups to, as data),
+  ``security_group_id_pattern``, ``region_pattern`` (optional; matched whole),
+  ``argument_spec`` (its own options; an option named ``*endpoint`` must be a URL);
+* ``completion``: ``'sync'`` (a write is done when answered), ``'task'`` (the
+  provider's ``settle`` polls an operation state) or ``'eventual'`` (changes show
+  shortly, with nothing to poll: the engine re-reads until they show). The last
+  two add the ``wait`` options;
+* ``rate_limits`` (action -> published calls per second) and
+  ``default_rate_limit`` (calls per second per action where none is published);
 * ``secrets(params)``: the secret option values, redacted from every message;
 * ``__init__(params, transport)``;
-* ``read(instance_ids)``: ``(current, missing)`` where current maps each found
-  instance to its SG list in provider order;
+* ``read(ids)``: ``(current, missing)`` where current maps each found target to
+  its SG list in provider order;
 * ``missing_security_groups(sg_ids)``: those that do not exist;
 * ``apply(operation)``: perform one planned operation, return its request IDs;
-* ``settle(expected, deadline)``: wait until the writes to the instances in
-  ``expected`` (instance -> the SG list it should have once they complete) have
-  completed; return their SG lists as read, or None if nothing was read.
+* ``settle(expected, deadline)`` (``'task'`` only): wait until the writes to the
+  targets in ``expected`` (target -> the SG list it should have) have completed;
+  return their SG lists as read.
 
 Optional:
 
-* ``refusals(targets)``: for the planned targets that change, ``(instance_id,
-  reason)`` for each the provider already knows it will refuse (from what
-  ``read`` saw); the task then fails before any write, in check mode too.
+* ``refusals(targets)``: called with every planned target, after
+  ``missing_security_groups``; ``(target_id, reason)`` for each the provider
+  already knows the cloud will refuse; the task then fails before any write, in
+  check mode too.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 import time
 import traceback
@@ -43,7 +51,6 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _planne
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 COMMON_ARGUMENT_SPEC = dict(
-    instance_ids=dict(type='list', elements='str', required=True),
     security_group_ids=dict(type='list', elements='str', required=True),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     purge=dict(type='bool', default=False),
@@ -55,15 +62,19 @@ COMMON_ARGUMENT_SPEC = dict(
     retry_max_delay=dict(type='float', default=20.0),
     max_concurrency=dict(type='int', default=8),
     max_security_groups=dict(type='int'),
+    rate_limit=dict(type='float'),
 )
 
-ASYNC_ARGUMENT_SPEC = dict(
+WAIT_ARGUMENT_SPEC = dict(
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=300),
 )
 
 # Rounds of apply-then-verify before giving up on a state that keeps drifting.
 CONVERGE_ROUNDS = 3
+# Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
+MAX_SECONDS = 86400.0
+MAX_CONCURRENCY = 256
 
 
 class EngineFailure(Exception):
@@ -75,44 +86,63 @@ class EngineFailure(Exception):
 
 
 def argument_spec(provider):
-    spec = dict(COMMON_ARGUMENT_SPEC)
-    if provider.asynchronous:
-        spec.update(ASYNC_ARGUMENT_SPEC)
+    spec = dict((kind.option, dict(type='list', elements='str', required=len(provider.target_kinds) == 1))
+                for kind in provider.target_kinds)
+    spec.update(COMMON_ARGUMENT_SPEC)
+    if provider.completion != 'sync':
+        spec.update(WAIT_ARGUMENT_SPEC)
     spec.update(provider.argument_spec)
     return spec
 
 
+def module_options(provider):
+    """AnsibleModule's keyword arguments for a binding module of this provider."""
+    options = dict(argument_spec=argument_spec(provider), supports_check_mode=True)
+    if len(provider.target_kinds) > 1:
+        names = [kind.option for kind in provider.target_kinds]
+        options.update(mutually_exclusive=[names], required_one_of=[names])
+    return options
+
+
 def validate(params, provider):
     """Refuse bad input before any request: (option, value, rule) in every message."""
-    checks = (('instance_ids', provider.instance_id_pattern), ('security_group_ids', provider.security_group_id_pattern))
+    kind = planner.chosen_kind(provider.target_kinds, params)
+    checks = ((kind.option, kind.pattern), ('security_group_ids', provider.security_group_id_pattern))
     for option, pattern in checks:
         seen = set()
         for value in params[option]:
-            if not re.match(pattern + r'\Z', value or ''):
+            if not isinstance(value, str) or not re.fullmatch(pattern, value):
                 raise EngineFailure('%s: %r is not a valid %s ID; it must match %s' % (option, value, provider.display_name, pattern))
             if value in seen:
                 raise EngineFailure('%s: %r is listed more than once; list each ID once' % (option, value))
             seen.add(value)
-    for option in ('timeout', 'retry_delay', 'retry_max_delay'):
-        if params[option] <= 0:
-            raise EngineFailure('%s: %r must be greater than 0' % (option, params[option]))
-    for option, low in (('retries', 0), ('max_concurrency', 1), ('wait_timeout', 1),
-                        ('max_security_groups', max(1, provider.constraints.min_groups))):
-        if params.get(option) is not None and params[option] < low:
-            raise EngineFailure('%s: %r must be at least %d' % (option, params[option], low))
-    if params['endpoint'] and not re.match(r'https?://[^/?#\s]+/?\Z', params['endpoint']):
-        raise EngineFailure('endpoint: %r must be a URL of the form https://host[:port]' % (params['endpoint'],))
+    for option in ('timeout', 'retry_delay', 'retry_max_delay', 'rate_limit'):
+        value = params.get(option)
+        if value is not None and not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+            raise EngineFailure('%s: %r must be a number greater than 0 and at most %d' % (option, value, MAX_SECONDS))
+    for option, low, high in (('retries', 0, 1000), ('max_concurrency', 1, MAX_CONCURRENCY), ('wait_timeout', 1, MAX_SECONDS),
+                              ('max_security_groups', max(1, provider.constraints.min_groups), 1000)):
+        if params.get(option) is not None and not low <= params[option] <= high:
+            raise EngineFailure('%s: %r must be between %d and %d' % (option, params[option], low, high))
     region_pattern = getattr(provider, 'region_pattern', None)
-    if region_pattern and not re.match(region_pattern + r'\Z', params.get('region') or ''):
+    if region_pattern and not re.fullmatch(region_pattern, params.get('region') or ''):
         raise EngineFailure('region: %r is not a valid %s region; it must match %s'
                             % (params.get('region'), provider.display_name, region_pattern))
-    # Credentials go into HTTP headers: a stray newline would be echoed back by the HTTP library.
-    for option, spec in sorted(provider.argument_spec.items()):
+    for option, spec in sorted(argument_spec(provider).items()):
         value = params.get(option)
-        if spec.get('type') == 'str' and value and (value != value.strip() or re.search(r'[\x00-\x1f\x7f]', value)):
-            shown = 'the value (not shown: it is secret)' if spec.get('no_log') else repr(value)
+        if spec.get('type') != 'str' or not value:
+            continue
+        if option.endswith('endpoint') and not re.fullmatch(r'https?://[^/?#@\s]+/?', value):
+            raise EngineFailure('%s: %r must be a URL of the form https://host[:port]' % (option, value))
+        # Credentials go into HTTP headers: a stray newline would be echoed back by the HTTP library,
+        # and anything but ASCII cannot be sent there at all.
+        shown = 'the value (not shown: it is secret)' if spec.get('no_log') else repr(value)
+        if value != value.strip() or re.search(r'[\x00-\x1f\x7f]', value):
             raise EngineFailure('%s: %s contains whitespace at an end or control characters such as a newline; '
                                 'remove them' % (option, shown))
+        if re.search(r'[^\x20-\x7e]', value):
+            raise EngineFailure('%s: %s contains characters outside printable ASCII; API credentials and names never '
+                                'do (check for a pasted typographic quote or dash)' % (option, shown))
 
 
 def constraints(params, provider):
@@ -125,16 +155,32 @@ def constraints(params, provider):
 
 
 def waves(operations):
-    """Split operations into waves that touch disjoint instances, keeping each instance's order."""
+    """Split operations into waves that touch disjoint targets, keeping each target's order."""
     out = []
     last_wave = {}
     for op in operations:
-        pos = max([last_wave.get(iid, -1) for iid in op['instance_ids']] + [-1]) + 1
+        pos = max([last_wave.get(tid, -1) for tid in op['target_ids']] + [-1]) + 1
         if pos == len(out):
             out.append([])
         out[pos].append(op)
-        for iid in op['instance_ids']:
-            last_wave[iid] = pos
+        for tid in op['target_ids']:
+            last_wave[tid] = pos
+    return out
+
+
+def took_effect(op, groups):
+    """Whether a target's SG list shows the operation applied."""
+    if op['action'] == 'set':
+        return groups == op['security_group_ids']
+    present = op['security_group_ids'][0] in groups
+    return present if op['action'] == 'bind' else not present
+
+
+def _unique(groups):
+    out = []
+    for sg in groups:
+        if sg not in out:
+            out.append(sg)
     return out
 
 
@@ -146,6 +192,7 @@ class Engine:
         self.params = params
         self.check_mode = check_mode
         self.clock = clock
+        self.kind = planner.chosen_kind(provider.target_kinds, params)
         self.request_ids = []
         self.warnings = []
         self.operations_done = []
@@ -154,7 +201,7 @@ class Engine:
 
     def run(self):
         params = self.params
-        ids = params['instance_ids']
+        ids = params[self.kind.option]
         wanted = params['security_group_ids']
         if params['purge'] and params['state'] == 'absent':
             self.warnings.append('purge is ignored with state=absent: only the listed security groups are unbound')
@@ -162,23 +209,37 @@ class Engine:
         self.before = current
         plan = self.plan(current, wanted)
         if plan['operations']:
-            self.check_refusals(plan)
             self.check_groups_exist(plan)
+        self.check_refusals(plan)
         if not self.check_mode and plan['operations']:
             final = self.converge(plan, wanted)
         elif plan['operations']:
-            final = dict((t['instance_id'], t['after']) for t in plan['targets'])
+            final = dict((t['target_id'], t['after']) for t in plan['targets'])
         else:
             final = current
         return self.report(current, final, plan)
 
-    def read(self, ids):
+    def read_targets(self, ids):
+        """provider.read, with each list cleaned of groups the cloud lists twice (warned once each)."""
         current, missing = self.provider.read(ids)
+        for tid, groups in current.items():
+            unique = _unique(groups)
+            if unique != groups:
+                warning = ('%s %s: %s lists security group(s) %s more than once; each is counted once'
+                           % (self.kind.word, tid, self.provider.display_name,
+                              ', '.join(sg for sg in unique if groups.count(sg) > 1)))
+                if warning not in self.warnings:
+                    self.warnings.append(warning)
+                current[tid] = unique
+        return current, missing
+
+    def read(self, ids):
+        current, missing = self.read_targets(ids)
         if missing:
-            raise EngineFailure('instance_ids: %s not found in %s%s; nothing was changed'
-                                % (', '.join(missing), self.provider.display_name, self.where()),
-                                missing_instance_ids=list(missing))
-        return dict((iid, current[iid]) for iid in ids)
+            raise EngineFailure('%s: %s not found in %s%s; nothing was changed'
+                                % (self.kind.option, ', '.join(missing), self.provider.display_name, self.where()),
+                                **{'missing_' + self.kind.option: list(missing)})
+        return dict((tid, current[tid]) for tid in ids)
 
     def where(self):
         region = self.params.get('region')
@@ -186,16 +247,16 @@ class Engine:
 
     def plan(self, current, wanted, consequence='nothing was changed'):
         try:
-            return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.constraints)
+            return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.constraints, self.kind.word)
         except planner.PlanError as exc:
             raise EngineFailure('%s; %s' % (exc, consequence))
 
     def check_refusals(self, plan):
         refusals = getattr(self.provider, 'refusals', None)
-        refused = refusals([t for t in plan['targets'] if t['before'] != t['after']]) if refusals else []
+        refused = refusals(plan['targets']) if refusals and plan['targets'] else []
         if refused:
-            raise EngineFailure('%s; nothing was changed' % '; '.join('instance %s: %s' % item for item in refused),
-                                refused_instance_ids=[iid for iid, dummy in refused])
+            raise EngineFailure('%s; nothing was changed' % '; '.join('%s %s: %s' % (self.kind.word, tid, reason) for tid, reason in refused),
+                                **{'refused_' + self.kind.option: [tid for tid, dummy in refused]})
 
     def check_groups_exist(self, plan):
         to_add = []
@@ -210,6 +271,28 @@ class Engine:
     def deadline(self):
         return self.clock() + self.params.get('wait_timeout', 300)
 
+    def settle(self, expected, deadline):
+        """Wait until the targets in expected show the outcome of our writes; their lists as read, or None.
+
+        'eventual' clouds are read until each target shows its expected list; a target that
+        does not by the deadline (someone else changed it, say) is handed back as it is, and
+        the caller's re-plan decides.
+        """
+        if self.provider.completion == 'task':
+            return self.provider.settle(expected, deadline)
+        if self.provider.completion != 'eventual':
+            return None
+        ids = sorted(expected)
+
+        def step():
+            current, missing = self.read_targets(ids)
+            if missing:
+                raise EngineFailure('%s: %s disappeared while being changed' % (self.kind.option, ', '.join(missing)))
+            return all(current[tid] == expected[tid] for tid in ids), current
+
+        dummy, current = transport.poll(step, deadline, self.clock, self.provider.transport.sleep)
+        return current
+
     def execute(self, operations, deadline, state):
         """Run the operations wave by wave.
 
@@ -220,9 +303,9 @@ class Engine:
         unsettled = set()
         expected = dict(state)
         for wave in waves(operations):
-            touched = set(iid for op in wave for iid in op['instance_ids'])
+            touched = set(tid for op in wave for tid in op['target_ids'])
             if unsettled & touched:
-                self.provider.settle(dict((iid, expected[iid]) for iid in sorted(unsettled & touched)), deadline)
+                self.settle(dict((tid, expected[tid]) for tid in sorted(unsettled & touched)), deadline)
                 unsettled -= touched
             results = self.provider.transport.map(self.provider.apply, wave, self.params['max_concurrency'])
             failure = None
@@ -239,64 +322,79 @@ class Engine:
             if failure:
                 op, error = failure
                 if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
-                    self.warnings.append('%s; re-reading the instances to learn what was applied' % self.describe_error(op, error))
+                    self.warnings.append('%s; re-reading the %ss to learn what was applied' % (self.describe_error(op, error), self.kind.word))
                     return failure
                 raise EngineFailure(self.describe_error(op, error), error=error.to_dict())
         return None
 
     def describe_error(self, op, error):
         what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
-        return ('%s failed %s instance(s) %s: %s %s (request ID %s)'
-                % (self.provider.display_name, what % ', '.join(op['security_group_ids']), ', '.join(op['instance_ids']),
-                   error.code, error.message, error.request_id or 'none'))
+        return ('%s failed %s %s(s) %s: %s %s (request ID %s)'
+                % (self.provider.display_name, what % ', '.join(op['security_group_ids']), self.kind.word,
+                   ', '.join(op['target_ids']), error.code, error.message, error.request_id or 'none'))
 
     def verify(self, expected, deadline):
         ids = sorted(expected)
-        read_back = self.provider.settle(expected, deadline)
+        read_back = self.settle(expected, deadline)
         if read_back is None or set(read_back) != set(ids):
-            read_back, missing = self.provider.read(ids)
+            read_back, missing = self.read_targets(ids)
             if missing:
-                raise EngineFailure('instance_ids: %s disappeared while being changed' % ', '.join(missing))
+                raise EngineFailure('%s: %s disappeared while being changed' % (self.kind.option, ', '.join(missing)))
         return read_back
+
+    def record_unknown(self, unknown, state):
+        """Count a write whose answer was lost as done when the targets show it applied."""
+        op, error = unknown
+        if all(tid in state and took_effect(op, state[tid]) for tid in op['target_ids']):
+            self.operations_done.append(op)
+            self.warnings.append('the answer to %s was lost (%s), but the %ss show it applied; it has no request ID'
+                                 % (self.describe_operation(op), error.code, self.kind.word))
+
+    def describe_operation(self, op):
+        what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
+        return '%s %s(s) %s' % (what % ', '.join(op['security_group_ids']), self.kind.word, ', '.join(op['target_ids']))
 
     def converge(self, plan, wanted):
         """Apply, read back, and re-plan while the read-back state differs from the plan.
 
         A round that ended on a write of unknown outcome is followed by a backoff
         pause, at most `retries` times; a round whose writes all succeeded but whose
-        state still differs (someone else changing the instances) at most CONVERGE_ROUNDS times.
+        state still differs (someone else changing the targets) at most CONVERGE_ROUNDS times.
         """
         deadline = self.deadline()
-        wait = self.params.get('wait', True) or not self.provider.asynchronous
+        wait = self.params.get('wait', True)
         conn = self.provider.transport
-        state = dict((t['instance_id'], t['before']) for t in plan['targets'])
+        state = dict((t['target_id'], t['before']) for t in plan['targets'])
         unknown_rounds = drift_rounds = 0
         while plan['operations']:
-            changed_ids = sorted(set(iid for op in plan['operations'] for iid in op['instance_ids']))
+            changed_ids = sorted(set(tid for op in plan['operations'] for tid in op['target_ids']))
             round_start = len(self.operations_done)
             try:
                 unknown = self.execute(plan['operations'], deadline, state)
                 if not wait and unknown is None:
-                    state.update(dict((t['instance_id'], t['after']) for t in plan['targets']))
+                    state.update(dict((t['target_id'], t['after']) for t in plan['targets']))
                     self.warnings.append('wait is false: after is the planned state, not read back')
                     return state
                 # After a write of unknown outcome, wait for the truth even with wait=false.
-                planned = dict((t['instance_id'], t['after']) for t in plan['targets'])
-                state.update(self.verify(dict((iid, planned[iid]) for iid in changed_ids), deadline))
+                planned = dict((t['target_id'], t['after']) for t in plan['targets'])
+                state.update(self.verify(dict((tid, planned[tid]) for tid in changed_ids), deadline))
             except transport.ProviderError as error:
                 failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
                                         % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),
                                         error=error.to_dict())
-                failure.extra['instances'] = self.applied_state(state, changed_ids, self.operations_done[round_start:])
+                failure.extra[self.kind.result_key] = self.applied_state(state, changed_ids, self.operations_done[round_start:], deadline)
                 raise failure
             except EngineFailure as failure:
-                failure.extra['instances'] = self.applied_state(state, changed_ids, self.operations_done[round_start:])
+                failure.extra[self.kind.result_key] = self.applied_state(state, changed_ids, self.operations_done[round_start:], deadline)
                 raise
+            if unknown is not None:
+                self.record_unknown(unknown, state)
             try:
-                plan = self.plan(dict((t['instance_id'], state[t['instance_id']]) for t in plan['targets']), wanted,
-                                 'the instances were changed by something else meanwhile; instances shows what they have')
+                plan = self.plan(dict((t['target_id'], state[t['target_id']]) for t in plan['targets']), wanted,
+                                 'the %ss were changed by something else meanwhile; %s shows what they have'
+                                 % (self.kind.word, self.kind.result_key))
             except EngineFailure as failure:
-                failure.extra['instances'] = self.result_instances(self.before, state)
+                failure.extra[self.kind.result_key] = self.result_targets(self.before, state)
                 raise
             if not plan['operations']:
                 break
@@ -304,52 +402,66 @@ class Engine:
                 op, error = unknown
                 if unknown_rounds >= self.params['retries']:
                     raise EngineFailure('%s; still not applied after %d retries' % (self.describe_error(op, error), unknown_rounds),
-                                        error=error.to_dict(), instances=self.result_instances(self.before, state))
+                                        error=error.to_dict(), **{self.kind.result_key: self.result_targets(self.before, state)})
                 conn.sleep(conn.backoff.delay(unknown_rounds))
                 unknown_rounds += 1
             else:
                 drift_rounds += 1
                 if drift_rounds >= CONVERGE_ROUNDS:
-                    raise EngineFailure('the instances did not reach the planned security groups after %d rounds of changes; '
-                                        'something else may be changing them' % drift_rounds,
-                                        instances=self.result_instances(self.before, state))
+                    raise EngineFailure('the %ss did not reach the planned security groups after %d rounds of changes; '
+                                        'something else may be changing them' % (self.kind.word, drift_rounds),
+                                        **{self.kind.result_key: self.result_targets(self.before, state)})
                 self.warnings.append('the state read back differed from the plan; applying the remaining changes')
         return state
 
-    def applied_state(self, state, changed_ids, done):
-        """What is really on each instance after a failure: read back, or the last known state."""
+    def applied_state(self, state, changed_ids, done, deadline):
+        """What is really on each target after a failure: our accepted writes awaited (within
+        wait_timeout), then read back; or, if that read fails, the last state known."""
+        expected = planner.simulate(state, done)
+        touched = sorted(set(tid for op in done for tid in op['target_ids']))
         try:
-            read_back, dummy = self.provider.read(changed_ids)
+            if touched:
+                self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
+        except (transport.ProviderError, EngineFailure) as exc:
+            self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
+        try:
+            read_back, dummy = self.read_targets(changed_ids)
             known = dict(state)
             known.update(read_back)
         except transport.ProviderError as exc:
-            self.warnings.append('could not read the instances back after the failure (%s %s); '
-                                 'after shows the last state known' % (exc.code, exc.message))
-            known = planner.simulate(state, done)
-        return self.result_instances(self.before, known)
+            self.warnings.append('could not read the %ss back after the failure (%s %s); '
+                                 'after shows the last state known' % (self.kind.word, exc.code, exc.message))
+            known = expected
+        return self.result_targets(self.before, known)
 
-    def result_instances(self, before, after):
+    def result_targets(self, before, after):
         out = []
-        for iid in self.params['instance_ids']:
-            b, a = list(before[iid]), list(after[iid])
-            out.append({'instance_id': iid, 'before': b, 'after': a,
+        for tid in self.params[self.kind.option]:
+            b, a = list(before[tid]), list(after[tid])
+            out.append({self.kind.id_key: tid, 'before': b, 'after': a,
                         'added': [sg for sg in a if sg not in b], 'removed': [sg for sg in b if sg not in a]})
         return out
 
+    def public_operations(self, operations):
+        """Operations as the module returns them: the target list under the kind's option name."""
+        return [{'action': op['action'], 'security_group_ids': list(op['security_group_ids']), self.kind.option: list(op['target_ids'])}
+                for op in operations]
+
     def report(self, current, final, plan):
-        instances = self.result_instances(current, final)
-        changed = bool(plan['operations'])
-        result = {'changed': changed, 'instances': instances, 'request_ids': self.request_ids,
-                  'operations': plan['operations'] if self.check_mode else self.operations_done}
-        result['diff'] = {'before': dict((i['instance_id'], i['before']) for i in instances),
-                          'after': dict((i['instance_id'], i['after']) for i in instances)}
+        targets = self.result_targets(current, final)
+        # Check mode reports the operations in the order a real run sends them: wave by wave.
+        operations = [op for wave in waves(plan['operations']) for op in wave] if self.check_mode else self.operations_done
+        result = {'changed': bool(plan['operations']), self.kind.result_key: targets, 'request_ids': self.request_ids,
+                  'operations': self.public_operations(operations)}
+        result['diff'] = {'before': dict((t[self.kind.id_key], t['before']) for t in targets),
+                          'after': dict((t[self.kind.id_key], t['after']) for t in targets)}
         return result
 
 
 def run_module(provider_class, module=None):
     """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
     if module is None:
-        module = AnsibleModule(argument_spec=argument_spec(provider_class), supports_check_mode=True)
+        module = AnsibleModule(**module_options(provider_class))
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
     params = module.params
@@ -362,7 +474,8 @@ def run_module(provider_class, module=None):
         conn = transport.Transport(
             provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
             max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
-            rate_limits=provider_class.rate_limits, secrets=secrets)
+            rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
+            rate_ceiling=params.get('rate_limit'), secrets=secrets)
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
     except EngineFailure as exc:
@@ -382,11 +495,11 @@ def run_module(provider_class, module=None):
         module.warn(redact(warning, secrets))
     if failure is not None:
         failure.setdefault('request_ids', engine.request_ids if engine else [])
-        failure.setdefault('operations', engine.operations_done if engine else [])
-        if engine is not None and engine.before and 'instances' not in failure:
+        failure.setdefault('operations', engine.public_operations(engine.operations_done) if engine else [])
+        if engine is not None and engine.before and engine.kind.result_key not in failure:
             # Before any write, or after one whose effect could not be read back: the last state known.
             known = planner.simulate(engine.before, engine.operations_done)
-            failure['instances'] = engine.result_instances(engine.before, known)
+            failure[engine.kind.result_key] = engine.result_targets(engine.before, known)
         module.fail_json(**redact(failure, secrets))
     if not module._diff:
         result.pop('diff')

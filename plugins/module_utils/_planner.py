@@ -11,15 +11,16 @@ same plan, so they cannot disagree.
 
 A plan is a dict::
 
-    {'targets': [{'instance_id', 'before', 'after', 'added', 'removed'}, ...],
+    {'targets': [{'target_id', 'before', 'after', 'added', 'removed'}, ...],
      'operations': [{'action': 'bind' | 'unbind', 'security_group_ids': [sg],
-                     'instance_ids': [...]},
+                     'target_ids': [...]},
                     {'action': 'set', 'security_group_ids': [sg, ...],
-                     'instance_ids': [...]}, ...]}
+                     'target_ids': [...]}, ...]}
 
-Operations run in list order. Every operation keeps each of its targets
-within [min_groups, max_groups], and the last one leaves each target at its
-``after`` list.
+A target is whatever holds security groups: an instance, or a network interface
+on clouds that bind groups to those (see TargetKind). Operations run in list
+order. Every operation keeps each of its targets within [min_groups,
+max_groups], and the last one leaves each target at its ``after`` list.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,12 +48,36 @@ class Constraints:
         self.set_batch_size = set_batch_size
 
 
+class TargetKind:
+    """One kind of target a provider binds security groups to, as data.
+
+    option: the module option listing the IDs (instance_ids); result_key: where the
+    result lists them (instances); id_key: the ID's key in each item (instance_id);
+    pattern: a regular expression an ID must match whole; word: for messages (instance).
+    """
+
+    def __init__(self, option, result_key, id_key, pattern, word):
+        self.option = option
+        self.result_key = result_key
+        self.id_key = id_key
+        self.pattern = pattern
+        self.word = word
+
+
+def chosen_kind(kinds, params):
+    """The kind whose option the task set (the first kind when none is set)."""
+    for kind in kinds:
+        if params.get(kind.option) is not None:
+            return kind
+    return kinds[0]
+
+
 class PlanError(Exception):
     """A request that cannot be carried out; raised before anything is written."""
 
-    def __init__(self, msg, instance_id=None):
+    def __init__(self, msg, target_id=None):
         super(PlanError, self).__init__(msg)
-        self.instance_id = instance_id
+        self.target_id = target_id
 
 
 def _duplicates(items):
@@ -130,7 +155,7 @@ def _merge(chains, limits, rank):
         members = [iid for iid, chain in chains.items() if chain and chain[0] == step]
         for start in range(0, len(members), limits.batch_size):
             ops.append({'action': step[0], 'security_group_ids': [step[1]],
-                        'instance_ids': members[start:start + limits.batch_size]})
+                        'target_ids': members[start:start + limits.batch_size]})
         for iid in members:
             chains[iid].pop(0)
     return ops
@@ -144,21 +169,21 @@ def _set_operations(targets, limits):
         if key not in groups:
             groups[key] = []
             order.append(key)
-        groups[key].append(target['instance_id'])
+        groups[key].append(target['target_id'])
     ops = []
     for key in order:
         members = groups[key]
         for start in range(0, len(members), limits.set_batch_size):
             ops.append({'action': 'set', 'security_group_ids': list(key),
-                        'instance_ids': members[start:start + limits.set_batch_size]})
+                        'target_ids': members[start:start + limits.set_batch_size]})
     return ops
 
 
-def plan(current, wanted, state, purge, limits):
+def plan(current, wanted, state, purge, limits, word='instance'):
     """Plan the change of every instance.
 
-    current: mapping instance_id -> current SG list (provider order), in the
-        order the instances should be reported.
+    current: mapping target ID -> current SG list (provider order), in the
+        order the targets should be reported.
     wanted: the SGs to bind (state=present) or unbind (state=absent).
     Raises PlanError for a request that cannot be met, before any write.
     """
@@ -175,12 +200,12 @@ def plan(current, wanted, state, purge, limits):
         after = _desired_after(before, wanted, state, purge, limits.ordered or use_set)
         # An instance left as it is is never refused, even outside the bounds (no groups at all, say).
         if after != before and len(after) > limits.max_groups:
-            raise PlanError('instance %s would have %d security groups (%s); the provider allows at most %d per instance'
-                            % (iid, len(after), ', '.join(after), limits.max_groups), iid)
+            raise PlanError('%s %s would have %d security groups (%s); the provider allows at most %d per %s'
+                            % (word, iid, len(after), ', '.join(after), limits.max_groups, word), iid)
         if after != before and len(after) < limits.min_groups:
-            raise PlanError('instance %s would have %d security group(s) left; the provider requires at least %d per instance'
-                            % (iid, len(after), limits.min_groups), iid)
-        targets.append({'instance_id': iid, 'before': before, 'after': after,
+            raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s'
+                            % (word, iid, len(after), limits.min_groups, word), iid)
+        targets.append({'target_id': iid, 'before': before, 'after': after,
                         'added': [sg for sg in after if sg not in before],
                         'removed': [sg for sg in before if sg not in after]})
 
@@ -193,16 +218,16 @@ def plan(current, wanted, state, purge, limits):
     for target in changing:
         steps = _steps(target['before'], target['after'], limits, rank)
         if steps is None:
-            raise PlanError('instance %s cannot go from [%s] to [%s] one security group at a time within %d..%d groups, '
+            raise PlanError('%s %s cannot go from [%s] to [%s] one security group at a time within %d..%d groups, '
                             'and the provider has no call that replaces the whole list'
-                            % (target['instance_id'], ', '.join(target['before']), ', '.join(target['after']),
-                               limits.min_groups, limits.max_groups), target['instance_id'])
+                            % (word, target['target_id'], ', '.join(target['before']), ', '.join(target['after']),
+                               limits.min_groups, limits.max_groups), target['target_id'])
         if limits.ordered and purge and _replay(target['before'], steps) != target['after']:
-            raise PlanError('instance %s cannot reach the order [%s] with bind and unbind calls, and the provider has no '
-                            'call that replaces the whole list' % (target['instance_id'], ', '.join(target['after'])),
-                            target['instance_id'])
+            raise PlanError('%s %s cannot reach the order [%s] with bind and unbind calls, and the provider has no '
+                            'call that replaces the whole list' % (word, target['target_id'], ', '.join(target['after'])),
+                            target['target_id'])
         if steps:
-            chains[target['instance_id']] = steps
+            chains[target['target_id']] = steps
     return {'targets': targets, 'operations': _merge(chains, limits, rank)}
 
 
@@ -228,9 +253,9 @@ def apply_operation(groups, operation):
 
 
 def simulate(current, operations):
-    """Replay operations over current (instance_id -> list): the lists after each."""
+    """Replay operations over current (target ID -> list): the lists after each."""
     state = dict((iid, list(groups)) for iid, groups in current.items())
     for operation in operations:
-        for iid in operation['instance_ids']:
+        for iid in operation['target_ids']:
             state[iid] = apply_operation(state[iid], operation)
     return state

@@ -20,9 +20,9 @@ import hashlib
 import hmac
 import json
 import time
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -87,7 +87,7 @@ def _chunks(items, size):
 class TencentCloud:
     name = 'tencentcloud'
     display_name = 'Tencent Cloud'
-    instance_id_pattern = r'ins-[a-z0-9]{8}'
+    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'ins-[a-z0-9]{8}', 'instance'),)
     security_group_id_pattern = r'sg-[a-z0-9]{8}'
     region_pattern = r'[a-z]{2}-[a-z0-9-]+'    # goes into the host name: ap-guangzhou, na-siliconvalley, ...
     # One SG and up to 100 instances per Associate/Disassociate; ModifyInstancesAttribute
@@ -95,7 +95,8 @@ class TencentCloud:
     constraints = planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
     rate_limits = {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
                    'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
-    asynchronous = True
+    default_rate_limit = None     # every action used has a published limit
+    completion = 'task'           # LatestOperationState in DescribeInstances
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
@@ -204,17 +205,17 @@ class TencentCloud:
 
     def apply(self, op):
         if op['action'] == 'set':
-            action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['instance_ids'], 'SecurityGroups': op['security_group_ids']}
+            action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['target_ids'], 'SecurityGroups': op['security_group_ids']}
         else:
             action = 'AssociateSecurityGroups' if op['action'] == 'bind' else 'DisassociateSecurityGroups'
-            body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['instance_ids']}
+            body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['target_ids']}
         try:
             data = self.call('cvm', action, body, write=True)
         except transport.ProviderError:
-            for iid in op['instance_ids']:
+            for iid in op['target_ids']:
                 self.last_request.pop(iid, None)
             raise
-        for iid in op['instance_ids']:
+        for iid in op['target_ids']:
             self.last_request[iid] = data.get('RequestId')
         return [data.get('RequestId')]
 

@@ -20,6 +20,7 @@ import json
 import random
 import threading
 import time
+from urllib.parse import quote, quote_plus
 
 try:
     import requests
@@ -37,6 +38,7 @@ IN_PROGRESS = 'in_progress'    # another operation holds the resource: retry aft
 TRANSIENT = 'transient'        # server trouble: retried for reads; a write may have happened
 AMBIGUOUS = 'ambiguous'        # the request may or may not have been applied
 AUTH = 'auth'
+TLS = 'tls'                    # the TLS handshake failed: nothing was sent
 QUOTA = 'quota'
 INVALID = 'invalid'
 NOT_FOUND = 'not_found'
@@ -48,20 +50,37 @@ RETRY_READS = (TRANSIENT, AMBIGUOUS)
 
 
 def redact_text(text, secrets):
-    """text with every secret replaced, also where it was quoted with escapes (repr, JSON)."""
+    """text with every secret replaced, also where it was quoted with escapes (repr, JSON) or
+    URL-encoded (a token sent in a query string comes back that way in the HTTP library's errors)."""
     for secret in secrets:
         if not secret:
             continue
-        for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
+        forms = set([secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], quote(secret, safe=''), quote_plus(secret, safe=''),
+                     quote(secret, safe='/'), quote(secret, safe='-_.~')])
+        for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, '********')
     return text
+
+
+def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0):
+    """Call step() -> (done, value) until done or the deadline: sleeps first, 2*first, ... up to cap,
+    the last one cut to the deadline itself, then one last step. Returns (done, value)."""
+    delay = first
+    while True:
+        done, value = step()
+        remaining = deadline - clock()
+        if done or remaining <= 0:
+            return done, value
+        sleep(min(delay, remaining))
+        delay = min(cap, delay * 2)
 
 
 class ProviderError(Exception):
     """A failed API call, with everything the user needs to act on it."""
 
-    def __init__(self, provider, action, code, message, request_id=None, http_status=None, error_class=FAILED):
+    def __init__(self, provider, action, code, message, request_id=None, http_status=None, error_class=FAILED, retry_after=None):
         super(ProviderError, self).__init__('%s %s failed: %s: %s' % (provider, action, code, message))
+        self.retry_after = retry_after    # seconds the cloud asked us to wait before a retry
         self.provider = provider
         self.action = action
         self.code = code
@@ -93,29 +112,81 @@ class Call:
 
 
 class RateLimiter:
-    """Token bucket per action, with an injectable clock and sleep."""
+    """Token bucket per action, shared by every worker of a run, and adaptive.
 
-    def __init__(self, rates, clock=time.monotonic, sleep=time.sleep):
-        self.rates = dict(rates)
+    An action starts at its published rate, else at default_rate (None: unlimited). A
+    throttling answer to a request sent after the last cut lowers that action's rate for
+    every worker at once (to DECREASE times the rate, or the rate measured over the last
+    second if lower); each success raises it by INCREASE of itself, never above the
+    published rate or the user's ceiling. Clock and sleep are injectable.
+    """
+
+    DECREASE = 0.7
+    INCREASE = 0.01
+    FLOOR = 0.5       # calls per second: the rate never goes below this
+
+    def __init__(self, rates, default_rate=None, ceiling=None, clock=time.monotonic, sleep=time.sleep):
+        self.published = dict(rates)
+        self.default_rate = default_rate
+        self.ceiling = ceiling
         self.clock = clock
         self.sleep = sleep
         self.lock = threading.Lock()
-        self.buckets = {}
+        self.actions = {}
+
+    def _state(self, action):
+        state = self.actions.get(action)
+        if state is None:
+            limits = [r for r in (self.published.get(action), self.ceiling) if r]
+            top = min(limits) if limits else None
+            start = self.published.get(action) or self.default_rate
+            rate = min(r for r in (start, top) if r) if (start or top) else None
+            state = self.actions[action] = {'rate': rate, 'top': top, 'tokens': 1.0, 'stamp': self.clock(),
+                                            'cut': float('-inf'), 'sent': []}
+        return state
+
+    def rate(self, action):
+        with self.lock:
+            return self._state(action)['rate']
 
     def acquire(self, action):
-        rate = self.rates.get(action)
-        if not rate:
-            return 0.0
+        """Wait for the action's next slot; return the time the request may go (for throttled())."""
         with self.lock:
+            state = self._state(action)
             now = self.clock()
-            tokens, stamp = self.buckets.get(action, (1.0, now))
-            tokens = min(1.0, tokens + (now - stamp) * rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
-            # Reserve the token now; a waiting caller's debt delays the next one.
-            self.buckets[action] = (tokens - 1, now)
+            rate = state['rate']
+            wait = 0.0
+            if rate:
+                tokens = min(1.0, state['tokens'] + (now - state['stamp']) * rate)
+                wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+                # Reserve the token now; a waiting caller's debt delays the next one.
+                state['tokens'], state['stamp'] = tokens - 1, now
+            sent = state['sent']
+            sent.append(now + wait)
+            while sent and sent[0] < now - 1.0:
+                sent.pop(0)
         if wait > 0:
             self.sleep(wait)
-        return wait
+        return now + wait
+
+    def throttled(self, action, sent_at):
+        with self.lock:
+            state = self._state(action)
+            if sent_at <= state['cut']:
+                return      # sent before the last cut: the same congestion, already accounted for
+            now = self.clock()
+            measured = len([t for t in state['sent'] if now - 1.0 <= t <= now])
+            rates = [r for r in (state['rate'], measured) if r]
+            state['rate'] = max(self.FLOOR, self.DECREASE * min(rates)) if rates else self.FLOOR
+            state['tokens'] = min(state['tokens'], 0.0)
+            state['cut'] = now
+
+    def succeeded(self, action):
+        with self.lock:
+            state = self._state(action)
+            if state['rate'] and state['rate'] != state['top']:
+                raised = state['rate'] * (1 + self.INCREASE)
+                state['rate'] = min(raised, state['top']) if state['top'] else raised
 
 
 class Backoff:
@@ -138,14 +209,15 @@ class Transport:
     """
 
     def __init__(self, provider, timeout=30, validate_certs=True, max_retries=8, backoff=None,
-                 rate_limits=None, secrets=(), session=None, sleep=time.sleep, clock=time.monotonic):
+                 rate_limits=None, default_rate=None, rate_ceiling=None, secrets=(), session=None,
+                 sleep=time.sleep, clock=time.monotonic):
         self.provider = provider
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.max_retries = max_retries
         self.backoff = backoff or Backoff()
         self.sleep = sleep
-        self.limiter = RateLimiter(rate_limits or {}, clock=clock, sleep=sleep)
+        self.limiter = RateLimiter(rate_limits or {}, default_rate, rate_ceiling, clock=clock, sleep=sleep)
         self.secrets = [s for s in secrets if s]
         self.session = session if session is not None else requests.Session()
         self.stats = {'calls': 0, 'attempts': 0, 'retries': 0}
@@ -159,12 +231,19 @@ class Transport:
             self.stats[key] += 1
 
     def _send(self, call):
+        sent_at = self.limiter.acquire(call.action)
         req = call.build()
-        self.limiter.acquire(call.action)
         self._count('attempts')
         try:
             resp = self.session.request(req['method'], req['url'], headers=req.get('headers'), data=req.get('data'),
                                         timeout=self.timeout, verify=self.validate_certs, allow_redirects=False)
+        except requests.exceptions.SSLError as exc:
+            # The handshake failed, so nothing was sent: not worth a retry, and not an unknown write.
+            raise ProviderError(self.provider, call.action, 'TLSError',
+                                'the TLS connection to %s failed, nothing was sent: %s. If the endpoint has a certificate from '
+                                'a private CA, point the REQUESTS_CA_BUNDLE environment variable at that CA\'s bundle; an '
+                                'http:// endpoint must not be given as https://; validate_certs=false turns verification '
+                                'off (not recommended)' % (req['url'], self.redact(exc)), error_class=TLS)
         except requests.exceptions.ConnectionError as exc:
             # A connect failure means nothing was sent; a drop after sending is ambiguous.
             sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and 'NewConnectionError' not in repr(exc)
@@ -176,11 +255,15 @@ class Transport:
         except requests.exceptions.RequestException as exc:
             raise ProviderError(self.provider, call.action, 'RequestError', self.redact(exc), error_class=INVALID)
         try:
-            return call.parse(resp)
+            data = call.parse(resp)
         except ProviderError as exc:
             exc.message = self.redact(exc.message)
             exc.args = (self.redact(exc.args[0]),)
+            if exc.error_class == THROTTLED:
+                self.limiter.throttled(call.action, sent_at)
             raise
+        self.limiter.succeeded(call.action)
+        return data
 
     def retryable(self, call, error):
         if error.error_class in RETRY_ALWAYS:
@@ -198,7 +281,7 @@ class Transport:
                 if attempt >= self.max_retries or not self.retryable(call, error):
                     raise
                 self._count('retries')
-                self.sleep(self.backoff.delay(attempt))
+                self.sleep(max(self.backoff.delay(attempt), min(error.retry_after or 0, self.backoff.cap)))
                 attempt += 1
 
     def map(self, func, items, max_workers):

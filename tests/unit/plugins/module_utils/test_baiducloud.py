@@ -245,7 +245,7 @@ def test_a_marker_that_does_not_move_ends_the_listing_with_an_error():
 def test_writes_are_signed_puts_with_the_group_in_the_body_and_an_empty_answer(action):
     cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): Answer(200, b'', 'req-write')},
                               security_token='session-token-1', endpoint='http://127.0.0.1:8765/')
-    assert cloud.apply({'action': action, 'security_group_ids': ['g-nky7qeom'], 'instance_ids': ['i-YufwpQAe']}) == ['req-write']
+    assert cloud.apply({'action': action, 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']}) == ['req-write']
     sent = session.requests[0]
     assert sent['url'] == 'http://127.0.0.1:8765/v2/instance/i-YufwpQAe?' + action
     assert json.loads(sent['data'].decode('utf-8')) == {'securityGroupId': 'g-nky7qeom'}
@@ -259,7 +259,7 @@ def test_writes_are_signed_puts_with_the_group_in_the_body_and_an_empty_answer(a
 def test_a_failed_write_is_not_retried_and_reports_code_message_request_id_and_status():
     cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): error(500, 'InternalError', 'boom', 'req-500')})
     with pytest.raises(transport.ProviderError) as err:
-        cloud.apply({'action': 'bind', 'security_group_ids': ['g-nky7qeom'], 'instance_ids': ['i-YufwpQAe']})
+        cloud.apply({'action': 'bind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']})
     assert err.value.to_dict() == {'provider': 'baiducloud', 'action': 'BindSecurityGroup', 'code': 'InternalError',
                                    'message': 'boom', 'request_id': 'req-500', 'http_status': 500}
     assert len(session.requests) == 1
@@ -270,7 +270,7 @@ def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_write
     answers = [error(429, 'TooManyRequests'), error(400, 'RequestExpired'), Answer(200, b'', 'req-ok')]
     cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers})
     cloud.clock = lambda: next(clock)
-    assert cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'instance_ids': ['i-YufwpQAe']}) == ['req-ok']
+    assert cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']}) == ['req-ok']
     dates = [r['headers']['x-bce-date'] for r in session.requests]
     assert len(dates) == 3 and len(set(dates)) == 3
 

@@ -29,10 +29,11 @@ class MemoryProvider:
     name = 'memory'
     display_name = 'Memory Cloud'
     constraints = planner.Constraints(min_groups=1, max_groups=3, batch_size=2)
-    instance_id_pattern = r'i-[a-z0-9]{4}'
+    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[a-z0-9]{4}', 'instance'),)
     security_group_id_pattern = r'sg-[a-z0-9]{4}'
     rate_limits = {}
-    asynchronous = False
+    default_rate_limit = None
+    completion = 'sync'
     argument_spec = dict(secret=dict(type='str', no_log=True, required=True))
     cloud = {}
     groups = set()
@@ -56,7 +57,7 @@ class MemoryProvider:
         return [sg for sg in sg_ids if sg not in self.groups]
 
     def apply(self, op):
-        self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['instance_ids'])))
+        self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['target_ids'])))
         key = (op['action'], op['security_group_ids'][0])
         planned = self.fail.get(key, (None, False))
         if isinstance(planned, list):            # a list: one outcome per call
@@ -67,7 +68,7 @@ class MemoryProvider:
         if error_class == 'crash':
             raise KeyError('a bug')
         if error_class is None or commit:
-            for iid in op['instance_ids']:
+            for iid in op['target_ids']:
                 self.cloud[iid] = planner.apply_operation(self.cloud[iid], op)
         if error_class:
             raise transport.ProviderError('memory', 'Bind', 'Boom', 'it broke, key ' + SECRET, 'req-x', 500, error_class)
@@ -135,7 +136,7 @@ def test_no_diff_key_without_diff_mode(cloud, capsys):
     (dict(instance_ids=['i-AAAA'], security_group_ids=['sg-0001']), "instance_ids: 'i-AAAA' is not a valid Memory Cloud ID; it must match"),
     (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-1/..']), "security_group_ids: 'sg-1/..' is not a valid"),
     (dict(instance_ids=['i-aaaa', 'i-aaaa'], security_group_ids=['sg-0001']), "instance_ids: 'i-aaaa' is listed more than once"),
-    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], timeout=0), 'timeout: 0.0 must be greater than 0'),
+    (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], timeout=0), 'timeout: 0.0 must be a number greater than 0 and at most 86400'),
     (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], endpoint='ftp://x'), "endpoint: 'ftp://x' must be a URL"),
     (dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0001'], state='absent'), 'i-aaaa would have 0 security group(s) left'),
 ])
@@ -185,10 +186,10 @@ def test_an_ambiguous_write_that_did_not_apply_is_sent_again(cloud, capsys):
 
 
 def test_waves_keep_each_instance_in_order_and_run_disjoint_calls_together():
-    ops = [{'action': 'bind', 'security_group_ids': ['a'], 'instance_ids': ['1', '2']},
-           {'action': 'bind', 'security_group_ids': ['a'], 'instance_ids': ['3']},
-           {'action': 'unbind', 'security_group_ids': ['b'], 'instance_ids': ['2']},
-           {'action': 'unbind', 'security_group_ids': ['c'], 'instance_ids': ['4']}]
+    ops = [{'action': 'bind', 'security_group_ids': ['a'], 'target_ids': ['1', '2']},
+           {'action': 'bind', 'security_group_ids': ['a'], 'target_ids': ['3']},
+           {'action': 'unbind', 'security_group_ids': ['b'], 'target_ids': ['2']},
+           {'action': 'unbind', 'security_group_ids': ['c'], 'target_ids': ['4']}]
     assert engine.waves(ops) == [[ops[0], ops[1], ops[3]], [ops[2]]]
 
 
@@ -204,7 +205,7 @@ def test_purge_with_absent_warns_and_unbinds_only_the_listed_groups(cloud, capsy
 
 
 class AsyncMemoryProvider(MemoryProvider):
-    asynchronous = True
+    completion = 'task'
 
 
 def test_with_wait_false_a_write_of_unknown_outcome_is_still_read_back(cloud, capsys):
@@ -266,3 +267,153 @@ def test_a_region_that_would_change_the_host_is_refused(provider_class, region):
     with pytest.raises(engine.EngineFailure) as err:
         engine.validate(params, provider_class)
     assert str(err.value).startswith('region: %r is not a valid %s region; it must match' % (region, provider_class.display_name))
+
+
+# -- issue 8 regressions, and target kinds --------------------------------------------------
+
+class LaggingMemoryProvider(MemoryProvider):
+    """Writes are accepted at once but show on reads only once settled: 'task' completes
+    them in settle(), 'eventual' after `lag` further reads."""
+
+    completion = 'task'
+    lag = 10 ** 6     # 'task': never shows until settled
+    pending = []      # [(op, reads left)]
+
+    def read(self, ids):
+        shown = []
+        for op, left in self.pending:
+            if left <= 0:
+                shown.append(op)
+        for op in shown:
+            self.pending.remove((op, 0))
+            for tid in op['target_ids']:
+                self.cloud[tid] = planner.apply_operation(self.cloud[tid], op)
+        self.pending[:] = [(op, left - 1) for op, left in self.pending]
+        return MemoryProvider.read(self, ids)
+
+    def apply(self, op):
+        key = (op['action'], op['security_group_ids'][0])
+        if key in self.fail:
+            return MemoryProvider.apply(self, op)
+        self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['target_ids'])))
+        self.pending.append((op, self.lag))
+        return ['req-%d' % len(self.calls)]
+
+    def settle(self, expected, deadline):
+        self.pending[:] = [(op, 0) for op, dummy in self.pending]
+        return None
+
+
+class EventualMemoryProvider(LaggingMemoryProvider):
+    completion = 'eventual'
+    lag = 2
+
+
+@pytest.fixture
+def lagging(cloud, monkeypatch):
+    LaggingMemoryProvider.pending = []
+    monkeypatch.setattr(transport.Transport, 'sleep', lambda self, seconds: None, raising=False)
+    return cloud
+
+
+def test_after_a_failure_instances_shows_the_accepted_writes_once_complete(lagging, capsys):
+    # Item 3: in the second wave the unbind on i-aaaa is accepted (and completes later) while the
+    # unbind on i-cccc fails with a quota error: instances must show the accepted one.
+    lagging.fail[('unbind', 'sg-0003')] = (transport.QUOTA, False)
+    result = run(dict(instance_ids=['i-aaaa', 'i-cccc'], security_group_ids=['sg-0004'], purge=True), capsys=capsys,
+                 provider=LaggingMemoryProvider)
+    assert result['failed'] and result['error']['code'] == 'Boom'
+    assert [op['security_group_ids'] for op in result['operations']] == [['sg-0004'], ['sg-0001']]
+    assert result['instances'][0]['after'] == ['sg-0004']                  # the accepted unbind, waited for and read
+    assert result['instances'][1]['after'] == ['sg-0003', 'sg-0004']
+
+
+def test_an_eventual_cloud_is_read_until_the_change_shows(lagging, capsys):
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=EventualMemoryProvider)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert [c[0] for c in lagging.calls] == ['read', 'groups', 'bind', 'read', 'read', 'read']
+    assert 'wait_timeout' in engine.argument_spec(EventualMemoryProvider)
+
+
+def test_an_eventual_cloud_waits_between_dependent_writes(lagging, capsys):
+    lagging.cloud['i-aaaa'] = ['sg-0001', 'sg-0002', 'sg-0003']
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], purge=True), capsys=capsys,
+                 provider=EventualMemoryProvider)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0004']
+    kinds = [c[0] for c in lagging.calls]
+    # At the ceiling of 3: unbind, then the next write only once the unbind shows.
+    assert kinds[:6] == ['read', 'groups', 'unbind', 'read', 'read', 'read']
+
+
+def test_a_write_whose_answer_was_lost_but_applied_is_in_operations(cloud, capsys):
+    # Item 8: it was applied, so it is one of the calls made.
+    cloud.fail[('bind', 'sg-0004')] = (transport.AMBIGUOUS, True)
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['sg-0004'], 'instance_ids': ['i-aaaa']}]
+    assert 'was lost (Boom), but the instances show it applied' in json.dumps(result['warnings'])
+
+
+def test_check_mode_lists_the_operations_in_the_order_the_real_run_sends_them(cloud, capsys):
+    # Item 8: the plan order here differs from the wave order (i-cccc's unbind runs with i-aaaa's).
+    args = dict(instance_ids=['i-aaaa', 'i-bbbb', 'i-cccc'], security_group_ids=['sg-0004'], purge=True)
+    check = run(args, check_mode=True, capsys=capsys)
+    real = run(args, capsys=capsys)
+    assert check['operations'] == real['operations'] and len(real['operations']) == 5
+    assert [op['security_group_ids'] for op in real['operations']][2:] == [['sg-0001'], ['sg-0003'], ['sg-0002']]
+
+
+def test_a_group_the_cloud_lists_twice_is_counted_once(cloud, capsys):
+    # Item 9: no duplicate unbind, no duplicate in removed.
+    cloud.cloud['i-bbbb'] = ['sg-0001', 'sg-0001', 'sg-0002']
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0001'], state='absent'), capsys=capsys)
+    assert result['instances'][0]['before'] == ['sg-0001', 'sg-0002'] and result['instances'][0]['removed'] == ['sg-0001']
+    assert writes(cloud.calls) == [('unbind', ('sg-0001',), ('i-bbbb',))]
+    assert 'lists security group(s) sg-0001 more than once' in json.dumps(result['warnings'])
+
+
+@pytest.mark.parametrize('option, value', [
+    ('timeout', float('nan')), ('timeout', float('inf')), ('retry_delay', float('-inf')), ('retry_max_delay', 1e308),
+    ('rate_limit', 0.0), ('max_concurrency', 10 ** 6), ('retries', -1),
+])
+def test_odd_numbers_are_refused_naming_the_option(cloud, capsys, option, value):
+    # Item 7: these were ValueError/OverflowError tracebacks reported as bugs.
+    result = run({'instance_ids': ['i-aaaa'], 'security_group_ids': ['sg-0004'], option: value}, capsys=capsys)
+    assert result['failed'] and result['msg'].startswith('%s: ' % option) and 'bug' not in result['msg']
+    assert cloud.calls == []
+
+
+@pytest.mark.parametrize('secret', ['caf\u00e9-key', 'key-\u2013-dash', '\u5bc6\u94a5'])
+def test_credentials_outside_ascii_are_refused_without_showing_them(cloud, capsys, secret):
+    # Item 7: a non-Latin-1 character was a UnicodeEncodeError traceback.
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], secret=secret), capsys=capsys)
+    assert result['failed'] and result['msg'].startswith('secret: the value (not shown: it is secret) contains characters outside')
+    assert secret not in json.dumps(result, ensure_ascii=False) and cloud.calls == []
+
+
+class TwoKindProvider(MemoryProvider):
+    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[a-z0-9]{4}', 'instance'),
+                    planner.TargetKind('network_interface_ids', 'network_interfaces', 'network_interface_id',
+                                       r'i-[a-z0-9]{4}|eni-[a-z0-9]{4}', 'network interface'))
+
+
+def test_an_alternation_pattern_is_matched_whole(cloud, capsys):
+    result = run(dict(network_interface_ids=['i-aaaa/../../x?y'], security_group_ids=['sg-0004']), capsys=capsys,
+                 provider=TwoKindProvider)
+    assert result['failed'] and result['msg'].startswith("network_interface_ids: 'i-aaaa/../../x?y' is not a valid")
+    assert cloud.calls == []
+
+
+def test_target_kinds_name_the_result_the_diff_and_the_operations(cloud, capsys):
+    result = run(dict(network_interface_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=TwoKindProvider)
+    assert result['network_interfaces'][0]['network_interface_id'] == 'i-aaaa' and 'instances' not in result
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['sg-0004'], 'network_interface_ids': ['i-aaaa']}]
+    assert result['diff']['after'] == {'i-aaaa': ['sg-0001', 'sg-0004']}
+    result = run(dict(network_interface_ids=['i-zzzz'], security_group_ids=['sg-0004']), capsys=capsys, provider=TwoKindProvider)
+    assert result['missing_network_interface_ids'] == ['i-zzzz'] and 'network_interface_ids: i-zzzz not found' in result['msg']
+
+
+@pytest.mark.parametrize('args', [dict(), dict(instance_ids=['i-aaaa'], network_interface_ids=['i-bbbb'])])
+def test_both_or_neither_target_option_is_refused(cloud, capsys, args):
+    result = run(dict(args, security_group_ids=['sg-0004']), capsys=capsys, provider=TwoKindProvider)
+    assert result['failed'] and 'instance_ids' in result['msg'] and 'network_interface_ids' in result['msg']
+    assert cloud.calls == []

@@ -52,14 +52,14 @@ def violations(current, wanted, state, purge, limits, plan):
     """Everything wrong with a plan; empty when it satisfies (a)-(d)."""
     problems = []
     lists = dict((iid, list(groups)) for iid, groups in current.items())
-    targets = dict((t['instance_id'], t) for t in plan['targets'])
+    targets = dict((t['target_id'], t) for t in plan['targets'])
     for op in plan['operations']:
         size = limits.set_batch_size if op['action'] == 'set' else limits.batch_size
-        if len(op['instance_ids']) > size or len(set(op['instance_ids'])) != len(op['instance_ids']):
+        if len(op['target_ids']) > size or len(set(op['target_ids'])) != len(op['target_ids']):
             problems.append('batch too large or repeats an instance: %r' % op)
         if op['action'] != 'set' and len(op['security_group_ids']) != 1:
             problems.append('bind/unbind takes one group: %r' % op)
-        for iid in op['instance_ids']:
+        for iid in op['target_ids']:
             groups = planner.apply_operation(lists[iid], op)
             if op['action'] != 'set' and groups == lists[iid]:
                 problems.append('no-op write on %s: %r' % (iid, op))
@@ -122,10 +122,10 @@ def test_plans_keep_bounds_and_reach_the_wanted_lists(case):
         # Refused only when the end state is out of bounds, or cannot be reached one step at a time.
         if feasible(current, wanted, state, purge, limits):
             assert limits.set_batch_size == 0 or not purge or state == 'absent' or not wanted
-            assert exc.instance_id in current
+            assert exc.target_id in current
             if not limits.ordered:
                 # Reordering without a replace call is out of scope; for sets, the refusal must be necessary.
-                before = current[exc.instance_id]
+                before = current[exc.target_id]
                 assert not reachable(before, expected_after(before, wanted, state, purge, limits), limits)
         return
     assert violations(current, wanted, state, purge, limits, plan) == []
@@ -170,7 +170,7 @@ def test_replanning_the_end_state_is_a_no_op(case):                             
         plan = planner.plan(current, wanted, state, purge, limits)
     except planner.PlanError:
         return
-    after = dict((t['instance_id'], t['after']) for t in plan['targets'])
+    after = dict((t['target_id'], t['after']) for t in plan['targets'])
     assert planner.plan(after, wanted, state, purge, limits)['operations'] == []
 
 
@@ -206,7 +206,7 @@ def test_ordered_purge_uses_one_set_call_per_batch_of_identical_lists():
     limits = planner.Constraints(max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
     current = dict(('ins-%03d' % i, ['sg-b', 'sg-a']) for i in range(150))
     plan = planner.plan(current, ['sg-a', 'sg-b'], 'present', True, limits)
-    assert [len(op['instance_ids']) for op in plan['operations']] == [100, 50]
+    assert [len(op['target_ids']) for op in plan['operations']] == [100, 50]
     assert all(op == dict(op, action='set', security_group_ids=['sg-a', 'sg-b']) for op in plan['operations'])
 
 
@@ -215,8 +215,8 @@ def test_additive_bind_groups_all_instances_in_one_call_per_group():
     current = {'i-1': [], 'i-2': ['sg-x'], 'i-3': ['sg-y']}
     plan = planner.plan(current, ['sg-x', 'sg-y'], 'present', False, limits)
     assert plan['operations'] == [
-        {'action': 'bind', 'security_group_ids': ['sg-x'], 'instance_ids': ['i-1', 'i-3']},
-        {'action': 'bind', 'security_group_ids': ['sg-y'], 'instance_ids': ['i-1', 'i-2']},
+        {'action': 'bind', 'security_group_ids': ['sg-x'], 'target_ids': ['i-1', 'i-3']},
+        {'action': 'bind', 'security_group_ids': ['sg-y'], 'target_ids': ['i-1', 'i-2']},
     ]
     assert [t['after'] for t in plan['targets']] == [['sg-x', 'sg-y'], ['sg-x', 'sg-y'], ['sg-y', 'sg-x']]
 

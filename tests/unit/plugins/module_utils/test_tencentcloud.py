@@ -153,9 +153,9 @@ def test_unknown_group_in_a_batch_is_found_by_asking_one_by_one():
 def test_writes_map_to_the_three_actions():
     ok = {'RequestId': 'r'}
     cloud, conn = provider([ok, ok, ok])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
-    cloud.apply({'action': 'unbind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
-    cloud.apply({'action': 'set', 'security_group_ids': ['sg-00000002', 'sg-00000001'], 'instance_ids': ['ins-00000001']})
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.apply({'action': 'unbind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.apply({'action': 'set', 'security_group_ids': ['sg-00000002', 'sg-00000001'], 'target_ids': ['ins-00000001']})
     assert [(c[0], c[1], c[4]) for c in conn.calls] == [
         ('AssociateSecurityGroups', {'SecurityGroupIds': ['sg-00000001'], 'InstanceIds': ['ins-00000001']}, True),
         ('DisassociateSecurityGroups', {'SecurityGroupIds': ['sg-00000001'], 'InstanceIds': ['ins-00000001']}, True),
@@ -172,7 +172,7 @@ def test_settle_waits_for_our_request_then_reads_the_lists():
         {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'ours',
                           'SecurityGroupIds': ['sg-00000001']}]},
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
     assert len(conn.calls) == 4
 
@@ -194,7 +194,7 @@ def test_settle_accepts_the_expected_list_when_the_cloud_reports_another_request
         {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'task-9',
                           'SecurityGroupIds': ['sg-00000001']}]},
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
     assert len(conn.calls) == 3
 
@@ -205,7 +205,7 @@ def test_settle_reports_a_failed_operation_with_its_message():
         {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'FAILED', 'LatestOperationRequestId': 'ours',
                           'LatestOperation': 'AssociateSecurityGroups', 'LatestOperationErrorMsg': 'disk busy'}]},
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'instance_ids': ['ins-00000001']})
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
     with pytest.raises(transport.ProviderError) as err:
         cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf'))
     assert err.value.code == 'LatestOperationState.FAILED' and 'disk busy' in err.value.message

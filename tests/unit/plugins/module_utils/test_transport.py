@@ -63,10 +63,23 @@ def parse(resp):
     return 'ok'
 
 
+class RecordingBackoff(transport.Backoff):
+    """Backoff at its maximum, remembering each delay (the limiter's own waits are separate sleeps)."""
+
+    def __init__(self):
+        super(RecordingBackoff, self).__init__(0.5, 4.0, rand=lambda: 1.0)
+        self.delays = []
+
+    def delay(self, attempt):
+        value = super(RecordingBackoff, self).delay(attempt)
+        self.delays.append(value)
+        return value
+
+
 def make(script, write=False, max_retries=4, rates=None):
     clock = FakeClock()
     session = FakeSession(script)
-    conn = transport.Transport('toy', max_retries=max_retries, backoff=transport.Backoff(0.5, 4.0, rand=lambda: 1.0),
+    conn = transport.Transport('toy', max_retries=max_retries, backoff=RecordingBackoff(),
                                rate_limits=rates, secrets=['s3cr3t'], session=session, sleep=clock.sleep, clock=clock.clock)
     built = []
 
@@ -80,7 +93,7 @@ def make(script, write=False, max_retries=4, rates=None):
 def test_throttling_and_in_progress_are_retried_with_capped_backoff(write):
     conn, call, clock, session, built = make([429, 409, 429, 429, 200], write=write)
     assert conn.call(call) == 'ok'
-    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0]          # base * 2**n, capped at 4
+    assert conn.backoff.delays == [0.5, 1.0, 2.0, 4.0]   # base * 2**n, capped at 4
     assert len(built) == 5                               # re-signed for every attempt
     assert conn.stats == {'calls': 1, 'attempts': 5, 'retries': 4}
 
@@ -94,7 +107,7 @@ def test_retries_give_up_after_max_retries():
     conn, call, clock, dummy, dummy2 = make([429] * 10, max_retries=2)
     with pytest.raises(transport.ProviderError) as err:
         conn.call(call)
-    assert err.value.code == 'Code429' and len(clock.sleeps) == 2
+    assert err.value.code == 'Code429' and len(conn.backoff.delays) == 2
 
 
 @pytest.mark.parametrize('status', [400, 402])
@@ -203,3 +216,98 @@ def test_map_is_bounded_ordered_and_reports_each_failure():
 def test_secrets_are_redacted_in_their_quoted_forms_too():
     text = "Invalid header value: 'tok\\n' and {\"token\": \"tok\\n\"} and tok\n"
     assert transport.redact_text(text, ['tok\n']) == "Invalid header value: '********' and {\"token\": \"********\"} and ********"
+
+
+def test_throttling_lowers_the_rate_of_every_worker_once_per_congestion():
+    clock = FakeClock()
+    limiter = transport.RateLimiter({}, clock=clock.clock, sleep=clock.sleep)
+    sent = [limiter.acquire('Write') for dummy in range(10)]      # unlimited: 10 in the same second
+    assert clock.sleeps == [] and limiter.rate('Write') is None
+    limiter.throttled('Write', sent[9])
+    assert limiter.rate('Write') == pytest.approx(7.0)              # 0.7 x the 10/s measured
+    for stamp in sent[:9]:                                          # the same burst, answered later: no further cut
+        limiter.throttled('Write', stamp)
+    assert limiter.rate('Write') == pytest.approx(7.0)
+    for dummy in range(3):
+        limiter.acquire('Write')
+    assert clock.sleeps == pytest.approx([1 / 7.0] * 3)             # every caller of the action is slowed
+    assert limiter.rate('Read') is None                             # other actions keep their own rate
+    limiter.throttled('Write', clock.now)                           # a new congestion cuts again
+    assert limiter.rate('Write') == pytest.approx(4.9)
+
+
+def test_successes_raise_the_rate_back_but_never_above_the_published_limit_or_the_ceiling():
+    clock = FakeClock()
+    limiter = transport.RateLimiter({'Write': 10}, default_rate=50, clock=clock.clock, sleep=clock.sleep)
+    assert limiter.rate('Write') == 10 and limiter.rate('Read') == 50
+    limiter.throttled('Write', limiter.acquire('Write'))
+    cut = limiter.rate('Write')
+    assert cut == pytest.approx(0.7)                                # one call measured in the last second
+    limiter.succeeded('Write')
+    assert limiter.rate('Write') == pytest.approx(cut * 1.01)
+    for dummy in range(1000):
+        limiter.succeeded('Write')
+        limiter.succeeded('Read')
+    assert limiter.rate('Write') == 10 and limiter.rate('Read') > 50  # no published limit: it keeps probing
+    capped = transport.RateLimiter({'Write': 10}, default_rate=4, ceiling=4, clock=clock.clock, sleep=clock.sleep)
+    for dummy in range(100):
+        capped.succeeded('Write')
+        capped.succeeded('Read')
+    assert capped.rate('Write') == 4 and capped.rate('Read') == 4
+
+
+def test_the_transport_feeds_throttling_and_success_to_the_limiter():
+    conn, call, clock, dummy, dummy2 = make([429, 200])
+    assert conn.call(call) == 'ok'
+    assert conn.limiter.rate('Act') == pytest.approx(0.7 * 1.01)
+
+
+def test_a_retry_after_from_the_cloud_is_honoured_up_to_the_backoff_cap():
+    def throttled_for(seconds):
+        def parse_with_retry_after(resp):
+            if resp.status_code == 429:
+                raise transport.ProviderError('toy', 'Act', 'Throttling', 'slow down', None, 429, transport.THROTTLED,
+                                              retry_after=seconds)
+            return 'ok'
+        return parse_with_retry_after
+    for seconds, slept in ((3.0, 3.0), (60.0, 4.0)):
+        conn, call, clock, dummy, dummy2 = make([429, 200])
+        call.parse = throttled_for(seconds)
+        assert conn.call(call) == 'ok'
+        assert slept in clock.sleeps
+
+
+def test_a_tls_failure_is_not_retried_and_says_what_to_do():
+    conn, call, dummy, session, dummy2 = make([requests.exceptions.SSLError('CERTIFICATE_VERIFY_FAILED s3cr3t')] * 9,
+                                              write=True)
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.TLS and err.value.code == 'TLSError'
+    assert len(session.sent) == 1 and conn.backoff.delays == []
+    assert 'REQUESTS_CA_BUNDLE' in err.value.message and 'validate_certs' in err.value.message
+    assert 's3cr3t' not in err.value.message
+
+
+@pytest.mark.parametrize('secret', ['a/b+c=d&e', 'tok en%', 'CAESIJ+/=='])
+def test_secrets_are_redacted_when_url_encoded(secret):
+    from urllib.parse import quote, quote_plus, urlencode
+    text = 'Failed: https://ecs.example/?SecurityToken=%s&x=1 and %s and %s' % (quote(secret, safe=''), quote_plus(secret),
+                                                                               urlencode({'t': secret}))
+    redacted = transport.redact_text(text, [secret])
+    assert quote(secret, safe='') not in redacted and quote_plus(secret) not in redacted and secret not in redacted
+    assert redacted.count('********') == 3
+
+
+def test_poll_runs_until_the_deadline_itself():
+    clock = FakeClock()
+    steps = []
+
+    def step():
+        steps.append(clock.now)
+        return False, len(steps)
+    done, value = transport.poll(step, clock.now + 2.0, clock.clock, clock.sleep)
+    assert not done and value == 4
+    assert clock.sleeps == [0.5, 1.0, 0.5]                         # the last sleep is cut to the deadline
+    assert steps[-1] == 1002.0                                     # and one last look at the deadline
+    done, value = transport.poll(lambda: (True, 'x'), clock.now + 2.0, clock.clock, clock.sleep)
+    assert done and value == 'x'
