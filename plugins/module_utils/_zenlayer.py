@@ -46,8 +46,9 @@ SG_AVAILABLE = 'Available'
 INFERRED = {
     # Whether an instance may be left without any security group is not documented: no floor is assumed.
     'min_groups': 0,
-    # No rate limit is published: calls per second for all actions together, overridable with rate_limit.
-    'default_rate_limit': 20,
+    # No rate limit is published: the starting calls per second of each action (adapting to throttling answers),
+    # overridable with rate_limit.
+    'default_rate_limit': 20.0,
     # No answer to a duplicate bind, or to an unbind of an unbound group, is documented. A code that only says
     # "it is already so / already not so" must make the engine re-read, never fail or count as done blindly.
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),

@@ -75,8 +75,8 @@ notes:
   - B(Assumptions.) Zenlayer Cloud does not document several facts the module depends on; each is kept in one place in
     the module's code (C(INFERRED) in C(plugins/module_utils/_zenlayer.py)). No floor of security groups per instance
     is assumed, so the last one may be unbound (Zenlayer Cloud has the final word). No rate limit is published. The
-    module sends at most 20 calls per second, all actions together (change it with O(rate_limit)), and slows down
-    for every worker when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED). The answers to a duplicate bind and to an
+    module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
+    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. The answers to a duplicate bind and to an
     unbind of a group that is not bound are undocumented. An error code that says so (one containing C(ALREADY),
     C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or C(NOT_ATTACHED)) makes the module read the
     instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _zenlayer as zenlayer
@@ -352,3 +353,35 @@ def test_the_password_is_the_only_secret_and_inferred_facts_live_in_one_place():
     assert 'region' not in spec
     assert zenlayer.ZenlayerCloud.default_rate_limit == zenlayer.INFERRED['default_rate_limit']
     assert zenlayer.ZenlayerCloud.rate_limits == {} and zenlayer.ZenlayerCloud.completion == 'eventual'
+
+
+# -- through the engine ---------------------------------------------------------------------------
+
+def engine_params(**changes):
+    params = dict(instance_ids=[VM_1], security_group_ids=[SG_A], state='present', purge=False, endpoint=None, validate_certs=True,
+                  timeout=30.0, retries=8, retry_delay=0.5, retry_max_delay=20.0, max_concurrency=8, max_security_groups=None,
+                  rate_limit=None, wait=True, wait_timeout=300, access_key_id=AK, access_key_password=SK)
+    params.update(changes)
+    return params
+
+
+def test_the_options_are_the_common_ones_with_wait_and_without_region():
+    spec = engine.argument_spec(zenlayer.ZenlayerCloud)
+    assert 'region' not in spec and spec['wait']['default'] is True and spec['instance_ids']['required'] is True
+    assert set(zenlayer.ZenlayerCloud.argument_spec) == set(['access_key_id', 'access_key_password'])
+
+
+@pytest.mark.parametrize('option, bad', [
+    ('instance_ids', '1234567'), ('instance_ids', '12345678901234567890'), ('instance_ids', '1.5e+18'),
+    ('instance_ids', '80245234550492591/'), ('security_group_ids', 'sg-12345678'), ('security_group_ids', '7917212597663925 '),
+])
+def test_malformed_ids_are_refused_before_any_request(option, bad):
+    with pytest.raises(engine.EngineFailure) as err:
+        engine.validate(engine_params(**{option: [bad]}), zenlayer.ZenlayerCloud)
+    assert str(err.value) == '%s: %r is not a valid Zenlayer Cloud ID; it must match [0-9]{8,19}' % (option, bad)
+
+
+def test_19_digit_ids_pass_validation_untouched():
+    params = engine_params(instance_ids=[VM_2, '12345678'], security_group_ids=['1234567890123456789'])
+    engine.validate(params, zenlayer.ZenlayerCloud)
+    assert params['instance_ids'] == [VM_2, '12345678']
