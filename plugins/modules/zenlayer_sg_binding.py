@@ -29,7 +29,7 @@ description:
     instances again until each shows its planned list (also between two changes of the same instance), within
     O(wait_timeout), and reports what it read.
   - A bind answered "already bound", an unbind answered "not bound", or a write whose answer is lost, is never taken at
-    its word nor failed on: the module reads the instances back and decides from what they really have.
+    its word nor failed on. The module reads the instances back and decides from what they really have.
   - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them; Zenlayer Cloud gives
     the order no meaning.
   - Zenlayer Cloud has no regions for this service; there is no O(region) option.
