@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """API calls and wall time of a binding task against the emulator.
 
-    python benchmarks/bench.py [--provider tencentcloud] [--sizes 1,150,1000] [--latency-ms 0]
+    python benchmarks/bench.py [--provider tencentcloud] [--sizes 1,150,1000] [--latency-ms 0] [--enforce-rate-limits]
 
 For each size it seeds that many instances, then runs one bind task and the same
 task again (a no-op) with ansible-playbook (and, where the provider says so, a swap
@@ -102,6 +102,7 @@ def main():
     parser.add_argument('--provider', default='tencentcloud', choices=sorted(PROVIDERS))
     parser.add_argument('--sizes', default='1,150,1000')
     parser.add_argument('--latency-ms', type=int, default=0)
+    parser.add_argument('--enforce-rate-limits', action='store_true', help="the emulator answers over each cloud's limits with throttling")
     opts = parser.parse_args()
     spec = PROVIDERS[opts.provider]
     running = start()
@@ -112,12 +113,12 @@ def main():
             with open(os.path.join(workdir, 'playbook.yml'), 'w') as handle:
                 handle.write(PLAYBOOK.format(module=spec['module']))
             base = running.endpoints['admin']
-            print('| instances | run | wall s | calls | calls per action |')
-            print('|---|---|---|---|---|')
+            print('| instances | run | wall s | calls | throttled | calls per action |')
+            print('|---|---|---|---|---|---|')
             for size in [int(s) for s in opts.sizes.split(',')]:
                 admin(base + '/reset', 'POST')
                 admin(base + '/seed', 'POST', spec['seed'](size))
-                admin(base + '/settings', 'POST', {'latency_ms': opts.latency_ms})
+                admin(base + '/settings', 'POST', {'latency_ms': opts.latency_ms, 'enforce_rate_limits': opts.enforce_rate_limits})
                 args = dict(spec['credentials'], endpoint=running.endpoints[opts.provider],
                             instance_ids=spec['ids'](size), security_group_ids=[spec['group']])
                 runs = [('bind', args), ('no-op', args)]
@@ -129,7 +130,8 @@ def main():
                     log = admin(base + '/requests?provider=' + opts.provider)['requests']
                     counts = collections.Counter(entry['action'] for entry in log)
                     per_action = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
-                    print('| %d | %s | %.2f | %d | %s |' % (size, label, elapsed, len(log), per_action))
+                    throttled = len([entry for entry in log if entry.get('fault') == 'rate_limit'])
+                    print('| %d | %s | %.2f | %d | %d | %s |' % (size, label, elapsed, len(log), throttled, per_action))
     finally:
         running.stop()
 

@@ -55,13 +55,17 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request; more than 0 and at most 86400.
     type: float
     default: 30
   retries:
     description:
       - How many times a request is retried after throttling, an operation in progress, or (for reads) a transient
         server error. Errors in the request itself, authentication and quota errors are never retried.
+      - A TLS failure (an untrusted certificate, or an C(http://) endpoint given as C(https://)) is not retried: nothing
+        was sent. Set the E(REQUESTS_CA_BUNDLE) environment variable to a private CA's bundle rather than turning
+        O(validate_certs) off.
+      - From 0 to 1000.
     type: int
     default: 8
   retry_delay:
@@ -72,13 +76,13 @@ options:
     default: 0.5
   retry_max_delay:
     description:
-      - The longest wait between two retries, in seconds.
+      - The longest wait between two retries, in seconds; also the longest wait a cloud's retry-after answer can impose.
     type: float
     default: 20
   max_concurrency:
     description:
-      - How many API calls may run at once, for providers whose calls take one instance at a time.
-      - Each API action is also kept under the provider's documented rate limit.
+      - How many API calls may run at once, from 1 to 256.
+      - Each API action is also kept under its rate limit (see O(rate_limit)).
     type: int
     default: 8
   rate_limit:

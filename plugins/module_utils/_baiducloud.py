@@ -269,7 +269,7 @@ class BaiduCloud:
     def refusals(self, targets):
         """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed."""
         return [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
-                                   '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
+                                 '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
                 for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
 
     def missing_security_groups(self, sg_ids):
@@ -297,4 +297,3 @@ class BaiduCloud:
         dummy, request_id = self.call(action, 'PUT', instance_path(op['target_ids'][0]), [(op['action'], None)],
                                       {'securityGroupId': op['security_group_ids'][0]}, write=True)
         return [request_id]
-

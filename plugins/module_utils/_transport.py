@@ -117,11 +117,13 @@ class RateLimiter:
     An action starts at its published rate, else at default_rate (None: unlimited). A
     throttling answer to a request sent after the last cut lowers that action's rate for
     every worker at once (to DECREASE times the rate, or the rate measured over the last
-    second if lower); each success raises it by INCREASE of itself, never above the
-    published rate or the user's ceiling. Clock and sleep are injectable.
+    second if lower); each success raises it by SLOW_START of itself until the action's
+    first throttling answer, by INCREASE after it, never above the published rate or the
+    user's ceiling. Clock and sleep are injectable.
     """
 
     DECREASE = 0.7
+    SLOW_START = 0.05
     INCREASE = 0.01
     FLOOR = 0.5       # calls per second: the rate never goes below this
 
@@ -142,7 +144,7 @@ class RateLimiter:
             start = self.published.get(action) or self.default_rate
             rate = min(r for r in (start, top) if r) if (start or top) else None
             state = self.actions[action] = {'rate': rate, 'top': top, 'tokens': 1.0, 'stamp': self.clock(),
-                                            'cut': float('-inf'), 'sent': []}
+                                            'cut': None, 'sent': []}
         return state
 
     def rate(self, action):
@@ -172,7 +174,7 @@ class RateLimiter:
     def throttled(self, action, sent_at):
         with self.lock:
             state = self._state(action)
-            if sent_at <= state['cut']:
+            if state['cut'] is not None and sent_at <= state['cut']:
                 return      # sent before the last cut: the same congestion, already accounted for
             now = self.clock()
             measured = len([t for t in state['sent'] if now - 1.0 <= t <= now])
@@ -185,7 +187,7 @@ class RateLimiter:
         with self.lock:
             state = self._state(action)
             if state['rate'] and state['rate'] != state['top']:
-                raised = state['rate'] * (1 + self.INCREASE)
+                raised = state['rate'] * (1 + (self.SLOW_START if state['cut'] is None else self.INCREASE))
                 state['rate'] = min(raised, state['top']) if state['top'] else raised
 
 
