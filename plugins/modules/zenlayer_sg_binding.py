@@ -32,7 +32,7 @@ description:
     its word nor failed on. The module reads the instances back and decides from what they really have.
   - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them; Zenlayer Cloud gives
     the order no meaning.
-  - Zenlayer Cloud has no regions for this service; there is no O(region) option.
+  - Zenlayer Cloud has no regions for this service; there is no C(region) option.
   - Requests are signed with ZC2-HMAC-SHA256 by the module itself; no Zenlayer Cloud SDK is needed.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
