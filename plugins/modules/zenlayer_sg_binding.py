@@ -34,12 +34,6 @@ description:
     the order no meaning.
   - Zenlayer Cloud has no regions for this service; there is no C(region) option.
   - Requests are signed with ZC2-HMAC-SHA256 by the module itself; no Zenlayer Cloud SDK is needed.
-author:
-  - multicloud.secgroup developers (@multicloud-secgroup)
-extends_documentation_fragment:
-  - multicloud.secgroup.common
-  - multicloud.secgroup.common.wait
-  - multicloud.secgroup.common.attributes
 attributes:
   action_group:
     support: full
@@ -47,6 +41,10 @@ attributes:
       - multicloud.secgroup.zenlayer
       - multicloud.secgroup.all
     description: Use C(group/multicloud.secgroup.zenlayer) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
+extends_documentation_fragment:
+  - multicloud.secgroup.common
+  - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.attributes
 options:
   access_key_id:
     description:
@@ -94,6 +92,8 @@ seealso:
   - name: Signature method ZC2-HMAC-SHA256
     description: Zenlayer Cloud API documentation.
     link: https://docs.console.zenlayer.com/api-reference/api-introduction/instruction/signature
+author:
+  - multicloud.secgroup developers (@multicloud-secgroup)
 '''
 
 EXAMPLES = r'''
@@ -131,104 +131,104 @@ EXAMPLES = r'''
 
 RETURN = r'''
 instances:
-  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
-  returned: success, and on failure once the instances have been read
   type: list
   elements: dict
+  returned: success, and on failure once the instances have been read
+  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
   contains:
     instance_id:
-      description: The instance ID, as a string.
       type: str
+      description: The instance ID, as a string.
       sample: "802452345504925912"
     before:
-      description: The security groups before the task.
       type: list
       elements: str
+      description: The security groups before the task.
       sample: ["791721259766392536"]
     after:
+      type: list
+      elements: str
       description:
         - The security groups after the task, read back; in check mode, or with O(wait=false), the planned ones.
-      type: list
-      elements: str
       sample: ["791721259766392536", "791721259766392537"]
     added:
-      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
       type: list
       elements: str
+      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
       sample: ["791721259766392537"]
     removed:
-      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
       type: list
       elements: str
+      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
       sample: []
 operations:
+  type: list
+  elements: dict
+  returned: always
   description:
     - The API calls made (or, in check mode, that would be made), in order; calls on different instances may have run
       at the same time.
     - V(bind) and V(unbind) stand for C(AssociateSecurityGroupInstance) and C(UnAssociateSecurityGroupInstance).
-  returned: always
-  type: list
-  elements: dict
   sample: [{action: bind, security_group_ids: ["791721259766392537"], instance_ids: ["802452345504925912"]}]
 request_ids:
-  description: The C(requestId) of every write call that was answered with success.
-  returned: always
   type: list
   elements: str
+  returned: always
+  description: The C(requestId) of every write call that was answered with success.
   sample: [T1B80EBC3-7C55-48CC-910C-345D79B795DB]
 diff:
-  description: The security groups of each instance before and after, keyed by instance ID.
-  returned: when diff mode is on
   type: dict
+  returned: when diff mode is on
+  description: The security groups of each instance before and after, keyed by instance ID.
   sample: {before: {"802452345504925912": ["791721259766392536"]},
            after: {"802452345504925912": ["791721259766392536", "791721259766392537"]}}
 error:
-  description: The failed API call, when the failure came from Zenlayer Cloud.
-  returned: on failure
   type: dict
+  returned: on failure
+  description: The failed API call, when the failure came from Zenlayer Cloud.
   contains:
     provider:
-      description: Always V(zenlayer).
       type: str
+      description: Always V(zenlayer).
     action:
+      type: str
       description:
         - The API call that failed, one of V(DescribeInstances), V(DescribeSecurityGroups),
           V(AssociateSecurityGroupInstance), V(UnAssociateSecurityGroupInstance).
-      type: str
       sample: AssociateSecurityGroupInstance
     code:
+      type: str
       description:
         - Zenlayer Cloud's error code; C(HTTP<status>) when the answer had none; C(MalformedResponse) for an answer
           without the expected fields; C(ConnectionError) or C(Timeout) for network failures.
-      type: str
       sample: OPERATION_DENIED_INSTANCE_NOT_SUPPORT_SECURITY_GROUP
     message:
+      type: str
       description: Zenlayer Cloud's error message.
-      type: str
     request_id:
-      description: The C(requestId) of the failed call, for Zenlayer Cloud support.
       type: str
+      description: The C(requestId) of the failed call, for Zenlayer Cloud support.
     http_status:
-      description: The HTTP status of the answer.
       type: int
+      description: The HTTP status of the answer.
       sample: 403
 missing_instance_ids:
-  description: The instances that were not found.
+  type: list
+  elements: str
   returned: when instances were not found
-  type: list
-  elements: str
+  description: The instances that were not found.
 missing_security_group_ids:
-  description: The security groups to bind that were not found.
-  returned: when security groups were not found
   type: list
   elements: str
+  returned: when security groups were not found
+  description: The security groups to bind that were not found.
 refused_instance_ids:
+  type: list
+  elements: str
+  returned: when such instances were found
   description:
     - The instances whose change Zenlayer Cloud is known to refuse, each named in the message with the reason (not
       C(RUNNING) or C(STOPPED), or a security group to bind that is not C(Available)).
-  returned: when such instances were found
-  type: list
-  elements: str
 '''
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module
