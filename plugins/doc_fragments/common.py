@@ -62,8 +62,8 @@ options:
     description:
       - How many times a request is retried after throttling, an operation in progress, or (for reads) a transient
         server error. Errors in the request itself, authentication and quota errors are never retried.
-      - A TLS failure (an untrusted certificate, or an C(http://) endpoint given as C(https://)) is not retried: nothing
-        was sent. Set the E(REQUESTS_CA_BUNDLE) environment variable to a private CA's bundle rather than turning
+      - A TLS failure (an untrusted certificate, or an C(http://) endpoint given as C(https://)) is not retried, since
+        nothing was sent. Set the E(REQUESTS_CA_BUNDLE) environment variable to a private CA's bundle rather than turning
         O(validate_certs) off.
       - From 0 to 1000.
     type: int
@@ -89,7 +89,7 @@ options:
     description:
       - The most calls per second of each API action, for all the task's requests together.
       - Where the provider publishes a rate limit for an action, that limit is kept anyway and O(rate_limit) can only
-        lower it. Where it publishes none, each action starts at the provider's documented default and adapts: a
+        lower it. Where it publishes none, each action starts at the provider's documented default and adapts. A
         throttling answer lowers the rate for every concurrent request of the task at once, and successes raise it
         again slowly, never above O(rate_limit) when it is set.
     type: float
@@ -139,4 +139,19 @@ attributes:
     support: full
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+'''
+
+    # For the read-only module.
+    INFO_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode; it changes nothing in any mode.
+  diff_mode:
+    support: N/A
+    description: Changes nothing, so there is no diff.
+  idempotent:
+    support: full
+    description:
+      - Changes nothing.
 '''

@@ -37,12 +37,14 @@ CONTENT_TYPE = 'application/json;charset=utf-8'
 DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
 LIST_PAGE = 1000                        # maxKeys of ListSecurityGroups (its maximum)
 
-# Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503
+# Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
 ERROR_CLASSES = {
     # Rejected by authentication before anything is processed: re-signed and retried.
     'RequestExpired': transport.THROTTLED,
     'InternalError': transport.TRANSIENT,
+    # "In progress / wrong state" (status undocumented): Terraform retries it on instance changes.
+    'OperationDenied': transport.IN_PROGRESS,
     'AccessDenied': transport.AUTH,
     'InvalidAccessKeyId': transport.AUTH,
     'InvalidHTTPAuthHeader': transport.AUTH,
@@ -58,7 +60,7 @@ ERROR_CLASSES = {
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
 }
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
-TRANSIENT_STATUSES = (500, 502, 503)
+TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
 
 def error_class(code, status):
@@ -272,25 +274,42 @@ class BaiduCloud:
                                  '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
                 for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
 
-    def missing_security_groups(self, sg_ids):
-        """One ListSecurityGroups call filtered by securityGroupIds (pages followed by nextMarker)."""
-        found = set()
-        marker = None
+    def pages(self, action, path, params, key):
+        """Every item of a marker-paged list (maxKeys at its maximum), page after page."""
+        items, marker = [], None
         while True:
-            params = [('securityGroupIds', ','.join(sg_ids)), ('maxKeys', str(LIST_PAGE))]
-            if marker:
-                params.append(('marker', marker))
-            data, request_id = self.call('ListSecurityGroups', 'GET', '/v2/securityGroup', params)
-            groups = data.get('securityGroups')
-            if not isinstance(groups, list):
-                raise self.malformed('ListSecurityGroups', 'securityGroups list', request_id)
-            found.update(g.get('id') for g in groups if isinstance(g, dict))
+            query = list(params) + [('maxKeys', str(LIST_PAGE))] + ([('marker', marker)] if marker else [])
+            data, request_id = self.call(action, 'GET', path, query)
+            page = data.get(key)
+            if not isinstance(page, list):
+                raise self.malformed(action, '%s list' % key, request_id)
+            items.extend(item for item in page if isinstance(item, dict))
             next_marker = data.get('nextMarker')
-            if not data.get('isTruncated') or not next_marker or found.issuperset(sg_ids):
-                return [sg for sg in sg_ids if sg not in found]
+            if not data.get('isTruncated') or not next_marker:
+                return items
             if next_marker == marker:
-                raise self.malformed('ListSecurityGroups', 'new nextMarker (the same page came back)', request_id)
+                raise self.malformed(action, 'new nextMarker (the same page came back)', request_id)
             marker = next_marker
+
+    def describe_security_groups(self, sg_ids):
+        """{id: {'name'}} of those that exist: ListSecurityGroups filtered by securityGroupIds, one call per 1000."""
+        groups = self.pages('ListSecurityGroups', '/v2/securityGroup', [('securityGroupIds', ','.join(sg_ids))], 'securityGroups')
+        return dict((g.get('id'), {'name': g.get('name')}) for g in groups if g.get('id') in sg_ids)
+
+    def missing_security_groups(self, sg_ids):
+        found = self.describe_security_groups(sg_ids)
+        return [sg for sg in sg_ids if sg not in found]
+
+    def bound_targets(self, sg_ids):
+        """{group: [instance, ...]}: ListInstances filtered by securityGroupIds, 1000 instances a call."""
+        instances = self.pages('ListInstances', '/v2/instance', [('securityGroupIds', ','.join(sg_ids))], 'instances')
+        bound = dict((sg, []) for sg in sg_ids)
+        for instance in instances:
+            nic = instance.get('nicInfo') if isinstance(instance.get('nicInfo'), dict) else {}
+            for sg in nic.get('securityGroups') or []:
+                if sg in bound and instance.get('id') not in bound[sg]:
+                    bound[sg].append(instance.get('id'))
+        return bound
 
     def apply(self, op):
         action = {'bind': 'BindSecurityGroup', 'unbind': 'UnbindSecurityGroup'}[op['action']]

@@ -176,7 +176,7 @@ def took_effect(op, groups):
     return present if op['action'] == 'bind' else not present
 
 
-def _unique(groups):
+def unique(groups):
     out = []
     for sg in groups:
         if sg not in out:
@@ -223,14 +223,14 @@ class Engine:
         """provider.read, with each list cleaned of groups the cloud lists twice (warned once each)."""
         current, missing = self.provider.read(ids)
         for tid, groups in current.items():
-            unique = _unique(groups)
-            if unique != groups:
+            once = unique(groups)
+            if once != groups:
                 warning = ('%s %s: %s lists security group(s) %s more than once; each is counted once'
                            % (self.kind.word, tid, self.provider.display_name,
-                              ', '.join(sg for sg in unique if groups.count(sg) > 1)))
+                              ', '.join(sg for sg in once if groups.count(sg) > 1)))
                 if warning not in self.warnings:
                     self.warnings.append(warning)
-                current[tid] = unique
+                current[tid] = once
         return current, missing
 
     def read(self, ids):
@@ -458,6 +458,14 @@ class Engine:
         return result
 
 
+def transport_for(provider_class, params, secrets):
+    return transport.Transport(
+        provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
+        max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
+        rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
+        rate_ceiling=params.get('rate_limit'), secrets=secrets)
+
+
 def run_module(provider_class, module=None):
     """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
     if module is None:
@@ -471,11 +479,7 @@ def run_module(provider_class, module=None):
     failure = None
     try:
         validate(params, provider_class)
-        conn = transport.Transport(
-            provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
-            max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
-            rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
-            rate_ceiling=params.get('rate_limit'), secrets=secrets)
+        conn = transport_for(provider_class, params, secrets)
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
     except EngineFailure as exc:

@@ -30,7 +30,16 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _transp
 API_VERSION = '2017-03-12'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
+FILTER_VALUES = 5                # values of one filter
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
+
+# InstanceStates in which Tencent Cloud refuses a security-group change, so the task refuses the
+# instance before any write. ModifyInstancesAttribute documents UnsupportedOperation.InstanceState<State>
+# for each of them; AssociateSecurityGroups documents it for PENDING only. That Associate and
+# Disassociate refuse the others too is [inferred] (reference sections 3.1, 3.2, 3.4).
+REFUSED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN', 'TERMINATING', 'ENTER_RESCUE_MODE',
+                  'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE', 'SERVICE_LIVE_MIGRATE',
+                  'EXIT_SERVICE_LIVE_MIGRATE')
 
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
@@ -103,6 +112,7 @@ class TencentCloud:
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['TENCENTCLOUD_REGION'])),
+        vpc_endpoint=dict(type='str'),
     )
 
     @classmethod
@@ -115,12 +125,18 @@ class TencentCloud:
         self.clock = clock            # signing timestamps
         self.monotonic = monotonic    # the engine's deadline clock
         self.sleep = sleep
-        self.last_request = {}    # instance -> RequestId of our last write to it
+        self.last_request = {}    # instance -> RequestId of our last write to it, when its answer arrived
+        self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
+        self.status = {}          # instance -> InstanceState, as read
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
-        if self.params.get('endpoint'):
-            return self.params['endpoint'].rstrip('/') + '/'
+        """vpc_endpoint for the VPC product, else endpoint for both, else the region's public host."""
+        endpoint = self.params.get('endpoint')
+        if service == 'vpc' and self.params.get('vpc_endpoint'):
+            endpoint = self.params['vpc_endpoint']
+        if endpoint:
+            return endpoint.rstrip('/') + '/'
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
     def call(self, service, action, body, write=False):
@@ -181,27 +197,77 @@ class TencentCloud:
 
     def read(self, ids):
         found = self.describe(ids)
-        current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
+        current = {}
+        for iid, item in found.items():
+            current[iid] = list(item.get('SecurityGroupIds') or [])
+            self.status[iid] = item.get('InstanceState')
+            self.seen_request[iid] = item.get('LatestOperationRequestId')
         return current, [iid for iid in ids if iid not in found]
 
-    def missing_security_groups(self, sg_ids):
-        missing = []
-        for chunk in _chunks(list(sg_ids), PAGE):
-            try:
-                data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
-            except transport.ProviderError as error:
-                if error.error_class != transport.NOT_FOUND:
-                    raise
-                if len(chunk) == 1:
-                    missing.extend(chunk)
+    def refusals(self, targets):
+        """Instances to change whose InstanceState cannot take the change (REFUSED_STATES).
+
+        One such instance would fail the whole all-or-nothing batch it is in, retried in vain.
+        """
+        refused = []
+        for target in targets:
+            state = self.status.get(target['target_id'])
+            if target['before'] != target['after'] and state in REFUSED_STATES:
+                refused.append((target['target_id'], 'is %s, and %s refuses security-group changes to an instance in that state '
+                                '(UnsupportedOperation.InstanceState%s); run the task again once it is RUNNING or STOPPED'
+                                % (state, self.display_name, ''.join(word.capitalize() for word in state.split('_')))))
+        return refused
+
+    def describe_groups(self, chunk):
+        """{id: {'name'}} of the chunk's groups; ResourceNotFound (a ProviderError) if any does not exist."""
+        data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
+        return dict((item.get('SecurityGroupId'), {'name': item.get('SecurityGroupName')})
+                    for item in data.get('SecurityGroupSet') or [] if isinstance(item, dict) and item.get('SecurityGroupId'))
+
+    def describe_security_groups(self, sg_ids):
+        """{id: {'name'}} of those that exist. Chunks of 100 asked concurrently. ResourceNotFound does not
+        say which ID is missing: a chunk answered so is halved and both halves asked again, concurrently,
+        down to single IDs."""
+        found = {}
+        chunks = _chunks(list(sg_ids), PAGE)
+        while chunks:
+            results = self.transport.map(self.describe_groups, chunks, self.params['max_concurrency'])
+            halves = []
+            for chunk, result in zip(chunks, results):
+                if isinstance(result, transport.ProviderError) and result.error_class == transport.NOT_FOUND:
+                    if len(chunk) > 1:
+                        middle = (len(chunk) + 1) // 2
+                        halves.extend([chunk[:middle], chunk[middle:]])
+                elif isinstance(result, BaseException):
+                    raise result
                 else:
-                    # The error does not say which one is missing: ask one by one.
-                    for sg in chunk:
-                        missing.extend(self.missing_security_groups([sg]))
-                continue
-            present = set(item['SecurityGroupId'] for item in data.get('SecurityGroupSet') or [])
-            missing.extend(sg for sg in chunk if sg not in present)
-        return missing
+                    found.update((sg, info) for sg, info in result.items() if sg in chunk)
+            chunks = halves
+        return found
+
+    def missing_security_groups(self, sg_ids):
+        found = self.describe_security_groups(sg_ids)
+        return [sg for sg in sg_ids if sg not in found]
+
+    def bound_targets(self, sg_ids):
+        """{group: [instance, ...]}: DescribeInstances filtered by security-group-id (5 values a filter),
+        100 instances a page; the pages after the first run concurrently."""
+        bound = dict((sg, []) for sg in sg_ids)
+        for chunk in _chunks(list(sg_ids), FILTER_VALUES):
+            def page(offset, chunk=chunk):
+                body = {'Filters': [{'Name': 'security-group-id', 'Values': chunk}], 'Offset': offset, 'Limit': PAGE}
+                return self.call('cvm', 'DescribeInstances', body)
+            first = page(0)
+            pages = [first] + self.transport.map(page, range(PAGE, int(first.get('TotalCount') or 0), PAGE),
+                                                 self.params['max_concurrency'])
+            for data in pages:
+                if isinstance(data, Exception):
+                    raise data
+                for item in data.get('InstanceSet') or []:
+                    for sg in item.get('SecurityGroupIds') or []:
+                        if sg in chunk and item.get('InstanceId') not in bound[sg]:
+                            bound[sg].append(item.get('InstanceId'))
+        return bound
 
     def apply(self, op):
         if op['action'] == 'set':
@@ -220,41 +286,54 @@ class TencentCloud:
         return [data.get('RequestId')]
 
     def settle(self, expected, deadline):
-        """Poll until each instance's last operation is over; FAILED fails the task.
+        """Poll until each instance's change is over; return the lists read.
 
-        An instance is done when it is not OPERATING and its latest operation is our
-        last write to it, or (if the cloud reports another request ID) it already
-        shows the expected list. The first poll can come before the write registers.
+        An instance is settled when it is not OPERATING and its latest operation is our last
+        write to it, or another one than the one it showed before that write (ours completed,
+        possibly overtaken by someone else's), or it already shows the expected list. After a
+        write of unknown outcome (no RequestId came back) the instance shows what it has as
+        soon as it is not OPERATING. FAILED fails the task only when the failed operation is
+        provably ours (its RequestId is our write's); otherwise the engine re-plans from the
+        list read. Polls until the deadline itself, the last sleep cut to it.
         """
-        delay = POLL_FIRST
         pending = sorted(expected)
         lists = {}
-        while True:
+
+        def step():
             found = self.describe(pending)
             still = []
             for iid in pending:
                 item = found.get(iid)
                 if item is None:
                     continue
-                state = item.get('LatestOperationState')
-                groups = list(item.get('SecurityGroupIds') or [])
-                ours = self.last_request.get(iid)
-                mine = ours is None or item.get('LatestOperationRequestId') == ours
-                if state == 'FAILED' and mine:
-                    raise transport.ProviderError(
-                        self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
-                        'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
-                        item.get('LatestOperationRequestId'), None, transport.FAILED)
-                if state != 'OPERATING' and (mine or groups == expected[iid]):
-                    lists[iid] = groups
+                if self.settled(iid, item, expected[iid]):
+                    lists[iid] = list(item.get('SecurityGroupIds') or [])
+                    self.seen_request[iid] = item.get('LatestOperationRequestId')
                 else:
                     still.append(iid)
-            if not still:
-                return lists
-            if self.monotonic() + delay > deadline:
-                raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
-                                              'instance(s) %s still show an operation in progress after wait_timeout'
-                                              % ', '.join(still), None, None, transport.FAILED)
-            self.sleep(delay)
-            delay = min(POLL_MAX, delay * 2)
-            pending = still
+            pending[:] = still
+            return not still, still
+
+        done, still = transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        if not done:
+            raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
+                                          'instance(s) %s still show an operation in progress, or not yet our change, '
+                                          'after wait_timeout' % ', '.join(still), None, None, transport.FAILED)
+        return lists
+
+    def settled(self, iid, item, expected):
+        """Whether the instance's change is over (see settle); raises on our own FAILED operation."""
+        state = item.get('LatestOperationState')
+        if state == 'OPERATING':
+            return False
+        latest = item.get('LatestOperationRequestId')
+        ours = self.last_request.get(iid)
+        if ours is None:
+            return True
+        if latest == ours and state == 'FAILED':
+            raise transport.ProviderError(
+                self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
+                'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
+                latest, None, transport.FAILED)
+        return (latest == ours or latest != self.seen_request.get(iid)
+                or list(item.get('SecurityGroupIds') or []) == expected)

@@ -72,8 +72,10 @@ options:
     required: true
 notes:
   - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight and
-    retries throttling answers (HTTP 429), HTTP 500, 502 and 503 answers to reads, and C(RequestExpired), with backoff.
-    A write answered with a server error is not sent again blindly; the module reads the instance back first.
+    retries throttling answers (HTTP 429), C(OperationDenied) (an operation in progress on the instance; reads and
+    writes), HTTP 500, 502, 503 and 504 answers to reads, and C(RequestExpired), with backoff, at most O(retries) times.
+    A write answered with a server error (504 included) is not sent again blindly; the module reads the instance back
+    first.
 seealso:
   - name: Add an instance to a security group
     description: Baidu AI Cloud BCC API documentation.

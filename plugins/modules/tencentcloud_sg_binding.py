@@ -21,9 +21,26 @@ description:
   - With O(purge=true), sets each instance's exact list, in the given order, with C(ModifyInstancesAttribute), up to 100
     instances with the same list per call. On Tencent Cloud the order of an instance's security groups is their priority.
     A security group bound with O(purge=false) goes last, at the lowest priority.
-  - Tencent Cloud applies these changes asynchronously. With O(wait=true) the module polls C(DescribeInstances) until
-    each instance's last operation shows C(SUCCESS), and reports what it read back. A C(FAILED) operation fails the
-    task with Tencent Cloud's error message.
+  - Tencent Cloud applies these changes asynchronously. With O(wait=true) the module polls C(DescribeInstances) (0.5 s,
+    then 1, 2, 4 and every 5 s, the last poll at O(wait_timeout) itself) until no instance shows C(OPERATING) and each
+    shows either its latest operation as the module's own write, or another operation than the one it showed before
+    that write (the module's write completed, and someone else's came after it), or already the planned list; then it
+    reports what it read back. If another client changed an instance meanwhile, the module plans again from what it read.
+  - A C(FAILED) operation fails the task with Tencent Cloud's error message only when it is provably the module's own
+    write (its C(LatestOperationRequestId) is the RequestId of that write). An older or someone else's failed operation
+    (say a C(StopInstances) that failed last week) is not taken for the module's; after a write whose answer was lost,
+    the module decides from the security groups the instance shows and sends only what is still missing.
+  - An instance that would change but whose C(InstanceState) cannot take the change (C(PENDING), C(STARTING),
+    C(STOPPING), C(REBOOTING), C(SHUTDOWN), C(TERMINATING), and the rescue-mode and live-migration states) is refused
+    before any write, in check mode too, and the task fails naming each such instance and its state, because the write calls
+    are all-or-nothing, so one such instance would make Tencent Cloud refuse the change for every instance in its call.
+    Tencent Cloud documents this refusal (C(UnsupportedOperation.InstanceState...)) for C(ModifyInstancesAttribute),
+    and for C(AssociateSecurityGroups) only for C(PENDING); that it applies to the other states of
+    C(AssociateSecurityGroups) and C(DisassociateSecurityGroups) is inferred. Run the task again once the instances are
+    C(RUNNING) or C(STOPPED).
+  - Whether the security groups to bind exist is checked with C(DescribeSecurityGroups) (100 a call, concurrently). A
+    C(ResourceNotFound) answer does not say which is missing; the module halves such a call and asks both halves
+    again, concurrently, until it knows each missing ID.
   - Instance IDs look like C(ins-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx) (8 lower-case letters or digits);
     anything else is refused before any request. An instance can have at most 5 security groups (the default quota;
     set O(max_security_groups) if yours was raised).
@@ -62,11 +79,20 @@ options:
   region:
     description:
       - The region of the instances, for example C(ap-guangzhou).
-      - The default endpoints are C(cvm.<region>.tencentcloudapi.com) and C(vpc.<region>.tencentcloudapi.com);
-        O(endpoint) replaces both.
+      - The default endpoints are C(https://cvm.<region>.tencentcloudapi.com) and
+        C(https://vpc.<region>.tencentcloudapi.com); O(endpoint) replaces both, and O(vpc_endpoint) the second.
       - If not set, the environment variable E(TENCENTCLOUD_REGION) is used.
     type: str
     required: true
+  vpc_endpoint:
+    description:
+      - The endpoint URL of the VPC product, which answers C(DescribeSecurityGroups) (the existence check of the
+        security groups to bind); O(endpoint) is the CVM product's, which answers every other call.
+      - Set it with O(endpoint) when that names a CVM-only host, for example C(https://cvm.intl.tencentcloudapi.com)
+        with C(https://vpc.intl.tencentcloudapi.com), or an internal endpoint of each product.
+      - Defaults to O(endpoint) when that is set (one host serving both products, such as the local emulator), else to
+        C(https://vpc.<region>.tencentcloudapi.com).
+    type: str
 seealso:
   - name: AssociateSecurityGroups
     description: Tencent Cloud API documentation.
@@ -96,6 +122,14 @@ EXAMPLES = r'''
     instance_ids: [ins-2zvpghhc]
     security_group_ids: [sg-5275dorp]
     state: absent
+
+- name: Through the international-site hosts (one per product)
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-singapore
+    endpoint: https://cvm.intl.tencentcloudapi.com
+    vpc_endpoint: https://vpc.intl.tencentcloudapi.com
+    instance_ids: [ins-2zvpghhc]
+    security_group_ids: [sg-9id3l839]
 
 - name: Credentials once for every task of the group
   module_defaults:
@@ -197,6 +231,11 @@ missing_instance_ids:
 missing_security_group_ids:
   description: The security groups to bind that were not found.
   returned: when security groups were not found
+  type: list
+  elements: str
+refused_instance_ids:
+  description: The instances that would change but whose C(InstanceState) cannot take the change (see the description).
+  returned: when such instances were found
   type: list
   elements: str
 '''

@@ -144,6 +144,8 @@ def route(method, raw_path, query_keys):
             return 'GetInstance', ident
         if method == 'PUT' and ('bind' in query_keys) != ('unbind' in query_keys):
             return ('BindSecurityGroup' if 'bind' in query_keys else 'UnbindSecurityGroup'), ident
+    if parts == ['instance'] and method == 'GET':
+        return 'ListInstances', None
     if parts == ['securityGroup'] and method == 'GET':
         return 'ListSecurityGroups', None
     if len(parts) == 2 and parts[0] == 'securityGroup' and parts[1] and method == 'GET':
@@ -162,12 +164,12 @@ class BaiduCloud(Cloud):
         'unbind_not_bound': 'noop',                 # 'noop' (200) or 'error' (400 SecurityGroup.NotBound)
         'no_security_group_status': 400,            # status of SecurityGroup.NoSecurityGroup: 400 (bind page) or 403 (unbind page)
         'list_unknown_instance': 'error',           # ListSecurityGroups?instanceId=<unknown>: 'error' (404) or 'empty'
-        'server_error_status': 500,                 # status of the server_error fault: 500, 502 or 503
+        'server_error_status': 500,                 # status of the server_error fault: 500, 502, 503, or 504 (bare)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
         'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
-        'GetInstance': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
+        'GetInstance': 20, 'ListInstances': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
     }
     write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups')
 
@@ -271,7 +273,7 @@ class BaiduCloud(Cloud):
         handlers = {
             'BindSecurityGroup': self._bind, 'UnbindSecurityGroup': self._unbind, 'GetInstance': self._get_instance,
             'ListSecurityGroups': self._list_security_groups, 'GetSecurityGroup': self._get_security_group,
-            'ReplaceSecurityGroups': self._replace,
+            'ReplaceSecurityGroups': self._replace, 'ListInstances': self._list_instances,
         }
         try:
             if action not in handlers:
@@ -290,6 +292,10 @@ class BaiduCloud(Cloud):
             err = ApiError(429, 'TooManyRequests', 'Request rate exceeded, please retry later.')
         elif kind == 'in_progress':
             err = ApiError(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
+        elif int(self.settings['server_error_status']) == 504:
+            # A gateway that gave up waiting answers with its own page, not a BCE envelope.
+            return Response(504, b'<html><body><h1>504 Gateway Time-out</h1></body></html>', content_type='text/html',
+                            error_code='HTTP504', request_id=request_id)
         else:
             err = ApiError(int(self.settings['server_error_status']), 'InternalError',
                            'We encountered an internal error. Please try again.')
@@ -368,16 +374,44 @@ class BaiduCloud(Cloud):
         return None
 
     def _get_instance(self, _request, ident, _request_id):
-        inst = self._instance(ident)
+        return {'instance': self._instance_model(self._instance(ident))}
+
+    @staticmethod
+    def _max_keys(query):
+        try:
+            max_keys = int(query.get('maxKeys') or 1000)
+        except ValueError as exc:
+            raise ApiError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
+        return min(1000, max(1, max_keys))
+
+    def _list_instances(self, request, _ident, _request_id):
+        """GET /v2/instance, optionally filtered by securityGroupIds (any of them), in id order; the
+        marker is the first id of a page."""
+        query = dict(request.query_pairs())
+        marker = query.get('marker') or ''
+        max_keys = self._max_keys(query)
+        ids = sorted(self.instances)
+        if query.get('securityGroupIds'):
+            wanted = set(query['securityGroupIds'].split(','))
+            ids = [i for i in ids if wanted & set(self.instances[i]['security_groups'])]
+        ids = [i for i in ids if i >= marker]
+        body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
+                'instances': [self._instance_model(self.instances[i]) for i in ids[:max_keys]]}
+        if body['isTruncated']:
+            body['nextMarker'] = ids[max_keys]
+        return body
+
+    @staticmethod
+    def _instance_model(inst):
         zone = 'cn-%s-a' % inst['region']
-        return {'instance': {
+        return {
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available',
                         'securityGroups': list(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
-        }}
+        }
 
     def _group_model(self, group):
         return {'id': group['id'], 'name': group['name'], 'desc': group['desc'], 'vpcId': group['vpc_id'],
@@ -386,11 +420,7 @@ class BaiduCloud(Cloud):
     def _list_security_groups(self, request, _ident, _request_id):
         query = dict(request.query_pairs())
         marker = query.get('marker') or ''
-        try:
-            max_keys = int(query.get('maxKeys') or 1000)
-        except ValueError as exc:
-            raise ApiError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
-        max_keys = min(1000, max(1, max_keys))
+        max_keys = self._max_keys(query)
         groups = sorted(self.security_groups)   # listed in id order; the marker is the first id of a page
         if query.get('instanceId'):
             instance = self.instances.get(query['instanceId'])

@@ -435,6 +435,17 @@ def test_server_error_fault_is_retried_by_the_sdk(emulator, bcc):
     assert server_error(err) == (503, 'InternalError')
 
 
+def test_a_504_server_error_is_a_bare_gateway_page(emulator, bcc):
+    bcc.settings(baiducloud={'server_error_status': 504})
+    bcc.fault(provider='baiducloud', action='GetInstance', kind='server_error')
+    status, resp, data = raw(emulator, 'GET', '/v2/instance/i-YufwpQAe')
+    assert (status, resp.getheader('Content-Type'), resp.getheader('x-bce-request-id')) == (504, 'text/html', None)
+    assert b'504 Gateway Time-out' in data
+    entry = bcc.requests('baiducloud')[-1]
+    assert (entry['status'], entry['error_code'], entry['fault']) == (504, 'HTTP504', 'server_error')
+    assert client(emulator).get_instance('i-YufwpQAe').instance.id == 'i-YufwpQAe'   # the fault is spent
+
+
 def test_in_progress_fault(emulator, bcc):
     bcc.fault(provider='baiducloud', action='UnbindSecurityGroup', kind='in_progress')
     with pytest.raises(BceHttpClientError) as err:

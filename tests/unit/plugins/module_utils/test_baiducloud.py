@@ -285,7 +285,8 @@ def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_write
     (500, 'InternalError', transport.TRANSIENT),
     (502, 'HTTP502', transport.TRANSIENT),
     (503, 'ServiceUnavailable', transport.TRANSIENT),
-    (504, 'HTTP504', transport.INVALID),
+    (504, 'HTTP504', transport.TRANSIENT),
+    (504, 'GatewayTimeout', transport.TRANSIENT),
     (400, 'SignatureDoesNotMatch', transport.AUTH),
     (403, 'InvalidAccessKeyId', transport.AUTH),
     (403, 'AccessDenied', transport.AUTH),
@@ -295,7 +296,8 @@ def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_write
     (403, 'SecurityGroup.ExpiredInstanceForbiddenBind', transport.CONFLICT),
     (400, 'SecurityGroup.NoSecurityGroup', transport.CONFLICT),
     (403, 'SecurityGroup.NoSecurityGroup', transport.CONFLICT),
-    (409, 'OperationDenied', transport.INVALID),
+    (409, 'OperationDenied', transport.IN_PROGRESS),
+    (400, 'OperationDenied', transport.IN_PROGRESS),
     (400, 'MalformedJSON', transport.INVALID),
 ])
 def test_error_classes(status, code, cls):
@@ -316,6 +318,29 @@ def test_answers_that_are_errors(answer, code, message, request_id, cls):
         cloud.answer('GetInstance', answer)
     assert (err.value.code, err.value.message, err.value.request_id, err.value.http_status, err.value.error_class) == (
         code, message, request_id, answer.status_code, cls)
+
+
+def test_operation_denied_is_retried_on_a_bind_and_a_read():
+    # Issue 8 item 4. Before: OperationDenied was INVALID, so the bind and the read failed on their first attempt.
+    path = '/v2/instance/i-YufwpQAe'
+    denied = error(409, 'OperationDenied', 'The instance is being operated on, please retry later.')
+    cloud, session = provider({('PUT', path): [denied, denied, Answer(200, b'', 'req-bind')],
+                               ('GET', path): [denied, instance(['g-nky7qeom'])]})
+    assert cloud.apply({'action': 'bind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']}) == ['req-bind']
+    assert cloud.read(['i-YufwpQAe']) == ({'i-YufwpQAe': ['g-nky7qeom']}, [])
+    assert [r['method'] for r in session.requests] == ['PUT', 'PUT', 'PUT', 'GET', 'GET']
+
+
+def test_a_bare_504_is_transient_retried_on_reads_and_not_resent_on_writes():
+    # Issue 8 item 4. Before: a 504 without a Baidu envelope was INVALID: the read failed on its first attempt.
+    path = '/v2/instance/i-YufwpQAe'
+    gateway = Answer(504, b'<html>504 Gateway Time-out</html>', 'req-gw')
+    cloud, session = provider({('GET', path): [gateway, instance(['g-nky7qeom'])], ('PUT', path): [gateway]})
+    assert cloud.read(['i-YufwpQAe']) == ({'i-YufwpQAe': ['g-nky7qeom']}, [])
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': 'bind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']})
+    assert (err.value.code, err.value.http_status, err.value.error_class) == ('HTTP504', 504, transport.TRANSIENT)
+    assert [r['method'] for r in session.requests] == ['GET', 'GET', 'PUT']
 
 
 def test_success_bodies_may_be_empty():

@@ -12,7 +12,9 @@ import json
 
 import pytest
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _tencentcloud as tencent
+from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 SECRET_ID = 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE'
@@ -109,8 +111,8 @@ class RecordingTransport:
 
 
 def provider(answers, **params):
-    defaults = dict(endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID, secret_key=SECRET_KEY, security_token=None,
-                    max_concurrency=8)
+    defaults = dict(endpoint=None, vpc_endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID, secret_key=SECRET_KEY,
+                    security_token=None, max_concurrency=8)
     defaults.update(params)
     conn = RecordingTransport(answers)
     return tencent.TencentCloud(defaults, conn, clock=lambda: 1700000000, sleep=lambda s: None), conn
@@ -141,15 +143,6 @@ def test_endpoint_override_signs_host_with_port_and_token_is_sent():
         SECRET_ID, SECRET_KEY, 'cvm', '127.0.0.1:8080', 1700000000, json.dumps(conn.calls[0][1]).encode('utf-8'))
 
 
-def test_unknown_group_in_a_batch_is_found_by_asking_one_by_one():
-    not_found = transport.ProviderError('tencentcloud', 'DescribeSecurityGroups', 'ResourceNotFound', 'x',
-                                        error_class=transport.NOT_FOUND)
-    cloud, conn = provider([not_found, {'SecurityGroupSet': [{'SecurityGroupId': 'sg-00000001'}]}, not_found])
-    assert cloud.missing_security_groups(['sg-00000001', 'sg-00000002']) == ['sg-00000002']
-    assert [c[1]['SecurityGroupIds'] for c in conn.calls] == [['sg-00000001', 'sg-00000002'], ['sg-00000001'], ['sg-00000002']]
-    assert conn.calls[0][1]['Limit'] == '100'     # the VPC API takes strings
-
-
 def test_writes_map_to_the_three_actions():
     ok = {'RequestId': 'r'}
     cloud, conn = provider([ok, ok, ok])
@@ -162,51 +155,314 @@ def test_writes_map_to_the_three_actions():
         ('ModifyInstancesAttribute', {'InstanceIds': ['ins-00000001'], 'SecurityGroups': ['sg-00000002', 'sg-00000001']}, True)]
 
 
+def instance(iid='ins-00000001', state='SUCCESS', request='older', groups=(), **extra):
+    item = {'InstanceId': iid, 'InstanceState': 'RUNNING', 'LatestOperationState': state, 'LatestOperationRequestId': request,
+            'SecurityGroupIds': list(groups)}
+    item.update(extra)
+    return {'InstanceSet': [item]}
+
+
+BIND = {'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']}
+
+
 def test_settle_waits_for_our_request_then_reads_the_lists():
     cloud, conn = provider([
+        instance(request='older'),
         {'RequestId': 'ours'},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'older',
-                          'SecurityGroupIds': []}]},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'OPERATING', 'LatestOperationRequestId': 'ours',
-                          'SecurityGroupIds': []}]},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'ours',
-                          'SecurityGroupIds': ['sg-00000001']}]},
+        instance(request='older'),
+        instance(state='OPERATING', request='ours'),
+        instance(request='ours', groups=['sg-00000001']),
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.read(['ins-00000001'])
+    cloud.apply(BIND)
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
-    assert len(conn.calls) == 4
-
-
-def test_settle_gives_up_at_the_deadline():
-    busy = {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'OPERATING'}]}
-    cloud, dummy = provider([busy] * 10)
-    cloud.monotonic = lambda: 100.0
-    with pytest.raises(transport.ProviderError) as err:
-        cloud.settle({'ins-00000001': []}, deadline=100.2)
-    assert err.value.code == 'WaitTimeout' and 'ins-00000001' in err.value.message
+    assert len(conn.calls) == 5
 
 
 def test_settle_accepts_the_expected_list_when_the_cloud_reports_another_request_id():
     cloud, conn = provider([
+        instance(request='task-9'),
         {'RequestId': 'ours'},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'task-9',
-                          'SecurityGroupIds': []}]},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'SUCCESS', 'LatestOperationRequestId': 'task-9',
-                          'SecurityGroupIds': ['sg-00000001']}]},
+        instance(request='task-9'),
+        instance(request='task-9', groups=['sg-00000001']),
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.read(['ins-00000001'])
+    cloud.apply(BIND)
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
-    assert len(conn.calls) == 3
+    assert len(conn.calls) == 4
 
 
 def test_settle_reports_a_failed_operation_with_its_message():
     cloud, dummy = provider([
+        instance(request='older'),
         {'RequestId': 'ours'},
-        {'InstanceSet': [{'InstanceId': 'ins-00000001', 'LatestOperationState': 'FAILED', 'LatestOperationRequestId': 'ours',
-                          'LatestOperation': 'AssociateSecurityGroups', 'LatestOperationErrorMsg': 'disk busy'}]},
+        instance(state='FAILED', request='ours', LatestOperation='AssociateSecurityGroups', LatestOperationErrorMsg='disk busy'),
     ])
-    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['ins-00000001']})
+    cloud.read(['ins-00000001'])
+    cloud.apply(BIND)
     with pytest.raises(transport.ProviderError) as err:
         cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf'))
     assert err.value.code == 'LatestOperationState.FAILED' and 'disk busy' in err.value.message
     assert err.value.request_id == 'ours' and err.value.action == 'AssociateSecurityGroups'
+
+
+# -- issue 8, item 1: an old FAILED operation is not ours ----------------------------------------
+
+STALE_FAILURE = dict(state='FAILED', request='stop-last-week', LatestOperation='StopInstances',
+                     LatestOperationErrorMsg='stop failed last week')
+
+
+def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_outcome():
+    # Before the fix: "StopInstances failed ... stop failed last week" (any FAILED state was ours when no RequestId came back).
+    reset = transport.ProviderError('tencentcloud', 'AssociateSecurityGroups', 'ConnectionError', 'reset',
+                                    error_class=transport.AMBIGUOUS)
+    cloud, conn = provider([instance(**STALE_FAILURE), reset, instance(**STALE_FAILURE)])
+    cloud.read(['ins-00000001'])
+    with pytest.raises(transport.ProviderError):
+        cloud.apply(BIND)
+    # Decided from what the instance shows: not operating, without the group (the engine re-plans and binds it).
+    assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': []}
+    assert len(conn.calls) == 3
+
+
+def test_a_failed_operation_of_someone_else_after_ours_is_not_ours():
+    cloud, dummy = provider([
+        instance(request='older'),
+        {'RequestId': 'ours'},
+        instance(state='FAILED', request='theirs', LatestOperation='StopInstances', groups=['sg-00000001']),
+    ])
+    cloud.read(['ins-00000001'])
+    cloud.apply(BIND)
+    assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': ['sg-00000001']}
+
+
+class FakeClock:
+    """monotonic() and sleep() of a clock that only moves when slept on."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeTencent:
+    """A scripted CVM behind RespondingTransport: writes are asynchronous (OPERATING for one read, as in the
+    emulator), faults raise before anything is applied, on_read(fake, reads) may change things as another client."""
+
+    def __init__(self, instances, groups=('sg-00000001', 'sg-00000002', 'sg-00000003'), clock=None):
+        self.instances = instances     # id -> dict(groups, state, op, opstate, request, msg, reads_left)
+        self.groups = set(groups)
+        self.faults = {}               # action -> [exception, ...]
+        self.calls = []
+        self.reads = 0
+        self.on_read = None
+        self.clock = clock
+        self.read_times = []
+        self.maps = []
+        self.sleep = clock.sleep if clock else (lambda s: None)
+        self.backoff = transport.Backoff(rand=lambda: 0.0)
+
+    def write(self, action, iids, change, request='ours'):
+        for iid in iids:
+            ins = self.instances[iid]
+            ins.update(groups=change(ins['groups']), op=action, opstate='OPERATING', request=request, reads_left=1, msg='')
+
+    def respond(self, action, body):
+        self.calls.append((action, body))
+        if self.faults.get(action):
+            raise self.faults[action].pop(0)
+        if action == 'DescribeInstances':
+            self.reads += 1
+            if self.clock:
+                self.read_times.append(self.clock.now)
+            if self.on_read:
+                self.on_read(self, self.reads)
+            out = []
+            for iid in body['InstanceIds']:
+                ins = self.instances.get(iid)
+                if ins is None:
+                    continue
+                if ins['opstate'] == 'OPERATING' and ins.get('reads_left', 0) <= 0:
+                    ins['opstate'] = 'SUCCESS'
+                ins['reads_left'] = ins.get('reads_left', 0) - 1
+                out.append({'InstanceId': iid, 'InstanceState': ins['state'], 'SecurityGroupIds': list(ins['groups']),
+                            'LatestOperation': ins['op'], 'LatestOperationState': ins['opstate'],
+                            'LatestOperationRequestId': ins['request'], 'LatestOperationErrorMsg': ins['msg']})
+            return {'InstanceSet': out}
+        if action == 'DescribeSecurityGroups':
+            missing = [sg for sg in body['SecurityGroupIds'] if sg not in self.groups]
+            if missing:
+                raise transport.ProviderError('tencentcloud', action, 'ResourceNotFound', 'not found', 'r-nf',
+                                              error_class=transport.NOT_FOUND)
+            return {'SecurityGroupSet': [{'SecurityGroupId': sg} for sg in body['SecurityGroupIds']]}
+        sg = (body.get('SecurityGroupIds') or [None])[0]
+        request = 'ours-%d' % len(self.calls)
+        if action == 'AssociateSecurityGroups':
+            self.write(action, body['InstanceIds'], lambda groups: groups + [sg], request)
+        elif action == 'DisassociateSecurityGroups':
+            self.write(action, body['InstanceIds'], lambda groups: [g for g in groups if g != sg], request)
+        else:
+            self.write(action, body['InstanceIds'], lambda groups: list(body['SecurityGroups']), request)
+        return {'RequestId': request}
+
+    def call(self, call):
+        request = call.build()
+        return self.respond(call.action, json.loads(request['data']))
+
+    def map(self, func, items, max_workers):
+        self.maps.append(len(items))
+        out = []
+        for item in items:
+            try:
+                out.append(func(item))
+            except transport.ProviderError as exc:
+                out.append(exc)
+        return out
+
+
+def running(groups=(), state='RUNNING', **extra):
+    ins = dict(groups=list(groups), state=state, op=None, opstate=None, request=None, msg=None)
+    ins.update(extra)
+    return ins
+
+
+def run_engine(fake, check_mode=False, clock=None, **params):
+    values = dict((name, spec.get('default')) for name, spec in engine.argument_spec(TencentCloud).items())
+    values.update(region='ap-guangzhou', secret_id=SECRET_ID, secret_key=SECRET_KEY, retry_delay=0.01)
+    values.update(params)
+    clock = clock or FakeClock()
+    cloud = tencent.TencentCloud(values, fake, clock=lambda: 1700000000, sleep=clock.sleep, monotonic=clock.monotonic)
+    return engine.Engine(cloud, values, check_mode, clock=clock.monotonic).run()
+
+
+def test_an_old_failed_operation_does_not_fail_a_retried_bind():
+    fake = FakeTencent({'ins-00000001': running(op='StopInstances', opstate='FAILED', request='stop-last-week',
+                                                msg='stop failed last week')})
+    fake.faults['AssociateSecurityGroups'] = [transport.ProviderError(
+        'tencentcloud', 'AssociateSecurityGroups', 'ConnectionError', 'Connection reset by peer', error_class=transport.AMBIGUOUS)]
+    result = run_engine(fake, instance_ids=['ins-00000001'], security_group_ids=['sg-00000001'])
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-00000001']
+    writes = [c for c in fake.calls if c[0] == 'AssociateSecurityGroups']
+    assert len(writes) == 2 and len(result['request_ids']) == 1     # re-sent once, after reading back
+
+
+# -- issue 8, item 2: someone else's change while ours completes -------------------------------
+
+def test_someone_elses_change_while_ours_completes_is_no_timeout():
+    # Before the fix: WaitTimeout at wait_timeout, although our bind was applied and the cloud showed SUCCESS.
+    clock = FakeClock()
+    fake = FakeTencent({'ins-00000001': running(groups=['sg-00000002'])}, clock=clock)
+
+    def other_client(fake, reads):
+        if reads == 3:   # our bind is OPERATING; another client unbinds sg-00000002 from the same instance
+            fake.write('DisassociateSecurityGroups', ['ins-00000001'], lambda groups: [g for g in groups if g != 'sg-00000002'],
+                       'theirs')
+
+    fake.on_read = other_client
+    result = run_engine(fake, clock=clock, instance_ids=['ins-00000001'], security_group_ids=['sg-00000001'], wait_timeout=60)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-00000001']
+    assert [c[0] for c in fake.calls].count('AssociateSecurityGroups') == 1
+    assert clock.now < 5     # settled on the first reads after both operations were over, not at wait_timeout
+
+
+# -- issue 8, item 10: waiting lasts until the deadline itself -----------------------------------
+
+def test_settle_polls_until_the_deadline_itself():
+    # Before the fix: reads at 0, 0.5 and 1.5 s, then gave up because the next 2 s sleep crossed the deadline.
+    clock = FakeClock()
+    fake = FakeTencent({'ins-00000001': running(opstate='OPERATING', request='ours', reads_left=1000)}, clock=clock)
+    cloud = tencent.TencentCloud(dict(max_concurrency=8, endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID,
+                                      secret_key=SECRET_KEY), fake, clock=lambda: 1700000000, sleep=clock.sleep,
+                                 monotonic=clock.monotonic)
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.settle({'ins-00000001': []}, deadline=2.0)
+    assert err.value.code == 'WaitTimeout' and 'ins-00000001' in err.value.message
+    assert fake.read_times == [0.0, 0.5, 1.5, 2.0] and clock.now == 2.0
+
+
+# -- issue 8, item 6: instances that cannot take the change are refused before any write ---------
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_an_instance_that_cannot_change_is_refused_before_any_write(check_mode):
+    # Before the fix: check mode said changed; the real run sent 9 Associate calls over ~32 s and failed.
+    fake = FakeTencent({'ins-00000001': running(), 'ins-00000002': running(state='PENDING'),
+                        'ins-00000003': running(state='STOPPING', groups=['sg-00000001'])})
+    with pytest.raises(engine.EngineFailure) as err:
+        run_engine(fake, check_mode=check_mode, instance_ids=['ins-00000001', 'ins-00000002', 'ins-00000003'],
+                   security_group_ids=['sg-00000001'])
+    message = str(err.value)
+    assert 'instance ins-00000002: is PENDING' in message and 'UnsupportedOperation.InstanceStatePending' in message
+    assert 'ins-00000003' not in message      # nothing to change on it
+    assert err.value.extra['refused_instance_ids'] == ['ins-00000002']
+    assert [c[0] for c in fake.calls] == ['DescribeInstances', 'DescribeSecurityGroups']
+
+
+def test_refusals_cover_every_state_that_cannot_change_and_only_those():
+    for state in tencent.REFUSED_STATES + ('RUNNING', 'STOPPED'):
+        fake = FakeTencent({'ins-00000001': running(state=state)})
+        cloud = tencent.TencentCloud(dict(max_concurrency=8, endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID,
+                                          secret_key=SECRET_KEY), fake, clock=lambda: 1700000000)
+        cloud.read(['ins-00000001'])
+        refused = cloud.refusals([{'target_id': 'ins-00000001', 'before': [], 'after': ['sg-00000001'],
+                                   'added': ['sg-00000001'], 'removed': []},
+                                  {'target_id': 'ins-00000001', 'before': [], 'after': [], 'added': [], 'removed': []}])
+        assert [tid for tid, dummy in refused] == (['ins-00000001'] if state in tencent.REFUSED_STATES else [])  # the changing one
+        if state == 'EXIT_SERVICE_LIVE_MIGRATE':
+            assert refused[0][0] == 'ins-00000001' and '(UnsupportedOperation.InstanceStateExitServiceLiveMigrate)' in refused[0][1]
+
+
+# -- group existence: halved and asked concurrently --------------------------------------------
+
+@pytest.mark.parametrize('count, missing, calls, rounds', [
+    (2, ['sg-00000001'], 3, [1, 2]),
+    (8, ['sg-00000005'], 7, [1, 2, 2, 2]),
+    (100, ['sg-00000042'], 15, [1, 2, 2, 2, 2, 2, 2, 2]),
+    (100, [], 1, [1]),
+    (150, ['sg-00000007', 'sg-00000120'], 28, [2, 4, 4, 4, 4, 4, 4, 2]),   # 100 + 50
+])
+def test_missing_groups_are_found_by_halving_concurrently(count, missing, calls, rounds):
+    # Before: 1 call, then one call per ID of the chunk, one after the other (100 groups, 1 missing: 101 calls).
+    ids = ['sg-%08d' % n for n in range(count)]
+    fake = FakeTencent({}, groups=[sg for sg in ids if sg not in missing])
+    cloud = tencent.TencentCloud(dict(max_concurrency=8, endpoint=None, region='ap-guangzhou', secret_id=SECRET_ID,
+                                      secret_key=SECRET_KEY), fake, clock=lambda: 1700000000)
+    assert cloud.missing_security_groups(ids) == missing
+    assert len(fake.calls) == calls and fake.maps == rounds
+    assert all(len(body['SecurityGroupIds']) <= 100 for dummy, body in fake.calls)
+
+
+# -- vpc_endpoint ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('endpoint, vpc_endpoint, cvm_url, vpc_url', [
+    (None, None, 'https://cvm.ap-guangzhou.tencentcloudapi.com/', 'https://vpc.ap-guangzhou.tencentcloudapi.com/'),
+    ('https://cvm.intl.tencentcloudapi.com', None, 'https://cvm.intl.tencentcloudapi.com/', 'https://cvm.intl.tencentcloudapi.com/'),
+    ('https://cvm.internal.tencentcloudapi.com', 'https://vpc.internal.tencentcloudapi.com/',
+     'https://cvm.internal.tencentcloudapi.com/', 'https://vpc.internal.tencentcloudapi.com/'),
+    (None, 'http://127.0.0.1:9000', 'https://cvm.ap-guangzhou.tencentcloudapi.com/', 'http://127.0.0.1:9000/'),
+])
+def test_vpc_endpoint_replaces_the_vpc_host_only(endpoint, vpc_endpoint, cvm_url, vpc_url):
+    cloud, conn = provider([{'InstanceSet': []}, {'SecurityGroupSet': [{'SecurityGroupId': 'sg-00000001'}]}],
+                           endpoint=endpoint, vpc_endpoint=vpc_endpoint)
+    cloud.read(['ins-00000001'])
+    cloud.missing_security_groups(['sg-00000001'])
+    (dummy, body, headers, url, dummy2), (dummy3, vpc_body, vpc_headers, url2, dummy4) = conn.calls
+    assert (url, url2) == (cvm_url, vpc_url)
+    assert vpc_headers['Host'] == vpc_url.split('/')[2]
+    assert vpc_headers['Authorization'] == tencent.tc3_authorization(
+        SECRET_ID, SECRET_KEY, 'vpc', vpc_url.split('/')[2], 1700000000, json.dumps(vpc_body).encode('utf-8'))
+
+
+@pytest.mark.parametrize('bad', ['vpc.tencentcloudapi.com', 'https://vpc.tencentcloudapi.com/path', 'ftp://x'])
+def test_a_bad_vpc_endpoint_is_refused_naming_the_option(bad):
+    params = dict((name, spec.get('default')) for name, spec in engine.argument_spec(TencentCloud).items())
+    params.update(instance_ids=['ins-00000001'], security_group_ids=['sg-00000001'], region='ap-guangzhou',
+                  secret_id=SECRET_ID, secret_key=SECRET_KEY, vpc_endpoint=bad)
+    with pytest.raises(engine.EngineFailure) as err:
+        engine.validate(params, TencentCloud)
+    assert str(err.value) == 'vpc_endpoint: %r must be a URL of the form https://host[:port]' % bad

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: sg_binding
+short_description: Bind and unbind security groups on any supported cloud, chosen with O(provider)
+version_added: 0.2.0
+description:
+  - The binding module of the cloud named by O(provider), in one module, so that one task can serve hosts on several
+    clouds (O(provider) and the IDs taken from host variables).
+  - It takes the chosen provider module's options under the same names, with the same types, defaults and environment
+    variables, and returns exactly what that module returns, in check mode and diff mode too. See
+    M(multicloud.secgroup.tencentcloud_sg_binding) and M(multicloud.secgroup.baiducloud_sg_binding) for how each cloud
+    is read and written.
+  - Only the chosen provider's environment variables are read, so credentials of several clouds can be set at once (as
+    when an AWX job template has credentials of several clouds attached).
+  - An option the chosen provider does not have (for example O(wait) with V(baiducloud)) is refused before any request,
+    naming the option and the provider.
+author:
+  - multicloud.secgroup developers (@multicloud-secgroup)
+extends_documentation_fragment:
+  - multicloud.secgroup.common
+  - multicloud.secgroup.common.attributes
+attributes:
+  action_group:
+    support: full
+    membership:
+      - multicloud.secgroup.all
+      - multicloud.secgroup.tencentcloud
+      - multicloud.secgroup.alicloud
+      - multicloud.secgroup.baiducloud
+      - multicloud.secgroup.zenlayer
+    description:
+      - Use C(group/multicloud.secgroup.all), or the group of a cloud, in O(ignore:module_defaults); each cloud's group
+        includes this module.
+options:
+  provider:
+    description:
+      - The cloud.
+    type: str
+    required: true
+    choices: [baiducloud, tencentcloud]
+  instance_ids:
+    description:
+      - The instances to change.
+      - Required by every provider.
+      - Each ID is checked against the provider's ID format before any request is sent.
+      - An empty list changes nothing.
+    type: list
+    elements: str
+    required: false
+  wait:
+    description:
+      - Providers V(tencentcloud). Default V(true) there.
+      - Wait until every change shows as complete, and report the security groups read back.
+      - With V(false), RV(instances[].after) is the planned state, not read back.
+    type: bool
+  wait_timeout:
+    description:
+      - Providers V(tencentcloud). Default V(300) there.
+      - How long to wait for changes to complete, in seconds, counted from the first write.
+    type: int
+  secret_id:
+    description:
+      - Providers V(tencentcloud) (required).
+      - The SecretId of the API key.
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+    type: str
+  secret_key:
+    description:
+      - Providers V(tencentcloud), V(baiducloud) (required by both). Never logged or returned.
+      - The SecretKey of the API key (V(tencentcloud)) or the Secret Access Key (V(baiducloud)).
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECRET_KEY) is used; with
+        V(baiducloud) E(BAIDUCLOUD_SECRET_KEY), then E(BCE_SECRET_ACCESS_KEY).
+    type: str
+  security_token:
+    description:
+      - Providers V(tencentcloud), V(baiducloud). Never logged or returned.
+      - The token of temporary credentials.
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used, then
+        E(TENCENTCLOUD_TOKEN); with V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN).
+    type: str
+  access_key:
+    description:
+      - Providers V(baiducloud) (required).
+      - The Access Key ID (AK).
+      - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+    type: str
+  region:
+    description:
+      - Providers V(tencentcloud), V(baiducloud) (required by both).
+      - The region of the instances, for example C(ap-guangzhou) (V(tencentcloud)) or C(bj) (V(baiducloud)).
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_REGION) is used; with V(baiducloud)
+        E(BAIDUCLOUD_REGION), then E(BCE_REGION).
+    type: str
+notes:
+  - Options whose description names no providers apply to every provider, with the default shown.
+seealso:
+  - module: multicloud.secgroup.sg_binding_info
+  - module: multicloud.secgroup.tencentcloud_sg_binding
+  - module: multicloud.secgroup.baiducloud_sg_binding
+'''
+
+EXAMPLES = r'''
+- name: One task for hosts on several clouds (provider, region and instance ID from host variables)
+  hosts: web
+  gather_facts: false
+  tasks:
+    - name: Bind each host's web group
+      multicloud.secgroup.sg_binding:
+        provider: "{{ cloud }}"
+        region: "{{ cloud_region }}"
+        instance_ids: ["{{ instance_id }}"]
+        security_group_ids: ["{{ web_security_group }}"]
+      delegate_to: localhost
+
+- name: Defaults for every module of the collection
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/multicloud.secgroup.all:
+      timeout: 20
+      retries: 5
+  tasks:
+    - name: Exactly these groups on a Tencent Cloud instance, in priority order
+      multicloud.secgroup.sg_binding:
+        provider: tencentcloud
+        region: ap-guangzhou
+        instance_ids: [ins-2zvpghhc]
+        security_group_ids: [sg-9id3l839, sg-5275dorp]
+        purge: true
+
+    - name: Unbind a group on Baidu AI Cloud (credentials from BAIDUCLOUD_* or BCE_*)
+      multicloud.secgroup.sg_binding:
+        provider: baiducloud
+        region: bj
+        instance_ids: [i-YufwpQAe]
+        security_group_ids: [g-nky7qeom]
+        state: absent
+'''
+
+RETURN = r'''
+instances:
+  description:
+    - One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+    - Exactly what the chosen provider's module returns.
+  returned: success, and on failure once the instances have been read
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: ins-2zvpghhc
+    before:
+      description: The security groups before the task, in the provider's order.
+      type: list
+      elements: str
+      sample: [sg-5275dorp]
+    after:
+      description: The security groups after the task (read back), or predicted in check mode.
+      type: list
+      elements: str
+      sample: [sg-5275dorp, sg-9id3l839]
+    added:
+      description: The security groups in RV(instances[].after) that were not in RV(instances[].before).
+      type: list
+      elements: str
+      sample: [sg-9id3l839]
+    removed:
+      description: The security groups in RV(instances[].before) that are not in RV(instances[].after).
+      type: list
+      elements: str
+      sample: []
+operations:
+  description:
+    - The write calls made (or, in check mode, that would be made), in the order sent.
+    - V(bind), V(unbind) and V(set) stand for the provider's bind, unbind and replace-the-list calls.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{action: bind, security_group_ids: [sg-9id3l839], instance_ids: [ins-2zvpghhc, ins-915zrb0p]}]
+request_ids:
+  description: The request ID of every write call whose answer arrived, in order.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: The security groups of each instance before and after, keyed by instance ID.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {ins-2zvpghhc: [sg-5275dorp]}, after: {ins-2zvpghhc: [sg-5275dorp, sg-9id3l839]}}
+error:
+  description: The failed API call, when the failure came from the cloud.
+  returned: on failure
+  type: dict
+  contains:
+    provider:
+      description: The provider.
+      type: str
+    action:
+      description: The API action that failed.
+      type: str
+    code:
+      description: The cloud's error code.
+      type: str
+    message:
+      description: The cloud's error message.
+      type: str
+    request_id:
+      description: The request ID of the failed call, for the cloud's support.
+      type: str
+    http_status:
+      description: The HTTP status of the answer.
+      type: int
+missing_instance_ids:
+  description: The instances that were not found.
+  returned: when instances were not found
+  type: list
+  elements: str
+missing_security_group_ids:
+  description: The security groups to bind that were not found.
+  returned: when security groups were not found
+  type: list
+  elements: str
+refused_instance_ids:
+  description: The instances the cloud is known to refuse the change for (their state), before any write.
+  returned: when instances were refused
+  type: list
+  elements: str
+'''
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils._generic import run_binding
+
+
+def main():
+    run_binding()
+
+
+if __name__ == '__main__':
+    main()

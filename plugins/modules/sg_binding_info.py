@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: sg_binding_info
+short_description: Read which security groups are bound to instances, on any supported cloud
+version_added: 0.2.0
+description:
+  - Reads the security groups of instances, in the provider's order, with each instance's status and each group's
+    name, on the cloud named by O(provider). Changes nothing.
+  - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
+    with the cloud's instance list filtered by security group.
+  - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
+  - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
+    the cloud's API allows. For N instances, V(tencentcloud) makes ceil(N/100) C(DescribeInstances) calls and
+    ceil(G/100) C(DescribeSecurityGroups) calls for G distinct groups; V(baiducloud) makes N C(GetInstance) calls (its API
+    reads one instance per call, O(max_concurrency) at a time) and ceil(G/1000) C(ListSecurityGroups) calls. The reverse
+    question costs ceil(B/100) C(DescribeInstances) calls per 5 groups on V(tencentcloud) and ceil(B/1000) C(ListInstances)
+    calls on V(baiducloud), for B bound instances.
+author:
+  - multicloud.secgroup developers (@multicloud-secgroup)
+extends_documentation_fragment:
+  - multicloud.secgroup.common.info_attributes
+attributes:
+  action_group:
+    support: full
+    membership:
+      - multicloud.secgroup.all
+      - multicloud.secgroup.tencentcloud
+      - multicloud.secgroup.alicloud
+      - multicloud.secgroup.baiducloud
+      - multicloud.secgroup.zenlayer
+    description:
+      - Use C(group/multicloud.secgroup.all), or the group of a cloud, in O(ignore:module_defaults).
+options:
+  provider:
+    description:
+      - The cloud.
+    type: str
+    required: true
+    choices: [baiducloud, tencentcloud]
+  instance_ids:
+    description:
+      - The instances to describe.
+    type: list
+    elements: str
+  security_group_ids:
+    description:
+      - Security groups whose bound instances to list in RV(bindings).
+    type: list
+    elements: str
+  endpoint:
+    description:
+      - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the endpoint.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after throttling, an operation in progress or a transient server error.
+    type: int
+    default: 8
+  retry_delay:
+    description:
+      - Base of the exponential backoff between retries, in seconds (full jitter).
+    type: float
+    default: 0.5
+  retry_max_delay:
+    description:
+      - The longest wait between two retries, in seconds.
+    type: float
+    default: 20
+  max_concurrency:
+    description:
+      - How many API calls may run at once.
+    type: int
+    default: 8
+  rate_limit:
+    description:
+      - The most calls per second of each API action; see the binding modules.
+    type: float
+  secret_id:
+    description:
+      - Providers V(tencentcloud) (required).
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+    type: str
+  secret_key:
+    description:
+      - Providers V(tencentcloud), V(baiducloud) (required by both). Never logged or returned.
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECRET_KEY) is used; with
+        V(baiducloud) E(BAIDUCLOUD_SECRET_KEY), then E(BCE_SECRET_ACCESS_KEY).
+    type: str
+  security_token:
+    description:
+      - Providers V(tencentcloud), V(baiducloud). Never logged or returned.
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used, then
+        E(TENCENTCLOUD_TOKEN); with V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN).
+    type: str
+  access_key:
+    description:
+      - Providers V(baiducloud) (required).
+      - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+    type: str
+  region:
+    description:
+      - Providers V(tencentcloud), V(baiducloud) (required by both).
+      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_REGION) is used; with V(baiducloud)
+        E(BAIDUCLOUD_REGION), then E(BCE_REGION).
+    type: str
+seealso:
+  - module: multicloud.secgroup.sg_binding
+'''
+
+EXAMPLES = r'''
+- name: What groups do these instances have?
+  multicloud.secgroup.sg_binding_info:
+    provider: tencentcloud
+    region: ap-guangzhou
+    instance_ids: [ins-2zvpghhc, ins-915zrb0p]
+  register: bound
+
+- name: Which instances is the web group bound to?
+  multicloud.secgroup.sg_binding_info:
+    provider: baiducloud
+    region: bj
+    security_group_ids: [g-nky7qeom]
+  register: web
+'''
+
+RETURN = r'''
+instances:
+  description: One item per instance found, in the order of O(instance_ids).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: ins-2zvpghhc
+    security_group_ids:
+      description: Its security groups, in the provider's order (priority order on Tencent Cloud).
+      type: list
+      elements: str
+      sample: [sg-9id3l839, sg-5275dorp]
+    status:
+      description: Its status as the cloud reports it.
+      type: str
+      sample: RUNNING
+security_groups:
+  description: Every security group seen (bound to the instances, or asked about), with its name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    security_group_id:
+      description: The security group ID.
+      type: str
+    name:
+      description: Its name.
+      type: str
+bindings:
+  description: For each group of O(security_group_ids) that exists, the instances it is bound to.
+  returned: when O(security_group_ids) is set
+  type: list
+  elements: dict
+  contains:
+    security_group_id:
+      description: The security group ID.
+      type: str
+    instance_ids:
+      description: The instances it is bound to.
+      type: list
+      elements: str
+missing:
+  description: The instance and security group IDs that were asked about and not found.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils._generic import run_info
+
+
+def main():
+    run_info()
+
+
+if __name__ == '__main__':
+    main()

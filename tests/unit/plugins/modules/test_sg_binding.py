@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""sg_binding and sg_binding_info against the emulator, in-process: the generic module gives exactly the
+provider module's results; only the chosen provider's options and environment variables are used."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import sys
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
+from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
+
+from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
+
+SECRETS = {'tencentcloud': 'Tc-Secret-Key-Never-Shown', 'baiducloud': 'Bd-Secret-Key-Never-Shown'}
+
+# Per provider: a seed, the provider module, credentials, and scenarios (args, without credentials).
+CLOUDS = {
+    'tencentcloud': {
+        'seed': {'credentials': [{'access_key': 'AKIDgeneric00001', 'secret_key': SECRETS['tencentcloud']}],
+                 'security_groups': [{'id': 'sg-%08d' % n, 'region': 'ap-guangzhou', 'name': 'group-%d' % n} for n in range(1, 5)],
+                 'instances': [{'id': 'ins-%08d' % n, 'region': 'ap-guangzhou', 'status': 'RUNNING', 'security_groups': ['sg-00000001']}
+                               for n in range(1, 151)]},
+        'credentials': {'secret_id': 'AKIDgeneric00001', 'secret_key': SECRETS['tencentcloud'], 'region': 'ap-guangzhou',
+                        'retry_delay': 0.05, 'retry_max_delay': 0.2},
+        'env': {'TENCENTCLOUD_SECRET_ID': 'AKIDgeneric00001', 'TENCENTCLOUD_SECRET_KEY': SECRETS['tencentcloud'],
+                'TENCENTCLOUD_REGION': 'ap-guangzhou'},
+        'module': 'tencentcloud_sg_binding',
+        'instances': ['ins-00000001', 'ins-00000002'],
+        'groups': ['sg-00000002', 'sg-00000003'],
+        'foreign': {'access_key': 'AKexample'},
+        'ids': lambda n: ['ins-%08d' % i for i in range(1, n + 1)],
+    },
+    'baiducloud': {
+        'seed': {'credentials': [{'access_key': 'bdgeneric0000001', 'secret_key': SECRETS['baiducloud']}],
+                 'security_groups': [{'id': 'g-%08d' % n, 'name': 'group-%d' % n} for n in range(1, 5)],
+                 'instances': [{'id': 'i-%08d' % n, 'status': 'Running', 'security_groups': ['g-00000001']} for n in range(1, 151)]},
+        'credentials': {'access_key': 'bdgeneric0000001', 'secret_key': SECRETS['baiducloud'], 'region': 'bj',
+                        'retry_delay': 0.05, 'retry_max_delay': 0.2},
+        'env': {'BAIDUCLOUD_ACCESS_KEY': 'bdgeneric0000001', 'BAIDUCLOUD_SECRET_KEY': SECRETS['baiducloud'], 'BAIDUCLOUD_REGION': 'bj'},
+        'module': 'baiducloud_sg_binding',
+        'instances': ['i-00000001', 'i-00000002'],
+        'groups': ['g-00000002', 'g-00000003'],
+        'foreign': {'wait': True},
+        'ids': lambda n: ['i-%08d' % i for i in range(1, n + 1)],
+    },
+}
+LANDED = sorted(CLOUDS)
+
+
+@pytest.fixture(scope='module')
+def running():
+    for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy'):
+        os.environ.pop(var, None)
+    emulator = start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def cloud(running):
+    running.emulator.reset()
+    running.emulator.seed(dict((name, spec['seed']) for name, spec in CLOUDS.items()))
+    return running
+
+
+def run(main, args, capsys, check_mode=False, diff=True):
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
+        with pytest.raises(SystemExit):
+            main()
+    out = capsys.readouterr().out
+    for secret in SECRETS.values():
+        assert secret not in out
+    return json.loads(out)
+
+
+def provider_main(name):
+    module = __import__('ansible_collections.multicloud.secgroup.plugins.modules.' + CLOUDS[name]['module'], fromlist=['main'])
+    return module.main
+
+
+def comparable(result):
+    return dict((k, v) for k, v in result.items() if k not in ('request_ids', 'invocation'))
+
+
+def _admin(running, path):
+    import urllib.request
+    with urllib.request.urlopen(running.endpoints['admin'] + path, timeout=10) as resp:  # nosec - loopback only
+        return resp.read().decode('utf-8')
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_sg_binding_gives_exactly_the_provider_modules_results(cloud, capsys, name):
+    spec = CLOUDS[name]
+    base = dict(spec['credentials'], endpoint=cloud.endpoints[name], instance_ids=spec['instances'])
+    scenarios = [dict(security_group_ids=spec['groups']),
+                 dict(security_group_ids=spec['groups'][:1], state='absent'),
+                 dict(security_group_ids=list(reversed(spec['groups'])), purge=True),
+                 dict(security_group_ids=['%s99999' % spec['groups'][0][:-5]])]         # unknown group: a failure
+    for scenario in scenarios:
+        results = {}
+        for label, main, extra in (('provider', provider_main(name), {}), ('generic', sg_binding.main, {'provider': name})):
+            cloud.emulator.reset()
+            cloud.emulator.seed({name: spec['seed']})
+            args = dict(base, **dict(scenario, **extra))
+            results[label] = [comparable(run(main, args, capsys, check_mode=True)), comparable(run(main, args, capsys)),
+                              comparable(run(main, args, capsys)), comparable(run(main, args, capsys, check_mode=True))]
+        assert results['generic'] == results['provider'], scenario
+        check, real = results['generic'][0], results['generic'][1]
+        assert check.get('diff', {}).get('after') == real.get('diff', {}).get('after')
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_only_the_chosen_providers_environment_is_read(cloud, capsys, monkeypatch, name):
+    for other in CLOUDS.values():
+        for var, value in other['env'].items():
+            monkeypatch.setenv(var, value)
+    for var in ('ALICLOUD_ACCESS_KEY', 'ALICLOUD_SECRET_KEY', 'ALICLOUD_REGION', 'ZENLAYERCLOUD_ACCESS_KEY_ID',
+                'ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'):
+        monkeypatch.setenv(var, 'Other-Cloud-Secret-Never-Shown')
+    spec = CLOUDS[name]
+    result = run(sg_binding.main, dict(provider=name, endpoint=cloud.endpoints[name], instance_ids=spec['instances'][:1],
+                                       security_group_ids=spec['groups'][:1], retry_delay=0.05), capsys)
+    assert result['changed'] and not result.get('failed')
+    assert 'Other-Cloud-Secret-Never-Shown' not in json.dumps(result)
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_an_option_of_another_provider_is_refused_naming_it(cloud, capsys, name):
+    spec = CLOUDS[name]
+    option = sorted(spec['foreign'])[0]
+    args = dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=spec['instances'],
+                security_group_ids=spec['groups'], **spec['foreign'])
+    result = run(sg_binding.main, args, capsys)
+    assert result['failed'] and result['msg'].startswith('%s: not an option of provider %s' % (option, name))
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+
+
+def test_a_missing_credential_names_the_option_and_the_provider(cloud, capsys, monkeypatch):
+    monkeypatch.delenv('BAIDUCLOUD_ACCESS_KEY', raising=False)
+    monkeypatch.delenv('BCE_ACCESS_KEY_ID', raising=False)
+    result = run(sg_binding.main, dict(provider='baiducloud', secret_key='x', region='bj', instance_ids=[],
+                                       security_group_ids=[]), capsys)
+    assert result['failed'] and result['msg'] == 'missing required option(s) for provider baiducloud: access_key'
+
+
+def test_the_union_keeps_every_providers_option_type_and_no_log():
+    for spec_of in (generic.binding_spec, generic.info_spec):
+        union = generic.union_spec(spec_of)
+        for cls in generic.PROVIDERS.values():
+            for name, option in spec_of(cls).items():
+                assert union[name]['type'] == option['type']
+                assert bool(union[name].get('no_log')) >= bool(option.get('no_log'))
+
+
+@pytest.mark.parametrize('name', LANDED)
+@pytest.mark.parametrize('size, calls', [(1, {'tencentcloud': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1},
+                                              'baiducloud': {'GetInstance': 1, 'ListSecurityGroups': 1}}),
+                                         (150, {'tencentcloud': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1},
+                                                'baiducloud': {'GetInstance': 150, 'ListSecurityGroups': 1}})])
+def test_info_reads_in_the_fewest_calls(cloud, capsys, name, size, calls):
+    spec = CLOUDS[name]
+    _admin_delete(cloud)
+    ids = spec['ids'](size)
+    result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=ids),
+                 capsys, check_mode=True)
+    assert not result['changed'] and [item['instance_id'] for item in result['instances']] == ids
+    assert [item['security_group_ids'] for item in result['instances']] == [[spec['groups'][0][:-8] + '00000001']] * size
+    assert result['security_groups'] == [{'security_group_id': spec['groups'][0][:-8] + '00000001', 'name': 'group-1'}]
+    log = json.loads(_admin(cloud, '/requests?provider=' + name))['requests']
+    counted = {}
+    for entry in log:
+        counted[entry['action']] = counted.get(entry['action'], 0) + 1
+    assert counted == calls[name]
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_info_answers_the_reverse_question_and_lists_unknown_ids(cloud, capsys, name):
+    spec = CLOUDS[name]
+    first = spec['groups'][0][:-8] + '00000001'
+    unknown_group = spec['groups'][0][:-5] + '77777'
+    unknown_instance = spec['instances'][0][:-5] + '99999'
+    result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name],
+                                            instance_ids=[spec['instances'][0], unknown_instance],
+                                            security_group_ids=[first, spec['groups'][0], unknown_group]), capsys)
+    assert not result['changed']
+    assert result['missing'] == [unknown_instance, unknown_group]
+    bindings = dict((b['security_group_id'], b['instance_ids']) for b in result['bindings'])
+    assert bindings == {first: spec['ids'](150), spec['groups'][0]: []}
+    assert [g['security_group_id'] for g in result['security_groups']] == [first, spec['groups'][0]]
+
+
+def _admin_delete(running):
+    import urllib.request
+    req = urllib.request.Request(running.endpoints['admin'] + '/requests', method='DELETE')
+    with urllib.request.urlopen(req, timeout=10) as resp:  # nosec - loopback only
+        resp.read()
