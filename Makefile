@@ -230,6 +230,7 @@ bench: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider tencentcloud --sizes 1,150,1000 --latency-ms $(LATENCY_MS)
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider baiducloud --sizes 1,100 --latency-ms $(LATENCY_MS)
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider alicloud --sizes 1,100 --latency-ms $(LATENCY_MS)
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider zenlayer --sizes 1,100 --latency-ms $(LATENCY_MS)
 
 clean:
 	rm -rf tests/output dist .ansible .emulator-endpoints.json

@@ -8,7 +8,7 @@
 
 For each size it seeds that many instances, then runs one bind task and the same
 task again (a no-op) with ansible-playbook (and, where the provider lists purge_groups,
-a purge and its no-op), and prints the calls per action from
+a purge to that list and its no-op), and prints the calls per action from
 the emulator's request log and the task's wall time. Timing belongs here, not in tests.
 """
 
@@ -62,6 +62,19 @@ PROVIDERS = {
         'group': 'sg-bind0001',
         # A third run: purge: true to this list (one replace call per instance), then its no-op.
         'purge_groups': ['sg-only0001'],
+    },
+    'zenlayer': {
+        'module': 'multicloud.secgroup.zenlayer_sg_binding',
+        'credentials': {'access_key_id': 'AKID-ZL-BENCH', 'access_key_password': 'bench-password'},
+        'seed': lambda n: {'zenlayer': {
+            'credentials': [{'access_key': 'AKID-ZL-BENCH', 'secret_key': 'bench-password'}],
+            'security_groups': [{'id': '70000000000000000%d' % i} for i in range(1, 5)],
+            'instances': [{'id': '%018d' % (8 * 10 ** 17 + i), 'status': 'RUNNING',
+                           'security_groups': ['700000000000000001']} for i in range(n)]}},
+        'ids': lambda n: ['%018d' % (8 * 10 ** 17 + i) for i in range(n)],
+        'group': '700000000000000002',
+        # A purge of both groups for two others (a swap): unbind, bind, unbind, bind on every instance.
+        'purge_groups': ['700000000000000003', '700000000000000004'],
     },
 }
 

@@ -163,6 +163,9 @@ class ZenlayerCloud(Cloud):
         'duplicate_bind': 'noop',               # 'noop' (success, nothing changes) or 'error'
         'unbind_not_bound': 'noop',             # 'noop' (success, nothing changes) or 'error'
         'max_security_groups_per_instance': 2,  # documented: at most 2 per instance
+        # "Asynchronous" changes (reference section 7): after a write, this many DescribeInstances answers
+        # naming the instance still show its list from before the write.
+        'visibility_delay_reads': 0,
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
     rate_limits = dict((action, 20) for action in ACTIONS)
@@ -173,6 +176,7 @@ class ZenlayerCloud(Cloud):
         self.credentials = {}       # access key id -> credential entry
         self.security_groups = {}   # id -> {'id', 'name', 'status', 'is_default', 'description', 'create_time'}
         self.instances = {}         # id -> {'id', 'status', 'name', 'zone', 'unsupported_security_group', ...}
+        self.stale = {}             # id -> [list shown by Describe calls, DescribeInstances answers left to show it]
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances'))
@@ -214,6 +218,7 @@ class ZenlayerCloud(Cloud):
                     where, len(bound), limit))
             instances[instance['id']] = instance
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
+        self.stale = {}
 
     def snapshot(self):
         return {
@@ -319,6 +324,7 @@ class ZenlayerCloud(Cloud):
         if len(bound) >= int(self.settings['max_security_groups_per_instance']):
             raise ApiError(403, 'OPERATION_DENIED_INSTANCE_SECURITY_GROUP_EXCEED_LIMIT',
                            'Quantity of security groups applied in an instance exceeds the limit.')
+        self._written(instance)
         bound.append(sg_id)
         return {}
 
@@ -331,8 +337,23 @@ class ZenlayerCloud(Cloud):
                 raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED',
                                'The security group is not applied on the instance (emulator strict mode).')
             return {}
+        self._written(instance)
         bound.remove(sg_id)
         return {}
+
+    def _written(self, instance):
+        """Called before a change: Describe calls keep showing the list they showed until now."""
+        delay = self.settings['visibility_delay_reads']
+        if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.visibility_delay_reads must be an '
+                                                         'integer >= 0, not %r.' % (delay,))
+        if delay:
+            self.stale[instance['id']] = [self._visible(instance), delay]
+
+    def _visible(self, instance):
+        """The security groups Describe calls show for the instance."""
+        stale = self.stale.get(instance['id'])
+        return list(stale[0]) if stale else list(instance['security_groups'])
 
     def _filtered_instances(self, params, check_filters=True):
         ids = _optional_ids(params, 'instanceIds')
@@ -346,7 +367,7 @@ class ZenlayerCloud(Cloud):
                 continue  # unknown IDs are simply omitted
             if filters.get('instanceStatus') is not None and instance['status'] != filters['instanceStatus']:
                 continue
-            if filters.get('securityGroupId') is not None and filters['securityGroupId'] not in instance['security_groups']:
+            if filters.get('securityGroupId') is not None and filters['securityGroupId'] not in self._visible(instance):
                 continue
             if filters.get('zoneId') is not None and instance['zone'] != filters['zoneId']:
                 continue
@@ -356,7 +377,14 @@ class ZenlayerCloud(Cloud):
         return found
 
     def _DescribeInstances(self, params):  # pylint: disable=invalid-name
-        return _page([self._instance_info(instance) for instance in self._filtered_instances(params)], params)
+        answer = _page([self._instance_info(instance) for instance in self._filtered_instances(params)], params)
+        for item in answer['dataSet']:
+            stale = self.stale.get(item['instanceId'])
+            if stale:
+                stale[1] -= 1
+                if not stale[1]:
+                    del self.stale[item['instanceId']]
+        return answer
 
     def _DescribeInstancesStatus(self, params):  # pylint: disable=invalid-name
         items = [{'instanceId': i['id'], 'instanceStatus': i['status']} for i in self._filtered_instances(params, check_filters=False)]
@@ -378,14 +406,14 @@ class ZenlayerCloud(Cloud):
             'period': None, 'publicIpAddresses': [], 'publicIpv6Addresses': [], 'privateIpAddresses': [],
             'subnetId': None, 'createTime': instance['create_time'], 'expiredTime': None,
             'resourceGroupId': None, 'resourceGroupName': None, 'instanceStatus': instance['status'],
-            'trafficPackageSize': None, 'securityGroupIds': list(instance['security_groups']),
+            'trafficPackageSize': None, 'securityGroupIds': self._visible(instance),
             'systemDisk': {'diskId': instance['id'] + '1', 'diskSize': 20, 'diskCategory': 'Standard NVMe SSD'},
             'dataDisks': [], 'autoRenew': False, 'keyId': None,
             'nic': {'wanName': 'wan0', 'lanName': 'lan0'}, 'tags': {'tags': []},
         }
 
     def _security_group_info(self, group):
-        bound = [instance['id'] for instance in self.instances.values() if group['id'] in instance['security_groups']]
+        bound = [instance['id'] for instance in self.instances.values() if group['id'] in self._visible(instance)]
         return {
             'securityGroupId': group['id'], 'securityGroupName': group['name'],
             'securityGroupStatus': group['status'], 'createTime': group['create_time'],

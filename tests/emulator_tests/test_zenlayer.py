@@ -540,3 +540,62 @@ def test_malformed_seed_is_rejected(section, needle):
 def test_request_ids_are_fresh(zl):
     ids = set(call(zl, 'DescribeSecurityGroups').requestId for unused_call in range(3))
     assert len(ids) == 3
+
+
+# -- eventual consistency: visibility_delay_reads -------------------------------
+
+def listed(running, instance_id):
+    answer = call(running, 'DescribeInstances', instanceIds=[instance_id])
+    return answer.dataSet[0].securityGroupIds
+
+
+def group_members(running, sg_id):
+    return call(running, 'DescribeSecurityGroups', securityGroupIds=[sg_id]).dataSet[0].instanceIds
+
+
+def test_a_write_shows_after_the_set_number_of_describe_instances_answers(zl, admin):
+    admin.settings(zenlayer={'visibility_delay_reads': 2})
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_A)
+    assert bindings(admin)[VM_A] == [SG_WEB, SG_DB]           # applied at once
+    assert group_members(zl, SG_DB) == [VM_FULL]              # not yet shown, and not counted
+    assert listed(zl, VM_A) == [SG_WEB]
+    assert listed(zl, VM_B) == []                             # another instance's answer does not count
+    assert listed(zl, VM_A) == [SG_WEB]
+    assert listed(zl, VM_A) == [SG_WEB, SG_DB]
+    assert group_members(zl, SG_DB) == [VM_A, VM_FULL]
+
+
+def test_a_second_write_keeps_the_oldest_shown_list_and_restarts_the_count(zl, admin):
+    admin.settings(zenlayer={'visibility_delay_reads': 1})
+    call(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_WEB, instanceId=VM_FULL)
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_SSH, instanceId=VM_FULL)
+    # The limit is checked on the real list (1 group), not the shown one (2).
+    assert bindings(admin)[VM_FULL] == [SG_DB, SG_SSH]
+    assert call(zl, 'DescribeInstances', instanceIds=[VM_FULL], securityGroupId=SG_WEB).totalCount == 1
+    assert listed(zl, VM_FULL) == [SG_DB, SG_SSH]
+
+
+def test_no_op_writes_change_nothing_shown(zl, admin):
+    admin.settings(zenlayer={'visibility_delay_reads': 3})
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_WEB, instanceId=VM_A)
+    call(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_A)
+    assert listed(zl, VM_A) == [SG_WEB]
+    assert zl.emulator.clouds['zenlayer'].stale == {}
+
+
+@pytest.mark.parametrize('value', [-1, 'two', True, 1.5])
+def test_a_bad_visibility_delay_is_an_internal_error(zl, admin, value):
+    admin.settings(zenlayer={'visibility_delay_reads': value})
+    err = sdk_error(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_A)
+    assert err.code == 'INTERNAL_SERVER_ERROR' and 'visibility_delay_reads' in err.message
+    assert bindings(admin)[VM_A] == [SG_WEB]
+
+
+def test_a_seed_forgets_what_was_not_shown_yet(zl, admin):
+    admin.settings(zenlayer={'visibility_delay_reads': 5})
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_A)
+    admin.seed({'zenlayer': SEED})
+    assert listed(zl, VM_A) == [SG_WEB]
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_SSH, instanceId=VM_A)
+    admin.seed({'zenlayer': dict(SEED, instances=[dict(SEED['instances'][0], security_groups=[SG_DB])])})
+    assert listed(zl, VM_A) == [SG_DB]
