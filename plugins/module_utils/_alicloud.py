@@ -252,7 +252,8 @@ class AliCloud:
             self.base = 'https://' + endpoint_host(params['region'])
         self.host = urlsplit(self.base).netloc
         self.targets = {}         # target -> {'status', 'vpc', 'type', 'instance'} as last read
-        self.groups = {}          # security group -> {'vpc', 'type'} as described
+        self.groups = {}          # security group -> {'name', 'vpc', 'type'} as described
+        self.status = {}          # target -> Status, as last read
 
     # -- requests -----------------------------------------------------------
     def build(self, action, query):
@@ -366,24 +367,49 @@ class AliCloud:
                 groups, info = found[target]
                 current[target] = list(groups)
                 self.targets[target] = dict(info, groups=list(groups))
+                self.status[target] = info['status']
         return current, [target for target in ids if target not in found]
 
-    def missing_security_groups(self, sg_ids):
-        """DescribeSecurityGroups for the groups to add and those the targets have (their type tells
-        whether a target would mix normal and enterprise groups)."""
-        wanted = list(sg_ids)
-        for target in self.targets.values():
-            wanted.extend(sg for sg in target['groups'] if sg not in wanted)
-
+    def describe_security_groups(self, sg_ids):
+        """{id: {'name', 'vpc', 'type'}} of those that exist: DescribeSecurityGroups, 100 a call, concurrently."""
         def describe(chunk):
             query = {'RegionId': self.params['region'], 'SecurityGroupIds': json.dumps(chunk, separators=(',', ':'))}
             items, dummy = self.pages('DescribeSecurityGroups', query, ('SecurityGroups', 'SecurityGroup'), len(chunk))
-            return dict((item.get('SecurityGroupId'), {'vpc': item.get('VpcId') or '', 'type': item.get('SecurityGroupType')})
-                        for item in items)
+            return dict((item.get('SecurityGroupId'), {'name': item.get('SecurityGroupName'), 'vpc': item.get('VpcId') or '',
+                                                       'type': item.get('SecurityGroupType')}) for item in items)
 
-        for part in self.each_chunk(describe, wanted):
-            self.groups.update(part)
+        found = {}
+        for part in self.each_chunk(describe, sg_ids):
+            found.update(part)
+        return found
+
+    def missing_security_groups(self, sg_ids):
+        """The groups to add and those the targets have (their type tells whether a target would mix
+        normal and enterprise groups), described in one pass."""
+        wanted = list(sg_ids)
+        for target in self.targets.values():
+            wanted.extend(sg for sg in target['groups'] if sg not in wanted)
+        self.groups.update(self.describe_security_groups(wanted))
         return [sg for sg in sg_ids if sg not in self.groups]
+
+    def bound_targets(self, sg_ids):
+        """{group: [target, ...]}: DescribeInstances (the primary ENI's groups) or DescribeNetworkInterfaces
+        (secondary ENIs) filtered by SecurityGroupId, one group a filter, 100 targets a page; the groups
+        are asked concurrently."""
+        if self.kind is INSTANCES:
+            action, path, id_key = 'DescribeInstances', ('Instances', 'Instance'), 'InstanceId'
+        else:
+            action, path, id_key = 'DescribeNetworkInterfaces', ('NetworkInterfaceSets', 'NetworkInterfaceSet'), 'NetworkInterfaceId'
+
+        def bound_to(sg):
+            items, dummy = self.pages(action, {'RegionId': self.params['region'], 'SecurityGroupId': sg}, path, float('inf'))
+            return [item.get(id_key) for item in items]
+
+        results = self.transport.map(bound_to, list(sg_ids), self.params['max_concurrency'])
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return dict(zip(sg_ids, results))
 
     # -- refusals and writes ------------------------------------------------
     def refusals(self, targets):

@@ -29,11 +29,13 @@ except ImportError:
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
+from ansible_collections.multicloud.secgroup.plugins.module_utils._zenlayer import ZenlayerCloud
 
 # Every provider, by its `provider` option value. A new provider is one line here.
-PROVIDERS = dict((cls.name, cls) for cls in (TencentCloud, BaiduCloud))
+PROVIDERS = dict((cls.name, cls) for cls in (TencentCloud, AliCloud, BaiduCloud, ZenlayerCloud))
 
 # What sg_binding_info takes besides targets, groups and the provider's own options.
 INFO_COMMON = ('endpoint', 'validate_certs', 'timeout', 'retries', 'retry_delay', 'retry_max_delay',
@@ -82,7 +84,7 @@ def union_spec(spec_of, providers=None):
     return union
 
 
-def resolve(params, cls, spec):
+def resolve(params, cls, spec, require_target=True):
     """The chosen provider's params from the union's: its defaults and environment variables (and no
     other provider's), its required options; an option it does not have is refused by name."""
     foreign = sorted(name for name, value in params.items() if name != 'provider' and name not in spec and value is not None)
@@ -108,16 +110,18 @@ def resolve(params, cls, spec):
     given = [name for name in kinds if resolved.get(name) is not None]
     if len(kinds) > 1 and len(given) > 1:
         raise engine.EngineFailure('parameters are mutually exclusive: %s' % '|'.join(kinds))
+    if len(kinds) > 1 and not given and require_target:
+        raise engine.EngineFailure('one of the following is required: %s' % ', '.join(kinds))
     return resolved, secrets
 
 
-def generic_module(spec_of):
+def generic_module(spec_of, require_target=True):
     """An AnsibleModule over the union of the providers' options, resolved for the chosen one:
     (module, provider class); failures are fail_json naming the option."""
     module = AnsibleModule(argument_spec=union_spec(spec_of), supports_check_mode=True)
     cls = PROVIDERS[module.params['provider']]
     try:
-        params, secrets = resolve(module.params, cls, spec_of(cls))
+        params, secrets = resolve(module.params, cls, spec_of(cls), require_target)
     except engine.EngineFailure as exc:
         module.fail_json(msg=str(exc))
     for secret in secrets:
@@ -173,7 +177,7 @@ class Inventory:
 
 
 def run_info():
-    module, cls = generic_module(info_spec)
+    module, cls = generic_module(info_spec, require_target=False)
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
     params = module.params

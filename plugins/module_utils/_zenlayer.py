@@ -37,6 +37,7 @@ DEFAULT_ENDPOINT = 'https://console.zenlayer.com'
 CONTENT_TYPE = 'application/json'
 SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
 SIGNED_HEADERS = 'content-type;host'
+BOUND_PAGE = 1000                 # pageSize of a DescribeInstances by security group (its maximum)
 PAGE = 100                                     # instanceIds / securityGroupIds per Describe call (documented maximum)
 ID_PATTERN = r'[0-9]{8,19}'                    # decimal strings; 18-19 digits do not survive a float
 BINDABLE_INSTANCE_STATUSES = ('RUNNING', 'STOPPED')
@@ -138,7 +139,7 @@ class ZenlayerCloud:
         self.clock = clock                # signing timestamps
         self.url = (params.get('endpoint') or DEFAULT_ENDPOINT).rstrip('/') + '/api/v2/' + SERVICE
         self.host = urlsplit(self.url).netloc
-        self.instance_status = {}         # instance -> instanceStatus, as last read
+        self.status = {}         # instance -> instanceStatus, as last read
         self.group_status = {}            # security group -> securityGroupStatus, as last read
 
     # -- requests -----------------------------------------------------------
@@ -229,14 +230,40 @@ class ZenlayerCloud:
             if not isinstance(groups, list):
                 raise self.malformed('DescribeInstances', 'securityGroupIds list for instance %s' % iid, item)
             current[iid] = ['%s' % sg for sg in groups]
-            self.instance_status[iid] = item.get('instanceStatus')
+            self.status[iid] = item.get('instanceStatus')
         return current, [iid for iid in ids if iid not in current]
 
-    def missing_security_groups(self, sg_ids):
+    def describe_security_groups(self, sg_ids):
+        """{id: {'name', 'status'}} of those that exist."""
         found = self.describe('DescribeSecurityGroups', 'securityGroupIds', sg_ids, 'securityGroupId')
         for sg, item in found.items():
             self.group_status[sg] = item.get('securityGroupStatus')
+        return dict((sg, {'name': item.get('securityGroupName'), 'status': item.get('securityGroupStatus')}) for sg, item in found.items())
+
+    def missing_security_groups(self, sg_ids):
+        found = self.describe_security_groups(sg_ids)
         return [sg for sg in sg_ids if sg not in found]
+
+    def bound_targets(self, sg_ids):
+        """{group: [instance, ...]}: DescribeInstances filtered by securityGroupId (one group a call,
+        BOUND_PAGE instances a page), the groups asked concurrently."""
+        def bound_to(sg):
+            instances, page = [], 1
+            while True:
+                data = self.call('DescribeInstances', {'securityGroupId': sg, 'pageSize': BOUND_PAGE, 'pageNum': page})
+                data_set = data.get('dataSet')
+                if not isinstance(data_set, list):
+                    raise self.malformed('DescribeInstances', 'dataSet list', data)
+                instances.extend('%s' % item.get('instanceId') for item in data_set if isinstance(item, dict))
+                if not data_set or len(instances) >= int('%s' % data.get('totalCount', 0) or 0):
+                    return instances
+                page += 1
+
+        results = self.transport.map(bound_to, list(sg_ids), self.params['max_concurrency'])
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return dict(zip(sg_ids, results))
 
     def refusals(self, targets):
         """What Zenlayer refuses (seed page): changes on an instance that is not RUNNING or STOPPED,
@@ -245,7 +272,7 @@ class ZenlayerCloud:
         for target in targets:
             if target['before'] == target['after']:
                 continue
-            status = self.instance_status.get(target['target_id'])
+            status = self.status.get(target['target_id'])
             if status not in BINDABLE_INSTANCE_STATUSES:
                 refused.append((target['target_id'], 'is %s; %s changes security groups only on RUNNING or STOPPED instances '
                                                      '(OPERATION_DENIED_INSTANCE_STATUS)' % (status, self.display_name)))

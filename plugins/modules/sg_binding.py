@@ -17,8 +17,9 @@ description:
     clouds (O(provider) and the IDs taken from host variables).
   - It takes the chosen provider module's options under the same names, with the same types, defaults and environment
     variables, and returns exactly what that module returns, in check mode and diff mode too. See
-    M(multicloud.secgroup.tencentcloud_sg_binding) and M(multicloud.secgroup.baiducloud_sg_binding) for how each cloud
-    is read and written.
+    M(multicloud.secgroup.tencentcloud_sg_binding), M(multicloud.secgroup.alicloud_sg_binding),
+    M(multicloud.secgroup.baiducloud_sg_binding) and M(multicloud.secgroup.zenlayer_sg_binding) for how each cloud is
+    read and written.
   - Only the chosen provider's environment variables are read, so credentials of several clouds can be set at once (as
     when an AWX job template has credentials of several clouds attached).
   - An option the chosen provider does not have (for example O(wait) with V(baiducloud)) is refused before any request,
@@ -46,25 +47,33 @@ options:
       - The cloud.
     type: str
     required: true
-    choices: [baiducloud, tencentcloud]
+    choices: [alicloud, baiducloud, tencentcloud, zenlayer]
   instance_ids:
     description:
       - The instances to change.
-      - Required by every provider.
+      - Required, except with V(alicloud), which takes this or O(network_interface_ids).
       - Each ID is checked against the provider's ID format before any request is sent.
       - An empty list changes nothing.
     type: list
     elements: str
     required: false
+  network_interface_ids:
+    description:
+      - Providers V(alicloud).
+      - Secondary elastic network interfaces to change, instead of O(instance_ids); the result lists them under
+        RV(network_interfaces).
+    type: list
+    elements: str
   wait:
     description:
-      - Providers V(tencentcloud). Default V(true) there.
+      - Providers V(tencentcloud), V(alicloud), V(zenlayer) (whose changes complete after the answer). Default V(true)
+        there.
       - Wait until every change shows as complete, and report the security groups read back.
       - With V(false), RV(instances[].after) is the planned state, not read back.
     type: bool
   wait_timeout:
     description:
-      - Providers V(tencentcloud). Default V(300) there.
+      - Providers V(tencentcloud), V(alicloud), V(zenlayer). Default V(300) there.
       - How long to wait for changes to complete, in seconds, counted from the first write.
     type: int
   secret_id:
@@ -75,36 +84,55 @@ options:
     type: str
   secret_key:
     description:
-      - Providers V(tencentcloud), V(baiducloud) (required by both). Never logged or returned.
-      - The SecretKey of the API key (V(tencentcloud)) or the Secret Access Key (V(baiducloud)).
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECRET_KEY) is used; with
-        V(baiducloud) E(BAIDUCLOUD_SECRET_KEY), then E(BCE_SECRET_ACCESS_KEY).
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The SecretKey (V(tencentcloud)), AccessKey secret (V(alicloud)) or Secret Access Key (V(baiducloud)). Never
+        logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECRET_KEY); with V(alicloud)
+        E(ALICLOUD_SECRET_KEY), then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET); with V(baiducloud) E(BAIDUCLOUD_SECRET_KEY),
+        then E(BCE_SECRET_ACCESS_KEY) are used.
     type: str
   security_token:
     description:
-      - Providers V(tencentcloud), V(baiducloud). Never logged or returned.
-      - The token of temporary credentials.
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used, then
-        E(TENCENTCLOUD_TOKEN); with V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN).
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud).
+      - The token of temporary (STS) credentials. Never logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECURITY_TOKEN), then
+        E(TENCENTCLOUD_TOKEN); with V(alicloud) E(ALICLOUD_SECURITY_TOKEN), then E(ALIBABA_CLOUD_SECURITY_TOKEN); with
+        V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN) are used.
     type: str
   access_key:
     description:
-      - Providers V(baiducloud) (required).
-      - The Access Key ID (AK).
-      - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+      - Providers V(alicloud), V(baiducloud) (required).
+      - The AccessKey ID (V(alicloud)) or Access Key ID (V(baiducloud)).
+      - If not set, the environment variables with V(alicloud) E(ALICLOUD_ACCESS_KEY), then
+        E(ALIBABA_CLOUD_ACCESS_KEY_ID); with V(baiducloud) E(BAIDUCLOUD_ACCESS_KEY), then E(BCE_ACCESS_KEY_ID) are
+        used.
+    type: str
+  access_key_id:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key ID.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used.
+    type: str
+  access_key_password:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key password. Never logged or returned.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used.
+    type: str
+  region:
+    description:
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The region of the instances, for example C(ap-guangzhou) (V(tencentcloud)), C(cn-hangzhou) (V(alicloud)) or
+        C(bj) (V(baiducloud)).
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_REGION); with V(alicloud)
+        E(ALICLOUD_REGION), then E(ALIBABA_CLOUD_REGION_ID); with V(baiducloud) E(BAIDUCLOUD_REGION), then
+        E(BCE_REGION) are used.
     type: str
   vpc_endpoint:
     description:
       - Providers V(tencentcloud).
       - The endpoint URL of Tencent Cloud's VPC product, which answers C(DescribeSecurityGroups); defaults to
         O(endpoint) when that is set, else to C(https://vpc.<region>.tencentcloudapi.com).
-    type: str
-  region:
-    description:
-      - Providers V(tencentcloud), V(baiducloud) (required by both).
-      - The region of the instances, for example C(ap-guangzhou) (V(tencentcloud)) or C(bj) (V(baiducloud)).
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_REGION) is used; with V(baiducloud)
-        E(BAIDUCLOUD_REGION), then E(BCE_REGION).
     type: str
 notes:
   - Options whose description names no providers apply to every provider, with the default shown.
@@ -115,7 +143,9 @@ notes:
 seealso:
   - module: multicloud.secgroup.sg_binding_info
   - module: multicloud.secgroup.tencentcloud_sg_binding
+  - module: multicloud.secgroup.alicloud_sg_binding
   - module: multicloud.secgroup.baiducloud_sg_binding
+  - module: multicloud.secgroup.zenlayer_sg_binding
 '''
 
 EXAMPLES = r'''
@@ -146,6 +176,13 @@ EXAMPLES = r'''
         instance_ids: [ins-2zvpghhc]
         security_group_ids: [sg-9id3l839, sg-5275dorp]
         purge: true
+
+    - name: Bind to a secondary network interface on Alibaba Cloud (credentials from ALICLOUD_*)
+      multicloud.secgroup.sg_binding:
+        provider: alicloud
+        region: cn-hangzhou
+        network_interface_ids: [eni-bp17pdijfczax1huji6z]
+        security_group_ids: [sg-bp67acfmxazb4ph1wxyz]
 
     - name: Unbind a group on Baidu AI Cloud (credentials from BAIDUCLOUD_* or BCE_*)
       multicloud.secgroup.sg_binding:
@@ -230,6 +267,13 @@ error:
     http_status:
       description: The HTTP status of the answer.
       type: int
+network_interfaces:
+  description:
+    - With O(network_interface_ids), one item per network interface, with the same keys as RV(instances), keyed by
+      C(network_interface_id) instead of C(instance_id).
+  returned: success with O(network_interface_ids), and on failure once they have been read
+  type: list
+  elements: dict
 missing_instance_ids:
   description: The instances that were not found.
   returned: when instances were not found

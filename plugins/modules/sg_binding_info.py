@@ -19,11 +19,16 @@ description:
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
-    the cloud's API allows. For N instances, V(tencentcloud) makes ceil(N/100) C(DescribeInstances) calls and
-    ceil(G/100) C(DescribeSecurityGroups) calls for G distinct groups; V(baiducloud) makes N C(GetInstance) calls (its API
-    reads one instance per call, O(max_concurrency) at a time) and ceil(G/1000) C(ListSecurityGroups) calls. The reverse
-    question costs ceil(B/100) C(DescribeInstances) calls per 5 groups on V(tencentcloud) and ceil(B/1000) C(ListInstances)
-    calls on V(baiducloud), for B bound instances.
+    the cloud's API allows. For N instances and G distinct groups -
+  - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls;
+  - V(alicloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
+    C(DescribeSecurityGroups) calls;
+  - V(baiducloud) makes N C(GetInstance) calls (its API reads one instance per call, O(max_concurrency) at a time) and
+    ceil(G/1000) C(ListSecurityGroups) calls;
+  - V(zenlayer) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls.
+  - The reverse question, for B bound instances, costs ceil(B/100) C(DescribeInstances) calls per 5 groups on
+    V(tencentcloud), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
+    and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
@@ -45,10 +50,16 @@ options:
       - The cloud.
     type: str
     required: true
-    choices: [baiducloud, tencentcloud]
+    choices: [alicloud, baiducloud, tencentcloud, zenlayer]
   instance_ids:
     description:
       - The instances to describe.
+    type: list
+    elements: str
+  network_interface_ids:
+    description:
+      - Providers V(alicloud). Secondary network interfaces to describe, instead of O(instance_ids); results are then
+        under RV(network_interfaces), and O(security_group_ids) asks which network interfaces each group is bound to.
     type: list
     elements: str
   security_group_ids:
@@ -97,36 +108,60 @@ options:
   secret_id:
     description:
       - Providers V(tencentcloud) (required).
+      - The SecretId of the API key.
       - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
     type: str
   secret_key:
     description:
-      - Providers V(tencentcloud), V(baiducloud) (required by both). Never logged or returned.
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECRET_KEY) is used; with
-        V(baiducloud) E(BAIDUCLOUD_SECRET_KEY), then E(BCE_SECRET_ACCESS_KEY).
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The SecretKey (V(tencentcloud)), AccessKey secret (V(alicloud)) or Secret Access Key (V(baiducloud)). Never
+        logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECRET_KEY); with V(alicloud)
+        E(ALICLOUD_SECRET_KEY), then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET); with V(baiducloud) E(BAIDUCLOUD_SECRET_KEY),
+        then E(BCE_SECRET_ACCESS_KEY) are used.
     type: str
   security_token:
     description:
-      - Providers V(tencentcloud), V(baiducloud). Never logged or returned.
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used, then
-        E(TENCENTCLOUD_TOKEN); with V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN).
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud).
+      - The token of temporary (STS) credentials. Never logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECURITY_TOKEN), then
+        E(TENCENTCLOUD_TOKEN); with V(alicloud) E(ALICLOUD_SECURITY_TOKEN), then E(ALIBABA_CLOUD_SECURITY_TOKEN); with
+        V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN) are used.
     type: str
   access_key:
     description:
-      - Providers V(baiducloud) (required).
-      - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+      - Providers V(alicloud), V(baiducloud) (required).
+      - The AccessKey ID (V(alicloud)) or Access Key ID (V(baiducloud)).
+      - If not set, the environment variables with V(alicloud) E(ALICLOUD_ACCESS_KEY), then
+        E(ALIBABA_CLOUD_ACCESS_KEY_ID); with V(baiducloud) E(BAIDUCLOUD_ACCESS_KEY), then E(BCE_ACCESS_KEY_ID) are
+        used.
+    type: str
+  access_key_id:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key ID.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used.
+    type: str
+  access_key_password:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key password. Never logged or returned.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used.
+    type: str
+  region:
+    description:
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The region of the instances, for example C(ap-guangzhou) (V(tencentcloud)), C(cn-hangzhou) (V(alicloud)) or
+        C(bj) (V(baiducloud)).
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_REGION); with V(alicloud)
+        E(ALICLOUD_REGION), then E(ALIBABA_CLOUD_REGION_ID); with V(baiducloud) E(BAIDUCLOUD_REGION), then
+        E(BCE_REGION) are used.
     type: str
   vpc_endpoint:
     description:
       - Providers V(tencentcloud).
       - The endpoint URL of Tencent Cloud's VPC product, which answers C(DescribeSecurityGroups); defaults to
         O(endpoint) when that is set, else to C(https://vpc.<region>.tencentcloudapi.com).
-    type: str
-  region:
-    description:
-      - Providers V(tencentcloud), V(baiducloud) (required by both).
-      - If not set, with V(tencentcloud) the environment variable E(TENCENTCLOUD_REGION) is used; with V(baiducloud)
-        E(BAIDUCLOUD_REGION), then E(BCE_REGION).
     type: str
 seealso:
   - module: multicloud.secgroup.sg_binding
@@ -180,6 +215,12 @@ security_groups:
     name:
       description: Its name.
       type: str
+network_interfaces:
+  description: With O(network_interface_ids), one item per network interface found, like RV(instances) with
+    C(network_interface_id).
+  returned: with O(network_interface_ids)
+  type: list
+  elements: dict
 bindings:
   description: For each group of O(security_group_ids) that exists, the instances it is bound to.
   returned: when O(security_group_ids) is set

@@ -24,7 +24,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 
-SECRETS = {'tencentcloud': 'Tc-Secret-Key-Never-Shown', 'baiducloud': 'Bd-Secret-Key-Never-Shown'}
+SECRETS = {'tencentcloud': 'Tc-Secret-Key-Never-Shown', 'baiducloud': 'Bd-Secret-Key-Never-Shown',
+           'alicloud': 'Ali-Secret-Key-Never-Shown', 'zenlayer': 'Zl-Password-Never-Shown'}
+ZL_GROUPS = ['7000000000000000%02d' % n for n in range(1, 5)]
+ZL_INSTANCES = ['8000000000000%05d' % n for n in range(1, 151)]
 
 # Per provider: a seed, the provider module, credentials, and scenarios (args, without credentials).
 CLOUDS = {
@@ -56,7 +59,36 @@ CLOUDS = {
         'foreign': {'wait': True},
         'ids': lambda n: ['i-%08d' % i for i in range(1, n + 1)],
     },
+    'alicloud': {
+        'seed': {'credentials': [{'access_key': 'LTAI5tGeneric0001', 'secret_key': SECRETS['alicloud']}],
+                 'security_groups': [{'id': 'sg-%08d' % n, 'vpc_id': 'vpc-generic0001', 'name': 'group-%d' % n} for n in range(1, 5)],
+                 'instances': [{'id': 'i-%08d' % n, 'vpc_id': 'vpc-generic0001', 'security_groups': ['sg-00000001']}
+                               for n in range(1, 151)]},
+        'credentials': {'access_key': 'LTAI5tGeneric0001', 'secret_key': SECRETS['alicloud'], 'region': 'cn-hangzhou',
+                        'retry_delay': 0.05, 'retry_max_delay': 0.2},
+        'env': {'ALICLOUD_ACCESS_KEY': 'LTAI5tGeneric0001', 'ALICLOUD_SECRET_KEY': SECRETS['alicloud'], 'ALICLOUD_REGION': 'cn-hangzhou'},
+        'module': 'alicloud_sg_binding',
+        'instances': ['i-00000001', 'i-00000002'],
+        'groups': ['sg-00000002', 'sg-00000003'],
+        'foreign': {'secret_id': 'AKIDexample'},
+        'ids': lambda n: ['i-%08d' % i for i in range(1, n + 1)],
+    },
+    'zenlayer': {
+        'seed': {'credentials': [{'access_key': 'AKID-ZL-GENERIC', 'secret_key': SECRETS['zenlayer']}],
+                 'security_groups': [{'id': sg, 'name': 'group-%d' % (n + 1)} for n, sg in enumerate(ZL_GROUPS)],
+                 'instances': [{'id': vm, 'status': 'RUNNING', 'security_groups': [ZL_GROUPS[0]]} for vm in ZL_INSTANCES]},
+        'credentials': {'access_key_id': 'AKID-ZL-GENERIC', 'access_key_password': SECRETS['zenlayer'],
+                        'retry_delay': 0.05, 'retry_max_delay': 0.2},
+        'env': {'ZENLAYERCLOUD_ACCESS_KEY_ID': 'AKID-ZL-GENERIC', 'ZENLAYERCLOUD_ACCESS_KEY_PASSWORD': SECRETS['zenlayer']},
+        'module': 'zenlayer_sg_binding',
+        'instances': ZL_INSTANCES[:2],
+        'groups': ZL_GROUPS[1:3],
+        'foreign': {'region': 'ap-guangzhou'},
+        'ids': lambda n: ZL_INSTANCES[:n],
+    },
 }
+for _name, _spec in CLOUDS.items():
+    _spec['first_group'] = _spec['seed']['security_groups'][0]['id']
 LANDED = sorted(CLOUDS)
 
 
@@ -127,14 +159,12 @@ def test_only_the_chosen_providers_environment_is_read(cloud, capsys, monkeypatc
     for other in CLOUDS.values():
         for var, value in other['env'].items():
             monkeypatch.setenv(var, value)
-    for var in ('ALICLOUD_ACCESS_KEY', 'ALICLOUD_SECRET_KEY', 'ALICLOUD_REGION', 'ZENLAYERCLOUD_ACCESS_KEY_ID',
-                'ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'):
-        monkeypatch.setenv(var, 'Other-Cloud-Secret-Never-Shown')
     spec = CLOUDS[name]
     result = run(sg_binding.main, dict(provider=name, endpoint=cloud.endpoints[name], instance_ids=spec['instances'][:1],
                                        security_group_ids=spec['groups'][:1], retry_delay=0.05), capsys)
     assert result['changed'] and not result.get('failed')
-    assert 'Other-Cloud-Secret-Never-Shown' not in json.dumps(result)
+    for other, secret in SECRETS.items():
+        assert other == name or secret not in json.dumps(result)
 
 
 @pytest.mark.parametrize('name', LANDED)
@@ -167,9 +197,13 @@ def test_the_union_keeps_every_providers_option_type_and_no_log():
 
 @pytest.mark.parametrize('name', LANDED)
 @pytest.mark.parametrize('size, calls', [(1, {'tencentcloud': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1},
-                                              'baiducloud': {'GetInstance': 1, 'ListSecurityGroups': 1}}),
+                                              'alicloud': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1},
+                                              'baiducloud': {'GetInstance': 1, 'ListSecurityGroups': 1},
+                                              'zenlayer': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1}}),
                                          (150, {'tencentcloud': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1},
-                                                'baiducloud': {'GetInstance': 150, 'ListSecurityGroups': 1}})])
+                                                'alicloud': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1},
+                                                'baiducloud': {'GetInstance': 150, 'ListSecurityGroups': 1},
+                                                'zenlayer': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1}})])
 def test_info_reads_in_the_fewest_calls(cloud, capsys, name, size, calls):
     spec = CLOUDS[name]
     _admin_delete(cloud)
@@ -177,8 +211,8 @@ def test_info_reads_in_the_fewest_calls(cloud, capsys, name, size, calls):
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=ids),
                  capsys, check_mode=True)
     assert not result['changed'] and [item['instance_id'] for item in result['instances']] == ids
-    assert [item['security_group_ids'] for item in result['instances']] == [[spec['groups'][0][:-8] + '00000001']] * size
-    assert result['security_groups'] == [{'security_group_id': spec['groups'][0][:-8] + '00000001', 'name': 'group-1'}]
+    assert [item['security_group_ids'] for item in result['instances']] == [[spec['first_group']]] * size
+    assert result['security_groups'] == [{'security_group_id': spec['first_group'], 'name': 'group-1'}]
     log = json.loads(_admin(cloud, '/requests?provider=' + name))['requests']
     counted = {}
     for entry in log:
@@ -189,7 +223,7 @@ def test_info_reads_in_the_fewest_calls(cloud, capsys, name, size, calls):
 @pytest.mark.parametrize('name', LANDED)
 def test_info_answers_the_reverse_question_and_lists_unknown_ids(cloud, capsys, name):
     spec = CLOUDS[name]
-    first = spec['groups'][0][:-8] + '00000001'
+    first = spec['first_group']
     unknown_group = spec['groups'][0][:-5] + '77777'
     unknown_instance = spec['instances'][0][:-5] + '99999'
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name],
@@ -207,3 +241,22 @@ def _admin_delete(running):
     req = urllib.request.Request(running.endpoints['admin'] + '/requests', method='DELETE')
     with urllib.request.urlopen(req, timeout=10) as resp:  # nosec - loopback only
         resp.read()
+
+
+@pytest.mark.parametrize('module, spec_of', [(sg_binding, generic.binding_spec), (sg_binding_info, generic.info_spec)])
+def test_the_docs_name_every_providers_options_and_environment_variables(module, spec_of):
+    import yaml
+    documented = yaml.safe_load(module.DOCUMENTATION)['options']
+    union = generic.union_spec(spec_of)
+    for name in union:
+        owners = [provider for provider, cls in generic.PROVIDERS.items() if name in spec_of(cls)]
+        text = ' '.join(documented[name]['description']) if name in documented else None
+        if name in ('provider', 'instance_ids') or len(owners) == len(generic.PROVIDERS):
+            continue        # every provider's: from the common fragment
+        assert text is not None, name
+        for provider in owners:
+            assert 'V(%s)' % provider in text, (name, provider)
+            fallback = spec_of(generic.PROVIDERS[provider])[name].get('fallback')
+            for var in fallback[1] if fallback else []:
+                assert 'E(%s)' % var in text, (name, var)
+    assert documented['provider']['choices'] == sorted(generic.PROVIDERS)
