@@ -96,7 +96,8 @@ options:
   max_security_groups:
     description:
       - The most security groups an instance may have, when your account's quota differs from the provider's documented
-        default (Tencent Cloud 5, Baidu AI Cloud 10). A request beyond it is refused before any write.
+        default (Tencent Cloud 5, Alibaba Cloud 5, Baidu AI Cloud 10, Zenlayer Cloud 2). A request beyond it is refused
+        before any write.
       - The cloud still has the final word; its quota error is reported as it comes.
     type: int
 notes:

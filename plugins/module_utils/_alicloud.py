@@ -92,6 +92,8 @@ INFERRED = {
     'eni_already_member': 'InvalidInstanceId.AlreadyExists',
     # "Must keep one group" for an ENI (documented without a description).
     'eni_last_group': 'InvalidOperation.AtLeastInOneGroup',
+    # Changes "take effect shortly": seconds after which one that does not show is taken as not applied.
+    'visibility_timeout': 15,
 }
 
 # Error code -> class (reference section 4). Any other code: Throttling* is throttled, a 5xx
@@ -225,6 +227,9 @@ class AliCloud:
     constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
+    visibility_timeout = INFERRED['visibility_timeout']
+    # An unknown ID and a RAM user who may not describe it get the same empty answer.
+    not_found_note = ' (or not visible to these credentials: Alibaba Cloud answers a RAM user without Describe permission the same way)'
     completion = 'eventual'
     argument_spec = dict(
         access_key=dict(type='str', required=True, no_log=False,

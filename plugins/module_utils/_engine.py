@@ -14,8 +14,9 @@ A provider (one module_utils file per cloud) is a class with:
   ``argument_spec`` (its own options; an option named ``*endpoint`` must be a URL);
 * ``completion``: ``'sync'`` (a write is done when answered), ``'task'`` (the
   provider's ``settle`` polls an operation state) or ``'eventual'`` (changes show
-  shortly, with nothing to poll: the engine re-reads until they show). The last
-  two add the ``wait`` options;
+  shortly, with nothing to poll: the engine re-reads until they show, for at most
+  the provider's ``visibility_timeout`` seconds, then re-plans from what it read).
+  The last two add the ``wait`` options;
 * ``rate_limits`` (action -> published calls per second) and
   ``default_rate_limit`` (calls per second per action where none is published);
 * ``secrets(params)``: the secret option values, redacted from every message;
@@ -29,6 +30,8 @@ A provider (one module_utils file per cloud) is a class with:
   return their SG lists as read.
 
 Optional:
+
+* ``not_found_note``: appended to the message listing targets that were not found;
 
 * ``refusals(targets)``: called with every planned target, after
   ``missing_security_groups``; ``(target_id, reason)`` for each the provider
@@ -187,11 +190,11 @@ def unique(groups):
 class Engine:
     """One run of a binding module against one provider."""
 
-    def __init__(self, provider, params, check_mode, clock=time.monotonic):
+    def __init__(self, provider, params, check_mode, clock=None):
         self.provider = provider
         self.params = params
         self.check_mode = check_mode
-        self.clock = clock
+        self.clock = clock or time.monotonic
         self.kind = planner.chosen_kind(provider.target_kinds, params)
         self.request_ids = []
         self.warnings = []
@@ -236,8 +239,9 @@ class Engine:
     def read(self, ids):
         current, missing = self.read_targets(ids)
         if missing:
-            raise EngineFailure('%s: %s not found in %s%s; nothing was changed'
-                                % (self.kind.option, ', '.join(missing), self.provider.display_name, self.where()),
+            raise EngineFailure('%s: %s not found in %s%s%s; nothing was changed'
+                                % (self.kind.option, ', '.join(missing), self.provider.display_name, self.where(),
+                                   getattr(self.provider, 'not_found_note', '')),
                                 **{'missing_' + self.kind.option: list(missing)})
         return dict((tid, current[tid]) for tid in ids)
 
@@ -275,8 +279,8 @@ class Engine:
         """Wait until the targets in expected show the outcome of our writes; their lists as read, or None.
 
         'eventual' clouds are read until each target shows its expected list; a target that
-        does not by the deadline (someone else changed it, say) is handed back as it is, and
-        the caller's re-plan decides.
+        does not within the provider's visibility_timeout (a write that was lost, or someone
+        else's change) is handed back as it is, and the caller's re-plan decides.
         """
         if self.provider.completion == 'task':
             return self.provider.settle(expected, deadline)
@@ -290,6 +294,7 @@ class Engine:
                 raise EngineFailure('%s: %s disappeared while being changed' % (self.kind.option, ', '.join(missing)))
             return all(current[tid] == expected[tid] for tid in ids), current
 
+        deadline = min(deadline, self.clock() + self.provider.visibility_timeout)
         dummy, current = transport.poll(step, deadline, self.clock, self.provider.transport.sleep)
         return current
 

@@ -55,6 +55,8 @@ INFERRED = {
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),
     # Authentication error codes are not published: any 401, and any 403 that is not OPERATION_DENIED_*.
     'auth_statuses': (401, 403),
+    # Changes are asynchronous with nothing to poll: seconds after which one that does not show is taken as not applied.
+    'visibility_timeout': 15,
 }
 
 # Codes with a fixed class; reference section 4. Dotted legacy codes (Go SDK) are matched as UPPER_SNAKE.
@@ -122,6 +124,7 @@ class ZenlayerCloud:
                                       set_batch_size=0)
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
+    visibility_timeout = INFERRED['visibility_timeout']
     completion = 'eventual'
     argument_spec = dict(
         access_key_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),

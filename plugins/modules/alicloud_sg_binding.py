@@ -112,7 +112,8 @@ notes:
     calls, so each action starts at 20 calls per second (O(rate_limit) changes it) and slows down when throttled;
     a bind of a group an ENI already has answers C(InvalidInstanceId.AlreadyExists) as for an instance; the last group
     of an ENI is refused with C(InvalidOperation.AtLeastInOneGroup); ENIs in states other than C(Available) and
-    C(InUse) cannot be changed."
+    C(InUse) cannot be changed; a change shows in the Describe calls within 15 seconds, after which one that does not
+    show is taken as not applied and planned again."
 seealso:
   - name: JoinSecurityGroup
     description: Alibaba Cloud ECS API documentation.

@@ -74,8 +74,9 @@ notes:
     the module's code (C(INFERRED) in C(plugins/module_utils/_zenlayer.py)). No floor of security groups per instance
     is assumed, so the last one may be unbound (Zenlayer Cloud has the final word). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
-    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. The answers to a duplicate bind and to an
-    unbind of a group that is not bound are undocumented. An error code that says so (one containing C(ALREADY),
+    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. A change
+    shows in C(DescribeInstances) within 15 seconds; one that does not is taken as not applied and planned again.
+    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that says so (one containing C(ALREADY),
     C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or C(NOT_ATTACHED)) makes the module read the
     instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
     with C(OPERATION_DENIED_), is treated as an authentication failure and not retried.

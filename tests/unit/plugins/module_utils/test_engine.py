@@ -307,12 +307,27 @@ class LaggingMemoryProvider(MemoryProvider):
 class EventualMemoryProvider(LaggingMemoryProvider):
     completion = 'eventual'
     lag = 2
+    visibility_timeout = 15
+
+
+class SLEEPS:
+    """The sleeps of the engine's transport in these tests: none by default."""
+
+    @staticmethod
+    def sleep(seconds):
+        return None
 
 
 @pytest.fixture
 def lagging(cloud, monkeypatch):
     LaggingMemoryProvider.pending = []
-    monkeypatch.setattr(transport.Transport, 'sleep', lambda self, seconds: None, raising=False)
+    real = engine.transport_for
+
+    def no_real_sleep(*args, **kwargs):
+        conn = real(*args, **kwargs)
+        conn.sleep = lambda seconds: SLEEPS.sleep(seconds)
+        return conn
+    monkeypatch.setattr(engine, 'transport_for', no_real_sleep)
     return cloud
 
 
@@ -417,3 +432,25 @@ def test_both_or_neither_target_option_is_refused(cloud, capsys, args):
     result = run(dict(args, security_group_ids=['sg-0004']), capsys=capsys, provider=TwoKindProvider)
     assert result['failed'] and 'instance_ids' in result['msg'] and 'network_interface_ids' in result['msg']
     assert cloud.calls == []
+
+
+def test_an_eventual_cloud_stops_waiting_for_a_lost_write_after_its_visibility_timeout(lagging, capsys, monkeypatch):
+    # A write whose answer was lost and which was never applied never shows: the engine re-plans after
+    # visibility_timeout (15 s of the fake clock), not after wait_timeout (300 s).
+    clock = {'now': 0.0}
+
+    class FakeTime:
+        monotonic = staticmethod(lambda: clock['now'])
+    monkeypatch.setattr(engine, 'time', FakeTime)
+    monkeypatch.setattr(SLEEPS, 'sleep', lambda seconds: clock.__setitem__('now', clock['now'] + seconds))
+    lagging.fail[('bind', 'sg-0004')] = (transport.AMBIGUOUS, False)
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=EventualMemoryProvider)
+    assert result['changed'] and result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert len(writes(lagging.calls)) == 2
+    assert clock['now'] < 60
+
+
+def test_a_provider_note_follows_the_targets_not_found(cloud, capsys, monkeypatch):
+    monkeypatch.setattr(MemoryProvider, 'not_found_note', ' (or hidden from these credentials)', raising=False)
+    result = run(dict(instance_ids=['i-zzzz'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['msg'] == 'instance_ids: i-zzzz not found in Memory Cloud (or hidden from these credentials); nothing was changed'
