@@ -18,9 +18,17 @@ description:
     writes only what differs.
   - Binds and unbinds with C(AssociateSecurityGroups) and C(DisassociateSecurityGroups), one security group and up to
     100 instances per call, grouping every instance that needs the same change.
-  - With O(purge=true), sets each instance's exact list, in the given order, with C(ModifyInstancesAttribute), up to 100
-    instances with the same list per call. On Tencent Cloud the order of an instance's security groups is their priority.
-    A security group bound with O(purge=false) goes last, at the lowest priority.
+  - With O(purge=true) and a non-empty O(security_group_ids), sets each instance's exact list, in the given order, with
+    C(ModifyInstancesAttribute), up to 100 instances with the same list per call. With O(purge=true) and an empty list,
+    which that call cannot express, each group is unbound with C(DisassociateSecurityGroups). On Tencent Cloud the order
+    of an instance's security groups is their priority. A security group bound with O(purge=false) goes last, at the
+    lowest priority.
+  - Binding several groups with O(purge=false) takes one C(AssociateSecurityGroups) per group, each waiting for the
+    previous one to complete on the same instances (150 instances and 4 groups - 6.8 s and 26 calls against the
+    emulator, where O(purge=true) with the full list takes 1.8 s and 8 calls). The module does not switch to
+    C(ModifyInstancesAttribute) by itself, because that call replaces the whole list and would undo a change someone
+    else made between the module's read and its write. When the instances' full list is known, O(purge=true) is the
+    fast way.
   - Tencent Cloud applies these changes asynchronously. With O(wait=true) the module polls C(DescribeInstances) (0.5 s,
     then 1, 2, 4 and every 5 s, the last poll at O(wait_timeout) itself) until no instance shows C(OPERATING) and each
     shows either its latest operation as the module's own write, or another operation than the one it showed before
@@ -180,7 +188,8 @@ instances:
       sample: []
 operations:
   description:
-    - The API calls made (or, in check mode, that would be made), in order.
+    - The write calls made (or, in check mode, that would be made), in the order sent; a write whose answer was lost
+      but which the instances show applied is included.
     - V(bind), V(unbind) and V(set) stand for C(AssociateSecurityGroups), C(DisassociateSecurityGroups) and
       C(ModifyInstancesAttribute).
   returned: always
