@@ -242,6 +242,7 @@ bench: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider baiducloud --sizes 1,100 --latency-ms $(LATENCY_MS)
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider alicloud --sizes 1,100 --latency-ms $(LATENCY_MS)
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider zenlayer --sizes 1,100 --latency-ms $(LATENCY_MS)
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench_roles.py --hosts 200 --latency-ms $(LATENCY_MS)
 
 clean:
 	rm -rf tests/output dist .ansible .emulator-endpoints.json

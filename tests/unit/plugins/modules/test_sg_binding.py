@@ -260,3 +260,16 @@ def test_the_docs_name_every_providers_options_and_environment_variables(module,
             for var in fallback[1] if fallback else []:
                 assert 'E(%s)' % var in text, (name, var)
     assert documented['provider']['choices'] == sorted(generic.PROVIDERS)
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_info_rides_out_a_throttling_burst(cloud, capsys, name):
+    spec = CLOUDS[name]
+    read_action = 'GetInstance' if name == 'baiducloud' else 'DescribeInstances'
+    cloud.emulator.add_fault({'provider': name, 'action': read_action, 'kind': 'throttle', 'count': 3})
+    _admin_delete(cloud)
+    result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name],
+                                            instance_ids=spec['instances'][:1]), capsys)
+    assert not result.get('failed') and result['instances'][0]['security_group_ids'] == [spec['first_group']]
+    log = json.loads(_admin(cloud, '/requests?provider=' + name))['requests']
+    assert len([entry for entry in log if entry['action'] == read_action]) == 4      # 3 throttled, then the answer
