@@ -116,8 +116,8 @@ class RateLimiter:
 
     An action starts at its published rate, else at default_rate (None: unlimited). A
     throttling answer to a request sent after the last cut lowers that action's rate for
-    every worker at once (to DECREASE times the rate, or the rate measured over the last
-    second if lower); each success raises it by SLOW_START of itself until the action's
+    every worker at once (to DECREASE times its rate, or times the rate measured over the
+    last second if it had none); each success raises it by SLOW_START of itself until the action's
     first throttling answer, by INCREASE after it, never above the published rate or the
     user's ceiling. Clock and sleep are injectable.
     """
@@ -177,9 +177,9 @@ class RateLimiter:
             if state['cut'] is not None and sent_at <= state['cut']:
                 return      # sent before the last cut: the same congestion, already accounted for
             now = self.clock()
-            measured = len([t for t in state['sent'] if now - 1.0 <= t <= now])
-            rates = [r for r in (state['rate'], measured) if r]
-            state['rate'] = max(self.FLOOR, self.DECREASE * min(rates)) if rates else self.FLOOR
+            # An action without a rate yet (unlimited) is cut from the rate it was measured at.
+            rate = state['rate'] or len([t for t in state['sent'] if now - 1.0 <= t <= now])
+            state['rate'] = max(self.FLOOR, self.DECREASE * rate)
             state['tokens'] = min(state['tokens'], 0.0)
             state['cut'] = now
 
