@@ -123,7 +123,7 @@ class RateLimiter:
     """
 
     DECREASE = 0.7
-    SLOW_START = 0.05
+    SLOW_START = 0.02
     INCREASE = 0.01
     FLOOR = 0.5       # calls per second: the rate never goes below this
 
