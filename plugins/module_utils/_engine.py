@@ -333,10 +333,8 @@ class Engine:
         return None
 
     def describe_error(self, op, error):
-        what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
-        return ('%s failed %s %s(s) %s: %s %s (request ID %s)'
-                % (self.provider.display_name, what % ', '.join(op['security_group_ids']), self.kind.word,
-                   ', '.join(op['target_ids']), error.code, error.message, error.request_id or 'none'))
+        return ('%s failed %s: %s %s (request ID %s)'
+                % (self.provider.display_name, self.describe_operation(op), error.code, error.message, error.request_id or 'none'))
 
     def verify(self, expected, deadline):
         ids = sorted(expected)
