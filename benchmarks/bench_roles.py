@@ -121,8 +121,8 @@ def main():
                 runs = opts.hosts if label.startswith('a task') else out.count('(item=')
                 log = admin(base + '/requests')['requests']
                 counts = collections.Counter('%s %s' % (e['provider'], e['action']) for e in log)
-                print('| %s | %d | %.1f | %d | %d | %s |' % (label, opts.hosts, elapsed, runs, len(log),
-                                                           ', '.join('%s %d' % kv for kv in sorted(counts.items()))))
+                per_action = ', '.join('%s %d' % kv for kv in sorted(counts.items()))
+                print('| %s | %d | %.1f | %d | %d | %s |' % (label, opts.hosts, elapsed, runs, len(log), per_action))
     finally:
         running.stop()
 

@@ -323,9 +323,12 @@ def lagging(cloud, monkeypatch):
     LaggingMemoryProvider.pending = []
     real = engine.transport_for
 
+    def sleep(seconds):
+        return SLEEPS.sleep(seconds)      # looked up at each call: a test may replace SLEEPS.sleep
+
     def no_real_sleep(*args, **kwargs):
         conn = real(*args, **kwargs)
-        conn.sleep = lambda seconds: SLEEPS.sleep(seconds)
+        conn.sleep = sleep
         return conn
     monkeypatch.setattr(engine, 'transport_for', no_real_sleep)
     return cloud
