@@ -75,8 +75,8 @@ notes:
     each action at 10 calls per second (an assumption; O(rate_limit) changes it), lowers the rate for every concurrent
     call when throttled and raises it again slowly. It retries throttling answers (HTTP 429), C(OperationDenied) (an
     operation in progress on the instance; reads and writes), HTTP 500, 502, 503 and 504 answers to reads, and
-    C(RequestExpired), with backoff, at most O(retries) times. A write answered with a server error (504 included) is not sent again blindly; the module reads the instance back
-    first.
+    C(RequestExpired), with backoff, at most O(retries) times. A write answered with a server error (504 included) is
+    not sent again blindly; the module reads the instance back first.
 seealso:
   - name: Add an instance to a security group
     description: Baidu AI Cloud BCC API documentation.
