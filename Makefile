@@ -163,6 +163,9 @@ integration: venv
 	groups=$$(cat tests/integration/targets/*/aliases | sed -n 's|^\(shippable/posix/group[0-9]*\)$$|\1/|p' | sort -u)
 	[ -n "$$groups" ] || { echo "integration: no runnable targets in tests/integration/targets yet; nothing to run"; exit 0; }
 	# The alias groups run at once, each on its own staged copy and emulator (2 cores: 2 groups).
+	# ansible-test makes ~/.ansible/test/id_rsa on first use; two first uses at once collide, so make it here.
+	key=$$HOME/.ansible/test/id_rsa; mkdir -p "$$(dirname "$$key")"
+	[ -f "$$key" ] && [ -f "$$key.pub" ] || { rm -f "$$key" "$$key.pub"; ssh-keygen -m PEM -q -t rsa -N '' -f "$$key"; }
 	logs=$$(mktemp -d); pids=(); rc=0
 	for g in $$groups; do integration_run "$$g" > "$$logs/$${g//\//_}.log" 2>&1 & pids+=($$!); done
 	for pid in "$${pids[@]}"; do wait "$$pid" || rc=$$?; done
