@@ -41,7 +41,8 @@ SEED = {
     'tencentcloud': {
         'credentials': [{'access_key': 'AKIDawxrunner001', 'secret_key': SECRETS[0]}],
         'security_groups': [{'id': 'sg-web00001', 'region': 'ap-guangzhou', 'name': 'web'},
-                            {'id': 'sg-ssh00001', 'region': 'ap-guangzhou', 'name': 'ssh'}],
+                            {'id': 'sg-ssh00001', 'region': 'ap-guangzhou', 'name': 'ssh'},
+                            {'id': 'sg-quar0001', 'region': 'ap-guangzhou', 'name': 'quarantine'}],
         'instances': [{'id': 'ins-awx%05d' % n, 'region': 'ap-guangzhou', 'status': 'RUNNING', 'security_groups': ['sg-web00001']}
                       for n in (1, 2)],
     },
@@ -79,18 +80,21 @@ def seeded(emulator):
     return emulator
 
 
-def private_data_dir(base, clouds, extravars):
-    """The layout AWX gives ansible-runner for a job: project/ (an AWX project importing the collection's
-    job-template playbook, the collection installed next to it), inventory/, env/{extravars,envvars,settings}."""
+LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
+
+
+def private_data_dir(base, clouds, extravars, playbook='sg_binding', inventory=LOCALHOST):
+    """The layout AWX gives ansible-runner for a job: project/ (an AWX project importing one of the collection's
+    playbooks, the collection installed next to it), inventory/, env/{extravars,envvars,settings}."""
     pdd = os.path.join(str(base), 'pdd')
     collections = os.path.join(pdd, 'project', 'collections', 'ansible_collections', 'multicloud')
     os.makedirs(collections)
     os.symlink(ROOT, os.path.join(collections, 'secgroup'))
-    with open(os.path.join(pdd, 'project', 'sg_binding.yml'), 'w') as handle:
-        handle.write('---\n- name: Job template playbook\n  ansible.builtin.import_playbook: multicloud.secgroup.sg_binding\n')
+    with open(os.path.join(pdd, 'project', 'job.yml'), 'w') as handle:
+        handle.write('---\n- name: Job template playbook\n  ansible.builtin.import_playbook: multicloud.secgroup.%s\n' % playbook)
     os.makedirs(os.path.join(pdd, 'inventory'))
     with open(os.path.join(pdd, 'inventory', 'hosts'), 'w') as handle:
-        handle.write('localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n')
+        handle.write(inventory)
     os.makedirs(os.path.join(pdd, 'env'))
     envvars = {}
     for cloud in clouds:
@@ -107,7 +111,7 @@ def private_data_dir(base, clouds, extravars):
 def run_job(pdd):
     """One job run through ansible-runner's Python API, as AWX's worker does; no env files written from kwargs."""
     os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
-    runner = ansible_runner.run(private_data_dir=pdd, playbook='sg_binding.yml', quiet=True, suppress_env_files=True)
+    runner = ansible_runner.run(private_data_dir=pdd, playbook='job.yml', quiet=True, suppress_env_files=True)
     assert runner.status == 'successful' and runner.rc == 0, runner.stdout.read()
     return runner
 
@@ -216,6 +220,24 @@ def test_two_clouds_credentials_at_once_the_generic_module_picks_the_providers(s
         assert result['res']['instances'][0]['after'][-1] == group
         done[cloud] = check_secrets(pdd)
     assert sorted(done) == ['baiducloud', 'tencentcloud']
+
+
+def test_a_quarantine_survey_job_isolates_then_restores(seeded, tmp_path):
+    """sg_quarantine.yml from its survey's answers (quarantine groups as YAML text), records kept outside the job."""
+    inventory = LOCALHOST + '[compromised]\nweb1 instance_id=ins-awx00001 cloud=tencentcloud cloud_region=ap-guangzhou\n'
+    groups = {}
+    for action in ('isolate', 'restore'):
+        survey = {'action': action, 'target_hosts': 'compromised', 'quarantine_group_ids': '{tencentcloud: [sg-quar0001]}',
+                  'sg_quarantine_record_dir': str(tmp_path / 'records'),
+                  'sg_quarantine_options': {'tencentcloud': {'endpoint': seeded.endpoints['tencentcloud']}}}
+        pdd = private_data_dir(tmp_path / action, ['tencentcloud'], survey, playbook='sg_quarantine', inventory=inventory)
+        runner = run_job(pdd)
+        assert runner.stats['changed'], action
+        instances = seeded.emulator.state()['tencentcloud']['instances']
+        groups[action] = [i['security_groups'] for i in instances if i['id'] == 'ins-awx00001'][0]
+        check_secrets(pdd)
+    assert groups == {'isolate': ['sg-quar0001'], 'restore': ['sg-web00001']}
+    assert os.listdir(str(tmp_path / 'records')) == ['tencentcloud_ap-guangzhou_ins-awx00001.json']
 
 
 def test_the_credential_type_play_passes_the_definitions_unrendered(tmp_path):
