@@ -3,7 +3,7 @@
 #
 #   make test                 the whole gate (what .ci/run does)
 #   make sanity [T=pylint] [PY=3.11]
-#   make units | integration [TARGET=name] | lint | docs | build | pytest
+#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make emulator | demo | bench [LATENCY_MS=50]
 
@@ -102,7 +102,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs sanity units integration lint docs build pytest newest test emulator demo bench clean
+.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest newest test emulator demo bench clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -211,6 +211,39 @@ pytest: venv
 	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
 	exit $$rc
 
+# --- AWX / AAP (docs/awx.md) ---------------------------------------------------
+
+# The example execution environment: `ansible-builder create` on it (no container engine needed; the build
+# itself needs podman or docker, which CI lacks), then the collection's Python requirements found in the context
+# by the builder's own introspection, offline.
+ee: venv
+	@$(PRELUDE); banner "execution environment (ansible-builder create)"
+	export PATH="$(VENV)/bin:$$PATH"
+	OUT=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-ee.XXXXXX"); trap 'rm -rf "$$OUT"' EXIT
+	start=$$(date +%s%N); mkdir -p "$$OUT/ee"
+	ansible-galaxy collection build --force --output-path "$$OUT/ee/dist" . > /dev/null
+	mv "$$OUT"/ee/dist/$(NS)-$(NAME)-*.tar.gz "$$OUT/ee/dist/$(NS)-$(NAME).tar.gz"
+	cp extensions/awx/execution-environment.yml extensions/awx/requirements.yml "$$OUT/ee/"
+	ansible-builder create -f "$$OUT/ee/execution-environment.yml" --context "$$OUT/context" --output-filename Containerfile
+	build=$$OUT/context/_build
+	for f in "$$OUT/context/Containerfile" "$$build/requirements.yml" "$$build/dist/$(NS)-$(NAME).tar.gz" "$$build/scripts/introspect.py"; do
+	  [ -f "$$f" ] || { echo "ee: $${f#$$OUT/} missing from the build context" >&2; exit 1; }
+	done
+	# What the builder stage would pip-install: the collection as the galaxy stage installs it, then introspect.py.
+	(cd "$$build" && ANSIBLE_COLLECTIONS_PATH="$$OUT/installed" ansible-galaxy collection install -r requirements.yml -p "$$OUT/installed" > /dev/null)
+	python "$$build/scripts/introspect.py" introspect "$$OUT/installed" | tee "$$OUT/introspect.yml"
+	grep -q "requests.*# from collection $(NS).$(NAME)" "$$OUT/introspect.yml" || { echo "ee: requests not among the context's Python requirements" >&2; exit 1; }
+	echo "ee: context ok in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+
+# The job-template playbooks run the way AWX runs a job (ansible-runner, our credential types' injectors) against
+# the emulator; the credential-type play; the audit queries.
+runner: venv
+	@$(PRELUDE); banner "AWX jobs through ansible-runner"
+	rc=0; start=$$(date +%s)
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest -q tests/awx || rc=$$?
+	[ $$rc -ne 5 ] || echo "runner: no tests were collected (exit 5), treated as a failure" >&2
+	echo "runner: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
+
 # --- newest ansible-core (needs Python >= 3.12) ------------------------------
 
 newest: venv-newest
@@ -227,7 +260,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest, so the log's last test line is pytest's "N passed".
-test: venvs sanity units integration lint docs build newest pytest
+test: venvs sanity units integration lint docs build ee runner newest pytest
 
 # --- emulator and demo -------------------------------------------------------
 

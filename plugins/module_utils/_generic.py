@@ -101,7 +101,8 @@ def resolve(params, cls, spec, require_target=True):
             value = option.get('default')
         if value is None and option.get('required'):
             missing.append(name)
-        if value is not None and option.get('no_log'):
+        if value and option.get('no_log'):
+            # Not an empty one (AWX injects a blank optional field as ''): masking '' would mangle every string.
             secrets.append(value)
         resolved[name] = value
     if missing:

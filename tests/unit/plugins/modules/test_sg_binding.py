@@ -167,6 +167,18 @@ def test_only_the_chosen_providers_environment_is_read(cloud, capsys, monkeypatc
         assert other == name or secret not in json.dumps(result)
 
 
+def test_a_blank_secret_variable_is_no_secret(cloud, capsys, monkeypatch):
+    """AWX sets the variable of a blank optional credential field to '' (here the session token)."""
+    spec = CLOUDS['tencentcloud']
+    for var, value in dict(spec['env'], TENCENTCLOUD_SECURITY_TOKEN='').items():
+        monkeypatch.setenv(var, value)
+    result = run(sg_binding.main, dict(provider='tencentcloud', endpoint=cloud.endpoints['tencentcloud'],
+                                       instance_ids=spec['instances'][:1], security_group_ids=spec['groups'][:1], retry_delay=0.05), capsys)
+    assert result['changed'] and not result.get('failed')
+    assert result['instances'][0]['instance_id'] == spec['instances'][0]
+    assert result['instances'][0]['after'] == [spec['first_group'], spec['groups'][0]]
+
+
 @pytest.mark.parametrize('name', LANDED)
 def test_an_option_of_another_provider_is_refused_naming_it(cloud, capsys, name):
     spec = CLOUDS[name]
