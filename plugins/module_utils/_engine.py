@@ -33,6 +33,13 @@ Optional:
 
 * ``not_found_note``: appended to the message listing targets that were not found;
 
+For sg_binding_info (``_generic.py``):
+
+* ``status``: target -> its status as the last ``read`` saw it;
+* ``describe_security_groups(sg_ids)``: ``{id: {'name': ...}}`` of those that exist, batched;
+* ``bound_targets(sg_ids)`` (optional): ``{sg: [target, ...]}`` through the cloud's list filtered
+  by group, in a bounded number of calls; without it the reverse question is refused.
+
 * ``refusals(targets)``: called with every planned target, after
   ``missing_security_groups``; ``(target_id, reason)`` for each the provider
   already knows the cloud will refuse; the task then fails before any write, in

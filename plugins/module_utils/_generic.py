@@ -57,12 +57,12 @@ def info_spec(cls):
     return spec
 
 
-def union_spec(spec_of, providers=None):
+def union_spec(spec_of):
     """Every option of every provider, as parsed before the provider is known. An option every
     provider has keeps its common default, and stays required if every provider requires it without
     an environment fallback; otherwise the resolution supplies defaults, fallbacks and requirements.
     no_log where any provider has it."""
-    classes = list((providers or PROVIDERS).values())
+    classes = list(PROVIDERS.values())
     specs = [spec_of(cls) for cls in classes]
     targets = set(kind.option for cls in classes for kind in cls.target_kinds)
     union = {'provider': dict(PROVIDER_OPTION, choices=sorted(cls.name for cls in classes))}
@@ -153,7 +153,7 @@ class Inventory:
         ids = params.get(self.kind.option) or []
         asked_groups = params.get('security_group_ids') or []
         current, missing = self.provider.read(ids) if ids else ({}, [])
-        status = getattr(self.provider, 'status', {})
+        status = self.provider.status
         targets = [{self.kind.id_key: tid, 'security_group_ids': engine.unique(current[tid]), 'status': status.get(tid)}
                    for tid in ids if tid in current]
         result = {'changed': False, self.kind.result_key: targets}
