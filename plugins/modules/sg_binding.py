@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: sg_binding
 short_description: Bind and unbind security groups on any supported cloud, chosen with O(provider)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The binding module of the cloud named by O(provider), in one module, so that one task can serve hosts on several
     clouds (O(provider) and the IDs taken from host variables).

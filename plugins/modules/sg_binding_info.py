@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: sg_binding_info
 short_description: Read which security groups are bound to instances, on any supported cloud
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the security groups of instances, in the provider's order, with each instance's status and each group's
     name, on the cloud named by O(provider). Changes nothing.
