@@ -137,18 +137,21 @@ def check(browser, html, out):
                 f.write(base64.b64decode(shot))
     start = time.time()
     browser.load('file://' + os.path.join(html, SEARCH[0]))
-    hits = []
+    # Results appear one by one; the summary line is written when the search has finished.
+    status = ''
     while time.time() - start < 20:
-        hits = browser.evaluate('Array.from(document.querySelectorAll("#search-results li a")).map(a => a.getAttribute("href"))') or []
-        status = browser.evaluate('(document.querySelector("#search-results p") || {}).innerText || ""')
-        if hits or 'did not match' in (status or ''):
+        status = browser.evaluate('(document.querySelector("#search-results p.search-summary") || {}).innerText || ""') or ''
+        if status.startswith(('Search finished', 'Your search did not match')):
             break
         time.sleep(0.2)
+    hits = browser.evaluate('Array.from(document.querySelectorAll("#search-results li a")).map(a => a.getAttribute("href"))') or []
     errors = browser.errors()
     good = [h for h in hits if SEARCH[1] in h]
     print('browser-check: search %s: %d result(s), %d for the module page, %d console error(s), %.1f s'
           % (SEARCH[0], len(hits), len(good), len(errors), time.time() - start))
     failures.extend('search: %s' % e for e in errors)
+    if not status.startswith('Search finished'):
+        failures.append('search: did not finish with results: %r' % status)
     if not good:
         failures.append('search: no result for sg_binding leads to %s' % SEARCH[1])
     return failures
@@ -171,8 +174,8 @@ def main():
         shutil.rmtree(profile, ignore_errors=True)
     for failure in failures:
         print('browser-check: FAILED: ' + failure)
-    print('browser-check: %s in %.1f s; screenshot %s' % ('failed' if failures else 'passed', time.time() - start,
-                                                           os.path.join(args.build_dir, 'module-page.png')))
+    shot = os.path.join(args.build_dir, 'module-page.png')
+    print('browser-check: %s in %.1f s; screenshot %s' % ('failed' if failures else 'passed', time.time() - start, shot))
     return 1 if failures else 0
 
 

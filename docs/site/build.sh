@@ -24,7 +24,7 @@ antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$SPHINX" \
   --index-rst-source docs/site/index.rst --project "$NS.$NAME" --copyright "$NS.$NAME developers" \
   --title "$NS.$NAME $VERSION" "$NS.$NAME" > "$OUT/sphinx-init.log" || { cat "$OUT/sphinx-init.log" >&2; exit 1; }
 # No inventories of docs.ansible.com/python.org offline: no intersphinx; guides are Markdown (MyST).
-cat docs/site/conf_extra.py >> "$SPHINX/conf.py"
+cat docs/site/conf_extra.py.in >> "$SPHINX/conf.py"
 
 # Module and role reference pages, from the same DOCUMENTATION/argument_specs as ansible-doc.
 chmod og-w "$RST"
