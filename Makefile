@@ -5,6 +5,7 @@
 #   make sanity [T=pylint] [PY=3.11]
 #   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
+#   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
 #   make emulator | demo | bench [LATENCY_MS=50]
 
 SHELL := /bin/bash
@@ -25,6 +26,9 @@ PYTHON_NEWEST ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.1[23
 
 VENV ?= $(REPO)/.venv
 VENV_NEWEST ?= $(REPO)/.venv-newest
+# The documentation site's tools (docs/requirements.txt), kept apart from the gate's .venv.
+VENV_DOCS ?= $(REPO)/.venv-docs
+DOCS_OUT ?= $(REPO)/docs/_build
 SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
 
 # Optional knobs: T= one sanity test, PY= one Python for sanity, TARGET= one integration target.
@@ -102,10 +106,10 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest newest test emulator demo bench clean
+.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench clean
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- virtual environments ----------------------------------------------------
 
@@ -244,6 +248,34 @@ runner: venv
 	[ $$rc -ne 5 ] || echo "runner: no tests were collected (exit 5), treated as a failure" >&2
 	echo "runner: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
+# --- documentation site (docs/development.md; not part of `make test`) ---------
+
+$(VENV_DOCS)/.installed: docs/requirements.txt
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV_DOCS)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV_DOCS)"
+	"$(VENV_DOCS)/bin/pip" install -q --disable-pip-version-check -r docs/requirements.txt
+	touch "$@"
+
+venv-docs: $(VENV_DOCS)/.installed
+
+# antsibull-docs sphinx-init + collection, the guides, the changelog, Sphinx with -W, then the offline link check.
+docs-site: venv-docs
+	@$(PRELUDE); banner "docs site"
+	export PATH="$(VENV_DOCS)/bin:$$PATH"
+	bash docs/site/build.sh "$(DOCS_OUT)"
+
+# Headless Chromium (Debian's package, installed with apt-get when missing) on the built site.
+docs-check: venv-docs
+	@$(PRELUDE); banner "docs site in a browser"
+	[ -f "$(DOCS_OUT)/html/index.html" ] || $(MAKE) docs-site
+	chrome=$$(command -v chromium || true)
+	if [ -z "$$chrome" ]; then
+	  echo "docs-check: installing Debian's chromium"
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+	  chrome=$$(command -v chromium)
+	fi
+	$(NOPROXY) "$(VENV_DOCS)/bin/python" docs/site/browser_check.py --chromium "$$chrome" "$(DOCS_OUT)"
+
 # --- newest ansible-core (needs Python >= 3.12) ------------------------------
 
 newest: venv-newest
@@ -281,4 +313,4 @@ bench: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench_roles.py --hosts 200 --latency-ms $(LATENCY_MS)
 
 clean:
-	rm -rf tests/output dist .ansible .emulator-endpoints.json
+	rm -rf tests/output dist .ansible .emulator-endpoints.json docs/_build

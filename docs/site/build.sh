@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the HTML documentation site into $1 (default docs/_build); see docs/development.md.
+# Runs with .venv-docs/bin first on PATH (the Makefile's docs-site target).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${1:-$REPO/docs/_build}
+cd "$REPO"
+read -r NS NAME VERSION < <(python -c 'import yaml; d = yaml.safe_load(open("galaxy.yml")); print(d["namespace"], d["name"], d["version"])')
+start=$(date +%s)
+rm -rf "$OUT"; mkdir -p "$OUT"
+SPHINX=$OUT/sphinx; RST=$SPHINX/rst
+# Outside the repository: a symlink to the repository inside it would loop for tools that walk it.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/$NS-$NAME-docs.XXXXXX"); trap 'rm -rf "$WORK"' EXIT
+
+# The collection as ansible-doc sees it: a symlink tree for the reference pages, a copy (tracked and
+# untracked, non-ignored files) for antsibull-changelog, which writes into the collection it runs in.
+mkdir -p "$WORK/tree/ansible_collections/$NS" "$WORK/copy"
+ln -s "$REPO" "$WORK/tree/ansible_collections/$NS/$NAME"
+git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$WORK/copy"
+export ANSIBLE_COLLECTIONS_PATH=$WORK/tree
+
+mkdir -p "$SPHINX"; chmod 755 "$SPHINX"
+antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$SPHINX" \
+  --index-rst-source docs/site/index.rst --project "$NS.$NAME" --copyright "$NS.$NAME developers" \
+  --title "$NS.$NAME $VERSION" "$NS.$NAME" > "$OUT/sphinx-init.log" || { cat "$OUT/sphinx-init.log" >&2; exit 1; }
+# No inventories of docs.ansible.com/python.org offline: no intersphinx; guides are Markdown (MyST).
+cat docs/site/conf_extra.py.in >> "$SPHINX/conf.py"
+
+# Module and role reference pages, from the same DOCUMENTATION/argument_specs as ansible-doc.
+chmod og-w "$RST"
+antsibull-docs --config-file "$SPHINX/antsibull-docs.cfg" collection --use-current --fail-on-error \
+  --dest-dir "$RST" "$NS.$NAME"
+
+# Guides and the repository's documents (copied, not rewritten: docs/*.md keep their relative links).
+mkdir -p "$RST/guides" "$RST/docs" "$RST/_include/roles"
+cp docs/guides/*.md "$RST/guides/"
+cp docs/*.md "$RST/docs/"
+cp README.md "$RST/_include/README.md"
+cp docs/site/ansible_refs.rst "$RST/"
+for r in roles/*/; do r=$(basename "$r"); cp "roles/$r/README.md" "$RST/_include/roles/$r.md"; done
+python docs/site/error_codes.py "$WORK/tree" > "$RST/_include/error_codes.md"
+
+# Changelog: antsibull-changelog releases the fragments in the copy (the repository is untouched).
+(cd "$WORK/copy" && antsibull-changelog release --version "$VERSION" --date "$(date +%F)" > /dev/null)
+cp "$WORK/copy/CHANGELOG.rst" "$RST/changelog.rst"
+
+# -W: warnings are errors; -n: every cross-reference must resolve.
+sphinx-build -q -W --keep-going -n -b html -c "$SPHINX" "$RST" "$OUT/html" 2> "$OUT/sphinx-warnings.log" || {
+  cat "$OUT/sphinx-warnings.log" >&2; exit 1; }
+pages=$(find "$OUT/html" -name '*.html' | wc -l)
+echo "docs-site: $pages HTML pages in $OUT/html, 0 warnings, $(( $(date +%s) - start )) s"
+python docs/site/linkcheck.py "$OUT/html"
