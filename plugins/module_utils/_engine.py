@@ -44,10 +44,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import json
 import math
 import re
-import sys
 import time
 import traceback
 
@@ -122,9 +120,14 @@ def new_module(**options):
     except OverflowError:
         raw = _load_params()
         bad = sorted(name for name, spec in options['argument_spec'].items() if spec.get('type') == 'int' and is_infinite(raw.get(name)))
-        # No module to fail_json with: its answer, written as AnsibleModule writes it.
-        print(json.dumps({'failed': True, 'msg': '%s: an infinite value is not a whole number; give an integer' % ', '.join(bad or ['?'])}))
-        sys.exit(1)
+        if not bad:
+            raise
+        # Parsed again with those options taken as they are, only to fail naming them.
+        spec = dict(options['argument_spec'])
+        spec.update((name, dict(spec[name], type='raw')) for name in bad)
+        module = AnsibleModule(**dict(options, argument_spec=spec))
+        module.fail_json(msg='%s: %s is infinite, not a whole number; give an integer'
+                         % (', '.join(bad), ', '.join(repr(raw[name]) for name in bad)))
 
 
 def is_infinite(value):
