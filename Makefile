@@ -3,7 +3,7 @@
 #
 #   make test                 the whole gate (what .ci/run does)
 #   make sanity [T=pylint] [PY=3.11]
-#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
+#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest | fuzz
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make emulator | demo | bench [LATENCY_MS=50]
 
@@ -102,7 +102,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest newest test emulator demo bench clean
+.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest fuzz newest test emulator demo bench clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -210,6 +210,11 @@ pytest: venv
 	rc=0; $(NOPROXY) "$(VENV)/bin/python" -m pytest || rc=$$?
 	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
 	exit $$rc
+
+# The argument fuzzer at full strength: 1000 argument sets per module (the gate runs 200).
+fuzz: venv
+	@$(PRELUDE); banner fuzz
+	FUZZ_PROFILE=full $(NOPROXY) "$(VENV)/bin/python" -m pytest tests/unit/plugins/modules/test_fuzz_arguments.py --hypothesis-show-statistics -q
 
 # --- AWX / AAP (docs/awx.md) ---------------------------------------------------
 
