@@ -186,8 +186,10 @@ def run_info():
     conn = None
     try:
         info_params = dict(params, security_group_ids=params.get('security_group_ids') or [])
-        for kind in cls.target_kinds:
-            info_params[kind.option] = params.get(kind.option) or []
+        # Only the kind asked about: an empty list for every kind would make the first one the chosen
+        # kind, and the IDs of the others would go unchecked.
+        kind = planner.chosen_kind(cls.target_kinds, params)
+        info_params[kind.option] = params.get(kind.option) or []
         engine.validate(dict(info_params, state='present', purge=False), cls)
         conn = engine.transport_for(cls, params, secrets)
         result = Inventory(cls(params, conn), params).run()
