@@ -3,7 +3,7 @@
 #
 #   make test                 the whole gate (what .ci/run does)
 #   make sanity [T=pylint] [PY=3.11]
-#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest | fuzz
+#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make emulator | demo | bench [LATENCY_MS=50]
 
@@ -102,7 +102,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest fuzz newest test emulator demo bench clean
+.PHONY: help venv venv-newest venvs sanity units integration lint docs build ee runner pytest newest test emulator demo bench clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
