@@ -215,6 +215,11 @@ pytest: venv
 	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
 	exit $$rc
 
+# The argument fuzzer at full strength: 1000 argument sets per module (the gate runs 200).
+fuzz: venv
+	@$(PRELUDE); banner fuzz
+	FUZZ_PROFILE=full $(NOPROXY) "$(VENV)/bin/python" -m pytest tests/unit/plugins/modules/test_fuzz_arguments.py --hypothesis-show-statistics -q
+
 # --- AWX / AAP (docs/awx.md) ---------------------------------------------------
 
 # The example execution environment: `ansible-builder create` on it (no container engine needed; the build

@@ -47,6 +47,7 @@ options:
     description:
       - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
       - Defaults to the provider's public endpoint.
+      - Scheme, host and port only (C(https://host[:port])); a path, query or user name in it is refused.
     type: str
   validate_certs:
     description:

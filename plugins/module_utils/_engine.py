@@ -50,12 +50,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import math
 import re
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -85,6 +86,10 @@ CONVERGE_ROUNDS = 3
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
+# An endpoint is scheme://host[:port][/]: a path, query, credentials or an odd host would be sent
+# somewhere else than the user meant, or fail inside the HTTP library with a message naming no option.
+ENDPOINT_PATTERN = (r'https?://(?P<host>[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?'
+                    r'|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])(:(?P<port>[0-9]{1,5}))?/?')
 
 
 class EngineFailure(Exception):
@@ -114,11 +119,55 @@ def module_options(provider):
     return options
 
 
+def new_module(**options):
+    """AnsibleModule(**options), failing with the option's name where ansible-core's own int check
+    raises instead: an int option given infinity (inf, 1e400) escapes it as OverflowError."""
+    try:
+        return AnsibleModule(**options)
+    except OverflowError:
+        raw = _load_params()
+        bad = sorted(name for name, spec in options['argument_spec'].items() if spec.get('type') == 'int' and is_infinite(raw.get(name)))
+        if not bad:
+            raise
+        # Parsed again with those options taken as they are, only to fail naming them.
+        spec = dict(options['argument_spec'])
+        spec.update((name, dict(spec[name], type='raw')) for name in bad)
+        module = AnsibleModule(**dict(options, argument_spec=spec))
+        module.fail_json(msg='%s: %s is infinite, not a whole number; give an integer'
+                         % (', '.join(bad), ', '.join(repr(raw[name]) for name in bad)))
+
+
+def is_infinite(value):
+    try:
+        return not isinstance(value, bool) and math.isinf(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def endpoint_problem(value):
+    """Why value is not an endpoint URL, or None."""
+    match = re.fullmatch(ENDPOINT_PATTERN, value)
+    if not match:
+        return 'must be a URL of the form https://host[:port], with no path, query or credentials'
+    if match.group('port') is not None and not 0 < int(match.group('port')) < 65536:
+        return 'has a port outside 1-65535'
+    if match.group('ipv6') is not None:
+        try:
+            ipaddress.IPv6Address(match.group('ipv6'))
+        except ValueError:
+            return 'has an invalid IPv6 address'
+    return None
+
+
 def validate(params, provider):
     """Refuse bad input before any request: (option, value, rule) in every message."""
     kind = planner.chosen_kind(provider.target_kinds, params)
     checks = ((kind.option, kind.pattern), ('security_group_ids', provider.security_group_id_pattern))
     for option, pattern in checks:
+        if params.get(option) is None:
+            # AnsibleModule takes an explicit null as given, for required= and required_one_of= alike.
+            raise EngineFailure('%s: a list of IDs is required (it may be empty); %s was given'
+                                % (' or '.join(k.option for k in provider.target_kinds) if option == kind.option else option, params.get(option)))
         seen = set()
         for value in params[option]:
             if not isinstance(value, str) or not re.fullmatch(pattern, value):
@@ -132,6 +181,8 @@ def validate(params, provider):
             raise EngineFailure('%s: %r must be a number greater than 0 and at most %d' % (option, value, MAX_SECONDS))
     for option, low, high in (('retries', 0, 1000), ('max_concurrency', 1, MAX_CONCURRENCY), ('wait_timeout', 1, MAX_SECONDS),
                               ('max_security_groups', max(1, provider.constraints.min_groups), 1000)):
+        if isinstance(params.get(option), bool):
+            raise EngineFailure('%s: %r is not a number; give an integer between %d and %d' % (option, params[option], low, high))
         if params.get(option) is not None and not low <= params[option] <= high:
             raise EngineFailure('%s: %r must be between %d and %d' % (option, params[option], low, high))
     region_pattern = getattr(provider, 'region_pattern', None)
@@ -142,8 +193,8 @@ def validate(params, provider):
         value = params.get(option)
         if spec.get('type') != 'str' or not value:
             continue
-        if option.endswith('endpoint') and not re.fullmatch(r'https?://[^/?#@\s]+/?', value):
-            raise EngineFailure('%s: %r must be a URL of the form https://host[:port]' % (option, value))
+        if option.endswith('endpoint') and endpoint_problem(value):
+            raise EngineFailure('%s: %r %s' % (option, value, endpoint_problem(value)))
         # Credentials go into HTTP headers: a stray newline would be echoed back by the HTTP library,
         # and anything but ASCII cannot be sent there at all.
         shown = 'the value (not shown: it is secret)' if spec.get('no_log') else repr(value)
@@ -479,7 +530,7 @@ def transport_for(provider_class, params, secrets):
 def run_module(provider_class, module=None):
     """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
     if module is None:
-        module = AnsibleModule(**module_options(provider_class))
+        module = new_module(**module_options(provider_class))
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
     params = module.params

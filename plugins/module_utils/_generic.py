@@ -19,7 +19,7 @@ __metaclass__ = type
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 try:
     from ansible.module_utils.secrets import register_secret   # ansible-core 2.22+
@@ -119,7 +119,7 @@ def resolve(params, cls, spec, require_target=True):
 def generic_module(spec_of, require_target=True):
     """An AnsibleModule over the union of the providers' options, resolved for the chosen one:
     (module, provider class); failures are fail_json naming the option."""
-    module = AnsibleModule(argument_spec=union_spec(spec_of), supports_check_mode=True)
+    module = engine.new_module(argument_spec=union_spec(spec_of), supports_check_mode=True)
     cls = PROVIDERS[module.params['provider']]
     try:
         params, secrets = resolve(module.params, cls, spec_of(cls), require_target)
@@ -186,8 +186,10 @@ def run_info():
     conn = None
     try:
         info_params = dict(params, security_group_ids=params.get('security_group_ids') or [])
-        for kind in cls.target_kinds:
-            info_params[kind.option] = params.get(kind.option) or []
+        # Only the kind asked about: an empty list for every kind would make the first one the chosen
+        # kind, and the IDs of the others would go unchecked.
+        kind = planner.chosen_kind(cls.target_kinds, params)
+        info_params[kind.option] = params.get(kind.option) or []
         engine.validate(dict(info_params, state='present', purge=False), cls)
         conn = engine.transport_for(cls, params, secrets)
         result = Inventory(cls(params, conn), params).run()

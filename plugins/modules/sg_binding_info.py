@@ -70,6 +70,7 @@ options:
   endpoint:
     description:
       - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
+      - Scheme, host and port only (C(https://host[:port])); a path, query or user name in it is refused.
     type: str
   validate_certs:
     description:

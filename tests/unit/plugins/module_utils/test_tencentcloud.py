@@ -465,4 +465,4 @@ def test_a_bad_vpc_endpoint_is_refused_naming_the_option(bad):
                   secret_id=SECRET_ID, secret_key=SECRET_KEY, vpc_endpoint=bad)
     with pytest.raises(engine.EngineFailure) as err:
         engine.validate(params, TencentCloud)
-    assert str(err.value) == 'vpc_endpoint: %r must be a URL of the form https://host[:port]' % bad
+    assert str(err.value) == 'vpc_endpoint: %r must be a URL of the form https://host[:port], with no path, query or credentials' % bad
