@@ -6,7 +6,7 @@
 #   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
-#   make emulator | demo | bench [LATENCY_MS=50]
+#   make emulator | demo | bench [LATENCY_MS=50] | fuzz (the full argument fuzzer)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -106,7 +106,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench clean
+.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean
 
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
