@@ -157,3 +157,66 @@ attributes:
     description:
       - Changes nothing.
 '''
+
+    # The credential and provider-specific options of the modules whose provider is chosen at run time.
+    PROVIDER_CREDENTIALS = r'''
+options:
+  secret_id:
+    description:
+      - Providers V(tencentcloud) (required).
+      - The SecretId of the API key.
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+    type: str
+  secret_key:
+    description:
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The SecretKey (V(tencentcloud)), AccessKey secret (V(alicloud)) or Secret Access Key (V(baiducloud)). Never
+        logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECRET_KEY); with V(alicloud)
+        E(ALICLOUD_SECRET_KEY), then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET); with V(baiducloud) E(BAIDUCLOUD_SECRET_KEY),
+        then E(BCE_SECRET_ACCESS_KEY) are used.
+    type: str
+  security_token:
+    description:
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud).
+      - The token of temporary (STS) credentials. Never logged or returned.
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECURITY_TOKEN), then
+        E(TENCENTCLOUD_TOKEN); with V(alicloud) E(ALICLOUD_SECURITY_TOKEN), then E(ALIBABA_CLOUD_SECURITY_TOKEN); with
+        V(baiducloud) E(BAIDUCLOUD_SESSION_TOKEN), then E(BCE_SECURITY_TOKEN) are used.
+    type: str
+  access_key:
+    description:
+      - Providers V(alicloud), V(baiducloud) (required).
+      - The AccessKey ID (V(alicloud)) or Access Key ID (V(baiducloud)).
+      - If not set, the environment variables with V(alicloud) E(ALICLOUD_ACCESS_KEY), then
+        E(ALIBABA_CLOUD_ACCESS_KEY_ID); with V(baiducloud) E(BAIDUCLOUD_ACCESS_KEY), then E(BCE_ACCESS_KEY_ID) are
+        used.
+    type: str
+  access_key_id:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key ID.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used.
+    type: str
+  access_key_password:
+    description:
+      - Providers V(zenlayer) (required).
+      - The access key password. Never logged or returned.
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used.
+    type: str
+  region:
+    description:
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - The region of the instances, for example C(ap-guangzhou) (V(tencentcloud)), C(cn-hangzhou) (V(alicloud)) or
+        C(bj) (V(baiducloud)).
+      - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_REGION); with V(alicloud)
+        E(ALICLOUD_REGION), then E(ALIBABA_CLOUD_REGION_ID); with V(baiducloud) E(BAIDUCLOUD_REGION), then
+        E(BCE_REGION) are used.
+    type: str
+  vpc_endpoint:
+    description:
+      - Providers V(tencentcloud).
+      - The endpoint URL of Tencent Cloud's VPC product, which answers C(DescribeSecurityGroups); defaults to
+        O(endpoint) when that is set, else to C(https://vpc.<region>.tencentcloudapi.com).
+    type: str
+'''

@@ -258,7 +258,9 @@ def _admin_delete(running):
 @pytest.mark.parametrize('module, spec_of', [(sg_binding, generic.binding_spec), (sg_binding_info, generic.info_spec)])
 def test_the_docs_name_every_providers_options_and_environment_variables(module, spec_of):
     import yaml
-    documented = yaml.safe_load(module.DOCUMENTATION)['options']
+    from ansible_collections.multicloud.secgroup.plugins.doc_fragments.common import ModuleDocFragment
+    documented = dict(yaml.safe_load(ModuleDocFragment.PROVIDER_CREDENTIALS)['options'])
+    documented.update(yaml.safe_load(module.DOCUMENTATION)['options'])
     union = generic.union_spec(spec_of)
     for name in union:
         owners = [provider for provider, cls in generic.PROVIDERS.items() if name in spec_of(cls)]
