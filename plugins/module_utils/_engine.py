@@ -120,24 +120,33 @@ def module_options(provider):
 
 
 def new_module(**options):
-    """AnsibleModule(**options), failing with the option's name where ansible-core's own int check
-    raises instead: an int option given infinity (inf, 1e400) escapes it as OverflowError."""
-    try:
+    """AnsibleModule(**options), first refusing, by name, numbers that ansible-core's own checks
+    mishandle: a list given for a number is read as a Decimal tuple (``[0, [1], 2]`` becomes 100, and
+    ``[2**63, None, None]`` raises OverflowError), and an infinite value for a whole number raises too."""
+    raw = _load_params()
+    bad = sorted(name for name, spec in options['argument_spec'].items()
+                 if spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
+    if not bad:
         return AnsibleModule(**options)
-    except OverflowError:
-        raw = _load_params()
-        bad = sorted(name for name, spec in options['argument_spec'].items() if spec.get('type') == 'int' and is_infinite(raw.get(name)))
-        if not bad:
-            raise
-        # Parsed again with those options taken as they are, only to fail naming them.
-        spec = dict(options['argument_spec'])
-        spec.update((name, dict(spec[name], type='raw')) for name in bad)
-        module = AnsibleModule(**dict(options, argument_spec=spec))
-        module.fail_json(msg='%s: %s is infinite, not a whole number; give an integer'
-                         % (', '.join(bad), ', '.join(repr(raw[name]) for name in bad)))
+    # Parsed with those options taken as they are, only to fail naming them.
+    spec = dict(options['argument_spec'])
+    spec.update((name, dict(spec[name], type='raw')) for name in bad)
+    module = AnsibleModule(**dict(options, argument_spec=spec))
+    reasons = []
+    for name in bad:
+        value = raw[name]
+        if isinstance(value, (list, tuple, dict, set)):
+            reasons.append('%s: %r is a %s, not a number' % (name, value, type(value).__name__))
+        else:
+            reasons.append('%s: %r is infinite, not a whole number' % (name, value))
+    module.fail_json(msg='; '.join(reasons) + '; give a single number')
 
 
-def is_infinite(value):
+def not_a_number(value, kind):
+    if isinstance(value, (list, tuple, dict, set)):
+        return True
+    if kind != 'int':
+        return False
     try:
         return not isinstance(value, bool) and math.isinf(float(value))
     except (TypeError, ValueError, OverflowError):
