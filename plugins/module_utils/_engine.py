@@ -124,6 +124,8 @@ def new_module(**options):
     mishandle: a list given for a number is read as a Decimal tuple (``[0, [1], 2]`` becomes 100, and
     ``[2**63, None, None]`` raises OverflowError), and an infinite value for a whole number raises too."""
     raw = _load_params()
+    if not isinstance(raw, dict):     # argument_spec introspection (validate-modules) has no parameters
+        return AnsibleModule(**options)
     bad = sorted(name for name, spec in options['argument_spec'].items()
                  if spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
     if not bad:
