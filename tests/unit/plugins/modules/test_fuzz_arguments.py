@@ -291,7 +291,9 @@ def check(module, args, mutated):
         assert recorder.requests == []
         # A short secret (secret_key: 's') is masked wherever it occurs, option names included: nothing left to check.
         masked = '********' in result.get('msg', '') and any(args.get(name) not in (None, SECRET) for name in NO_LOG)
-        if result.get('failed') and not masked:
+        # ansible-core 2.21 itself refuses a NUL character while logging the invocation, before the module's code runs.
+        core_refusal = result.get('msg', '').startswith('Failed to log to syslog')
+        if result.get('failed') and not masked and not core_refusal:
             msg = result['msg']
             named = [name for name in option_names(module) | set(args) if re.search(r'\b%s\b' % re.escape(name), msg)]
             assert named, msg
