@@ -102,13 +102,17 @@ class Call:
         request; called again for each attempt, so timestamps stay fresh.
     parse: function(requests.Response) -> data, raising ProviderError.
     write: True if the call changes state.
+    idempotent: True if sending the same request again is safe even after it may have been
+        applied (a write carrying an idempotency token that build() re-sends unchanged): such a
+        write is retried like a read.
     """
 
-    def __init__(self, action, build, parse, write=False):
+    def __init__(self, action, build, parse, write=False, idempotent=False):
         self.action = action
         self.build = build
         self.parse = parse
         self.write = write
+        self.idempotent = idempotent
 
 
 class RateLimiter:
@@ -270,7 +274,7 @@ class Transport:
     def retryable(self, call, error):
         if error.error_class in RETRY_ALWAYS:
             return True
-        return not call.write and error.error_class in RETRY_READS
+        return (not call.write or call.idempotent) and error.error_class in RETRY_READS
 
     def call(self, call):
         """Send a Call, retrying what is safe to retry; return parse()'s result."""
