@@ -14,10 +14,13 @@ short_description: Bind and unbind security groups on Baidu AI Cloud BCC instanc
 version_added: 0.1.0
 description:
   - Binds normal security groups to, or unbinds them from, Baidu AI Cloud BCC instances, idempotently.
-  - Reads every instance with C(GET /v2/instance/{instanceId}), several at a time (O(max_concurrency)), plans the change,
-    and writes only what differs. Instances that are not found are reported together, by ID, before any write.
+  - Reads the instances with C(POST /v2/instance/listByInstanceId), 100 per call (its documented maximum), several calls
+    at a time (O(max_concurrency)), plans the change, and writes only what differs. An instance that call does not list
+    (or lists without its security groups) is read with C(GET /v2/instance/{instanceId}), and where the endpoint has no
+    C(listByInstanceId) (it answers C(InvalidURI) or a bare 404) every instance is. Instances that are not found are
+    reported together, by ID, before any write.
   - Binds and unbinds with the batch calls C(PUT /v2/securitygroup/bind) and C(PUT /v2/securitygroup/unbind) (body
-    C({"instanceIds", "securityGroupIds", "securityGroupType": "normal"})): one security group on up to O(batch_size)
+    C(instanceIds), C(securityGroupIds), C(securityGroupType=normal)), one security group on up to O(batch_size)
     instances per call, so N instances take ceil(N / O(batch_size)) writes per group instead of N. A batch call is all
     or nothing. Each carries a fresh C(clientToken); a call whose answer was lost or was a server error is sent again
     with the same token, which Baidu AI Cloud answers without applying it twice.
@@ -115,6 +118,9 @@ seealso:
   - name: Unbind security groups (batch)
     description: Baidu AI Cloud BCC API documentation.
     link: https://cloud.baidu.com/doc/BCC/s/ym7tzsn23
+  - name: Query instances by ID (listByInstanceId)
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/4koffviai
   - name: Query instance details
     description: Baidu AI Cloud BCC API documentation.
     link: https://cloud.baidu.com/doc/BCC/s/sjwvyoeqr
@@ -207,7 +213,7 @@ operations:
     - The API calls made (or, in check mode, that would be made), in order; calls on different instances may have run
       at the same time.
     - One entry per write call. V(bind) and V(unbind) stand for C(PUT /v2/securitygroup/bind) and C(unbind) with
-      RV(operations[].instance_ids) as its C(instanceIds) (O(write_api=batch)), or for C(PUT /v2/instance/{instanceId}?bind)
+      the entry's C(instance_ids) as its C(instanceIds) (O(write_api=batch)), or for C(PUT /v2/instance/{instanceId}?bind)
       and C(?unbind) on its one instance (O(write_api=per_instance)). After a fallback from the batch calls, an entry
       planned as one batch was sent as one call per instance.
     - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were.
@@ -238,7 +244,7 @@ error:
       type: str
     action:
       description:
-        - The API call that failed, one of V(GetInstance), V(ListSecurityGroups), V(BatchBindSecurityGroup),
+        - The API call that failed, one of V(ListInstancesByIds), V(GetInstance), V(ListSecurityGroups), V(BatchBindSecurityGroup),
           V(BatchUnbindSecurityGroup), V(BindSecurityGroup), V(UnbindSecurityGroup).
       type: str
       sample: BindSecurityGroup

@@ -596,4 +596,5 @@ class BaiduCloud(Cloud):
     def _batch_unbind(self, request, _ident, request_id):
         return self._batch(request, request_id, 'unbind')
 
+
 CLOUD = BaiduCloud

@@ -604,8 +604,8 @@ def test_batch_commit_then_drop_retried_with_the_same_token_applies_once(emulato
     client(emulator).bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-drop')
     assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001', 'g-cccc0003']
     log = bcc.requests('baiducloud')[-2:]
-    assert [(e['action'], e['fault'], e['status']) for e in log] == [('BatchBindSecurityGroup', 'commit_then_drop', 200),
-                                                                       ('BatchBindSecurityGroup', None, 200)]
+    expected = [('BatchBindSecurityGroup', 'commit_then_drop', 200), ('BatchBindSecurityGroup', None, 200)]
+    assert [(e['action'], e['fault'], e['status']) for e in log] == expected
 
 
 def test_list_instances_by_ids_through_the_sdk(emulator, bcc):

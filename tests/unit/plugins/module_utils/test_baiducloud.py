@@ -488,8 +488,8 @@ def test_reads_are_one_list_by_ids_call_per_100_instances_and_gets_for_the_unlis
     assert missing == [ids[199], ids[201]] and len(current) == 203
     assert current[ids[0]] == ['g-aaaaaaaa'] and current[ids[200]] == ['g-bbbbbbbb'] and cloud.status[ids[200]] == 'Expired'
     posts = [r for r in session.requests if r['method'] == 'POST']
-    assert [json.loads(r['data'].decode('utf-8')) for r in posts] == [{'instanceIds': ids[:100]}, {'instanceIds': ids[100:200]},
-                                                                     {'instanceIds': ids[200:]}]
+    bodies = [{'instanceIds': ids[:100]}, {'instanceIds': ids[100:200]}, {'instanceIds': ids[200:]}]
+    assert [json.loads(r['data'].decode('utf-8')) for r in posts] == bodies
     queries = [dict(parse_qsl(r['query'])) for r in posts]
     assert all(set(q) == set(['clientToken', 'maxKeys']) and q['maxKeys'] == '1000' for q in queries)
     assert len(set(q['clientToken'] for q in queries)) == 3

@@ -96,8 +96,8 @@ def test_a_batch_answer_lost_after_commit_is_resent_with_the_same_token_and_appl
     cloud.emulator.add_fault({'provider': 'baiducloud', 'action': 'BatchBindSecurityGroup', 'kind': 'commit_then_drop'})
     result = run(cloud, capsys, instance_ids=IDS[:4], security_group_ids=['g-00000002'])
     sent = writes(cloud)
-    assert [(e['action'], e['fault'], e['status']) for e in sent] == [('BatchBindSecurityGroup', 'commit_then_drop', 200),
-                                                                       ('BatchBindSecurityGroup', None, 200)]
+    expected = [('BatchBindSecurityGroup', 'commit_then_drop', 200), ('BatchBindSecurityGroup', None, 200)]
+    assert [(e['action'], e['fault'], e['status']) for e in sent] == expected
     assert not result.get('failed') and result['changed'] and 'Baidu' not in json.dumps(result.get('warnings', []))  # nothing to warn of
     assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['g-00000002'], 'instance_ids': IDS[:4]}]
     assert result['request_ids'] == [sent[1]['request_id']]
