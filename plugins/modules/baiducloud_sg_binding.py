@@ -99,7 +99,7 @@ options:
 notes:
   - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight, starts
     each action at 10 calls per second (an assumption; O(rate_limit) changes it), lowers the rate for every concurrent
-    call when throttled and raises it again slowly. It retries throttling answers (HTTP 429), C(OperationDenied) (an
+    call when throttled and raises it again slowly, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429), C(OperationDenied) (an
     operation in progress on the instance; reads and writes), HTTP 500, 502, 503 and 504 answers to reads, and
     C(RequestExpired), with backoff, at most O(retries) times. A batch write whose answer was lost or was a server error
     (504 included) is sent again with the same C(clientToken); a per-instance write is not sent again blindly, the
