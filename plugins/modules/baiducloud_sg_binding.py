@@ -216,7 +216,8 @@ operations:
       the entry's C(instance_ids) as its C(instanceIds) (O(write_api=batch)), or for C(PUT /v2/instance/{instanceId}?bind)
       and C(?unbind) on its one instance (O(write_api=per_instance)). After a fallback from the batch calls, an entry
       planned as one batch was sent as one call per instance.
-    - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were.
+    - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were
+      (after a fallback to the per-instance calls, some of them may have changed, and RV(instances) shows what each has).
   returned: always
   type: list
   elements: dict
