@@ -92,7 +92,8 @@ options:
       - Where the provider publishes a rate limit for an action, that limit is kept anyway and O(rate_limit) can only
         lower it. Where it publishes none, each action starts at the provider's documented default and adapts. A
         throttling answer lowers the rate for every concurrent request of the task at once, and successes raise it
-        again slowly, never above O(rate_limit) when it is set.
+        again slowly, never above O(rate_limit) when it is set, else never above the default (probing above it costs
+        throttled requests; set O(rate_limit) to allow more).
     type: float
   max_security_groups:
     description:

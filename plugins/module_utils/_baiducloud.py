@@ -8,10 +8,13 @@
 
 REST API v2 on ``bcc.<region>.baidubce.com``, signed with bce-auth-v1:
 ``GET /v2/instance/{id}`` (the instance's normal security groups and status),
-``PUT /v2/instance/{id}?bind`` / ``?unbind`` (one security group on one
-instance; 200 with an empty body) and ``GET /v2/securityGroup`` (list, for the
-existence check). Writes are synchronous. Only normal security groups are
-managed; enterprise security groups are neither read nor changed.
+``PUT /v2/securitygroup/bind`` / ``unbind?clientToken=`` (security groups on up to
+batch_size instances per call, all or nothing; a retry with the same token is safe),
+with ``PUT /v2/instance/{id}?bind`` / ``?unbind`` (one security group on one
+instance; 200 with an empty body; no token) as the fallback, and
+``GET /v2/securityGroup`` (list, for the existence check). Writes are synchronous.
+Only normal security groups are managed; enterprise security groups are neither
+read nor changed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,7 +25,9 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
+import uuid
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ansible.module_utils.basic import env_fallback
@@ -36,6 +41,15 @@ CONTENT_TYPE = 'application/json;charset=utf-8'
 # Signed when the Authorization header lists no headers (besides every x-bce-* header).
 DEFAULT_SIGNED_HEADERS = ('host', 'content-length', 'content-type', 'content-md5')
 LIST_PAGE = 1000                        # maxKeys of ListSecurityGroups (its maximum)
+# The batch bind/unbind calls document no maximum number of instances [inferred]: a conservative
+# default, and a ceiling for the option so that one body stays small.
+DEFAULT_BATCH_SIZE = 10
+MAX_BATCH_SIZE = 100
+READ_BATCH = 100                        # instanceIds per listByInstanceId call (its documented maximum)
+CLIENT_TOKEN_LENGTH = 64                # BCE clientToken: ASCII, at most 64 characters
+# Answers meaning "this endpoint has no such call" (a region or private deployment without the
+# batch API): the request was not processed, so the per-instance calls are used instead.
+UNSUPPORTED_CODES = ('InvalidURI', 'InvalidVersion', 'NotImplemented', 'MethodNotAllowed', 'HTTP404', 'HTTP405', 'HTTP501')
 
 # Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
@@ -52,6 +66,8 @@ ERROR_CLASSES = {
     'SecurityGroup.BindInstanceExceededLimit': transport.QUOTA,
     'SecurityGroup.NoSecurityGroup': transport.CONFLICT,
     'SecurityGroup.ExpiredInstanceForbiddenBind': transport.CONFLICT,
+    # A clientToken reused with other parameters: never a transient state.
+    'IdempotentParameterMismatch': transport.INVALID,
     # "Gone" codes: NoSuchObject is BCC's; the others are those the Terraform provider also accepts.
     'NoSuchObject': transport.NOT_FOUND,
     'InstanceNotFound': transport.NOT_FOUND,
@@ -131,6 +147,11 @@ def bce_authorization(access_key, secret_key, method, path, params, headers, tim
     return '%s/%s/%s' % (prefix, ';'.join(signed_headers or []), signature)
 
 
+def client_token():
+    """A fresh clientToken (the SDK's form, a uuid4): one per batch write, re-sent unchanged on its retries."""
+    return str(uuid.uuid4())
+
+
 def instance_path(instance_id):
     """The instance's resource path; the ID is encoded whole, so '/', '?' or '%' can never escape it."""
     return '/v2/instance/' + uri_encode(instance_id)
@@ -143,8 +164,9 @@ class BaiduCloud:
     target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance'),)
     region_pattern = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
     security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
-    # 1 to 10 normal SGs per instance; one SG and one instance per bind/unbind call. No
-    # replace-the-list call is used (see docs of the module): set_batch_size 0.
+    # 1 to 10 normal SGs per instance; one SG per bind/unbind call, on batch_size instances
+    # (write_api=batch) or one (per_instance). No replace-the-list call is used (see docs of the
+    # module): set_batch_size 0. Set per run in __init__.
     constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=1, set_batch_size=0)
     # Baidu documents no BCC rate limits [inferred default]: each action starts at
     # default_rate_limit calls per second and adapts to throttling answers (429).
@@ -160,6 +182,11 @@ class BaiduCloud:
                             fallback=(env_fallback, ['BAIDUCLOUD_SESSION_TOKEN', 'BCE_SECURITY_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['BAIDUCLOUD_REGION', 'BCE_REGION'])),
     )
+    write_argument_spec = dict(
+        write_api=dict(type='str', default='batch', choices=['batch', 'per_instance']),
+        batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
+    )
+    option_ranges = {'batch_size': (1, MAX_BATCH_SIZE)}
 
     @classmethod
     def secrets(cls, params):
@@ -170,6 +197,12 @@ class BaiduCloud:
         self.transport = conn
         self.clock = clock        # signing timestamps
         self.status = {}          # instance -> status, as last read
+        self.warnings = []
+        self.batch = params.get('write_api', 'batch') == 'batch'
+        self.batch_read = True    # until the endpoint answers that it has no listByInstanceId
+        self.lock = threading.Lock()
+        size = (params.get('batch_size') or DEFAULT_BATCH_SIZE) if self.batch else 1
+        self.constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=size, set_batch_size=0)
         if params.get('endpoint'):
             self.base = params['endpoint'].rstrip('/')
         else:
@@ -219,11 +252,11 @@ class BaiduCloud:
         raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
                                       error_class(code, resp.status_code))
 
-    def call(self, action, method, path, params=(), body=None, write=False):
+    def call(self, action, method, path, params=(), body=None, write=False, idempotent=False):
         params = list(params)
         payload = json.dumps(body).encode('utf-8') if body is not None else None
         return self.transport.call(transport.Call(action, lambda: self.build(method, path, params, payload),
-                                                  lambda resp: self.answer(action, resp), write=write))
+                                                  lambda resp: self.answer(action, resp), write=write, idempotent=idempotent))
 
     def malformed(self, action, what, request_id):
         return transport.ProviderError(self.name, action, 'MalformedResponse', 'the answer has no %s' % what,
@@ -241,6 +274,45 @@ class BaiduCloud:
         return list(groups), instance.get('status')
 
     def read(self, ids):
+        """The instances' normal SGs, READ_BATCH instances per ListInstancesByIds call (max_concurrency
+        calls at a time); an instance that call does not list, or lists without nicInfo.securityGroups,
+        is read with GET /v2/instance/{id}, which tells a missing one apart. Where the endpoint has no
+        such call (UNSUPPORTED_CODES), every instance is read with the GET."""
+        current, leftover = {}, list(ids)
+        if self.batch_read and ids:
+            leftover = []
+            chunks = [list(ids[start:start + READ_BATCH]) for start in range(0, len(ids), READ_BATCH)]
+            results = self.transport.map(self.list_by_ids, chunks, self.params['max_concurrency'])
+            for chunk, result in zip(chunks, results):
+                if isinstance(result, transport.ProviderError) and (result.code in UNSUPPORTED_CODES or result.error_class == transport.NOT_FOUND):
+                    if result.code in UNSUPPORTED_CODES:
+                        self.batch_read = False
+                    leftover.extend(chunk)
+                    continue
+                if isinstance(result, BaseException):
+                    raise result
+                for instance_id in chunk:
+                    if instance_id in result:
+                        current[instance_id], self.status[instance_id] = result[instance_id]
+                    else:
+                        leftover.append(instance_id)
+        wanted = set(leftover)
+        found, missing = self.read_each([i for i in ids if i in wanted])
+        current.update(found)
+        return current, missing
+
+    def list_by_ids(self, chunk):
+        """{id: (SG list, status)} of the instances of chunk that ListInstancesByIds lists with their SGs."""
+        out = {}
+        for instance in self.pages('ListInstancesByIds', '/v2/instance/listByInstanceId', [], 'instances',
+                                   method='POST', body={'instanceIds': chunk}, token=True):
+            nic = instance.get('nicInfo')
+            groups = nic.get('securityGroups') if isinstance(nic, dict) else None
+            if instance.get('id') in chunk and isinstance(groups, list):
+                out[instance['id']] = (list(groups), instance.get('status'))
+        return out
+
+    def read_each(self, ids):
         """One GET per instance, max_concurrency at a time. After the first error that is not
         "not found" (a wrong key, say), the reads not yet sent are not sent."""
         fatal = []
@@ -274,12 +346,14 @@ class BaiduCloud:
                                  '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
                 for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
 
-    def pages(self, action, path, params, key):
-        """Every item of a marker-paged list (maxKeys at its maximum), page after page."""
+    def pages(self, action, path, params, key, method='GET', body=None, token=False):
+        """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a
+        clientToken, as the SDK does on calls that take one (on a read it changes nothing)."""
         items, marker = [], None
         while True:
-            query = list(params) + [('maxKeys', str(LIST_PAGE))] + ([('marker', marker)] if marker else [])
-            data, request_id = self.call(action, 'GET', path, query)
+            query = ([('clientToken', client_token())] if token else []) + list(params) + [('maxKeys', str(LIST_PAGE))]
+            query += [('marker', marker)] if marker else []
+            data, request_id = self.call(action, method, path, query, body)
             page = data.get(key)
             if not isinstance(page, list):
                 raise self.malformed(action, '%s list' % key, request_id)
@@ -312,7 +386,33 @@ class BaiduCloud:
         return bound
 
     def apply(self, op):
-        action = {'bind': 'BindSecurityGroup', 'unbind': 'UnbindSecurityGroup'}[op['action']]
-        dummy, request_id = self.call(action, 'PUT', instance_path(op['target_ids'][0]), [(op['action'], None)],
-                                      {'securityGroupId': op['security_group_ids'][0]}, write=True)
-        return [request_id]
+        """One planned operation: one batch call (write_api=batch), else one call per instance."""
+        if self.batch:
+            try:
+                return [self.apply_batch(op)]
+            except transport.ProviderError as error:
+                if error.code not in UNSUPPORTED_CODES:
+                    raise
+                with self.lock:
+                    if self.batch:
+                        self.batch = False
+                        self.warnings.append('%s answered the batch %s call with %s (HTTP %s, request ID %s): this endpoint has no '
+                                             'batch API; the per-instance calls were used instead (write_api=per_instance '
+                                             'skips the attempt)' % (self.display_name, error.action, error.code,
+                                                                     error.http_status, error.request_id or 'none'))
+        return [self.apply_one(op['action'], tid, op['security_group_ids'][0]) for tid in op['target_ids']]
+
+    def apply_batch(self, op):
+        """PUT /v2/securitygroup/{bind,unbind}?clientToken=T, all or nothing. T is made once here, so a
+        retry (after a dropped answer, a 5xx) re-sends the same request: BCE answers a token it has seen
+        with the same parameters without applying it twice, so the retry is safe."""
+        action = {'bind': 'BatchBindSecurityGroup', 'unbind': 'BatchUnbindSecurityGroup'}[op['action']]
+        body = {'instanceIds': list(op['target_ids']), 'securityGroupIds': list(op['security_group_ids']), 'securityGroupType': 'normal'}
+        data, request_id = self.call(action, 'PUT', '/v2/securitygroup/' + op['action'], [('clientToken', client_token())],
+                                     body, write=True, idempotent=True)
+        return request_id or data.get('requestId')
+
+    def apply_one(self, action, instance_id, sg_id):
+        name = {'bind': 'BindSecurityGroup', 'unbind': 'UnbindSecurityGroup'}[action]
+        dummy, request_id = self.call(name, 'PUT', instance_path(instance_id), [(action, None)], {'securityGroupId': sg_id}, write=True)
+        return request_id

@@ -32,6 +32,10 @@ A provider (one module_utils file per cloud) is a class with:
 Optional:
 
 * ``not_found_note``: appended to the message listing targets that were not found;
+* ``write_argument_spec``: options of the binding module only (how to write), not of sg_binding_info;
+* ``option_ranges``: option -> (low, high) for its integer options, checked like the common ones;
+* ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
+* ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
 
 For sg_binding_info (``_generic.py``):
 
@@ -107,6 +111,7 @@ def argument_spec(provider):
     if provider.completion != 'sync':
         spec.update(WAIT_ARGUMENT_SPEC)
     spec.update(provider.argument_spec)
+    spec.update(getattr(provider, 'write_argument_spec', {}))
     return spec
 
 
@@ -190,8 +195,10 @@ def validate(params, provider):
         value = params.get(option)
         if value is not None and not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
             raise EngineFailure('%s: %r must be a number greater than 0 and at most %d' % (option, value, MAX_SECONDS))
-    for option, low, high in (('retries', 0, 1000), ('max_concurrency', 1, MAX_CONCURRENCY), ('wait_timeout', 1, MAX_SECONDS),
-                              ('max_security_groups', max(1, provider.constraints.min_groups), 1000)):
+    ranges = [('retries', 0, 1000), ('max_concurrency', 1, MAX_CONCURRENCY), ('wait_timeout', 1, MAX_SECONDS),
+              ('max_security_groups', max(1, provider.constraints.min_groups), 1000)]
+    ranges.extend((option, low, high) for option, (low, high) in sorted(getattr(provider, 'option_ranges', {}).items()))
+    for option, low, high in ranges:
         if isinstance(params.get(option), bool):
             raise EngineFailure('%s: %r is not a number; give an integer between %d and %d' % (option, params[option], low, high))
         if params.get(option) is not None and not low <= params[option] <= high:
@@ -567,7 +574,7 @@ def run_module(provider_class, module=None):
     finally:
         if conn is not None:
             conn.close()
-    for warning in engine.warnings if engine is not None else []:
+    for warning in (engine.warnings + getattr(engine.provider, 'warnings', [])) if engine is not None else []:
         module.warn(redact(warning, secrets))
     if failure is not None:
         failure.setdefault('request_ids', engine.request_ids if engine else [])

@@ -14,11 +14,22 @@ short_description: Bind and unbind security groups on Baidu AI Cloud BCC instanc
 version_added: 0.1.0
 description:
   - Binds normal security groups to, or unbinds them from, Baidu AI Cloud BCC instances, idempotently.
-  - Reads every instance with C(GET /v2/instance/{instanceId}), several at a time (O(max_concurrency)), plans the change,
-    and writes only what differs. Instances that are not found are reported together, by ID, before any write.
-  - Binds and unbinds with C(PUT /v2/instance/{instanceId}?bind) and C(?unbind), one security group on one instance per
-    call, several instances at a time. Baidu AI Cloud applies them at once; the module reads the instances back and
-    reports what it read.
+  - Reads the instances with C(POST /v2/instance/listByInstanceId), 100 per call (its documented maximum), several calls
+    at a time (O(max_concurrency)), plans the change, and writes only what differs. An instance that call does not list
+    (or lists without its security groups) is read with C(GET /v2/instance/{instanceId}), and where the endpoint has no
+    C(listByInstanceId) (it answers C(InvalidURI) or a bare 404) every instance is. Instances that are not found are
+    reported together, by ID, before any write.
+  - Binds and unbinds with the batch calls C(PUT /v2/securitygroup/bind) and C(PUT /v2/securitygroup/unbind) (body
+    C(instanceIds), C(securityGroupIds), C(securityGroupType=normal)), one security group on up to O(batch_size)
+    instances per call, so N instances take ceil(N / O(batch_size)) writes per group instead of N. A batch call is all
+    or nothing. Each carries a fresh C(clientToken); a call whose answer was lost or was a server error is sent again
+    with the same token, which Baidu AI Cloud answers without applying it twice.
+  - With O(write_api=per_instance), or when the endpoint answers the batch call with C(InvalidURI), C(InvalidVersion),
+    C(NotImplemented), C(MethodNotAllowed) or a bare HTTP 404, 405 or 501 (no such call there; the module warns and
+    uses the per-instance calls for the rest of the task), it binds and unbinds with C(PUT /v2/instance/{instanceId}?bind)
+    and C(?unbind), one security group on one instance per call, several instances at a time. These calls carry no
+    token, so a write whose answer was lost is never re-sent blindly; the module reads the instance first.
+  - Baidu AI Cloud applies writes at once; the module reads the instances back and reports what it read.
   - An instance keeps between 1 and 10 security groups at every step. The module orders each instance's binds and
     unbinds so that it never goes beyond these bounds (when swapping groups on an instance with 10 it unbinds one before
     binding one; on an instance with 1 it binds first), and refuses a request that would leave an instance with none
@@ -70,13 +81,30 @@ options:
       - If not set, the environment variable E(BAIDUCLOUD_REGION) is used, then E(BCE_REGION).
     type: str
     required: true
+  write_api:
+    description:
+      - Which calls write. V(batch) uses C(PUT /v2/securitygroup/bind) and C(unbind) on up to O(batch_size) instances per
+        call, falling back to the per-instance calls where the endpoint has no batch API. V(per_instance) uses
+        C(PUT /v2/instance/{instanceId}?bind) and C(?unbind), one instance per call.
+    type: str
+    choices: [batch, per_instance]
+    default: batch
+  batch_size:
+    description:
+      - At most this many instances per batch call (O(write_api=batch)), between 1 and 100.
+      - Baidu AI Cloud documents no maximum for the batch calls; the default is conservative. If a region refuses a
+        batch as too large, lower it.
+    type: int
+    default: 10
 notes:
   - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight, starts
     each action at 10 calls per second (an assumption; O(rate_limit) changes it), lowers the rate for every concurrent
-    call when throttled and raises it again slowly. It retries throttling answers (HTTP 429), C(OperationDenied) (an
+    call when throttled and raises it again slowly, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429), C(OperationDenied) (an
     operation in progress on the instance; reads and writes), HTTP 500, 502, 503 and 504 answers to reads, and
-    C(RequestExpired), with backoff, at most O(retries) times. A write answered with a server error (504 included) is
-    not sent again blindly; the module reads the instance back first.
+    C(RequestExpired), with backoff, at most O(retries) times. A batch write whose answer was lost or was a server error
+    (504 included) is sent again with the same C(clientToken); a per-instance write is not sent again blindly, the
+    module reads the instance back first. C(IdempotentParameterMismatch) (a token reused with other parameters) is
+    never retried.
 seealso:
   - name: Add an instance to a security group
     description: Baidu AI Cloud BCC API documentation.
@@ -84,6 +112,15 @@ seealso:
   - name: Remove an instance from a security group
     description: Baidu AI Cloud BCC API documentation.
     link: https://cloud.baidu.com/doc/BCC/s/7jwvyocyw
+  - name: Bind security groups (batch)
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/km7tz37v9
+  - name: Unbind security groups (batch)
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/ym7tzsn23
+  - name: Query instances by ID (listByInstanceId)
+    description: Baidu AI Cloud BCC API documentation.
+    link: https://cloud.baidu.com/doc/BCC/s/4koffviai
   - name: Query instance details
     description: Baidu AI Cloud BCC API documentation.
     link: https://cloud.baidu.com/doc/BCC/s/sjwvyoeqr
@@ -102,6 +139,20 @@ EXAMPLES = r'''
     instance_ids: [i-YufwpQAe]
     security_group_ids: [g-nky7qeom, g-4NxWoxeq]
     purge: true
+
+- name: Bind a group to a fleet, 50 instances per batch call
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    instance_ids: "{{ fleet_instance_ids }}"
+    security_group_ids: [g-nky7qeom]
+    batch_size: 50
+
+- name: Where the batch calls are not available, write one instance per call
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    instance_ids: [i-YufwpQAe]
+    security_group_ids: [g-nky7qeom]
+    write_api: per_instance
 
 - name: Unbind a security group (an instance keeps at least one)
   multicloud.secgroup.baiducloud_sg_binding:
@@ -161,13 +212,20 @@ operations:
   description:
     - The API calls made (or, in check mode, that would be made), in order; calls on different instances may have run
       at the same time.
-    - V(bind) and V(unbind) stand for C(PUT /v2/instance/{instanceId}?bind) and C(?unbind).
+    - One entry per write call. V(bind) and V(unbind) stand for C(PUT /v2/securitygroup/bind) and C(unbind) with
+      the entry's C(instance_ids) as its C(instanceIds) (O(write_api=batch)), or for C(PUT /v2/instance/{instanceId}?bind)
+      and C(?unbind) on its one instance (O(write_api=per_instance)). After a fallback from the batch calls, an entry
+      planned as one batch was sent as one call per instance.
+    - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were
+      (after a fallback to the per-instance calls, some of them may have changed, and RV(instances) shows what each has).
   returned: always
   type: list
   elements: dict
   sample: [{action: bind, security_group_ids: [g-nky7qeom], instance_ids: [i-YufwpQAe]}]
 request_ids:
-  description: The C(x-bce-request-id) of every write call that succeeded.
+  description:
+    - The C(x-bce-request-id) of every write call that succeeded, in the order of RV(operations) (one per entry with
+      O(write_api=batch), unless the task fell back to the per-instance calls, which have one per instance).
   returned: always
   type: list
   elements: str
@@ -187,8 +245,8 @@ error:
       type: str
     action:
       description:
-        - The API call that failed, one of V(GetInstance), V(ListSecurityGroups), V(BindSecurityGroup),
-          V(UnbindSecurityGroup).
+        - The API call that failed, one of V(ListInstancesByIds), V(GetInstance), V(ListSecurityGroups), V(BatchBindSecurityGroup),
+          V(BatchUnbindSecurityGroup), V(BindSecurityGroup), V(UnbindSecurityGroup).
       type: str
       sample: BindSecurityGroup
     code:

@@ -77,6 +77,21 @@ options:
       - Providers V(tencentcloud), V(alicloud), V(zenlayer). Default V(300) there.
       - How long to wait for changes to complete, in seconds, counted from the first write.
     type: int
+  write_api:
+    description:
+      - Providers V(baiducloud). Default V(batch) there.
+      - V(batch) writes with the batch calls C(PUT /v2/securitygroup/bind) and C(unbind) (one security group on up to
+        O(batch_size) instances per call, all or nothing, with a C(clientToken) so a retried call is not applied twice),
+        and falls back to the per-instance calls when the endpoint answers that it has no such call.
+      - V(per_instance) writes with C(PUT /v2/instance/{instanceId}?bind) and C(?unbind), one instance per call.
+    type: str
+    choices: [batch, per_instance]
+  batch_size:
+    description:
+      - Providers V(baiducloud). Default V(10) there.
+      - At most this many instances per batch call (O(write_api=batch)), between 1 and 100. Baidu AI Cloud documents no
+        maximum; the default is conservative.
+    type: int
 notes:
   - Options whose description names no providers apply to every provider, with the default shown.
   - C(module_defaults) set for a cloud's group (for example C(group/multicloud.secgroup.tencentcloud)) reach this

@@ -23,8 +23,9 @@ description:
   - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls;
   - V(alicloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
     C(DescribeSecurityGroups) calls;
-  - V(baiducloud) makes N C(GetInstance) calls (its API reads one instance per call, O(max_concurrency) at a time) and
-    ceil(G/1000) C(ListSecurityGroups) calls;
+  - V(baiducloud) makes ceil(N/100) C(ListInstancesByIds) calls (C(POST /v2/instance/listByInstanceId); one
+    C(GetInstance) per instance it does not list, or per instance where the endpoint has no such call) and ceil(G/1000)
+    C(ListSecurityGroups) calls;
   - V(zenlayer) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls.
   - The reverse question, for B bound instances, costs ceil(B/100) C(DescribeInstances) calls per 5 groups on
     V(tencentcloud), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)

@@ -32,6 +32,9 @@ INSTANCE_STATUSES = ('Running', 'Starting', 'Stopping', 'Stopped', 'Deleted', 'S
                      'SnapshotProcessing', 'ImageProcessing', 'ChangeVpc', 'Recycled', 'Restarting',
                      'Reinstalling', 'Deleting', 'Failed')
 SG_TYPES = ('normal', 'enterprise')
+CLIENT_TOKEN_TTL_S = 24 * 3600      # BCE keeps a clientToken 24 h after it last saw it
+CLIENT_TOKEN_MAX = 64               # ASCII characters
+BATCH_ACTIONS = {'bind': 'BatchBindSecurityGroup', 'unbind': 'BatchUnbindSecurityGroup', 'replace': 'ReplaceSecurityGroups'}
 CREATED_TIME = '2024-01-01T00:00:00Z'
 
 
@@ -139,6 +142,8 @@ def route(method, raw_path, query_keys):
         return 'Unknown', None
     parts = parts[2:]
     ident = urllib.parse.unquote(parts[1]) if len(parts) == 2 else None
+    if parts == ['instance', 'listByInstanceId'] and method == 'POST':
+        return 'ListInstancesByIds', None
     if len(parts) == 2 and parts[0] == 'instance' and parts[1]:
         if method == 'GET':
             return 'GetInstance', ident
@@ -150,8 +155,8 @@ def route(method, raw_path, query_keys):
         return 'ListSecurityGroups', None
     if len(parts) == 2 and parts[0] == 'securityGroup' and parts[1] and method == 'GET':
         return 'GetSecurityGroup', ident
-    if parts == ['securitygroup', 'replace'] and method == 'PUT':
-        return 'ReplaceSecurityGroups', None
+    if len(parts) == 2 and parts[0] == 'securitygroup' and parts[1] in BATCH_ACTIONS and method == 'PUT':
+        return BATCH_ACTIONS[parts[1]], None
     return 'Unknown', None
 
 
@@ -165,20 +170,25 @@ class BaiduCloud(Cloud):
         'no_security_group_status': 400,            # status of SecurityGroup.NoSecurityGroup: 400 (bind page) or 403 (unbind page)
         'list_unknown_instance': 'error',           # ListSecurityGroups?instanceId=<unknown>: 'error' (404) or 'empty'
         'server_error_status': 500,                 # status of the server_error fault: 500, 502, 503, or 504 (bare)
+        'batch_api': 'served',                      # batch bind/unbind: 'served', or 'absent' (404 InvalidURI, as a deployment without it)
+        'batch_max_instances': 100,                 # instanceIds per batch bind/unbind (undocumented: an assumption)
+        'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (404 InvalidURI)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
         'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
-        'GetInstance': 20, 'ListInstances': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
+        'BatchBindSecurityGroup': 10, 'BatchUnbindSecurityGroup': 10,
+        'GetInstance': 20, 'ListInstances': 20, 'ListInstancesByIds': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
     }
-    write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups')
+    write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups', 'BatchBindSecurityGroup',
+                     'BatchUnbindSecurityGroup')
 
     # -- state ------------------------------------------------------------
     def reset(self):
         self.credentials = {}       # access_key -> {access_key, secret_key[, security_token]}
         self.security_groups = {}   # id -> {id, region, vpc_id, name, desc}
         self.instances = {}         # id -> {id, region, status, vpc_id, name, security_groups, enterprise_security_groups}
-        self.client_tokens = {}     # clientToken -> request fingerprint (ReplaceSecurityGroups)
+        self.client_tokens = {}     # clientToken -> (request fingerprint, last seen) of the batch calls
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances'))
@@ -274,6 +284,8 @@ class BaiduCloud(Cloud):
             'BindSecurityGroup': self._bind, 'UnbindSecurityGroup': self._unbind, 'GetInstance': self._get_instance,
             'ListSecurityGroups': self._list_security_groups, 'GetSecurityGroup': self._get_security_group,
             'ReplaceSecurityGroups': self._replace, 'ListInstances': self._list_instances,
+            'BatchBindSecurityGroup': self._batch_bind, 'BatchUnbindSecurityGroup': self._batch_unbind,
+            'ListInstancesByIds': self._list_instances_by_ids,
         }
         try:
             if action not in handlers:
@@ -401,6 +413,29 @@ class BaiduCloud(Cloud):
             body['nextMarker'] = ids[max_keys]
         return body
 
+    def _list_instances_by_ids(self, request, _ident, _request_id):
+        """POST /v2/instance/listByInstanceId, body {"instanceIds": [...]} (at most 100, documented): the
+        instances in the order asked, unknown ids left out (an assumption), paged like the other lists;
+        the marker is the first id of a page."""
+        if self.settings['list_by_ids_api'] == 'absent':
+            raise ApiError(404, 'InvalidURI', 'The requested URI does not represent any resource on our server.')
+        ids = self._json_body(request).get('instanceIds')
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise ApiError(400, 'InappropriateJSON', 'instanceIds must be a non-empty list of ids.')
+        if len(ids) > 100:
+            raise ApiError(400, 'InappropriateJSON', 'instanceIds lists %d instances; at most 100.' % len(ids))
+        query = dict(request.query_pairs())
+        marker = query.get('marker') or ''
+        max_keys = self._max_keys(query)
+        ids = [i for i in dict.fromkeys(ids) if i in self.instances]
+        if marker:
+            ids = ids[ids.index(marker):] if marker in ids else []
+        body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
+                'instances': [self._instance_model(self.instances[i]) for i in ids[:max_keys]]}
+        if body['isTruncated']:
+            body['nextMarker'] = ids[max_keys]
+        return body
+
     @staticmethod
     def _instance_model(inst):
         zone = 'cn-%s-a' % inst['region']
@@ -447,7 +482,8 @@ class BaiduCloud(Cloud):
         body['bindInstanceNum'] = sum(1 for i in self.instances.values() if ident in i['security_groups'])
         return body
 
-    def _replace(self, request, _ident, request_id):
+    def _batch_body(self, request):
+        """(instance ids, SG ids, type) of a batch call's body; 400 InappropriateJSON when malformed."""
         body = self._json_body(request)
         instance_ids, sg_ids, sg_type = body.get('instanceIds'), body.get('securityGroupIds'), body.get('securityGroupType')
         for value in (instance_ids, sg_ids):
@@ -455,11 +491,34 @@ class BaiduCloud(Cloud):
                 raise ApiError(400, 'InappropriateJSON', 'instanceIds and securityGroupIds must be lists of ids.')
         if not instance_ids or sg_type not in SG_TYPES:
             raise ApiError(400, 'InappropriateJSON', 'instanceIds must not be empty; securityGroupType is normal or enterprise.')
+        return instance_ids, sg_ids, sg_type
+
+    def _seen_token(self, request, action, fingerprint):
+        """The clientToken of a batch call, or None; True when it was seen (within 24 h) with the same
+        action and body: the call is then answered again without being applied again."""
         token = dict(request.query_pairs()).get('clientToken')
+        if not token:
+            return None, False
+        if len(token) > CLIENT_TOKEN_MAX or not all(32 < ord(c) < 127 for c in token):
+            raise ApiError(400, 'InvalidHTTPRequest', 'clientToken must be at most %d printable ASCII characters.' % CLIENT_TOKEN_MAX)
+        now = self.now()
+        seen = self.client_tokens.get(token)
+        if seen is None or now - seen[1] > CLIENT_TOKEN_TTL_S:
+            return token, False
+        if seen[0] != [action, fingerprint]:
+            raise ApiError(403, 'IdempotentParameterMismatch', 'The clientToken was already used with other parameters.')
+        self.client_tokens[token] = (seen[0], now)
+        return token, True
+
+    def _remember_token(self, token, action, fingerprint):
+        if token:
+            self.client_tokens[token] = ([action, fingerprint], self.now())
+
+    def _replace(self, request, _ident, request_id):
+        instance_ids, sg_ids, sg_type = self._batch_body(request)
         fingerprint = json.dumps([instance_ids, sg_ids, sg_type])
-        if token and token in self.client_tokens:
-            if self.client_tokens[token] != fingerprint:
-                raise ApiError(403, 'IdempotentParameterMismatch', 'The clientToken was already used with other parameters.')
+        token, seen = self._seen_token(request, 'replace', fingerprint)
+        if seen:
             return {'requestId': request_id}
         sg_ids = list(dict.fromkeys(sg_ids))
         instances = [self._instance(i) for i in instance_ids]
@@ -476,9 +535,66 @@ class BaiduCloud(Cloud):
         for instance in instances:
             instance['security_groups'] = list(sg_ids) if sg_type == 'normal' else []
             instance['enterprise_security_groups'] = list(sg_ids) if sg_type == 'enterprise' else []
-        if token:
-            self.client_tokens[token] = fingerprint
+        self._remember_token(token, 'replace', fingerprint)
         return {'requestId': request_id}
+
+    def _batch(self, request, request_id, action):
+        """Batch bind/unbind: every instance gets (loses) every SG, or nothing changes at all.
+        Every check runs on every instance before the first change."""
+        if self.settings['batch_api'] == 'absent':
+            raise ApiError(404, 'InvalidURI', 'The requested URI does not represent any resource on our server.')
+        if self.settings['batch_api'] != 'served':
+            raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.batch_api must be "served" or "absent".')
+        instance_ids, sg_ids, sg_type = self._batch_body(request)
+        if not sg_ids:
+            raise ApiError(400, 'InappropriateJSON', 'securityGroupIds must not be empty.')
+        limit = int(self.settings['batch_max_instances'])
+        if len(instance_ids) > limit:
+            raise ApiError(400, 'InappropriateJSON', 'instanceIds lists %d instances; at most %d per call.' % (len(instance_ids), limit))
+        fingerprint = json.dumps([instance_ids, sg_ids, sg_type])
+        token, seen = self._seen_token(request, action, fingerprint)
+        if seen:
+            return {'requestId': request_id}
+        instance_ids, sg_ids = list(dict.fromkeys(instance_ids)), list(dict.fromkeys(sg_ids))
+        instances = [self._instance(i) for i in instance_ids]
+        key = 'security_groups' if sg_type == 'normal' else 'enterprise_security_groups'
+        if sg_type == 'normal':
+            for sg_id in sg_ids:
+                self._group(sg_id)
+        after = {}
+        for instance in instances:
+            groups = list(instance[key])
+            if action == 'bind':
+                if instance['status'] == 'Expired':
+                    raise self._expired()
+                for sg_id in sg_ids:
+                    if sg_id in groups:
+                        if self.policy('duplicate_bind', 'InternalError') == 'error':
+                            raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, instance['id']))
+                    else:
+                        groups.append(sg_id)
+                if sg_type == 'normal' and len(groups) > int(self.settings['max_security_groups_per_instance']):
+                    raise self._too_many()
+            else:
+                for sg_id in sg_ids:
+                    if sg_id not in groups:
+                        if self.policy('unbind_not_bound', 'InternalError') == 'error':
+                            raise ApiError(400, 'SecurityGroup.NotBound', 'The security group %s is not bound to %s.' % (sg_id, instance['id']))
+                    else:
+                        groups.remove(sg_id)
+                if sg_type == 'normal' and not groups and instance[key]:
+                    raise self._no_security_group()
+            after[instance['id']] = groups
+        for instance in instances:
+            instance[key] = after[instance['id']]
+        self._remember_token(token, action, fingerprint)
+        return {'requestId': request_id}
+
+    def _batch_bind(self, request, _ident, request_id):
+        return self._batch(request, request_id, 'bind')
+
+    def _batch_unbind(self, request, _ident, request_id):
+        return self._batch(request, request_id, 'unbind')
 
 
 CLOUD = BaiduCloud

@@ -518,3 +518,111 @@ def test_limit_and_no_security_group_status_settings(emulator, bcc):
         bcc_client.unbind_instance_from_security_group('i-YufwpQAe', 'g-aaaa0001')
     assert server_error(err) == (403, 'SecurityGroup.NoSecurityGroup')
     assert bcc.call('GET', '/settings')['baiducloud']['max_security_groups_per_instance'] == 2
+
+
+# -- batch bind/unbind (PUT /v2/securitygroup/{bind,unbind}?clientToken=) -------------------------
+
+def test_batch_bind_and_unbind_through_the_sdk(emulator, bcc):
+    bcc_client = client(emulator)
+    resp = bcc_client.bind_sg(['i-YufwpQAe', 'i-Two00002'], ['g-cccc0003', 'g-dddd0004'], 'normal', client_token='tok-b1')
+    assert resp.request_id == resp.metadata.bce_request_id
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001', 'g-cccc0003', 'g-dddd0004']
+    assert sgs_of(bcc, 'i-Two00002') == ['g-aaaa0001', 'g-bbbb0002', 'g-cccc0003', 'g-dddd0004']
+    entry = bcc.requests('baiducloud')[-1]
+    assert (entry['action'], entry['method'], entry['path']) == ('BatchBindSecurityGroup', 'PUT', '/v2/securitygroup/bind')
+    bcc_client.unbind_sg(['i-YufwpQAe', 'i-Two00002'], ['g-cccc0003'], 'normal')      # the SDK makes a token up
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001', 'g-dddd0004']
+    assert sgs_of(bcc, 'i-Two00002') == ['g-aaaa0001', 'g-bbbb0002', 'g-dddd0004']
+    assert bcc.requests('baiducloud')[-1]['action'] == 'BatchUnbindSecurityGroup'
+    bcc_client.bind_sg(['i-Esg00005'], ['esg-another00001'], 'enterprise')
+    assert sgs_of(bcc, 'i-Esg00005', 'enterprise_security_groups') == ['esg-ub0q1p72pbmh', 'esg-another00001']
+
+
+def test_batch_client_token_replays_and_mismatches(emulator, bcc):
+    bcc_client = client(emulator)
+    bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-same')
+    # someone else unbinds it; the same token and body is answered again without binding again
+    bcc_client.unbind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-other')
+    bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-same')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001']
+    for call, args in ((bcc_client.bind_sg, (['i-YufwpQAe'], ['g-dddd0004'], 'normal')),        # another body
+                       (bcc_client.unbind_sg, (['i-YufwpQAe'], ['g-cccc0003'], 'normal')),      # another action
+                       (bcc_client.replace_sg, (['i-YufwpQAe'], ['g-cccc0003'], 'normal'))):
+        with pytest.raises(BceHttpClientError) as err:
+            call(*args, client_token='tok-same')
+        assert server_error(err) == (403, 'IdempotentParameterMismatch')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001']
+    # 24 hours after it was last seen the token is forgotten, and the same call applies again
+    cloud = emulator.emulator.clouds['baiducloud']
+    signature_, seen = cloud.client_tokens['tok-same']
+    cloud.client_tokens['tok-same'] = (signature_, seen - baiducloud.CLIENT_TOKEN_TTL_S - 1)
+    bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-same')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001', 'g-cccc0003']
+    assert_error(raw(emulator, 'PUT', '/v2/securitygroup/bind', {'clientToken': 'x' * 65},
+                     json.dumps({'instanceIds': ['i-YufwpQAe'], 'securityGroupIds': ['g-dddd0004'],
+                                 'securityGroupType': 'normal'}).encode()), 400, 'InvalidHTTPRequest')
+
+
+@pytest.mark.parametrize('call, instances, groups, expected', [
+    ('bind', ['i-YufwpQAe', 'i-Missing1'], ['g-cccc0003'], (404, 'NoSuchObject')),
+    ('bind', ['i-YufwpQAe'], ['g-cccc0003', 'g-missing01'], (404, 'NoSuchObject')),
+    ('bind', ['i-YufwpQAe', 'i-Expired3'], ['g-cccc0003'], (403, 'SecurityGroup.ExpiredInstanceForbiddenBind')),
+    ('bind', ['i-YufwpQAe', 'i-Full0004'], ['g-cccc0003'], (413, 'SecurityGroup.BindInstanceExceededLimit')),
+    ('bind', ['i-YufwpQAe', 'i-Two00002'], FULL_SGS, (413, 'SecurityGroup.BindInstanceExceededLimit')),
+    ('unbind', ['i-Two00002', 'i-YufwpQAe'], ['g-aaaa0001'], (400, 'SecurityGroup.NoSecurityGroup')),
+    ('bind', [], ['g-cccc0003'], (400, 'InappropriateJSON')),
+    ('bind', ['i-YufwpQAe'], [], (400, 'InappropriateJSON')),
+])
+def test_batch_calls_are_all_or_nothing(emulator, bcc, call, instances, groups, expected):
+    before = bcc.state()
+    bcc_client = client(emulator)
+    with pytest.raises(BceHttpClientError) as err:
+        getattr(bcc_client, call + '_sg')(instances, groups, 'normal')
+    assert server_error(err) == expected
+    assert bcc.state() == before        # the instances before the failing one were not changed either
+
+
+def test_batch_size_limit_type_and_absent_setting(emulator, bcc):
+    bcc.settings(baiducloud={'batch_max_instances': 1})
+    bcc_client = client(emulator)
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.bind_sg(['i-YufwpQAe', 'i-Two00002'], ['g-cccc0003'], 'normal')
+    assert server_error(err) == (400, 'InappropriateJSON') and 'at most 1' in str(err.value.last_error)
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'bogus')
+    assert server_error(err) == (400, 'InappropriateJSON')
+    bcc.settings(baiducloud={'batch_api': 'absent'})
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal')
+    assert server_error(err) == (404, 'InvalidURI')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001']
+
+
+def test_batch_commit_then_drop_retried_with_the_same_token_applies_once(emulator, bcc):
+    bcc.fault(provider='baiducloud', action='BatchBindSecurityGroup', kind='commit_then_drop')
+    # the SDK retries the dropped answer with the same clientToken; the token replays the first result
+    client(emulator).bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal', client_token='tok-drop')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001', 'g-cccc0003']
+    log = bcc.requests('baiducloud')[-2:]
+    expected = [('BatchBindSecurityGroup', 'commit_then_drop', 200), ('BatchBindSecurityGroup', None, 200)]
+    assert [(e['action'], e['fault'], e['status']) for e in log] == expected
+
+
+def test_list_instances_by_ids_through_the_sdk(emulator, bcc):
+    bcc_client = client(emulator)
+    resp = bcc_client.list_instance_by_instance_ids(['i-Two00002', 'i-Missing1', 'i-YufwpQAe'])
+    assert [i.id for i in resp.instances] == ['i-Two00002', 'i-YufwpQAe'] and resp.is_truncated is False
+    assert resp.instances[0].nic_info.security_groups == ['g-aaaa0001', 'g-bbbb0002'] and resp.instances[0].status == 'Stopped'
+    assert bcc.requests('baiducloud')[-1]['action'] == 'ListInstancesByIds'
+    first = bcc_client.list_instance_by_instance_ids(['i-Two00002', 'i-YufwpQAe', 'i-Full0004'], max_keys=2)
+    assert [i.id for i in first.instances] == ['i-Two00002', 'i-YufwpQAe'] and first.next_marker == 'i-Full0004'
+    rest = bcc_client.list_instance_by_instance_ids(['i-Two00002', 'i-YufwpQAe', 'i-Full0004'], marker=first.next_marker, max_keys=2)
+    assert [i.id for i in rest.instances] == ['i-Full0004'] and rest.is_truncated is False
+    for ids in ([], ['i-%08d' % n for n in range(101)]):
+        with pytest.raises(BceHttpClientError) as err:
+            bcc_client.list_instance_by_instance_ids(ids)
+        assert server_error(err) == (400, 'InappropriateJSON')
+    bcc.settings(baiducloud={'list_by_ids_api': 'absent'})
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.list_instance_by_instance_ids(['i-Two00002'])
+    assert server_error(err) == (404, 'InvalidURI')

@@ -246,11 +246,20 @@ def test_successes_raise_the_rate_back_but_never_above_the_published_limit_or_th
     limiter.succeeded('Write')
     assert limiter.rate('Write') == pytest.approx(cut * 1.01)
     limiter.succeeded('Read')
-    assert limiter.rate('Read') == pytest.approx(50 * 1.02)         # never throttled yet: a faster climb
+    assert limiter.rate('Read') == 50                               # no published limit: the default is its top
+    limiter.throttled('Read', limiter.acquire('Read'))
+    assert limiter.rate('Read') == pytest.approx(35.0)
+    limiter.succeeded('Read')
+    assert limiter.rate('Read') == pytest.approx(35.0 * 1.01)       # back up after a throttling answer
     for dummy in range(1000):
         limiter.succeeded('Write')
         limiter.succeeded('Read')
-    assert limiter.rate('Write') == 10 and limiter.rate('Read') > 50  # no published limit: it keeps probing
+    assert limiter.rate('Write') == 10 and limiter.rate('Read') == 50  # never above the published limit or the default
+    unlimited = transport.RateLimiter({}, clock=clock.clock, sleep=clock.sleep)
+    unlimited.throttled('Read', unlimited.acquire('Read'))
+    floor = unlimited.rate('Read')
+    unlimited.succeeded('Read')
+    assert unlimited.rate('Read') == pytest.approx(floor * 1.01)     # no default at all: free to climb after a cut
     capped = transport.RateLimiter({'Write': 10}, default_rate=4, ceiling=4, clock=clock.clock, sleep=clock.sleep)
     for dummy in range(100):
         capped.succeeded('Write')

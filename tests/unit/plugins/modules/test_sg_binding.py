@@ -210,11 +210,11 @@ def test_the_union_keeps_every_providers_option_type_and_no_log():
 @pytest.mark.parametrize('name', LANDED)
 @pytest.mark.parametrize('size, calls', [(1, {'tencentcloud': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1},
                                               'alicloud': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1},
-                                              'baiducloud': {'GetInstance': 1, 'ListSecurityGroups': 1},
+                                              'baiducloud': {'ListInstancesByIds': 1, 'ListSecurityGroups': 1},
                                               'zenlayer': {'DescribeInstances': 1, 'DescribeSecurityGroups': 1}}),
                                          (150, {'tencentcloud': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1},
                                                 'alicloud': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1},
-                                                'baiducloud': {'GetInstance': 150, 'ListSecurityGroups': 1},
+                                                'baiducloud': {'ListInstancesByIds': 2, 'ListSecurityGroups': 1},
                                                 'zenlayer': {'DescribeInstances': 2, 'DescribeSecurityGroups': 1}})])
 def test_info_reads_in_the_fewest_calls(cloud, capsys, name, size, calls):
     spec = CLOUDS[name]
@@ -279,7 +279,7 @@ def test_the_docs_name_every_providers_options_and_environment_variables(module,
 @pytest.mark.parametrize('name', LANDED)
 def test_info_rides_out_a_throttling_burst(cloud, capsys, name):
     spec = CLOUDS[name]
-    read_action = 'GetInstance' if name == 'baiducloud' else 'DescribeInstances'
+    read_action = 'ListInstancesByIds' if name == 'baiducloud' else 'DescribeInstances'
     cloud.emulator.add_fault({'provider': name, 'action': read_action, 'kind': 'throttle', 'count': 3})
     _admin_delete(cloud)
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name],
