@@ -492,6 +492,20 @@ class _Server(ThreadingHTTPServer):
         return '%s://%s:%d' % ('https' if self.ssl_context is not None else 'http', host, port)
 
 
+SECRET_FIELDS = ('secret_key', 'security_token')
+
+
+def masked_state(state):
+    """The state with the credentials' secrets as ********: the admin API's answers end up in logs and test reports."""
+    out = copy.deepcopy(state)
+    for section in out.values():
+        for entry in section.get('credentials') or [] if isinstance(section, dict) else []:
+            for field in SECRET_FIELDS:
+                if entry.get(field):
+                    entry[field] = '********'
+    return out
+
+
 def admin_app(emulator):
     """The admin API: JSON over HTTP, see docs/emulator.md."""
 
@@ -510,9 +524,9 @@ def admin_app(emulator):
                 return reply(200, {'reset': True})
             if (request.method, path) == ('POST', '/seed'):
                 emulator.seed(body)
-                return reply(200, emulator.state())
+                return reply(200, masked_state(emulator.state()))
             if (request.method, path) == ('GET', '/state'):
-                return reply(200, emulator.state())
+                return reply(200, masked_state(emulator.state()))
             if (request.method, path) == ('GET', '/settings'):
                 return reply(200, emulator.get_settings())
             if (request.method, path) == ('POST', '/settings'):
