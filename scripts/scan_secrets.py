@@ -65,8 +65,12 @@ def target_names(target):
     return []
 
 
+IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+
+
 def secret_name(name):
-    return bool(SECRET_NAME.search(name)) and not PUBLIC_NAME.search(name)
+    """Whether `name` (an identifier; 'Some-Password-Value' is a value used as a key) names a secret."""
+    return bool(IDENTIFIER.match(name)) and bool(SECRET_NAME.search(name)) and not PUBLIC_NAME.search(name)
 
 
 def python_secrets(text):
