@@ -201,7 +201,7 @@ def scan(paths, secrets):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('paths', nargs='*', help='output directories or files to scan (missing ones are skipped)')
     parser.add_argument('--sources', nargs='+', default=[os.path.join(ROOT, 'tests'), os.path.join(ROOT, 'benchmarks')],
                         help='where the test credentials are defined (default: tests/ and benchmarks/)')

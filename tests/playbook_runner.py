@@ -61,7 +61,7 @@ def keep(label, stdout, stderr):
 def run(label, playbook, base, inventory=None, verbosity=0, extra_vars_file=None, env=None, timeout=300):
     """Run to completion; returns the CompletedProcess (text), its output kept under `label`."""
     proc = subprocess.run(command(playbook, inventory, verbosity, extra_vars_file), env=env or playbook_env(base),
-                          cwd=str(base), capture_output=True, text=True, timeout=timeout)
+                          cwd=str(base), capture_output=True, text=True, timeout=timeout, check=False)
     keep(label, proc.stdout, proc.stderr)
     return proc
 

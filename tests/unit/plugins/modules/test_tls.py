@@ -20,7 +20,8 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 from ansible_collections.multicloud.secgroup.tests.unit.plugins.modules.test_sg_binding import CLOUDS, LANDED, provider_main, run
 
-from emulator import start  # noqa: E402  pylint: disable=wrong-import-position  (test_sg_binding put tests/ on sys.path)
+# test_sg_binding put tests/ on sys.path.
+from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 
 CA_VARIABLES = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 
