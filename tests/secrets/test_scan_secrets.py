@@ -44,7 +44,8 @@ def test_the_python_and_data_rules():
               "secret_key='Keyword-Secret-1', region='ap-guangzhou')\nENV = {'TENCENTCLOUD_SECRET_KEY': 'Env-Secret-1', "
               "'TENCENTCLOUD_SECRET_ID': 'AKIDpublic0003'}\ndef client(key_id='AKIDpublic0004', secret='Default-Secret-1'):\n"
               "    return NextToken\nERRORS = {'InvalidSecurityToken.Malformed': 'Specified SecurityToken is malformed.'}\n"
-              "template = dict(secret_key='{{ tc_secret_key }}', token='short')\n")
+              "template = dict(secret_key='{{ tc_secret_key }}', token='short')\n"
+              "WHERE = {'Some-Password-Value': 'tests/a/path'}\n")     # a value used as a key names nothing
     values = sorted(value for value, line in scan_secrets.python_secrets(source))
     assert values == ['Default-Secret-1', 'Env-Secret-1', 'Keyword-Secret-1', 'Plain-Secret-1', 'Tuple-Secret-1']
     doc = {'vars': {'tc_secret_id': 'AKIDpublic0005', 'tc_secret_key': 'Yaml-Secret-1', 'other_secret': '{{ x }}'},
