@@ -7,6 +7,7 @@
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
 #   make emulator | demo | bench [LATENCY_MS=50] | fuzz (the full argument fuzzer)
+#   make secrets-scan         the test credentials' secrets searched in every kept output (tests/output)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -38,6 +39,10 @@ TARGET ?=
 
 # Test runs never go through a proxy: the emulator is on loopback and two
 # cloud SDKs mishandle NO_PROXY for 127.0.0.1.
+# Every test run's output is kept under tests/output (logs/ for what only went to the terminal), where
+# `make secrets-scan` looks for the test credentials.
+LOGS := $(REPO)/tests/output/logs
+
 NOPROXY := env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u NO_PROXY -u no_proxy -u ALL_PROXY -u all_proxy
 
 # --- shell snippets shared by the recipes ------------------------------------
@@ -106,10 +111,10 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean
+.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean secrets-scan
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- virtual environments ----------------------------------------------------
 
@@ -154,8 +159,8 @@ sanity: venv
 units: venv
 	@$(PRELUDE); banner units
 	export PATH="$(VENV)/bin:$$PATH"
-	stage; cd "$$COLL"; rc=0
-	$(NOPROXY) ansible-test units --local --python 3.11 --color no || rc=$$?
+	stage; cd "$$COLL"; rc=0; mkdir -p "$(LOGS)"
+	$(NOPROXY) ansible-test units --local --python 3.11 --color no 2>&1 | tee "$(LOGS)/units.log" || rc=$$?
 	keep_output; exit $$rc
 
 # ansible-test filters the environment, so values for targets go into
@@ -163,18 +168,19 @@ units: venv
 integration: venv
 	@$(PRELUDE); banner integration
 	export PATH="$(VENV)/bin:$$PATH"
-	if [ -n "$(TARGET)" ]; then integration_run "$(TARGET)"; exit $$?; fi
+	mkdir -p "$(LOGS)"
+	if [ -n "$(TARGET)" ]; then rc=0; integration_run "$(TARGET)" 2>&1 | tee "$(LOGS)/integration-$(subst /,_,$(TARGET)).log" || rc=$$?; exit $$rc; fi
 	groups=$$(cat tests/integration/targets/*/aliases | sed -n 's|^\(shippable/posix/group[0-9]*\)$$|\1/|p' | sort -u)
 	[ -n "$$groups" ] || { echo "integration: no runnable targets in tests/integration/targets yet; nothing to run"; exit 0; }
 	# The alias groups run at once, each on its own staged copy and emulator (2 cores: 2 groups).
 	# ansible-test makes ~/.ansible/test/id_rsa on first use; two first uses at once collide, so make it here.
 	key=$$HOME/.ansible/test/id_rsa; mkdir -p "$$(dirname "$$key")"
 	[ -f "$$key" ] && [ -f "$$key.pub" ] || { rm -f "$$key" "$$key.pub"; ssh-keygen -m PEM -q -t rsa -N '' -f "$$key"; }
-	logs=$$(mktemp -d); pids=(); rc=0
-	for g in $$groups; do integration_run "$$g" > "$$logs/$${g//\//_}.log" 2>&1 & pids+=($$!); done
+	logs="$(LOGS)"; pids=(); rc=0
+	for g in $$groups; do integration_run "$$g" > "$$logs/integration-$${g//\//_}.log" 2>&1 & pids+=($$!); done
 	for pid in "$${pids[@]}"; do wait "$$pid" || rc=$$?; done
-	for g in $$groups; do banner "integration $$g"; cat "$$logs/$${g//\//_}.log"; done
-	rm -rf "$$logs"; exit $$rc
+	for g in $$groups; do banner "integration $$g"; cat "$$logs/integration-$${g//\//_}.log"; done
+	exit $$rc
 
 # --- checks from the repository root -----------------------------------------
 
@@ -211,7 +217,8 @@ build: venv
 # Exit code 5 (no tests collected) is a failure.
 pytest: venv
 	@$(PRELUDE); banner pytest
-	rc=0; $(NOPROXY) "$(VENV)/bin/python" -m pytest || rc=$$?
+	rc=0; mkdir -p "$(LOGS)"
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest 2>&1 | tee "$(LOGS)/pytest.log" || rc=$$?
 	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
 	exit $$rc
 
@@ -248,8 +255,8 @@ ee: venv
 # the emulator; the credential-type play; the audit queries.
 runner: venv
 	@$(PRELUDE); banner "AWX jobs through ansible-runner"
-	rc=0; start=$$(date +%s)
-	$(NOPROXY) "$(VENV)/bin/python" -m pytest -q tests/awx || rc=$$?
+	rc=0; start=$$(date +%s); mkdir -p "$(LOGS)"
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest -q tests/awx 2>&1 | tee "$(LOGS)/runner.log" || rc=$$?
 	[ $$rc -ne 5 ] || echo "runner: no tests were collected (exit 5), treated as a failure" >&2
 	echo "runner: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -296,8 +303,15 @@ newest: venv-newest
 
 # --- the gate ----------------------------------------------------------------
 
-# Ends with plain pytest, so the log's last test line is pytest's "N passed".
-test: venvs sanity units integration lint docs build ee runner newest pytest
+# Ends with plain pytest (its "N passed" is the last test line), then the secret scan of every kept output.
+test: venvs sanity units integration lint docs build ee runner newest pytest secrets-scan
+
+# The test credentials' secret values (collected from tests/ and benchmarks/) searched in everything the test runs
+# kept: ansible-test output, the logs above, ansible-runner artifacts (tests/output/runner), the ansible-playbook
+# runs of tests/secrets and tests/concurrency (tests/output/playbooks), chaos logs (tests/output/chaos).
+secrets-scan:
+	@$(PRELUDE); banner "secrets scan"
+	"$(or $(wildcard $(VENV)/bin/python),python3)" scripts/scan_secrets.py --require tests/output
 
 # --- emulator and demo -------------------------------------------------------
 

@@ -537,6 +537,18 @@ class Engine:
         return result
 
 
+def insecure_tls_warning(params):
+    """The run-time warning for validate_certs=false, or None when every endpoint is plain http:// (nothing to verify)."""
+    if params.get('validate_certs', True):
+        return None
+    given = [value for option, value in params.items() if option.endswith('endpoint') and value]
+    if params.get('endpoint') and all(value.lower().startswith('http://') for value in given):
+        return None
+    return ('validate_certs is false: the TLS certificate of the endpoint is not verified, so anyone on the network path can '
+            'read the signed requests and forge the answers; trust a private CA with the REQUESTS_CA_BUNDLE environment '
+            'variable instead')
+
+
 def transport_for(provider_class, params, secrets):
     return transport.Transport(
         provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
@@ -556,6 +568,8 @@ def run_module(provider_class, module=None):
     conn = None
     engine = None
     failure = None
+    if insecure_tls_warning(params):
+        module.warn(insecure_tls_warning(params))
     try:
         validate(params, provider_class)
         conn = transport_for(provider_class, params, secrets)

@@ -183,6 +183,8 @@ def run_info():
         module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
     params = module.params
     secrets = [s for s in cls.secrets(params) if s]
+    if engine.insecure_tls_warning(params):
+        module.warn(engine.insecure_tls_warning(params))
     conn = None
     try:
         info_params = dict(params, security_group_ids=params.get('security_group_ids') or [])

@@ -77,6 +77,10 @@ options:
   validate_certs:
     description:
       - Whether to verify the TLS certificate of the endpoint.
+      - To trust a private CA or a TLS-inspecting proxy, set the E(REQUESTS_CA_BUNDLE) environment variable to its CA
+        bundle (for example with the play's C(environment) keyword) instead of turning this off.
+      - V(false) lets anyone on the network path read the requests and forge the answers; the module then warns. Use it
+        only against a test endpoint.
     type: bool
     default: true
   timeout:

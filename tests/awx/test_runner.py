@@ -146,9 +146,18 @@ def secret_scan(pdd):
     return found
 
 
+def keep_artifacts(pdd):
+    """Copy the job's artifacts to tests/output/runner/ for `make secrets-scan`, but for ansible-runner's `command`
+    records (the process environment, an input: checked apart by check_secrets)."""
+    dest = os.path.join(ROOT, 'tests', 'output', 'runner', os.path.basename(os.path.dirname(pdd)))
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(os.path.join(pdd, 'artifacts'), dest, ignore=shutil.ignore_patterns('command'))
+
+
 def check_secrets(pdd):
     """Secrets appear in no artifact but ansible-runner's `command` record of the process environment (0600),
     which it writes whatever omit_env_files says; AWX deletes the private data dir after the job."""
+    keep_artifacts(pdd)
     scan = secret_scan(pdd)
     assert any(path.startswith('artifacts') and 'job_events' in path for path in scan)
     leaking = sorted(path for path, count in scan.items() if count)

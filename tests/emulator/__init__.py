@@ -22,9 +22,21 @@ def cloud_classes():
     return classes
 
 
-def start(seed=None, host='127.0.0.1'):
-    """Start every cloud and the admin API on free loopback ports."""
+def start(seed=None, host='127.0.0.1', tls=False):
+    """Start every cloud and the admin API on free loopback ports.
+
+    tls=True: the clouds serve HTTPS with a certificate from a CA made now (``running.ca_bundle``; see tls.py).
+    """
     emulator = Emulator(cloud_classes())
     if seed:
         emulator.seed(seed)
-    return Running(emulator, host)
+    authority = None
+    if tls:
+        from .tls import ThrowawayCA  # pylint: disable=import-outside-toplevel
+        authority = ThrowawayCA(host)
+    try:
+        return Running(emulator, host, authority)
+    except Exception:
+        if authority is not None:
+            authority.remove()
+        raise

@@ -465,14 +465,45 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, app, host='127.0.0.1'):
+    def __init__(self, app, host='127.0.0.1', ssl_context=None):
         self.app = app
+        self.ssl_context = ssl_context
+        self.handshake_failures = 0     # TLS handshakes the client gave up (counted so tests can see retries)
         ThreadingHTTPServer.__init__(self, (host, 0), _Handler)
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is None:
+            ThreadingHTTPServer.finish_request(self, request, client_address)
+            return
+        # The handshake runs here, on the connection's own thread, so a slow or refusing client blocks no one.
+        try:
+            request = self.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ValueError):
+            self.handshake_failures += 1
+            return      # the client did not trust the certificate (or spoke plain HTTP): nothing to serve
+        try:
+            ThreadingHTTPServer.finish_request(self, request, client_address)
+        finally:
+            request.close()
 
     @property
     def url(self):
         host, port = self.server_address[:2]
-        return 'http://%s:%d' % (host, port)
+        return '%s://%s:%d' % ('https' if self.ssl_context is not None else 'http', host, port)
+
+
+SECRET_FIELDS = ('secret_key', 'security_token')
+
+
+def masked_state(state):
+    """The state with the credentials' secrets as ********: the admin API's answers end up in logs and test reports."""
+    out = copy.deepcopy(state)
+    for section in out.values():
+        for entry in section.get('credentials') or [] if isinstance(section, dict) else []:
+            for field in SECRET_FIELDS:
+                if entry.get(field):
+                    entry[field] = '********'
+    return out
 
 
 def admin_app(emulator):
@@ -493,9 +524,9 @@ def admin_app(emulator):
                 return reply(200, {'reset': True})
             if (request.method, path) == ('POST', '/seed'):
                 emulator.seed(body)
-                return reply(200, emulator.state())
+                return reply(200, masked_state(emulator.state()))
             if (request.method, path) == ('GET', '/state'):
-                return reply(200, emulator.state())
+                return reply(200, masked_state(emulator.state()))
             if (request.method, path) == ('GET', '/settings'):
                 return reply(200, emulator.get_settings())
             if (request.method, path) == ('POST', '/settings'):
@@ -525,13 +556,19 @@ def admin_app(emulator):
 
 
 class Running(object):
-    """The servers of a started emulator; ``stop()`` shuts them all down."""
+    """The servers of a started emulator; ``stop()`` shuts them all down.
 
-    def __init__(self, emulator, host='127.0.0.1'):
+    tls: None, or a ThrowawayCA (tests/emulator/tls.py) whose certificate every cloud port serves over HTTPS;
+    the admin API stays plain HTTP. ``ca_bundle`` is then the CA file to trust, else None.
+    """
+
+    def __init__(self, emulator, host='127.0.0.1', tls=None):
         self.emulator = emulator
+        self.tls = tls
+        self.ca_bundle = tls.ca_bundle if tls is not None else None
         self.servers = {}
         for name, cloud in emulator.clouds.items():
-            self.servers[name] = _Server(self._cloud_app(cloud), host)
+            self.servers[name] = _Server(self._cloud_app(cloud), host, tls.context if tls is not None else None)
         self.servers['admin'] = _Server(admin_app(emulator), host)
         self.threads = []
         for server in self.servers.values():
@@ -549,10 +586,16 @@ class Running(object):
     def endpoints(self):
         return dict((name, server.url) for name, server in self.servers.items())
 
+    def handshake_failures(self, name):
+        """How many TLS handshakes with cloud `name` failed (0 without TLS)."""
+        return self.servers[name].handshake_failures
+
     def stop(self):
         for server in self.servers.values():
             server.shutdown()
             server.server_close()
+        if self.tls is not None:
+            self.tls.remove()
 
 
 def load_seed_file(path):
