@@ -499,9 +499,9 @@ class Engine:
         """What is really on each target after a failure: our accepted writes, and those whose answer
         was lost (they may still be in progress), awaited within a wait_timeout of its own (the task's
         may be spent), then read back; or, if that read fails, the last state known."""
-        expected = planner.simulate(state, done)
+        accepted = planner.simulate(state, done)
         lost = [op for op in self.unknown_operations if op not in done]
-        expected.update(planner.simulate(expected, lost))
+        expected = planner.simulate(accepted, lost)     # what to wait for; lost writes may never show
         touched = sorted(set(tid for op in list(done) + lost for tid in op['target_ids']))
         deadline = max(deadline, self.deadline())
         unconfirmed = []
@@ -517,16 +517,19 @@ class Engine:
             read_back, dummy = self.read_targets(sorted(set(changed_ids) | set(touched)))
             known = dict(state)
             known.update(read_back)
-            accepted = planner.simulate(state, done)
             for tid in unconfirmed:
                 if known[tid] != accepted[tid]:
                     known[tid] = accepted[tid]
                     self.warnings.append('%s %s: after shows the accepted changes, which the reads did not show yet'
                                          % (self.kind.word, tid))
+            for op in lost:
+                if not all(tid in known and took_effect(op, known[tid]) for tid in op['target_ids']):
+                    self.warnings.append('the answer to %s was lost and the %ss do not show it; the cloud may still apply it '
+                                         'after this task' % (self.describe_operation(op), self.kind.word))
         except transport.ProviderError as exc:
             self.warnings.append('could not read the %ss back after the failure (%s %s); '
                                  'after shows the last state known' % (self.kind.word, exc.code, exc.message))
-            known = expected
+            known = accepted
         return self.result_targets(self.before, known)
 
     def result_targets(self, before, after):

@@ -402,6 +402,13 @@ class Emulator(object):
             action = cloud.identify(request)
             entry['action'] = action
             with self.lock:
+                record = self.settings['record_history']
+                if record:
+                    entry['write'] = action in cloud.write_actions
+                    try:
+                        entry['change'] = cloud.describe_request(request, action)
+                    except Exception:  # pylint: disable=broad-except
+                        entry['change'] = None     # a malformed request: the cloud answers it below
                 fault = self._take_fault(cloud.name, action)
                 latency = float(self.settings['latency_ms'])
             if fault is not None:
@@ -413,13 +420,7 @@ class Emulator(object):
             if fault is not None and fault['kind'] == 'reset':
                 raise Drop(reset=True)
             with self.lock:
-                record = self.settings['record_history']
                 if record:
-                    entry['write'] = action in cloud.write_actions
-                    try:
-                        entry['change'] = cloud.describe_request(request, action)
-                    except Exception:  # pylint: disable=broad-except
-                        entry['change'] = None     # a malformed request: the cloud answers it below
                     before = cloud.group_lists()
                 response = cloud.authenticate(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
@@ -433,7 +434,7 @@ class Emulator(object):
                     after = cloud.group_lists()
                     for tid in sorted(set(before) | set(after)):
                         if before.get(tid) != after.get(tid):
-                            changes.append({'provider': cloud.name, 'action': action, 'target': tid,
+                            changes.append({'provider': cloud.name, 'action': action, 'target': tid, 'time': time.time(),
                                             'before': before.get(tid), 'after': after.get(tid)})
             if fault is not None and fault['kind'] == 'commit_then_drop':
                 entry['status'] = response.status

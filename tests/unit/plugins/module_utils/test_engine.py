@@ -486,7 +486,6 @@ def test_a_write_whose_answer_was_lost_is_awaited_before_the_failure_is_reported
     assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
 
 
-
 class ThrottledSettleProvider(LaggingMemoryProvider):
     """Writes are accepted (and complete in the cloud), but every poll for their completion is throttled."""
 
