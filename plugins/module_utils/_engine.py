@@ -530,6 +530,9 @@ class Engine:
             self.warnings.append('could not read the %ss back after the failure (%s %s); '
                                  'after shows the last state known' % (self.kind.word, exc.code, exc.message))
             known = accepted
+            for op in lost:
+                self.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
+                                     % (self.describe_operation(op), self.kind.word))
         return self.result_targets(self.before, known)
 
     def result_targets(self, before, after):
