@@ -505,14 +505,19 @@ class Engine:
         touched = sorted(set(tid for op in list(done) + lost for tid in op['target_ids']))
         deadline = max(deadline, self.deadline())
         unconfirmed = []
-        try:
-            if touched:
-                self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
-        except (transport.ProviderError, EngineFailure) as exc:
-            self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
-            if isinstance(exc, transport.ProviderError) and exc.error_class in UNREAD:
-                # The reads failed, not our writes: a read now may still show the lists from before them.
-                unconfirmed = sorted(set(tid for op in done for tid in op['target_ids']))
+        for attempt in (1, 2):
+            try:
+                if touched:
+                    self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
+                break
+            except (transport.ProviderError, EngineFailure) as exc:
+                unread = isinstance(exc, transport.ProviderError) and exc.error_class in UNREAD
+                if unread and attempt == 1:
+                    continue        # the reads failed, not our writes: once more
+                self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
+                if unread:
+                    # A read now may still show the lists from before the accepted writes.
+                    unconfirmed = sorted(set(tid for op in done for tid in op['target_ids']))
         try:
             read_back, dummy = self.read_targets(sorted(set(changed_ids) | set(touched)))
             known = dict(state)
@@ -520,8 +525,8 @@ class Engine:
             for tid in unconfirmed:
                 if known[tid] != accepted[tid]:
                     known[tid] = accepted[tid]
-                    self.warnings.append('%s %s: after shows the accepted changes, which the reads did not show yet'
-                                         % (self.kind.word, tid))
+                    self.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
+                                         'the cloud may still have failed them' % (self.kind.word, tid))
             for op in lost:
                 if not all(tid in known and took_effect(op, known[tid]) for tid in op['target_ids']):
                     self.warnings.append('the answer to %s was lost and the %ss do not show it; the cloud may still apply it '

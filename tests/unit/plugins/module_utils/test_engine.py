@@ -500,4 +500,4 @@ def test_accepted_writes_that_reads_could_not_confirm_are_reported_as_accepted(l
     result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=ThrottledSettleProvider)
     assert result['failed'] and result['error']['code'] == 'Throttled'
     assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
-    assert any('the reads did not show yet' in str(w) for w in result['warnings'])
+    assert any('the reads could not confirm' in str(w) for w in result['warnings'])
