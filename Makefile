@@ -8,6 +8,7 @@
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
 #   make emulator | demo | bench [LATENCY_MS=50] | fuzz (the full argument fuzzer)
 #   make secrets-scan         the test credentials' secrets searched in every kept output (tests/output)
+#   make chaos [CHAOS_RUNS=500]   the chaos campaign (docs/reliability.md; not in `make test`)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -111,7 +112,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean secrets-scan
+.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean chaos secrets-scan
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -226,6 +227,13 @@ pytest: venv
 fuzz: venv
 	@$(PRELUDE); banner fuzz
 	FUZZ_PROFILE=full $(NOPROXY) "$(VENV)/bin/python" -m pytest tests/unit/plugins/modules/test_fuzz_arguments.py --hypothesis-show-statistics -q
+
+# The chaos campaign: CHAOS_RUNS seeded runs per provider (seeds 0..CHAOS_RUNS-1; the gate's pytest runs
+# seeds 0..49), every invariant checked; the summary goes to tests/output/chaos/summary.json.
+CHAOS_RUNS ?= 500
+chaos: venv
+	@$(PRELUDE); banner "chaos ($(CHAOS_RUNS) runs per provider)"
+	$(NOPROXY) "$(VENV)/bin/python" tests/chaos/chaos.py --provider all --runs $(CHAOS_RUNS) --summary tests/output/chaos/summary.json
 
 # --- AWX / AAP (docs/awx.md) ---------------------------------------------------
 

@@ -85,6 +85,9 @@ WAIT_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type='int', default=300),
 )
 
+# Errors of a read that say nothing about the state (it could not be read): retried, then given up.
+UNREAD = (transport.THROTTLED, transport.TRANSIENT, transport.AMBIGUOUS, transport.UNSENT, transport.IN_PROGRESS)
+
 # Rounds of apply-then-verify before giving up on a state that keeps drifting.
 CONVERGE_ROUNDS = 3
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
@@ -275,6 +278,7 @@ class Engine:
         self.request_ids = []
         self.warnings = []
         self.operations_done = []
+        self.unknown_operations = []   # writes whose answer was lost: maybe applied, maybe still in progress
         self.before = {}
         self.constraints = constraints(params, provider)
 
@@ -394,6 +398,8 @@ class Engine:
                 if isinstance(result, BaseException):
                     if not isinstance(result, transport.ProviderError):
                         raise result
+                    if result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
+                        self.unknown_operations.append(op)
                     failure = failure or (op, result)
                 else:
                     self.request_ids.extend(result or [])
@@ -480,8 +486,10 @@ class Engine:
             if unknown is not None:
                 op, error = unknown
                 if unknown_rounds >= self.params['retries']:
+                    # The last writes' answers may have been lost, or the reads may not show them yet: awaited, then read.
                     raise EngineFailure('%s; still not applied after %d retries' % (self.describe_error(op, error), unknown_rounds),
-                                        error=error.to_dict(), **{self.kind.result_key: self.result_targets(self.before, state)})
+                                        error=error.to_dict(), **{self.kind.result_key: self.applied_state(
+                                            state, changed_ids, self.operations_done[round_start:], deadline)})
                 conn.sleep(conn.backoff.delay(unknown_rounds))
                 unknown_rounds += 1
             else:
@@ -489,28 +497,54 @@ class Engine:
                 if drift_rounds >= CONVERGE_ROUNDS:
                     raise EngineFailure('the %ss did not reach the planned security groups after %d rounds of changes; '
                                         'something else may be changing them' % (self.kind.word, drift_rounds),
-                                        **{self.kind.result_key: self.result_targets(self.before, state)})
+                                        **{self.kind.result_key: self.applied_state(
+                                            state, changed_ids, self.operations_done[round_start:], deadline)})
                 self.warnings.append('the state read back differed from the plan; applying the remaining changes')
         return state
 
     def applied_state(self, state, changed_ids, done, deadline):
-        """What is really on each target after a failure: our accepted writes awaited (within
-        wait_timeout), then read back; or, if that read fails, the last state known."""
-        expected = planner.simulate(state, done)
-        touched = sorted(set(tid for op in done for tid in op['target_ids']))
+        """What is really on each target after a failure: our accepted writes, and those whose answer
+        was lost (they may still be in progress), awaited within a wait_timeout of its own (the task's
+        may be spent), then read back; or, if that read fails, the last state known."""
+        accepted = planner.simulate(state, done)
+        lost = [op for op in self.unknown_operations if op not in done]
+        expected = planner.simulate(accepted, lost)     # what to wait for; lost writes may never show
+        touched = sorted(set(tid for op in list(done) + lost for tid in op['target_ids']))
+        deadline = max(deadline, self.deadline())
+        unconfirmed = []
+        for attempt in (1, 2):
+            try:
+                if touched:
+                    self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
+                break
+            except (transport.ProviderError, EngineFailure) as exc:
+                unread = isinstance(exc, transport.ProviderError) and exc.error_class in UNREAD
+                if unread and attempt == 1:
+                    continue        # the reads failed, not our writes: once more
+                self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
+                if unread:
+                    # A read now may still show the lists from before the accepted writes.
+                    unconfirmed = sorted(set(tid for op in done for tid in op['target_ids']))
         try:
-            if touched:
-                self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
-        except (transport.ProviderError, EngineFailure) as exc:
-            self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
-        try:
-            read_back, dummy = self.read_targets(changed_ids)
+            read_back, dummy = self.read_targets(sorted(set(changed_ids) | set(touched)))
             known = dict(state)
             known.update(read_back)
+            for tid in unconfirmed:
+                if known[tid] != accepted[tid]:
+                    known[tid] = accepted[tid]
+                    self.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
+                                         'the cloud may still have failed them' % (self.kind.word, tid))
+            for op in lost:
+                if not all(tid in known and took_effect(op, known[tid]) for tid in op['target_ids']):
+                    self.warnings.append('the answer to %s was lost and the %ss do not show it; the cloud may still apply it '
+                                         'after this task' % (self.describe_operation(op), self.kind.word))
         except transport.ProviderError as exc:
             self.warnings.append('could not read the %ss back after the failure (%s %s); '
                                  'after shows the last state known' % (self.kind.word, exc.code, exc.message))
-            known = expected
+            known = accepted
+            for op in lost:
+                self.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
+                                     % (self.describe_operation(op), self.kind.word))
         return self.result_targets(self.before, known)
 
     def result_targets(self, before, after):

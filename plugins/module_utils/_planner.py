@@ -89,12 +89,15 @@ def _duplicates(items):
     return dups
 
 
-def _desired_after(before, wanted, state, purge, exact_order):
+def _desired_after(before, wanted, state, purge, exact_order, ordered=True):
     """The list an instance ends with. exact_order: purge reproduces the wanted order (ordered
     providers, or a replace call); otherwise the kept groups stay in place and new ones are
-    appended, which is what bind and unbind calls produce."""
+    appended, which is what bind and unbind calls produce. Where order means nothing (not
+    ordered), a list that already has exactly the wanted groups is left as it is."""
     if state == 'absent':
         return [sg for sg in before if sg not in wanted]
+    if purge and not ordered and sorted(before) == sorted(wanted):
+        return list(before)
     if purge and exact_order:
         return list(wanted)
     kept = [sg for sg in before if sg in wanted] if purge else list(before)
@@ -197,7 +200,7 @@ def plan(current, wanted, state, purge, limits, word='instance'):
     targets = []
     for iid, before in current.items():
         before = list(before)
-        after = _desired_after(before, wanted, state, purge, limits.ordered or use_set)
+        after = _desired_after(before, wanted, state, purge, limits.ordered or use_set, limits.ordered)
         # An instance left as it is is never refused, even outside the bounds (no groups at all, say).
         if after != before and len(after) > limits.max_groups:
             raise PlanError('%s %s would have %d security groups (%s); the provider allows at most %d per %s'

@@ -450,6 +450,20 @@ class AliCloud(Cloud):
             headers = {'x-acs-retry-after': str(int(self.settings['throttle_retry_after_s']))}
         return self._error(request, AliError(status, code), headers)
 
+    def describe_request(self, request, action):
+        params = dict(request_params(request))
+        target = [params.get('InstanceId') or params.get('NetworkInterfaceId')]
+        indexed = sorted((int(k.rsplit('.', 1)[1]), v) for k, v in params.items() if k.startswith('SecurityGroupId') and k[-1].isdigit())
+        if action in ('JoinSecurityGroup', 'LeaveSecurityGroup'):
+            return {'targets': target, 'bind' if action == 'JoinSecurityGroup' else 'unbind': [params.get('SecurityGroupId')]}
+        if action in ('ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute'):
+            return {'targets': target, 'set': [v for dummy, v in indexed]} if indexed else None
+        if action == 'DescribeInstances':
+            return {'targets': json.loads(params['InstanceIds']) if params.get('InstanceIds') else None}
+        if action == 'DescribeNetworkInterfaces':
+            return {'targets': [v for k, v in params.items() if k.startswith('NetworkInterfaceId.')] or None}
+        return None
+
     def dispatch(self, request, action):
         params = dict(request_params(request))
         try:

@@ -277,6 +277,24 @@ class BaiduCloud(Cloud):
             if token != cred['security_token'] or (signed_headers and 'x-bce-security-token' not in signed_headers):
                 raise ApiError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
 
+    def describe_request(self, request, action):
+        ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))[1]
+        if action in ('BindSecurityGroup', 'UnbindSecurityGroup'):
+            return {'targets': [ident], 'bind' if action == 'BindSecurityGroup' else 'unbind': [self._sg_id_from_body(request)]}
+        if action == 'ReplaceSecurityGroups':
+            body = self._json_body(request)
+            return {'targets': list(body.get('instanceIds') or []), 'set': list(body.get('securityGroupIds') or [])}
+        if action in ('BatchBindSecurityGroup', 'BatchUnbindSecurityGroup'):
+            body = self._json_body(request)
+            what = 'bind' if action == 'BatchBindSecurityGroup' else 'unbind'
+            return {'targets': list(body.get('instanceIds') or []), what: list(body.get('securityGroupIds') or []),
+                    'token': dict(request.query_pairs()).get('clientToken')}
+        if action == 'ListInstancesByIds':
+            return {'targets': list(self._json_body(request).get('instanceIds') or [])}
+        if action == 'GetInstance':
+            return {'targets': [ident]}
+        return None
+
     def dispatch(self, request, action):
         request_id = str(uuid.uuid4())
         _action, ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))

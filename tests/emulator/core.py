@@ -16,6 +16,7 @@ import copy
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -36,6 +37,7 @@ GLOBAL_SETTINGS = {
     'latency_ms': 0,              # added to every API request
     'enforce_rate_limits': False,  # token buckets at each cloud's documented limits
     'clock_offset_s': 0,          # the emulator's clock = real time + offset
+    'record_history': False,      # keep a state-change history and each request's targets (costs a state copy per request)
 }
 
 
@@ -179,6 +181,18 @@ class Cloud(object):
     def now(self):
         return self.emulator.now()
 
+    def group_lists(self):
+        """{target id: its true security-group list} of every instance and ENI (for the state history)."""
+        state = self.snapshot()
+        return dict((item['id'], list(item.get('security_groups') or []))
+                    for key in ('instances', 'network_interfaces') for item in state.get(key) or [])
+
+    def describe_request(self, request, action):
+        """What a request is about, for the request log with ``record_history``: ``{'targets': [ids]}``
+        for a read of named targets (None: a listing), plus ``bind`` / ``unbind`` / ``set`` (group ids)
+        for a write. The default knows nothing."""
+        return None
+
     def policy(self, setting, error_code):
         """The value of a ``"noop"`` | ``"error"`` setting; any other value is an HTTP 500 ``error_code``."""
         value = self.settings[setting]
@@ -249,7 +263,9 @@ class Emulator(object):
         self.faults = []
         self.fault_seq = 0
         self.log = []
+        self.history = []
         self.buckets = {}
+        self.in_flight = 0      # API requests being handled (a late one may still change the state)
 
     def now(self):
         return time.time() + float(self.settings['clock_offset_s'])
@@ -263,6 +279,7 @@ class Emulator(object):
                 cloud.reset()
             self.faults = []
             self.log = []
+            self.history = []
             self.buckets = {}
 
     def seed(self, doc):
@@ -343,6 +360,11 @@ class Emulator(object):
     def clear_requests(self):
         with self.lock:
             self.log = []
+            self.history = []
+
+    def state_history(self, provider=None):
+        with self.lock:
+            return [copy.deepcopy(e) for e in self.history if provider in (None, e['provider'])]
 
     # -- the API request path ----------------------------------------------
     def _take_fault(self, provider, action):
@@ -373,10 +395,20 @@ class Emulator(object):
         entry = {'provider': cloud.name, 'action': None, 'method': request.method,
                  'path': request.path, 'status': None, 'error_code': None,
                  'request_id': None, 'fault': None, 'start': start, 'end': None}
+        changes = []
+        with self.lock:
+            self.in_flight += 1
         try:
             action = cloud.identify(request)
             entry['action'] = action
             with self.lock:
+                record = self.settings['record_history']
+                if record:
+                    entry['write'] = action in cloud.write_actions
+                    try:
+                        entry['change'] = cloud.describe_request(request, action)
+                    except Exception:  # pylint: disable=broad-except
+                        entry['change'] = None     # a malformed request: the cloud answers it below
                 fault = self._take_fault(cloud.name, action)
                 latency = float(self.settings['latency_ms'])
             if fault is not None:
@@ -388,6 +420,8 @@ class Emulator(object):
             if fault is not None and fault['kind'] == 'reset':
                 raise Drop(reset=True)
             with self.lock:
+                if record:
+                    before = cloud.group_lists()
                 response = cloud.authenticate(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
                     response = cloud.fault_response(fault['kind'], request, action)
@@ -396,6 +430,12 @@ class Emulator(object):
                     response = cloud.fault_response('throttle', request, action)
                 if response is None:
                     response = cloud.dispatch(request, action)
+                if record:
+                    after = cloud.group_lists()
+                    for tid in sorted(set(before) | set(after)):
+                        if before.get(tid) != after.get(tid):
+                            changes.append({'provider': cloud.name, 'action': action, 'target': tid, 'time': time.time(),
+                                            'before': before.get(tid), 'after': after.get(tid)})
             if fault is not None and fault['kind'] == 'commit_then_drop':
                 entry['status'] = response.status
                 entry['error_code'] = response.error_code
@@ -410,6 +450,10 @@ class Emulator(object):
             with self.lock:
                 entry['seq'] = len(self.log) + 1
                 self.log.append(entry)
+                for change in changes:
+                    change['seq'] = entry['seq']
+                    self.history.append(change)
+                self.in_flight -= 1
 
 
 # -- HTTP plumbing -----------------------------------------------------------
@@ -486,6 +530,12 @@ class _Server(ThreadingHTTPServer):
         finally:
             request.close()
 
+    def handle_error(self, request, client_address):
+        # A client that gave up (its timeout) closes the connection before the answer: not an emulator error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        ThreadingHTTPServer.handle_error(self, request, client_address)
+
     @property
     def url(self):
         host, port = self.server_address[:2]
@@ -543,6 +593,9 @@ def admin_app(emulator):
             if (request.method, path) == ('GET', '/requests'):
                 provider = dict(request.query_pairs()).get('provider')
                 return reply(200, {'requests': emulator.requests(provider)})
+            if (request.method, path) == ('GET', '/history'):
+                provider = dict(request.query_pairs()).get('provider')
+                return reply(200, {'history': emulator.state_history(provider)})
             if (request.method, path) == ('DELETE', '/requests'):
                 emulator.clear_requests()
                 return reply(200, {'requests': []})

@@ -254,6 +254,22 @@ class TencentCloud(Cloud):
             out['instances'].append(entry)
         return out
 
+    def group_lists(self):
+        # The lists as they are once the running operations are over, without settling them (a read would).
+        return dict((ins['id'], list(ins['security_groups'])) for ins in self.instances)
+
+    def describe_request(self, request, action):
+        service = AUTHORIZATION.match(request.header('Authorization')).group('service')
+        params = self._common(request, action, service)[1]
+        ids = list(params.get('InstanceIds') or [])
+        if action in ('AssociateSecurityGroups', 'DisassociateSecurityGroups'):
+            return {'targets': ids, 'bind' if action == 'AssociateSecurityGroups' else 'unbind': list(params.get('SecurityGroupIds') or [])}
+        if action == 'ModifyInstancesAttribute':
+            return {'targets': ids, 'set': list(params['SecurityGroups'])} if 'SecurityGroups' in params else None
+        if action == 'DescribeInstances':
+            return {'targets': ids or None}
+        return None
+
     # -- requests ---------------------------------------------------------
     def identify(self, request):
         action = request.header('X-TC-Action')

@@ -271,6 +271,15 @@ class ZenlayerCloud(Cloud):
         # in_progress: Zenlayer has no dedicated code; an instance in a transitional state is the closest.
         return _error(403, 'OPERATION_DENIED_INSTANCE_STATUS', 'Operations on the instance with current status are not supported.')
 
+    def describe_request(self, request, action):
+        params = request.json()
+        if action in ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance'):
+            return {'targets': [params.get('instanceId')],
+                    'bind' if action == 'AssociateSecurityGroupInstance' else 'unbind': [params.get('securityGroupId')]}
+        if action == 'DescribeInstances':
+            return {'targets': list(params.get('instanceIds') or []) or None}
+        return None
+
     def dispatch(self, request, action):
         try:
             if request.method != 'POST':

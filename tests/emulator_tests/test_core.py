@@ -119,3 +119,49 @@ def test_settings_merge_and_reset():
     assert emulator.get_settings()['latency_ms'] == 0 and emulator.get_settings()['toy'] == {'flag': False}
     with pytest.raises(SettingsError):
         emulator.update_settings({'toy': 3})
+
+
+class GroupToy(ToyCloud):
+    """Instances with group lists: what the state history follows."""
+
+    write_actions = ('Bind',)
+
+    def reset(self):
+        self.groups = {'i-1': ['g-1']}
+
+    def snapshot(self):
+        return {'instances': [{'id': iid, 'security_groups': list(groups)} for iid, groups in self.groups.items()]}
+
+    def describe_request(self, request, action):
+        body = request.json()
+        return {'targets': [body['instance']], 'bind': [body['group']]} if action == 'Bind' else {'targets': None}
+
+    def dispatch(self, request, action):
+        if action == 'Bind':
+            body = request.json()
+            self.groups[body['instance']].append(body['group'])
+        return Response.json(200, {}, request_id='r1')
+
+
+def test_record_history_logs_changes_and_what_each_request_is_about():
+    running = Running(Emulator([GroupToy]))
+    try:
+        call(running, 'Bind', {'instance': 'i-1', 'group': 'g-2'})           # not recorded: the setting is off
+        assert admin(running, 'GET', '/history')['history'] == [] and 'change' not in admin(running, 'GET', '/requests')['requests'][0]
+        admin(running, 'POST', '/settings', {'record_history': True})
+        call(running, 'List')
+        admin(running, 'POST', '/faults', {'provider': 'toy', 'kind': 'reset'})
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            call(running, 'Bind', {'instance': 'i-1', 'group': 'g-3'})       # never processed: no change
+        call(running, 'Bind', {'instance': 'i-1', 'group': 'g-4'})
+        log = admin(running, 'GET', '/requests')['requests']
+        assert [(e['action'], e['write'], e['change']) for e in log[1:]] == [
+            ('List', False, {'targets': None}), ('Bind', True, {'targets': ['i-1'], 'bind': ['g-3']}),
+            ('Bind', True, {'targets': ['i-1'], 'bind': ['g-4']})]
+        history = admin(running, 'GET', '/history?provider=toy')['history']
+        assert [(h['seq'], h['target'], h['before'], h['after']) for h in history] == [(4, 'i-1', ['g-1', 'g-2'], ['g-1', 'g-2', 'g-4'])]
+        assert running.emulator.in_flight == 0
+        admin(running, 'DELETE', '/requests')
+        assert admin(running, 'GET', '/history')['history'] == []
+    finally:
+        running.stop()

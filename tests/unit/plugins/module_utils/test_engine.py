@@ -457,3 +457,47 @@ def test_a_provider_note_follows_the_targets_not_found(cloud, capsys, monkeypatc
     monkeypatch.setattr(MemoryProvider, 'not_found_note', ' (or hidden from these credentials)', raising=False)
     result = run(dict(instance_ids=['i-zzzz'], security_group_ids=['sg-0004']), capsys=capsys)
     assert result['msg'] == 'instance_ids: i-zzzz not found in Memory Cloud (or hidden from these credentials); nothing was changed'
+
+
+# -- found by the chaos campaign (tests/chaos, docs/reliability.md) -------------------------------------
+
+class LateWriteProvider(LaggingMemoryProvider):
+    """The first write's answer is lost (a timeout) and it reaches the cloud only after the read that
+    follows; the write sent again then fails for good (the cloud is busy with the first)."""
+
+    late = []
+
+    def apply(self, op):
+        self.calls.append((op['action'], tuple(op['security_group_ids']), tuple(op['target_ids'])))
+        if not self.late:
+            self.late.append(op)
+            raise transport.ProviderError('memory', 'Bind', 'Timeout', 'no answer', None, None, transport.AMBIGUOUS)
+        self.pending.extend((late, self.lag) for late in self.late)
+        raise transport.ProviderError('memory', 'Bind', 'Busy', 'an operation is in progress', 'req-busy', 400, transport.FAILED)
+
+
+def test_a_write_whose_answer_was_lost_is_awaited_before_the_failure_is_reported(lagging, capsys):
+    """tencentcloud seed 1009: the lost write was still in progress when the task failed, and instances
+    showed the list from before it although the cloud ended with the change."""
+    LateWriteProvider.late = []
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=LateWriteProvider)
+    assert result['failed'] and result['error']['code'] == 'Busy'
+    assert lagging.cloud['i-aaaa'] == ['sg-0001', 'sg-0004']
+    assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+
+
+class ThrottledSettleProvider(LaggingMemoryProvider):
+    """Writes are accepted (and complete in the cloud), but every poll for their completion is throttled."""
+
+    def settle(self, expected, deadline):
+        raise transport.ProviderError('memory', 'Describe', 'Throttled', 'slow down', 'req-t', 200, transport.THROTTLED)
+
+
+def test_accepted_writes_that_reads_could_not_confirm_are_reported_as_accepted(lagging, capsys):
+    """tencentcloud seed 2008: the polls after an accepted unbind were throttled past the retries; the
+    one read that then got through still showed the operation running with the list from before, and
+    instances reported that list although the unbind completed."""
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004']), capsys=capsys, provider=ThrottledSettleProvider)
+    assert result['failed'] and result['error']['code'] == 'Throttled'
+    assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
+    assert any('the reads could not confirm' in str(w) for w in result['warnings'])

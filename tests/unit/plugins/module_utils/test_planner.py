@@ -39,9 +39,12 @@ def scenarios(draw, with_set=None):
 
 def expected_after(before, wanted, state, purge, limits=None):
     """Purge reproduces the wanted order where the provider keeps one (ordered, or a replace call);
-    otherwise bind and unbind keep the remaining groups in place and append the new ones."""
+    otherwise bind and unbind keep the remaining groups in place and append the new ones. Where
+    order means nothing, the same groups in another order are no change."""
     if state == 'absent':
         return [g for g in before if g not in wanted]
+    if purge and limits is not None and not limits.ordered and sorted(before) == sorted(wanted):
+        return list(before)
     if purge and (limits is None or limits.ordered or (limits.set_batch_size > 0 and wanted)):
         return list(wanted)
     kept = [g for g in before if g in wanted] if purge else list(before)
@@ -208,6 +211,17 @@ def test_ordered_purge_uses_one_set_call_per_batch_of_identical_lists():
     plan = planner.plan(current, ['sg-a', 'sg-b'], 'present', True, limits)
     assert [len(op['target_ids']) for op in plan['operations']] == [100, 50]
     assert all(op == dict(op, action='set', security_group_ids=['sg-a', 'sg-b']) for op in plan['operations'])
+
+
+def test_unordered_purge_of_the_same_groups_in_another_order_changes_nothing():
+    """Found by the chaos campaign (alicloud seed 1030): Alibaba Cloud (unordered, with a replace call)
+    planned a ModifyInstanceAttribute, and reported changed, only to reorder the same two groups."""
+    limits = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
+    plan = planner.plan({'i-1': ['sg-b', 'sg-a'], 'i-2': ['sg-b']}, ['sg-a', 'sg-b'], 'present', True, limits)
+    assert [t['after'] for t in plan['targets']] == [['sg-b', 'sg-a'], ['sg-a', 'sg-b']]
+    assert plan['operations'] == [{'action': 'set', 'security_group_ids': ['sg-a', 'sg-b'], 'target_ids': ['i-2']}]
+    ordered = planner.Constraints(max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
+    assert planner.plan({'i-1': ['sg-b', 'sg-a']}, ['sg-a', 'sg-b'], 'present', True, ordered)['operations']
 
 
 def test_additive_bind_groups_all_instances_in_one_call_per_group():
