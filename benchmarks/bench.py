@@ -357,6 +357,12 @@ def versions():
     return out
 
 
+def save(path, doc):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, 'w') as handle:
+        json.dump(doc, handle, indent=1, sort_keys=True)
+
+
 def parse_sizes(text):
     return [int(s) for s in text.split(',') if s.strip()]
 
@@ -419,8 +425,17 @@ def main():
                         if n in parse_sizes(opts.baseline_sizes) or (scenario == 'bind' and n in parse_sizes(opts.baseline_bind_sizes)):
                             ways = ['sequential', 'terraform']
                         for way in ways:
-                            run[way] = bench.baseline(name, spec, decl, n, scenario, way)
+                            try:
+                                run[way] = bench.baseline(name, spec, decl, n, scenario, way)
+                            except Exception as exc:  # pylint: disable=broad-except
+                                if opts.smoke:
+                                    raise
+                                # One baseline failing must not lose the rest of a long run: reported, not hidden.
+                                run[way + '_error'] = '%s: %s' % (type(exc).__name__, str(exc)[:300])
+                                print('%s baseline failed: %s' % (way, run[way + '_error']), flush=True)
+                        ways = [way for way in ways if way in run]
                         doc['runs'].append(run)
+                        save(out_path + '.partial', doc)
                         print('%-12s N=%-5d %-7s ours %7.2f s %5d calls (min %d, %d throttled), bound %6.2f s%s' % (
                             name, n, scenario, ours['task_s'], ours['calls'], run['minimum_calls'], ours['throttled'],
                             run['bound']['bound_s'], ''.join(', %s %.2f s' % (w, run[w]['task_s']) for w in ways)), flush=True)
@@ -437,9 +452,9 @@ def main():
         running.stop()
     doc['machine']['loadavg_end'] = os.getloadavg()
     doc['wall_s'] = time.monotonic() - started
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    with open(out_path, 'w') as handle:
-        json.dump(doc, handle, indent=1, sort_keys=True)
+    save(out_path, doc)
+    if os.path.exists(out_path + '.partial'):
+        os.unlink(out_path + '.partial')
     print('wrote %s in %.0f s' % (out_path, doc['wall_s']))
 
 
