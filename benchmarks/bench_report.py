@@ -193,6 +193,8 @@ def render(doc, json_rel, plot_rel):
                  '/'.join('%.1f' % x for x in m['loadavg_start']), '/'.join('%.1f' % x for x in m.get('loadavg_end', [])),
                  'a machine shared with other jobs makes the times indicative' if m['loadavg_start'][0] > 1 else 'a quiet machine'),
              '', 'Raw figures, machine and package versions: `%s`. The whole run took %.0f s.' % (json_rel, doc.get('wall_s', 0)), '']
+    if doc.get('note'):
+        lines += ['Note on this run: %s (%s).' % (doc['note'], ', '.join('%s %.0f s' % kv for kv in sorted(doc.get('parts_wall_s', {}).items()))), '']
     if plot_rel:
         lines += ['![calls and time against N, bind one group](%s)' % plot_rel, '']
     lines += ['## How to reproduce', '',

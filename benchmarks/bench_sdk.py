@@ -23,7 +23,7 @@ import random
 import re
 import time
 
-RETRYABLE = re.compile(r'RequestLimitExceeded|Throttl|TooManyRequests|RateLimit|rate exceeded|429|TaskRunning|InProgress|Operating',
+RETRYABLE = re.compile(r'RequestLimitExceeded|Throttl|TooManyRequests|RateLimit|rate exceeded|limit.exceeded|429|TaskRunning|InProgress|Operating',
                        re.IGNORECASE)
 TERRAFORM_PARALLELISM = 10
 
