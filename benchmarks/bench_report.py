@@ -276,6 +276,9 @@ def render(doc, json_rel, plot_rel):
               '- **Settling between waves.** On an eventual cloud the engine re-reads the touched instances after a wave '
               'before the next dependent one (a purge that must bind before it unbinds, Zenlayer): one more read per page and '
               'wave than the minimum, which counts one verify read because the emulator shows changes at once.',
+              '- **Waves in series.** A purge that binds, unbinds, then binds again on one-instance-per-call clouds runs as '
+              'three waves, each waiting for the last; the bound lets the binds and the unbinds (separate buckets) overlap, so '
+              'the module takes about (binds + unbinds) / limit where binds / limit is possible.',
               '- **Limits that bind.** Where a cloud writes one instance per call (Alibaba, Zenlayer, Baidu without a batch path), '
               'N writes need N / limit seconds whoever sends them: the module, the Terraform pattern and the bound meet there, '
               'so beating the Terraform pattern by 2x takes fewer calls (a batch API), not faster ones.',
