@@ -221,7 +221,7 @@ def render(doc, json_rel, plot_rel):
               'then a read, refreshed as a read, %d at a time (Terraform\'s default parallelism). Both retry throttling with backoff. '
               'Ratios **seq/ours** and **tf/ours** are how many times faster the module is (above 1: faster). The baselines run '
               'in the bench process (no Ansible start-up), at N <= 100 for every scenario and at N = 1000 for bind only (never '
-              'at 10000), to keep `make bench` near 30 minutes on 2 cores.' % doc['terraform_parallelism'],
+              'at 10000), to keep `make bench` bounded on 2 cores.' % doc['terraform_parallelism'],
               '- **Minimum** and **bound** per cloud, computed by the harness from the page and batch sizes, bounds and completion '
               'the provider module declares (`plugins/module_utils/_<provider>.py`) and the emulator\'s limits and settings: change '
               'a batch size there and the minimum changes here. The minimum is that of the module\'s contract: the reads and writes '
