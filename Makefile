@@ -6,7 +6,7 @@
 #   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
-#   make emulator | demo | bench [LATENCY_MS=50] | fuzz (the full argument fuzzer)
+#   make emulator | demo | bench [BENCH_QUICK=1] | bench-smoke | bench-roles | fuzz (the full argument fuzzer)
 #   make secrets-scan         the test credentials' secrets searched in every kept output (tests/output)
 #   make chaos [CHAOS_RUNS=500]   the chaos campaign (docs/reliability.md; not in `make test`)
 
@@ -30,6 +30,8 @@ VENV ?= $(REPO)/.venv
 VENV_NEWEST ?= $(REPO)/.venv-newest
 # The documentation site's tools (docs/requirements.txt), kept apart from the gate's .venv.
 VENV_DOCS ?= $(REPO)/.venv-docs
+# The benchmark's plot (matplotlib only), kept apart from the gate's .venv.
+VENV_BENCH ?= $(REPO)/.venv-bench
 DOCS_OUT ?= $(REPO)/docs/_build
 SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
 
@@ -112,7 +114,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench fuzz clean chaos secrets-scan
+.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan
 
 help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -312,7 +314,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest (its "N passed" is the last test line), then the secret scan of every kept output.
-test: venvs sanity units integration lint docs build ee runner newest pytest secrets-scan
+test: venvs sanity units integration lint docs build ee runner newest bench-smoke pytest secrets-scan
 
 # The test credentials' secret values (collected from tests/ and benchmarks/) searched in everything the test runs
 # kept: ansible-test output, the logs above, ansible-runner artifacts (tests/output/runner), the ansible-playbook
@@ -329,14 +331,54 @@ emulator: venv
 demo: venv
 	$(NOPROXY) VENV="$(VENV)" bash scripts/demo.sh
 
-# API calls and wall time per task against the emulator (not part of `make test`).
-# LATENCY_MS= adds latency to every emulated API request.
-LATENCY_MS ?= 0
-bench: venv
-	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider tencentcloud --sizes 1,150,1000 --latency-ms $(LATENCY_MS)
-	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider baiducloud --sizes 1,100 --latency-ms $(LATENCY_MS)
-	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider alicloud --sizes 1,100 --latency-ms $(LATENCY_MS)
-	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --provider zenlayer --sizes 1,100 --latency-ms $(LATENCY_MS)
+# The performance harness (docs/performance.md): every provider against the minimum calls, the bound and
+# two SDK baselines, on the emulator with LATENCY_MS of latency and rate limits enforced; writes
+# benchmarks/results/<date>.json, then docs/performance.md and docs/performance.png (.venv-bench: matplotlib).
+# Not part of `make test` (bench-smoke is). Knobs: BENCH_PROVIDERS=tencentcloud,baiducloud BENCH_SIZES=1,100
+# BENCH_TENCENT_EXTRA=10000 BENCH_BASELINE_SIZES=1,10,100 BENCH_BASELINE_BIND_SIZES=1000 BENCH_MEMORY_SIZES=1000
+# BENCH_QUICK=1 (N = 1, 10).
+LATENCY_MS ?= 50
+BENCH_PROVIDERS ?=
+BENCH_SIZES ?=
+BENCH_TENCENT_EXTRA ?=
+BENCH_BASELINE_SIZES ?=
+BENCH_BASELINE_BIND_SIZES ?=
+BENCH_MEMORY_SIZES ?=
+BENCH_QUICK ?=
+BENCH_ARGS = --latency-ms $(LATENCY_MS) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_PROVIDERS),--providers $(BENCH_PROVIDERS)) \
+  $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) $(if $(BENCH_TENCENT_EXTRA),--tencent-extra $(BENCH_TENCENT_EXTRA)) \
+  $(if $(BENCH_BASELINE_SIZES),--baseline-sizes $(BENCH_BASELINE_SIZES)) \
+  $(if $(BENCH_BASELINE_BIND_SIZES),--baseline-bind-sizes $(BENCH_BASELINE_BIND_SIZES)) \
+  $(if $(BENCH_MEMORY_SIZES),--memory-sizes $(BENCH_MEMORY_SIZES))
+
+$(VENV_BENCH)/.installed: benchmarks/requirements.txt
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV_BENCH)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV_BENCH)"
+	"$(VENV_BENCH)/bin/pip" install -q --disable-pip-version-check -r benchmarks/requirements.txt
+	touch "$@"
+
+venv-bench: $(VENV_BENCH)/.installed
+
+bench: venv venv-bench
+	@$(PRELUDE); banner bench
+	start=$$(date +%s); out=benchmarks/results/$$(date -u +%F).json
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py $(BENCH_ARGS) --out "$$out"
+	"$(VENV_BENCH)/bin/python" benchmarks/bench_report.py "$$out"
+	echo "bench: $$out, docs/performance.md, docs/performance.png in $$(( $$(date +%s) - start )) s"
+
+# The harness once (Tencent Cloud, N = 1, every scenario, both baselines, overhead, memory) and the page
+# generator without the plot, into a temporary directory: keeps them from rotting. Asserts no time.
+bench-smoke: venv
+	@$(PRELUDE); banner bench-smoke
+	OUT=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-bench.XXXXXX"); trap 'rm -rf "$$OUT"' EXIT
+	start=$$(date +%s)
+	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --smoke --out "$$OUT/smoke.json"
+	"$(VENV)/bin/python" benchmarks/bench_report.py "$$OUT/smoke.json" --doc "$$OUT/performance.md" --no-plot
+	grep -q '^| 1 | purge |' "$$OUT/performance.md" || { echo "bench-smoke: no result table in the page" >&2; exit 1; }
+	echo "bench-smoke: ok in $$(( $$(date +%s) - start )) s"
+
+# The sg_bindings role against a task per host, 200 hosts on two clouds.
+bench-roles: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench_roles.py --hosts 200 --latency-ms $(LATENCY_MS)
 
 clean:

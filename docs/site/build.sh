@@ -35,6 +35,7 @@ antsibull-docs --config-file "$SPHINX/antsibull-docs.cfg" collection --use-curre
 mkdir -p "$RST/guides" "$RST/docs" "$RST/_include/roles"
 cp docs/guides/*.md "$RST/guides/"
 cp docs/*.md "$RST/docs/"
+cp docs/*.png "$RST/docs/" 2>/dev/null || true   # figures of generated pages (performance.md)
 cp README.md "$RST/_include/README.md"
 cp docs/site/ansible_refs.rst "$RST/"
 for r in roles/*/; do r=$(basename "$r"); cp "roles/$r/README.md" "$RST/_include/roles/$r.md"; done
