@@ -67,7 +67,8 @@ def formulas(name, prov, latency_ms):
         lines.append('- purge from 1 group to 2 new ones: W = 3 x ceil(N / %d) (two binds, one unbind per instance, '
                      'in the order the floor/ceiling of %d..%d groups allows)' % (d['batch_size'], d['min_groups'], d['max_groups']))
     if d['completion'] == 'sync':
-        lines.append('- verify: none (a write is done when answered); minimum = R + C + W')
+        lines.append('- verify: V = R (a write is done when answered, but the module reports what the cloud shows: one '
+                     'read-back, the product\'s verify step; the API alone would allow R + C + W); minimum = R + C + W + V')
     else:
         lines.append('- verify: V = %d x R (the read showing the end state%s); minimum = R + C + W + V' % (
             1 + d['delay_reads'], ', after %d answer(s) still showing the operation in progress or the old list' % d['delay_reads']
@@ -76,8 +77,7 @@ def formulas(name, prov, latency_ms):
     lines.append('- bound = start-up (ping, same run) + %d ms x waves (read, each dependent write step%s) '
                  '+ sum over phases (read, write%s) of max over actions of max(0, calls - burst) / limit; limits enforced: %s; '
                  'burst = one second of tokens (the emulator\'s bucket)' % (
-                     latency_ms, '' if d['completion'] == 'sync' else ', %d verify read(s)' % (1 + d['delay_reads']),
-                     '' if d['completion'] == 'sync' else ', verify', limits))
+                     latency_ms, ', %d verify read(s)' % (1 + d['delay_reads']), ', verify', limits))
     return lines
 
 
@@ -225,9 +225,10 @@ def render(doc, json_rel, plot_rel):
               '- **Minimum** and **bound** per cloud, computed by the harness from the page and batch sizes, bounds and completion '
               'the provider module declares (`plugins/module_utils/_<provider>.py`) and the emulator\'s limits and settings: change '
               'a batch size there and the minimum changes here. The minimum is that of the module\'s contract: the reads and writes '
-              'the batch sizes allow, plus a check that added groups exist before anything is written (C), plus, where writes '
-              'complete after the answer (completion `task` or `eventual`), the read showing the end state (V). The SDK baselines '
-              'skip C and V, so at small N they can make fewer calls than this minimum.', '',
+              'the batch sizes allow, plus a check that added groups exist before anything is written (C), plus the read-back '
+              'showing the end state (V; on a `task` or `eventual` cloud also the reads that still show the old state). The SDK '
+              'baselines skip C and V, so at small N they can make fewer calls than this minimum. Which batch calls each cloud '
+              'offers, and which the modules use, is in [batch_calls.md](batch_calls.md).', '',
               '## Formulas', '']
     for name in sorted(doc['providers']):
         lines += formulas(name, doc['providers'][name], doc['latency_ms']) + ['']
@@ -269,8 +270,8 @@ def render(doc, json_rel, plot_rel):
               'run inside the bench process and pay neither, so at N = 1 and 10 they win by construction; the per-task '
               'overhead table isolates that cost.',
               '- **Read-back on a sync cloud.** Where a write is done when answered (completion `sync`, Baidu), the engine still '
-              'reads every instance back to verify: the extra reads show in "calls beyond the minimum" and, at one read per '
-              'instance, cost as much as the first read.',
+              'reads the instances back, so that `after` is what the cloud shows (someone else\'s change included), not what the '
+              'module assumes. The minimum counts it; with batch reads it is one call per 100 instances.',
               '- **Tencent\'s settle poll.** After writes, `_tencentcloud.settle` waits `POLL_FIRST` (0.5 s) before its first '
               '`LatestOperationState` read; the bound reads at once (the emulator answers one read with OPERATING, then SUCCESS).',
               '- **Settling between waves.** On an eventual cloud the engine re-reads the touched instances after a wave '
