@@ -602,8 +602,9 @@ def run_module(provider_class, module=None):
     conn = None
     engine = None
     failure = None
-    if insecure_tls_warning(params):
-        module.warn(insecure_tls_warning(params))
+    tls_warning = insecure_tls_warning(params)
+    if tls_warning:
+        module.warn(tls_warning)
     try:
         validate(params, provider_class)
         conn = transport_for(provider_class, params, secrets)

@@ -10,8 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import sys
 
 import pytest
 
@@ -19,9 +17,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.modules import baiducloud_sg_binding
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
 
-from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 
 SECRET = 'Bd-Batch-Secret-Never-Shown'
 IDS = ['i-%08d' % n for n in range(1, 26)]
@@ -29,15 +25,6 @@ SEED = {'baiducloud': {
     'credentials': [{'access_key': 'bdbatch000000001', 'secret_key': SECRET}],
     'security_groups': [{'id': 'g-%08d' % n} for n in range(1, 5)],
     'instances': [{'id': iid, 'security_groups': ['g-00000001']} for iid in IDS]}}
-
-
-@pytest.fixture(scope='module')
-def running():
-    for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy'):
-        os.environ.pop(var, None)
-    emulator = start()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import sys
 
 import pytest
 
@@ -20,9 +18,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
 
-from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 
 SECRETS = {'tencentcloud': 'Tc-Secret-Key-Never-Shown', 'baiducloud': 'Bd-Secret-Key-Never-Shown',
            'alicloud': 'Ali-Secret-Key-Never-Shown', 'zenlayer': 'Zl-Password-Never-Shown'}
@@ -90,15 +86,6 @@ CLOUDS = {
 for _name, _spec in CLOUDS.items():
     _spec['first_group'] = _spec['seed']['security_groups'][0]['id']
 LANDED = sorted(CLOUDS)
-
-
-@pytest.fixture(scope='module')
-def running():
-    for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy'):
-        os.environ.pop(var, None)
-    emulator = start()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture
