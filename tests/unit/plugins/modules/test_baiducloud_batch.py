@@ -18,7 +18,6 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.multicloud.secgroup.plugins.modules import baiducloud_sg_binding
 
 
-
 SECRET = 'Bd-Batch-Secret-Never-Shown'
 IDS = ['i-%08d' % n for n in range(1, 26)]
 SEED = {'baiducloud': {

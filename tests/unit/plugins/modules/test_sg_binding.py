@@ -19,7 +19,6 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _generi
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 
 
-
 SECRETS = {'tencentcloud': 'Tc-Secret-Key-Never-Shown', 'baiducloud': 'Bd-Secret-Key-Never-Shown',
            'alicloud': 'Ali-Secret-Key-Never-Shown', 'zenlayer': 'Zl-Password-Never-Shown'}
 ZL_GROUPS = ['7000000000000000%02d' % n for n in range(1, 5)]
