@@ -106,6 +106,31 @@ options:
         before any write.
       - The cloud still has the final word; its quota error is reported as it comes.
     type: int
+  on_missing:
+    description:
+      - What to do when some of the listed instances (or network interfaces) are not found, for example because they were
+        terminated since the inventory was made.
+      - V(fail) fails the task before any write, naming them in the message and in RV(missing_instance_ids) (or
+        C(missing_network_interface_ids)).
+      - V(skip) changes the others, and lists the ones left out in RV(missing_instance_ids) (or
+        C(missing_network_interface_ids)), with a warning naming them. Check mode plans the same.
+      - Skipped targets are not in RV(instances) (or C(network_interfaces)), RV(operations) or the diff.
+    type: str
+    choices: [fail, skip]
+    default: fail
+  on_refused:
+    description:
+      - What to do when some of the instances (or network interfaces) that would change are in a state the cloud refuses
+        the change in (see the module's description, for example C(STOPPING)).
+      - V(fail) fails the task before any write, naming each and its state in the message and in
+        RV(refused_instance_ids) (or C(refused_network_interface_ids)).
+      - V(skip) changes the others, and lists the ones left out in RV(refused_instance_ids) (or
+        C(refused_network_interface_ids)), with a warning naming each and its state. Check mode plans the same.
+      - Skipped targets are not in RV(instances) (or C(network_interfaces)), RV(operations) or the diff; run the task
+        again once they are in a state that takes the change.
+    type: str
+    choices: [fail, skip]
+    default: fail
 notes:
   - Every task reads the instances' current security groups first and sends no write when nothing needs to change.
   - Check mode and the real run are computed from the same plan; in check mode RV(instances[].after) is the predicted state.

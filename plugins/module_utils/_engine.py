@@ -78,6 +78,8 @@ COMMON_ARGUMENT_SPEC = dict(
     max_concurrency=dict(type='int', default=8),
     max_security_groups=dict(type='int'),
     rate_limit=dict(type='float'),
+    on_missing=dict(type='str', default='fail', choices=['fail', 'skip']),
+    on_refused=dict(type='str', default='fail', choices=['fail', 'skip']),
 )
 
 WAIT_ARGUMENT_SPEC = dict(
@@ -281,6 +283,8 @@ class Engine:
         self.unknown_operations = []   # writes whose answer was lost: maybe applied, maybe still in progress
         self.before = {}
         self.constraints = constraints(params, provider)
+        # Targets left out with on_missing/on_refused=skip: result key -> IDs. They are in no result list but their own.
+        self.skipped = {}
 
     def run(self):
         params = self.params
@@ -293,7 +297,7 @@ class Engine:
         plan = self.plan(current, wanted)
         if plan['operations']:
             self.check_groups_exist(plan)
-        self.check_refusals(plan)
+        plan = self.check_refusals(plan)
         if not self.check_mode and plan['operations']:
             final = self.converge(plan, wanted)
         elif plan['operations']:
@@ -318,12 +322,19 @@ class Engine:
 
     def read(self, ids):
         current, missing = self.read_targets(ids)
-        if missing:
-            raise EngineFailure('%s: %s not found in %s%s%s; nothing was changed'
-                                % (self.kind.option, ', '.join(missing), self.provider.display_name, self.where(),
-                                   getattr(self.provider, 'not_found_note', '')),
+        found = '%s: %s not found in %s%s%s' % (self.kind.option, ', '.join(missing), self.provider.display_name, self.where(),
+                                                getattr(self.provider, 'not_found_note', ''))
+        if missing and self.params.get('on_missing') != 'skip':
+            raise EngineFailure('%s; nothing was changed (on_missing=skip changes the others)' % found,
                                 **{'missing_' + self.kind.option: list(missing)})
-        return dict((tid, current[tid]) for tid in ids)
+        if self.params.get('on_missing') == 'skip':
+            self.skip('missing_' + self.kind.option, missing, '%s; skipped them (on_missing=skip)' % found)
+        return dict((tid, current[tid]) for tid in ids if tid not in missing)
+
+    def skip(self, key, ids, warning):
+        self.skipped[key] = list(ids)
+        if ids:
+            self.warnings.append(warning)
 
     def where(self):
         region = self.params.get('region')
@@ -336,11 +347,22 @@ class Engine:
             raise EngineFailure('%s; %s' % (exc, consequence))
 
     def check_refusals(self, plan):
+        """The plan without the targets the provider knows the cloud will refuse, with on_refused=skip;
+        with on_refused=fail, a failure naming them."""
         refusals = getattr(self.provider, 'refusals', None)
         refused = refusals(plan['targets']) if refusals and plan['targets'] else []
-        if refused:
-            raise EngineFailure('%s; nothing was changed' % '; '.join('%s %s: %s' % (self.kind.word, tid, reason) for tid, reason in refused),
-                                **{'refused_' + self.kind.option: [tid for tid, dummy in refused]})
+        reasons = '; '.join('%s %s: %s' % (self.kind.word, tid, reason) for tid, reason in refused)
+        refused_ids = [tid for tid, dummy in refused]
+        if refused and self.params.get('on_refused') != 'skip':
+            raise EngineFailure('%s; nothing was changed (on_refused=skip changes the others)' % reasons,
+                                **{'refused_' + self.kind.option: refused_ids})
+        if self.params.get('on_refused') == 'skip':
+            self.skip('refused_' + self.kind.option, refused_ids, '%s; skipped (on_refused=skip)' % reasons)
+        if not refused:
+            return plan
+        # The planner plans each target on its own: planning the others again leaves their changes as they were.
+        return self.plan(dict((t['target_id'], t['before']) for t in plan['targets'] if t['target_id'] not in refused_ids),
+                         self.params['security_group_ids'])
 
     def check_groups_exist(self, plan):
         to_add = []
@@ -549,7 +571,10 @@ class Engine:
 
     def result_targets(self, before, after):
         out = []
+        left_out = set(tid for ids in self.skipped.values() for tid in ids)
         for tid in self.params[self.kind.option]:
+            if tid in left_out:
+                continue
             b, a = list(before[tid]), list(after[tid])
             out.append({self.kind.id_key: tid, 'before': b, 'after': a,
                         'added': [sg for sg in a if sg not in b], 'removed': [sg for sg in b if sg not in a]})
@@ -568,6 +593,7 @@ class Engine:
                   'operations': self.public_operations(operations)}
         result['diff'] = {'before': dict((t[self.kind.id_key], t['before']) for t in targets),
                           'after': dict((t[self.kind.id_key], t['after']) for t in targets)}
+        result.update(self.skipped)
         return result
 
 
@@ -628,6 +654,7 @@ def run_module(provider_class, module=None):
     if failure is not None:
         failure.setdefault('request_ids', engine.request_ids if engine else [])
         failure.setdefault('operations', engine.public_operations(engine.operations_done) if engine else [])
+        failure.update(engine.skipped if engine else {})
         if engine is not None and engine.before and engine.kind.result_key not in failure:
             # Before any write, or after one whose effect could not be read back: the last state known.
             known = planner.simulate(engine.before, engine.operations_done)

@@ -167,7 +167,8 @@ EXAMPLES = r'''
 RETURN = r'''
 instances:
   description:
-    - One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+    - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
+    - On failure, what each instance really has.
   returned: with O(instance_ids), on success, and on failure once the instances have been read
   type: list
   elements: dict
@@ -198,8 +199,8 @@ instances:
       sample: []
 network_interfaces:
   description:
-    - One item per network interface in O(network_interface_ids), in the same order. On failure, what each network
-      interface really has.
+    - One item per network interface in O(network_interface_ids), in the same order, except those skipped (O(on_missing),
+      O(on_refused)). On failure, what each network interface really has.
   returned: with O(network_interface_ids), on success, and on failure once the network interfaces have been read
   type: list
   elements: dict
@@ -282,13 +283,17 @@ error:
       type: int
       sample: 403
 missing_instance_ids:
-  description: The instances that were not found.
-  returned: when instances were not found
+  description:
+    - The instances that were not found.
+    - With O(on_missing=skip), the instances left out; they are in no other result.
+  returned: when instances were not found, and always with O(on_missing=skip)
   type: list
   elements: str
 missing_network_interface_ids:
-  description: The network interfaces that were not found.
-  returned: when network interfaces were not found
+  description:
+    - The network interfaces that were not found.
+    - With O(on_missing=skip), the network interfaces left out; they are in no other result.
+  returned: when network interfaces were not found, and always with O(on_missing=skip)
   type: list
   elements: str
 missing_security_group_ids:
@@ -300,14 +305,18 @@ refused_instance_ids:
   description:
     - The instances whose change Alibaba Cloud is known to refuse (a group in another VPC, a mix of normal and enterprise
       groups, a state other than C(Running) or C(Stopped)).
-  returned: when such instances were found
+    - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no
+      other result.
+  returned: when such instances were found, and always with O(on_refused=skip)
   type: list
   elements: str
 refused_network_interface_ids:
   description:
     - The network interfaces whose change Alibaba Cloud is known to refuse (a primary network interface, a group in another
       VPC, a mix of normal and enterprise groups, a state other than C(Available) or C(InUse)).
-  returned: when such network interfaces were found
+    - With O(on_refused=skip), the network interfaces left out (each named with its reason in a warning); they are in no
+      other result.
+  returned: when such network interfaces were found, and always with O(on_refused=skip)
   type: list
   elements: str
 '''

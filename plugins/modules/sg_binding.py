@@ -154,7 +154,8 @@ EXAMPLES = r'''
 RETURN = r'''
 instances:
   description:
-    - One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+    - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing),
+      O(on_refused)). On failure, what each instance really has.
     - Exactly what the chosen provider's module returns.
   returned: success, and on failure once the instances have been read
   type: list
@@ -233,8 +234,10 @@ network_interfaces:
   type: list
   elements: dict
 missing_instance_ids:
-  description: The instances that were not found.
-  returned: when instances were not found
+  description:
+    - The instances that were not found.
+    - With O(on_missing=skip), the instances left out; they are in no other result.
+  returned: when instances were not found, and always with O(on_missing=skip)
   type: list
   elements: str
 missing_security_group_ids:
@@ -243,8 +246,26 @@ missing_security_group_ids:
   type: list
   elements: str
 refused_instance_ids:
-  description: The instances the cloud is known to refuse the change for (their state), before any write.
-  returned: when instances were refused
+  description:
+    - The instances the cloud is known to refuse the change for (their state), before any write.
+    - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
+      result.
+  returned: when instances were refused, and always with O(on_refused=skip)
+  type: list
+  elements: str
+missing_network_interface_ids:
+  description:
+    - With O(network_interface_ids), the network interfaces that were not found.
+    - With O(on_missing=skip), the network interfaces left out; they are in no other result.
+  returned: when network interfaces were not found, and always with O(on_missing=skip) and O(network_interface_ids)
+  type: list
+  elements: str
+refused_network_interface_ids:
+  description:
+    - With O(network_interface_ids), the network interfaces the cloud is known to refuse the change for, before any write.
+    - With O(on_refused=skip), the network interfaces left out (each named with its reason in a warning); they are in no
+      other result.
+  returned: when network interfaces were refused, and always with O(on_refused=skip) and O(network_interface_ids)
   type: list
   elements: str
 '''

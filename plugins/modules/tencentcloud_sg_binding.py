@@ -157,7 +157,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 instances:
-  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+  description:
+    - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
+    - On failure, what each instance really has.
   returned: success, and on failure once the instances have been read
   type: list
   elements: dict
@@ -233,8 +235,10 @@ error:
       description: The HTTP status of the answer (Tencent Cloud answers errors with 200).
       type: int
 missing_instance_ids:
-  description: The instances that were not found.
-  returned: when instances were not found
+  description:
+    - The instances that were not found.
+    - With O(on_missing=skip), the instances left out; they are in no other result.
+  returned: when instances were not found, and always with O(on_missing=skip)
   type: list
   elements: str
 missing_security_group_ids:
@@ -243,8 +247,11 @@ missing_security_group_ids:
   type: list
   elements: str
 refused_instance_ids:
-  description: The instances that would change but whose C(InstanceState) cannot take the change (see the description).
-  returned: when such instances were found
+  description:
+    - The instances that would change but whose C(InstanceState) cannot take the change (see the description).
+    - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
+      result.
+  returned: when such instances were found, and always with O(on_refused=skip)
   type: list
   elements: str
 '''

@@ -135,7 +135,9 @@ instances:
   type: list
   elements: dict
   returned: success, and on failure once the instances have been read
-  description: One item per instance in O(instance_ids), in the same order. On failure, what each instance really has.
+  description:
+    - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
+    - On failure, what each instance really has.
   contains:
     instance_id:
       type: str
@@ -214,10 +216,12 @@ error:
       description: The HTTP status of the answer.
       sample: 403
 missing_instance_ids:
+  description:
+    - The instances that were not found.
+    - With O(on_missing=skip), the instances left out; they are in no other result.
+  returned: when instances were not found, and always with O(on_missing=skip)
   type: list
   elements: str
-  returned: when instances were not found
-  description: The instances that were not found.
 missing_security_group_ids:
   type: list
   elements: str
@@ -226,10 +230,12 @@ missing_security_group_ids:
 refused_instance_ids:
   type: list
   elements: str
-  returned: when such instances were found
+  returned: when such instances were found, and always with O(on_refused=skip)
   description:
     - The instances whose change Zenlayer Cloud is known to refuse, each named in the message with the reason (not
       C(RUNNING) or C(STOPPED), or a security group to bind that is not C(Available)).
+    - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
+      result.
 '''
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module

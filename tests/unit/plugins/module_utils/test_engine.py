@@ -456,7 +456,8 @@ def test_an_eventual_cloud_stops_waiting_for_a_lost_write_after_its_visibility_t
 def test_a_provider_note_follows_the_targets_not_found(cloud, capsys, monkeypatch):
     monkeypatch.setattr(MemoryProvider, 'not_found_note', ' (or hidden from these credentials)', raising=False)
     result = run(dict(instance_ids=['i-zzzz'], security_group_ids=['sg-0004']), capsys=capsys)
-    assert result['msg'] == 'instance_ids: i-zzzz not found in Memory Cloud (or hidden from these credentials); nothing was changed'
+    assert result['msg'] == ('instance_ids: i-zzzz not found in Memory Cloud (or hidden from these credentials); nothing was changed '
+                             '(on_missing=skip changes the others)')
 
 
 # -- found by the chaos campaign (tests/chaos, docs/reliability.md) -------------------------------------
@@ -501,3 +502,71 @@ def test_accepted_writes_that_reads_could_not_confirm_are_reported_as_accepted(l
     assert result['failed'] and result['error']['code'] == 'Throttled'
     assert result['instances'][0]['after'] == ['sg-0001', 'sg-0004']
     assert any('the reads could not confirm' in str(w) for w in result['warnings'])
+
+
+# -- on_missing / on_refused: a stale fleet -------------------------------------------------------------
+
+def refuse_cccc(self, targets):
+    return [(t['target_id'], 'is STOPPING') for t in targets if t['target_id'] == 'i-cccc' and t['before'] != t['after']]
+
+
+def test_a_missing_instance_fails_the_task_by_default_and_says_how_to_skip_it(cloud, capsys):
+    result = run(dict(instance_ids=['i-aaaa', 'i-zzzz'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['failed'] and result['missing_instance_ids'] == ['i-zzzz']
+    assert result['msg'] == 'instance_ids: i-zzzz not found in Memory Cloud; nothing was changed (on_missing=skip changes the others)'
+    assert writes(cloud.calls) == []
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_on_missing_skip_changes_the_others_and_lists_the_missing(cloud, capsys, check_mode):
+    args = dict(instance_ids=['i-aaaa', 'i-zzzz', 'i-bbbb', 'i-yyyy'], security_group_ids=['sg-0004'], on_missing='skip')
+    result = run(args, check_mode=check_mode, capsys=capsys)
+    assert result['changed'] and not result.get('failed')
+    assert result['missing_instance_ids'] == ['i-zzzz', 'i-yyyy']
+    assert [t['instance_id'] for t in result['instances']] == ['i-aaaa', 'i-bbbb']
+    assert sorted(result['diff']['after']) == ['i-aaaa', 'i-bbbb']
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['sg-0004'], 'instance_ids': ['i-aaaa', 'i-bbbb']}]
+    assert 'instance_ids: i-zzzz, i-yyyy not found in Memory Cloud; skipped them (on_missing=skip)' in json.dumps(result['warnings'])
+    assert writes(cloud.calls) == ([] if check_mode else [('bind', ('sg-0004',), ('i-aaaa', 'i-bbbb'))])
+
+
+def test_on_missing_skip_with_nothing_missing_returns_an_empty_list(cloud, capsys):
+    result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0004'], on_missing='skip'), capsys=capsys)
+    assert result['changed'] and result['missing_instance_ids'] == []
+
+
+def test_a_refused_instance_fails_the_task_by_default_and_says_how_to_skip_it(cloud, capsys, monkeypatch):
+    monkeypatch.setattr(MemoryProvider, 'refusals', refuse_cccc, raising=False)
+    result = run(dict(instance_ids=['i-aaaa', 'i-cccc'], security_group_ids=['sg-0004']), capsys=capsys)
+    assert result['failed'] and result['refused_instance_ids'] == ['i-cccc']
+    assert result['msg'] == 'instance i-cccc: is STOPPING; nothing was changed (on_refused=skip changes the others)'
+    assert writes(cloud.calls) == []
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_on_refused_skip_changes_the_others_and_lists_the_refused(cloud, capsys, monkeypatch, check_mode):
+    monkeypatch.setattr(MemoryProvider, 'refusals', refuse_cccc, raising=False)
+    args = dict(instance_ids=['i-aaaa', 'i-cccc', 'i-bbbb'], security_group_ids=['sg-0004'], on_refused='skip', on_missing='skip')
+    result = run(args, check_mode=check_mode, capsys=capsys)
+    assert result['changed'] and not result.get('failed')
+    assert result['refused_instance_ids'] == ['i-cccc'] and result['missing_instance_ids'] == []
+    assert [t['instance_id'] for t in result['instances']] == ['i-aaaa', 'i-bbbb']
+    assert sorted(result['diff']['before']) == ['i-aaaa', 'i-bbbb']
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['sg-0004'], 'instance_ids': ['i-aaaa', 'i-bbbb']}]
+    assert 'instance i-cccc: is STOPPING; skipped (on_refused=skip)' in json.dumps(result['warnings'])
+    assert cloud.cloud['i-cccc'] == ['sg-0003']
+    assert writes(cloud.calls) == ([] if check_mode else [('bind', ('sg-0004',), ('i-aaaa', 'i-bbbb'))])
+
+
+def test_on_refused_skip_with_every_instance_refused_changes_nothing(cloud, capsys, monkeypatch):
+    monkeypatch.setattr(MemoryProvider, 'refusals', refuse_cccc, raising=False)
+    result = run(dict(instance_ids=['i-cccc'], security_group_ids=['sg-0004'], on_refused='skip'), capsys=capsys)
+    assert not result['changed'] and result['instances'] == [] and result['refused_instance_ids'] == ['i-cccc']
+    assert writes(cloud.calls) == []
+
+
+def test_a_failure_after_skipping_still_lists_what_was_skipped(cloud, capsys):
+    cloud.fail[('bind', 'sg-0004')] = (transport.QUOTA, False)
+    result = run(dict(instance_ids=['i-aaaa', 'i-zzzz'], security_group_ids=['sg-0004'], on_missing='skip'), capsys=capsys)
+    assert result['failed'] and result['missing_instance_ids'] == ['i-zzzz']
+    assert [t['instance_id'] for t in result['instances']] == ['i-aaaa']

@@ -273,3 +273,28 @@ def test_info_rides_out_a_throttling_burst(cloud, capsys, name):
     assert not result.get('failed') and result['instances'][0]['security_group_ids'] == [spec['first_group']]
     log = json.loads(_admin(cloud, '/requests?provider=' + name))['requests']
     assert len([entry for entry in log if entry['action'] == read_action]) == 4      # 3 throttled, then the answer
+
+
+@pytest.mark.parametrize('name, stopping', [('tencentcloud', 'STOPPING'), ('zenlayer', 'STOPPING')])
+def test_a_stale_fleet_is_changed_but_for_the_terminated_and_the_stopping(cloud, capsys, name, stopping):
+    """Issue 21: one terminated and one STOPPING instance among the fleet, skipped; the others changed, in check mode too."""
+    spec = CLOUDS[name]
+    seed = json.loads(json.dumps(spec['seed'], default=str))
+    seed['instances'][1]['status'] = stopping
+    cloud.emulator.reset()
+    cloud.emulator.seed({name: seed})
+    gone = spec['instances'][0][:-5] + '99999'
+    fleet = spec['ids'](3)
+    args = dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=[fleet[0], gone, fleet[1], fleet[2]],
+                security_group_ids=spec['groups'][:1], on_missing='skip', on_refused='skip')
+    for check_mode in (True, False):
+        result = run(sg_binding.main, args, capsys, check_mode=check_mode)
+        assert result['changed'] and not result.get('failed')
+        assert result['missing_instance_ids'] == [gone] and result['refused_instance_ids'] == [fleet[1]]
+        assert [t['instance_id'] for t in result['instances']] == [fleet[0], fleet[2]]
+        assert sorted(result['diff']['after']) == sorted([fleet[0], fleet[2]])
+        assert [tid for op in result['operations'] for tid in op['instance_ids']] == [fleet[0], fleet[2]]
+        warnings = json.dumps(result['warnings'])
+        assert gone in warnings and fleet[1] in warnings and stopping in warnings
+    default = run(sg_binding.main, dict(args, on_missing='fail', on_refused='fail'), capsys)
+    assert default['failed'] and default['missing_instance_ids'] == [gone] and 'on_missing=skip' in default['msg']
