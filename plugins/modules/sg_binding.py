@@ -35,13 +35,12 @@ attributes:
     support: full
     membership:
       - multicloud.secgroup.all
-      - multicloud.secgroup.tencentcloud
-      - multicloud.secgroup.alicloud
-      - multicloud.secgroup.baiducloud
-      - multicloud.secgroup.zenlayer
     description:
-      - Use C(group/multicloud.secgroup.all), or the group of a cloud, in O(ignore:module_defaults); each cloud's group
-        includes this module.
+      - Use C(group/multicloud.secgroup.all) in O(ignore:module_defaults) for options every cloud has.
+      - The group of a cloud (for example C(group/multicloud.secgroup.tencentcloud)) reaches this module only when
+        O(provider) names that cloud, so each cloud's group can hold its own O(endpoint), O(region) and credentials in the
+        same play. It fills in only the options that the task, this module's own O(ignore:module_defaults) entry and
+        C(group/multicloud.secgroup.all) leave unset.
 options:
   provider:
     description:
