@@ -56,11 +56,12 @@ __metaclass__ = type
 
 import ipaddress
 import math
+import os
 import re
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -136,6 +137,13 @@ def new_module(**options):
     raw = _load_params()
     if not isinstance(raw, dict):     # argument_spec introspection (validate-modules) has no parameters
         return AnsibleModule(**options)
+    unset = [name for name, spec in sorted(options['argument_spec'].items()) if spec.get('required') and is_unset(name, spec, raw)]
+    if unset:
+        # AnsibleModule would say "missing required arguments: secret_id", naming no environment variable.
+        spec = dict(options['argument_spec'])
+        spec.update((name, dict(spec[name], required=False)) for name in unset)
+        module = AnsibleModule(**dict(options, argument_spec=spec))
+        module.fail_json(msg='; '.join(unset_message(name, spec[name]) for name in unset))
     bad = sorted(name for name, spec in options['argument_spec'].items()
                  if spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
     if not bad:
@@ -152,6 +160,24 @@ def new_module(**options):
         else:
             reasons.append('%s: %r is infinite, not a whole number' % (name, value))
     module.fail_json(msg='; '.join(reasons) + '; give a single number')
+
+
+def environment_variables(option):
+    """The environment variables an option falls back to, in the order they are tried."""
+    fallback = option.get('fallback')
+    return list(fallback[1]) if fallback and fallback[0] is env_fallback else []
+
+
+def is_unset(name, option, params):
+    """Neither given (by its name or an alias) nor in one of its environment variables."""
+    return (all(params.get(alias) is None for alias in [name] + list(option.get('aliases') or []))
+            and not any(var in os.environ for var in environment_variables(option)))
+
+
+def unset_message(name, option):
+    """'secret_id (or TENCENTCLOUD_SECRET_ID) is not set', from the option's own fallback."""
+    variables = environment_variables(option)
+    return '%s%s is not set' % (name, ' (or %s)' % ' or '.join(variables) if variables else '')
 
 
 def not_a_number(value, kind):

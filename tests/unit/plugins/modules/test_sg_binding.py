@@ -181,7 +181,35 @@ def test_a_missing_credential_names_the_option_and_the_provider(cloud, capsys, m
     monkeypatch.delenv('BCE_ACCESS_KEY_ID', raising=False)
     result = run(sg_binding.main, dict(provider='baiducloud', secret_key='x', region='bj', instance_ids=[],
                                        security_group_ids=[]), capsys)
-    assert result['failed'] and result['msg'] == 'missing required option(s) for provider baiducloud: access_key'
+    assert result['failed'] and result['msg'] == ('access_key (or BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not set; '
+                                                  'provider baiducloud requires it')
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_a_missing_credential_of_a_provider_module_names_its_environment_variables(cloud, capsys, monkeypatch, name):
+    """Issue 21: not AnsibleModule's "missing required arguments: secret_id", which names no environment variable."""
+    for other in CLOUDS.values():
+        for var in other['env']:
+            monkeypatch.delenv(var, raising=False)
+    for var in ('ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_REGION_ID', 'BCE_ACCESS_KEY_ID',
+                'BCE_SECRET_ACCESS_KEY', 'BCE_REGION'):
+        monkeypatch.delenv(var, raising=False)
+    spec = CLOUDS[name]
+    credentials = dict(spec['credentials'])
+    expected = {'tencentcloud': 'region (or TENCENTCLOUD_REGION) is not set; secret_id (or TENCENTCLOUD_SECRET_ID) is not set',
+                'alicloud': 'access_key (or ALICLOUD_ACCESS_KEY or ALIBABA_CLOUD_ACCESS_KEY_ID) is not set; '
+                            'region (or ALICLOUD_REGION or ALIBABA_CLOUD_REGION_ID) is not set',
+                'baiducloud': 'access_key (or BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not set; '
+                              'region (or BAIDUCLOUD_REGION or BCE_REGION) is not set',
+                'zenlayer': 'access_key_id (or ZENLAYERCLOUD_ACCESS_KEY_ID) is not set'}[name]
+    for option in ('secret_id', 'access_key', 'access_key_id', 'region'):
+        credentials.pop(option, None)
+    args = dict(credentials, endpoint=cloud.endpoints[name], instance_ids=spec['instances'], security_group_ids=spec['groups'])
+    result = run(provider_main(name), args, capsys)
+    assert result['failed'] and result['msg'] == expected
+    generic_result = run(sg_binding.main, dict(args, provider=name), capsys)
+    assert generic_result['failed'] and generic_result['msg'] == '%s; provider %s requires %s' % (expected, name, 'them' if ';' in expected else 'it')
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
 
 
 def test_the_union_keeps_every_providers_option_type_and_no_log():
