@@ -261,7 +261,8 @@ def constraints(params, provider):
     if params.get('max_security_groups') is None:
         return limits
     return planner.Constraints(min_groups=limits.min_groups, max_groups=params['max_security_groups'], ordered=limits.ordered,
-                               batch_size=limits.batch_size, set_batch_size=limits.set_batch_size)
+                               batch_size=limits.batch_size, set_batch_size=limits.set_batch_size,
+                               max_groups_origin="the task's max_security_groups (%s's default quota is %d)" % (provider.display_name, limits.max_groups))
 
 
 def waves(operations):

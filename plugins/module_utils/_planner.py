@@ -36,9 +36,10 @@ class Constraints:
     batch_size: instances one bind/unbind call takes.
     set_batch_size: instances one replace-the-whole-list call takes; 0 if the
         provider has no such call.
+    max_groups_origin: who set max_groups, for messages (the provider by default).
     """
 
-    def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0):
+    def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0, max_groups_origin='the provider'):
         if min_groups < 0 or max_groups < max(min_groups, 1) or batch_size < 1 or set_batch_size < 0:
             raise ValueError('inconsistent constraints')
         self.min_groups = min_groups
@@ -46,6 +47,7 @@ class Constraints:
         self.ordered = ordered
         self.batch_size = batch_size
         self.set_batch_size = set_batch_size
+        self.max_groups_origin = max_groups_origin
 
 
 class TargetKind:
@@ -203,8 +205,8 @@ def plan(current, wanted, state, purge, limits, word='instance'):
         after = _desired_after(before, wanted, state, purge, limits.ordered or use_set, limits.ordered)
         # An instance left as it is is never refused, even outside the bounds (no groups at all, say).
         if after != before and len(after) > limits.max_groups:
-            raise PlanError('%s %s would have %d security groups (%s); the provider allows at most %d per %s'
-                            % (word, iid, len(after), ', '.join(after), limits.max_groups, word), iid)
+            raise PlanError('%s %s would have %d security groups (%s); %s allows at most %d per %s'
+                            % (word, iid, len(after), ', '.join(after), limits.max_groups_origin, limits.max_groups, word), iid)
         if after != before and len(after) < limits.min_groups:
             raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s'
                             % (word, iid, len(after), limits.min_groups, word), iid)

@@ -570,3 +570,14 @@ def test_a_failure_after_skipping_still_lists_what_was_skipped(cloud, capsys):
     result = run(dict(instance_ids=['i-aaaa', 'i-zzzz'], security_group_ids=['sg-0004'], on_missing='skip'), capsys=capsys)
     assert result['failed'] and result['missing_instance_ids'] == ['i-zzzz']
     assert [t['instance_id'] for t in result['instances']] == ['i-aaaa']
+
+
+def test_a_limit_from_max_security_groups_is_named_as_the_task_s_option(cloud, capsys):
+    """Issue 21: not "the provider allows at most 2" when the 2 came from the task."""
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0004'], max_security_groups=2), capsys=capsys)
+    assert result['failed'] and result['msg'] == ("instance i-bbbb would have 3 security groups (sg-0001, sg-0002, sg-0004); the task's "
+                                                  "max_security_groups (Memory Cloud's default quota is 3) allows at most 2 per instance; "
+                                                  "nothing was changed")
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0003', 'sg-0004']), capsys=capsys)
+    assert result['failed'] and 'would have 4 security groups (sg-0001, sg-0002, sg-0003, sg-0004); the provider allows at most 3' in result['msg']
+    assert writes(cloud.calls) == []
