@@ -188,6 +188,14 @@ def run_info():
         module.warn(engine.insecure_tls_warning(params))
     conn = None
     try:
+        questions = [(kind.option, '%s lists the %ss whose security groups to read' % (kind.option, kind.word)) for kind in cls.target_kinds]
+        if hasattr(cls, 'bound_targets'):
+            questions.append(('security_group_ids', 'security_group_ids lists the security groups whose %ss to find'
+                              % cls.target_kinds[0].word))
+        if all(params.get(option) is None for option, dummy in questions):
+            # An empty list is an answer (an empty inventory group, say); nothing at all is a mistake.
+            raise engine.EngineFailure('%s: give at least one (provider %s): %s' % (' or '.join(option for option, dummy in questions), cls.name,
+                                                                                    '; '.join(text for dummy, text in questions)))
         info_params = dict(params, security_group_ids=params.get('security_group_ids') or [])
         # Only the kind asked about: an empty list for every kind would make the first one the chosen
         # kind, and the IDs of the others would go unchecked.

@@ -18,6 +18,8 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
+  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud)) and O(security_group_ids) must be given,
+    else the task fails naming them; an empty list is a valid question, answered with empty results.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
   - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls;

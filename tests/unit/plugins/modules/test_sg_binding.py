@@ -326,3 +326,20 @@ def test_a_stale_fleet_is_changed_but_for_the_terminated_and_the_stopping(cloud,
         assert gone in warnings and fleet[1] in warnings and stopping in warnings
     default = run(sg_binding.main, dict(args, on_missing='fail', on_refused='fail'), capsys)
     assert default['failed'] and default['missing_instance_ids'] == [gone] and 'on_missing=skip' in default['msg']
+
+
+@pytest.mark.parametrize('name', LANDED)
+def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
+    """Issue 21: it used to answer an empty success."""
+    spec = CLOUDS[name]
+    _admin_delete(cloud)
+    result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name]), capsys)
+    reads = {'alicloud': 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider alicloud): '
+                         'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
+                         'interfaces whose security groups to read; security_group_ids lists the security groups whose instances to find'}
+    expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
+                               'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
+    assert result['failed'] and result['msg'] == expected
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+    empty = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=[]), capsys)
+    assert not empty.get('failed') and empty['instances'] == []
