@@ -227,6 +227,15 @@ options:
       - Providers V(zenlayer) (required).
       - The access key ID.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used.
+      - With V(alicloud) and V(baiducloud), another name of O(access_key) (their SDKs' name).
+    type: str
+  access_key_secret:
+    description:
+      - With V(alicloud), another name of O(secret_key) (the Alibaba Cloud SDK's name). Never logged or returned.
+    type: str
+  secret_access_key:
+    description:
+      - With V(baiducloud), another name of O(secret_key) (the Baidu AI Cloud SDK's name). Never logged or returned.
     type: str
   access_key_password:
     description:

@@ -232,14 +232,18 @@ class AliCloud:
     not_found_note = ' (or not visible to these credentials: Alibaba Cloud answers a RAM user without Describe permission the same way)'
     completion = 'eventual'
     argument_spec = dict(
-        access_key=dict(type='str', required=True, no_log=False,
+        # The aliases are the Alibaba Cloud SDK's names.
+        access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
                         fallback=(env_fallback, ['ALICLOUD_ACCESS_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True,
+        secret_key=dict(type='str', required=True, no_log=True, aliases=['access_key_secret'],
                         fallback=(env_fallback, ['ALICLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['ALICLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_SECURITY_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['ALICLOUD_REGION', 'ALIBABA_CLOUD_REGION_ID'])),
     )
+
+    # What each credential option is, in words every provider shares: how another provider's name for it is explained.
+    credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
 
     @classmethod
     def secrets(cls, params):

@@ -174,9 +174,10 @@ class BaiduCloud:
     default_rate_limit = 10.0
     completion = 'sync'
     argument_spec = dict(
-        access_key=dict(type='str', required=True, no_log=False,
+        # The aliases are the Baidu AI Cloud SDK's names.
+        access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
                         fallback=(env_fallback, ['BAIDUCLOUD_ACCESS_KEY', 'BCE_ACCESS_KEY_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True,
+        secret_key=dict(type='str', required=True, no_log=True, aliases=['secret_access_key'],
                         fallback=(env_fallback, ['BAIDUCLOUD_SECRET_KEY', 'BCE_SECRET_ACCESS_KEY'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['BAIDUCLOUD_SESSION_TOKEN', 'BCE_SECURITY_TOKEN'])),
@@ -187,6 +188,9 @@ class BaiduCloud:
         batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
     )
     option_ranges = {'batch_size': (1, MAX_BATCH_SIZE)}
+
+    # What each credential option is, in words every provider shares: how another provider's name for it is explained.
+    credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
 
     @classmethod
     def secrets(cls, params):

@@ -137,6 +137,12 @@ def new_module(**options):
     raw = _load_params()
     if not isinstance(raw, dict):     # argument_spec introspection (validate-modules) has no parameters
         return AnsibleModule(**options)
+    doubled = [(name, alias) for name, spec in sorted(options['argument_spec'].items()) for alias in spec.get('aliases') or []
+               if raw.get(name) is not None and raw.get(alias) is not None]
+    if doubled:
+        # AnsibleModule would only warn and take one of them, and later messages would name the other.
+        AnsibleModule(**options).fail_json(msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
+                                                         % (name, alias, alias, name) for name, alias in doubled))
     unset = [name for name, spec in sorted(options['argument_spec'].items()) if spec.get('required') and is_unset(name, spec, raw)]
     if unset:
         # AnsibleModule would say "missing required arguments: secret_id", naming no environment variable.

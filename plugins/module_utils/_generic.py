@@ -68,7 +68,7 @@ def union_spec(spec_of):
     union = {'provider': dict(PROVIDER_OPTION, choices=sorted(cls.name for cls in classes))}
     for name in sorted(set(name for spec in specs for name in spec)):
         present = [spec[name] for spec in specs if name in spec]
-        loose = dict((k, v) for k, v in present[0].items() if k not in ('default', 'fallback', 'required'))
+        loose = dict((k, v) for k, v in present[0].items() if k not in ('default', 'fallback', 'required', 'aliases'))
         for other in present[1:]:
             if (other.get('type'), other.get('elements'), other.get('choices')) != (loose.get('type'), loose.get('elements'), loose.get('choices')):
                 raise ValueError('option %s differs in type between providers' % name)
@@ -81,16 +81,55 @@ def union_spec(spec_of):
             if name not in targets and all(option.get('required') and not option.get('fallback') for option in present):
                 loose['required'] = True
         union[name] = loose
+    # A provider's alias may be another provider's option (access_key_id): each alias is an option of the union,
+    # and resolve() gives its value to the chosen provider's option.
+    for spec in specs:
+        for name, option in sorted(spec.items()):
+            for alias in option.get('aliases') or []:
+                known = union.setdefault(alias, dict((k, v) for k, v in option.items() if k in ('type', 'elements', 'no_log')))
+                if (known.get('type'), known.get('elements')) != (option.get('type'), option.get('elements')):
+                    raise ValueError('alias %s differs in type from the option of that name' % alias)
+                if option.get('no_log'):
+                    known['no_log'] = True
     return union
+
+
+def other_name(name, cls):
+    """What provider cls calls a credential option that another provider names `name`, or None."""
+    for other in PROVIDERS.values():
+        for meaning, option in sorted(getattr(other, 'credential_options', {}).items()):
+            if name == option or name in (other.argument_spec[option].get('aliases') or []):
+                if getattr(cls, 'credential_options', {}).get(meaning):
+                    return cls.credential_options[meaning]
+    return None
+
+
+def foreign_message(names, cls):
+    clauses = []
+    for name in names:
+        mine = other_name(name, cls)
+        if mine:
+            clauses.append('%s: provider %s (%s) calls it %s' % (name, cls.name, cls.display_name, mine))
+        else:
+            clauses.append('%s: not an option of provider %s (%s); remove it' % (name, cls.name, cls.display_name))
+    return '; '.join(clauses)
 
 
 def resolve(params, cls, spec, require_target=True):
     """The chosen provider's params from the union's: its defaults and environment variables (and no
     other provider's), its required options; an option it does not have is refused by name."""
+    params = dict(params)
+    for name, option in sorted(spec.items()):
+        for alias in option.get('aliases') or []:
+            if params.get(alias) is None or alias in spec:
+                continue
+            if params.get(name) is not None:
+                raise engine.EngineFailure('%s, %s: both given, and provider %s takes them as one option (%s is another name of %s); '
+                                           'give one' % (name, alias, cls.name, alias, name))
+            params[name], params[alias] = params[alias], None
     foreign = sorted(name for name, value in params.items() if name != 'provider' and name not in spec and value is not None)
     if foreign:
-        raise engine.EngineFailure('%s: not an option of provider %s (%s); remove %s'
-                                   % (', '.join(foreign), cls.name, cls.display_name, 'it' if len(foreign) == 1 else 'them'))
+        raise engine.EngineFailure(foreign_message(foreign, cls))
     resolved, secrets, missing = {}, [], []
     for name, option in spec.items():
         value = params.get(name)

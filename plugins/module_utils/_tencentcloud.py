@@ -115,6 +115,9 @@ class TencentCloud:
         vpc_endpoint=dict(type='str'),
     )
 
+    # What each credential option is, in words every provider shares: how another provider's name for it is explained.
+    credential_options = {'key ID': 'secret_id', 'secret': 'secret_key', 'token': 'security_token'}
+
     @classmethod
     def secrets(cls, params):
         return [params.get('secret_key'), params.get('security_token')]

@@ -132,6 +132,9 @@ class ZenlayerCloud:
                                  fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
     )
 
+    # What each credential option is, in words every provider shares: how another provider's name for it is explained.
+    credential_options = {'key ID': 'access_key_id', 'secret': 'access_key_password'}
+
     @classmethod
     def secrets(cls, params):
         return [params.get('access_key_password')]

@@ -75,13 +75,17 @@ options:
     description:
       - The AccessKey ID.
       - If not set, the environment variable E(ALICLOUD_ACCESS_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_ID).
+      - O(access_key_id) is another name for it (the Alibaba Cloud SDK's).
     type: str
+    aliases: [access_key_id]
     required: true
   secret_key:
     description:
       - The AccessKey secret. Never logged or returned.
       - If not set, the environment variable E(ALICLOUD_SECRET_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET).
+      - O(access_key_secret) is another name for it (the Alibaba Cloud SDK's).
     type: str
+    aliases: [access_key_secret]
     required: true
   security_token:
     description:

@@ -60,13 +60,17 @@ options:
     description:
       - The Access Key ID (AK).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
+      - O(access_key_id) is another name for it (the Baidu AI Cloud SDK's).
     type: str
+    aliases: [access_key_id]
     required: true
   secret_key:
     description:
       - The Secret Access Key (SK). Never logged or returned.
       - If not set, the environment variable E(BAIDUCLOUD_SECRET_KEY) is used, then E(BCE_SECRET_ACCESS_KEY).
+      - O(secret_access_key) is another name for it (the Baidu AI Cloud SDK's).
     type: str
+    aliases: [secret_access_key]
     required: true
   security_token:
     description:

@@ -172,8 +172,53 @@ def test_an_option_of_another_provider_is_refused_naming_it(cloud, capsys, name)
     args = dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=spec['instances'],
                 security_group_ids=spec['groups'], **spec['foreign'])
     result = run(sg_binding.main, args, capsys)
-    assert result['failed'] and result['msg'].startswith('%s: not an option of provider %s' % (option, name))
+    expected = {'tencentcloud': 'access_key: provider tencentcloud (Tencent Cloud) calls it secret_id',
+                'alicloud': 'secret_id: provider alicloud (Alibaba Cloud) calls it access_key',
+                'baiducloud': 'wait: not an option of provider baiducloud (Baidu AI Cloud); remove it',
+                'zenlayer': 'region: not an option of provider zenlayer (Zenlayer Cloud); remove it'}
+    assert result['failed'] and result['msg'] == expected[name], option
     assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+
+
+@pytest.mark.parametrize('name, given, expected', [
+    ('baiducloud', {'secret_id': 'x'}, 'secret_id: provider baiducloud (Baidu AI Cloud) calls it access_key'),
+    ('zenlayer', {'secret_key': 'x'}, 'secret_key: provider zenlayer (Zenlayer Cloud) calls it access_key_password'),
+    ('tencentcloud', {'access_key_password': 'x', 'foo_bar': None, 'write_api': 'batch'},
+     'access_key_password: provider tencentcloud (Tencent Cloud) calls it secret_key; '
+     'write_api: not an option of provider tencentcloud (Tencent Cloud); remove it'),
+    ('zenlayer', {'secret_access_key': 'x'}, 'secret_access_key: provider zenlayer (Zenlayer Cloud) calls it access_key_password'),
+    ('tencentcloud', {'access_key_id': 'x'}, 'access_key_id: provider tencentcloud (Tencent Cloud) calls it secret_id'),
+])
+def test_another_providers_name_of_a_credential_is_explained(cloud, capsys, name, given, expected):
+    """Issue 21: an option a provider spells differently says its name there."""
+    spec = CLOUDS[name]
+    args = dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=spec['instances'],
+                security_group_ids=spec['groups'])
+    args.update((k, v) for k, v in given.items() if v is not None)
+    result = run(sg_binding.main, args, capsys)
+    assert result['failed'] and result['msg'] == expected
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+
+
+@pytest.mark.parametrize('name, renamed', [('alicloud', {'access_key': 'access_key_id', 'secret_key': 'access_key_secret'}),
+                                           ('baiducloud', {'access_key': 'access_key_id', 'secret_key': 'secret_access_key'})])
+def test_the_sdk_names_of_the_credentials_are_accepted(cloud, capsys, name, renamed):
+    """Issue 21: Alibaba Cloud's and Baidu AI Cloud's SDK names, in the provider module and in sg_binding, the secret still masked."""
+    spec = CLOUDS[name]
+    args = dict(spec['credentials'], endpoint=cloud.endpoints[name], instance_ids=spec['instances'][:1], security_group_ids=spec['groups'][:1])
+    for option, alias in renamed.items():
+        args[alias] = args.pop(option)
+    for main, extra in ((provider_main(name), {}), (sg_binding.main, {'provider': name})):
+        cloud.emulator.reset()
+        cloud.emulator.seed({name: spec['seed']})
+        result = run(main, dict(args, **extra), capsys)
+        assert result['changed'] and not result.get('failed'), result
+    own = run(provider_main(name), dict(args, access_key=args['access_key_id']), capsys)
+    assert own['failed'] and own['msg'] == ('access_key, access_key_id: both given, and they are one option (access_key_id is another name '
+                                            'of access_key); give one')
+    both = run(sg_binding.main, dict(args, provider=name, access_key=args['access_key_id']), capsys)
+    assert both['failed'] and both['msg'] == ('access_key, access_key_id: both given, and provider %s takes them as one option '
+                                              '(access_key_id is another name of access_key); give one' % name)
 
 
 def test_a_missing_credential_names_the_option_and_the_provider(cloud, capsys, monkeypatch):
