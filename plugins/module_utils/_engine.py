@@ -130,13 +130,27 @@ def module_options(provider):
     return options
 
 
-def new_module(**options):
+def new_module(credentials=None, **options):
     """AnsibleModule(**options), first refusing, by name, numbers that ansible-core's own checks
     mishandle: a list given for a number is read as a Decimal tuple (``[0, [1], 2]`` becomes 100, and
-    ``[2**63, None, None]`` raises OverflowError), and an infinite value for a whole number raises too."""
+    ``[2**63, None, None]`` raises OverflowError), and an infinite value for a whole number raises too.
+
+    An option the module does not have is refused without its value (AnsibleModule would return it in
+    ``invocation``: another cloud's secret option, say), with the module's own credential options
+    (``credentials``: their names) when given."""
     raw = _load_params()
     if not isinstance(raw, dict):     # argument_spec introspection (validate-modules) has no parameters
         return AnsibleModule(**options)
+    names = set(options['argument_spec'])
+    names.update(alias for spec in options['argument_spec'].values() for alias in spec.get('aliases') or [])
+    unknown = sorted(name for name in raw if name not in names and not name.startswith('_ansible_'))
+    if unknown:
+        spec = dict(options['argument_spec'])
+        spec.update((name, dict(type='raw', no_log=True)) for name in unknown)
+        module = AnsibleModule(**dict(options, argument_spec=spec))
+        module.fail_json(msg='%s: not an option of this module; remove %s%s'
+                         % (', '.join(unknown), 'it' if len(unknown) == 1 else 'them',
+                            ' (its credential options are %s)' % ', '.join(credentials) if credentials else ''))
     doubled = [(name, alias) for name, spec in sorted(options['argument_spec'].items()) for alias in spec.get('aliases') or []
                if raw.get(name) is not None and raw.get(alias) is not None]
     if doubled:
@@ -653,7 +667,8 @@ def transport_for(provider_class, params, secrets):
 def run_module(provider_class, module=None):
     """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
     if module is None:
-        module = new_module(**module_options(provider_class))
+        module = new_module(credentials=[option for dummy, option in sorted(getattr(provider_class, 'credential_options', {}).items())],
+                            **module_options(provider_class))
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
     params = module.params

@@ -388,3 +388,23 @@ def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
     assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
     empty = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=[]), capsys)
     assert not empty.get('failed') and empty['instances'] == []
+
+
+@pytest.mark.parametrize('name, given, expected', [
+    ('tencentcloud', {'access_key_password': 'Leaky-Secret-Value-123'},
+     'access_key_password: not an option of this module; remove it (its credential options are secret_id, secret_key, security_token)'),
+    ('zenlayer', {'secret_key': 'Leaky-Secret-Value-123', 'region': 'ap-guangzhou'},
+     'region, secret_key: not an option of this module; remove them (its credential options are access_key_id, access_key_password)'),
+])
+def test_another_clouds_option_to_a_provider_module_is_refused_without_its_value(cloud, capsys, name, given, expected):
+    """Issue 21: AnsibleModule's "Unsupported parameters" returned the value in invocation, another cloud's secret included."""
+    spec = CLOUDS[name]
+    args = dict(spec['credentials'], endpoint=cloud.endpoints[name], instance_ids=spec['instances'], security_group_ids=spec['groups'], **given)
+    with patch_module_args(dict(args, _ansible_check_mode=False, _ansible_diff=False)):
+        with pytest.raises(SystemExit):
+            provider_main(name)()
+    out = capsys.readouterr().out
+    assert 'Leaky-Secret-Value-123' not in out
+    result = json.loads(out)
+    assert result['failed'] and result['msg'] == expected
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
