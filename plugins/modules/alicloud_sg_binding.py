@@ -131,6 +131,16 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A fleet from a stale inventory, with the SDK's names of the credentials
+  multicloud.secgroup.alicloud_sg_binding:
+    region: cn-hangzhou
+    access_key_id: "{{ vault_ali_access_key_id }}"
+    access_key_secret: "{{ vault_ali_access_key_secret }}"
+    instance_ids: "{{ fleet_instance_ids }}"
+    security_group_ids: [sg-bp67acfmxazb4ph1wxyz]
+    on_missing: skip      # released instances: listed in missing_instance_ids, with a warning
+    on_refused: skip      # instances Alibaba Cloud would refuse: listed in refused_instance_ids, with a warning
+
 - name: Bind the web security group to two instances (other groups stay)
   multicloud.secgroup.alicloud_sg_binding:
     region: cn-hangzhou

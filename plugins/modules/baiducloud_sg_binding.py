@@ -131,6 +131,16 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A fleet from a stale inventory, with the SDK's names of the credentials
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    access_key_id: "{{ vault_bce_access_key_id }}"
+    secret_access_key: "{{ vault_bce_secret_access_key }}"
+    instance_ids: "{{ fleet_instance_ids }}"
+    security_group_ids: [g-nky7qeom]
+    on_missing: skip      # released instances: listed in missing_instance_ids, with a warning
+    on_refused: skip      # Expired instances: listed in refused_instance_ids, with a warning
+
 - name: Bind the web security group to two instances (other groups stay)
   multicloud.secgroup.baiducloud_sg_binding:
     region: bj

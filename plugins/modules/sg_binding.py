@@ -118,13 +118,17 @@ EXAMPLES = r'''
         security_group_ids: ["{{ web_security_group }}"]
       delegate_to: localhost
 
-- name: Defaults for every module of the collection
+- name: Defaults for every module of the collection, and each cloud's own
   hosts: localhost
   gather_facts: false
   module_defaults:
     group/multicloud.secgroup.all:
       timeout: 20
       retries: 5
+    group/multicloud.secgroup.tencentcloud:
+      region: ap-guangzhou        # reaches sg_binding only with provider tencentcloud
+    group/multicloud.secgroup.alicloud:
+      region: cn-hangzhou         # reaches sg_binding only with provider alicloud
   tasks:
     - name: Exactly these groups on a Tencent Cloud instance, in priority order
       multicloud.secgroup.sg_binding:
@@ -133,6 +137,7 @@ EXAMPLES = r'''
         instance_ids: [ins-2zvpghhc]
         security_group_ids: [sg-9id3l839, sg-5275dorp]
         purge: true
+        on_missing: skip          # an instance terminated since the inventory was made: left out, with a warning
 
     - name: Bind to a secondary network interface on Alibaba Cloud (credentials from ALICLOUD_*)
       multicloud.secgroup.sg_binding:

@@ -111,6 +111,15 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A fleet from a stale inventory - change the others, list what was left out
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-guangzhou
+    instance_ids: "{{ fleet_instance_ids }}"
+    security_group_ids: [sg-9id3l839]
+    on_missing: skip      # terminated instances: listed in missing_instance_ids, with a warning
+    on_refused: skip      # STOPPING, PENDING, ...: listed in refused_instance_ids, with a warning
+  register: fleet
+
 - name: Bind the web security group to two instances (other groups stay)
   multicloud.secgroup.tencentcloud_sg_binding:
     region: ap-guangzhou

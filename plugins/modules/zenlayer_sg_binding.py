@@ -98,6 +98,13 @@ author:
 '''
 
 EXAMPLES = r'''
+- name: A fleet from a stale inventory - change the others, list what was left out
+  multicloud.secgroup.zenlayer_sg_binding:
+    instance_ids: "{{ fleet_instance_ids }}"
+    security_group_ids: ["791721259766392536"]
+    on_missing: skip      # deleted instances: listed in missing_instance_ids, with a warning
+    on_refused: skip      # STOPPING, BOOTING, ...: listed in refused_instance_ids, with a warning
+
 - name: Bind the web security group to two instances (other groups stay)
   multicloud.secgroup.zenlayer_sg_binding:
     instance_ids: ["802452345504925912", "802452345504925913"]
