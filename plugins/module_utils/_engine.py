@@ -36,6 +36,8 @@ Optional:
 * ``option_ranges``: option -> (low, high) for its integer options, checked like the common ones;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
+* ``credential_options``: meaning -> option name (``{'key ID': 'secret_id', 'secret': ..., 'token': ...}``), the
+  meanings shared by every provider: sg_binding tells a user who gives another provider's name what this one calls it;
 
 For sg_binding_info (``_generic.py``):
 
@@ -47,7 +49,8 @@ For sg_binding_info (``_generic.py``):
 * ``refusals(targets)``: called with every planned target, after
   ``missing_security_groups``; ``(target_id, reason)`` for each the provider
   already knows the cloud will refuse; the task then fails before any write, in
-  check mode too.
+  check mode too, or with ``on_refused=skip`` goes on without them (``read`` does the
+  same for targets not found, with ``on_missing``).
 """
 
 from __future__ import absolute_import, division, print_function
