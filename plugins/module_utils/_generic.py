@@ -145,8 +145,8 @@ def resolve(params, cls, spec, require_target=True):
             secrets.append(value)
         resolved[name] = value
     if missing:
-        raise engine.EngineFailure('%s; provider %s requires %s' % ('; '.join(engine.unset_message(name, spec[name]) for name in sorted(missing)),
-                                                                   cls.name, 'it' if len(missing) == 1 else 'them'))
+        unset = '; '.join(engine.unset_message(name, spec[name]) for name in sorted(missing))
+        raise engine.EngineFailure('%s; provider %s requires %s' % (unset, cls.name, 'it' if len(missing) == 1 else 'them'))
     kinds = [kind.option for kind in cls.target_kinds]
     given = [name for name in kinds if resolved.get(name) is not None]
     if len(kinds) > 1 and len(given) > 1:
