@@ -378,7 +378,7 @@ class Engine:
             raise EngineFailure('%s; nothing was changed (on_missing=skip changes the others)' % found,
                                 **{'missing_' + self.kind.option: list(missing)})
         if self.params.get('on_missing') == 'skip':
-            self.skip('missing_' + self.kind.option, missing, '%s; skipped them (on_missing=skip)' % found)
+            self.skip('missing_' + self.kind.option, missing, '%s; skipped (on_missing=skip)' % found)
         return dict((tid, current[tid]) for tid in ids if tid not in missing)
 
     def skip(self, key, ids, warning):

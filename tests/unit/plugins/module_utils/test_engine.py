@@ -526,7 +526,7 @@ def test_on_missing_skip_changes_the_others_and_lists_the_missing(cloud, capsys,
     assert [t['instance_id'] for t in result['instances']] == ['i-aaaa', 'i-bbbb']
     assert sorted(result['diff']['after']) == ['i-aaaa', 'i-bbbb']
     assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['sg-0004'], 'instance_ids': ['i-aaaa', 'i-bbbb']}]
-    assert 'instance_ids: i-zzzz, i-yyyy not found in Memory Cloud; skipped them (on_missing=skip)' in json.dumps(result['warnings'])
+    assert 'instance_ids: i-zzzz, i-yyyy not found in Memory Cloud; skipped (on_missing=skip)' in json.dumps(result['warnings'])
     assert writes(cloud.calls) == ([] if check_mode else [('bind', ('sg-0004',), ('i-aaaa', 'i-bbbb'))])
 
 
