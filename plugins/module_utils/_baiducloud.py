@@ -54,8 +54,9 @@ UNSUPPORTED_CODES = ('InvalidURI', 'InvalidVersion', 'NotImplemented', 'MethodNo
 # Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
 ERROR_CLASSES = {
-    # Rejected by authentication before anything is processed: re-signed and retried.
-    'RequestExpired': transport.THROTTLED,
+    # The signature's timestamp is more than 30 minutes from Baidu's clock: a skewed local clock, which
+    # no retry fixes (the answer says so, see CLOCK_HINT).
+    'RequestExpired': transport.AUTH,
     'InternalError': transport.TRANSIENT,
     # "In progress / wrong state" (status undocumented): Terraform retries it on instance changes.
     'OperationDenied': transport.IN_PROGRESS,
@@ -75,6 +76,8 @@ ERROR_CLASSES = {
     'NotFound': transport.NOT_FOUND,
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
 }
+CLOCK_HINT = ('the request was signed with this host\'s clock, which is more than 30 minutes from %s\'s; '
+              'check the system clock (NTP)')
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
 TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
@@ -249,8 +252,11 @@ class BaiduCloud:
             request_id = body.get('requestId') or request_id
         else:
             code, message = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)')
-        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
-                                      error_class(code, resp.status_code))
+        if code == 'RequestExpired':
+            message = '%s (%s)' % (message, CLOCK_HINT % self.display_name)
+        cls = error_class(code, resp.status_code)
+        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code, cls,
+                                      retry_after=transport.retry_after_seconds(resp.headers) if cls == transport.THROTTLED else None)
 
     def call(self, action, method, path, params=(), body=None, write=False, idempotent=False):
         params = list(params)

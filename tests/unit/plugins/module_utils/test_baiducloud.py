@@ -269,14 +269,29 @@ def test_a_failed_write_is_not_retried_and_reports_code_message_request_id_and_s
     assert len(session.requests) == 1
 
 
-def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_writes():
+def test_throttled_requests_are_re_signed_and_retried_even_for_writes_after_their_retry_after():
     clock = iter(range(TS, TS + 100))
-    answers = [error(429, 'TooManyRequests'), error(400, 'RequestExpired'), Answer(200, b'', 'req-ok')]
+    throttled = error(429, 'TooManyRequests')
+    throttled.headers['Retry-After'] = '3'
+    answers = [throttled, error(429, 'TooManyRequests'), Answer(200, b'', 'req-ok')]
     cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers}, write_api='per_instance')
+    slept = []
+    cloud.transport.sleep = slept.append
+    cloud.transport.backoff = transport.Backoff(0.001, 10.0)     # Retry-After is honoured up to the backoff's cap
     cloud.clock = lambda: next(clock)
     assert cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']}) == ['req-ok']
     dates = [r['headers']['x-bce-date'] for r in session.requests]
     assert len(dates) == 3 and len(set(dates)) == 3
+    assert slept[0] == 3 and slept[1] <= 0.002      # the first answer's Retry-After; the second has none: the 1 ms backoff
+
+
+def test_an_expired_request_is_a_skewed_clock_failed_at_once_with_the_ntp_hint():
+    answers = [error(400, 'RequestExpired', 'Request has expired. Timestamp date is 2015-04-27T08:23:49Z'), Answer(200, b'', 'req-ok')]
+    cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers}, write_api='per_instance')
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']})
+    assert err.value.code == 'RequestExpired' and err.value.error_class == transport.AUTH and len(session.requests) == 1
+    assert 'check the system clock (NTP)' in err.value.message and 'Timestamp date is 2015-04-27' in err.value.message
 
 
 # -- error classification (reference section 4) ----------------------------------------------
@@ -285,7 +300,7 @@ def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_write
     (429, 'TooManyRequests', transport.THROTTLED),
     (400, 'RequestLimitExceeded', transport.THROTTLED),
     (403, 'Throttling.User', transport.THROTTLED),
-    (400, 'RequestExpired', transport.THROTTLED),
+    (400, 'RequestExpired', transport.AUTH),
     (500, 'InternalError', transport.TRANSIENT),
     (502, 'HTTP502', transport.TRANSIENT),
     (503, 'ServiceUnavailable', transport.TRANSIENT),

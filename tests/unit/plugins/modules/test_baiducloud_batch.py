@@ -145,3 +145,11 @@ def test_batch_size_out_of_range_is_refused_before_any_request(cloud, capsys, si
     result = run(cloud, capsys, instance_ids=IDS[:1], security_group_ids=['g-00000002'], batch_size=size)
     assert result['failed'] and result['msg'] == 'batch_size: %r must be between 1 and 100' % size
     assert cloud.emulator.requests('baiducloud') == []
+
+
+def test_a_skewed_clock_fails_at_once_saying_to_check_ntp(cloud, capsys):
+    cloud.emulator.update_settings({'clock_offset_s': 3600})
+    result = run(cloud, capsys, instance_ids=IDS[:2], security_group_ids=['g-00000002'], retry_delay=0.5, retry_max_delay=20)
+    sent = cloud.emulator.requests('baiducloud')
+    assert result['failed'] and result['error']['code'] == 'RequestExpired' and 'check the system clock (NTP)' in result['msg']
+    assert [e['error_code'] for e in sent] == ['RequestExpired']
