@@ -50,6 +50,10 @@ CLIENT_TOKEN_LENGTH = 64                # BCE clientToken: ASCII, at most 64 cha
 # Answers meaning "this endpoint has no such call" (a region or private deployment without the
 # batch API): the request was not processed, so the per-instance calls are used instead.
 UNSUPPORTED_CODES = ('InvalidURI', 'InvalidVersion', 'NotImplemented', 'MethodNotAllowed', 'HTTP404', 'HTTP405', 'HTTP501')
+# BCE's answer to an unknown path may also be its "no such object" code [inferred], which it gives for a
+# missing instance or group too: such an answer means "no such call" only when every instance the call
+# named is there (GET /v2/instance/{id}).
+AMBIGUOUS_MISSING_CODES = ('NoSuchObject',)
 
 # Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
@@ -282,9 +286,11 @@ class BaiduCloud:
     def read(self, ids):
         """The instances' normal SGs, READ_BATCH instances per ListInstancesByIds call (max_concurrency
         calls at a time); an instance that call does not list, or lists without nicInfo.securityGroups,
-        is read with GET /v2/instance/{id}, which tells a missing one apart. Where the endpoint has no
-        such call (UNSUPPORTED_CODES), every instance is read with the GET."""
-        current, leftover = {}, list(ids)
+        is read with GET /v2/instance/{id}, which tells a missing one apart. A chunk the call refuses as
+        not found (an unknown ID, or an endpoint answering its missing call so) is read with GETs too.
+        Where the endpoint has no such call (UNSUPPORTED_CODES, or "not found" for a chunk whose
+        instances all exist), every instance is read with the GET from then on."""
+        current, leftover, refused = {}, list(ids), []
         if self.batch_read and ids:
             leftover = []
             chunks = [list(ids[start:start + READ_BATCH]) for start in range(0, len(ids), READ_BATCH)]
@@ -293,6 +299,8 @@ class BaiduCloud:
                 if isinstance(result, transport.ProviderError) and (result.code in UNSUPPORTED_CODES or result.error_class == transport.NOT_FOUND):
                     if result.code in UNSUPPORTED_CODES:
                         self.batch_read = False
+                    else:
+                        refused.append(chunk)
                     leftover.extend(chunk)
                     continue
                 if isinstance(result, BaseException):
@@ -305,6 +313,8 @@ class BaiduCloud:
         wanted = set(leftover)
         found, missing = self.read_each([i for i in ids if i in wanted])
         current.update(found)
+        if any(not set(chunk) & set(missing) for chunk in refused):
+            self.batch_read = False
         return current, missing
 
     def list_by_ids(self, chunk):
@@ -397,7 +407,7 @@ class BaiduCloud:
             try:
                 return [self.apply_batch(op)]
             except transport.ProviderError as error:
-                if error.code not in UNSUPPORTED_CODES:
+                if not self.batch_api_missing(error, op):
                     raise
                 with self.lock:
                     if self.batch:
@@ -407,6 +417,16 @@ class BaiduCloud:
                                              'skips the attempt)' % (self.display_name, error.action, error.code,
                                                                      error.http_status, error.request_id or 'none'))
         return [self.apply_one(op['action'], tid, op['security_group_ids'][0]) for tid in op['target_ids']]
+
+    def batch_api_missing(self, error, op):
+        """Whether a batch call's error says the endpoint has no batch API (nothing was applied: the call is
+        all or nothing) rather than that one of its instances or groups is gone."""
+        if error.code in UNSUPPORTED_CODES:
+            return True
+        if error.code not in AMBIGUOUS_MISSING_CODES:
+            return False
+        dummy, missing = self.read_each(list(op['target_ids']))
+        return not missing and not self.missing_security_groups(list(op['security_group_ids']))
 
     def apply_batch(self, op):
         """PUT /v2/securitygroup/{bind,unbind}?clientToken=T, all or nothing. T is made once here, so a

@@ -587,6 +587,56 @@ def test_without_a_batch_api_the_operation_is_sent_per_instance_with_one_warning
     assert len(cloud.warnings) == 1 and 'InvalidURI' in cloud.warnings[0] and 'req-404' in cloud.warnings[0]
 
 
+def groups_listed(ids):
+    return Answer(200, {'marker': '', 'isTruncated': False, 'maxKeys': 1000, 'securityGroups': [{'id': g, 'name': g} for g in ids]})
+
+
+def test_a_batch_answered_no_such_object_while_its_instances_and_group_exist_means_no_batch_api():
+    cloud, session = provider({('PUT', '/v2/securitygroup/bind'): error(404, 'NoSuchObject', request_id='req-404'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/securityGroup'): groups_listed(['g-nky7qeom']),
+                               ('PUT', '/v2/instance/i-aaaaaaaa'): Answer(200, b'', 'req-a'),
+                               ('PUT', '/v2/instance/i-bbbbbbbb'): Answer(200, b'', 'req-b')}, max_concurrency=1)
+    assert cloud.apply(batch_op()) == ['req-a', 'req-b']
+    assert cloud.apply(batch_op('bind', ['i-bbbbbbbb'])) == ['req-b']       # no batch attempt any more
+    assert [(r['method'], r['path']) for r in session.requests] == [
+        ('PUT', '/v2/securitygroup/bind'), ('GET', '/v2/instance/i-aaaaaaaa'), ('GET', '/v2/instance/i-bbbbbbbb'), ('GET', '/v2/securityGroup'),
+        ('PUT', '/v2/instance/i-aaaaaaaa'), ('PUT', '/v2/instance/i-bbbbbbbb'), ('PUT', '/v2/instance/i-bbbbbbbb')]
+    assert len(cloud.warnings) == 1 and 'NoSuchObject' in cloud.warnings[0] and 'req-404' in cloud.warnings[0]
+
+
+@pytest.mark.parametrize('gone', ['instance', 'group'])
+def test_a_batch_answered_no_such_object_for_a_missing_instance_or_group_is_reported_not_sent_per_instance(gone):
+    cloud, session = provider({('PUT', '/v2/securitygroup/bind'): error(404, 'NoSuchObject', request_id='req-404'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): error(404, 'NoSuchObject') if gone == 'instance' else instance([]),
+                               ('GET', '/v2/securityGroup'): groups_listed([] if gone == 'group' else ['g-nky7qeom'])})
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply(batch_op())
+    assert err.value.action == 'BatchBindSecurityGroup' and err.value.code == 'NoSuchObject' and err.value.request_id == 'req-404'
+    assert not [r for r in session.requests if r['method'] == 'PUT' and r['path'].startswith('/v2/instance/')]
+    assert cloud.batch and cloud.warnings == []
+
+
+def test_a_list_by_ids_that_fails_on_an_unknown_id_is_read_with_gets_and_the_unknown_is_missing():
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): [error(404, 'NoSuchObject'), error(404, 'NoSuchObject')],
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): error(404, 'NoSuchObject')})
+    assert cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, ['i-bbbbbbbb'])
+    assert cloud.batch_read         # the call exists: it refused the unknown ID
+    assert cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, ['i-bbbbbbbb'])
+    assert [r['method'] for r in session.requests] == ['POST', 'GET', 'GET'] * 2
+
+
+def test_a_list_by_ids_answered_not_found_for_instances_that_exist_is_a_missing_call_and_not_tried_again():
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): error(404, 'NoSuchObject'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa'])})
+    assert cloud.read(['i-aaaaaaaa']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, [])
+    assert cloud.read(['i-aaaaaaaa']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, [])
+    assert [r['method'] for r in session.requests] == ['POST', 'GET', 'GET'] and not cloud.batch_read
+
+
 def test_write_api_and_batch_size_set_the_plan_batch():
     assert provider({})[0].constraints.batch_size == baidu.DEFAULT_BATCH_SIZE
     assert provider({}, batch_size=40)[0].constraints.batch_size == 40
