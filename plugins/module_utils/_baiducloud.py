@@ -204,6 +204,7 @@ class BaiduCloud:
         self.transport = conn
         self.clock = clock        # signing timestamps
         self.status = {}          # instance -> status, as last read
+        self.enterprise = {}      # instance -> its enterprise security groups, as last read
         self.warnings = []
         self.batch = params.get('write_api', 'batch') == 'batch'
         self.batch_read = True    # until the endpoint answers that it has no listByInstanceId
@@ -281,7 +282,13 @@ class BaiduCloud:
         groups = nic.get('securityGroups') if isinstance(nic, dict) else None
         if not isinstance(groups, list):
             raise self.malformed('GetInstance', 'instance.nicInfo.securityGroups list', request_id)
+        self.note_enterprise_groups(instance_id, nic)
         return list(groups), instance.get('status')
+
+    def note_enterprise_groups(self, instance_id, nic):
+        """Remember the instance's enterprise security groups (nicInfo.enterpriseSecurityGroups): not managed, but a purge must see them."""
+        enterprise = nic.get('enterpriseSecurityGroups')
+        self.enterprise[instance_id] = [g for g in enterprise if isinstance(g, str)] if isinstance(enterprise, list) else []
 
     def read(self, ids):
         """The instances' normal SGs, READ_BATCH instances per ListInstancesByIds call (max_concurrency
@@ -326,6 +333,7 @@ class BaiduCloud:
             groups = nic.get('securityGroups') if isinstance(nic, dict) else None
             if instance.get('id') in chunk and isinstance(groups, list):
                 out[instance['id']] = (list(groups), instance.get('status'))
+                self.note_enterprise_groups(instance['id'], nic)
         return out
 
     def read_each(self, ids):
@@ -357,10 +365,20 @@ class BaiduCloud:
         return current, missing
 
     def refusals(self, targets):
-        """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed."""
-        return [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
-                                 '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
-                for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
+        """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed.
+        A purge cannot leave an instance with exactly the given groups while it has enterprise security groups,
+        which this module neither changes nor lists among its groups."""
+        refused = [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
+                                    '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
+                   for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
+        if self.params.get('purge') and self.params.get('state', 'present') == 'present':
+            refused.extend((t['target_id'], 'has enterprise security groups (%s), which this module neither reads as its groups nor '
+                                            'changes, so purge=true cannot leave it with exactly security_group_ids; switch it to '
+                                            'normal security groups first (%s\'s PUT /v2/securitygroup/replace with '
+                                            'securityGroupType normal, or the console), or leave purge off'
+                                            % (', '.join(self.enterprise[t['target_id']]), self.display_name))
+                           for t in targets if self.enterprise.get(t['target_id']))
+        return refused
 
     def pages(self, action, path, params, key, method='GET', body=None, token=False):
         """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a

@@ -637,6 +637,24 @@ def test_a_list_by_ids_answered_not_found_for_instances_that_exist_is_a_missing_
     assert [r['method'] for r in session.requests] == ['POST', 'GET', 'GET'] and not cloud.batch_read
 
 
+def test_a_purge_is_refused_on_an_instance_with_enterprise_groups_read_either_way():
+    with_esg = Answer(200, {'instances': [{'id': 'i-aaaaaaaa', 'status': 'Running',
+                                           'nicInfo': {'securityGroups': [], 'enterpriseSecurityGroups': ['esg-ub0q1p72pbmh']}}]})
+    esg_instance = Answer(200, {'instance': {'id': 'i-bbbbbbbb', 'status': 'Running',
+                                             'nicInfo': {'securityGroups': ['g-aaaaaaaa'], 'enterpriseSecurityGroups': ['esg-7dyv27r6pnse']}}})
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): with_esg,
+                               ('GET', '/v2/instance/i-bbbbbbbb'): esg_instance,
+                               ('GET', '/v2/instance/i-cccccccc'): instance(['g-aaaaaaaa'])}, purge=True, state='present')
+    cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb', 'i-cccccccc'])
+    targets = [{'target_id': t, 'before': ['g-aaaaaaaa'], 'after': ['g-aaaaaaaa'], 'added': [], 'removed': []}
+               for t in ('i-aaaaaaaa', 'i-bbbbbbbb', 'i-cccccccc')]
+    refused = cloud.refusals(targets)
+    assert [tid for tid, dummy in refused] == ['i-aaaaaaaa', 'i-bbbbbbbb']      # even with nothing to change
+    assert 'esg-ub0q1p72pbmh' in refused[0][1] and 'purge' in refused[0][1] and 'replace' in refused[0][1]
+    cloud.params['purge'] = False
+    assert cloud.refusals(targets) == []
+
+
 def test_write_api_and_batch_size_set_the_plan_batch():
     assert provider({})[0].constraints.batch_size == baidu.DEFAULT_BATCH_SIZE
     assert provider({}, batch_size=40)[0].constraints.batch_size == 40

@@ -181,3 +181,15 @@ def test_a_mistyped_instance_id_lands_in_missing_instance_ids_however_list_by_id
     result = run(cloud, capsys, instance_ids=IDS[:2] + ['i-mistyped1'], security_group_ids=['g-00000002'])
     assert result['failed'] and result['missing_instance_ids'] == ['i-mistyped1'] and 'i-mistyped1 not found' in result['msg']
     assert not result.get('changed') and writes(cloud) == []
+
+
+def test_a_purge_on_an_instance_with_enterprise_groups_is_refused_before_any_write(cloud, capsys):
+    seed = json.loads(json.dumps(SEED))
+    seed['baiducloud']['instances'].append({'id': 'i-esg00001', 'security_groups': ['g-00000001'],
+                                            'enterprise_security_groups': ['esg-ub0q1p72pbmh']})
+    cloud.emulator.seed(seed)
+    result = run(cloud, capsys, instance_ids=[IDS[0], 'i-esg00001'], security_group_ids=['g-00000001'], purge=True)
+    assert result['failed'] and result['refused_instance_ids'] == ['i-esg00001']
+    assert 'esg-ub0q1p72pbmh' in result['msg'] and 'purge' in result['msg'] and writes(cloud) == []
+    result = run(cloud, capsys, instance_ids=['i-esg00001'], security_group_ids=['g-00000002'])      # no purge: a bind is fine
+    assert result['changed'] and groups(cloud, 'i-esg00001') == ['g-00000001', 'g-00000002']
