@@ -60,7 +60,8 @@ RETRY_READS = (TRANSIENT, AMBIGUOUS)
 # A host name that does not resolve is a mistyped region or endpoint far more often than a resolver
 # hiccup: a couple of quick retries, not the full backoff.
 NAME_RESOLUTION_RETRIES = 2
-# requests' errors raised while preparing a request, before any connection: nothing was sent.
+# requests' errors in the request itself, raised before any connection (InvalidJSONError also covers an
+# answer's JSONDecodeError, should a provider's parse not catch it): not network failures.
 PREPARE_ERRORS = ('InvalidURL', 'MissingSchema', 'InvalidSchema', 'InvalidHeader', 'URLRequired', 'InvalidJSONError')
 
 
