@@ -33,9 +33,9 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     REQUESTS_IMPORT_ERROR = exc
 
 try:
-    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
 except ImportError:  # pragma: no cover - requests brings urllib3
-    NewConnectionError = None
+    MaxRetryError = NewConnectionError = None
 try:
     from urllib3.exceptions import NameResolutionError     # urllib3 2.x; 1.x raises a NewConnectionError from a gaierror
 except ImportError:  # pragma: no cover
@@ -308,8 +308,9 @@ class Transport:
         """The ProviderError of a request that got no complete answer, classed by whether it may have been sent."""
         chain = exception_chain(exc)
         host = urlsplit(req['url']).hostname
-        if isinstance(exc, requests.exceptions.SSLError):
-            # The handshake failed, so nothing was sent: not worth a retry, and not an unknown write.
+        if isinstance(exc, requests.exceptions.SSLError) and (MaxRetryError is None or any(isinstance(e, MaxRetryError) for e in chain)):
+            # The handshake failed (urllib3 gave up on the connection), so nothing was sent: not worth a retry, and
+            # not an unknown write. An SSLError while reading the answer's body came after the request: below.
             return ProviderError(self.provider, call.action, 'TLSError',
                                  'the TLS connection to %s failed, nothing was sent: %s. If the endpoint has a certificate from '
                                  'a private CA, point the REQUESTS_CA_BUNDLE environment variable at that CA\'s bundle; an '

@@ -189,7 +189,14 @@ def cut_off():
                                                                   IncompleteRead(b'x' * 10, 16)))
 
 
-@pytest.mark.parametrize('error', [cut_off, lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, '
+def tls_broken_while_reading():
+    """requests' error for a TLS failure while reading the answer's body (after the request was sent)."""
+    import ssl
+    from urllib3.exceptions import SSLError
+    return requests.exceptions.SSLError(SSLError(ssl.SSLError(1, '[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC]')))
+
+
+@pytest.mark.parametrize('error', [cut_off, tls_broken_while_reading, lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, '
                                                                                              'but failed to decode it'),
                                    lambda: requests.exceptions.ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(104)))])
 def test_an_answer_cut_off_or_undecodable_may_have_been_applied(error):
@@ -375,9 +382,14 @@ def test_a_retry_after_from_the_cloud_is_honoured_up_to_the_backoff_cap():
         assert slept in clock.sleeps
 
 
+def handshake_failed():
+    """requests' error for a failed TLS handshake: urllib3 gave up on the connection."""
+    from urllib3.exceptions import SSLError
+    return requests.exceptions.SSLError(MaxRetryError(None, '/', SSLError('CERTIFICATE_VERIFY_FAILED s3cr3t')))
+
+
 def test_a_tls_failure_is_not_retried_and_says_what_to_do():
-    conn, call, dummy, session, dummy2 = make([requests.exceptions.SSLError('CERTIFICATE_VERIFY_FAILED s3cr3t')] * 9,
-                                              write=True)
+    conn, call, dummy, session, dummy2 = make([handshake_failed() for dummy in range(9)], write=True)
     with pytest.raises(transport.ProviderError) as err:
         conn.call(call)
     assert err.value.error_class == transport.TLS and err.value.code == 'TLSError'
