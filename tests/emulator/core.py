@@ -39,6 +39,7 @@ GLOBAL_SETTINGS = {
     'enforce_rate_limits': False,  # token buckets at each cloud's documented limits
     'clock_offset_s': 0,          # the emulator's clock = real time + offset
     'record_history': False,      # keep a state-change history and each request's targets (costs a state copy per request)
+    'throttle_retry_after_s': None,  # seconds sent as Retry-After on a throttling answer that is an HTTP 429
 }
 
 
@@ -401,6 +402,12 @@ class Emulator(object):
             self.buckets[key] = TokenBucket(cloud.rate_limits[action], time.monotonic)
         return not self.buckets[key].take()
 
+    def _with_retry_after(self, response, kind):
+        seconds = self.settings['throttle_retry_after_s']
+        if kind == 'throttle' and seconds is not None and response.status == 429:
+            response.headers['Retry-After'] = '%s' % seconds
+        return response
+
     def handle(self, cloud, request):
         """Run one API request through faults, auth, limits and the cloud."""
         start = time.time()
@@ -436,10 +443,10 @@ class Emulator(object):
                     before = cloud.group_lists()
                 response = cloud.authenticate(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
-                    response = cloud.fault_response(fault['kind'], request, action)
+                    response = self._with_retry_after(cloud.fault_response(fault['kind'], request, action), fault['kind'])
                 if response is None and self._rate_limited(cloud, action):
                     entry['fault'] = 'rate_limit'
-                    response = cloud.fault_response('throttle', request, action)
+                    response = self._with_retry_after(cloud.fault_response('throttle', request, action), 'throttle')
                 if response is None:
                     response = cloud.dispatch(request, action)
                 if record:

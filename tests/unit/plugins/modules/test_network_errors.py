@@ -155,3 +155,15 @@ def test_a_refused_connection_is_retried_and_never_taken_for_an_applied_write(cl
     out = result(capsys)
     assert out['failed'] and out['error']['code'] == 'ConnectionError' and 'nothing was sent' in out['msg']
     assert 'may have been applied' not in out['msg']
+
+
+@pytest.mark.parametrize('name', ['baiducloud', 'zenlayer'])
+def test_a_throttling_answer_s_retry_after_is_waited_for(cloud, capsys, name):
+    cloud.emulator.update_settings({'throttle_retry_after_s': 1})
+    cloud.emulator.add_fault({'provider': name, 'action': CLOUDS[name]['read'], 'kind': 'throttle'})
+    start = time.monotonic()
+    run(cloud, name, retry_max_delay=5)
+    elapsed = time.monotonic() - start
+    out = result(capsys)
+    assert not out.get('failed') and out['changed'], out
+    assert calls(cloud, name, CLOUDS[name]['read'])[:2] == [('throttle', 429), (None, 200)] and elapsed >= 1.0
