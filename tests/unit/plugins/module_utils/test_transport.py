@@ -196,9 +196,15 @@ def tls_broken_while_reading():
     return requests.exceptions.SSLError(SSLError(ssl.SSLError(1, '[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC]')))
 
 
-@pytest.mark.parametrize('error', [cut_off, tls_broken_while_reading, lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, '
-                                                                                             'but failed to decode it'),
-                                   lambda: requests.exceptions.ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(104)))])
+def undecodable():
+    return requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, but failed to decode it')
+
+
+def reset_after_sending():
+    return requests.exceptions.ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(104)))
+
+
+@pytest.mark.parametrize('error', [cut_off, tls_broken_while_reading, undecodable, reset_after_sending])
 def test_an_answer_cut_off_or_undecodable_may_have_been_applied(error):
     conn, call, dummy, session, dummy2 = make([error(), 200], write=True)
     with pytest.raises(transport.ProviderError) as err:
