@@ -70,6 +70,11 @@ options:
       - A TLS failure (an untrusted certificate, or an C(http://) endpoint given as C(https://)) is not retried, since
         nothing was sent. Set the E(REQUESTS_CA_BUNDLE) environment variable to a private CA's bundle rather than turning
         O(validate_certs) off.
+      - A connection that could not be made (refused, or timed out while connecting) is retried like throttling, even for
+        a write, since nothing was sent. A host name that does not resolve is retried twice at most, quickly, then
+        reported naming the host (check the C(region) option, if the module has one, and O(endpoint)). A connection
+        that broke after the request was sent (no answer, or an answer cut short) may have been applied; a read is
+        retried, a write is never sent again blindly; the module reads the targets back and reports what was applied.
       - From 0 to 1000.
     type: int
     default: 8

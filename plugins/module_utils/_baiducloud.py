@@ -50,12 +50,17 @@ CLIENT_TOKEN_LENGTH = 64                # BCE clientToken: ASCII, at most 64 cha
 # Answers meaning "this endpoint has no such call" (a region or private deployment without the
 # batch API): the request was not processed, so the per-instance calls are used instead.
 UNSUPPORTED_CODES = ('InvalidURI', 'InvalidVersion', 'NotImplemented', 'MethodNotAllowed', 'HTTP404', 'HTTP405', 'HTTP501')
+# BCE's answer to an unknown path may also be its "no such object" code [inferred], which it gives for a
+# missing instance or group too: such an answer means "no such call" only when every instance the call
+# named is there (GET /v2/instance/{id}).
+AMBIGUOUS_MISSING_CODES = ('NoSuchObject',)
 
 # Codes with a fixed class. Any other code: by HTTP status (429 throttled; 500, 502, 503, 504
 # transient), else reported as it is. Reference section 4.
 ERROR_CLASSES = {
-    # Rejected by authentication before anything is processed: re-signed and retried.
-    'RequestExpired': transport.THROTTLED,
+    # The signature's timestamp is more than 30 minutes from Baidu's clock: a skewed local clock, which
+    # no retry fixes (the answer says so, see CLOCK_HINT).
+    'RequestExpired': transport.AUTH,
     'InternalError': transport.TRANSIENT,
     # "In progress / wrong state" (status undocumented): Terraform retries it on instance changes.
     'OperationDenied': transport.IN_PROGRESS,
@@ -75,6 +80,8 @@ ERROR_CLASSES = {
     'NotFound': transport.NOT_FOUND,
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
 }
+CLOCK_HINT = ('the request was signed with this host\'s clock, which is more than 30 minutes from %s\'s; '
+              'check the system clock (NTP)')
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
 TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
@@ -201,6 +208,7 @@ class BaiduCloud:
         self.transport = conn
         self.clock = clock        # signing timestamps
         self.status = {}          # instance -> status, as last read
+        self.enterprise = {}      # instance -> its enterprise security groups, as last read
         self.warnings = []
         self.batch = params.get('write_api', 'batch') == 'batch'
         self.batch_read = True    # until the endpoint answers that it has no listByInstanceId
@@ -253,8 +261,11 @@ class BaiduCloud:
             request_id = body.get('requestId') or request_id
         else:
             code, message = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)')
-        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
-                                      error_class(code, resp.status_code))
+        if code == 'RequestExpired':
+            message = '%s (%s)' % (message, CLOCK_HINT % self.display_name)
+        cls = error_class(code, resp.status_code)
+        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code, cls,
+                                      retry_after=transport.retry_after_seconds(resp.headers) if cls == transport.THROTTLED else None)
 
     def call(self, action, method, path, params=(), body=None, write=False, idempotent=False):
         params = list(params)
@@ -275,14 +286,22 @@ class BaiduCloud:
         groups = nic.get('securityGroups') if isinstance(nic, dict) else None
         if not isinstance(groups, list):
             raise self.malformed('GetInstance', 'instance.nicInfo.securityGroups list', request_id)
+        self.note_enterprise_groups(instance_id, nic)
         return list(groups), instance.get('status')
+
+    def note_enterprise_groups(self, instance_id, nic):
+        """Remember the instance's enterprise security groups (nicInfo.enterpriseSecurityGroups): not managed, but a purge must see them."""
+        enterprise = nic.get('enterpriseSecurityGroups')
+        self.enterprise[instance_id] = [g for g in enterprise if isinstance(g, str)] if isinstance(enterprise, list) else []
 
     def read(self, ids):
         """The instances' normal SGs, READ_BATCH instances per ListInstancesByIds call (max_concurrency
         calls at a time); an instance that call does not list, or lists without nicInfo.securityGroups,
-        is read with GET /v2/instance/{id}, which tells a missing one apart. Where the endpoint has no
-        such call (UNSUPPORTED_CODES), every instance is read with the GET."""
-        current, leftover = {}, list(ids)
+        is read with GET /v2/instance/{id}, which tells a missing one apart. A chunk the call refuses as
+        not found (an unknown ID, or an endpoint answering its missing call so) is read with GETs too.
+        Where the endpoint has no such call (UNSUPPORTED_CODES, or "not found" for a chunk whose
+        instances all exist), every instance is read with the GET from then on."""
+        current, leftover, refused = {}, list(ids), []
         if self.batch_read and ids:
             leftover = []
             chunks = [list(ids[start:start + READ_BATCH]) for start in range(0, len(ids), READ_BATCH)]
@@ -291,6 +310,8 @@ class BaiduCloud:
                 if isinstance(result, transport.ProviderError) and (result.code in UNSUPPORTED_CODES or result.error_class == transport.NOT_FOUND):
                     if result.code in UNSUPPORTED_CODES:
                         self.batch_read = False
+                    else:
+                        refused.append(chunk)
                     leftover.extend(chunk)
                     continue
                 if isinstance(result, BaseException):
@@ -303,6 +324,8 @@ class BaiduCloud:
         wanted = set(leftover)
         found, missing = self.read_each([i for i in ids if i in wanted])
         current.update(found)
+        if any(not set(chunk) & set(missing) for chunk in refused):
+            self.batch_read = False
         return current, missing
 
     def list_by_ids(self, chunk):
@@ -314,6 +337,7 @@ class BaiduCloud:
             groups = nic.get('securityGroups') if isinstance(nic, dict) else None
             if instance.get('id') in chunk and isinstance(groups, list):
                 out[instance['id']] = (list(groups), instance.get('status'))
+                self.note_enterprise_groups(instance['id'], nic)
         return out
 
     def read_each(self, ids):
@@ -345,10 +369,20 @@ class BaiduCloud:
         return current, missing
 
     def refusals(self, targets):
-        """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed."""
-        return [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
-                                 '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
-                for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
+        """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed.
+        A purge cannot leave an instance with exactly the given groups while it has enterprise security groups,
+        which this module neither changes nor lists among its groups."""
+        refused = [(t['target_id'], 'is Expired, and %s refuses to bind security groups to an expired instance '
+                                    '(SecurityGroup.ExpiredInstanceForbiddenBind); renew it first' % self.display_name)
+                   for t in targets if t['added'] and self.status.get(t['target_id']) == 'Expired']
+        if self.params.get('purge') and self.params.get('state', 'present') == 'present':
+            refused.extend((t['target_id'], 'has enterprise security groups (%s), which this module neither reads as its groups nor '
+                                            'changes, so purge=true cannot leave it with exactly security_group_ids; switch it to '
+                                            'normal security groups first (%s\'s PUT /v2/securitygroup/replace with '
+                                            'securityGroupType normal, or the console), or leave purge off'
+                                            % (', '.join(self.enterprise[t['target_id']]), self.display_name))
+                           for t in targets if self.enterprise.get(t['target_id']))
+        return refused
 
     def pages(self, action, path, params, key, method='GET', body=None, token=False):
         """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a
@@ -395,7 +429,7 @@ class BaiduCloud:
             try:
                 return [self.apply_batch(op)]
             except transport.ProviderError as error:
-                if error.code not in UNSUPPORTED_CODES:
+                if not self.batch_api_missing(error, op):
                     raise
                 with self.lock:
                     if self.batch:
@@ -405,6 +439,16 @@ class BaiduCloud:
                                              'skips the attempt)' % (self.display_name, error.action, error.code,
                                                                      error.http_status, error.request_id or 'none'))
         return [self.apply_one(op['action'], tid, op['security_group_ids'][0]) for tid in op['target_ids']]
+
+    def batch_api_missing(self, error, op):
+        """Whether a batch call's error says the endpoint has no batch API (nothing was applied: the call is
+        all or nothing) rather than that one of its instances or groups is gone."""
+        if error.code in UNSUPPORTED_CODES:
+            return True
+        if error.code not in AMBIGUOUS_MISSING_CODES:
+            return False
+        dummy, missing = self.read_each(list(op['target_ids']))
+        return not missing and not self.missing_security_groups(list(op['security_group_ids']))
 
     def apply_batch(self, op):
         """PUT /v2/securitygroup/{bind,unbind}?clientToken=T, all or nothing. T is made once here, so a

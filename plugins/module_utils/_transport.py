@@ -18,9 +18,10 @@ __metaclass__ = type
 
 import json
 import random
+import socket
 import threading
 import time
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 try:
     import requests
@@ -30,6 +31,15 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
+
+try:
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+except ImportError:  # pragma: no cover - requests brings urllib3
+    MaxRetryError = NewConnectionError = None
+try:
+    from urllib3.exceptions import NameResolutionError     # urllib3 2.x; 1.x raises a NewConnectionError from a gaierror
+except ImportError:  # pragma: no cover
+    NameResolutionError = None
 
 # Error classes. A provider maps each of its error codes to one of these.
 THROTTLED = 'throttled'        # rejected before processing: always safe to retry
@@ -47,6 +57,12 @@ FAILED = 'failed'
 
 RETRY_ALWAYS = (THROTTLED, UNSENT, IN_PROGRESS)
 RETRY_READS = (TRANSIENT, AMBIGUOUS)
+# A host name that does not resolve is a mistyped region or endpoint far more often than a resolver
+# hiccup: a couple of quick retries, not the full backoff.
+NAME_RESOLUTION_RETRIES = 2
+# requests' errors in the request itself, raised before any connection (InvalidJSONError also covers an
+# answer's JSONDecodeError, should a provider's parse not catch it): not network failures.
+PREPARE_ERRORS = ('InvalidURL', 'MissingSchema', 'InvalidSchema', 'InvalidHeader', 'URLRequired', 'InvalidJSONError')
 
 
 def redact_text(text, secrets):
@@ -60,6 +76,29 @@ def redact_text(text, secrets):
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, '********')
     return text
+
+
+def retry_after_seconds(headers):
+    """Seconds of a standard Retry-After header given as a number (an HTTP date is not trusted: it depends on
+    both clocks), or None."""
+    value = ('%s' % ((headers or {}).get('Retry-After') or '')).strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float('inf') else None
+
+
+def exception_chain(exc):
+    """exc and every exception behind it: causes, contexts, urllib3's reason and exception arguments."""
+    seen, pending = [], [exc]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending.extend([current.__cause__, current.__context__, getattr(current, 'reason', None)] + list(current.args))
+    return seen
 
 
 def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0):
@@ -78,9 +117,11 @@ def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=
 class ProviderError(Exception):
     """A failed API call, with everything the user needs to act on it."""
 
-    def __init__(self, provider, action, code, message, request_id=None, http_status=None, error_class=FAILED, retry_after=None):
+    def __init__(self, provider, action, code, message, request_id=None, http_status=None, error_class=FAILED, retry_after=None,
+                 retry_limit=None):
         super(ProviderError, self).__init__('%s %s failed: %s: %s' % (provider, action, code, message))
         self.retry_after = retry_after    # seconds the cloud asked us to wait before a retry
+        self.retry_limit = retry_limit    # at most this many retries of this error (None: the transport's max_retries)
         self.provider = provider
         self.action = action
         self.code = code
@@ -247,23 +288,8 @@ class Transport:
         try:
             resp = self.session.request(req['method'], req['url'], headers=req.get('headers'), data=req.get('data'),
                                         timeout=self.timeout, verify=self.validate_certs, allow_redirects=False)
-        except requests.exceptions.SSLError as exc:
-            # The handshake failed, so nothing was sent: not worth a retry, and not an unknown write.
-            raise ProviderError(self.provider, call.action, 'TLSError',
-                                'the TLS connection to %s failed, nothing was sent: %s. If the endpoint has a certificate from '
-                                'a private CA, point the REQUESTS_CA_BUNDLE environment variable at that CA\'s bundle; an '
-                                'http:// endpoint must not be given as https://; validate_certs=false turns verification '
-                                'off (not recommended)' % (req['url'], self.redact(exc)), error_class=TLS)
-        except requests.exceptions.ConnectionError as exc:
-            # A connect failure means nothing was sent; a drop after sending is ambiguous.
-            sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and 'NewConnectionError' not in repr(exc)
-            raise ProviderError(self.provider, call.action, 'ConnectionError', self.redact(exc),
-                                error_class=AMBIGUOUS if sent else UNSENT)
-        except requests.exceptions.Timeout as exc:
-            raise ProviderError(self.provider, call.action, 'Timeout',
-                                'no answer within %s seconds: %s' % (self.timeout, self.redact(exc)), error_class=AMBIGUOUS)
         except requests.exceptions.RequestException as exc:
-            raise ProviderError(self.provider, call.action, 'RequestError', self.redact(exc), error_class=INVALID)
+            raise self.network_error(call, req, exc)
         try:
             data = call.parse(resp)
         except ProviderError as exc:
@@ -272,8 +298,43 @@ class Transport:
             if exc.error_class == THROTTLED:
                 self.limiter.throttled(call.action, sent_at)
             raise
+        except requests.exceptions.RequestException as exc:
+            # Reading the answer failed (a body streamed by parse): the request itself went out.
+            raise self.network_error(call, req, exc)
         self.limiter.succeeded(call.action)
         return data
+
+    def network_error(self, call, req, exc):
+        """The ProviderError of a request that got no complete answer, classed by whether it may have been sent."""
+        chain = exception_chain(exc)
+        host = urlsplit(req['url']).hostname
+        if isinstance(exc, requests.exceptions.SSLError) and (MaxRetryError is None or any(isinstance(e, MaxRetryError) for e in chain)):
+            # The handshake failed (urllib3 gave up on the connection), so nothing was sent: not worth a retry, and
+            # not an unknown write. An SSLError while reading the answer's body came after the request: below.
+            return ProviderError(self.provider, call.action, 'TLSError',
+                                 'the TLS connection to %s failed, nothing was sent: %s. If the endpoint has a certificate from '
+                                 'a private CA, point the REQUESTS_CA_BUNDLE environment variable at that CA\'s bundle; an '
+                                 'http:// endpoint must not be given as https://; validate_certs=false turns verification '
+                                 'off (not recommended)' % (req['url'], self.redact(exc)), error_class=TLS)
+        if any(isinstance(e, socket.gaierror) or (NameResolutionError is not None and isinstance(e, NameResolutionError)) for e in chain):
+            return ProviderError(self.provider, call.action, 'NameResolutionError',
+                                 'the host name %s does not resolve, nothing was sent (%s); check the region and endpoint '
+                                 'options, and the DNS settings of the host running the task' % (host, self.redact(exc)),
+                                 error_class=UNSENT, retry_limit=NAME_RESOLUTION_RETRIES)
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+                isinstance(e, ConnectionRefusedError) or (NewConnectionError is not None and isinstance(e, NewConnectionError)) for e in chain):
+            return ProviderError(self.provider, call.action, 'ConnectionError',
+                                 'could not connect to %s, nothing was sent: %s' % (host, self.redact(exc)), error_class=UNSENT)
+        if isinstance(exc, tuple(getattr(requests.exceptions, name) for name in PREPARE_ERRORS if hasattr(requests.exceptions, name))):
+            return ProviderError(self.provider, call.action, 'RequestError', self.redact(exc), error_class=INVALID)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return ProviderError(self.provider, call.action, 'Timeout',
+                                 'no answer within %s seconds: %s' % (self.timeout, self.redact(exc)), error_class=AMBIGUOUS)
+        # Anything else broke the exchange after the request may have been sent: a dropped connection, an
+        # answer cut short (requests' ChunkedEncodingError, IncompleteRead) or not decodable. It may have been applied.
+        return ProviderError(self.provider, call.action, 'ConnectionError',
+                             'the connection to %s broke before a complete answer, the request may have been applied: %s'
+                             % (host, self.redact(exc)), error_class=AMBIGUOUS)
 
     def retryable(self, call, error):
         if error.error_class in RETRY_ALWAYS:
@@ -288,7 +349,8 @@ class Transport:
             try:
                 return self._send(call)
             except ProviderError as error:
-                if attempt >= self.max_retries or not self.retryable(call, error):
+                limit = self.max_retries if error.retry_limit is None else min(self.max_retries, error.retry_limit)
+                if attempt >= limit or not self.retryable(call, error):
                     raise
                 self._count('retries')
                 self.sleep(max(self.backoff.delay(attempt), min(error.retry_after or 0, self.backoff.cap)))

@@ -189,8 +189,9 @@ class ZenlayerCloud:
             code, message, request_id = '%s' % body['code'], '%s' % body.get('message', ''), body.get('requestId')
         else:
             code, message, request_id = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)'), None
-        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
-                                      error_class(code, resp.status_code))
+        cls = error_class(code, resp.status_code)
+        raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code, cls,
+                                      retry_after=transport.retry_after_seconds(resp.headers) if cls == transport.THROTTLED else None)
 
     def malformed(self, action, what, data):
         return transport.ProviderError(self.name, action, 'MalformedResponse', 'the answer has no %s' % what,

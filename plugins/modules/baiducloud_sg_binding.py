@@ -29,6 +29,11 @@ description:
     uses the per-instance calls for the rest of the task), it binds and unbinds with C(PUT /v2/instance/{instanceId}?bind)
     and C(?unbind), one security group on one instance per call, several instances at a time. These calls carry no
     token, so a write whose answer was lost is never re-sent blindly; the module reads the instance first.
+  - A batch call answered C(NoSuchObject) may mean no such call there, or a missing instance or group (Baidu AI Cloud
+    documents neither), so the module reads each instance of the call and the group; when all are there it takes the
+    call as missing and falls back as above, otherwise it reports the C(NoSuchObject) error. Likewise a
+    C(listByInstanceId) read that fails as not found (an unknown instance ID, or no such call) is done with one
+    C(GET /v2/instance/{instanceId}) per instance, so a mistyped ID lands in RV(missing_instance_ids).
   - Baidu AI Cloud applies writes at once; the module reads the instances back and reports what it read.
   - An instance keeps between 1 and 10 security groups at every step. The module orders each instance's binds and
     unbinds so that it never goes beyond these bounds (when swapping groups on an instance with 10 it unbinds one before
@@ -39,7 +44,8 @@ description:
   - An instance whose status is C(Expired) cannot have security groups bound; the task fails before any write, naming
     it. Unbinding from an expired instance is allowed.
   - Only normal security groups (C(nicInfo.securityGroups)) are read and changed; enterprise security groups are left
-    alone.
+    alone. With O(purge=true) an instance that has enterprise security groups (C(nicInfo.enterpriseSecurityGroups)) is
+    refused before any write, naming them, since it could not end with exactly O(security_group_ids).
   - Instance IDs look like C(i-xxxxxxxx) and security group IDs like C(g-xxxxxxxx) (8 or more letters or digits);
     anything else, such as an ID containing C(/) or C(?), is refused before any request.
   - Requests are signed with bce-auth-v1 by the module itself; no Baidu AI Cloud SDK is needed.
@@ -103,9 +109,11 @@ options:
 notes:
   - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight, starts
     each action at 10 calls per second (an assumption; O(rate_limit) changes it), lowers the rate for every concurrent
-    call when throttled and raises it again slowly, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429), C(OperationDenied) (an
-    operation in progress on the instance; reads and writes), HTTP 500, 502, 503 and 504 answers to reads, and
-    C(RequestExpired), with backoff, at most O(retries) times. A batch write whose answer was lost or was a server error
+    call when throttled and raises it again slowly, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429,
+    waiting at least their C(Retry-After) seconds, up to O(retry_max_delay)), C(OperationDenied) (an
+    operation in progress on the instance; reads and writes) and HTTP 500, 502, 503 and 504 answers to reads, with
+    backoff, at most O(retries) times. C(RequestExpired) (the request's time is more than 30 minutes from Baidu AI
+    Cloud's) is not retried, and the message says to check the system clock (NTP). A batch write whose answer was lost or was a server error
     (504 included) is sent again with the same C(clientToken); a per-instance write is not sent again blindly, the
     module reads the instance back first. C(IdempotentParameterMismatch) (a token reused with other parameters) is
     never retried.

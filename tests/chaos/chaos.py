@@ -33,6 +33,11 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 from emulator.core import FAULT_KINDS  # noqa: E402  pylint: disable=wrong-import-position
 
+# The kinds the first campaigns drew, in their order, so that each seed stays the same run; kinds added
+# since are drawn by their own functions, from random streams of their own (see extra_faults).
+FIRST_KINDS = ('throttle', 'server_error', 'in_progress', 'reset', 'commit_then_drop', 'latency')
+assert set(FIRST_KINDS) <= set(FAULT_KINDS)
+
 
 def _importable():
     """ansible_collections.multicloud.secgroup importable from a plain checkout (as tests/unit/conftest.py does)."""
@@ -182,7 +187,7 @@ def scenario(provider, seed):
     reads, writes = spec['reads'], spec['writes']
     faults = []
     for dummy in range(rng.choice((0, 1, 2, 2, 3, 4))):
-        fault_kind = rng.choice(FAULT_KINDS)
+        fault_kind = rng.choice(FIRST_KINDS)
         # "in progress" is a cloud's answer to a write meeting another operation, never to a read.
         action = rng.choice((() if fault_kind == 'in_progress' else ('*',) + reads) + writes + writes)
         fault = {'provider': provider, 'action': action, 'kind': fault_kind, 'after': rng.randint(0, 3),
@@ -197,8 +202,30 @@ def scenario(provider, seed):
         args.update(write_api=rng.choice(('batch', 'batch', 'per_instance')), batch_size=rng.choice((1, 2, 10)))
         if rng.random() < 0.1:
             settings['batch_api'] = 'absent'
+        settings.update(baidu_missing_api(provider, seed))
+    faults.extend(extra_faults(provider, seed, reads, writes))
     return {'provider': provider, 'seed': seed, 'kind': kind, 'seed_doc': {provider: section}, 'settings': settings,
             'args': args, 'check_mode': check_mode, 'faults': faults}
+
+
+def extra_faults(provider, seed, reads, writes):
+    """Faults of the kinds added after the first campaigns: an answer cut off after its headers (truncate),
+    on a read or a write, in one run out of three."""
+    rng = random.Random('%s:%d:truncate' % (provider, seed))
+    if rng.random() >= 1 / 3.0:
+        return []
+    return [{'provider': provider, 'action': rng.choice(('*',) + reads + writes + writes), 'kind': 'truncate',
+             'after': rng.randint(0, 3), 'count': rng.randint(1, 2)}]
+
+
+def baidu_missing_api(provider, seed):
+    """How a Baidu endpoint answers a call it does not have (InvalidURI, or NoSuchObject like a missing
+    instance), and now and then no listByInstanceId."""
+    rng = random.Random('%s:%d:missing-api' % (provider, seed))
+    settings = {'missing_api_answer': rng.choice(('InvalidURI', 'NoSuchObject'))}
+    if rng.random() < 0.1:
+        settings['list_by_ids_api'] = 'absent'
+    return settings
 
 
 # -- running it -----------------------------------------------------------------------------------------
@@ -366,7 +393,7 @@ def check(sc, result, text, initial, final, log, history, elapsed):
     def seen_read(entry, tid):
         change = entry.get('change') or {}
         return (not entry.get('write') and entry['status'] is not None and entry['error_code'] is None
-                and entry['fault'] != 'commit_then_drop' and entry['end'] - entry['start'] < args['timeout']
+                and entry['fault'] not in ('commit_then_drop', 'truncate') and entry['end'] - entry['start'] < args['timeout']
                 and (change.get('targets') is None or tid in change['targets']))
 
     undescribed = [e['seq'] for e in log if e.get('write') and not (e.get('change') or {}).get('targets')]

@@ -15,7 +15,8 @@ import chaos
 
 GATE_SEEDS = list(range(50))
 # Seeds that found a defect (docs/reliability.md lists them): kept in the gate as regressions.
-FOUND = {'tencentcloud': [1009, 2008, 3025], 'alicloud': [238, 342, 1011, 1030, 1129, 1190], 'baiducloud': [1093, 1239], 'zenlayer': []}
+# 38, 70 (tencentcloud) and 41, 67 (zenlayer): an answer cut off after its headers (truncate), taken for an invalid request.
+FOUND = {'tencentcloud': [1009, 2008, 3025, 70], 'alicloud': [238, 342, 1011, 1030, 1129, 1190], 'baiducloud': [1093, 1239], 'zenlayer': [67]}
 
 
 @pytest.fixture(scope='module')

@@ -170,9 +170,11 @@ class BaiduCloud(Cloud):
         'no_security_group_status': 400,            # status of SecurityGroup.NoSecurityGroup: 400 (bind page) or 403 (unbind page)
         'list_unknown_instance': 'error',           # ListSecurityGroups?instanceId=<unknown>: 'error' (404) or 'empty'
         'server_error_status': 500,                 # status of the server_error fault: 500, 502, 503, or 504 (bare)
-        'batch_api': 'served',                      # batch bind/unbind: 'served', or 'absent' (404 InvalidURI, as a deployment without it)
+        'batch_api': 'served',                      # batch bind/unbind: 'served', or 'absent' (answered as missing_api_answer says)
         'batch_max_instances': 100,                 # instanceIds per batch bind/unbind (undocumented: an assumption)
-        'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (404 InvalidURI)
+        'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (as missing_api_answer says)
+        'missing_api_answer': 'InvalidURI',         # an absent API's answer (undocumented): 404 'InvalidURI' or 404 'NoSuchObject'
+        'list_by_ids_unknown': 'omit',              # listByInstanceId naming an unknown ID (undocumented): 'omit' it, or 'error' (404 NoSuchObject)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
@@ -431,12 +433,21 @@ class BaiduCloud(Cloud):
             body['nextMarker'] = ids[max_keys]
         return body
 
+    def _missing_api(self, request):
+        """The answer of an API this deployment does not have (missing_api_answer)."""
+        answer = self.settings['missing_api_answer']
+        if answer == 'InvalidURI':
+            return ApiError(404, 'InvalidURI', 'The requested URI does not represent any resource on our server.')
+        if answer == 'NoSuchObject':
+            return ApiError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
+        return ApiError(500, 'InternalError', 'Emulator setting baiducloud.missing_api_answer must be "InvalidURI" or "NoSuchObject".')
+
     def _list_instances_by_ids(self, request, _ident, _request_id):
         """POST /v2/instance/listByInstanceId, body {"instanceIds": [...]} (at most 100, documented): the
-        instances in the order asked, unknown ids left out (an assumption), paged like the other lists;
-        the marker is the first id of a page."""
+        instances in the order asked, unknown ids left out or refused (list_by_ids_unknown, an assumption),
+        paged like the other lists; the marker is the first id of a page."""
         if self.settings['list_by_ids_api'] == 'absent':
-            raise ApiError(404, 'InvalidURI', 'The requested URI does not represent any resource on our server.')
+            raise self._missing_api(request)
         ids = self._json_body(request).get('instanceIds')
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
             raise ApiError(400, 'InappropriateJSON', 'instanceIds must be a non-empty list of ids.')
@@ -445,6 +456,9 @@ class BaiduCloud(Cloud):
         query = dict(request.query_pairs())
         marker = query.get('marker') or ''
         max_keys = self._max_keys(query)
+        unknown = [i for i in ids if i not in self.instances]
+        if unknown and self.settings['list_by_ids_unknown'] == 'error':
+            raise not_found('instance', unknown[0])
         ids = [i for i in dict.fromkeys(ids) if i in self.instances]
         if marker:
             ids = ids[ids.index(marker):] if marker in ids else []
@@ -560,7 +574,7 @@ class BaiduCloud(Cloud):
         """Batch bind/unbind: every instance gets (loses) every SG, or nothing changes at all.
         Every check runs on every instance before the first change."""
         if self.settings['batch_api'] == 'absent':
-            raise ApiError(404, 'InvalidURI', 'The requested URI does not represent any resource on our server.')
+            raise self._missing_api(request)
         if self.settings['batch_api'] != 'served':
             raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.batch_api must be "served" or "absent".')
         instance_ids, sg_ids, sg_type = self._batch_body(request)

@@ -30,6 +30,7 @@ FAULT_KINDS = (
     'in_progress',       # the cloud's "operation in progress" error
     'reset',             # connection reset before the request is processed
     'commit_then_drop',  # the request is processed, then the connection is closed unanswered
+    'truncate',          # the request is processed, then the answer is cut short (headers, part of the body) and the connection closed
     'latency',           # extra latency (latency_ms) before processing
 )
 
@@ -38,6 +39,7 @@ GLOBAL_SETTINGS = {
     'enforce_rate_limits': False,  # token buckets at each cloud's documented limits
     'clock_offset_s': 0,          # the emulator's clock = real time + offset
     'record_history': False,      # keep a state-change history and each request's targets (costs a state copy per request)
+    'throttle_retry_after_s': None,  # seconds sent as Retry-After on a throttling answer that is an HTTP 429
 }
 
 
@@ -107,6 +109,17 @@ class Drop(Exception):
     def __init__(self, reset=False):
         super(Drop, self).__init__('drop')
         self.reset = reset
+
+
+class Truncate(Exception):
+    """Send the response's status and headers with a Content-Length larger than what follows: the
+    first half of the body (nothing, for an empty one), then close the connection."""
+
+    MISSING_BYTES = 16      # announced but never sent
+
+    def __init__(self, response):
+        super(Truncate, self).__init__('truncate')
+        self.response = response
 
 
 class SettingsError(ValueError):
@@ -389,6 +402,12 @@ class Emulator(object):
             self.buckets[key] = TokenBucket(cloud.rate_limits[action], time.monotonic)
         return not self.buckets[key].take()
 
+    def _with_retry_after(self, response, kind):
+        seconds = self.settings['throttle_retry_after_s']
+        if kind == 'throttle' and seconds is not None and response.status == 429:
+            response.headers['Retry-After'] = '%s' % seconds
+        return response
+
     def handle(self, cloud, request):
         """Run one API request through faults, auth, limits and the cloud."""
         start = time.time()
@@ -424,10 +443,10 @@ class Emulator(object):
                     before = cloud.group_lists()
                 response = cloud.authenticate(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
-                    response = cloud.fault_response(fault['kind'], request, action)
+                    response = self._with_retry_after(cloud.fault_response(fault['kind'], request, action), fault['kind'])
                 if response is None and self._rate_limited(cloud, action):
                     entry['fault'] = 'rate_limit'
-                    response = cloud.fault_response('throttle', request, action)
+                    response = self._with_retry_after(cloud.fault_response('throttle', request, action), 'throttle')
                 if response is None:
                     response = cloud.dispatch(request, action)
                 if record:
@@ -436,11 +455,11 @@ class Emulator(object):
                         if before.get(tid) != after.get(tid):
                             changes.append({'provider': cloud.name, 'action': action, 'target': tid, 'time': time.time(),
                                             'before': before.get(tid), 'after': after.get(tid)})
-            if fault is not None and fault['kind'] == 'commit_then_drop':
+            if fault is not None and fault['kind'] in ('commit_then_drop', 'truncate'):
                 entry['status'] = response.status
                 entry['error_code'] = response.error_code
                 entry['request_id'] = response.request_id
-                raise Drop()
+                raise Drop() if fault['kind'] == 'commit_then_drop' else Truncate(response)
             entry['status'] = response.status
             entry['error_code'] = response.error_code
             entry['request_id'] = response.request_id
@@ -474,15 +493,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b''
         return Request(self.command, self.path, self.headers, body, self.client_address)
 
-    def _send(self, response):
+    def _send(self, response, truncate=False):
+        body = response.body[:len(response.body) // 2] if truncate else response.body
         self.send_response(response.status)
         headers = dict(response.headers)
-        headers['Content-Length'] = str(len(response.body))
+        headers['Content-Length'] = str(len(response.body) + (Truncate.MISSING_BYTES if truncate else 0))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != 'HEAD':
-            self.wfile.write(response.body)
+            self.wfile.write(body)
 
     def _drop(self, reset):
         self.close_connection = True
@@ -499,6 +519,11 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.app(request)
         except Drop as drop:
             self._drop(drop.reset)
+            return
+        except Truncate as cut:
+            self._send(cut.response, truncate=True)
+            self.wfile.flush()
+            self._drop(False)
             return
         self._send(response)
 

@@ -626,3 +626,20 @@ def test_list_instances_by_ids_through_the_sdk(emulator, bcc):
     with pytest.raises(BceHttpClientError) as err:
         bcc_client.list_instance_by_instance_ids(['i-Two00002'])
     assert server_error(err) == (404, 'InvalidURI')
+
+
+def test_an_absent_api_answers_as_missing_api_answer_says_and_list_by_ids_may_refuse_an_unknown_id(emulator, bcc):
+    bcc_client = client(emulator)
+    bcc.settings(baiducloud={'batch_api': 'absent', 'list_by_ids_api': 'absent', 'missing_api_answer': 'NoSuchObject'})
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.bind_sg(['i-YufwpQAe'], ['g-cccc0003'], 'normal')
+    assert server_error(err) == (404, 'NoSuchObject') and '/v2/securitygroup/bind' in str(err.value.last_error)
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.list_instance_by_instance_ids(['i-Two00002'])
+    assert server_error(err) == (404, 'NoSuchObject')
+    assert sgs_of(bcc, 'i-YufwpQAe') == ['g-aaaa0001']
+    bcc.settings(baiducloud={'list_by_ids_api': 'served', 'list_by_ids_unknown': 'error'})
+    with pytest.raises(BceHttpClientError) as err:
+        bcc_client.list_instance_by_instance_ids(['i-Two00002', 'i-Missing1'])
+    assert server_error(err) == (404, 'NoSuchObject') and 'i-Missing1' in str(err.value.last_error)
+    assert [i.id for i in bcc_client.list_instance_by_instance_ids(['i-Two00002']).instances] == ['i-Two00002']

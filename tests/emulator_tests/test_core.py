@@ -89,6 +89,20 @@ def test_commit_then_drop_applies_and_closes(toy):
     assert admin(toy, 'GET', '/state')['toy'] == {'items': [{'x': 1}]}
 
 
+def test_truncate_applies_then_sends_headers_and_a_body_cut_short(toy):
+    admin(toy, 'POST', '/faults', {'provider': 'toy', 'kind': 'truncate'})
+    conn = http.client.HTTPConnection(toy.endpoints['toy'].split('//')[1], timeout=5)
+    conn.request('POST', '/', body=json.dumps({'x': 1}), headers={'X-Action': 'Write', 'X-Key': 'good'})
+    resp = conn.getresponse()
+    full = json.dumps({'items': [{'x': 1}]}).encode()
+    assert resp.status == 200 and int(resp.getheader('Content-Length')) == len(full) + 16
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        resp.read()
+    assert cut.value.partial == full[:len(full) // 2]
+    assert admin(toy, 'GET', '/state')['toy'] == {'items': [{'x': 1}]}
+    assert [(e['fault'], e['status']) for e in admin(toy, 'GET', '/requests')['requests']] == [('truncate', 200)]
+
+
 def test_reset_fault_does_not_apply(toy):
     admin(toy, 'POST', '/faults', {'provider': 'toy', 'kind': 'reset'})
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):

@@ -269,14 +269,29 @@ def test_a_failed_write_is_not_retried_and_reports_code_message_request_id_and_s
     assert len(session.requests) == 1
 
 
-def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_writes():
+def test_throttled_requests_are_re_signed_and_retried_even_for_writes_after_their_retry_after():
     clock = iter(range(TS, TS + 100))
-    answers = [error(429, 'TooManyRequests'), error(400, 'RequestExpired'), Answer(200, b'', 'req-ok')]
+    throttled = error(429, 'TooManyRequests')
+    throttled.headers['Retry-After'] = '3'
+    answers = [throttled, error(429, 'TooManyRequests'), Answer(200, b'', 'req-ok')]
     cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers}, write_api='per_instance')
+    slept = []
+    cloud.transport.sleep = slept.append
+    cloud.transport.backoff = transport.Backoff(0.001, 10.0)     # Retry-After is honoured up to the backoff's cap
     cloud.clock = lambda: next(clock)
     assert cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']}) == ['req-ok']
     dates = [r['headers']['x-bce-date'] for r in session.requests]
     assert len(dates) == 3 and len(set(dates)) == 3
+    assert slept[0] == 3 and slept[1] <= 0.002      # the first answer's Retry-After; the second has none: the 1 ms backoff
+
+
+def test_an_expired_request_is_a_skewed_clock_failed_at_once_with_the_ntp_hint():
+    answers = [error(400, 'RequestExpired', 'Request has expired. Timestamp date is 2015-04-27T08:23:49Z'), Answer(200, b'', 'req-ok')]
+    cloud, session = provider({('PUT', '/v2/instance/i-YufwpQAe'): answers}, write_api='per_instance')
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': 'unbind', 'security_group_ids': ['g-nky7qeom'], 'target_ids': ['i-YufwpQAe']})
+    assert err.value.code == 'RequestExpired' and err.value.error_class == transport.AUTH and len(session.requests) == 1
+    assert 'check the system clock (NTP)' in err.value.message and 'Timestamp date is 2015-04-27' in err.value.message
 
 
 # -- error classification (reference section 4) ----------------------------------------------
@@ -285,7 +300,7 @@ def test_throttled_and_expired_requests_are_re_signed_and_retried_even_for_write
     (429, 'TooManyRequests', transport.THROTTLED),
     (400, 'RequestLimitExceeded', transport.THROTTLED),
     (403, 'Throttling.User', transport.THROTTLED),
-    (400, 'RequestExpired', transport.THROTTLED),
+    (400, 'RequestExpired', transport.AUTH),
     (500, 'InternalError', transport.TRANSIENT),
     (502, 'HTTP502', transport.TRANSIENT),
     (503, 'ServiceUnavailable', transport.TRANSIENT),
@@ -570,6 +585,74 @@ def test_without_a_batch_api_the_operation_is_sent_per_instance_with_one_warning
         ('/v2/securitygroup/unbind', session.requests[0]['query']), ('/v2/instance/i-aaaaaaaa', 'unbind'),
         ('/v2/instance/i-bbbbbbbb', 'unbind'), ('/v2/instance/i-aaaaaaaa', 'unbind')]
     assert len(cloud.warnings) == 1 and 'InvalidURI' in cloud.warnings[0] and 'req-404' in cloud.warnings[0]
+
+
+def groups_listed(ids):
+    return Answer(200, {'marker': '', 'isTruncated': False, 'maxKeys': 1000, 'securityGroups': [{'id': g, 'name': g} for g in ids]})
+
+
+def test_a_batch_answered_no_such_object_while_its_instances_and_group_exist_means_no_batch_api():
+    cloud, session = provider({('PUT', '/v2/securitygroup/bind'): error(404, 'NoSuchObject', request_id='req-404'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/securityGroup'): groups_listed(['g-nky7qeom']),
+                               ('PUT', '/v2/instance/i-aaaaaaaa'): Answer(200, b'', 'req-a'),
+                               ('PUT', '/v2/instance/i-bbbbbbbb'): Answer(200, b'', 'req-b')}, max_concurrency=1)
+    assert cloud.apply(batch_op()) == ['req-a', 'req-b']
+    assert cloud.apply(batch_op('bind', ['i-bbbbbbbb'])) == ['req-b']       # no batch attempt any more
+    assert [(r['method'], r['path']) for r in session.requests] == [
+        ('PUT', '/v2/securitygroup/bind'), ('GET', '/v2/instance/i-aaaaaaaa'), ('GET', '/v2/instance/i-bbbbbbbb'), ('GET', '/v2/securityGroup'),
+        ('PUT', '/v2/instance/i-aaaaaaaa'), ('PUT', '/v2/instance/i-bbbbbbbb'), ('PUT', '/v2/instance/i-bbbbbbbb')]
+    assert len(cloud.warnings) == 1 and 'NoSuchObject' in cloud.warnings[0] and 'req-404' in cloud.warnings[0]
+
+
+@pytest.mark.parametrize('gone', ['instance', 'group'])
+def test_a_batch_answered_no_such_object_for_a_missing_instance_or_group_is_reported_not_sent_per_instance(gone):
+    cloud, session = provider({('PUT', '/v2/securitygroup/bind'): error(404, 'NoSuchObject', request_id='req-404'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): error(404, 'NoSuchObject') if gone == 'instance' else instance([]),
+                               ('GET', '/v2/securityGroup'): groups_listed([] if gone == 'group' else ['g-nky7qeom'])})
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply(batch_op())
+    assert err.value.action == 'BatchBindSecurityGroup' and err.value.code == 'NoSuchObject' and err.value.request_id == 'req-404'
+    assert not [r for r in session.requests if r['method'] == 'PUT' and r['path'].startswith('/v2/instance/')]
+    assert cloud.batch and cloud.warnings == []
+
+
+def test_a_list_by_ids_that_fails_on_an_unknown_id_is_read_with_gets_and_the_unknown_is_missing():
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): [error(404, 'NoSuchObject'), error(404, 'NoSuchObject')],
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa']),
+                               ('GET', '/v2/instance/i-bbbbbbbb'): error(404, 'NoSuchObject')})
+    assert cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, ['i-bbbbbbbb'])
+    assert cloud.batch_read         # the call exists: it refused the unknown ID
+    assert cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, ['i-bbbbbbbb'])
+    assert [r['method'] for r in session.requests] == ['POST', 'GET', 'GET'] * 2
+
+
+def test_a_list_by_ids_answered_not_found_for_instances_that_exist_is_a_missing_call_and_not_tried_again():
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): error(404, 'NoSuchObject'),
+                               ('GET', '/v2/instance/i-aaaaaaaa'): instance(['g-aaaaaaaa'])})
+    assert cloud.read(['i-aaaaaaaa']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, [])
+    assert cloud.read(['i-aaaaaaaa']) == ({'i-aaaaaaaa': ['g-aaaaaaaa']}, [])
+    assert [r['method'] for r in session.requests] == ['POST', 'GET', 'GET'] and not cloud.batch_read
+
+
+def test_a_purge_is_refused_on_an_instance_with_enterprise_groups_read_either_way():
+    with_esg = Answer(200, {'instances': [{'id': 'i-aaaaaaaa', 'status': 'Running',
+                                           'nicInfo': {'securityGroups': [], 'enterpriseSecurityGroups': ['esg-ub0q1p72pbmh']}}]})
+    esg_instance = Answer(200, {'instance': {'id': 'i-bbbbbbbb', 'status': 'Running',
+                                             'nicInfo': {'securityGroups': ['g-aaaaaaaa'], 'enterpriseSecurityGroups': ['esg-7dyv27r6pnse']}}})
+    cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): with_esg,
+                               ('GET', '/v2/instance/i-bbbbbbbb'): esg_instance,
+                               ('GET', '/v2/instance/i-cccccccc'): instance(['g-aaaaaaaa'])}, purge=True, state='present')
+    cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb', 'i-cccccccc'])
+    targets = [{'target_id': t, 'before': ['g-aaaaaaaa'], 'after': ['g-aaaaaaaa'], 'added': [], 'removed': []}
+               for t in ('i-aaaaaaaa', 'i-bbbbbbbb', 'i-cccccccc')]
+    refused = cloud.refusals(targets)
+    assert [tid for tid, dummy in refused] == ['i-aaaaaaaa', 'i-bbbbbbbb']      # even with nothing to change
+    assert 'esg-ub0q1p72pbmh' in refused[0][1] and 'purge' in refused[0][1] and 'replace' in refused[0][1]
+    cloud.params['purge'] = False
+    assert cloud.refusals(targets) == []
 
 
 def test_write_api_and_batch_size_set_the_plan_batch():

@@ -10,8 +10,11 @@ __metaclass__ = type
 
 import threading
 
+import socket
+
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
@@ -135,10 +138,107 @@ def test_a_dropped_write_is_ambiguous_and_not_resent():
     assert err.value.error_class == transport.AMBIGUOUS and len(session.sent) == 1
 
 
-def test_a_refused_connection_was_not_sent_and_is_retried_even_for_writes():
-    refused = requests.exceptions.ConnectionError('NewConnectionError: Connection refused')
-    conn, call, dummy, session, dummy2 = make([refused, 200], write=True)
-    assert conn.call(call) == 'ok' and len(session.sent) == 2
+def refused():
+    """requests' error for a refused connection, chained as urllib3 2.x chains it."""
+    reason = NewConnectionError(None, 'Failed to establish a new connection: [Errno 111] Connection refused')
+    reason.__cause__ = ConnectionRefusedError(111, 'Connection refused')
+    return requests.exceptions.ConnectionError(MaxRetryError(None, '/', reason))
+
+
+def unresolved(host='toy.invalid'):
+    """requests' error for a host name that does not resolve (urllib3 2.x: NameResolutionError from a gaierror)."""
+    reason = NameResolutionError(host, None, socket.gaierror(-2, 'Name or service not known'))
+    return requests.exceptions.ConnectionError(MaxRetryError(None, '/', reason))
+
+
+def unresolved_urllib3_1():
+    """The same in urllib3 1.x: a NewConnectionError raised from the gaierror."""
+    reason = NewConnectionError(None, 'Failed to establish a new connection: [Errno -2] Name or service not known')
+    reason.__context__ = socket.gaierror(-2, 'Name or service not known')
+    return requests.exceptions.ConnectionError(MaxRetryError(None, '/', reason))
+
+
+@pytest.mark.parametrize('error', [refused, requests.exceptions.ConnectTimeout])
+def test_a_refused_connection_was_not_sent_and_is_retried_even_for_writes(error):
+    conn, call, dummy, session, dummy2 = make([error(), error(), 200], write=True)
+    assert conn.call(call) == 'ok' and len(session.sent) == 3
+    conn, call, dummy, session, dummy2 = make([error()] * 9, write=True)
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.UNSENT and len(session.sent) == 5     # max_retries=4, never "may have been applied"
+    assert 'nothing was sent' in err.value.message and 'may have been applied' not in err.value.message
+
+
+@pytest.mark.parametrize('error', [unresolved, unresolved_urllib3_1])
+@pytest.mark.parametrize('write', [False, True])
+def test_a_host_that_does_not_resolve_fails_fast_naming_the_host_and_the_options(error, write):
+    conn, call, clock, session, dummy = make([error()] * 9, write=write, max_retries=8)
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.UNSENT and err.value.code == 'NameResolutionError'
+    assert len(session.sent) == 1 + transport.NAME_RESOLUTION_RETRIES and sum(clock.sleeps) <= 1.5
+    assert 'toy.invalid' in err.value.message and 'region' in err.value.message and 'endpoint' in err.value.message
+    conn, call, clock, session, dummy = make([error(), 200], write=write)
+    assert conn.call(call) == 'ok'      # a resolver hiccup is still retried
+
+
+def cut_off():
+    """requests' error for an answer whose body stopped short (headers received, then the connection closed)."""
+    from http.client import IncompleteRead
+    return requests.exceptions.ChunkedEncodingError(ProtocolError('Connection broken: IncompleteRead(10 bytes read, 16 more expected)',
+                                                                  IncompleteRead(b'x' * 10, 16)))
+
+
+def tls_broken_while_reading():
+    """requests' error for a TLS failure while reading the answer's body (after the request was sent)."""
+    import ssl
+    from urllib3.exceptions import SSLError
+    return requests.exceptions.SSLError(SSLError(ssl.SSLError(1, '[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC]')))
+
+
+def undecodable():
+    return requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, but failed to decode it')
+
+
+def reset_after_sending():
+    return requests.exceptions.ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(104)))
+
+
+@pytest.mark.parametrize('error', [cut_off, tls_broken_while_reading, undecodable, reset_after_sending])
+def test_an_answer_cut_off_or_undecodable_may_have_been_applied(error):
+    conn, call, dummy, session, dummy2 = make([error(), 200], write=True)
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.AMBIGUOUS and len(session.sent) == 1      # a write is never re-sent blindly
+    assert 'may have been applied' in err.value.message
+    conn, call, dummy, session, dummy2 = make([error(), 200])
+    assert conn.call(call) == 'ok' and len(session.sent) == 2                           # a read is retried
+    conn, call, dummy, session, dummy2 = make([error(), 200], write=True)
+    call.idempotent = True
+    assert conn.call(call) == 'ok' and len(session.sent) == 2                           # a write with a token is re-sent
+
+
+def test_an_answer_cut_off_while_parse_reads_it_may_have_been_applied():
+    def parse_reading(resp):
+        raise cut_off()
+    conn, call, dummy, session, dummy2 = make([200, 200], write=True)
+    call.parse = parse_reading
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.AMBIGUOUS and len(session.sent) == 1
+
+
+def test_a_request_that_cannot_be_built_is_invalid_and_not_retried():
+    conn, call, dummy, session, dummy2 = make([requests.exceptions.InvalidURL('Invalid URL'), 200])
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.INVALID and len(session.sent) == 1
+
+
+@pytest.mark.parametrize('value, seconds', [('3', 3.0), (' 1.5 ', 1.5), ('0', None), ('-2', None), ('soon', None),
+                                            ('Wed, 21 Oct 2015 07:28:00 GMT', None), ('', None), ('inf', None), ('nan', None)])
+def test_retry_after_seconds(value, seconds):
+    assert transport.retry_after_seconds({'Retry-After': value}) == seconds
 
 
 def test_every_request_has_a_timeout_and_verifies_tls_by_default():
@@ -288,9 +388,14 @@ def test_a_retry_after_from_the_cloud_is_honoured_up_to_the_backoff_cap():
         assert slept in clock.sleeps
 
 
+def handshake_failed():
+    """requests' error for a failed TLS handshake: urllib3 gave up on the connection."""
+    from urllib3.exceptions import SSLError
+    return requests.exceptions.SSLError(MaxRetryError(None, '/', SSLError('CERTIFICATE_VERIFY_FAILED s3cr3t')))
+
+
 def test_a_tls_failure_is_not_retried_and_says_what_to_do():
-    conn, call, dummy, session, dummy2 = make([requests.exceptions.SSLError('CERTIFICATE_VERIFY_FAILED s3cr3t')] * 9,
-                                              write=True)
+    conn, call, dummy, session, dummy2 = make([handshake_failed() for dummy in range(9)], write=True)
     with pytest.raises(transport.ProviderError) as err:
         conn.call(call)
     assert err.value.error_class == transport.TLS and err.value.code == 'TLSError'

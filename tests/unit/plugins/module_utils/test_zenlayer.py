@@ -260,6 +260,16 @@ def test_throttling_is_retried_even_for_writes_and_re_signed():
     assert stamps == [str(TS), str(TS + 1)]
 
 
+def test_a_throttling_answer_s_retry_after_is_honoured():
+    throttled = error(429, 'REQUEST_LIMIT_EXCEEDED')
+    throttled.headers['Retry-After'] = '2'
+    cloud, session = provider({'AssociateSecurityGroupInstance': [throttled, ok(request_id='T-2')]})
+    slept = []
+    cloud.transport.sleep, cloud.transport.backoff = slept.append, transport.Backoff(0.001, 10.0)
+    assert cloud.apply({'action': 'bind', 'security_group_ids': [SG_A], 'target_ids': [VM_1]}) == ['T-2']
+    assert slept == [2]
+
+
 @pytest.mark.parametrize('answer', [
     error(403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED'),
     error(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED'),

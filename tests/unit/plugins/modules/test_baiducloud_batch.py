@@ -115,8 +115,9 @@ def test_a_refused_batch_changes_none_of_its_instances(cloud, capsys):
     assert [e['action'] for e in writes(cloud)] == ['BatchBindSecurityGroup']
 
 
-def test_without_the_batch_api_it_falls_back_to_per_instance_calls_and_warns(cloud, capsys):
-    cloud.emulator.update_settings({'baiducloud': {'batch_api': 'absent'}})
+@pytest.mark.parametrize('answer', ['InvalidURI', 'NoSuchObject'])
+def test_without_the_batch_api_it_falls_back_to_per_instance_calls_and_warns(cloud, capsys, answer):
+    cloud.emulator.update_settings({'baiducloud': {'batch_api': 'absent', 'missing_api_answer': answer}})
     result = run(cloud, capsys, instance_ids=IDS[:12], security_group_ids=['g-00000002'])
     actions = [e['action'] for e in writes(cloud)]
     # One refused batch per operation already under way at most, then per-instance calls only.
@@ -124,8 +125,8 @@ def test_without_the_batch_api_it_falls_back_to_per_instance_calls_and_warns(clo
     assert result['changed'] and len(result['request_ids']) == 12
     assert [op['instance_ids'] for op in result['operations']] == [IDS[:10], IDS[10:12]]
     # (in-process runs may carry other tests' warnings along: only ours are counted)
-    ours = [w for w in result['warnings'] if 'batch API' in json.dumps(w)]
-    assert len(ours) == 1 and 'InvalidURI' in json.dumps(ours) and 'per-instance calls were used' in json.dumps(ours)
+    ours = [w for w in result['warnings'] if 'batch API' in json.dumps(w) and answer in json.dumps(w)]
+    assert len(ours) == 1 and answer in json.dumps(ours) and 'per-instance calls were used' in json.dumps(ours)
     assert all(groups(cloud, iid) == ['g-00000001', 'g-00000002'] for iid in IDS[:12])
 
 
@@ -145,3 +146,50 @@ def test_batch_size_out_of_range_is_refused_before_any_request(cloud, capsys, si
     result = run(cloud, capsys, instance_ids=IDS[:1], security_group_ids=['g-00000002'], batch_size=size)
     assert result['failed'] and result['msg'] == 'batch_size: %r must be between 1 and 100' % size
     assert cloud.emulator.requests('baiducloud') == []
+
+
+def test_a_skewed_clock_fails_at_once_saying_to_check_ntp(cloud, capsys):
+    cloud.emulator.update_settings({'clock_offset_s': 3600})
+    result = run(cloud, capsys, instance_ids=IDS[:2], security_group_ids=['g-00000002'], retry_delay=0.5, retry_max_delay=20)
+    sent = cloud.emulator.requests('baiducloud')
+    assert result['failed'] and result['error']['code'] == 'RequestExpired' and 'check the system clock (NTP)' in result['msg']
+    assert [e['error_code'] for e in sent] == ['RequestExpired']
+
+
+def test_a_batch_naming_a_deleted_instance_is_reported_not_taken_for_a_missing_batch_api(cloud, capsys, monkeypatch):
+    # The instance disappears between the read and the write: the batch answers NoSuchObject, like an endpoint
+    # without the batch API may; a GET of each instance tells them apart.
+    from ansible_collections.multicloud.secgroup.plugins.module_utils import _baiducloud as baidu
+    real = baidu.BaiduCloud.apply_batch
+
+    def delete_then_apply(provider, op):
+        with cloud.emulator.lock:
+            cloud.emulator.clouds['baiducloud'].instances.pop(IDS[1], None)
+        return real(provider, op)
+    monkeypatch.setattr(baidu.BaiduCloud, 'apply_batch', delete_then_apply)
+    result = run(cloud, capsys, instance_ids=IDS[:3], security_group_ids=['g-00000002'])
+    assert result['failed'] and result['error']['code'] == 'NoSuchObject' and result['error']['action'] == 'BatchBindSecurityGroup'
+    sent = writes(cloud)
+    assert [e['action'] for e in sent] == ['BatchBindSecurityGroup']           # no per-instance writes
+    assert sent[0]['request_id'] not in json.dumps(result.get('warnings', []))   # no "no batch API" warning
+    assert groups(cloud, IDS[0]) == ['g-00000001']
+
+
+@pytest.mark.parametrize('mode', ['omit', 'error'])
+def test_a_mistyped_instance_id_lands_in_missing_instance_ids_however_list_by_ids_answers_it(cloud, capsys, mode):
+    cloud.emulator.update_settings({'baiducloud': {'list_by_ids_unknown': mode}})
+    result = run(cloud, capsys, instance_ids=IDS[:2] + ['i-mistyped1'], security_group_ids=['g-00000002'])
+    assert result['failed'] and result['missing_instance_ids'] == ['i-mistyped1'] and 'i-mistyped1 not found' in result['msg']
+    assert not result.get('changed') and writes(cloud) == []
+
+
+def test_a_purge_on_an_instance_with_enterprise_groups_is_refused_before_any_write(cloud, capsys):
+    seed = json.loads(json.dumps(SEED))
+    seed['baiducloud']['instances'].append({'id': 'i-esg00001', 'security_groups': ['g-00000001'],
+                                            'enterprise_security_groups': ['esg-ub0q1p72pbmh']})
+    cloud.emulator.seed(seed)
+    result = run(cloud, capsys, instance_ids=[IDS[0], 'i-esg00001'], security_group_ids=['g-00000001'], purge=True)
+    assert result['failed'] and result['refused_instance_ids'] == ['i-esg00001']
+    assert 'esg-ub0q1p72pbmh' in result['msg'] and 'purge' in result['msg'] and writes(cloud) == []
+    result = run(cloud, capsys, instance_ids=['i-esg00001'], security_group_ids=['g-00000002'])      # no purge: a bind is fine
+    assert result['changed'] and groups(cloud, 'i-esg00001') == ['g-00000001', 'g-00000002']
