@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The provider modules against the emulator set to the other plausible behaviour of each cloud where the
+documentation is silent or the module used to assume one: the module must be right under both."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.multicloud.secgroup.plugins.modules import alicloud_sg_binding, tencentcloud_sg_binding, zenlayer_sg_binding
+
+ALI_SECRET, ZL_SECRET, TC_SECRET = 'Ali-Secret-Never-Shown', 'Zl-Password-Never-Shown', 'Tc-Secret-Never-Shown'
+ALI_GROUPS = ['sg-%08d' % n for n in range(1, 4)]
+ZL_GROUPS = ['7000000000000000%02d' % n for n in range(1, 4)]
+ZL_VM = ['8000000000000%05d' % n for n in range(1, 4)]
+
+
+def run(main, args, capsys, check_mode=False):
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)):
+        with pytest.raises(SystemExit):
+            main()
+    out = capsys.readouterr().out
+    for secret in (ALI_SECRET, ZL_SECRET, TC_SECRET):
+        assert secret not in out
+    return json.loads(out)
+
+
+def warnings(result):
+    """The warning texts (ansible-core 2.19 wraps each in a summary)."""
+    return [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
+
+
+def calls(running, provider, action=None):
+    return [e for e in running.emulator.requests(provider) if action in (None, e['action'])]
+
+
+# -- Alibaba Cloud ------------------------------------------------------------------------------
+
+def ali_seed(instances, groups=None, enis=()):
+    return {'credentials': [{'access_key': 'LTAI5tAssume0001', 'secret_key': ALI_SECRET}],
+            'security_groups': groups or [{'id': sg, 'vpc_id': 'vpc-assume0001'} for sg in ALI_GROUPS],
+            'instances': instances, 'network_interfaces': list(enis)}
+
+
+def ali_args(running, **args):
+    return dict(dict(access_key='LTAI5tAssume0001', secret_key=ALI_SECRET, region='cn-hangzhou', endpoint=running.endpoints['alicloud'],
+                     retry_delay=0.05, retry_max_delay=0.2), **args)
+
+
+@pytest.fixture
+def ali(running):
+    running.emulator.reset()
+    return running
+
+
+@pytest.mark.parametrize('cap, reads', [(0, 1), (10, 10)])
+def test_alicloud_reads_every_page_when_the_page_size_is_not_honoured(ali, capsys, cap, reads):
+    ids = ['i-%08d' % n for n in range(1, 101)]
+    ali.emulator.seed({'alicloud': ali_seed([{'id': i, 'vpc_id': 'vpc-assume0001', 'security_groups': [ALI_GROUPS[0]]} for i in ids])})
+    ali.emulator.update_settings({'alicloud': {'page_size_cap': cap}})
+    result = run(alicloud_sg_binding.main, ali_args(ali, instance_ids=ids, security_group_ids=[ALI_GROUPS[0]]), capsys)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is False and len(result['instances']) == 100
+    # One call per 100 instances when pages are honoured; every page followed by its NextToken when not.
+    assert len(calls(ali, 'alicloud', 'DescribeInstances')) == reads
+
+
+def test_alicloud_purge_of_a_classic_instance_is_refused_before_any_write_in_check_mode_too(ali, capsys):
+    groups = [{'id': sg} for sg in ALI_GROUPS]       # classic-network groups: no VPC
+    ali.emulator.seed({'alicloud': ali_seed([{'id': 'i-classic001', 'security_groups': [ALI_GROUPS[0]]},
+                                             {'id': 'i-classic002', 'security_groups': [ALI_GROUPS[1]]}], groups=groups)})
+    args = ali_args(ali, instance_ids=['i-classic001', 'i-classic002'], security_group_ids=[ALI_GROUPS[1]], purge=True)
+    for check_mode in (True, False):
+        result = run(alicloud_sg_binding.main, args, capsys, check_mode=check_mode)
+        assert result['failed'] and result['refused_instance_ids'] == ['i-classic001']
+        assert 'instance i-classic001: is in the classic network' in result['msg'] and 'InvalidNetworkType.NotSupported' in result['msg']
+        assert 'with purge: false' in result['msg'] and 'state: absent' in result['msg']
+    assert not [e for e in calls(ali, 'alicloud') if e['action'] not in ('DescribeInstances', 'DescribeSecurityGroups')]
+    # What the message advises works there: Join, then Leave.
+    for extra in (dict(security_group_ids=[ALI_GROUPS[1]]), dict(security_group_ids=[ALI_GROUPS[0]], state='absent')):
+        result = run(alicloud_sg_binding.main, ali_args(ali, instance_ids=['i-classic001'], **extra), capsys)
+        assert not result.get('failed'), result['msg']
+    assert result['instances'][0]['after'] == [ALI_GROUPS[1]]
+
+
+def eni_on(instance_status, ends_after=None):
+    inst = {'id': 'i-owner0001', 'vpc_id': 'vpc-assume0001', 'status': instance_status, 'security_groups': [ALI_GROUPS[0]]}
+    if ends_after is not None:
+        inst['status_ends_after_s'] = ends_after
+    return ali_seed([inst], enis=[{'id': 'eni-second001', 'instance_id': 'i-owner0001', 'security_groups': [ALI_GROUPS[0]]}])
+
+
+def test_alicloud_an_eni_whose_instance_is_starting_is_awaited_then_changed(ali, capsys):
+    ali.emulator.seed({'alicloud': eni_on('Starting', ends_after=2)})
+    args = ali_args(ali, network_interface_ids=['eni-second001'], security_group_ids=[ALI_GROUPS[1]])
+    check = run(alicloud_sg_binding.main, args, capsys, check_mode=True)
+    assert check['changed'] and not check.get('failed')
+    assert any('i-owner0001 (network interface eni-second001 is attached to it) is Starting' in w for w in warnings(check))
+    result = run(alicloud_sg_binding.main, args, capsys)
+    assert not result.get('failed'), result['msg']
+    assert result['network_interfaces'][0]['after'] == [ALI_GROUPS[0], ALI_GROUPS[1]]
+    # Waited for, not hammered: no write was refused for the instance's state.
+    assert [e['status'] for e in calls(ali, 'alicloud', 'JoinSecurityGroup')] == [200]
+
+
+def test_alicloud_a_wait_that_runs_out_names_the_eni_and_its_instance_and_sends_nothing(ali, capsys):
+    ali.emulator.seed({'alicloud': eni_on('Stopping')})
+    args = ali_args(ali, network_interface_ids=['eni-second001'], security_group_ids=[ALI_GROUPS[1]], wait_timeout=2)
+    result = run(alicloud_sg_binding.main, args, capsys)
+    assert result['failed']
+    assert 'network interface(s) eni-second001' in result['msg']
+    assert 'instance i-owner0001 (network interface eni-second001 is attached to it) is Stopping (waited up to wait_timeout, 2 s)' in result['msg']
+    assert result['error']['code'] == 'IncorrectInstanceStatus'
+    assert not calls(ali, 'alicloud', 'JoinSecurityGroup')
