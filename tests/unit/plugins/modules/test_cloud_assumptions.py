@@ -120,3 +120,73 @@ def test_alicloud_a_wait_that_runs_out_names_the_eni_and_its_instance_and_sends_
     assert 'instance i-owner0001 (network interface eni-second001 is attached to it) is Stopping (waited up to wait_timeout, 2 s)' in result['msg']
     assert result['error']['code'] == 'IncorrectInstanceStatus'
     assert not calls(ali, 'alicloud', 'JoinSecurityGroup')
+
+
+# -- Zenlayer Cloud -----------------------------------------------------------------------------
+
+def zl_seed(instances, group_status='Available'):
+    return {'credentials': [{'access_key': 'AKID-ZL-ASSUME', 'secret_key': ZL_SECRET}],
+            'security_groups': [{'id': sg, 'status': group_status} for sg in ZL_GROUPS],
+            'instances': [{'id': vm, 'status': 'RUNNING', 'security_groups': groups} for vm, groups in instances]}
+
+
+def zl_args(running, **args):
+    return dict(dict(access_key_id='AKID-ZL-ASSUME', access_key_password=ZL_SECRET, endpoint=running.endpoints['zenlayer'],
+                     retry_delay=0.05, retry_max_delay=0.2), **args)
+
+
+@pytest.fixture
+def zl(running):
+    running.emulator.reset()
+    return running
+
+
+def test_zenlayer_a_group_answered_as_available_in_capitals_is_bindable(zl, capsys):
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], [])])})
+    zl.emulator.update_settings({'zenlayer': {'group_status_case': 'upper'}})
+    args = zl_args(zl, instance_ids=[ZL_VM[0]], security_group_ids=[ZL_GROUPS[0]])
+    for check_mode in (True, False):
+        result = run(zenlayer_sg_binding.main, args, capsys, check_mode=check_mode)
+        assert not result.get('failed'), result['msg']
+        assert result['changed'] and result['instances'][0]['after'] == [ZL_GROUPS[0]]
+
+
+@pytest.mark.parametrize('state, before', [('present', []), ('absent', [ZL_GROUPS[0], ZL_GROUPS[1]])])
+def test_zenlayer_an_already_so_answer_is_success_for_that_instance(zl, capsys, state, before):
+    # A stale read (the cloud shows the list from before the previous task's write) makes the module send a write that is
+    # already so; the cloud answers an error for it instead of a no-op.
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], before)])})
+    zl.emulator.update_settings({'zenlayer': {'duplicate_bind': 'error', 'unbind_not_bound': 'error', 'visibility_delay_reads': 2}})
+    args = zl_args(zl, instance_ids=[ZL_VM[0]], security_group_ids=[ZL_GROUPS[0]], state=state)
+    first = run(zenlayer_sg_binding.main, dict(args, wait=False), capsys)
+    assert first['changed'] and not first.get('failed')
+    result = run(zenlayer_sg_binding.main, args, capsys)
+    assert not result.get('failed'), result['msg']
+    code = 'ALREADY_ASSOCIATED' if state == 'present' else 'NOT_ASSOCIATED'
+    assert any(code in w and 'taken as already done' in w for w in warnings(result)), warnings(result)
+    assert not any('lost' in w or 're-reading' in w for w in warnings(result)), warnings(result)
+    assert result['instances'][0]['after'] == ([ZL_GROUPS[0]] if state == 'present' else [ZL_GROUPS[1]])
+    assert len(result['request_ids']) == 1
+
+
+def test_zenlayer_a_refused_unbind_of_the_last_group_names_the_instance_and_says_why(zl, capsys):
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], [ZL_GROUPS[0]]), (ZL_VM[1], [ZL_GROUPS[0], ZL_GROUPS[1]])])})
+    zl.emulator.update_settings({'zenlayer': {'unbind_last': 'refuse'}})
+    # A swap binds first: the instance is never left bare, so the refusal never comes.
+    swap = run(zenlayer_sg_binding.main, zl_args(zl, instance_ids=[ZL_VM[0]], security_group_ids=[ZL_GROUPS[2]], purge=True), capsys)
+    assert not swap.get('failed'), swap['msg']
+    result = run(zenlayer_sg_binding.main, zl_args(zl, instance_ids=ZL_VM[:2], security_group_ids=[ZL_GROUPS[2], ZL_GROUPS[0]],
+                                                   state='absent'), capsys)
+    assert result['failed'] and result['error']['code'] == 'OPERATION_DENIED_INSTANCE_LAST_SECURITY_GROUP'
+    assert 'instance %s would have been left without any security group' % ZL_VM[0] in result['msg']
+    assert dict((i['instance_id'], i['after']) for i in result['instances']) == {ZL_VM[0]: [ZL_GROUPS[2]], ZL_VM[1]: [ZL_GROUPS[1]]}
+
+
+def test_zenlayer_unbinding_a_group_that_is_not_available_is_refused_in_check_mode_too(zl, capsys):
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], [ZL_GROUPS[0]])], group_status='Deleting')})
+    args = zl_args(zl, instance_ids=[ZL_VM[0]], security_group_ids=[ZL_GROUPS[0]], state='absent')
+    for check_mode in (True, False):
+        result = run(zenlayer_sg_binding.main, args, capsys, check_mode=check_mode)
+        assert result['failed'] and result['refused_instance_ids'] == [ZL_VM[0]]
+        assert 'security group %s is Deleting, and only an Available one can be unbound' % ZL_GROUPS[0] in result['msg']
+    assert not calls(zl, 'zenlayer', 'UnAssociateSecurityGroupInstance')
