@@ -39,6 +39,7 @@ SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
 SIGNED_HEADERS = 'content-type;host'
 BOUND_PAGE = 1000                 # pageSize of a DescribeInstances by security group (its maximum)
 PAGE = 100                                     # instanceIds / securityGroupIds per Describe call (documented maximum)
+MAX_GROUPS = 2                                 # per instance: documented ("at most 2"), a hard limit, not a quota
 ID_PATTERN = r'[0-9]{8,19}'                    # decimal strings; 18-19 digits do not survive a float
 BINDABLE_INSTANCE_STATUSES = ('RUNNING', 'STOPPED')
 # The docs spell the bindable group status "Available" (DescribeSecurityGroups example) and "AVAILABLE"
@@ -127,8 +128,9 @@ class ZenlayerCloud:
                                        pattern=ID_PATTERN, word='instance'),)
     security_group_id_pattern = ID_PATTERN
     # At most 2 groups per instance (documented); one group on one instance per call; no replace call.
-    constraints = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=2, ordered=False, batch_size=1,
+    constraints = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=MAX_GROUPS, ordered=False, batch_size=1,
                                       set_batch_size=0)
+    hard_max_groups = MAX_GROUPS
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     visibility_timeout = INFERRED['visibility_timeout']

@@ -44,6 +44,7 @@ attributes:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
 options:
   access_key_id:

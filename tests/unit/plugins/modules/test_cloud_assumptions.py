@@ -190,3 +190,37 @@ def test_zenlayer_unbinding_a_group_that_is_not_available_is_refused_in_check_mo
         assert result['failed'] and result['refused_instance_ids'] == [ZL_VM[0]]
         assert 'security group %s is Deleting, and only an Available one can be unbound' % ZL_GROUPS[0] in result['msg']
     assert not calls(zl, 'zenlayer', 'UnAssociateSecurityGroupInstance')
+
+
+def test_zenlayer_max_security_groups_above_the_documented_two_is_refused_before_any_request(zl, capsys):
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], [ZL_GROUPS[0]])])})
+    zl.emulator.update_settings({'zenlayer': {'max_security_groups_per_instance': 3}})
+    result = run(zenlayer_sg_binding.main, zl_args(zl, instance_ids=[ZL_VM[0]], security_group_ids=ZL_GROUPS, max_security_groups=3), capsys)
+    assert result['failed'] and result['msg'].startswith("max_security_groups: 3 is above Zenlayer Cloud's hard limit of 2")
+    assert not calls(zl, 'zenlayer')
+
+
+def test_zenlayer_purge_to_no_group_needs_allow_no_groups(zl, capsys):
+    zl.emulator.seed({'zenlayer': zl_seed([(ZL_VM[0], [ZL_GROUPS[0]]), (ZL_VM[1], [ZL_GROUPS[1]])])})
+    args = zl_args(zl, instance_ids=ZL_VM[:2], security_group_ids=[], purge=True)
+    result = run(zenlayer_sg_binding.main, args, capsys)
+    assert result['failed'] and 'allow_no_groups: true' in result['msg'] and not calls(zl, 'zenlayer')
+    result = run(zenlayer_sg_binding.main, dict(args, allow_no_groups=True), capsys)
+    assert result['changed'] and [i['after'] for i in result['instances']] == [[], []]
+
+
+# -- Tencent Cloud ------------------------------------------------------------------------------
+
+def test_tencentcloud_an_endpoint_naming_a_cvm_host_alone_is_warned_about_at_run_time(running, capsys):
+    running.emulator.reset()
+    running.emulator.seed({'tencentcloud': {
+        'credentials': [{'access_key': 'AKIDassume000001', 'secret_key': TC_SECRET}],
+        'security_groups': [{'id': 'sg-00000001', 'region': 'ap-guangzhou'}],
+        'instances': [{'id': 'ins-00000001', 'region': 'ap-guangzhou', 'status': 'RUNNING', 'security_groups': ['sg-00000001']}]}})
+    args = dict(secret_id='AKIDassume000001', secret_key=TC_SECRET, region='ap-guangzhou', instance_ids=['ins-00000001'],
+                security_group_ids=['sg-00000001'], endpoint='http://cvm.invalid')
+    # No such host (.invalid never resolves): the first read fails, and the warning is there all the same.
+    result = run(tencentcloud_sg_binding.main, dict(args, timeout=2, retries=0), capsys)
+    assert any('set vpc_endpoint to the VPC host, for example http://vpc.invalid' in w for w in warnings(result)), result
+    result = run(tencentcloud_sg_binding.main, dict(args, endpoint=running.endpoints['tencentcloud']), capsys)
+    assert not result.get('failed'), result['msg']
