@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.modules import alicloud_sg_binding, tencentcloud_sg_binding, zenlayer_sg_binding
@@ -24,6 +25,8 @@ ZL_VM = ['8000000000000%05d' % n for n in range(1, 4)]
 
 
 def run(main, args, capsys, check_mode=False):
+    # ansible-core keeps warnings process-wide: each run starts without those of the runs before.
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
     with patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)):
         with pytest.raises(SystemExit):
             main()
@@ -71,6 +74,17 @@ def test_alicloud_reads_every_page_when_the_page_size_is_not_honoured(ali, capsy
     assert result['changed'] is False and len(result['instances']) == 100
     # One call per 100 instances when pages are honoured; every page followed by its NextToken when not.
     assert len(calls(ali, 'alicloud', 'DescribeInstances')) == reads
+
+
+@pytest.mark.parametrize('cap, reads', [(0, 1), (10, 2)])
+def test_alicloud_reads_every_page_of_network_interfaces_too(ali, capsys, cap, reads):
+    enis = ['eni-%08d' % n for n in range(1, 13)]
+    ali.emulator.seed({'alicloud': ali_seed([{'id': 'i-owner0001', 'vpc_id': 'vpc-assume0001', 'security_groups': [ALI_GROUPS[0]]}],
+                                            enis=[{'id': e, 'instance_id': 'i-owner0001', 'security_groups': [ALI_GROUPS[0]]} for e in enis])})
+    ali.emulator.update_settings({'alicloud': {'page_size_cap': cap}})
+    result = run(alicloud_sg_binding.main, ali_args(ali, network_interface_ids=enis, security_group_ids=[ALI_GROUPS[0]]), capsys)
+    assert not result.get('failed'), result['msg']
+    assert len(calls(ali, 'alicloud', 'DescribeNetworkInterfaces')) == reads
 
 
 def test_alicloud_purge_of_a_classic_instance_is_refused_before_any_write_in_check_mode_too(ali, capsys):
@@ -223,4 +237,4 @@ def test_tencentcloud_an_endpoint_naming_a_cvm_host_alone_is_warned_about_at_run
     result = run(tencentcloud_sg_binding.main, dict(args, timeout=2, retries=0), capsys)
     assert any('set vpc_endpoint to the VPC host, for example http://vpc.invalid' in w for w in warnings(result)), result
     result = run(tencentcloud_sg_binding.main, dict(args, endpoint=running.endpoints['tencentcloud']), capsys)
-    assert not result.get('failed'), result['msg']
+    assert not result.get('failed') and not warnings(result)
