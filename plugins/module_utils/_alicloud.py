@@ -540,10 +540,6 @@ class AliCloud:
     def apply(self, op):
         target = op['target_ids'][0]
         if op['action'] == 'set':
-            self.await_changeable(target, 'ModifyInstanceAttribute' if self.kind is INSTANCES else 'ModifyNetworkInterfaceAttribute')
-        else:
-            self.await_changeable(target, 'JoinSecurityGroup' if op['action'] == 'bind' else 'LeaveSecurityGroup')
-        if op['action'] == 'set':
             if self.kind is INSTANCES:
                 action, query, prefix = 'ModifyInstanceAttribute', {'InstanceId': target}, 'SecurityGroupIds'
             else:
@@ -554,4 +550,5 @@ class AliCloud:
             action = 'JoinSecurityGroup' if op['action'] == 'bind' else 'LeaveSecurityGroup'
             query = {'RegionId': self.params['region'], 'SecurityGroupId': op['security_group_ids'][0],
                      ('InstanceId' if self.kind is INSTANCES else 'NetworkInterfaceId'): target}
+        self.await_changeable(target, action)
         return [self.call(action, query, write=True).get('RequestId')]
