@@ -30,10 +30,10 @@ description:
     within O(wait_timeout) from the start of the task, polling its status; check mode reports the change with a warning
     naming it. If the wait runs out, the task fails naming the target and the state, and nothing is sent to that target.
     Any other state is refused before any write.
-  - An instance in the classic network (no VPC) cannot take O(purge=true): C(ModifyInstanceAttribute) refuses to
+  - An instance in the classic network (no VPC) cannot take O(purge=true), because C(ModifyInstanceAttribute) refuses to
     change its security groups (C(InvalidNetworkType.NotSupported)), so the task is refused before any write, in check
-    mode too. C(JoinSecurityGroup) and C(LeaveSecurityGroup) work there: bind the wanted groups without O(purge), then
-    unbind the others with O(state=absent).
+    mode too. C(JoinSecurityGroup) and C(LeaveSecurityGroup) work there, so bind the wanted groups without O(purge),
+    then unbind the others with O(state=absent).
   - Binds with C(JoinSecurityGroup) and unbinds with C(LeaveSecurityGroup), one security group on one target per call,
     several targets at a time (O(max_concurrency)). C(JoinSecurityGroup) is the operation this module was specified
     from; Alibaba Cloud's documentation now recommends the C(Modify*Attribute) calls below over it.
