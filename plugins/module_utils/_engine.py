@@ -38,6 +38,8 @@ Optional:
   ``max_security_groups`` above it is refused;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
+* a class whose ``constraints.min_groups`` is 0 gets the ``allow_no_groups`` option: without it, purge to an
+  empty list is refused before any request;
 
 For sg_binding_info (``_generic.py``):
 
