@@ -109,6 +109,7 @@ options:
       - The most security groups an instance may have, when your account's quota differs from the provider's documented
         default (Tencent Cloud 5, Alibaba Cloud 5, Baidu AI Cloud 10, Zenlayer Cloud 2). A request beyond it is refused
         before any write.
+      - Zenlayer Cloud's 2 is a hard limit, not a quota; a value above it is refused.
       - The cloud still has the final word; its quota error is reported as it comes.
     type: int
   on_missing:
@@ -162,6 +163,18 @@ options:
       - How long to wait for changes to complete, in seconds, counted from the first write.
     type: int
     default: 300
+'''
+
+    # For providers that let an instance have no security group at all.
+    NO_GROUPS = r'''
+options:
+  allow_no_groups:
+    description:
+      - Allow O(purge=true) with an empty O(security_group_ids), which unbinds every security group from every listed
+        instance. Without it, that combination is refused before any request, as a likely mistake (an empty list from
+        an undefined variable, say).
+    type: bool
+    default: false
 '''
 
     ATTRIBUTES = r'''

@@ -82,6 +82,7 @@ ENDPOINTS = {
 # The states in which a target's groups can be changed: instances per the seed page
 # (JoinSecurityGroup: "Stopped or Running"); ENIs per the DescribeNetworkInterfaces
 # status list, Available (detached) and InUse (attached) being the stable ones [inferred].
+# An ENI's groups change only while the instance it is attached to is changeable too.
 CHANGEABLE_STATUSES = {'instance_ids': ('Running', 'Stopped'), 'network_interface_ids': ('Available', 'InUse')}
 
 # Facts the reference marks [inferred] or [unverified], kept here and named in the module's documentation:
@@ -94,6 +95,9 @@ INFERRED = {
     'eni_last_group': 'InvalidOperation.AtLeastInOneGroup',
     # Changes "take effect shortly": seconds after which one that does not show is taken as not applied.
     'visibility_timeout': 15,
+    # States that end on their own (creation, start, stop; an ENI attaching or detaching): a write waits for
+    # them within wait_timeout. Any other state that allows no change (Deleting, say) is refused before any write.
+    'transient_statuses': {'instance_ids': ('Pending', 'Starting', 'Stopping'), 'network_interface_ids': ('Attaching', 'Detaching')},
 }
 
 # Error code -> class (reference section 4). Any other code: Throttling* is throttled, a 5xx
@@ -263,6 +267,10 @@ class AliCloud:
         self.targets = {}         # target -> {'status', 'vpc', 'type', 'instance'} as last read
         self.groups = {}          # security group -> {'name', 'vpc', 'type'} as described
         self.status = {}          # target -> Status, as last read
+        self.instance_status = {}  # instance an ENI is attached to -> its Status, as last read
+        self.warnings = []
+        self.monotonic = time.monotonic
+        self.wait_deadline = self.monotonic() + params.get('wait_timeout', 300)    # for states that end on their own
 
     # -- requests -----------------------------------------------------------
     def build(self, action, query):
@@ -321,18 +329,17 @@ class AliCloud:
 
     # -- reads --------------------------------------------------------------
     def describe_instances(self, chunk):
-        data = self.call('DescribeInstances', {'RegionId': self.params['region'], 'InstanceIds': json.dumps(chunk, separators=(',', ':')),
-                                               'PageSize': str(PAGE)})
-        items = _list_at(data, 'Instances', 'Instance')
-        if items is None:
-            raise self.malformed('DescribeInstances', 'Instances.Instance list', data.get('RequestId'))
+        # Token paging (PageSize is deprecated): a page shorter than asked is followed to the last one.
+        query = {'RegionId': self.params['region'], 'InstanceIds': json.dumps(chunk, separators=(',', ':'))}
+        items, request_id = self.pages('DescribeInstances', query, ('Instances', 'Instance'), len(chunk))
         found = {}
         for item in items:
             groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
             if groups is None:
-                raise self.malformed('DescribeInstances', 'SecurityGroupIds.SecurityGroupId list', data.get('RequestId'))
+                raise self.malformed('DescribeInstances', 'SecurityGroupIds.SecurityGroupId list', request_id)
             vpc = (item.get('VpcAttributes') or {}).get('VpcId') or ''
-            found[item.get('InstanceId')] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None})
+            found[item.get('InstanceId')] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
+                                                      'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
         return found
 
     def pages(self, action, query, path, wanted):
@@ -362,7 +369,8 @@ class AliCloud:
             if groups is None:
                 raise self.malformed('DescribeNetworkInterfaces', 'SecurityGroupIds.SecurityGroupId list', request_id)
             found[item.get('NetworkInterfaceId')] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '',
-                                                              'type': item.get('Type'), 'instance': item.get('InstanceId')})
+                                                              'type': item.get('Type'), 'instance': item.get('InstanceId'),
+                                                              'network': 'vpc'})
         return found
 
     def read(self, ids):
@@ -421,11 +429,45 @@ class AliCloud:
         return dict(zip(sg_ids, results))
 
     # -- refusals and writes ------------------------------------------------
+    def replaces_lists(self):
+        """Whether the plan replaces whole lists (ModifyInstanceAttribute / ModifyNetworkInterfaceAttribute), as the planner
+        does for a purge to a non-empty list on a provider with a replace call."""
+        return bool(self.params.get('purge') and self.params.get('state') == 'present' and self.params.get('security_group_ids'))
+
+    def read_instance_statuses(self, instance_ids):
+        """The statuses of the instances the ENIs are attached to (DescribeInstances, 100 a call)."""
+        found = {}
+        for part in self.each_chunk(self.describe_instances, sorted(set(instance_ids))):
+            found.update(part)
+        for iid in instance_ids:
+            self.instance_status[iid] = found[iid][1]['status'] if iid in found else None
+
+    def blocking(self, tid):
+        """(kind option, ID, status) of the target and, for an attached ENI, its instance, where the status allows no change now."""
+        info = self.targets[tid]
+        out = []
+        if info['status'] not in CHANGEABLE_STATUSES[self.kind.option]:
+            out.append((self.kind.option, tid, info['status']))
+        owner = info['instance']
+        if self.kind is NETWORK_INTERFACES and owner and self.instance_status.get(owner) not in CHANGEABLE_STATUSES['instance_ids']:
+            out.append(('instance_ids', owner, self.instance_status.get(owner)))
+        return out
+
+    def describe_blocking(self, tid, option, rid, status):
+        word = 'instance' if option == 'instance_ids' else 'network interface'
+        whose = '' if rid == tid else ' (network interface %s is attached to it)' % tid
+        return '%s %s%s is %s' % (word, rid, whose, status or 'not found')
+
     def refusals(self, targets):
         """What Alibaba Cloud is known to refuse, from the reads: a primary ENI (always), and for a
-        target that changes, a status that allows no change, a group in another VPC, a mix of types."""
+        target that changes, a classic-network instance to purge, a status that allows no change and
+        does not end on its own, a group in another VPC, a mix of types. A status that ends on its own
+        is awaited by the write (apply), within wait_timeout."""
         out = []
-        statuses = CHANGEABLE_STATUSES[self.kind.option]
+        changing = [t['target_id'] for t in targets if t['before'] != t['after']]
+        owners = [self.targets[tid]['instance'] for tid in changing if self.kind is NETWORK_INTERFACES and self.targets[tid]['instance']]
+        if owners:
+            self.read_instance_statuses(owners)
         for target in targets:
             tid = target['target_id']
             info = self.targets[tid]
@@ -435,11 +477,28 @@ class AliCloud:
                 continue
             if target['before'] == target['after']:
                 continue
-            if info['status'] not in statuses:
-                out.append((tid, 'is %s; %s changes security groups only while the %s is %s (%s); try again once it is'
-                            % (info['status'], self.display_name, self.kind.word, ' or '.join(statuses),
-                               'IncorrectInstanceStatus' if self.kind is INSTANCES else 'InvalidOperation.InvalidEniState')))
+            if self.kind is INSTANCES and info.get('network') == 'classic' and self.replaces_lists():
+                out.append((tid, 'is in the classic network, where ModifyInstanceAttribute cannot change security groups '
+                                 '(InvalidNetworkType.NotSupported), and purge replaces the whole list with it; '
+                                 'JoinSecurityGroup and LeaveSecurityGroup work there: bind the wanted groups with purge: false, '
+                                 'then unbind the others with state: absent'))
                 continue
+            blocking = self.blocking(tid)
+            ending = [b for b in blocking if b[2] in INFERRED['transient_statuses'][b[0]]]
+            for option, rid, status in blocking:
+                if (option, rid, status) in ending:
+                    continue
+                out.append((tid, '%s; %s changes security groups only while the %s is %s (%s)'
+                            % (self.describe_blocking(tid, option, rid, status), self.display_name,
+                               'instance' if option == 'instance_ids' else 'network interface',
+                               ' or '.join(CHANGEABLE_STATUSES[option]),
+                               'IncorrectInstanceStatus' if option == 'instance_ids' else 'InvalidOperation.InvalidEniState')))
+            if len(ending) < len(blocking):
+                continue
+            for option, rid, status in ending:
+                self.warnings.append('%s %s: %s, a state that ends on its own: changes wait for it to end, for at most wait_timeout '
+                                     '(%s s)' % (self.kind.word, tid, self.describe_blocking(tid, option, rid, status),
+                                                 self.params.get('wait_timeout', 300)))
             for sg in target['added']:
                 vpc = self.groups[sg]['vpc']
                 if vpc != info['vpc']:
@@ -454,6 +513,34 @@ class AliCloud:
                                self.display_name)))
         return out
 
+    def await_changeable(self, tid, action):
+        """Before a write: wait, within wait_timeout, for the target (and an ENI's instance) to leave a state that ends
+        on its own; a ProviderError naming what is still in it otherwise."""
+        if tid not in self.targets or not self.blocking(tid):
+            return
+        info = self.targets[tid]
+        describe = self.describe_instances if self.kind is INSTANCES else self.describe_network_interfaces
+
+        def step():
+            found = describe([tid])
+            if tid in found:
+                info['status'] = found[tid][1]['status']
+            if self.kind is NETWORK_INTERFACES and info['instance']:
+                self.read_instance_statuses([info['instance']])
+            blocking = self.blocking(tid)
+            # Done when nothing blocks, or when something is in a state that does not end (it will not get better).
+            return not blocking or any(b[2] not in INFERRED['transient_statuses'][b[0]] for b in blocking), blocking
+
+        dummy, blocking = transport.poll(step, self.wait_deadline, self.monotonic, self.transport.sleep)
+        if blocking:
+            option, rid, status = blocking[0]
+            raise transport.ProviderError(
+                self.name, action, 'IncorrectInstanceStatus' if option == 'instance_ids' else 'InvalidOperation.InvalidEniState',
+                '%s (waited up to wait_timeout, %s s); %s changes security groups only while the %s is %s; nothing was sent'
+                % (self.describe_blocking(tid, option, rid, status), self.params.get('wait_timeout', 300), self.display_name,
+                   'instance' if option == 'instance_ids' else 'network interface', ' or '.join(CHANGEABLE_STATUSES[option])),
+                None, None, transport.CONFLICT)
+
     def apply(self, op):
         target = op['target_ids'][0]
         if op['action'] == 'set':
@@ -467,4 +554,5 @@ class AliCloud:
             action = 'JoinSecurityGroup' if op['action'] == 'bind' else 'LeaveSecurityGroup'
             query = {'RegionId': self.params['region'], 'SecurityGroupId': op['security_group_ids'][0],
                      ('InstanceId' if self.kind is INSTANCES else 'NetworkInterfaceId'): target}
+        self.await_changeable(target, action)
         return [self.call(action, query, write=True).get('RequestId')]

@@ -34,10 +34,14 @@ Optional:
 * ``not_found_note``: appended to the message listing targets that were not found;
 * ``write_argument_spec``: options of the binding module only (how to write), not of sg_binding_info;
 * ``option_ranges``: option -> (low, high) for its integer options, checked like the common ones;
+* ``hard_max_groups``: the most groups a target can ever have (a documented limit no quota raises);
+  ``max_security_groups`` above it is refused;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
 * ``credential_options``: meaning -> option name (``{'key ID': 'secret_id', 'secret': ..., 'token': ...}``), the
   meanings shared by every provider: sg_binding tells a user who gives another provider's name what this one calls it;
+* a class whose ``constraints.min_groups`` is 0 gets the ``allow_no_groups`` option: without it, purge to an
+  empty list is refused before any request;
 
 For sg_binding_info (``_generic.py``):
 
@@ -91,6 +95,12 @@ WAIT_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type='int', default=300),
 )
 
+# For providers that let a target have no group at all (constraints.min_groups 0): purge to an empty list
+# strips every group, so it must be asked for explicitly.
+NO_GROUPS_ARGUMENT_SPEC = dict(
+    allow_no_groups=dict(type='bool', default=False),
+)
+
 # Errors of a read that say nothing about the state (it could not be read): retried, then given up.
 UNREAD = (transport.THROTTLED, transport.TRANSIENT, transport.AMBIGUOUS, transport.UNSENT, transport.IN_PROGRESS)
 
@@ -119,6 +129,8 @@ def argument_spec(provider):
     spec.update(COMMON_ARGUMENT_SPEC)
     if provider.completion != 'sync':
         spec.update(WAIT_ARGUMENT_SPEC)
+    if provider.constraints.min_groups == 0:
+        spec.update(NO_GROUPS_ARGUMENT_SPEC)
     spec.update(provider.argument_spec)
     spec.update(getattr(provider, 'write_argument_spec', {}))
     return spec
@@ -249,6 +261,15 @@ def validate(params, provider):
         value = params.get(option)
         if value is not None and not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
             raise EngineFailure('%s: %r must be a number greater than 0 and at most %d' % (option, value, MAX_SECONDS))
+    hard_max = getattr(provider, 'hard_max_groups', None)
+    wanted_max = params.get('max_security_groups')
+    if hard_max is not None and isinstance(wanted_max, int) and not isinstance(wanted_max, bool) and wanted_max > hard_max:
+        raise EngineFailure('max_security_groups: %r is above %s\'s hard limit of %d security groups per %s, which no quota '
+                            'raises; give %d or less' % (wanted_max, provider.display_name, hard_max, kind.word, hard_max))
+    if (params.get('purge') and params.get('state') == 'present' and params.get('security_group_ids') == []
+            and provider.constraints.min_groups == 0 and not params.get('allow_no_groups')):
+        raise EngineFailure('purge: true with an empty security_group_ids would unbind every security group from every %s '
+                            'listed in %s; set allow_no_groups: true if that is what you want' % (kind.word, kind.option))
     ranges = [('retries', 0, 1000), ('max_concurrency', 1, MAX_CONCURRENCY), ('wait_timeout', 1, MAX_SECONDS),
               ('max_security_groups', max(1, provider.constraints.min_groups), 1000)]
     ranges.extend((option, low, high) for option, (low, high) in sorted(getattr(provider, 'option_ranges', {}).items()))

@@ -89,6 +89,19 @@ def tc3_authorization(secret_id, secret_key, service, host, timestamp, payload, 
     return 'TC3-HMAC-SHA256 Credential=%s/%s, SignedHeaders=content-type;host, Signature=%s' % (secret_id, scope, signature)
 
 
+def cvm_endpoint_warning(params):
+    """The run-time warning for an endpoint naming a CVM host (cvm.*) without vpc_endpoint: the VPC calls
+    (DescribeSecurityGroups) would go to the CVM host, which does not serve them; or None."""
+    endpoint = params.get('endpoint')
+    if not endpoint or params.get('vpc_endpoint'):
+        return None
+    parts = urlsplit(endpoint)
+    if not (parts.hostname or '').lower().startswith('cvm.'):
+        return None
+    return ('endpoint %s is a CVM host, and the VPC calls (DescribeSecurityGroups, which checks the groups to bind) would be sent '
+            'there too; set vpc_endpoint to the VPC host, for example %s://vpc.%s' % (endpoint, parts.scheme, parts.netloc[len('cvm.'):]))
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -131,6 +144,7 @@ class TencentCloud:
         self.last_request = {}    # instance -> RequestId of our last write to it, when its answer arrived
         self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
         self.status = {}          # instance -> InstanceState, as read
+        self.warnings = [w for w in [cvm_endpoint_warning(params)] if w]
 
     # -- requests -----------------------------------------------------------
     def url(self, service):

@@ -39,20 +39,28 @@ SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
 SIGNED_HEADERS = 'content-type;host'
 BOUND_PAGE = 1000                 # pageSize of a DescribeInstances by security group (its maximum)
 PAGE = 100                                     # instanceIds / securityGroupIds per Describe call (documented maximum)
+MAX_GROUPS = 2                                 # per instance: documented ("at most 2"), a hard limit, not a quota
 ID_PATTERN = r'[0-9]{8,19}'                    # decimal strings; 18-19 digits do not survive a float
 BINDABLE_INSTANCE_STATUSES = ('RUNNING', 'STOPPED')
-SG_AVAILABLE = 'Available'
+# The docs spell the bindable group status "Available" (DescribeSecurityGroups example) and "AVAILABLE"
+# (DeleteSecurityGroup): compared without regard to case.
+SG_AVAILABLE = 'AVAILABLE'
 
 # Facts the reference marks [inference] or unverified, each used from here only (and named in the module's docs).
 INFERRED = {
-    # Whether an instance may be left without any security group is not documented: no floor is assumed.
+    # Whether an instance may be left without any security group is not documented: no floor is assumed
+    # (the planner binds before it unbinds, so only a task asking for no group at all leaves none). If the
+    # cloud refuses to unbind the last group, the failure says so, naming the instance.
     'min_groups': 0,
     # No rate limit is published: the starting calls per second of each action (adapting to throttling answers),
     # overridable with rate_limit.
     'default_rate_limit': 20.0,
     # No answer to a duplicate bind, or to an unbind of an unbound group, is documented. A code that only says
-    # "it is already so / already not so" must make the engine re-read, never fail or count as done blindly.
+    # "it is already so / already not so" is taken as done for that write when it answers that write (the
+    # read-back then reports it); elsewhere it makes the engine re-read, never fail.
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),
+    'already_so_codes': {'bind': re.compile(r'ALREADY|DUPLICATE'),
+                         'unbind': re.compile(r'NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED|ALREADY_(UN|DIS)')},
     # Authentication error codes are not published: any 401, and any 403 that is not OPERATION_DENIED_*.
     'auth_statuses': (401, 403),
     # Changes are asynchronous with nothing to poll: seconds after which one that does not show is taken as not applied.
@@ -120,8 +128,9 @@ class ZenlayerCloud:
                                        pattern=ID_PATTERN, word='instance'),)
     security_group_id_pattern = ID_PATTERN
     # At most 2 groups per instance (documented); one group on one instance per call; no replace call.
-    constraints = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=2, ordered=False, batch_size=1,
+    constraints = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=MAX_GROUPS, ordered=False, batch_size=1,
                                       set_batch_size=0)
+    hard_max_groups = MAX_GROUPS
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     visibility_timeout = INFERRED['visibility_timeout']
@@ -147,6 +156,8 @@ class ZenlayerCloud:
         self.host = urlsplit(self.url).netloc
         self.status = {}         # instance -> instanceStatus, as last read
         self.group_status = {}            # security group -> securityGroupStatus, as last read
+        self.current = {}                 # instance -> its groups, as last read
+        self.warnings = []
 
     # -- requests -----------------------------------------------------------
     def call(self, action, body, write=False):
@@ -237,6 +248,7 @@ class ZenlayerCloud:
             if not isinstance(groups, list):
                 raise self.malformed('DescribeInstances', 'securityGroupIds list for instance %s' % iid, item)
             current[iid] = ['%s' % sg for sg in groups]
+            self.current[iid] = list(current[iid])
             self.status[iid] = item.get('instanceStatus')
         return current, [iid for iid in ids if iid not in current]
 
@@ -274,23 +286,43 @@ class ZenlayerCloud:
 
     def refusals(self, targets):
         """What Zenlayer refuses (seed page): changes on an instance that is not RUNNING or STOPPED,
-        and binding a group that is not Available."""
+        and binding or unbinding a group that is not Available."""
         refused = []
-        for target in targets:
-            if target['before'] == target['after']:
-                continue
+        changing = [t for t in targets if t['before'] != t['after']]
+        unread = sorted(set(sg for t in changing for sg in t['removed'] if sg not in self.group_status))
+        if unread:
+            self.describe_security_groups(unread)
+        for target in changing:
             status = self.status.get(target['target_id'])
             if status not in BINDABLE_INSTANCE_STATUSES:
                 refused.append((target['target_id'], 'is %s; %s changes security groups only on RUNNING or STOPPED instances '
                                                      '(OPERATION_DENIED_INSTANCE_STATUS)' % (status, self.display_name)))
-            for sg in target['added']:
-                if self.group_status.get(sg) != SG_AVAILABLE:
-                    refused.append((target['target_id'], 'security group %s is %s, and only an Available one can be bound '
-                                                         '(OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE)'
-                                                         % (sg, self.group_status.get(sg))))
+            for verb, groups in (('bound', target['added']), ('unbound', target['removed'])):
+                for sg in groups:
+                    group_status = self.group_status.get(sg)
+                    # An unbound group the describe did not list is left to the cloud's answer.
+                    if (verb == 'bound' or sg in self.group_status) and ('%s' % group_status).upper() != SG_AVAILABLE:
+                        refused.append((target['target_id'], 'security group %s is %s, and only an Available one can be %s '
+                                                             '(OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE)'
+                                                             % (sg, group_status, verb)))
         return refused
 
     def apply(self, op):
         action = {'bind': 'AssociateSecurityGroupInstance', 'unbind': 'UnAssociateSecurityGroupInstance'}[op['action']]
-        data = self.call(action, {'securityGroupId': op['security_group_ids'][0], 'instanceId': op['target_ids'][0]}, write=True)
+        sg, iid = op['security_group_ids'][0], op['target_ids'][0]
+        try:
+            data = self.call(action, {'securityGroupId': sg, 'instanceId': iid}, write=True)
+        except transport.ProviderError as error:
+            if INFERRED['already_so_codes'][op['action']].search(error.code.replace('.', '_').upper()):
+                # "Already so": done for this target; the read-back reports what it has.
+                self.warnings.append('%s answered %s to %s security group %s %s instance %s (%s); taken as already done'
+                                     % (self.display_name, error.code, op['action'], sg, 'to' if op['action'] == 'bind' else 'from',
+                                        iid, error.message))
+                return [error.request_id] if error.request_id else []
+            if op['action'] == 'unbind' and self.current.get(iid) == [sg] and error.error_class in (transport.INVALID, transport.CONFLICT):
+                raise transport.ProviderError(
+                    self.name, action, error.code, '%s; instance %s would have been left without any security group, which %s '
+                    'may refuse: bind the group it should keep first (state: present, purge: true)' % (error.message, iid, self.display_name),
+                    error.request_id, error.http_status, error.error_class)
+            raise
         return [data.get('requestId')]

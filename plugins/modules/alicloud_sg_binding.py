@@ -16,13 +16,24 @@ description:
   - Binds security groups to, or unbinds them from, Alibaba Cloud ECS instances (O(instance_ids)) or secondary elastic
     network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one of
     O(instance_ids) and O(network_interface_ids) is set.
-  - Reads the instances with C(DescribeInstances) (up to 100 IDs a call, in its JSON-array C(InstanceIds), C(PageSize=100))
-    or the ENIs with C(DescribeNetworkInterfaces) (up to 100 C(NetworkInterfaceId.N) a call), plans the change, and
-    writes only what differs. Targets that are not found are reported together, by ID, before any write.
+  - Reads the instances with C(DescribeInstances) (up to 100 IDs a call, in its JSON-array C(InstanceIds)) or the ENIs
+    with C(DescribeNetworkInterfaces) (up to 100 C(NetworkInterfaceId.N) a call), with token paging (C(MaxResults=100),
+    then C(NextToken) while a page came back shorter than asked, so a cloud that caps the page size still gives every
+    target), plans the change, and writes only what differs. Targets that are not found are reported together, by ID, before any write.
   - Checks the security groups to bind with C(DescribeSecurityGroups) (their existence, VPC and type), and refuses before
     any write, naming each target, a group in another VPC than its target, a target that would have both C(normal)
-    and C(enterprise) (advanced) security groups, an instance that is not C(Running) or C(Stopped), an ENI that is not
-    C(Available) or C(InUse), and a primary ENI (its security groups are its instance's, to be changed with O(instance_ids)).
+    and C(enterprise) (advanced) security groups, a target in a state that allows no change and does not end on its
+    own, and a primary ENI (its security groups are its instance's, to be changed with O(instance_ids)).
+  - Groups change only while an instance is C(Running) or C(Stopped) and an ENI C(Available) or C(InUse) (and the
+    instance it is attached to C(Running) or C(Stopped)). A target, or an ENI's instance, in a state that ends on its
+    own (C(Pending), C(Starting), C(Stopping); an ENI C(Attaching) or C(Detaching)) is waited for before its first write,
+    within O(wait_timeout) from the start of the task, polling its status; check mode reports the change with a warning
+    naming it. If the wait runs out, the task fails naming the target and the state, and nothing is sent to that target.
+    Any other state is refused before any write.
+  - An instance in the classic network (no VPC) cannot take O(purge=true), because C(ModifyInstanceAttribute) refuses to
+    change its security groups (C(InvalidNetworkType.NotSupported)), so the task is refused before any write, in check
+    mode too. C(JoinSecurityGroup) and C(LeaveSecurityGroup) work there, so bind the wanted groups without O(purge),
+    then unbind the others with O(state=absent).
   - Binds with C(JoinSecurityGroup) and unbinds with C(LeaveSecurityGroup), one security group on one target per call,
     several targets at a time (O(max_concurrency)). C(JoinSecurityGroup) is the operation this module was specified
     from; Alibaba Cloud's documentation now recommends the C(Modify*Attribute) calls below over it.
@@ -116,7 +127,8 @@ notes:
     calls, so each action starts at 20 calls per second (O(rate_limit) changes it) and slows down when throttled;
     a bind of a group an ENI already has answers C(InvalidInstanceId.AlreadyExists) as for an instance; the last group
     of an ENI is refused with C(InvalidOperation.AtLeastInOneGroup); ENIs in states other than C(Available) and
-    C(InUse) cannot be changed; a change shows in the Describe calls within 15 seconds, after which one that does not
+    C(InUse) cannot be changed; C(Pending), C(Starting), C(Stopping), C(Attaching) and C(Detaching) end on their own
+    (other states are taken as lasting); a change shows in the Describe calls within 15 seconds, after which one that does not
     show is taken as not applied and planned again."
 seealso:
   - name: JoinSecurityGroup

@@ -76,6 +76,12 @@ options:
       - Providers V(tencentcloud), V(alicloud), V(zenlayer). Default V(300) there.
       - How long to wait for changes to complete, in seconds, counted from the first write.
     type: int
+  allow_no_groups:
+    description:
+      - Providers V(tencentcloud), V(zenlayer) (which let an instance have no security group). Default V(false) there.
+      - Allow O(purge=true) with an empty O(security_group_ids), which unbinds every security group from every listed
+        instance; without it, that combination is refused before any request.
+    type: bool
   write_api:
     description:
       - Providers V(baiducloud). Default V(batch) there.

@@ -58,6 +58,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
 attributes:
   action_group:
@@ -98,6 +99,7 @@ options:
         security groups to bind); O(endpoint) is the CVM product's, which answers every other call.
       - Set it with O(endpoint) when that names a CVM-only host, for example C(https://cvm.intl.tencentcloudapi.com)
         with C(https://vpc.intl.tencentcloudapi.com), or an internal endpoint of each product.
+      - When O(endpoint) names a C(cvm.) host and this is not set, the module warns, naming the C(vpc.) host to set.
       - Defaults to O(endpoint) when that is set (one host serving both products, such as the local emulator), else to
         C(https://vpc.<region>.tencentcloudapi.com).
     type: str

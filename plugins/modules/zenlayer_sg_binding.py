@@ -18,17 +18,22 @@ description:
     Instances that are not found are reported together, by ID, before any write.
   - Checks the security groups to bind with C(DescribeSecurityGroups), 100 a call. Before any write, and in check mode
     too, the task fails naming each instance that would change but is not C(RUNNING) or C(STOPPED) (for example
-    C(BOOTING)), and each security group to bind that is not C(Available); Zenlayer Cloud refuses both.
+    C(BOOTING)), and each security group to bind or to unbind that is not C(Available) (the groups to unbind are
+    described too, only when there are some); Zenlayer Cloud refuses both. The status is compared without regard to
+    case, as the documentation spells it both C(Available) and C(AVAILABLE).
   - Binds and unbinds with C(AssociateSecurityGroupInstance) and C(UnAssociateSecurityGroupInstance), one security group
     on one instance per call, several instances at a time (O(max_concurrency)).
   - An instance has at most 2 security groups at every step. The module orders each instance's binds and unbinds so
     that it never holds more than 2 (a purge from C([A, B]) to C([C, D]) unbinds A, binds C, unbinds B, binds D; from
     C([A]) to C([B]) it binds B before it unbinds A), and refuses a request that would leave an instance with more than
-    2, naming it, before any write.
+    2, naming it, before any write. The limit of 2 is documented as hard, so O(max_security_groups) above 2 is refused.
+  - O(purge=true) with an empty O(security_group_ids) unbinds every group of every listed instance; it is refused before
+    any request unless O(allow_no_groups=true).
   - Zenlayer Cloud applies these changes asynchronously and has nothing to poll. With O(wait=true) the module reads the
     instances again until each shows its planned list (also between two changes of the same instance), within
     O(wait_timeout), and reports what it read.
-  - A bind answered "already bound", an unbind answered "not bound", or a write whose answer is lost, is never taken at
+  - A bind answered "already bound" or an unbind answered "not bound" is done for that instance. The module warns,
+    naming the code, and the read-back reports what the instance has. A write whose answer is lost is never taken at
     its word nor failed on. The module reads the instances back and decides from what they really have.
   - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them; Zenlayer Cloud gives
     the order no meaning.
@@ -44,6 +49,7 @@ attributes:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
+  - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
 options:
   access_key_id:
@@ -72,13 +78,16 @@ notes:
     bind as an unbind. Only TLS with a verified certificate prevents that.
   - B(Assumptions.) Zenlayer Cloud does not document several facts the module depends on; each is kept in one place in
     the module's code (C(INFERRED) in C(plugins/module_utils/_zenlayer.py)). No floor of security groups per instance
-    is assumed, so the last one may be unbound (Zenlayer Cloud has the final word). No rate limit is published. The
+    is assumed, so the last one may be unbound (Zenlayer Cloud has the final word; the module binds before it unbinds,
+    so only a task that asks for no group at all leaves an instance bare; if Zenlayer Cloud refuses it, the failure
+    names the instance that would have been left without any group). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
     concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. A change
     shows in C(DescribeInstances) within 15 seconds; one that does not is taken as not applied and planned again.
-    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that says so (one containing C(ALREADY),
-    C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or C(NOT_ATTACHED)) makes the module read the
-    instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
+    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code
+    that says so (for a bind one containing C(ALREADY) or C(DUPLICATE); for an unbind C(NOT_ASSOCIATED), C(NOT_BOUND),
+    C(NOT_APPLIED) or C(NOT_ATTACHED)) is taken as done for that instance; on another write it makes the module read
+    the instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
     with C(OPERATION_DENIED_), is treated as an authentication failure and not retried.
   - C(REQUEST_LIMIT_EXCEEDED) (HTTP 429) is retried with backoff. C(SERVICE_TEMPORARY_UNAVAILABLE),
     C(INTERNAL_SERVER_ERROR), C(REQUEST_TIMED_OUT) and other HTTP 5xx answers are retried for reads. For writes,

@@ -204,6 +204,7 @@ def scenario(provider, seed):
             settings['batch_api'] = 'absent'
         settings.update(baidu_missing_api(provider, seed))
     faults.extend(extra_faults(provider, seed, reads, writes))
+    draw_assumptions(provider, seed, kind, section, settings)
     return {'provider': provider, 'seed': seed, 'kind': kind, 'seed_doc': {provider: section}, 'settings': settings,
             'args': args, 'check_mode': check_mode, 'faults': faults}
 
@@ -226,6 +227,22 @@ def baidu_missing_api(provider, seed):
     if rng.random() < 0.1:
         settings['list_by_ids_api'] = 'absent'
     return settings
+def draw_assumptions(provider, seed, kind, section, settings):
+    """The other plausible behaviour where a cloud's documentation is silent or was assumed (docs/emulator.md), drawn
+    from a generator of its own so that the rest of each seed's run stays as it was."""
+    rng = random.Random('%s:%d:assumptions' % (provider, seed))
+    if provider == 'alicloud':
+        # Pages shorter than asked; transient states that end (or not) within the run; the classic network.
+        settings['page_size_cap'] = rng.choice((0, 0, 1, 2))
+        for inst in section['instances']:
+            if inst['status'] in ('Starting', 'Stopping', 'Pending') and rng.random() < 0.7:
+                inst['status_ends_after_s'] = rng.choice((0.1, 0.5, 3))
+        if kind == 'ins' and rng.random() < 0.1:
+            for entry in section['security_groups'] + section['instances']:
+                entry.pop('vpc_id', None)
+    elif provider == 'zenlayer':
+        settings.update(group_status_case=rng.choice(('as_seeded', 'upper')), duplicate_bind=rng.choice(('noop', 'error')),
+                        unbind_not_bound=rng.choice(('noop', 'error')), unbind_last=rng.choice(('allow', 'allow', 'refuse')))
 
 
 # -- running it -----------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ CONTENT_TYPE = 'application/json;charset=utf-8'
 
 INSTANCE_STATUSES = ('Pending', 'Running', 'Starting', 'Stopping', 'Stopped')
 BINDABLE_STATUSES = ('Running', 'Stopped')
+# What a transient status becomes when the seeded ``status_ends_after_s`` has passed.
+STATUS_ENDS_AS = {'Pending': 'Running', 'Starting': 'Running', 'Stopping': 'Stopped'}
 GROUP_TYPES = ('normal', 'enterprise')
 ENI_TYPES = ('Primary', 'Secondary')
 ID_PATTERNS = {
@@ -61,6 +63,7 @@ MESSAGES = {
     'IncorrectInstanceStatus': 'The current status of the resource does not support this operation.',
     'Forbidden.InstanceIsBeingCreated': 'The specified instance is being created.',
     'InvalidOperation.InvalidEcsState': 'The current status of the instance the network interface is attached to does not support this operation.',
+    'InvalidNetworkType.NotSupported': 'The security groups of an instance in the classic network cannot be modified with this operation.',
     'InvalidParam.EniIdAndInstanceId.Conflict': 'The InstanceId and NetworkInterfaceId parameters are mutually exclusive.',
     'InvalidSecurityGroupAssociation.NotFound': 'The specified instance or network interface is not in the specified security group.',
     'InstanceNotInSecurityGroup': 'The specified instance is not in the specified security group.',
@@ -207,6 +210,8 @@ class AliCloud(Cloud):
         'server_error_code': 'ServiceUnavailable',  # or 'InternalError'
         'in_progress_code': 'IncorrectInstanceStatus',  # or 'OperationConflict'
         'stale_reads_s': 0,                     # > 0: Describe* show an ENI's old groups this long after a change
+        # > 0: every Describe* page holds at most this many items whatever MaxResults/PageSize asks (NextToken still given)
+        'page_size_cap': 0,
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
@@ -224,6 +229,7 @@ class AliCloud(Cloud):
         self.enis = {}             # id -> {id, region, vpc_id, instance_id, type, security_groups}
         self.nonces = {}           # nonce -> expiry (epoch seconds)
         self.stale = {}            # ENI id -> (groups Describe* still show, until when) after a change
+        self.status_ends = {}      # instance id -> when its transient status ends (STATUS_ENDS_AS)
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
@@ -245,6 +251,12 @@ class AliCloud(Cloud):
             region = inst.get('region', 'cn-hangzhou')
             self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
                                        'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a')}
+            ends_after = inst.get('status_ends_after_s')
+            if ends_after is not None:
+                if status not in STATUS_ENDS_AS or isinstance(ends_after, bool) or not isinstance(ends_after, (int, float)) or ends_after < 0:
+                    raise SettingsError('alicloud: instance %s: status_ends_after_s needs a status among %s and a number >= 0'
+                                        % (inst_id, ', '.join(STATUS_ENDS_AS)))
+                self.status_ends[inst_id] = self.now() + ends_after
             seeded_lists[inst_id] = self._seed_group_list(inst, 'instance ' + inst_id)
         for _where, eni in self.seed_entries(data, 'network_interfaces'):
             eni_id = self._seed_id(eni, 'network interface')
@@ -305,6 +317,7 @@ class AliCloud(Cloud):
         return list(groups)
 
     def snapshot(self):
+        self._advance_statuses()
         instances = []
         for inst in self.instances.values():
             out = dict((k, v) for k, v in inst.items() if v is not None)
@@ -464,7 +477,16 @@ class AliCloud(Cloud):
             return {'targets': [v for k, v in params.items() if k.startswith('NetworkInterfaceId.')] or None}
         return None
 
+    def _advance_statuses(self):
+        now = self.now()
+        for inst_id, when in list(self.status_ends.items()):
+            if when <= now:
+                inst = self.instances[inst_id]
+                inst['status'] = STATUS_ENDS_AS.get(inst['status'], inst['status'])
+                del self.status_ends[inst_id]
+
     def dispatch(self, request, action):
+        self._advance_statuses()
         params = dict(request_params(request))
         try:
             version = request.header('x-acs-version') if is_v3(request) else params.get('Version')
@@ -604,6 +626,8 @@ class AliCloud(Cloud):
     def do_ModifyInstanceAttribute(self, params):  # pylint: disable=invalid-name
         inst = self._instance(params, check_region=False)
         eni = self._primary_eni(inst['id'])
+        if not inst['vpc_id'] and any(re.match(r'^SecurityGroupIds\.\d+$', k) for k in params):
+            raise AliError(400, 'InvalidNetworkType.NotSupported')
         ids = self._new_group_list(params, 'SecurityGroupIds', eni, AliError(404, 'InvalidSecurityGroupVpc.NotBelongToOneVpc'),
                                    AliError(403, 'EnterpriseGroupLimited.MutliGroupType'))
         if ids is not None:
@@ -662,8 +686,10 @@ class AliCloud(Cloud):
 
     def _page(self, items, params, max_cap, min_results, token_code='InvalidParameter.NextToken', page_total=True):
         """Slice ``items`` by MaxResults/NextToken (when either is sent) or PageNumber/PageSize."""
+        cap = int(self.settings['page_size_cap'] or 0)
         if 'MaxResults' in params or 'NextToken' in params:
             size = min(max(self._int(params, 'MaxResults', 10), min_results), max_cap)
+            size = min(size, cap) if cap > 0 else size
             start = 0
             if params.get('NextToken'):
                 try:
@@ -680,6 +706,7 @@ class AliCloud(Cloud):
         size = self._int(params, 'PageSize', 10)
         if size > 100:
             raise invalid('PageSize', params['PageSize'])
+        size = min(size, cap) if cap > 0 else size
         start = (number - 1) * size
         return items[start:start + size], {'TotalCount': len(items), 'PageNumber': number, 'PageSize': size}
 

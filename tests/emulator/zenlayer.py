@@ -166,6 +166,11 @@ class ZenlayerCloud(Cloud):
         # "Asynchronous" changes (reference section 7): after a write, this many DescribeInstances answers
         # naming the instance still show its list from before the write.
         'visibility_delay_reads': 0,
+        # How DescribeSecurityGroups spells securityGroupStatus: 'as_seeded' or 'upper' (AVAILABLE, as DeleteSecurityGroup's
+        # doc spells it). The bind and unbind checks compare without regard to case.
+        'group_status_case': 'as_seeded',
+        # 'allow' (undocumented; assumed) or 'refuse': unbinding an instance's last group answers an error (made-up code).
+        'unbind_last': 'allow',
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
     rate_limits = dict((action, 20) for action in ACTIONS)
@@ -310,7 +315,7 @@ class ZenlayerCloud(Cloud):
         group = self.security_groups.get(sg_id)
         if group is None:
             raise ApiError(404, 'INVALID_SECURITY_GROUP_NOT_FOUND', 'Security group does not exist.')
-        if group['status'] != SG_AVAILABLE:
+        if group['status'].upper() != SG_AVAILABLE.upper():
             raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE', 'Status of security group should be `Available`.')
         instance = self.instances.get(instance_id)
         if instance is None:
@@ -346,6 +351,13 @@ class ZenlayerCloud(Cloud):
                 raise ApiError(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED',
                                'The security group is not applied on the instance (emulator strict mode).')
             return {}
+        if len(bound) == 1 and self.settings['unbind_last'] != 'allow':
+            if self.settings['unbind_last'] != 'refuse':
+                raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.unbind_last must be "allow" or "refuse", '
+                                                             'not %r.' % (self.settings['unbind_last'],))
+            # Not a Zenlayer code: the emulator's strict mode only.
+            raise ApiError(403, 'OPERATION_DENIED_INSTANCE_LAST_SECURITY_GROUP',
+                           'An instance must keep at least one security group (emulator strict mode).')
         self._written(instance)
         bound.remove(sg_id)
         return {}
@@ -421,11 +433,18 @@ class ZenlayerCloud(Cloud):
             'nic': {'wanName': 'wan0', 'lanName': 'lan0'}, 'tags': {'tags': []},
         }
 
+    def _status_spelling(self, status):
+        case = self.settings['group_status_case']
+        if case not in ('as_seeded', 'upper'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.group_status_case must be "as_seeded" or "upper", '
+                                                         'not %r.' % (case,))
+        return status.upper() if case == 'upper' else status
+
     def _security_group_info(self, group):
         bound = [instance['id'] for instance in self.instances.values() if group['id'] in self._visible(instance)]
         return {
             'securityGroupId': group['id'], 'securityGroupName': group['name'],
-            'securityGroupStatus': group['status'], 'createTime': group['create_time'],
+            'securityGroupStatus': self._status_spelling(group['status']), 'createTime': group['create_time'],
             'description': group['description'], 'instanceIds': bound, 'ruleInfos': [],
             'isDefault': group['is_default'],
         }

@@ -289,6 +289,20 @@ def test_describe_instances_token_paging(admin, ali):
     expect_error(TeaClient(ali), 'DescribeInstances', 'MissingParameter.RegionId', 400)
 
 
+def test_page_size_cap_shortens_every_page_and_keeps_the_token(admin, ali):
+    doc = seed()
+    doc['alicloud']['instances'] += [{'id': 'i-bp1bulk%013d' % n, 'vpc_id': VPC, 'security_groups': [SG_C]} for n in range(21)]
+    admin.seed(doc)
+    admin.settings(alicloud={'page_size_cap': 10})
+    sdk = TeaClient(ali)
+    first = sdk.call('DescribeInstances', RegionId=REGION, MaxResults=100)
+    assert len(instance_ids(first)) == 10 and first['NextToken']
+    second = sdk.call('DescribeInstances', RegionId=REGION, MaxResults=100, NextToken=first['NextToken'])
+    assert len(instance_ids(second)) == 10 and set(instance_ids(first)).isdisjoint(instance_ids(second))
+    legacy = sdk.call('DescribeInstances', RegionId=REGION, PageSize=100)
+    assert len(instance_ids(legacy)) == 10 and legacy['TotalCount'] == 25 and legacy['PageSize'] == 10
+
+
 def test_describe_instance_attribute(client):
     body = client.call('DescribeInstanceAttribute', InstanceId=I_STOP)
     assert body['InstanceId'] == I_STOP and body['Status'] == 'Stopped'
@@ -427,3 +441,38 @@ def test_stale_reads_show_the_old_groups_for_a_while(tea, admin, emulator):
     # Once the window is over, reads show the real lists.
     admin.settings(clock_offset_s=31)
     assert shown_instance() == [SG_A, SG_B, SG_C] and shown_eni() == [SG_C]
+
+
+def test_modify_instance_attribute_refuses_classic_network_groups_and_join_works_there(admin, ali):
+    doc = seed()
+    doc['alicloud']['security_groups'] += [{'id': 'sg-bp1classic00000001'}, {'id': 'sg-bp1classic00000002'}]
+    doc['alicloud']['instances'].append({'id': 'i-bp1classic000000001', 'security_groups': ['sg-bp1classic00000001']})
+    admin.seed(doc)
+    sdk = TeaClient(ali)
+    expect_error(sdk, 'ModifyInstanceAttribute', 'InvalidNetworkType.NotSupported', 400, InstanceId='i-bp1classic000000001',
+                 SecurityGroupIds=['sg-bp1classic00000002'])
+    sdk.call('ModifyInstanceAttribute', InstanceId='i-bp1classic000000001', InstanceName='renamed')    # other attributes: fine
+    sdk.call('JoinSecurityGroup', RegionId=REGION, InstanceId='i-bp1classic000000001', SecurityGroupId='sg-bp1classic00000002')
+    assert groups_of(admin, 'i-bp1classic000000001') == ['sg-bp1classic00000001', 'sg-bp1classic00000002']
+
+
+def test_a_transient_status_ends_after_the_seeded_seconds(admin, ali, emulator):
+    doc = seed()
+    doc['alicloud']['instances'].append({'id': 'i-bp1stopping00000001', 'vpc_id': VPC, 'status': 'Stopping',
+                                         'status_ends_after_s': 30, 'security_groups': [SG_A]})
+    admin.seed(doc)
+    sdk = TeaClient(ali)
+    expect_error(sdk, 'JoinSecurityGroup', 'IncorrectInstanceStatus', 403, RegionId=REGION, InstanceId='i-bp1stopping00000001',
+                 SecurityGroupId=SG_B)
+    admin.settings(clock_offset_s=31)
+    sdk = TeaClient(ali)
+    sdk.call('JoinSecurityGroup', RegionId=REGION, InstanceId='i-bp1stopping00000001', SecurityGroupId=SG_B)
+    assert [i['status'] for i in admin.state()['alicloud']['instances'] if i['id'] == 'i-bp1stopping00000001'] == ['Stopped']
+
+
+def test_status_ends_after_s_needs_a_transient_status(admin):
+    doc = seed()
+    doc['alicloud']['instances'].append({'id': 'i-bp1running000000009', 'vpc_id': VPC, 'status_ends_after_s': 3})
+    with pytest.raises(Exception) as err:
+        admin.seed(doc)
+    assert 'status_ends_after_s' in err.value.read().decode('utf-8')

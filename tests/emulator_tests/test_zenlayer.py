@@ -200,6 +200,32 @@ def test_duplicate_bind_and_unbind_not_bound_policies(zl, admin):
     assert sdk_error(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_FULL).code == 'INTERNAL_SERVER_ERROR'
 
 
+def test_unbind_last_setting(zl, admin):
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_B)
+    admin.settings(zenlayer={'unbind_last': 'refuse'})
+    call(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_WEB, instanceId=VM_FULL)     # one is left: allowed
+    assert sdk_error(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_DB,
+                     instanceId=VM_B).code == 'OPERATION_DENIED_INSTANCE_LAST_SECURITY_GROUP'
+    assert bindings(admin)[VM_B] == [SG_DB] and bindings(admin)[VM_FULL] == [SG_DB]
+    admin.settings(zenlayer={'unbind_last': 'allow'})
+    call(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_B)
+    assert bindings(admin)[VM_B] == []
+    admin.settings(zenlayer={'unbind_last': 'bogus'})
+    assert sdk_error(zl, 'UnAssociateSecurityGroupInstance', securityGroupId=SG_WEB, instanceId=VM_A).code == 'INTERNAL_SERVER_ERROR'
+
+
+def test_group_status_case_setting(zl, admin):
+    admin.settings(zenlayer={'group_status_case': 'upper'})
+    found = call(zl, 'DescribeSecurityGroups', securityGroupIds=[SG_WEB, SG_NEW]).dataSet
+    assert [g.securityGroupStatus for g in found] == ['AVAILABLE', 'CREATING']
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_DB, instanceId=VM_A)      # still bindable
+    seed = dict(SEED, security_groups=[dict(g, status='AVAILABLE') for g in SEED['security_groups'] if g['id'] == SG_SSH])
+    admin.seed({'zenlayer': dict(seed, instances=[i for i in SEED['instances'] if i['id'] == VM_B])})
+    admin.settings(zenlayer={'group_status_case': 'as_seeded'})
+    assert call(zl, 'DescribeSecurityGroups', securityGroupIds=[SG_SSH]).dataSet[0].securityGroupStatus == 'AVAILABLE'
+    call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_SSH, instanceId=VM_B)      # upper case as seeded: bindable
+
+
 def test_max_security_groups_per_instance_setting(zl, admin):
     admin.settings(zenlayer={'max_security_groups_per_instance': 3})
     call(zl, 'AssociateSecurityGroupInstance', securityGroupId=SG_SSH, instanceId=VM_FULL)

@@ -183,8 +183,8 @@ def test_requests_are_signed_posts_to_the_regional_endpoint_with_the_query_only(
     cloud.read(['i-aaaaaaaa01'])
     sent = session.requests[0]
     assert sent['method'] == 'POST' and sent['data'] == b''
-    assert sent['url'].startswith('https://ecs-cn-hangzhou.aliyuncs.com/?InstanceIds=%5B%22i-aaaaaaaa01%22%5D&PageSize=100&RegionId=cn-hangzhou')
-    assert sent['query'] == {'InstanceIds': '["i-aaaaaaaa01"]', 'PageSize': '100', 'RegionId': 'cn-hangzhou'}
+    assert sent['url'].startswith('https://ecs-cn-hangzhou.aliyuncs.com/?InstanceIds=%5B%22i-aaaaaaaa01%22%5D&MaxResults=100&RegionId=cn-hangzhou')
+    assert sent['query'] == {'InstanceIds': '["i-aaaaaaaa01"]', 'MaxResults': '100', 'RegionId': 'cn-hangzhou'}
     headers = sent['headers']
     assert headers['x-acs-date'] == '2024-01-01T00:00:00Z' and headers['x-acs-signature-nonce'] == 'n' * 32
     assert headers['x-acs-version'] == '2014-05-26' and headers['host'] == 'ecs-cn-hangzhou.aliyuncs.com'
@@ -298,11 +298,12 @@ def test_refusals_for_instances():
             instance('i-mixed00001', ['sg-aaaaaaaa01']),
             instance('i-fine000001', ['sg-aaaaaaaa01']),
             instance('i-stilled001', ['sg-aaaaaaaa01'], status='Stopping'),
+            instance('i-oddstate01', ['sg-aaaaaaaa01'], status='Expired'),
         ]),
         'DescribeSecurityGroups': ok(SecurityGroups={'SecurityGroup': [
             group('sg-aaaaaaaa01'), group('sg-bbbbbbbb01'), group('sg-ent0000001', kind='enterprise')]}),
     })
-    cloud.read(['i-starting01', 'i-other0vpc1', 'i-mixed00001', 'i-fine000001', 'i-stilled001'])
+    cloud.read(['i-starting01', 'i-other0vpc1', 'i-mixed00001', 'i-fine000001', 'i-stilled001', 'i-oddstate01'])
     assert cloud.missing_security_groups(['sg-bbbbbbbb01', 'sg-ent0000001']) == []
     refused = cloud.refusals([
         target('i-starting01', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
@@ -311,38 +312,51 @@ def test_refusals_for_instances():
         target('i-fine000001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
         # A target that does not change is never refused, whatever its state.
         target('i-stilled001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01']),
+        target('i-oddstate01', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
     ])
-    assert [tid for tid, dummy in refused] == ['i-starting01', 'i-other0vpc1', 'i-mixed00001']
+    # Starting ends on its own: awaited by the write, not refused; a state that does not end is refused.
+    assert [tid for tid, dummy in refused] == ['i-other0vpc1', 'i-mixed00001', 'i-oddstate01']
     reasons = dict(refused)
-    assert reasons['i-starting01'] == ('is Starting; Alibaba Cloud changes security groups only while the instance is Running '
-                                       'or Stopped (IncorrectInstanceStatus); try again once it is')
+    assert reasons['i-oddstate01'] == ('instance i-oddstate01 is Expired; Alibaba Cloud changes security groups only while the '
+                                       'instance is Running or Stopped (IncorrectInstanceStatus)')
     assert reasons['i-other0vpc1'] == ('is in VPC vpc-two, and security group sg-bbbbbbbb01 is in vpc-one; only groups of the '
                                        'same VPC can be joined (InvalidInstanceId.Mismatch)')
     assert 'both normal and enterprise' in reasons['i-mixed00001'] and 'sg-ent0000001: enterprise' in reasons['i-mixed00001']
+    assert cloud.warnings == ['instance i-starting01: instance i-starting01 is Starting, a state that ends on its own: changes wait '
+                              'for it to end, for at most wait_timeout (300 s)']
 
 
 def test_refusals_for_network_interfaces():
-    cloud, dummy = provider({
+    cloud, session = provider({
         'DescribeNetworkInterfaces': ok(NetworkInterfaceSets={'NetworkInterfaceSet': [
             eni('eni-primary001', ['sg-aaaaaaaa01'], kind='Primary', owner='i-owner000001'),
-            eni('eni-detach001', ['sg-aaaaaaaa01'], status='Detaching'),
-            eni('eni-free00001', ['sg-aaaaaaaa01'], status='Available', vpc='vpc-two'),
+            eni('eni-detach001', ['sg-aaaaaaaa01'], status='Detaching', owner=''),
+            eni('eni-free00001', ['sg-aaaaaaaa01'], status='Available', vpc='vpc-two', owner=''),
+            eni('eni-delete001', ['sg-aaaaaaaa01'], status='Deleting', owner=''),
+            eni('eni-onstart01', ['sg-aaaaaaaa01'], owner='i-starting01'),
+            eni('eni-ongone001', ['sg-aaaaaaaa01'], owner='i-released01'),
         ]}),
+        'DescribeInstances': describe_instances_from([instance('i-starting01', ['sg-aaaaaaaa01'], status='Starting')]),
         'DescribeSecurityGroups': ok(SecurityGroups={'SecurityGroup': [group('sg-aaaaaaaa01'), group('sg-bbbbbbbb01')]}),
     }, kind='network_interface_ids')
-    cloud.read(['eni-primary001', 'eni-detach001', 'eni-free00001'])
+    ids = ['eni-primary001', 'eni-detach001', 'eni-free00001', 'eni-delete001', 'eni-onstart01', 'eni-ongone001']
+    cloud.read(ids)
     cloud.missing_security_groups(['sg-bbbbbbbb01'])
     refused = dict(cloud.refusals([
         # A primary ENI is refused even when nothing would change.
         target('eni-primary001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01']),
-        target('eni-detach001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
-        target('eni-free00001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
-    ]))
+    ] + [target(e, ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']) for e in ids[1:]]))
+    assert sorted(refused) == ['eni-delete001', 'eni-free00001', 'eni-ongone001', 'eni-primary001']
     assert refused['eni-primary001'] == ("is the primary network interface of instance i-owner000001: its security groups are the "
                                          "instance's; use instance_ids: [i-owner000001] instead")
-    assert refused['eni-detach001'].startswith('is Detaching; Alibaba Cloud changes security groups only while the network '
-                                               'interface is Available or InUse (InvalidOperation.InvalidEniState)')
+    assert refused['eni-delete001'] == ('network interface eni-delete001 is Deleting; Alibaba Cloud changes security groups only '
+                                        'while the network interface is Available or InUse (InvalidOperation.InvalidEniState)')
+    assert refused['eni-ongone001'].startswith('instance i-released01 (network interface eni-ongone001 is attached to it) is not found')
     assert 'InvalidOperation.VpcMismatch' in refused['eni-free00001']
+    # The instances of the ENIs to change are read once, together: only those attached.
+    reads = [json.loads(r['query']['InstanceIds']) for r in session.requests if r['action'] == 'DescribeInstances']
+    assert reads == [['i-released01', 'i-starting01']]
+    assert [w.split(':')[0] for w in cloud.warnings] == ['network interface eni-detach001', 'network interface eni-onstart01']
 
 
 # -- writes --------------------------------------------------------------------------------------

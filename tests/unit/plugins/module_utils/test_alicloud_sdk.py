@@ -122,7 +122,7 @@ def sdk_call(kind, action, target, groups, region, chunk):
             region_id=region, network_interface_id=target, security_group_id=groups)
     if kind == 'instance_ids':
         return 'describe_instances_with_options', ecs_models.DescribeInstancesRequest(
-            region_id=region, instance_ids=json.dumps(chunk, separators=(',', ':')), page_size=ali.PAGE)
+            region_id=region, instance_ids=json.dumps(chunk, separators=(',', ':')), max_results=ali.PAGE)
     return 'describe_network_interfaces_with_options', ecs_models.DescribeNetworkInterfacesRequest(
         region_id=region, network_interface_id=chunk, max_results=ali.PAGE)
 

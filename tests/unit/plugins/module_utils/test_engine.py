@@ -581,3 +581,41 @@ def test_a_limit_from_max_security_groups_is_named_as_the_task_s_option(cloud, c
     result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0003', 'sg-0004']), capsys=capsys)
     assert result['failed'] and 'would have 4 security groups (sg-0001, sg-0002, sg-0003, sg-0004); the provider allows at most 3' in result['msg']
     assert writes(cloud.calls) == []
+class HardLimitProvider(MemoryProvider):
+    """A cloud whose limit of 3 groups is documented as hard, and whose targets may have no group."""
+    hard_max_groups = 3
+    constraints = planner.Constraints(min_groups=0, max_groups=3, batch_size=2)
+
+
+def test_max_security_groups_above_a_hard_limit_is_refused_naming_option_value_and_limit(cloud, capsys):
+    args = dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0002'], max_security_groups=4)
+    result = run(args, capsys=capsys, provider=HardLimitProvider)
+    assert result['failed'] and result['msg'] == ("max_security_groups: 4 is above Memory Cloud's hard limit of 3 security groups per "
+                                                  "instance, which no quota raises; give 3 or less")
+    assert cloud.calls == []
+    assert not run(dict(args, max_security_groups=3), capsys=capsys, provider=HardLimitProvider).get('failed')
+    # Without a declared hard limit, a quota above the default is the user's to know.
+    assert not run(args, capsys=capsys).get('failed')
+
+
+def test_allow_no_groups_exists_only_where_a_target_may_have_no_group():
+    assert 'allow_no_groups' in engine.argument_spec(HardLimitProvider)
+    assert engine.argument_spec(HardLimitProvider)['allow_no_groups'] == dict(type='bool', default=False)
+    assert 'allow_no_groups' not in engine.argument_spec(MemoryProvider)
+    assert 'allow_no_groups' in engine.argument_spec(TencentCloud) and 'allow_no_groups' not in engine.argument_spec(BaiduCloud)
+
+
+def test_purge_to_no_group_is_refused_before_any_request_unless_allowed(cloud, capsys):
+    args = dict(instance_ids=['i-aaaa', 'i-bbbb'], security_group_ids=[], purge=True)
+    for check_mode in (True, False):
+        result = run(args, check_mode=check_mode, capsys=capsys, provider=HardLimitProvider)
+        assert result['failed'] and result['msg'] == ('purge: true with an empty security_group_ids would unbind every security group '
+                                                      'from every instance listed in instance_ids; set allow_no_groups: true if that '
+                                                      'is what you want')
+    assert cloud.calls == []
+    result = run(dict(args, allow_no_groups=True), capsys=capsys, provider=HardLimitProvider)
+    assert result['changed'] and cloud.cloud['i-aaaa'] == [] and cloud.cloud['i-bbbb'] == []
+    # state=absent of listed groups is explicit, and purge with a list is a replacement: neither needs it.
+    cloud.cloud['i-aaaa'] = ['sg-0001']
+    assert not run(dict(args, purge=False, state='absent', security_group_ids=['sg-0001']), capsys=capsys,
+                   provider=HardLimitProvider).get('failed')

@@ -466,3 +466,21 @@ def test_a_bad_vpc_endpoint_is_refused_naming_the_option(bad):
     with pytest.raises(engine.EngineFailure) as err:
         engine.validate(params, TencentCloud)
     assert str(err.value) == 'vpc_endpoint: %r must be a URL of the form https://host[:port], with no path, query or credentials' % bad
+
+
+@pytest.mark.parametrize('endpoint, vpc_endpoint, suggested', [
+    ('https://cvm.tencentcloudapi.com', None, 'https://vpc.tencentcloudapi.com'),
+    ('https://cvm.ap-guangzhou.tencentcloudapi.com/', None, 'https://vpc.ap-guangzhou.tencentcloudapi.com'),
+    ('https://CVM.internal.tencentcloudapi.com:8443', None, 'https://vpc.internal.tencentcloudapi.com:8443'),
+    ('https://cvm.intl.tencentcloudapi.com', 'https://vpc.intl.tencentcloudapi.com', None),
+    ('https://tencent-proxy.example.com', None, None),
+    ('http://127.0.0.1:9000', None, None),
+    (None, None, None),
+])
+def test_a_cvm_endpoint_without_vpc_endpoint_is_warned_about(endpoint, vpc_endpoint, suggested):
+    cloud, dummy = provider([], endpoint=endpoint, vpc_endpoint=vpc_endpoint)
+    if suggested is None:
+        assert cloud.warnings == []
+    else:
+        assert cloud.warnings == ['endpoint %s is a CVM host, and the VPC calls (DescribeSecurityGroups, which checks the groups to '
+                                  'bind) would be sent there too; set vpc_endpoint to the VPC host, for example %s' % (endpoint, suggested)]

@@ -184,12 +184,22 @@ def test_refusals_name_each_instance_not_running_or_stopped_and_each_group_not_a
                              '(OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE)' % SG_B)
 
 
-def test_an_unbind_is_refused_only_for_the_instance_status():
-    known = {VM_1: instance(VM_1, [SG_A, SG_B], 'STOPPING'), VM_2: instance(VM_2, [SG_A], 'RUNNING')}
-    cloud, dummy = provider({'DescribeInstances': describe_instances(known)})
-    current, dummy = cloud.read([VM_1, VM_2])
-    plan = planner.plan(current, [SG_A], 'absent', False, cloud.constraints)
-    assert [iid for iid, dummy in cloud.refusals(plan['targets'])] == [VM_1]
+@pytest.mark.parametrize('spelling', ['Available', 'AVAILABLE', 'available'])
+def test_an_unbind_is_refused_for_the_instance_status_and_a_group_not_available(spelling):
+    known = {VM_1: instance(VM_1, [SG_A, SG_B], 'STOPPING'), VM_2: instance(VM_2, [SG_A], 'RUNNING'),
+             '12345678': instance('12345678', [SG_C], 'RUNNING')}
+    cloud, session = provider({'DescribeInstances': describe_instances(known),
+                               'DescribeSecurityGroups': [ok({'totalCount': 2, 'dataSet': [
+                                   {'securityGroupId': SG_A, 'securityGroupStatus': spelling},
+                                   {'securityGroupId': SG_C, 'securityGroupStatus': 'DELETING'}]})]})
+    current, dummy = cloud.read([VM_1, VM_2, '12345678'])
+    plan = planner.plan(current, [SG_A, SG_C], 'absent', False, cloud.constraints)
+    refused = cloud.refusals(plan['targets'])
+    assert [iid for iid, dummy in refused] == [VM_1, '12345678']
+    assert refused[1][1] == ('security group %s is DELETING, and only an Available one can be unbound '
+                             '(OPERATION_DENIED_SECURITY_GROUP_STATUS_NOT_AVAILABLE)' % SG_C)
+    # The groups to unbind are described once, together.
+    assert [r['body']['securityGroupIds'] for r in session.requests if r['action'] == 'DescribeSecurityGroups'] == [[SG_A, SG_C]]
 
 
 # -- constraints (at most 2 groups, the inferred floor) --------------------------------------
@@ -271,18 +281,47 @@ def test_a_throttling_answer_s_retry_after_is_honoured():
 
 
 @pytest.mark.parametrize('answer', [
-    error(403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED'),
+    # "Not bound" does not answer a bind: it says nothing about this write.
     error(403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED'),
     error(503, 'SERVICE_TEMPORARY_UNAVAILABLE'),
     Answer(200, text='<html>gateway</html>'),
 ])
 def test_a_write_of_unknown_outcome_is_not_sent_again_by_the_transport(answer):
-    """The engine re-reads instead (AMBIGUOUS / TRANSIENT): a duplicate bind's answer is never taken at its word."""
+    """The engine re-reads instead (AMBIGUOUS / TRANSIENT)."""
     cloud, session = provider({'AssociateSecurityGroupInstance': [answer, ok()]})
     with pytest.raises(transport.ProviderError) as err:
         cloud.apply({'action': 'bind', 'security_group_ids': [SG_A], 'target_ids': [VM_1]})
     assert err.value.error_class in (transport.AMBIGUOUS, transport.TRANSIENT)
     assert len(session.requests) == 1
+
+
+@pytest.mark.parametrize('action, code', [
+    ('bind', 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED'),
+    ('bind', 'Operation.Denied.Duplicate.Binding'),
+    ('unbind', 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED'),
+    ('unbind', 'INVALID_SECURITY_GROUP_NOT_BOUND'),
+])
+def test_an_already_so_answer_is_taken_as_done_for_that_write(action, code):
+    name = {'bind': 'AssociateSecurityGroupInstance', 'unbind': 'UnAssociateSecurityGroupInstance'}[action]
+    cloud, session = provider({name: [error(403, code, 'it is so', 'T-SO')]})
+    assert cloud.apply({'action': action, 'security_group_ids': [SG_A], 'target_ids': [VM_1]}) == ['T-SO']
+    assert len(session.requests) == 1
+    assert cloud.warnings == ['Zenlayer Cloud answered %s to %s security group %s %s instance %s (it is so); taken as already done'
+                              % (code, action, SG_A, 'to' if action == 'bind' else 'from', VM_1)]
+
+
+def test_a_refused_unbind_of_the_last_group_says_the_instance_would_have_none():
+    cloud, dummy = provider({'DescribeInstances': describe_instances({VM_1: instance(VM_1, [SG_A]), VM_2: instance(VM_2, [SG_A, SG_B])}),
+                             'UnAssociateSecurityGroupInstance': lambda body: error(403, 'OPERATION_DENIED_LAST_SECURITY_GROUP', 'no', 'T-L')})
+    cloud.read([VM_1, VM_2])
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': 'unbind', 'security_group_ids': [SG_A], 'target_ids': [VM_1]})
+    assert (err.value.code, err.value.request_id) == ('OPERATION_DENIED_LAST_SECURITY_GROUP', 'T-L')
+    assert err.value.message == ('no; instance %s would have been left without any security group, which Zenlayer Cloud may refuse: '
+                                 'bind the group it should keep first (state: present, purge: true)' % VM_1)
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': 'unbind', 'security_group_ids': [SG_A], 'target_ids': [VM_2]})
+    assert err.value.message == 'no'
 
 
 def test_a_failed_write_reports_code_message_request_id_and_status():
