@@ -22,7 +22,8 @@ ADVICE = {
                   'Retried automatically with backoff (`retries`, `retry_delay`, `retry_max_delay`). '
                   'If it still fails, lower `rate_limit` or `max_concurrency`, or spread the plays out.'),
     'in_progress': ('Another operation holds the instance, or it is between states.',
-                    'Retried automatically after waiting. If it persists, wait for the instance to be '
+                    'Retried automatically after waiting (Tencent Cloud: the module reads which instance is busy '
+                    'and waits for it, within `wait_timeout`). If it persists, wait for the instance to be '
                     'running or stopped and for other changes to finish, then run again.'),
     'transient': ('Server trouble on the cloud side.',
                   'Reads are retried; a write may have happened, so the module re-reads before deciding. '

@@ -42,6 +42,11 @@ Optional:
   meanings shared by every provider: sg_binding tells a user who gives another provider's name what this one calls it;
 * a class whose ``constraints.min_groups`` is 0 gets the ``allow_no_groups`` option: without it, purge to an
   empty list is refused before any request;
+* ``await_ready(targets, deadline)``: called with the planned targets that would change, after the
+  read and before anything else (in check mode too); waits, until the deadline (``wait_timeout``
+  from then), for those the cloud cannot change yet but will be able to soon (another operation in
+  progress, a transient state); returns ``{target: SG list}`` as read for each it waited for (the
+  engine plans again from them), or ``{}``. One still not ready at the deadline is left to ``refusals``;
 
 For sg_binding_info (``_generic.py``):
 
@@ -365,7 +370,8 @@ class Engine:
             self.warnings.append('purge is ignored with state=absent: only the listed security groups are unbound')
         current = self.read(ids)
         self.before = current
-        plan = self.plan(current, wanted)
+        current, plan = self.await_ready(current, wanted)
+        self.before = current
         if plan['operations']:
             self.check_groups_exist(plan)
         plan = self.check_refusals(plan)
@@ -416,6 +422,21 @@ class Engine:
             return planner.plan(current, wanted, self.params['state'], self.params['purge'], self.constraints, self.kind.word)
         except planner.PlanError as exc:
             raise EngineFailure('%s; %s' % (exc, consequence))
+
+    def await_ready(self, current, wanted):
+        """(current, plan), after the provider's await_ready (optional) waited for the targets to change that
+        cannot take a change yet; planned again from what they have then."""
+        plan = self.plan(current, wanted)
+        await_ready = getattr(self.provider, 'await_ready', None)
+        changing = [target for target in plan['targets'] if target['before'] != target['after']]
+        if await_ready is None or not changing:
+            return current, plan
+        read_back = await_ready(changing, self.deadline())
+        if not read_back:
+            return current, plan
+        current = dict(current)
+        current.update((tid, unique(groups)) for tid, groups in read_back.items() if tid in current)
+        return current, self.plan(current, wanted)
 
     def check_refusals(self, plan):
         """The plan without the targets the provider knows the cloud will refuse, with on_refused=skip;

@@ -41,6 +41,14 @@ REFUSED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN', 'T
                   'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE', 'SERVICE_LIVE_MIGRATE',
                   'EXIT_SERVICE_LIVE_MIGRATE')
 
+# Of those, the states that end on their own in one that takes the change (PENDING -> RUNNING, STARTING ->
+# RUNNING, STOPPING -> STOPPED, REBOOTING -> RUNNING): an instance to change in one of them is awaited within
+# wait_timeout, like one whose LatestOperationState is OPERATING, instead of refused. The reference's error
+# table says to wait for these (UnsupportedOperation.InstanceState{Pending,Starting,Stopping,Rebooting}: "wait
+# for a stable InstanceState"); that they end within minutes is [inferred]. SHUTDOWN, TERMINATING and the
+# rescue-mode and live-migration states end only by someone's action, or in deletion: still refused.
+AWAITED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING')
+
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
     'RequestLimitExceeded': transport.THROTTLED,
@@ -145,6 +153,7 @@ class TencentCloud:
         self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
         self.status = {}          # instance -> InstanceState, as read
         self.warnings = [w for w in [cvm_endpoint_warning(params)] if w]
+        self.operation = {}       # instance -> (LatestOperation, LatestOperationState, LatestOperationRequestId), as read
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -156,7 +165,7 @@ class TencentCloud:
             return endpoint.rstrip('/') + '/'
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
-    def call(self, service, action, body, write=False):
+    def call(self, service, action, body, write=False, awaits_in_progress=False):
         url = self.url(service)
         host = urlsplit(url).netloc
         payload = json.dumps(body).encode('utf-8')
@@ -195,7 +204,7 @@ class TencentCloud:
                                               resp.status_code, error_class(code))
             return data
 
-        return self.transport.call(transport.Call(action, build, parse, write=write))
+        return self.transport.call(transport.Call(action, build, parse, write=write, awaits_in_progress=awaits_in_progress))
 
     # -- the engine's interface --------------------------------------------
     def describe(self, ids):
@@ -214,25 +223,85 @@ class TencentCloud:
 
     def read(self, ids):
         found = self.describe(ids)
-        current = {}
-        for iid, item in found.items():
-            current[iid] = list(item.get('SecurityGroupIds') or [])
-            self.status[iid] = item.get('InstanceState')
-            self.seen_request[iid] = item.get('LatestOperationRequestId')
+        self.remember(found)
+        current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
         return current, [iid for iid in ids if iid not in found]
 
+    def remember(self, found):
+        """Record what the instances read show besides their lists (DescribeInstances items by ID)."""
+        for iid, item in found.items():
+            self.status[iid] = item.get('InstanceState')
+            self.seen_request[iid] = item.get('LatestOperationRequestId')
+            self.operation[iid] = (item.get('LatestOperation'), item.get('LatestOperationState'), item.get('LatestOperationRequestId'))
+
+    def busy(self, iid):
+        """Whether the instance, as last read, cannot take a change yet but will: OPERATING, or in AWAITED_STATES
+        (not in a state refused for good: waiting would not help)."""
+        state = self.status.get(iid)
+        if state in REFUSED_STATES:
+            return state in AWAITED_STATES
+        return self.operation.get(iid, (None, None, None))[1] == 'OPERATING'
+
+    def describe_busy(self, iid):
+        """What keeps the instance busy, as last read: its transient state and/or the operation in progress."""
+        operation, state, request_id = self.operation.get(iid, (None, None, None))
+        what = []
+        if self.status.get(iid) in AWAITED_STATES:
+            what.append('InstanceState %s' % self.status[iid])
+        if state == 'OPERATING':
+            what.append('operation %s OPERATING (request ID %s)' % (operation or 'unnamed', request_id or 'none'))
+        return ' and '.join(what)
+
+    def wait_until_ready(self, iids, deadline):
+        """Poll the instances just read busy until none is (or the deadline); (their lists as last read, those still busy)."""
+        pending = list(iids)
+        lists = {}
+        first = [True]
+
+        def step():
+            if first[0]:          # they were just read
+                first[0] = False
+                return False, None
+            found = self.describe(pending)
+            self.remember(found)
+            lists.update((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items() if iid in pending)
+            # One that disappeared is no longer awaited: the write names it as not found.
+            pending[:] = [iid for iid in pending if iid in found and self.busy(iid)]
+            return not pending, None
+
+        transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        return lists, pending
+
+    def await_ready(self, targets, deadline):
+        """Wait for the instances to change that are busy (see busy), so that they are changed rather than refused or
+        answered MutexOperation.TaskRunning; their lists as read then. One still busy at the deadline is refused."""
+        busy = [target['target_id'] for target in targets if self.busy(target['target_id'])]
+        if not busy:
+            return {}
+        lists, dummy = self.wait_until_ready(busy, deadline)
+        return lists
+
     def refusals(self, targets):
-        """Instances to change whose InstanceState cannot take the change (REFUSED_STATES).
+        """Instances to change whose InstanceState cannot take the change (REFUSED_STATES), or still busy after await_ready.
 
         One such instance would fail the whole all-or-nothing batch it is in, retried in vain.
         """
         refused = []
+        waited = 'after waiting wait_timeout (%s s)' % self.params.get('wait_timeout')
         for target in targets:
-            state = self.status.get(target['target_id'])
-            if target['before'] != target['after'] and state in REFUSED_STATES:
-                refused.append((target['target_id'], 'is %s, and %s refuses security-group changes to an instance in that state '
+            iid = target['target_id']
+            state = self.status.get(iid)
+            if target['before'] == target['after']:
+                continue
+            if state in REFUSED_STATES:
+                now = 'is still %s %s' % (state, waited) if state in AWAITED_STATES else 'is %s' % state
+                refused.append((iid, '%s, and %s refuses security-group changes to an instance in that state '
                                 '(UnsupportedOperation.InstanceState%s); run the task again once it is RUNNING or STOPPED'
-                                % (state, self.display_name, ''.join(word.capitalize() for word in state.split('_')))))
+                                % (now, self.display_name, ''.join(word.capitalize() for word in state.split('_')))))
+            elif self.busy(iid):
+                refused.append((iid, 'still has another operation in progress %s: %s, and %s refuses changes meanwhile '
+                                '(MutexOperation.TaskRunning); run the task again once it is over, or raise wait_timeout'
+                                % (waited, self.describe_busy(iid), self.display_name)))
         return refused
 
     def describe_groups(self, chunk):
@@ -293,7 +362,7 @@ class TencentCloud:
             action = 'AssociateSecurityGroups' if op['action'] == 'bind' else 'DisassociateSecurityGroups'
             body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['target_ids']}
         try:
-            data = self.call('cvm', action, body, write=True)
+            data = self.write(action, body, op['target_ids'])
         except transport.ProviderError:
             for iid in op['target_ids']:
                 self.last_request.pop(iid, None)
@@ -301,6 +370,39 @@ class TencentCloud:
         for iid in op['target_ids']:
             self.last_request[iid] = data.get('RequestId')
         return [data.get('RequestId')]
+
+    def write(self, action, body, iids):
+        """Send a write; an "in progress" answer (someone started an operation on an instance since we read it)
+        is waited out: one read finds the busy instance(s), which are awaited within wait_timeout, then the
+        write is sent again. Only when no instance shows why is it retried after a backoff pause, as before."""
+        deadline = None
+        blind = 0
+        while True:
+            try:
+                return self.call('cvm', action, body, write=True, awaits_in_progress=True)
+            except transport.ProviderError as error:
+                if error.error_class != transport.IN_PROGRESS:
+                    raise
+                if deadline is None:
+                    deadline = self.monotonic() + self.params.get('wait_timeout', 300)
+                found = self.describe(iids)
+                self.remember(found)
+                busy = [iid for iid in iids if iid in found and self.busy(iid)]
+                if busy:
+                    dummy, still = self.wait_until_ready(busy, deadline)
+                    if still:
+                        raise self.explained(error, 'still busy after waiting wait_timeout (%s s): %s' % (
+                            self.params.get('wait_timeout', 300), '; '.join('%s: %s' % (iid, self.describe_busy(iid)) for iid in still)))
+                    continue
+                if blind >= self.transport.max_retries:
+                    raise self.explained(error, 'no instance of the request showed an operation in progress or a transient state when read')
+                self.sleep(self.transport.backoff.delay(blind))
+                blind += 1
+
+    def explained(self, error, why):
+        """error with why appended to its message."""
+        return transport.ProviderError(self.name, error.action, error.code, '%s (%s)' % (error.message, why), error.request_id,
+                                       error.http_status, error.error_class, error.retry_after)
 
     def settle(self, expected, deadline):
         """Poll until each instance's change is over; return the lists read.

@@ -146,14 +146,17 @@ class Call:
     idempotent: True if sending the same request again is safe even after it may have been
         applied (a write carrying an idempotency token that build() re-sends unchanged): such a
         write is retried like a read.
+    awaits_in_progress: True if the caller waits out an "in progress" answer itself (it can read
+        what is busy and for how long): the transport then does not retry it blindly.
     """
 
-    def __init__(self, action, build, parse, write=False, idempotent=False):
+    def __init__(self, action, build, parse, write=False, idempotent=False, awaits_in_progress=False):
         self.action = action
         self.build = build
         self.parse = parse
         self.write = write
         self.idempotent = idempotent
+        self.awaits_in_progress = awaits_in_progress
 
 
 class RateLimiter:
@@ -337,6 +340,8 @@ class Transport:
                              % (host, self.redact(exc)), error_class=AMBIGUOUS)
 
     def retryable(self, call, error):
+        if error.error_class == IN_PROGRESS and call.awaits_in_progress:
+            return False
         if error.error_class in RETRY_ALWAYS:
             return True
         return (not call.write or call.idempotent) and error.error_class in RETRY_READS

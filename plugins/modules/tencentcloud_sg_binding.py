@@ -38,14 +38,25 @@ description:
     write (its C(LatestOperationRequestId) is the RequestId of that write). An older or someone else's failed operation
     (say a C(StopInstances) that failed last week) is not taken for the module's; after a write whose answer was lost,
     the module decides from the security groups the instance shows and sends only what is still missing.
-  - An instance that would change but whose C(InstanceState) cannot take the change (C(PENDING), C(STARTING),
-    C(STOPPING), C(REBOOTING), C(SHUTDOWN), C(TERMINATING), and the rescue-mode and live-migration states) is refused
-    before any write, in check mode too, and the task fails naming each such instance and its state, because the write calls
-    are all-or-nothing, so one such instance would make Tencent Cloud refuse the change for every instance in its call.
-    Tencent Cloud documents this refusal (C(UnsupportedOperation.InstanceState...)) for C(ModifyInstancesAttribute),
-    and for C(AssociateSecurityGroups) only for C(PENDING); that it applies to the other states of
-    C(AssociateSecurityGroups) and C(DisassociateSecurityGroups) is inferred. Run the task again once the instances are
-    C(RUNNING) or C(STOPPED).
+  - An instance that would change but is busy, because another operation is in progress on it (C(LatestOperationState)
+    C(OPERATING), say a C(StopInstances) of someone else) or because it is in a state that ends on its own (C(PENDING),
+    C(STARTING), C(STOPPING), C(REBOOTING)), is awaited before any write, polling C(DescribeInstances) as above for at most
+    O(wait_timeout) (also with O(wait=false), since the write cannot be made before), and the change is then planned from the
+    security groups it has. Instances that need no change are not awaited. Check mode waits the same way (it only reads),
+    so it plans what a real run would. The O(wait_timeout) of the writes that follow starts afterwards.
+  - An instance that is still busy when O(wait_timeout) runs out, or that would change but whose C(InstanceState) cannot
+    take the change and does not end on its own (C(SHUTDOWN), C(TERMINATING), and the rescue-mode and live-migration
+    states), is refused before any write, in check mode too, and the task fails naming each such instance and its state
+    or operation, because the write calls are all-or-nothing, so one such instance would make Tencent Cloud refuse the change
+    for every instance in its call. Tencent Cloud documents this refusal (C(UnsupportedOperation.InstanceState...)) for
+    C(ModifyInstancesAttribute), and for C(AssociateSecurityGroups) only for C(PENDING); that it applies to the other states
+    of C(AssociateSecurityGroups) and C(DisassociateSecurityGroups) is inferred, and so is that the four awaited states end
+    within minutes. Run the task again once the instances are C(RUNNING) or C(STOPPED).
+  - If a write is still answered C(MutexOperation.TaskRunning) (or another "operation in progress" code) because someone
+    started an operation after the module's read, the module reads the instances of that call once to find the busy ones,
+    waits for them within O(wait_timeout), and sends the write again; if they are still busy then, the task fails naming
+    each busy instance with its state or operation. Only when no instance of the call shows why is the write sent again
+    after a backoff pause, at most O(retries) times.
   - Whether the security groups to bind exist is checked with C(DescribeSecurityGroups) (100 a call, concurrently). A
     C(ResourceNotFound) answer does not say which is missing; the module halves such a call and asks both halves
     again, concurrently, until it knows each missing ID.
@@ -259,7 +270,8 @@ missing_security_group_ids:
   elements: str
 refused_instance_ids:
   description:
-    - The instances that would change but whose C(InstanceState) cannot take the change (see the description).
+    - The instances that would change but whose C(InstanceState) cannot take the change, or that were still busy
+      when O(wait_timeout) ran out (see the description).
     - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
       result.
   returned: when such instances were found, and always with O(on_refused=skip)

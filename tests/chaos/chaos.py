@@ -141,6 +141,7 @@ def scenario(provider, seed):
         section['instances'] = [{'id': _ids(provider, 'ins', n), 'region': 'ap-guangzhou', 'status': status(), 'security_groups': group_list()}
                                 for n in range(1, n_targets + 1)]
         settings = {'async_delay_reads': rng.choice((0, 1, 1, 2)), 'fail_next_operation': rng.random() < 0.2}
+        tencent_busy(provider, seed, section['instances'])
     elif provider == 'alicloud':
         section['security_groups'] = [{'id': g, 'region': 'cn-hangzhou', 'vpc_id': 'vpc-chaos'} for g in groups]
         if kind == 'ins':
@@ -227,6 +228,8 @@ def baidu_missing_api(provider, seed):
     if rng.random() < 0.1:
         settings['list_by_ids_api'] = 'absent'
     return settings
+
+
 def draw_assumptions(provider, seed, kind, section, settings):
     """The other plausible behaviour where a cloud's documentation is silent or was assumed (docs/emulator.md), drawn
     from a generator of its own so that the rest of each seed's run stays as it was."""
@@ -243,6 +246,37 @@ def draw_assumptions(provider, seed, kind, section, settings):
     elif provider == 'zenlayer':
         settings.update(group_status_case=rng.choice(('as_seeded', 'upper')), duplicate_bind=rng.choice(('noop', 'error')),
                         unbind_not_bound=rng.choice(('noop', 'error')), unbind_last=rng.choice(('allow', 'allow', 'refuse')))
+
+
+def tencent_busy(provider, seed, instances):
+    """Some Tencent instances busy with another client's operation (from the start, or from after the module's
+    first read: a race with its write), or in a transient state that ends (STOPPING -> STOPPED, ...); some for
+    longer than wait_timeout. Drawn from a random of their own, so the other draws of a seed stay the same."""
+    rng = random.Random('%s:%d:busy' % (provider, seed))
+    for instance in instances:
+        if rng.random() < 0.15:
+            instance.update(busy_for_s=rng.choice((0.2, 0.6, 1.5, 4)), busy_after_reads=rng.choice((0, 0, 1, 2)))
+        if instance['status'] in ('RUNNING', 'STOPPED') and rng.random() < 0.1:
+            instance.update(status=rng.choice(('PENDING', 'STARTING', 'STOPPING', 'REBOOTING')), transition_s=rng.choice((0.2, 0.8, 4)))
+
+
+def busy_resends(log):
+    """Tencent writes sent again after a MutexOperation.TaskRunning answer with no read of their instances in between
+    (the module must find and await the busy instance, not retry blindly)."""
+    out = []
+    log = sorted(log, key=lambda e: e['start'])
+    for n, first in enumerate(log):
+        if first.get('write') and first['error_code'] == 'MutexOperation.TaskRunning':
+            targets = set((first.get('change') or {}).get('targets') or [])
+            later = [e for e in log[n + 1:] if e['start'] >= first['end']]
+            for second in later:
+                if not second.get('write') and second['error_code'] is None and targets & set((second.get('change') or {}).get('targets') or targets):
+                    break
+                if second.get('write') and targets & set((second.get('change') or {}).get('targets') or []):
+                    out.append('request %d re-sent request %d\'s write after MutexOperation.TaskRunning without reading its instances'
+                               % (second['seq'], first['seq']))
+                    break
+    return out
 
 
 # -- running it -----------------------------------------------------------------------------------------
@@ -413,6 +447,8 @@ def check(sc, result, text, initial, final, log, history, elapsed):
                 and entry['fault'] not in ('commit_then_drop', 'truncate') and entry['end'] - entry['start'] < args['timeout']
                 and (change.get('targets') is None or tid in change['targets']))
 
+    for detail in busy_resends(log) if provider == 'tencentcloud' else []:
+        violation('no_blind_resend', detail)
     undescribed = [e['seq'] for e in log if e.get('write') and not (e.get('change') or {}).get('targets')]
     if undescribed:
         violation('no_blind_resend', 'write request(s) %s not described in the request log' % undescribed)

@@ -104,3 +104,13 @@ def test_a_failure_may_leave_a_lost_write_unknown_only_by_saying_so():
                          'the cloud may have applied it']}
     assert _check(_report(['g1'], ['g1'], failed=True, **lost), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []
     assert _check(_report(['g1'], ['g1'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['outcome']
+
+
+def test_the_checker_catches_a_blind_resend_after_mutex_operation():
+    bind = {'targets': ['ins-1', 'ins-2'], 'bind': ['sg-1']}
+    busy = _entry(1, 'AssociateSecurityGroups', True, bind, 1.0, error_code='MutexOperation.TaskRunning')
+    resent = _entry(2, 'AssociateSecurityGroups', True, bind, 1.5)
+    assert chaos.busy_resends([busy, resent]) == ["request 2 re-sent request 1's write after MutexOperation.TaskRunning without reading its instances"]
+    read = _entry(3, 'DescribeInstances', False, {'targets': ['ins-1', 'ins-2']}, 1.1, 1.2)
+    assert chaos.busy_resends([busy, read, resent]) == []
+    assert chaos.busy_resends([busy, _entry(4, 'AssociateSecurityGroups', True, {'targets': ['ins-3'], 'bind': ['sg-1']}, 1.5)]) == []

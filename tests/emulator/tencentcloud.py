@@ -58,6 +58,10 @@ MODIFY_BLOCKING_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTD
                           'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE', 'SERVICE_LIVE_MIGRATE',
                           'EXIT_SERVICE_LIVE_MIGRATE')
 INSTANCE_STATES = ('LAUNCH_FAILED', 'RUNNING', 'STOPPED') + MODIFY_BLOCKING_STATES
+# A seeded transient state with ``transition_s`` becomes this one when that time is up.
+TRANSITIONS = {'PENDING': 'RUNNING', 'STARTING': 'RUNNING', 'STOPPING': 'STOPPED', 'REBOOTING': 'RUNNING'}
+# LatestOperation of a seeded busy instance (another client's operation), unless the seed names one.
+OTHER_OPERATION = 'ResetInstancesType'
 OPERATION_STATES = ('OPERATING', 'SUCCESS', 'FAILED')
 
 INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id')
@@ -200,7 +204,19 @@ class TencentCloud(Cloud):
     def _seed_instance(self, ins, where, groups, instances):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
-            'latest_operation_request_id', 'latest_operation_error_msg'))
+            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s'))
+        for key in ('busy_for_s', 'busy_after_reads', 'transition_s'):
+            value = ins.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise SettingsError('%s: %s must be a number of at least 0, not %r' % (where, key, value))
+        if ins.get('busy_after_reads') is not None and ins.get('busy_for_s') is None:
+            raise SettingsError('%s: busy_after_reads needs busy_for_s (how long the operation lasts)' % where)
+        if ins.get('transition_s') is not None and ins.get('status', 'RUNNING') not in TRANSITIONS:
+            raise SettingsError('%s: transition_s needs a status that ends on its own (%s), not %r'
+                                % (where, ', '.join(sorted(TRANSITIONS)), ins.get('status', 'RUNNING')))
+        if ins.get('busy_for_s') is not None and ins.get('latest_operation_state') not in (None, 'OPERATING'):
+            raise SettingsError('%s: busy_for_s makes the instance OPERATING; latest_operation_state %r contradicts it'
+                                % (where, ins['latest_operation_state']))
         if not INSTANCE_ID.match(ins['id']):
             raise SettingsError('%s: id %r is not ins- plus 8 lower-case letters or digits' % (where, ins['id']))
         if any(other['id'] == ins['id'] for other in instances):
@@ -226,11 +242,31 @@ class TencentCloud(Cloud):
             'latest_operation': ins.get('latest_operation'), 'latest_operation_state': op_state,
             'latest_operation_request_id': ins.get('latest_operation_request_id'),
             'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
+            'other_operation': None, 'transition': None,
         }
-        if op_state == 'OPERATING':
+        if ins.get('transition_s') is not None:
+            instance['transition'] = {'to': TRANSITIONS[status], 'due': time.monotonic() + float(ins['transition_s'])}
+        if ins.get('busy_for_s') is not None:
+            instance['other_operation'] = {'name': ins.get('latest_operation') or OTHER_OPERATION, 'for_s': float(ins['busy_for_s']),
+                                           'after_reads': int(ins.get('busy_after_reads') or 0), 'reads': 0}
+            self._start_other_operation(instance)
+        elif op_state == 'OPERATING':
             # A seeded busy instance settles like one busy from a write made now.
             instance['operation'] = self._new_operation(list(sg_ids), list(sg_ids), None)
         return instance
+
+    def _start_other_operation(self, ins):
+        """Start the seeded operation of another client (busy_for_s) once busy_after_reads answers have shown the instance."""
+        other = ins['other_operation']
+        if other is None or other['reads'] < other['after_reads'] or ins['operation'] is not None:
+            return      # not yet, or after the operation in progress (a write's)
+        ins['other_operation'] = None
+        ins['operation'] = dict(self._new_operation(list(ins['security_groups']), list(ins['security_groups']), None),
+                                reads_needed=0, due=time.monotonic() + other['for_s'])
+        ins['latest_operation'] = other['name']
+        ins['latest_operation_state'] = 'OPERATING'
+        ins['latest_operation_request_id'] = str(uuid.uuid4())
+        ins['latest_operation_error_msg'] = ''
 
     def snapshot(self):
         out = {'credentials': [], 'security_groups': [], 'instances': []}
@@ -439,6 +475,8 @@ class TencentCloud(Cloud):
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise ApiError('InvalidInstanceId.NotFound', 'The instance(s) %s are not found in region %s.' % (', '.join(missing), region))
+        for i in ids:
+            self._settle(by_id[i])      # a transient state may have ended
         return [by_id[i] for i in ids]
 
     def _check_security_groups(self, region, ids):
@@ -453,7 +491,11 @@ class TencentCloud(Cloud):
                 'due': time.monotonic() + float(self.settings['async_delay_ms']) / 1000.0}
 
     def _settle(self, ins):
-        """Flip a finished operation to SUCCESS or FAILED."""
+        """Flip a finished operation to SUCCESS or FAILED, and end a seeded transient state whose time is up."""
+        transition = ins['transition']
+        if transition is not None and time.monotonic() >= transition['due']:
+            ins['status'] = transition['to']
+            ins['transition'] = None
         op = ins['operation']
         if op is not None and op['reads'] >= op['reads_needed'] and time.monotonic() >= op['due']:
             ins['operation'] = None
@@ -583,6 +625,8 @@ class TencentCloud(Cloud):
         matches = [ins for ins in self.instances if ins['region'] == region]
         if ids:
             matches = [ins for ins in matches if ins['id'] in ids]   # unknown IDs are silently omitted
+        for ins in matches:
+            self._settle(ins)       # before the instance-state filter
         for name, values in filters:
             matches = [ins for ins in matches if self._instance_matches(ins, name, values)]
         page = matches[offset:offset + limit]
@@ -605,6 +649,13 @@ class TencentCloud(Cloud):
         self._settle(ins)
         if ins['operation'] is not None:
             ins['operation']['reads'] += 1
+        shown = self._instance_item(ins)
+        if ins['other_operation'] is not None:
+            ins['other_operation']['reads'] += 1
+            self._start_other_operation(ins)
+        return shown
+
+    def _instance_item(self, ins):
         return {
             'InstanceId': ins['id'], 'InstanceName': ins['name'], 'InstanceState': ins['status'],
             'SecurityGroupIds': list(self._shown_list(ins)),

@@ -355,3 +355,55 @@ def test_seed_validation_and_round_trip(emulator, admin):
         assert err.value.code == 400
         assert 'tencentcloud' in json.loads(err.value.read())['error']
     assert admin.state() == state
+
+
+def test_seeded_busy_for_s_and_busy_after_reads(emulator, admin):
+    doc = seed_doc()
+    doc['tencentcloud']['instances'][0].update(busy_for_s=0.6)
+    doc['tencentcloud']['instances'][1].update(busy_for_s=30, busy_after_reads=1, latest_operation='StartInstances')
+    admin.seed(doc)
+    client = cvm(emulator)
+    shown = describe(client, ['ins-2zvpghhc', 'ins-915zrb0p'])
+    assert shown['ins-2zvpghhc']['LatestOperationState'] == 'OPERATING'
+    assert shown['ins-2zvpghhc']['LatestOperation'] == 'ResetInstancesType'            # the default name
+    assert shown['ins-915zrb0p']['LatestOperationState'] is None                        # not yet: after one read
+    for iid in ('ins-2zvpghhc', 'ins-915zrb0p'):
+        assert error_of(client, 'AssociateSecurityGroups', SecurityGroupIds=['sg-web00001'], InstanceIds=[iid]) == 'MutexOperation.TaskRunning'
+    # Reads do not end it: only the time does.
+    assert describe(client, ['ins-2zvpghhc'])['ins-2zvpghhc']['LatestOperationState'] == 'OPERATING'
+    time.sleep(0.7)
+    assert describe(client, ['ins-2zvpghhc'])['ins-2zvpghhc']['LatestOperationState'] == 'SUCCESS'
+    call(client, 'AssociateSecurityGroups', SecurityGroupIds=['sg-web00001'], InstanceIds=['ins-2zvpghhc'])
+    busy = describe(client, ['ins-915zrb0p'])['ins-915zrb0p']
+    assert (busy['LatestOperation'], busy['LatestOperationState']) == ('StartInstances', 'OPERATING')
+
+
+def test_seeded_transition_s_ends_a_transient_state(emulator, admin):
+    doc = seed_doc()
+    doc['tencentcloud']['instances'][0].update(status='STOPPING', transition_s=0.5)
+    doc['tencentcloud']['instances'][2].update(transition_s=0.5)                        # PENDING
+    admin.seed(doc)
+    client = cvm(emulator)
+    assert error_of(client, 'ModifyInstancesAttribute', InstanceIds=['ins-2zvpghhc'],
+                    SecurityGroups=['sg-web00001']) == 'UnsupportedOperation.InstanceStateStopping'
+    filtered = call(client, 'DescribeInstances', Filters=[{'Name': 'instance-state', 'Values': ['STOPPING']}])
+    assert [i['InstanceId'] for i in filtered['InstanceSet']] == ['ins-2zvpghhc']
+    time.sleep(0.6)
+    shown = describe(client, ['ins-2zvpghhc', 'ins-pending1'])
+    assert (shown['ins-2zvpghhc']['InstanceState'], shown['ins-pending1']['InstanceState']) == ('STOPPED', 'RUNNING')
+    call(client, 'ModifyInstancesAttribute', InstanceIds=['ins-2zvpghhc'], SecurityGroups=['sg-web00001'])
+    assert call(client, 'DescribeInstances', Filters=[{'Name': 'instance-state', 'Values': ['STOPPING']}])['InstanceSet'] == []
+
+
+@pytest.mark.parametrize('extra, words', [
+    ({'busy_for_s': -1}, 'busy_for_s must be a number of at least 0'),
+    ({'busy_for_s': 'soon'}, 'busy_for_s must be a number'),
+    ({'busy_after_reads': 1}, 'busy_after_reads needs busy_for_s'),
+    ({'transition_s': 1}, 'transition_s needs a status that ends on its own'),          # RUNNING
+    ({'busy_for_s': 1, 'latest_operation_state': 'SUCCESS'}, 'contradicts'),
+])
+def test_busy_and_transition_seed_fields_are_checked(emulator, admin, extra, words):
+    import urllib.error
+    with pytest.raises(urllib.error.HTTPError) as err:
+        admin.seed({'tencentcloud': {'instances': [dict({'id': 'ins-2zvpghhc', 'region': GZ}, **extra)]}})
+    assert err.value.code == 400 and words in json.loads(err.value.read())['error']

@@ -619,3 +619,39 @@ def test_purge_to_no_group_is_refused_before_any_request_unless_allowed(cloud, c
     cloud.cloud['i-aaaa'] = ['sg-0001']
     assert not run(dict(args, purge=False, state='absent', security_group_ids=['sg-0001']), capsys=capsys,
                    provider=HardLimitProvider).get('failed')
+
+
+# -- issue 20: the optional await_ready hook --------------------------------------------------
+
+class AwaitingProvider(MemoryProvider):
+    """Memory Cloud where i-bbbb is busy: await_ready waits for it, meanwhile someone else unbinds sg-0002 from it."""
+
+    completion = 'eventual'
+    visibility_timeout = 1
+    awaited = []
+
+    def await_ready(self, targets, deadline):
+        self.awaited.append(([t['target_id'] for t in targets], deadline is not None))
+        if not any(t['target_id'] == 'i-bbbb' for t in targets):
+            return {}
+        self.cloud['i-bbbb'] = ['sg-0001']
+        return {'i-bbbb': ['sg-0001', 'sg-0001']}      # a duplicate the cloud listed: counted once
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_await_ready_is_given_the_targets_to_change_and_the_plan_is_made_from_what_it_read(cloud, capsys, check_mode):
+    AwaitingProvider.awaited = []
+    args = dict(instance_ids=['i-aaaa', 'i-bbbb', 'i-cccc'], security_group_ids=['sg-0001', 'sg-0003'], purge=True)
+    result = run(args, check_mode=check_mode, capsys=capsys, provider=AwaitingProvider)
+    assert AwaitingProvider.awaited == [(['i-aaaa', 'i-bbbb', 'i-cccc'], True)]
+    # Planned from i-bbbb as awaited (['sg-0001']), not as first read (['sg-0001', 'sg-0002']): no unbind of sg-0002.
+    assert [i['before'] for i in result['instances']] == [['sg-0001'], ['sg-0001'], ['sg-0003']]
+    assert sorted(result['operations'], key=str) == [
+        {'action': 'bind', 'security_group_ids': ['sg-0001'], 'instance_ids': ['i-cccc']},
+        {'action': 'bind', 'security_group_ids': ['sg-0003'], 'instance_ids': ['i-aaaa', 'i-bbbb']}]
+
+
+def test_await_ready_is_not_called_when_nothing_changes(cloud, capsys):
+    AwaitingProvider.awaited = []
+    result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0001']), capsys=capsys, provider=AwaitingProvider)
+    assert not result['changed'] and AwaitingProvider.awaited == []

@@ -9,13 +9,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import sys
+import time
 
 import pytest
+
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _tencentcloud as tencent
 from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
+from ansible_collections.multicloud.secgroup.plugins.modules import tencentcloud_sg_binding
 
 SECRET_ID = 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE'
 SECRET_KEY = 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE'
@@ -391,13 +397,14 @@ def test_settle_polls_until_the_deadline_itself():
 @pytest.mark.parametrize('check_mode', [True, False])
 def test_an_instance_that_cannot_change_is_refused_before_any_write(check_mode):
     # Before the fix: check mode said changed; the real run sent 9 Associate calls over ~32 s and failed.
-    fake = FakeTencent({'ins-00000001': running(), 'ins-00000002': running(state='PENDING'),
+    # (A state that ends on its own, such as PENDING, is now awaited first: see the issue 20 tests.)
+    fake = FakeTencent({'ins-00000001': running(), 'ins-00000002': running(state='SHUTDOWN'),
                         'ins-00000003': running(state='STOPPING', groups=['sg-00000001'])})
     with pytest.raises(engine.EngineFailure) as err:
         run_engine(fake, check_mode=check_mode, instance_ids=['ins-00000001', 'ins-00000002', 'ins-00000003'],
                    security_group_ids=['sg-00000001'])
     message = str(err.value)
-    assert 'instance ins-00000002: is PENDING' in message and 'UnsupportedOperation.InstanceStatePending' in message
+    assert 'instance ins-00000002: is SHUTDOWN' in message and 'UnsupportedOperation.InstanceStateShutdown' in message
     assert 'ins-00000003' not in message      # nothing to change on it
     assert err.value.extra['refused_instance_ids'] == ['ins-00000002']
     assert [c[0] for c in fake.calls] == ['DescribeInstances', 'DescribeSecurityGroups']
@@ -484,3 +491,143 @@ def test_a_cvm_endpoint_without_vpc_endpoint_is_warned_about(endpoint, vpc_endpo
     else:
         assert cloud.warnings == ['endpoint %s is a CVM host, and the VPC calls (DescribeSecurityGroups, which checks the groups to '
                                   'bind) would be sent there too; set vpc_endpoint to the VPC host, for example %s' % (endpoint, suggested)]
+
+
+# -- issue 20: a busy or transitioning instance is awaited, against the emulator -----------------
+
+EMU_SECRET = 'Tc-Busy-Secret-Never-Shown'
+EMU_GROUPS = ['sg-busy%04d' % n for n in range(1, 4)]
+
+
+@pytest.fixture(scope='module')
+def emulator():
+    for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy'):
+        os.environ.pop(var, None)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
+    from emulator import start  # pylint: disable=import-outside-toplevel
+    running = start()
+    yield running
+    running.stop()
+
+
+def seed(emulator, *instances):
+    """Seed instances (seed entries, the region added) and the groups; clear the request log."""
+    emulator.emulator.reset()
+    emulator.emulator.seed({'tencentcloud': {
+        'credentials': [{'access_key': 'AKIDbusy00000001', 'secret_key': EMU_SECRET}],
+        'security_groups': [{'id': sg, 'region': 'ap-guangzhou'} for sg in EMU_GROUPS],
+        'instances': [dict(ins, region='ap-guangzhou') for ins in instances]}})
+    emulator.emulator.clear_requests()
+
+
+def run_module(emulator, capsys, check_mode=False, **args):
+    """tencentcloud_sg_binding run in-process against the emulator: (result, seconds it took)."""
+    base = dict(secret_id='AKIDbusy00000001', secret_key=EMU_SECRET, region='ap-guangzhou', endpoint=emulator.endpoints['tencentcloud'],
+                security_group_ids=[EMU_GROUPS[0]], retry_delay=0.05, retry_max_delay=0.2)
+    base.update(args)
+    started = time.monotonic()
+    with patch_module_args(dict(base, _ansible_check_mode=check_mode)):
+        with pytest.raises(SystemExit):
+            tencentcloud_sg_binding.main()
+    took = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert EMU_SECRET not in out
+    return json.loads(out), took
+
+
+def log(emulator, action=None):
+    return [(e['action'], e['error_code']) for e in emulator.emulator.requests('tencentcloud') if action in (None, e['action'])]
+
+
+def emu_groups(emulator):
+    return dict((ins['id'], ins['security_groups']) for ins in emulator.emulator.state()['tencentcloud']['instances'])
+
+
+def test_one_busy_instance_among_150_is_awaited_then_written_in_the_minimum_writes(emulator, capsys):
+    # Before the fix: the first batch of 100 was answered MutexOperation.TaskRunning and re-sent blindly with
+    # jittered backoff (up to 9 times, ~71 s at the defaults) while the module had read the instance OPERATING.
+    ids = ['ins-busy%04d' % n for n in range(150)]
+    seed(emulator, *[dict(id=iid, busy_for_s=2) if iid == ids[42] else dict(id=iid) for iid in ids])
+    result, took = run_module(emulator, capsys, instance_ids=ids)
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert log(emulator, 'AssociateSecurityGroups') == [('AssociateSecurityGroups', None)] * 2       # 100 + 50, both accepted
+    assert not any(code for dummy, code in log(emulator))                                              # no MutexOperation at all
+    assert all(groups == [EMU_GROUPS[0]] for groups in emu_groups(emulator).values())
+    assert 2 <= took < 8      # the 2 s operation, awaited with the 0.5 s .. 5 s poll; not a backoff schedule
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_a_transient_state_is_awaited_then_the_change_made(emulator, capsys, check_mode):
+    # Before the fix: refused before any write ("is STOPPING ... run the task again once it is RUNNING or STOPPED").
+    seed(emulator, dict(id='ins-busy0001', status='STOPPING', transition_s=1.5), dict(id='ins-busy0002'))
+    result, took = run_module(emulator, capsys, check_mode=check_mode, instance_ids=['ins-busy0001', 'ins-busy0002'])
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    assert [i['after'] for i in result['instances']] == [[EMU_GROUPS[0]]] * 2
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': [EMU_GROUPS[0]],
+                                     'instance_ids': ['ins-busy0001', 'ins-busy0002']}]
+    assert log(emulator, 'AssociateSecurityGroups') == ([] if check_mode else [('AssociateSecurityGroups', None)])
+    assert 1.5 <= took < 6
+    # Check mode waited too (reads only), and planned what the real run did.
+    assert [i['status'] for i in emulator.emulator.state()['tencentcloud']['instances']] == ['STOPPED', 'RUNNING']
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_a_wait_that_runs_out_fails_before_any_write_naming_the_instance_and_its_state(emulator, capsys, check_mode):
+    # Before the fix: the OPERATING instance failed the whole batch after 9 MutexOperation answers, in a message
+    # listing every instance of the batch; the STOPPING one was refused without waiting.
+    seed(emulator, dict(id='ins-busy0001', busy_for_s=60, latest_operation='StopInstances'),
+         dict(id='ins-busy0002', status='REBOOTING', transition_s=60), dict(id='ins-busy0003'),
+         dict(id='ins-busy0004', busy_for_s=60, security_groups=[EMU_GROUPS[0]]))      # busy, but nothing to change
+    result, took = run_module(emulator, capsys, check_mode=check_mode, wait_timeout=1,
+                              instance_ids=['ins-busy0001', 'ins-busy0002', 'ins-busy0003', 'ins-busy0004'])
+    assert result['failed'] and result['refused_instance_ids'] == ['ins-busy0001', 'ins-busy0002']
+    message = result['msg']
+    assert ('instance ins-busy0001: still has another operation in progress after waiting wait_timeout (1 s): '
+            'operation StopInstances OPERATING (request ID ') in message
+    assert 'instance ins-busy0002: is still REBOOTING after waiting wait_timeout (1 s)' in message
+    assert 'ins-busy0003' not in message and 'ins-busy0004' not in message and message.endswith('nothing was changed (on_refused=skip changes the others)')
+    assert not [entry for entry in log(emulator) if entry[0] != 'DescribeInstances' and entry[0] != 'DescribeSecurityGroups']
+    assert 1 <= took < 4
+
+
+def test_a_busy_race_during_the_write_is_awaited_and_the_write_sent_again(emulator, capsys):
+    # Another client starts an operation on ins-busy0002 right after our read. Before the fix: re-sent blindly
+    # with jittered backoff, nothing read in between.
+    seed(emulator, dict(id='ins-busy0001'), dict(id='ins-busy0002', busy_for_s=1.5, busy_after_reads=1))
+    result, took = run_module(emulator, capsys, instance_ids=['ins-busy0001', 'ins-busy0002'])
+    assert result['changed'] and not result.get('failed'), result.get('msg')
+    calls = log(emulator)
+    first = calls.index(('AssociateSecurityGroups', 'MutexOperation.TaskRunning'))
+    assert calls[first + 1:first + 3] == [('DescribeInstances', None)] * 2    # which is busy; then polled until it is not
+    assert log(emulator, 'AssociateSecurityGroups') == [('AssociateSecurityGroups', 'MutexOperation.TaskRunning'),
+                                                        ('AssociateSecurityGroups', None)]
+    assert all(groups == [EMU_GROUPS[0]] for groups in emu_groups(emulator).values())
+    assert 1.5 <= took < 6
+
+
+def test_a_busy_race_that_outlasts_wait_timeout_names_the_busy_instance(emulator, capsys):
+    seed(emulator, dict(id='ins-busy0001'), dict(id='ins-busy0002', busy_for_s=60, busy_after_reads=1), dict(id='ins-busy0003'))
+    result, took = run_module(emulator, capsys, wait_timeout=1, instance_ids=['ins-busy0001', 'ins-busy0002', 'ins-busy0003'])
+    assert result['failed'] and result['error']['code'] == 'MutexOperation.TaskRunning'
+    busy = result['msg'].split('(still busy after waiting wait_timeout (1 s): ', 1)[1]
+    assert busy.startswith('ins-busy0002: operation ResetInstancesType OPERATING (request ID ')
+    assert 'ins-busy0001' not in busy and 'ins-busy0003' not in busy
+    assert result['error']['request_id'] and result['error']['request_id'] in result['msg']
+    assert log(emulator, 'AssociateSecurityGroups') == [('AssociateSecurityGroups', 'MutexOperation.TaskRunning')]   # not re-sent
+    assert [i['after'] for i in result['instances']] == [[], [], []]
+    assert 1 <= took < 4
+
+
+def test_an_in_progress_answer_no_instance_explains_is_retried_after_a_read(emulator, capsys):
+    # The cloud says busy, but no instance shows it (the operation ended meanwhile): read, backoff, re-send.
+    seed(emulator, dict(id='ins-busy0001'))
+    emulator.emulator.add_fault({'provider': 'tencentcloud', 'action': 'AssociateSecurityGroups', 'kind': 'in_progress', 'count': 2})
+    result, dummy = run_module(emulator, capsys, instance_ids=['ins-busy0001'])
+    assert result['changed'] and not result.get('failed')
+    writes = [entry for entry in log(emulator) if entry[0] != 'DescribeSecurityGroups'][1:]
+    assert writes[:5] == [('AssociateSecurityGroups', 'MutexOperation.TaskRunning'), ('DescribeInstances', None),
+                          ('AssociateSecurityGroups', 'MutexOperation.TaskRunning'), ('DescribeInstances', None),
+                          ('AssociateSecurityGroups', None)]
+    emulator.emulator.add_fault({'provider': 'tencentcloud', 'action': 'AssociateSecurityGroups', 'kind': 'in_progress', 'count': 5})
+    result, dummy = run_module(emulator, capsys, instance_ids=['ins-busy0001'], security_group_ids=[EMU_GROUPS[1]], retries=2)
+    assert result['failed'] and 'no instance of the request showed an operation in progress or a transient state' in result['msg']

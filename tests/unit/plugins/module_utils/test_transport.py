@@ -101,6 +101,16 @@ def test_throttling_and_in_progress_are_retried_with_capped_backoff(write):
     assert conn.stats == {'calls': 1, 'attempts': 5, 'retries': 4}
 
 
+def test_a_caller_that_awaits_in_progress_itself_gets_it_at_once_and_throttling_is_still_retried():
+    # Tencent reads which instance is busy and waits for it (issue 20); a blind jittered retry would only cost time.
+    conn, call, clock, session, built = make([429, 409, 200])
+    call.awaits_in_progress = True
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.IN_PROGRESS and len(built) == 2 and conn.backoff.delays == [0.5]
+    assert transport.Call('Act', None, None).awaits_in_progress is False
+
+
 def test_full_jitter_uses_the_random_fraction():
     backoff = transport.Backoff(1.0, 10.0, rand=lambda: 0.25)
     assert [backoff.delay(n) for n in range(6)] == [0.25, 0.5, 1.0, 2.0, 2.5, 2.5]
