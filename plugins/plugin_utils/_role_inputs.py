@@ -44,7 +44,7 @@ def as_bool(value, variable):
     try:
         return boolean(value, strict=True)
     except TypeError:
-        raise AnsibleFilterError('%s: %r is not a boolean (true or false)' % (variable, value))
+        raise AnsibleFilterError('%s: %r is not a boolean (true or false)' % (variable, value)) from None
 
 
 def region_required(provider):

@@ -152,7 +152,7 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     records = str(tmp_path / 'records' / 'not-made-yet')
     done = {}
     # sg_bindings: every host's wanted groups, purged.
-    rc, out = run('roles-%s-sg_bindings' % label, tmp_path, 'multicloud.secgroup.sg_bindings', inv,
+    dummy, out = run('roles-%s-sg_bindings' % label, tmp_path, 'multicloud.secgroup.sg_bindings', inv,
                   [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true'}], binary)
     assert_no_warning(out)
     for name in pr.PROVIDERS:
@@ -161,7 +161,7 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     # sg_quarantine: isolate, then restore, into a record directory that does not exist yet.
     quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
     for action in ('isolate', 'restore'):
-        rc, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
+        dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
                       [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
                         'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records}], binary)
         assert_no_warning(out)
@@ -169,7 +169,7 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
         for name in pr.PROVIDERS:
             assert groups_of(seeded, name)[instance(name, 1)] == wanted(name), (action, name)
     # sg_binding: one cloud, IDs as survey text.
-    rc, out = run('roles-%s-sg_binding' % label, tmp_path, 'multicloud.secgroup.sg_binding', None,
+    dummy, out = run('roles-%s-sg_binding' % label, tmp_path, 'multicloud.secgroup.sg_binding', None,
                   [{'sg_binding_provider': 'tencentcloud', 'sg_binding_region': 'ap-guangzhou',
                     'sg_binding_instance_ids': '%s,\n%s' % (instance('tencentcloud', 1), instance('tencentcloud', 3)),
                     'sg_binding_security_group_ids': group('tencentcloud', 3), 'sg_binding_endpoint': seeded.endpoints['tencentcloud']}], binary)
@@ -183,7 +183,7 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
         targets=json.dumps([{'provider': name, 'region': pr.PROVIDERS[name]['region'], 'instance_id': instance(name, 3)}
                             for name in pr.PROVIDERS]),
         quarantine=json.dumps(quarantine), record_dir=json.dumps(str(tmp_path / 'records2')), options=json.dumps(opts)))
-    rc, out = run('roles-%s-direct' % label, tmp_path, playbook, None, [], binary)
+    dummy, out = run('roles-%s-direct' % label, tmp_path, playbook, None, [], binary)
     assert_no_warning(out)
     for name in pr.PROVIDERS:
         assert groups_of(seeded, name)[instance(name, 3)] == quarantine[name]
@@ -194,7 +194,7 @@ def test_a_stray_extra_var_no_longer_rewrites_every_hosts_groups(seeded, tmp_pat
     was read as every host's wanted groups; with purge, every instance lost its other groups."""
     inv = inventory(tmp_path)
     stray = {'security_group_ids': [group('tencentcloud', 3)], 'sg_binding_security_group_ids': [group('tencentcloud', 3)]}
-    rc, out = run('roles-stray-extra-var', tmp_path, 'multicloud.secgroup.sg_bindings', inv,
+    dummy, out = run('roles-stray-extra-var', tmp_path, 'multicloud.secgroup.sg_bindings', inv,
                   [dict(stray, sg_bindings_options=options(seeded), sg_bindings_purge=True)])
     for name in pr.PROVIDERS:
         assert groups_of(seeded, name)[instance(name, 1)] == [group(name, 1), group(name, 2)], out
@@ -235,7 +235,7 @@ def test_role_lists_given_as_text_are_items_not_characters(seeded, tmp_path):
       ansible.builtin.include_role:
         name: multicloud.secgroup.sg_quarantine
 ''')
-    rc, out = run('roles-text-lists', tmp_path, playbook, inv, [
+    dummy, out = run('roles-text-lists', tmp_path, playbook, inv, [
         'sg_bindings_hosts=tc-1,bd-2', 'sg_quarantine_hosts=al-1', 'sg_bindings_purge=true',
         {'sg_bindings_options': opts, 'sg_quarantine_options': opts, 'sg_quarantine_record_dir': str(tmp_path / 'r'),
          'sg_quarantine_group_ids': '{alicloud: [%s]}' % group('alicloud', 4)}])
@@ -260,3 +260,17 @@ def test_a_bad_host_variable_is_named_with_the_host_before_any_call(seeded, tmp_
         rc, out = run('roles-bad-host-%s' % playbook, tmp_path, 'multicloud.secgroup.' + playbook, inv, [extra], check=False)
         assert rc != 0 and message in out, out
     assert seeded.emulator.requests() == []
+
+
+@pytest.mark.parametrize('name', ['sg_binding', 'sg_bindings', 'sg_quarantine'])
+def test_each_survey_variable_is_prefixed_with_its_playbook_and_used_by_it(name):
+    """Prefixed, an answer an AWX workflow passes to every job sets nothing but this playbook's variables."""
+    with open(os.path.join(ROOT, 'extensions', 'awx', 'surveys', name + '.json'), encoding='utf-8') as handle:
+        variables = [question['variable'] for question in json.load(handle)['spec']]
+    with open(os.path.join(ROOT, 'playbooks', name + '.yml'), encoding='utf-8') as handle:
+        playbook = handle.read()
+    with open(os.path.join(ROOT, 'roles', name, 'defaults', 'main.yml') if name != 'sg_binding' else os.devnull, encoding='utf-8') as handle:
+        role_defaults = handle.read()
+    for variable in variables:
+        assert variable.startswith(name + '_'), variable
+        assert variable in playbook or variable + ':' in role_defaults, variable
