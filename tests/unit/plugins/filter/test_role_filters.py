@@ -92,6 +92,7 @@ def test_text_lists_and_booleans_from_extra_vars():
     assert sg_binding_batches('', hosts='', hostvars=HOSTVARS, security_group_ids='sg-1,sg-2', purge='false') == []
     out = batches('web-1', groups_var='unset', security_group_ids='sg-00000003,sg-00000004', purge='true')
     assert out[0]['security_group_ids'] == ['sg-00000003', 'sg-00000004'] and out[0]['purge'] is True
+    assert batches(['web-1'], purge='false')[0]['purge'] is False     # bool('false') would purge
     with pytest.raises(AnsibleFilterError) as caught:
         batches(['web-1'], purge='maybe')
     assert str(caught.value) == "sg_bindings_purge: 'maybe' is not a boolean (true or false)"
