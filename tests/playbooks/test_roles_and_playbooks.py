@@ -153,7 +153,7 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     done = {}
     # sg_bindings: every host's wanted groups, purged.
     dummy, out = run('roles-%s-sg_bindings' % label, tmp_path, 'multicloud.secgroup.sg_bindings', inv,
-                  [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true'}], binary)
+                     [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true'}], binary)
     assert_no_warning(out)
     for name in pr.PROVIDERS:
         done[name] = groups_of(seeded, name)
@@ -162,17 +162,17 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
     for action in ('isolate', 'restore'):
         dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
-                      [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
-                        'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records}], binary)
+                         [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
+                           'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records}], binary)
         assert_no_warning(out)
         wanted = (lambda name: quarantine[name]) if action == 'isolate' else (lambda name: [group(name, 1), group(name, 2)])
         for name in pr.PROVIDERS:
             assert groups_of(seeded, name)[instance(name, 1)] == wanted(name), (action, name)
     # sg_binding: one cloud, IDs as survey text.
     dummy, out = run('roles-%s-sg_binding' % label, tmp_path, 'multicloud.secgroup.sg_binding', None,
-                  [{'sg_binding_provider': 'tencentcloud', 'sg_binding_region': 'ap-guangzhou',
-                    'sg_binding_instance_ids': '%s,\n%s' % (instance('tencentcloud', 1), instance('tencentcloud', 3)),
-                    'sg_binding_security_group_ids': group('tencentcloud', 3), 'sg_binding_endpoint': seeded.endpoints['tencentcloud']}], binary)
+                     [{'sg_binding_provider': 'tencentcloud', 'sg_binding_region': 'ap-guangzhou',
+                       'sg_binding_instance_ids': '%s,\n%s' % (instance('tencentcloud', 1), instance('tencentcloud', 3)),
+                       'sg_binding_security_group_ids': group('tencentcloud', 3), 'sg_binding_endpoint': seeded.endpoints['tencentcloud']}], binary)
     assert_no_warning(out)
     assert groups_of(seeded, 'tencentcloud')[instance('tencentcloud', 3)] == [group('tencentcloud', 1), group('tencentcloud', 3)]
     # Both roles straight from a play, explicit entries and targets.
@@ -195,7 +195,7 @@ def test_a_stray_extra_var_no_longer_rewrites_every_hosts_groups(seeded, tmp_pat
     inv = inventory(tmp_path)
     stray = {'security_group_ids': [group('tencentcloud', 3)], 'sg_binding_security_group_ids': [group('tencentcloud', 3)]}
     dummy, out = run('roles-stray-extra-var', tmp_path, 'multicloud.secgroup.sg_bindings', inv,
-                  [dict(stray, sg_bindings_options=options(seeded), sg_bindings_purge=True)])
+                     [dict(stray, sg_bindings_options=options(seeded), sg_bindings_purge=True)])
     for name in pr.PROVIDERS:
         assert groups_of(seeded, name)[instance(name, 1)] == [group(name, 1), group(name, 2)], out
 
