@@ -17,8 +17,8 @@ description:
     failed, with each failure's message.
   - A target of a failed call counts as failed unless the failure's read-back shows it in the wanted state.
   - A target the call skipped (the module's C(missing_instance_ids), C(refused_instance_ids) and their
-    C(_network_interface_ids) forms, with O(multicloud.secgroup.sg_binding#module:on_missing) or
-    O(multicloud.secgroup.sg_binding#module:on_refused) set to V(skip)) counts as skipped, and is listed under
+    C(_network_interface_ids) forms, with the module option C(on_missing) or
+    the module option C(on_refused) set to V(skip)) counts as skipped, and is listed under
     C(missing) or C(refused).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
