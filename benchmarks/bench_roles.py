@@ -36,7 +36,7 @@ PER_HOST = '''
         region: "{{ cloud_region }}"
         endpoint: "{{ endpoints[cloud] }}"
         instance_ids: ["{{ instance_id }}"]
-        security_group_ids: "{{ security_group_ids }}"
+        security_group_ids: "{{ sg_bindings_wanted_group_ids }}"
       delegate_to: localhost
 '''
 
@@ -74,10 +74,10 @@ def inventory(n):
     hosts = {}
     for i in range(half):
         hosts['tc-%04d' % i] = {'cloud': 'tencentcloud', 'cloud_region': 'ap-guangzhou', 'instance_id': 'ins-%08d' % i,
-                                'security_group_ids': ['sg-web00001']}
+                                'sg_bindings_wanted_group_ids': ['sg-web00001']}
     for i in range(n - half):
         hosts['bd-%04d' % i] = {'cloud': 'baiducloud', 'cloud_region': 'bj', 'instance_id': 'i-%08d' % i,
-                                'security_group_ids': ['g-web00001']}
+                                'sg_bindings_wanted_group_ids': ['g-web00001']}
     return {'fleet': {'vars': {'ansible_connection': 'local'}, 'hosts': hosts}}
 
 

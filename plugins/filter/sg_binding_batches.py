@@ -29,11 +29,25 @@ options:
     required: true
   hosts:
     description:
-      - Host variables of inventory hosts (for example C(ansible_play_hosts | map('extract', hostvars))), each adding one
-        entry built from the variables named by the other options.
-    type: list
-    elements: dict
+      - Inventory hosts, each adding one entry built from its variables named by the other options; names looked up
+        in O(hostvars) (a list, or text of names separated by commas), or the hosts' variables themselves.
+      - Each host's variables are checked before any module call; an error names the host and the variable.
+    type: raw
     default: []
+  hostvars:
+    description: The C(hostvars) of the play, where the names in O(hosts) are looked up.
+    type: dict
+  variable_prefix:
+    description: Put before the names of these options in error messages (the role's V(sg_bindings_)), so that they
+      name the variable to fix.
+    type: str
+    default: ''
+  options:
+    description:
+      - Module options per cloud, checked (keys among the clouds, each value a mapping of
+        M(multicloud.secgroup.sg_binding) options) and used to know whether a host without a region gets one.
+    type: dict
+    default: {}
   instance_id_var:
     description: The host variable holding the host's instance ID.
     type: str
@@ -47,21 +61,23 @@ options:
     type: str
     default: cloud_region
   groups_var:
-    description: The host variable holding the security groups the host wants; O(security_group_ids) when unset.
+    description:
+      - The host variable holding the security groups the host wants (a list, or text of IDs separated by commas);
+        O(security_group_ids) when unset.
+      - Not C(security_group_ids), which an inventory may set to the groups an instance has now.
     type: str
-    default: security_group_ids
+    default: sg_bindings_wanted_group_ids
   security_group_ids:
-    description: The security groups for hosts that do not set O(groups_var).
-    type: list
-    elements: str
+    description: The security groups for hosts that do not set O(groups_var) (a list, or text of IDs separated by commas).
+    type: raw
     default: []
   state:
     description: The state for the hosts' entries.
     type: str
     default: present
   purge:
-    description: The purge flag for the hosts' entries.
-    type: bool
+    description: The purge flag for the hosts' entries (a boolean, or its text such as V(false) from a survey).
+    type: raw
     default: false
 '''
 
@@ -72,7 +88,7 @@ EXAMPLES = r'''
     region: "{{ item.region | default(omit) }}"
     instance_ids: "{{ item.instance_ids }}"
     security_group_ids: "{{ item.security_group_ids }}"
-  loop: "{{ [] | multicloud.secgroup.sg_binding_batches(hosts=ansible_play_hosts | map('extract', hostvars)) }}"
+  loop: "{{ [] | multicloud.secgroup.sg_binding_batches(hosts=ansible_play_hosts, hostvars=hostvars) }}"
   run_once: true
   delegate_to: localhost
 '''
@@ -80,53 +96,57 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description: One entry per module call, with C(provider), C(region) (or none), the target option, C(security_group_ids),
-    C(state) and C(purge).
+    C(state) and C(purge). Module options from O(options) are not in it (they may hold credentials).
   type: list
   elements: dict
 '''
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs import as_bool, as_list, check_options, host_targets
+
 TARGET_OPTIONS = ('instance_ids', 'network_interface_ids')
 
 
-def _host_entries(hosts, instance_id_var, provider_var, region_var, groups_var, security_group_ids, state, purge):
+def _host_entries(targets, groups_var, security_group_ids, state, purge):
     entries = []
-    for host in hosts:
-        name = host.get('inventory_hostname', '?')
-        instance_id = host.get(instance_id_var)
-        provider = host.get(provider_var)
-        if not instance_id or not provider:
-            raise AnsibleFilterError('sg_binding_batches: host %s has no %s' % (name, instance_id_var if not instance_id else provider_var))
-        groups = host.get(groups_var)
-        entries.append({'provider': provider, 'region': host.get(region_var), 'instance_ids': ['%s' % instance_id],
-                        'security_group_ids': list(security_group_ids if groups is None else groups),
+    for target in targets:
+        groups = target['variables'].get(groups_var)
+        entries.append({'provider': target['provider'], 'region': target['region'], 'instance_ids': [target['instance_id']],
+                        'security_group_ids': as_list(security_group_ids if groups is None else groups,
+                                                      'host %s: %s' % (target['host'], groups_var)),
                         'state': state, 'purge': purge})
     return entries
 
 
 def sg_binding_batches(entries, hosts=None, instance_id_var='instance_id', provider_var='cloud', region_var='cloud_region',
-                       groups_var='security_group_ids', security_group_ids=None, state='present', purge=False):
+                       groups_var='sg_bindings_wanted_group_ids', security_group_ids=None, state='present', purge=False,
+                       hostvars=None, variable_prefix='', options=None):
+    options = check_options(options, variable_prefix + 'options')
+    purge = as_bool(purge, variable_prefix + 'purge')
+    security_group_ids = as_list(security_group_ids, variable_prefix + 'security_group_ids')
+    targets = host_targets(hosts, hostvars, variable_prefix + 'hosts', instance_id_var, provider_var, region_var, options)
     batches = []
     index = {}
     owner = {}      # (provider, region, target) -> the batch it went to first
-    everything = list(entries or []) + _host_entries(hosts or [], instance_id_var, provider_var, region_var, groups_var,
-                                                     security_group_ids or [], state, purge)
+    everything = as_list(entries, variable_prefix + 'entries') + _host_entries(targets, groups_var, security_group_ids, state, purge)
     for position, entry in enumerate(everything):
         if not isinstance(entry, dict) or not entry.get('provider'):
             raise AnsibleFilterError('sg_binding_batches: entry %d has no provider' % position)
-        options = [option for option in TARGET_OPTIONS if entry.get(option) is not None]
-        if len(options) != 1:
+        given = [option for option in TARGET_OPTIONS if entry.get(option) is not None]
+        if len(given) != 1:
             raise AnsibleFilterError('sg_binding_batches: entry %d must have exactly one of %s' % (position, ', '.join(TARGET_OPTIONS)))
-        option = options[0]
-        groups = list(entry.get('security_group_ids') or [])
-        key = (entry['provider'], entry.get('region'), option, tuple(groups), entry.get('state', 'present'), bool(entry.get('purge', False)))
+        option = given[0]
+        groups = as_list(entry.get('security_group_ids'), 'entry %d: security_group_ids' % position)
+        key = (entry['provider'], entry.get('region'), option, tuple(groups), entry.get('state', 'present'),
+               as_bool(entry.get('purge', False), 'entry %d: purge' % position))
         if key not in index:
             index[key] = len(batches)
-            batches.append({'provider': key[0], 'region': key[1], option: [], 'security_group_ids': groups,
-                            'state': key[4], 'purge': key[5]})
+            batches.append(dict((name, value) for name, value in (
+                ('provider', key[0]), ('region', key[1]), (option, []), ('security_group_ids', groups),
+                ('state', key[4]), ('purge', key[5])) if value is not None))
         batch = batches[index[key]]
-        for target in entry[option]:
+        for target in as_list(entry[option], 'entry %d: %s' % (position, option)):
             target = '%s' % target
             other = owner.setdefault((key[0], key[1], target), index[key])
             if other != index[key] and (key[5] or batches[other]['purge']):

@@ -16,6 +16,10 @@ description:
     P(multicloud.secgroup.sg_binding_batches#filter)) and counts, per provider, the targets changed, unchanged and
     failed, with each failure's message.
   - A target of a failed call counts as failed unless the failure's read-back shows it in the wanted state.
+  - A target the call skipped (the module's C(missing_instance_ids), C(refused_instance_ids) and their
+    C(_network_interface_ids) forms, with the module option C(on_missing) or
+    the module option C(on_refused) set to V(skip)) counts as skipped, and is listed under
+    C(missing) or C(refused).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 options:
@@ -33,11 +37,14 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: Per provider, C(changed), C(unchanged) and C(failed) counts and C(failures) (C(msg) and the target IDs).
+  description: Per provider, C(changed), C(unchanged), C(skipped) and C(failed) counts, C(failures) (C(msg) and the
+    target IDs), and the skipped target IDs in C(missing) and C(refused).
   type: dict
 '''
 
 TARGETS = (('instances', 'instance_id', 'instance_ids'), ('network_interfaces', 'network_interface_id', 'network_interface_ids'))
+# Why a module skipped targets (its on_missing / on_refused = skip): the result key is <reason>_<target option>.
+SKIP_REASONS = ('missing', 'refused')
 
 
 def _wanted(groups, batch):
@@ -53,13 +60,18 @@ def sg_binding_summary(registered):
     summary = {}
     for result in (registered or {}).get('results') or []:
         batch = result.get('item') or {}
-        counts = summary.setdefault(batch.get('provider', '?'), {'changed': 0, 'unchanged': 0, 'failed': 0, 'failures': []})
+        counts = summary.setdefault(batch.get('provider', '?'), {'changed': 0, 'unchanged': 0, 'skipped': 0, 'failed': 0,
+                                                                 'failures': [], 'missing': [], 'refused': []})
         reported = dict((item.get(id_key), item) for key, id_key, dummy in TARGETS for item in result.get(key) or [])
         option = next((option for dummy, dummy2, option in TARGETS if batch.get(option) is not None), 'instance_ids')
+        skipped = dict((target, reason) for reason in SKIP_REASONS for target in result.get('%s_%s' % (reason, option)) or [])
         failed_ids = []
         for target in batch.get(option) or []:
             item = reported.get(target)
-            if item is None or (result.get('failed') and not _wanted(item.get('after') or [], batch)):
+            if target in skipped:
+                counts['skipped'] += 1
+                counts[skipped[target]].append(target)
+            elif item is None or (result.get('failed') and not _wanted(item.get('after') or [], batch)):
                 counts['failed'] += 1
                 failed_ids.append(target)
             elif item.get('before') != item.get('after'):

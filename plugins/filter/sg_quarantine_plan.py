@@ -46,18 +46,31 @@ options:
     type: str
     required: true
   quarantine_group_ids:
-    description: The quarantine groups per provider.
-    type: dict
+    description: The quarantine groups per provider; a mapping, or its YAML or JSON text (an AWX survey's answer).
+    type: raw
     default: {}
   now:
     description: The time to stamp on records.
     type: str
     default: ''
   hosts:
-    description: Host variables of inventory hosts that are targets too.
-    type: list
-    elements: dict
+    description:
+      - Inventory hosts that are targets too; names looked up in O(hostvars) (a list, or text of names separated by
+        commas), or the hosts' variables themselves.
+      - Each host's variables are checked before any module call; an error names the host and the variable.
+    type: raw
     default: []
+  hostvars:
+    description: The C(hostvars) of the play, where the names in O(hosts) are looked up.
+    type: dict
+  variable_prefix:
+    description: Put before the names of these options in error messages (the role's V(sg_quarantine_)).
+    type: str
+    default: ''
+  options:
+    description: Module options per cloud, checked, and used to know whether a host without a region gets one.
+    type: dict
+    default: {}
   instance_id_var:
     description: The host variable holding the host's instance ID.
     type: str
@@ -90,6 +103,13 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs import as_list, check_options, host_targets
+
+try:
+    import yaml
+except ImportError:     # ansible-core requires PyYAML; kept importable for documentation tools
+    yaml = None
+
 
 def record_path(record_dir, target):
     name = '_'.join(part for part in (target['provider'], target.get('region') or '', target['instance_id']) if part)
@@ -107,15 +127,34 @@ def _current_groups(current):
     return groups
 
 
-def _targets(targets, hosts, instance_id_var, provider_var, region_var):
-    out = [dict(t, instance_id='%s' % t['instance_id']) for t in targets or []]
-    for host in hosts or []:
-        instance_id, provider = host.get(instance_id_var), host.get(provider_var)
-        if not instance_id or not provider:
-            raise AnsibleFilterError('sg_quarantine_plan: host %s has no %s'
-                                     % (host.get('inventory_hostname', '?'), instance_id_var if not instance_id else provider_var))
-        out.append({'provider': provider, 'region': host.get(region_var), 'instance_id': '%s' % instance_id})
+# Skipping a target would report an instance isolated that is not: every target is isolated, or the run fails.
+QUARANTINE_REFUSED_OPTIONS = dict((option, 'an instance that cannot be isolated fails the run rather than being skipped')
+                                  for option in ('on_missing', 'on_refused'))
+
+
+def _targets(targets, hosts, hostvars, variable_prefix, instance_id_var, provider_var, region_var, options):
+    out = []
+    for position, target in enumerate(as_list(targets, variable_prefix + 'targets')):
+        if not isinstance(target, dict) or not target.get('provider') or not target.get('instance_id'):
+            raise AnsibleFilterError('%stargets[%d]: expected a mapping with provider and instance_id, got %r' % (variable_prefix, position, target))
+        out.append(dict(target, instance_id='%s' % target['instance_id']))
+    for target in host_targets(hosts, hostvars, variable_prefix + 'hosts', instance_id_var, provider_var, region_var, options):
+        out.append({'provider': target['provider'], 'region': target['region'], 'instance_id': target['instance_id']})
     return out
+
+
+def _group_ids(value, variable):
+    """The quarantine groups per cloud: a mapping, or its YAML or JSON text (an AWX survey's answer)."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) if value.strip() else {}
+        except yaml.YAMLError as exc:
+            raise AnsibleFilterError('%s: %r is not YAML or JSON: %s' % (variable, value, exc))
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise AnsibleFilterError('%s: expected a mapping of cloud to group IDs, got %r' % (variable, value))
+    return dict((provider, as_list(groups, '%s.%s' % (variable, provider))) for provider, groups in value.items())
 
 
 def _reads(targets):
@@ -131,10 +170,14 @@ def _reads(targets):
 
 
 def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine_group_ids=None, now='', hosts=None,
-                       instance_id_var='instance_id', provider_var='cloud', region_var='cloud_region'):
+                       instance_id_var='instance_id', provider_var='cloud', region_var='cloud_region', hostvars=None,
+                       variable_prefix='', options=None):
     if action not in ('read', 'isolate', 'restore'):
-        raise AnsibleFilterError('sg_quarantine_plan: action must be read, isolate or restore, not %r' % (action,))
-    targets = _targets(targets, hosts, instance_id_var, provider_var, region_var)
+        raise AnsibleFilterError('%saction must be isolate or restore, not %r' % (variable_prefix, action)
+                                 if variable_prefix else 'sg_quarantine_plan: action must be read, isolate or restore, not %r' % (action,))
+    options = check_options(options, variable_prefix + 'options', QUARANTINE_REFUSED_OPTIONS)
+    quarantine_group_ids = _group_ids(quarantine_group_ids, variable_prefix + 'group_ids')
+    targets = _targets(targets, hosts, hostvars, variable_prefix, instance_id_var, provider_var, region_var, options)
     if action == 'read':
         return {'targets': targets, 'reads': _reads(targets)}
     groups_now = _current_groups(current)
@@ -148,8 +191,8 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
         if action == 'isolate':
             quarantine = target.get('quarantine_group_ids') or (quarantine_group_ids or {}).get(target['provider'])
             if not quarantine:
-                raise AnsibleFilterError('sg_quarantine_plan: no quarantine group for %s %s; set sg_quarantine_group_ids.%s'
-                                         % (target['provider'], target['instance_id'], target['provider']))
+                raise AnsibleFilterError('sg_quarantine_plan: no quarantine group for %s %s; set %sgroup_ids.%s'
+                                         % (target['provider'], target['instance_id'], variable_prefix or 'quarantine_', target['provider']))
             if active:
                 plan['kept'].append(target['instance_id'])
             elif key in groups_now:

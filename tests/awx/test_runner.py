@@ -199,9 +199,9 @@ def test_the_audit_queries_count_each_modules_targets():
 
 
 def test_a_survey_job_binds_then_changes_nothing_and_keeps_secrets_out(seeded, tmp_path):
-    survey = {'provider': 'tencentcloud', 'region': '', 'instance_ids': 'ins-awx00001,\nins-awx00002',
-              'security_group_ids': 'sg-ssh00001', 'state': 'present', 'purge': 'false',
-              'endpoint': seeded.endpoints['tencentcloud']}
+    survey = {'sg_binding_provider': 'tencentcloud', 'sg_binding_region': '', 'sg_binding_instance_ids': 'ins-awx00001,\nins-awx00002',
+              'sg_binding_security_group_ids': 'sg-ssh00001', 'sg_binding_state': 'present', 'sg_binding_purge': 'false',
+              'sg_binding_endpoint': seeded.endpoints['tencentcloud']}
     pdd = private_data_dir(tmp_path, ['tencentcloud'], survey)
     first = run_job(pdd)
     result = task_result(first)
@@ -219,8 +219,8 @@ def test_a_survey_job_binds_then_changes_nothing_and_keeps_secrets_out(seeded, t
 def test_two_clouds_credentials_at_once_the_generic_module_picks_the_providers(seeded, tmp_path):
     done = {}
     for cloud, ids, group in (('tencentcloud', ['ins-awx00001'], 'sg-ssh00001'), ('baiducloud', ['i-awx00001'], 'g-ssh00001')):
-        survey = {'provider': cloud, 'instance_ids': ids, 'security_group_ids': [group], 'state': 'present',
-                  'endpoint': seeded.endpoints[cloud]}
+        survey = {'sg_binding_provider': cloud, 'sg_binding_instance_ids': ids, 'sg_binding_security_group_ids': [group],
+                  'sg_binding_state': 'present', 'sg_binding_endpoint': seeded.endpoints[cloud]}
         pdd = private_data_dir(tmp_path / cloud, ['tencentcloud', 'baiducloud'], survey)
         with open(os.path.join(pdd, 'env', 'envvars')) as handle:
             assert set(['TENCENTCLOUD_SECRET_KEY', 'BAIDUCLOUD_SECRET_KEY']) <= set(yaml.safe_load(handle))
@@ -236,7 +236,8 @@ def test_a_quarantine_survey_job_isolates_then_restores(seeded, tmp_path):
     inventory = LOCALHOST + '[compromised]\nweb1 instance_id=ins-awx00001 cloud=tencentcloud cloud_region=ap-guangzhou\n'
     groups = {}
     for action in ('isolate', 'restore'):
-        survey = {'action': action, 'target_hosts': 'compromised', 'quarantine_group_ids': '{tencentcloud: [sg-quar0001]}',
+        survey = {'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'compromised',
+                  'sg_quarantine_group_ids': '{tencentcloud: [sg-quar0001]}',
                   'sg_quarantine_record_dir': str(tmp_path / 'records'),
                   'sg_quarantine_options': {'tencentcloud': {'endpoint': seeded.endpoints['tencentcloud']}}}
         pdd = private_data_dir(tmp_path / action, ['tencentcloud'], survey, playbook='sg_quarantine', inventory=inventory)

@@ -22,8 +22,9 @@ def cloud_classes():
     return classes
 
 
-def start(seed=None, host='127.0.0.1', tls=False):
-    """Start every cloud and the admin API on free loopback ports.
+def start(seed=None, host='127.0.0.1', tls=False, port=None):
+    """Start every cloud and the admin API on free loopback ports, or from a fixed base `port` (each cloud on
+    port + its position in CLOUD_NAMES, the admin API on the next one; OSError naming the port when one is taken).
 
     tls=True: the clouds serve HTTPS with a certificate from a CA made now (``running.ca_bundle``; see tls.py).
     """
@@ -35,7 +36,7 @@ def start(seed=None, host='127.0.0.1', tls=False):
         from .tls import ThrowawayCA  # pylint: disable=import-outside-toplevel
         authority = ThrowawayCA(host)
     try:
-        return Running(emulator, host, authority)
+        return Running(emulator, host, authority, port)
     except Exception:
         if authority is not None:
             authority.remove()

@@ -534,11 +534,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, app, host='127.0.0.1', ssl_context=None):
+    def __init__(self, app, host='127.0.0.1', ssl_context=None, port=0):
         self.app = app
         self.ssl_context = ssl_context
         self.handshake_failures = 0     # TLS handshakes the client gave up (counted so tests can see retries)
-        ThreadingHTTPServer.__init__(self, (host, 0), _Handler)
+        ThreadingHTTPServer.__init__(self, (host, port), _Handler)
 
     def finish_request(self, request, client_address):
         if self.ssl_context is None:
@@ -568,6 +568,7 @@ class _Server(ThreadingHTTPServer):
 
 
 SECRET_FIELDS = ('secret_key', 'security_token')
+MASK = '********'
 
 
 def masked_state(state):
@@ -577,8 +578,54 @@ def masked_state(state):
         for entry in section.get('credentials') or [] if isinstance(section, dict) else []:
             for field in SECRET_FIELDS:
                 if entry.get(field):
-                    entry[field] = '********'
+                    entry[field] = MASK
     return out
+
+
+def unmasked_seed(doc, state):
+    """A seed document whose masked secrets (GET /state's ********) are the seeded ones again: each masked credential
+    takes the secrets of the credential with the same access_key in `state`. A masked secret of an unknown key is an
+    error, not a credential whose secret is ********."""
+    if not isinstance(doc, dict):
+        return doc
+    out = copy.deepcopy(doc)
+    for name, section in out.items():
+        entries = section.get('credentials') if isinstance(section, dict) else None
+        if not isinstance(entries, list):
+            continue
+        seeded = dict((entry.get('access_key'), entry) for entry in (state.get(name) or {}).get('credentials') or [])
+        for position, entry in enumerate(entries):
+            for field in SECRET_FIELDS:
+                if not isinstance(entry, dict) or entry.get(field) != MASK:
+                    continue
+                known = seeded.get(entry.get('access_key'))
+                if known is None or not known.get(field):
+                    raise SettingsError('%s credentials[%d]: %s is masked (%s) and no seeded credential with access_key %r has one '
+                                        'to keep; give the secret' % (name, position, field, MASK, entry.get('access_key')))
+                entry[field] = known[field]
+    return out
+
+
+def parse_body(request):
+    """An admin request's body: JSON, or YAML when PyYAML is installed (the seed examples of docs/emulator.md are
+    YAML). A YAML Content-Type is read as YAML; any other body is tried as JSON first."""
+    text = request.body.decode('utf-8')
+    yaml_type = 'yaml' in (request.header('Content-Type') or '').lower()
+    if not yaml_type:
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            json_error = exc
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        if yaml_type:
+            raise ValueError('body is YAML, and PyYAML is not installed to read it; send JSON')
+        raise ValueError('body is not JSON: %s (PyYAML is not installed to read YAML)' % json_error)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError('body is not JSON or YAML: %s' % str(exc).replace('\n', ' '))
 
 
 def admin_app(emulator):
@@ -590,15 +637,15 @@ def admin_app(emulator):
     def app(request):
         path = request.path.rstrip('/') or '/'
         try:
-            body = request.json() if request.body else None
+            body = parse_body(request) if request.body else None
         except ValueError as exc:
-            return reply(400, {'error': 'body is not JSON: %s' % exc})
+            return reply(400, {'error': str(exc)})
         try:
             if (request.method, path) == ('POST', '/reset'):
                 emulator.reset()
                 return reply(200, {'reset': True})
             if (request.method, path) == ('POST', '/seed'):
-                emulator.seed(body)
+                emulator.seed(unmasked_seed(body, emulator.state()))
                 return reply(200, masked_state(emulator.state()))
             if (request.method, path) == ('GET', '/state'):
                 return reply(200, masked_state(emulator.state()))
@@ -640,14 +687,24 @@ class Running(object):
     the admin API stays plain HTTP. ``ca_bundle`` is then the CA file to trust, else None.
     """
 
-    def __init__(self, emulator, host='127.0.0.1', tls=None):
+    def __init__(self, emulator, host='127.0.0.1', tls=None, port=None):
         self.emulator = emulator
         self.tls = tls
         self.ca_bundle = tls.ca_bundle if tls is not None else None
         self.servers = {}
-        for name, cloud in emulator.clouds.items():
-            self.servers[name] = _Server(self._cloud_app(cloud), host, tls.context if tls is not None else None)
-        self.servers['admin'] = _Server(admin_app(emulator), host)
+        apps = [(name, self._cloud_app(cloud), tls.context if tls is not None else None) for name, cloud in emulator.clouds.items()]
+        apps.append(('admin', admin_app(emulator), None))
+        for offset, (name, app, context) in enumerate(apps):
+            # port: a fixed base, each cloud on base + its position and the admin API after them; else free ports.
+            try:
+                self.servers[name] = _Server(app, host, context, 0 if port is None else port + offset)
+            except OSError as exc:
+                for server in self.servers.values():
+                    server.server_close()
+                if port is None:
+                    raise
+                raise OSError('cannot listen on %s port %d for %s (base %d + %d): %s'
+                              % (host, port + offset, name, port, offset, exc.strerror or exc))
         self.threads = []
         for server in self.servers.values():
             thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1})

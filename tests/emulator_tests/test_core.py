@@ -6,6 +6,12 @@
 
 import http.client
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -179,3 +185,135 @@ def test_record_history_logs_changes_and_what_each_request_is_about():
         assert admin(running, 'GET', '/history')['history'] == []
     finally:
         running.stop()
+
+
+# -- the emulator as a user's tool: YAML seeds, state fed back, the command line ------------------------------
+
+TENCENT_SEED_YAML = '''
+tencentcloud:
+  credentials:
+    - {access_key: AKIDyamlseed0001, secret_key: Yaml-Seed-Secret-Kept}
+  security_groups:
+    - {id: sg-yaml0001, region: ap-guangzhou}
+  instances:
+    - {id: ins-yaml0001, region: ap-guangzhou, security_groups: [sg-yaml0001]}
+'''
+
+
+@pytest.fixture
+def real():
+    import emulator as package  # pylint: disable=import-outside-toplevel
+    running = package.start()
+    yield running
+    running.stop()
+
+
+def post_raw(running, path, text, content_type=None):
+    headers = {'Content-Type': content_type} if content_type else {}
+    req = urllib.request.Request(running.endpoints['admin'] + path, data=text.encode('utf-8'), method='POST', headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.parametrize('content_type', ['application/yaml', 'text/yaml', None, 'application/json'])
+def test_post_seed_takes_yaml_by_content_type_or_sniffed(real, content_type):
+    status, state = post_raw(real, '/seed', TENCENT_SEED_YAML, content_type)
+    assert status == 200, state
+    assert [i['id'] for i in state['tencentcloud']['instances']] == ['ins-yaml0001']
+    assert state['tencentcloud']['credentials'][0]['secret_key'] == '********'
+    assert real.emulator.state()['tencentcloud']['credentials'][0]['secret_key'] == 'Yaml-Seed-Secret-Kept'
+
+
+def test_post_seed_names_a_body_neither_json_nor_yaml(real):
+    status, answer = post_raw(real, '/seed', 'tencentcloud: [unclosed', 'application/yaml')
+    assert status == 400 and answer['error'].startswith('body is not JSON or YAML:'), answer
+
+
+def test_get_state_fed_back_to_post_seed_keeps_the_seeded_secrets(real):
+    post_raw(real, '/seed', TENCENT_SEED_YAML, 'application/yaml')
+    state = admin(real, 'GET', '/state')
+    assert state['tencentcloud']['credentials'][0]['secret_key'] == '********'
+    state['tencentcloud']['instances'][0]['security_groups'] = []
+    answer = admin(real, 'POST', '/seed', state)
+    assert answer['tencentcloud']['instances'][0]['security_groups'] == []
+    assert real.emulator.state()['tencentcloud']['credentials'][0]['secret_key'] == 'Yaml-Seed-Secret-Kept'
+    # A masked secret for a key that was never seeded cannot be kept: refused, naming it.
+    state['tencentcloud']['credentials'][0]['access_key'] = 'AKIDneverseeded1'
+    status, answer = post_raw(real, '/seed', json.dumps(state))
+    assert status == 400
+    assert answer['error'] == ("tencentcloud credentials[0]: secret_key is masked (********) and no seeded credential with access_key "
+                               "'AKIDneverseeded1' has one to keep; give the secret")
+
+
+def free_base_port(count=5):
+    """A base port whose `count` successors were free a moment ago."""
+    for dummy in range(50):
+        probe = socket.socket()
+        probe.bind(('127.0.0.1', 0))
+        base = probe.getsockname()[1]
+        probe.close()
+        if base + count > 65535:
+            continue
+        sockets = []
+        try:
+            for offset in range(count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(('127.0.0.1', base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    pytest.skip('no run of free ports found')
+
+
+def launch(tmp_path, *args):
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'emulator')
+    return subprocess.Popen([sys.executable, package, '--endpoints-file', str(tmp_path / 'endpoints.json')] + list(args),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path, proc, seconds=20):
+    deadline = time.time() + seconds
+    while not path.exists():
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize('sig', ['SIGTERM', 'SIGINT'])
+def test_the_endpoints_file_is_written_whole_on_fixed_ports_and_removed_at_exit(tmp_path, sig):
+    base = free_base_port()
+    proc = launch(tmp_path, '--port', str(base))
+    try:
+        wait_for(tmp_path / 'endpoints.json', proc)
+        endpoints = json.loads((tmp_path / 'endpoints.json').read_text())
+        assert endpoints == dict(zip(['tencentcloud', 'alicloud', 'baiducloud', 'zenlayer', 'admin'],
+                                     ['http://127.0.0.1:%d' % (base + n) for n in range(5)]))
+        assert os.listdir(str(tmp_path)) == ['endpoints.json']      # no temporary file left behind
+        with urllib.request.urlopen(endpoints['admin'] + '/health', timeout=5) as resp:
+            assert json.loads(resp.read())['ok']
+    finally:
+        proc.send_signal(getattr(signal, sig))
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path):
+    base = free_base_port()
+    holder = socket.socket()
+    holder.bind(('127.0.0.1', base + 2))
+    holder.listen(1)
+    try:
+        proc = launch(tmp_path, '--port', str(base))
+        dummy, err = proc.communicate(timeout=20)
+    finally:
+        holder.close()
+    assert proc.returncode == 2
+    assert 'emulator: cannot listen on 127.0.0.1 port %d for baiducloud (base %d + 2): Address already in use' % (base + 2, base) in err, err
+    assert not (tmp_path / 'endpoints.json').exists()

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) multicloud.secgroup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' filters: their inputs checked before any module call, errors naming the host and variable to fix."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib
+import os
+
+import pytest
+import yaml
+
+from ansible.module_utils import _internal as module_internal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+HOSTVARS = {
+    'web-1': {'cloud': 'tencentcloud', 'cloud_region': 'ap-guangzhou', 'instance_id': 'ins-00000001',
+              'sg_bindings_wanted_group_ids': ['sg-00000001'], 'security_group_ids': ['sg-00000009']},
+    'web-2': {'cloud': 'tencentcloud', 'cloud_region': 'ap-guangzhou', 'instance_id': 'ins-00000002',
+              'sg_bindings_wanted_group_ids': 'sg-00000001, sg-00000002'},
+    'web-3': {'cloud': 'tencent', 'cloud_region': 'ap-guangzhou', 'instance_id': 'ins-00000003'},
+    'db-1': {'cloud': 'tencentcloud', 'instance_id': 'ins-00000004'},
+    'db-2': {'cloud': 'baiducloud', 'cloud_region': 'bj'},
+    'zl-1': {'cloud': 'zenlayer', 'instance_id': '800000000000000001', 'cloud_region': 'ignored'},
+}
+
+
+# Set by the fixture below: the filters are controller code, imported only while these tests run.
+AnsibleFilterError = sg_binding_batches = sg_binding_summary = sg_quarantine_plan = role_inputs = None
+
+
+@pytest.fixture(autouse=True, scope='module')
+def controller_code():
+    """Importing controller code (ansible.errors) marks the process as the controller for good, after which module
+    warnings go to the display instead of the module's result: put the flag back for the module tests run later."""
+    global AnsibleFilterError, sg_binding_batches, sg_binding_summary, sg_quarantine_plan, role_inputs  # pylint: disable=global-statement
+    was_controller = module_internal.is_controller
+    AnsibleFilterError = importlib.import_module('ansible.errors').AnsibleFilterError
+    prefix = 'ansible_collections.multicloud.secgroup.plugins.'
+    sg_binding_batches = importlib.import_module(prefix + 'filter.sg_binding_batches').sg_binding_batches
+    sg_binding_summary = importlib.import_module(prefix + 'filter.sg_binding_summary').sg_binding_summary
+    sg_quarantine_plan = importlib.import_module(prefix + 'filter.sg_quarantine_plan').sg_quarantine_plan
+    role_inputs = importlib.import_module(prefix + 'plugin_utils._role_inputs')
+    yield
+    module_internal.is_controller = was_controller
+
+
+def batches(hosts, **kwargs):
+    return sg_binding_batches([], hosts=hosts, hostvars=HOSTVARS, variable_prefix='sg_bindings_', **kwargs)
+
+
+def test_the_wanted_groups_come_from_the_role_prefixed_variable_never_from_security_group_ids():
+    assert batches(['web-1', 'web-2']) == [
+        {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_ids': ['ins-00000001'], 'security_group_ids': ['sg-00000001'],
+         'state': 'present', 'purge': False},
+        {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_ids': ['ins-00000002'],
+         'security_group_ids': ['sg-00000001', 'sg-00000002'], 'state': 'present', 'purge': False}]
+
+
+@pytest.mark.parametrize('hosts', ['web-1,web-2', 'web-1, web-2', ['web-1', 'web-2']])
+def test_hosts_given_as_text_are_host_names_not_characters(hosts):
+    assert [b['instance_ids'] for b in batches(hosts)] == [['ins-00000001'], ['ins-00000002']]
+
+
+@pytest.mark.parametrize('host,message', [
+    ('web-3', "host web-3: cloud 'tencent' is not one of tencentcloud, alicloud, baiducloud, zenlayer (variable cloud)"),
+    ('db-1', 'host db-1: cloud_region is not set (cloud tencentcloud needs a region)'),
+    ('db-2', 'host db-2: instance_id is not set'),
+    ('g', "sg_bindings_hosts: 'g' is not an inventory host"),
+])
+def test_a_bad_host_is_named_with_the_variable_to_fix(host, message, monkeypatch):
+    monkeypatch.delenv('TENCENTCLOUD_REGION', raising=False)
+    with pytest.raises(AnsibleFilterError) as caught:
+        batches([host])
+    assert str(caught.value) == message
+    with pytest.raises(AnsibleFilterError) as caught:
+        sg_quarantine_plan([], 'read', {}, {}, '/tmp/r', hosts=[host], hostvars=HOSTVARS, variable_prefix='sg_quarantine_')
+    assert str(caught.value) == message.replace('sg_bindings_', 'sg_quarantine_')
+
+
+def test_a_host_without_region_is_accepted_when_the_cloud_gets_one_elsewhere(monkeypatch):
+    monkeypatch.delenv('TENCENTCLOUD_REGION', raising=False)
+    assert batches(['db-1'], options={'tencentcloud': {'region': 'ap-shanghai'}})[0].get('region') is None
+    monkeypatch.setenv('TENCENTCLOUD_REGION', 'ap-shanghai')
+    assert batches(['db-1'])[0].get('region') is None
+
+
+def test_a_cloud_without_regions_gets_none_whatever_the_host_says():
+    assert 'region' not in batches(['zl-1'])[0]
+
+
+@pytest.mark.parametrize('options,message', [
+    ({'tencent': {}}, "sg_bindings_options: 'tencent' is not one of tencentcloud, alicloud, baiducloud, zenlayer"),
+    ({'tencentcloud': {'endpiont': 'http://x'}}, 'sg_bindings_options.tencentcloud: endpiont is not an option of multicloud.secgroup.sg_binding'),
+    ({'tencentcloud': 'x'}, 'sg_bindings_options.tencentcloud: expected a mapping of module options, got str'),
+])
+def test_per_cloud_options_are_checked_by_name(options, message):
+    with pytest.raises(AnsibleFilterError) as caught:
+        batches(['web-1'], options=options)
+    assert str(caught.value) == message
+
+
+def test_text_lists_and_booleans_from_extra_vars():
+    assert sg_binding_batches('', hosts='', hostvars=HOSTVARS, security_group_ids='sg-1,sg-2', purge='false') == []
+    out = batches('web-1', groups_var='unset', security_group_ids='sg-00000003,sg-00000004', purge='true')
+    assert out[0]['security_group_ids'] == ['sg-00000003', 'sg-00000004'] and out[0]['purge'] is True
+    assert batches(['web-1'], purge='false')[0]['purge'] is False     # bool('false') would purge
+    with pytest.raises(AnsibleFilterError) as caught:
+        batches(['web-1'], purge='maybe')
+    assert str(caught.value) == "sg_bindings_purge: 'maybe' is not a boolean (true or false)"
+    with pytest.raises(AnsibleFilterError) as caught:
+        batches({'web-1': 1})
+    assert str(caught.value).startswith('sg_bindings_hosts: expected a list (or text of items separated by commas), got dict')
+
+
+def test_quarantine_groups_as_survey_text_and_targets_checked():
+    targets = [{'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_id': 'ins-00000001'}]
+    current = {'results': [{'item': {'provider': 'tencentcloud'},
+                            'instances': [{'instance_id': 'ins-00000001', 'security_group_ids': ['sg-00000001']}]}]}
+    plan = sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids='{tencentcloud: [sg-quar0001]}')
+    assert plan['batches'][0]['security_group_ids'] == ['sg-quar0001']
+    with pytest.raises(AnsibleFilterError) as caught:
+        sg_quarantine_plan('ins-1', 'isolate', {}, current, '/tmp/r', variable_prefix='sg_quarantine_')
+    assert str(caught.value).startswith("sg_quarantine_targets[0]: expected a mapping with provider and instance_id, got 'ins-1'")
+    with pytest.raises(AnsibleFilterError) as caught:
+        sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids='[a', variable_prefix='sg_quarantine_')
+    assert str(caught.value).startswith("sg_quarantine_group_ids: '[a' is not YAML or JSON")
+
+
+def test_the_summary_lists_skipped_targets_per_cloud():
+    registered = {'results': [{
+        'item': {'provider': 'tencentcloud', 'instance_ids': ['ins-1', 'ins-2', 'ins-3', 'ins-4'], 'security_group_ids': ['sg-1'],
+                 'state': 'present', 'purge': False},
+        'changed': True, 'missing_instance_ids': ['ins-2'], 'refused_instance_ids': ['ins-3'],
+        'instances': [{'instance_id': 'ins-1', 'before': [], 'after': ['sg-1']},
+                      {'instance_id': 'ins-4', 'before': ['sg-1'], 'after': ['sg-1']}]}]}
+    assert sg_binding_summary(registered) == {'tencentcloud': {
+        'changed': 1, 'unchanged': 1, 'skipped': 2, 'failed': 0, 'failures': [], 'missing': ['ins-2'], 'refused': ['ins-3']}}
+
+
+def test_the_quarantine_refuses_options_that_would_skip_an_instance():
+    with pytest.raises(AnsibleFilterError, match='on_refused is not taken here: an instance that cannot be isolated fails the run'):
+        role_inputs.check_options({'tencentcloud': {'on_refused': 'skip'}}, 'sg_quarantine_options', importlib.import_module(
+            'ansible_collections.multicloud.secgroup.plugins.filter.sg_quarantine_plan').QUARANTINE_REFUSED_OPTIONS)
+
+
+def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
+    """The roles name each module option (no templated args); one the module gains must be added to the tasks."""
+    passed = {}
+    for role in ('sg_bindings', 'sg_quarantine'):
+        with open(os.path.join(ROOT, 'roles', role, 'tasks', 'main.yml'), encoding='utf-8') as handle:
+            for task in yaml.safe_load(handle):
+                for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info'):
+                    if module in task:
+                        assert isinstance(task[module], dict), task['name']
+                        passed.setdefault((role, module), set()).update(task[module])
+    binding = set(role_inputs.BINDING_OPTIONS)
+    assert binding <= passed[('sg_bindings', 'multicloud.secgroup.sg_binding')]
+    # The quarantine works on instances, and reads every group of each.
+    assert binding - set(['network_interface_ids', 'allow_no_groups', 'on_missing', 'on_refused']) <= passed[
+        ('sg_quarantine', 'multicloud.secgroup.sg_binding')]
+    generic = role_inputs.generic
+    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids'])
+    assert info <= passed[('sg_quarantine', 'multicloud.secgroup.sg_binding_info')]
