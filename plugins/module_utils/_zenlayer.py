@@ -12,7 +12,7 @@ ZC2-HMAC-SHA256: DescribeInstances (each instance's ``securityGroupIds`` and
 ``securityGroupStatus``), AssociateSecurityGroupInstance and
 UnAssociateSecurityGroupInstance (one group on one instance per call). Writes
 answer only a request ID and nothing can be polled: the engine re-reads until
-the instances show their planned lists (completion 'eventual').
+the instances show our writes (completion 'eventual').
 """
 
 from __future__ import absolute_import, division, print_function
@@ -51,12 +51,10 @@ INFERRED = {
     # overridable with rate_limit.
     'default_rate_limit': 20.0,
     # No answer to a duplicate bind, or to an unbind of an unbound group, is documented. A code that only says
-    # "it is already so / already not so" must make the engine re-read, never fail or count as done blindly.
+    # "it is already so / already not so" confirms the one target of the call.
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),
     # Authentication error codes are not published: any 401, and any 403 that is not OPERATION_DENIED_*.
     'auth_statuses': (401, 403),
-    # Changes are asynchronous with nothing to poll: seconds after which one that does not show is taken as not applied.
-    'visibility_timeout': 15,
 }
 
 # Codes with a fixed class; reference section 4. Dotted legacy codes (Go SDK) are matched as UPPER_SNAKE.
@@ -83,7 +81,7 @@ def error_class(code, status):
     if status == 429:
         return transport.THROTTLED
     if INFERRED['idempotency_codes'].search(code):
-        return transport.AMBIGUOUS
+        return transport.ALREADY
     if status is not None and status >= 500:
         return transport.TRANSIENT
     if status in INFERRED['auth_statuses'] and not code.startswith('OPERATION_DENIED_'):
@@ -124,7 +122,6 @@ class ZenlayerCloud:
                                       set_batch_size=0)
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
-    visibility_timeout = INFERRED['visibility_timeout']
     completion = 'eventual'
     argument_spec = dict(
         access_key_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
