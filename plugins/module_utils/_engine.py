@@ -453,6 +453,11 @@ class Engine:
             write.mark(CONFIRMED, [tid for tid in write.targets(ACCEPTED) if tid in ids])
         return lists
 
+    def awaited(self):
+        """The writes awaited: the accepted ones; on a 'task' cloud also those whose answer was lost (its operation
+        state says when they are over, even without their request ID)."""
+        return (ACCEPTED, UNKNOWN) if self.provider.completion == 'task' else (ACCEPTED,)
+
     def await_visible(self, ids, waiting):
         """'eventual' clouds: read until every target shows our accepted writes, until the task's deadline."""
         def step():
@@ -568,7 +573,7 @@ class Engine:
         """The targets' lists once our accepted writes to them are awaited: as read, with the writes the cloud
         confirmed by its answer laid over where its reads do not show them yet."""
         ids = sorted(ids)
-        lists = self.await_writes(ids, expected)
+        lists = self.await_writes(ids, expected, self.awaited())
         if set(lists) != set(ids):
             lists, missing = self.read_targets(ids)
             if missing:
@@ -635,7 +640,9 @@ class Engine:
                     self.warnings.append('wait is false: after is the planned state, not read back')
                     return state
                 # After a write of unknown outcome, wait for the truth even with wait=false.
-                expected = planner.simulate(state, [dict(w.op, target_ids=w.targets(ACCEPTED, CONFIRMED)) for w in self.writes[first:]])
+                # What the targets should show if every write of the round took effect (the lost ones too).
+                expected = planner.simulate(state, [dict(w.op, target_ids=w.targets(ACCEPTED, CONFIRMED, UNKNOWN))
+                                                    for w in self.writes[first:]])
                 state.update(self.read_back(changed_ids, expected))
             except transport.ProviderError as error:
                 raise self.failure('%s %s failed: %s: %s (request ID %s)' % (self.provider.display_name, error.action, error.code,
@@ -692,7 +699,7 @@ class Engine:
         fail, the last state known with the accepted writes."""
         accepted = planner.simulate(state, [dict(w.op, target_ids=w.targets(ACCEPTED)) for w in self.writes])
         touched = sorted(set(tid for write in self.writes for tid in write.states))
-        awaited = (ACCEPTED, UNKNOWN) if self.provider.completion == 'task' else (ACCEPTED,)
+        awaited = self.awaited()
         lost = self.open_writes(touched, (UNKNOWN,))
         pending = sorted(set(tid for write in self.open_writes(touched, awaited) for tid in write.targets(*awaited)))
         if pending:

@@ -173,6 +173,9 @@ class BaiduCloud(Cloud):
         'batch_api': 'served',                      # batch bind/unbind: 'served', or 'absent' (404 InvalidURI, as a deployment without it)
         'batch_max_instances': 100,                 # instanceIds per batch bind/unbind (undocumented: an assumption)
         'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (404 InvalidURI)
+        'limit_by_instance': {},                    # instance id -> its own group limit (a quota reached on one instance)
+        'group_order': 'keep',                      # order of groups in the answers: keep | reverse | shuffle
+        'group_order_seed': 0,
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
@@ -368,6 +371,9 @@ class BaiduCloud(Cloud):
         return ApiError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
                         'No security group associated for the instance.')
 
+    def _limit(self, instance):
+        return int((self.settings['limit_by_instance'] or {}).get(instance['id'], self.settings['max_security_groups_per_instance']))
+
     def _too_many(self):
         return ApiError(413, 'SecurityGroup.BindInstanceExceededLimit', 'Quota exceeds limit when binding instance to security group.')
 
@@ -385,7 +391,7 @@ class BaiduCloud(Cloud):
             if self.policy('duplicate_bind', 'InternalError') == 'error':
                 raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
             return None
-        if len(instance['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
+        if len(instance['security_groups']) >= self._limit(instance):
             raise self._too_many()
         instance['security_groups'].append(sg_id)
         return None
@@ -454,15 +460,14 @@ class BaiduCloud(Cloud):
             body['nextMarker'] = ids[max_keys]
         return body
 
-    @staticmethod
-    def _instance_model(inst):
+    def _instance_model(self, inst):
         zone = 'cn-%s-a' % inst['region']
         return {
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available',
-                        'securityGroups': list(inst['security_groups']),
+                        'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
         }
 
@@ -591,7 +596,7 @@ class BaiduCloud(Cloud):
                             raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, instance['id']))
                     else:
                         groups.append(sg_id)
-                if sg_type == 'normal' and len(groups) > int(self.settings['max_security_groups_per_instance']):
+                if sg_type == 'normal' and len(groups) > self._limit(instance):
                     raise self._too_many()
             else:
                 for sg_id in sg_ids:
