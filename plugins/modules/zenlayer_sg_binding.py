@@ -74,11 +74,14 @@ notes:
     the module's code (C(INFERRED) in C(plugins/module_utils/_zenlayer.py)). No floor of security groups per instance
     is assumed, so the last one may be unbound (Zenlayer Cloud has the final word). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
-    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. A change
-    shows in C(DescribeInstances) within 15 seconds; one that does not is taken as not applied and planned again.
-    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that says so (one containing C(ALREADY),
-    C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or C(NOT_ATTACHED)) makes the module read the
-    instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
+    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. Changes
+    "take effect shortly", with no bound published: an accepted change is awaited in C(DescribeInstances) until
+    O(wait_timeout) (counted from the first write), and a change that depends on it (the next one on the same
+    instance) is sent only once it shows; one that does not show by then fails the task, reported as accepted.
+    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that
+    says so (one containing C(ALREADY), C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or
+    C(NOT_ATTACHED)) is taken as the instance already being so (each call has one instance), even before the reads
+    show it. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
     with C(OPERATION_DENIED_), is treated as an authentication failure and not retried.
   - C(REQUEST_LIMIT_EXCEEDED) (HTTP 429) is retried with backoff. C(SERVICE_TEMPORARY_UNAVAILABLE),
     C(INTERNAL_SERVER_ERROR), C(REQUEST_TIMED_OUT) and other HTTP 5xx answers are retried for reads. For writes,

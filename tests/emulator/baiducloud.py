@@ -174,6 +174,7 @@ class BaiduCloud(Cloud):
         'batch_max_instances': 100,                 # instanceIds per batch bind/unbind (undocumented: an assumption)
         'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (404 InvalidURI)
         'limit_by_instance': {},                    # instance id -> its own group limit (a quota reached on one instance)
+        'concurrent_bind': None,                    # [instance id, group id]: another client binds it just before the next write
         'group_order': 'keep',                      # order of groups in the answers: keep | reverse | shuffle
         'group_order_seed': 0,
     }
@@ -308,6 +309,8 @@ class BaiduCloud(Cloud):
             'BatchBindSecurityGroup': self._batch_bind, 'BatchUnbindSecurityGroup': self._batch_unbind,
             'ListInstancesByIds': self._list_instances_by_ids,
         }
+        if action in self.write_actions and self.settings['concurrent_bind']:
+            self._concurrent_bind()
         try:
             if action not in handlers:
                 raise ApiError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
@@ -370,6 +373,14 @@ class BaiduCloud(Cloud):
     def _no_security_group(self):
         return ApiError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
                         'No security group associated for the instance.')
+
+    def _concurrent_bind(self):
+        """Another client's bind, once, just before the next write is processed (the write then meets it)."""
+        instance_id, sg_id = self.settings['concurrent_bind']
+        self.settings['concurrent_bind'] = None
+        instance = self.instances.get(instance_id)
+        if instance is not None and sg_id in self.security_groups and sg_id not in instance['security_groups']:
+            instance['security_groups'].append(sg_id)
 
     def _limit(self, instance):
         return int((self.settings['limit_by_instance'] or {}).get(instance['id'], self.settings['max_security_groups_per_instance']))
