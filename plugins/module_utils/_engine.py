@@ -14,9 +14,8 @@ A provider (one module_utils file per cloud) is a class with:
   ``argument_spec`` (its own options; an option named ``*endpoint`` must be a URL);
 * ``completion``: ``'sync'`` (a write is done when answered), ``'task'`` (the
   provider's ``settle`` polls an operation state) or ``'eventual'`` (changes show
-  shortly, with nothing to poll: the engine re-reads until they show, for at most
-  the provider's ``visibility_timeout`` seconds, then re-plans from what it read).
-  The last two add the ``wait`` options;
+  shortly, with nothing to poll: the engine re-reads until our writes show, until
+  the task's deadline). The last two add the ``wait`` options;
 * ``rate_limits`` (action -> published calls per second) and
   ``default_rate_limit`` (calls per second per action where none is published);
 * ``secrets(params)``: the secret option values, redacted from every message;
@@ -40,6 +39,10 @@ Optional:
 * ``option_ranges``: option -> (low, high) for its integer options, checked like the common ones;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
+* ``per_target_errors``: error classes a batch call answers because of one of its targets (a
+  quota reached on one instance, say): the engine halves such a batch until that target is alone;
+* a ProviderError from ``apply`` may carry ``applied_target_ids`` and ``request_ids``: the
+  targets of the operation it wrote before failing (a provider that writes target by target);
 
 For sg_binding_info (``_generic.py``):
 
@@ -414,7 +417,7 @@ class Engine:
         present = {}
         exact = None
         for write in writes:
-            if tid not in write.states:
+            if write.states.get(tid) not in (ACCEPTED, CONFIRMED):
                 continue
             op = write.op
             if op['action'] == 'set':
@@ -524,7 +527,8 @@ class Engine:
                         refused = refused or write
                         blocked.update(write.targets(FAILED))
                         stop = stop or result.error_class not in self.per_target_errors()
-            if stop:
+            if stop or (unknown and refused is not None):
+                # The task fails anyway: the writes of unknown outcome are reported with it, not sent again.
                 raise self.refusal(refused)
             if unknown:
                 for write in unknown:
