@@ -427,7 +427,8 @@ def check(sc, result, text, initial, final, log, history, elapsed):
 
     # (4) changed is true exactly when the state changed (check mode: when a real run would change it); a failed
     # run that changed the state says changed too.
-    if failed and not sc['check_mode'] and any(not same(initial[tid], final[tid]) for tid in targets) and not result.get('changed'):
+    if failed and not sc['check_mode'] and not result.get('changed') and any(
+            not same(initial[tid], final[tid]) and not uncertain(result, tid) for tid in targets):
         violation('changed', 'failed with changed=false, but the state changed')
     if not failed:
         if sc['check_mode']:

@@ -103,3 +103,8 @@ def test_a_failure_may_leave_a_lost_write_unknown_only_by_saying_so():
                          'the cloud may have applied it']}
     assert _check(_report(['g1'], ['g1'], failed=True, **lost), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []
     assert _check(_report(['g1'], ['g1'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['outcome']
+
+
+def test_the_checker_catches_a_failure_that_changed_the_state_but_says_unchanged():
+    assert _check(_report(['g1'], ['g1', 'g2'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['changed']
+    assert _check(_report(['g1'], ['g1', 'g2'], failed=True, changed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []
