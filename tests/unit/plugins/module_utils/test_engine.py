@@ -605,3 +605,16 @@ def test_a_per_target_refusal_in_a_batch_is_narrowed_to_its_target(cloud, capsys
     assert [i['instance_id'] for i in result['instances'] if 'sg-0004' in i['after']] == ['i-aaaa', 'i-bbbb', 'i-dddd', 'i-eeee']
     # 4 + 1 in the plan; the refused batch of 4 halved twice: [a, b] [c, d] -> [c] [d].
     assert len(writes(cloud.calls)) == 6
+
+
+class OneByOneProvider(MemoryProvider):
+    constraints = planner.Constraints(min_groups=1, max_groups=3, batch_size=1)
+
+
+def test_every_lost_but_applied_write_is_in_operations(cloud, capsys):
+    """Before: of 3 writes whose answers were lost but which were applied, operations listed 1 (check mode: 3)."""
+    cloud.fail[('bind', 'sg-0004')] = [(transport.AMBIGUOUS, True)] * 3
+    args = dict(instance_ids=['i-aaaa', 'i-bbbb', 'i-cccc'], security_group_ids=['sg-0004'])
+    result = run(args, capsys=capsys, provider=OneByOneProvider)
+    assert result['changed'] and len(writes(cloud.calls)) == 3
+    assert [op['instance_ids'] for op in result['operations']] == [['i-aaaa'], ['i-bbbb'], ['i-cccc']]
