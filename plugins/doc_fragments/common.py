@@ -130,7 +130,7 @@ options:
   wait_timeout:
     description:
       - How long to wait for changes to complete, in seconds, counted from the first write. One bound on the whole
-        task after its first write, failure reports included. On clouds whose changes only "take effect shortly"
+        task after its first write, failure reports included. On clouds whose changes only take effect shortly
         (Alibaba Cloud, Zenlayer Cloud), an accepted change that the reads do not show by then fails the task; the
         result then shows it as accepted, with C(changed=true).
     type: int

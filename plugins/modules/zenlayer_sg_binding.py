@@ -25,11 +25,13 @@ description:
     that it never holds more than 2 (a purge from C([A, B]) to C([C, D]) unbinds A, binds C, unbinds B, binds D; from
     C([A]) to C([B]) it binds B before it unbinds A), and refuses a request that would leave an instance with more than
     2, naming it, before any write.
-  - Zenlayer Cloud applies these changes asynchronously and has nothing to poll. With O(wait=true) the module reads the
-    instances again until each shows its planned list (also between two changes of the same instance), within
-    O(wait_timeout), and reports what it read.
-  - A bind answered "already bound", an unbind answered "not bound", or a write whose answer is lost, is never taken at
-    its word nor failed on. The module reads the instances back and decides from what they really have.
+  - Zenlayer Cloud applies these changes asynchronously and has nothing to poll. The module reads the instances again
+    until each shows the changes it made (its groups bound or unbound; other groups and their order do not matter),
+    before the next change of the same instance and, with O(wait=true), before it reports what it read, all within
+    O(wait_timeout) counted from the first write.
+  - A bind answered "already bound" or an unbind answered "not bound" is taken as done on its one instance. A write
+    whose answer is lost is never taken at its word nor failed on. The module reads the instances back and decides from
+    what they really have.
   - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them; Zenlayer Cloud gives
     the order no meaning.
   - Zenlayer Cloud has no regions for this service; there is no C(region) option.
@@ -75,7 +77,7 @@ notes:
     is assumed, so the last one may be unbound (Zenlayer Cloud has the final word). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
     concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. Changes
-    "take effect shortly", with no bound published: an accepted change is awaited in C(DescribeInstances) until
+    are asynchronous, with no bound published, so an accepted change is awaited in C(DescribeInstances) until
     O(wait_timeout) (counted from the first write), and a change that depends on it (the next one on the same
     instance) is sent only once it shows; one that does not show by then fails the task, reported as accepted.
     The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that
