@@ -110,6 +110,8 @@ class TencentCloud:
                    'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
     default_rate_limit = None     # every action used has a published limit
     completion = 'task'           # LatestOperationState in DescribeInstances
+    # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
+    per_target_errors = (transport.QUOTA,)
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),

@@ -249,6 +249,17 @@ def test_baidu_a_quota_on_one_instance_names_it_and_the_others_proceed(cloud, ca
     assert sorted(result['request_ids']) == sorted(e['request_id'] for e in accepted)
 
 
+def test_tencent_a_quota_on_one_instance_of_a_call_names_it_and_the_others_proceed(cloud, capsys):
+    """Before: LimitExceeded on one instance refused the whole 100-instance call."""
+    cloud.emulator.seed(seed('tencentcloud', [[], [TC_SG[0]], []]))
+    cloud.emulator.update_settings({'tencentcloud': {'max_security_groups_per_instance': 1}})     # the second is full
+    result = run(cloud, 'tencentcloud', capsys, instance_ids=TC, security_group_ids=[TC_SG[1]])
+    assert result['failed'] and result['error']['code'] == 'LimitExceeded.AssociateUSGLimitExceeded' and result['changed']
+    assert result['msg'].startswith('Tencent Cloud failed binding %s to instance(s) %s:' % (TC_SG[1], TC[1]))
+    assert [groups(cloud, 'tencentcloud', tid) for tid in TC] == [[TC_SG[1]], [TC_SG[0]], [TC_SG[1]]]
+    assert [i['after'] for i in result['instances']] == [[TC_SG[1]], [TC_SG[0]], [TC_SG[1]]]
+
+
 # -- item 7: a write answered 5xx every time fails in bounded time ---------------------------------------
 
 def test_a_write_answered_with_a_server_error_every_time_is_given_up_sooner_than_a_lost_one(cloud, capsys):
