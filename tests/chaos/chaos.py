@@ -335,9 +335,11 @@ def time_bound(sc, initial):
 
 def uncertain(result, tid):
     """The failure says it could not learn the outcome of a write to tid: one whose answer was lost, when
-    nothing could be read back, or an accepted one the reads could not confirm. No module can know; its
-    after is then the last state known (lost) or the accepted one."""
-    return any(tid in str(w) and ('may have applied it' in str(w) or 'may still have failed' in str(w))
+    nothing could be read back or the reads did not show it yet (writes applied late, reads lagging), or an
+    accepted one the reads could not confirm. No module can know; its after is then the last state known
+    (lost) or the accepted one."""
+    return any(tid in str(w) and ('may have applied it' in str(w) or 'may still have failed' in str(w)
+                                  or 'may still apply it' in str(w))
                for w in result.get('warnings') or [])
 
 
