@@ -17,8 +17,8 @@ from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _zenlayer, _alicloud
-from ansible_collections.multicloud.secgroup.plugins.modules import (alicloud_sg_binding, baiducloud_sg_binding, tencentcloud_sg_binding,
-                                                                    zenlayer_sg_binding)
+from ansible_collections.multicloud.secgroup.plugins.modules import alicloud_sg_binding, baiducloud_sg_binding
+from ansible_collections.multicloud.secgroup.plugins.modules import tencentcloud_sg_binding, zenlayer_sg_binding
 
 SECRET = 'Issue-20-Secret-Never-Shown'
 MAIN = {'tencentcloud': tencentcloud_sg_binding.main, 'alicloud': alicloud_sg_binding.main, 'baiducloud': baiducloud_sg_binding.main,
