@@ -50,6 +50,7 @@ def _importable():
 
 _importable()
 
+from ansible.module_utils.common import warnings as ansible_warnings  # noqa: E402  pylint: disable=wrong-import-position
 from ansible.module_utils.testing import patch_module_args  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine  # noqa: E402
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport  # noqa: E402
@@ -256,6 +257,9 @@ def run_once(running, sc):
     initial = true_lists(emulator, provider, sc['kind'])
     args = dict(sc['args'], endpoint=running.endpoints[provider], _ansible_check_mode=sc['check_mode'], _ansible_diff=False)
     out = io.StringIO()
+    # ansible-core keeps module warnings process-wide: each run reports its own only (a warning of an earlier run
+    # naming the same target would pass for a declaration of this one).
+    getattr(ansible_warnings, '_global_warnings', {}).clear()
     started = time.monotonic()
     with patch_module_args(args), contextlib.redirect_stdout(out), fast_polling():
         try:
