@@ -31,6 +31,9 @@ ADVICE = {
     'ambiguous': ('The cloud may or may not have applied the change.',
                   'Never taken as done or as failed: the module re-reads the instances and reports what '
                   'they really have. Check `instances` in the result.'),
+    'already': ('The target already is so: the group is already bound, or not bound.',
+                'Nothing to do: on a call with one target it counts as done; on a batch the module re-reads the '
+                'instances and plans again. Another client may be changing the same instances.'),
     'auth': ('Credentials, signature or permissions were refused.',
              'Check the key ID and secret (and session token and its expiry), the clock of the controller, '
              'and that the account or policy may describe instances and change their security groups.'),

@@ -160,7 +160,11 @@ options:
     default: true
   wait_timeout:
     description:
-      - How long to wait for changes to complete, in seconds, counted from the first write.
+      - How long to wait for changes to complete, in seconds, counted from the first write, or from the first wait
+        for a target the cloud cannot change yet (busy, or in a state that ends on its own), whichever comes first.
+        One bound on the whole task from then on, failure reports included. On clouds whose changes only take effect shortly
+        (Alibaba Cloud, Zenlayer Cloud), an accepted change that the reads do not show by then fails the task; the
+        result then shows it as accepted, with C(changed=true).
     type: int
     default: 300
 '''

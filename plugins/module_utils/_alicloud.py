@@ -93,8 +93,6 @@ INFERRED = {
     'eni_already_member': 'InvalidInstanceId.AlreadyExists',
     # "Must keep one group" for an ENI (documented without a description).
     'eni_last_group': 'InvalidOperation.AtLeastInOneGroup',
-    # Changes "take effect shortly": seconds after which one that does not show is taken as not applied.
-    'visibility_timeout': 15,
     # States that end on their own (creation, start, stop; an ENI attaching or detaching): a write waits for
     # them within wait_timeout. Any other state that allows no change (Deleting, say) is refused before any write.
     'transient_statuses': {'instance_ids': ('Pending', 'Starting', 'Stopping'), 'network_interface_ids': ('Attaching', 'Detaching')},
@@ -118,11 +116,11 @@ ERROR_CLASSES = {
     'OperationFailed.LastTokenProcessing': transport.IN_PROGRESS,
     'IdempotentProcessing': transport.IN_PROGRESS,
     'InvalidOperation.Conflict': transport.IN_PROGRESS,
-    # "It is already so / already not so": after a lost answer or a concurrent change. Never
-    # taken as done or as failed: the engine re-reads and decides from the real state.
-    'InvalidInstanceId.AlreadyExists': transport.AMBIGUOUS,
-    'InvalidSecurityGroupAssociation.NotFound': transport.AMBIGUOUS,
-    'InstanceNotInSecurityGroup': transport.AMBIGUOUS,
+    # "It is already so / already not so" (after a lost answer, a late change or a concurrent one):
+    # the reference classes it as success, and each call has one target, so it confirms that target.
+    'InvalidInstanceId.AlreadyExists': transport.ALREADY,
+    'InvalidSecurityGroupAssociation.NotFound': transport.ALREADY,
+    'InstanceNotInSecurityGroup': transport.ALREADY,
     'SignatureDoesNotMatch': transport.AUTH,
     'IncompleteSignature': transport.AUTH,
     'InvalidAccessKeyId.NotFound': transport.AUTH,
@@ -231,7 +229,6 @@ class AliCloud:
     constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
-    visibility_timeout = INFERRED['visibility_timeout']
     # An unknown ID and a RAM user who may not describe it get the same empty answer.
     not_found_note = ' (or not visible to these credentials: Alibaba Cloud answers a RAM user without Describe permission the same way)'
     completion = 'eventual'

@@ -70,6 +70,9 @@ ERROR_CLASSES = {
     'SignatureDoesNotMatch': transport.AUTH,
     'SecurityGroup.BindInstanceExceededLimit': transport.QUOTA,
     'SecurityGroup.NoSecurityGroup': transport.CONFLICT,
+    # "Already bound / not bound" (the emulator's codes; BCC documents none): on a batch, ambiguous about which instance.
+    'SecurityGroup.AlreadyBound': transport.ALREADY,
+    'SecurityGroup.NotBound': transport.ALREADY,
     'SecurityGroup.ExpiredInstanceForbiddenBind': transport.CONFLICT,
     # A clientToken reused with other parameters: never a transient state.
     'IdempotentParameterMismatch': transport.INVALID,
@@ -180,6 +183,9 @@ class BaiduCloud:
     rate_limits = {}
     default_rate_limit = 10.0
     completion = 'sync'
+    # A batch call is all or nothing: these answers are caused by one of its instances (a quota, its last group, an
+    # expired instance), so the engine halves the batch until that one is alone.
+    per_target_errors = (transport.QUOTA, transport.CONFLICT)
     argument_spec = dict(
         # The aliases are the Baidu AI Cloud SDK's names.
         access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
@@ -438,7 +444,21 @@ class BaiduCloud:
                                              'batch API; the per-instance calls were used instead (write_api=per_instance '
                                              'skips the attempt)' % (self.display_name, error.action, error.code,
                                                                      error.http_status, error.request_id or 'none'))
-        return [self.apply_one(op['action'], tid, op['security_group_ids'][0]) for tid in op['target_ids']]
+        request_ids, applied, failed = [], [], None
+        for tid in op['target_ids']:
+            try:
+                request_ids.append(self.apply_one(op['action'], tid, op['security_group_ids'][0]))
+                applied.append(tid)
+            except transport.ProviderError as error:
+                failed = failed or error
+                if error.error_class not in self.per_target_errors:
+                    break
+        if failed is not None:
+            # What went through is reported with the failure, which names only the instances that failed.
+            failed.applied_target_ids = applied
+            failed.request_ids = request_ids
+            raise failed
+        return request_ids
 
     def batch_api_missing(self, error, op):
         """Whether a batch call's error says the endpoint has no batch API (nothing was applied: the call is

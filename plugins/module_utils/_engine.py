@@ -14,9 +14,8 @@ A provider (one module_utils file per cloud) is a class with:
   ``argument_spec`` (its own options; an option named ``*endpoint`` must be a URL);
 * ``completion``: ``'sync'`` (a write is done when answered), ``'task'`` (the
   provider's ``settle`` polls an operation state) or ``'eventual'`` (changes show
-  shortly, with nothing to poll: the engine re-reads until they show, for at most
-  the provider's ``visibility_timeout`` seconds, then re-plans from what it read).
-  The last two add the ``wait`` options;
+  shortly, with nothing to poll: the engine re-reads until our writes show, until
+  the task's deadline). The last two add the ``wait`` options;
 * ``rate_limits`` (action -> published calls per second) and
   ``default_rate_limit`` (calls per second per action where none is published);
 * ``secrets(params)``: the secret option values, redacted from every message;
@@ -27,7 +26,11 @@ A provider (one module_utils file per cloud) is a class with:
 * ``apply(operation)``: perform one planned operation, return its request IDs;
 * ``settle(expected, deadline)`` (``'task'`` only): wait until the writes to the
   targets in ``expected`` (target -> the SG list it should have) have completed;
-  return their SG lists as read.
+  return their SG lists as read. When some ended failed, it still waits for the
+  others, then raises a ProviderError whose ``failed_target_ids`` names them.
+
+An "already so" answer (a bind of a group the target has, an unbind of one it lacks) is
+classed ``transport.ALREADY``: for a one-target write it confirms that target.
 
 Optional:
 
@@ -47,6 +50,10 @@ Optional:
   from then), for those the cloud cannot change yet but will be able to soon (another operation in
   progress, a transient state); returns ``{target: SG list}`` as read for each it waited for (the
   engine plans again from them), or ``{}``. One still not ready at the deadline is left to ``refusals``;
+* ``per_target_errors``: error classes a batch call answers because of one of its targets (a
+  quota reached on one instance, say): the engine halves such a batch until that target is alone;
+* a ProviderError from ``apply`` may carry ``applied_target_ids`` and ``request_ids``: the
+  targets of the operation it wrote before failing (a provider that writes target by target);
 
 For sg_binding_info (``_generic.py``):
 
@@ -111,6 +118,17 @@ UNREAD = (transport.THROTTLED, transport.TRANSIENT, transport.AMBIGUOUS, transpo
 
 # Rounds of apply-then-verify before giving up on a state that keeps drifting.
 CONVERGE_ROUNDS = 3
+# Rounds of re-planning after a write answered with a server error, which the read-back settles (a lost answer
+# gets `retries` rounds: the write may still be on its way).
+ANSWERED_ERROR_ROUNDS = 3
+
+# The state of one write on one target (docs/architecture.md, "Writes, waiting and failure reports").
+PLANNED = 'planned'        # in the plan, not sent yet
+SENT = 'sent'              # sent, no answer yet
+ACCEPTED = 'accepted'      # answered success; may not show yet ('task', 'eventual')
+UNKNOWN = 'unknown'        # no usable answer (lost, server error): maybe applied, maybe later, maybe never
+CONFIRMED = 'confirmed'    # shows applied (read, settled, or 'sync'), or the cloud answered the target already is so
+FAILED = 'failed'          # refused, failed in the cloud, or, for an unknown one, not shown and planned again
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -118,6 +136,23 @@ MAX_CONCURRENCY = 256
 # somewhere else than the user meant, or fail inside the HTTP library with a message naming no option.
 ENDPOINT_PATTERN = (r'https?://(?P<host>[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?'
                     r'|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])(:(?P<port>[0-9]{1,5}))?/?')
+
+
+class Write:
+    """One operation sent to the cloud, and the state of each of its targets."""
+
+    def __init__(self, op):
+        self.op = op
+        self.states = dict((tid, PLANNED) for tid in op['target_ids'])
+        self.error = None
+        self.by_answer = False     # confirmed by the cloud's "already so" answer, not by a read
+
+    def mark(self, state, target_ids=None):
+        for tid in self.states if target_ids is None else target_ids:
+            self.states[tid] = state
+
+    def targets(self, *states):
+        return [tid for tid in self.op['target_ids'] if self.states[tid] in states]
 
 
 class EngineFailure(Exception):
@@ -355,8 +390,8 @@ class Engine:
         self.kind = planner.chosen_kind(provider.target_kinds, params)
         self.request_ids = []
         self.warnings = []
-        self.operations_done = []
-        self.unknown_operations = []   # writes whose answer was lost: maybe applied, maybe still in progress
+        self.writes = []           # every Write, in the order sent
+        self.deadline_at = None    # wait_timeout from the first write: one bound on the whole task
         self.before = {}
         self.constraints = constraints(params, provider)
         # Targets left out with on_missing/on_refused=skip: result key -> IDs. They are in no result list but their own.
@@ -467,199 +502,358 @@ class Engine:
                                 missing_security_group_ids=list(missing))
 
     def deadline(self):
-        return self.clock() + self.params.get('wait_timeout', 300)
+        """The task's one deadline: wait_timeout seconds after the first wait for a target (await_ready) or the
+        first write (converge), whichever comes first."""
+        if self.deadline_at is None:
+            self.deadline_at = self.clock() + self.params.get('wait_timeout', 300)
+        return self.deadline_at
 
-    def settle(self, expected, deadline):
-        """Wait until the targets in expected show the outcome of our writes; their lists as read, or None.
+    @property
+    def operations_done(self):
+        """The operations applied, in the order sent, on the targets where they were accepted or show applied."""
+        done = []
+        for write in self.writes:
+            ids = write.targets(ACCEPTED, CONFIRMED)
+            if ids:
+                done.append(dict(write.op, target_ids=ids))
+        return done
 
-        'eventual' clouds are read until each target shows its expected list; a target that
-        does not within the provider's visibility_timeout (a write that was lost, or someone
-        else's change) is handed back as it is, and the caller's re-plan decides.
-        """
+    def changed(self):
+        return any(write.targets(ACCEPTED, CONFIRMED) for write in self.writes)
+
+    def open_writes(self, target_ids, states):
+        wanted = set(target_ids)
+        return [write for write in self.writes if wanted & set(write.targets(*states))]
+
+    def shows(self, tid, groups, writes):
+        """Whether a target's list shows these writes of ours applied, in the order sent: each group they bind or
+        unbind present or absent as the last of them left it; a set equal (as a set where order means nothing).
+        Someone else's groups do not matter."""
+        present = {}
+        exact = None
+        for write in writes:
+            if write.states.get(tid) not in (ACCEPTED, CONFIRMED):
+                continue
+            op = write.op
+            if op['action'] == 'set':
+                present = dict((sg, True) for sg in op['security_group_ids'])
+                exact = list(op['security_group_ids'])
+            else:
+                present[op['security_group_ids'][0]] = op['action'] == 'bind'
+        if exact is not None and not self.constraints.ordered and sorted(groups) != sorted(exact):
+            return False
+        if exact is not None and self.constraints.ordered and [sg for sg in groups if sg in exact] != exact:
+            return False
+        return all((sg in groups) == wanted for sg, wanted in present.items())
+
+    def await_writes(self, target_ids, expected, states=(ACCEPTED,)):
+        """The waiting rule: every ACCEPTED write to these targets is awaited, until the task's deadline, before
+        anything else is sent to them or they are reported; those that show become CONFIRMED. Returns the lists
+        read while waiting (target -> list), possibly for some targets only. states: also UNKNOWN on a 'task'
+        cloud's failure report (its operation state says when a write whose answer was lost is over)."""
+        waiting = self.open_writes(target_ids, states)
+        if not waiting:
+            return {}
+        ids = sorted(set(tid for write in waiting for tid in write.targets(*states)) & set(target_ids))
         if self.provider.completion == 'task':
-            return self.provider.settle(expected, deadline)
-        if self.provider.completion != 'eventual':
-            return None
-        ids = sorted(expected)
+            try:
+                lists = self.provider.settle(dict((tid, expected[tid]) for tid in ids), self.deadline()) or {}
+            except transport.ProviderError as error:
+                failed = set(getattr(error, 'failed_target_ids', ()))
+                for write in waiting:
+                    write.mark(FAILED, [tid for tid in write.targets(ACCEPTED) if tid in failed])
+                raise
+        elif self.provider.completion == 'eventual':
+            lists = self.await_visible(ids, waiting)
+        else:
+            lists = {}
+        for write in waiting:
+            write.mark(CONFIRMED, [tid for tid in write.targets(ACCEPTED) if tid in ids])
+        return lists
 
+    def awaited(self):
+        """The writes awaited: the accepted ones; on a 'task' cloud also those whose answer was lost (its operation
+        state says when they are over, even without their request ID)."""
+        return (ACCEPTED, UNKNOWN) if self.provider.completion == 'task' else (ACCEPTED,)
+
+    def await_visible(self, ids, waiting):
+        """'eventual' clouds: read until every target shows our accepted writes, until the task's deadline."""
         def step():
             current, missing = self.read_targets(ids)
             if missing:
                 raise EngineFailure('%s: %s disappeared while being changed' % (self.kind.option, ', '.join(missing)))
-            return all(current[tid] == expected[tid] for tid in ids), current
+            return all(self.shows(tid, current[tid], waiting) for tid in ids), current
 
-        deadline = min(deadline, self.clock() + self.provider.visibility_timeout)
-        dummy, current = transport.poll(step, deadline, self.clock, self.provider.transport.sleep)
+        shown, current = transport.poll(step, self.deadline(), self.clock, self.provider.transport.sleep)
+        if not shown:
+            late = [tid for tid in ids if not self.shows(tid, current[tid], waiting)]
+            raise EngineFailure('%s accepted the changes to %s(s) %s, but its reads do not show them after wait_timeout (%s s); '
+                                'raise wait_timeout, or run the task again later'
+                                % (self.provider.display_name, self.kind.word, ', '.join(late), self.params.get('wait_timeout', 300)))
         return current
 
-    def execute(self, operations, deadline, state):
-        """Run the operations wave by wave.
+    def execute(self, operations, state):
+        """Send the operations wave by wave, each wave once the earlier writes to its targets are awaited.
 
-        A write whose outcome is unknown (dropped answer, transient error) ends the
-        run early without failing: it is returned as (operation, error), and
-        converge() reads back and plans what is missing. Otherwise returns None.
+        Returns the writes of unknown outcome (a lost answer, a server error, or an "already so" answer to a
+        batch: ambiguous about which target): converge() reads back and plans what is missing. A batch refused
+        with one of the provider's per-target error classes is halved until the refused target is alone; the
+        writes to the other targets go on, and the refusal is raised at the end.
         """
-        unsettled = set()
         expected = dict(state)
+        refused = None
+        stop = False
+        blocked = set()
         for wave in waves(operations):
-            touched = set(tid for op in wave for tid in op['target_ids'])
-            if unsettled & touched:
-                self.settle(dict((tid, expected[tid]) for tid in sorted(unsettled & touched)), deadline)
-                unsettled -= touched
-            results = self.provider.transport.map(self.provider.apply, wave, self.params['max_concurrency'])
-            failure = None
-            for op, result in zip(wave, results):
-                if isinstance(result, BaseException):
+            wave = [dict(op, target_ids=[tid for tid in op['target_ids'] if tid not in blocked]) for op in wave]
+            wave = [op for op in wave if op['target_ids']]
+            if not wave:
+                continue
+            expected.update(self.await_writes(set(tid for op in wave for tid in op['target_ids']), expected))
+            unknown = []
+            while wave:
+                sent = [Write(op) for op in wave]
+                self.writes.extend(sent)
+                for write in sent:
+                    write.mark(SENT)
+                results = self.provider.transport.map(self.provider.apply, wave, self.params['max_concurrency'])
+                wave = []
+                for write, result in zip(sent, results):
+                    if not isinstance(result, BaseException):
+                        self.request_ids.extend(result or [])
+                        write.mark(CONFIRMED if self.provider.completion == 'sync' else ACCEPTED)
+                        self.supersede(write)
+                        expected.update(planner.simulate(expected, [write.op]))
+                        continue
                     if not isinstance(result, transport.ProviderError):
                         raise result
-                    if result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
-                        self.unknown_operations.append(op)
-                    failure = failure or (op, result)
-                else:
-                    self.request_ids.extend(result or [])
-                    self.operations_done.append(op)
-                    expected.update(planner.simulate(expected, [op]))
-            unsettled |= touched
-            if failure:
-                op, error = failure
-                if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
-                    self.warnings.append('%s; re-reading the %ss to learn what was applied' % (self.describe_error(op, error), self.kind.word))
-                    return failure
-                raise EngineFailure(self.describe_error(op, error), error=error.to_dict())
-        return None
+                    write.error = result
+                    applied = [tid for tid in getattr(result, 'applied_target_ids', ()) if tid in write.states]
+                    if applied:
+                        # A provider that wrote target by target: those that went through are applied.
+                        self.request_ids.extend(getattr(result, 'request_ids', None) or [])
+                        write.mark(CONFIRMED if self.provider.completion == 'sync' else ACCEPTED, applied)
+                        expected.update(planner.simulate(expected, [dict(write.op, target_ids=applied)]))
+                    halves = self.after_error(write, result)
+                    wave.extend(halves)
+                    if write.targets(UNKNOWN):
+                        unknown.append(write)
+                    elif write.targets(FAILED) and not halves:
+                        refused = refused or write
+                        blocked.update(write.targets(FAILED))
+                        stop = stop or result.error_class not in self.per_target_errors()
+            if stop or (unknown and refused is not None):
+                # The task fails anyway: the writes of unknown outcome are reported with it, not sent again.
+                raise self.refusal(refused)
+            if unknown:
+                for write in unknown:
+                    self.warnings.append('%s; re-reading the %ss to learn what was applied'
+                                         % (self.describe_error(write.op, write.error), self.kind.word))
+                return unknown
+        if refused is not None:
+            raise self.refusal(refused)
+        return []
+
+    def refusal(self, write):
+        return EngineFailure(self.describe_error(dict(write.op, target_ids=write.targets(FAILED)), write.error), error=write.error.to_dict())
+
+    def supersede(self, write):
+        """An earlier write of unknown outcome that this one repeated is over: it is not counted or awaited."""
+        for earlier in self.writes:
+            if earlier is not write and (earlier.op['action'], earlier.op['security_group_ids']) == \
+                    (write.op['action'], write.op['security_group_ids']):
+                earlier.mark(FAILED, [tid for tid in earlier.targets(UNKNOWN) if tid in write.states])
+
+    def per_target_errors(self):
+        return getattr(self.provider, 'per_target_errors', ())
+
+    def after_error(self, write, error):
+        """Classify one write's error: its targets' new state; the halves of a batch to send again."""
+        ids = write.targets(SENT)
+        if error.error_class == transport.ALREADY and len(ids) == 1:
+            # The cloud says this one target already is so: authoritative, whatever its reads show yet.
+            write.mark(CONFIRMED, ids)
+            write.by_answer = True
+            return []
+        if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT, transport.ALREADY):
+            write.mark(UNKNOWN, ids)
+            return []
+        write.mark(FAILED, ids)
+        if error.error_class in self.per_target_errors() and len(ids) > 1:
+            middle = (len(ids) + 1) // 2
+            return [dict(write.op, target_ids=ids[:middle]), dict(write.op, target_ids=ids[middle:])]
+        return []
 
     def describe_error(self, op, error):
         return ('%s failed %s: %s %s (request ID %s)'
                 % (self.provider.display_name, self.describe_operation(op), error.code, error.message, error.request_id or 'none'))
 
-    def verify(self, expected, deadline):
-        ids = sorted(expected)
-        read_back = self.settle(expected, deadline)
-        if read_back is None or set(read_back) != set(ids):
-            read_back, missing = self.read_targets(ids)
+    def read_back(self, ids, expected):
+        """The targets' lists once our accepted writes to them are awaited: as read, with the writes the cloud
+        confirmed by its answer laid over where its reads do not show them yet."""
+        ids = sorted(ids)
+        lists = self.await_writes(ids, expected, self.awaited())
+        if set(lists) != set(ids):
+            lists, missing = self.read_targets(ids)
             if missing:
                 raise EngineFailure('%s: %s disappeared while being changed' % (self.kind.option, ', '.join(missing)))
-        return read_back
+        return self.overlay(dict((tid, lists[tid]) for tid in ids), (CONFIRMED,))
 
-    def record_unknown(self, unknown, state):
-        """Count a write whose answer was lost as done when the targets show it applied."""
-        op, error = unknown
-        if all(tid in state and took_effect(op, state[tid]) for tid in op['target_ids']):
-            self.operations_done.append(op)
-            self.warnings.append('the answer to %s was lost (%s), but the %ss show it applied; it has no request ID'
-                                 % (self.describe_operation(op), error.code, self.kind.word))
+    def overlay(self, lists, states):
+        """lists with our writes in these states that the cloud answered for but its reads do not show, laid over (warned)."""
+        for write in self.writes:
+            for tid in write.targets(*states):
+                if tid in lists and (write.by_answer or write.states[tid] == ACCEPTED) and not self.shows(tid, lists[tid], [write]):
+                    lists[tid] = planner.apply_operation(lists[tid], write.op)
+                    what = self.describe_operation(dict(write.op, target_ids=[tid]))
+                    self.warn_once('%s %s: after shows %s, which %s answered is already so, although its reads do not show it yet'
+                                   % (self.kind.word, tid, what, self.provider.display_name) if write.by_answer else
+                                   '%s %s: after shows the accepted %s, which the reads could not confirm; the cloud may still '
+                                   'have failed it' % (self.kind.word, tid, what))
+        return lists
+
+    def warn_once(self, warning):
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def resolve_unknown(self, unknown, state):
+        """Writes of unknown outcome: those the targets show are applied (CONFIRMED, warned); the others stay
+        UNKNOWN (they may still come) and are planned again. An "already so" answer to a batch applied nothing
+        (a batch is all or nothing): its targets are re-planned from what they show."""
+        for write in unknown:
+            if write.error.error_class == transport.ALREADY:
+                write.mark(FAILED)
+                continue
+            for tid in write.targets(UNKNOWN):
+                if tid in state and took_effect(write.op, state[tid]):
+                    write.mark(CONFIRMED, [tid])
+            if write.targets(CONFIRMED):
+                self.warnings.append('the answer to %s was lost (%s), but the %ss show it applied; it has no request ID'
+                                     % (self.describe_operation(dict(write.op, target_ids=write.targets(CONFIRMED))),
+                                        write.error.code, self.kind.word))
 
     def describe_operation(self, op):
         what = {'bind': 'binding %s to', 'unbind': 'unbinding %s from', 'set': 'setting [%s] on'}[op['action']]
         return '%s %s(s) %s' % (what % ', '.join(op['security_group_ids']), self.kind.word, ', '.join(op['target_ids']))
 
     def converge(self, plan, wanted):
-        """Apply, read back, and re-plan while the read-back state differs from the plan.
+        """Apply, read back, and re-plan while the read-back state differs from the plan, all within the task's
+        one deadline (wait_timeout from the first write).
 
-        A round that ended on a write of unknown outcome is followed by a backoff
-        pause, at most `retries` times; a round whose writes all succeeded but whose
-        state still differs (someone else changing the targets) at most CONVERGE_ROUNDS times.
+        A round that ended on writes of unknown outcome is followed by a backoff pause, at most `retries` times
+        after a lost answer and ANSWERED_ERROR_ROUNDS times after a server error; a round whose writes all
+        succeeded but whose state still differs (someone else changing the targets) at most CONVERGE_ROUNDS times.
         """
-        deadline = self.deadline()
+        self.deadline()
         wait = self.params.get('wait', True)
         conn = self.provider.transport
         state = dict((t['target_id'], t['before']) for t in plan['targets'])
         unknown_rounds = drift_rounds = 0
         while plan['operations']:
             changed_ids = sorted(set(tid for op in plan['operations'] for tid in op['target_ids']))
-            round_start = len(self.operations_done)
+            first = len(self.writes)
             try:
-                unknown = self.execute(plan['operations'], deadline, state)
-                if not wait and unknown is None:
+                unknown = self.execute(plan['operations'], state)
+                if not wait and not unknown:
                     state.update(dict((t['target_id'], t['after']) for t in plan['targets']))
                     self.warnings.append('wait is false: after is the planned state, not read back')
                     return state
                 # After a write of unknown outcome, wait for the truth even with wait=false.
-                planned = dict((t['target_id'], t['after']) for t in plan['targets'])
-                state.update(self.verify(dict((tid, planned[tid]) for tid in changed_ids), deadline))
+                # What the targets should show if every write of the round took effect (the lost ones too).
+                expected = planner.simulate(state, [dict(w.op, target_ids=w.targets(ACCEPTED, CONFIRMED, UNKNOWN))
+                                                    for w in self.writes[first:]])
+                state.update(self.read_back(changed_ids, expected))
             except transport.ProviderError as error:
-                failure = EngineFailure('%s %s failed after changes had started: %s: %s (request ID %s)'
-                                        % (self.provider.display_name, error.action, error.code, error.message, error.request_id or 'none'),
-                                        error=error.to_dict())
-                failure.extra[self.kind.result_key] = self.applied_state(state, changed_ids, self.operations_done[round_start:], deadline)
-                raise failure
+                raise self.failure('%s %s failed: %s: %s (request ID %s)' % (self.provider.display_name, error.action, error.code,
+                                                                             error.message, error.request_id or 'none'),
+                                   state, error=error.to_dict())
             except EngineFailure as failure:
-                failure.extra[self.kind.result_key] = self.applied_state(state, changed_ids, self.operations_done[round_start:], deadline)
-                raise
-            if unknown is not None:
-                self.record_unknown(unknown, state)
+                raise self.failure(str(failure), state, **failure.extra)
+            self.resolve_unknown(unknown, state)
             try:
                 plan = self.plan(dict((t['target_id'], state[t['target_id']]) for t in plan['targets']), wanted,
                                  'the %ss were changed by something else meanwhile; %s shows what they have'
                                  % (self.kind.word, self.kind.result_key))
             except EngineFailure as failure:
                 failure.extra[self.kind.result_key] = self.result_targets(self.before, state)
+                failure.extra['changed'] = self.changed()
                 raise
             if not plan['operations']:
                 break
-            if unknown is not None:
-                op, error = unknown
-                if unknown_rounds >= self.params['retries']:
-                    # The last writes' answers may have been lost, or the reads may not show them yet: awaited, then read.
-                    raise EngineFailure('%s; still not applied after %d retries' % (self.describe_error(op, error), unknown_rounds),
-                                        error=error.to_dict(), **{self.kind.result_key: self.applied_state(
-                                            state, changed_ids, self.operations_done[round_start:], deadline)})
-                conn.sleep(conn.backoff.delay(unknown_rounds))
+            lost = [write for write in unknown if write.error.error_class != transport.ALREADY]
+            if lost:
+                error = lost[0].error
+                rounds = self.params['retries'] if any(w.error.error_class == transport.AMBIGUOUS for w in lost) else \
+                    min(self.params['retries'], ANSWERED_ERROR_ROUNDS)
+                if unknown_rounds >= rounds or self.clock() >= self.deadline():
+                    raise self.failure('%s; still not applied after %d retries' % (self.describe_error(lost[0].op, error), unknown_rounds),
+                                       state, error=error.to_dict())
+                conn.sleep(min(conn.backoff.delay(unknown_rounds), max(0.0, self.deadline() - self.clock())))
                 unknown_rounds += 1
             else:
                 drift_rounds += 1
                 if drift_rounds >= CONVERGE_ROUNDS:
-                    raise EngineFailure('the %ss did not reach the planned security groups after %d rounds of changes; '
-                                        'something else may be changing them' % (self.kind.word, drift_rounds),
-                                        **{self.kind.result_key: self.applied_state(
-                                            state, changed_ids, self.operations_done[round_start:], deadline)})
+                    raise self.failure('the %ss did not reach the planned security groups after %d rounds of changes; '
+                                       'something else may be changing them' % (self.kind.word, drift_rounds), state)
                 self.warnings.append('the state read back differed from the plan; applying the remaining changes')
         return state
 
-    def applied_state(self, state, changed_ids, done, deadline):
-        """What is really on each target after a failure: our accepted writes, and those whose answer
-        was lost (they may still be in progress), awaited within a wait_timeout of its own (the task's
-        may be spent), then read back; or, if that read fails, the last state known."""
-        accepted = planner.simulate(state, done)
-        lost = [op for op in self.unknown_operations if op not in done]
-        expected = planner.simulate(accepted, lost)     # what to wait for; lost writes may never show
-        touched = sorted(set(tid for op in list(done) + lost for tid in op['target_ids']))
-        deadline = max(deadline, self.deadline())
-        unconfirmed = []
-        for attempt in (1, 2):
-            try:
-                if touched:
-                    self.settle(dict((tid, expected[tid]) for tid in touched), deadline)
-                break
-            except (transport.ProviderError, EngineFailure) as exc:
-                unread = isinstance(exc, transport.ProviderError) and exc.error_class in UNREAD
-                if unread and attempt == 1:
-                    continue        # the reads failed, not our writes: once more
-                self.warnings.append('could not wait for the accepted changes to complete after the failure (%s)' % (exc,))
-                if unread:
-                    # A read now may still show the lists from before the accepted writes.
-                    unconfirmed = sorted(set(tid for op in done for tid in op['target_ids']))
+    def failure(self, msg, state, **extra):
+        """The failure to raise after writes: what every target has (the open writes awaited first, within the
+        task's deadline), changed, and a first line that says what was applied."""
+        known = self.applied_state(state)
+        targets = self.result_targets(self.before, known)
+        partial = ['%s now has [%s]' % (t[self.kind.id_key], ', '.join(t['after'])) for t in targets if t['after'] != t['before']]
+        changed = self.changed() or bool(partial)
+        msg = '%s; %s' % (msg, 'partially applied: %s' % '; '.join(partial) if partial else
+                          'nothing was changed' if not changed else 'the accepted changes left every %s as it was' % self.kind.word)
+        extra[self.kind.result_key] = targets
+        extra['changed'] = changed
+        return EngineFailure(msg, **extra)
+
+    def applied_state(self, state):
+        """What is really on each target after a failure: the accepted writes awaited (and, on a 'task' cloud,
+        those whose answer was lost: the operation state says when they are over) until the task's deadline,
+        then read back; an accepted write the reads do not show is laid over, warned; or, if the reads
+        fail, the last state known with the accepted writes."""
+        accepted = planner.simulate(state, [dict(w.op, target_ids=w.targets(ACCEPTED)) for w in self.writes])
+        touched = sorted(set(tid for write in self.writes for tid in write.states))
+        awaited = self.awaited()
+        lost = self.open_writes(touched, (UNKNOWN,))
+        pending = sorted(set(tid for write in self.open_writes(touched, awaited) for tid in write.targets(*awaited)))
+        if pending and self.clock() < self.deadline():      # past it, the read below tells what shows
+            expected = planner.simulate(accepted, [dict(w.op, target_ids=w.targets(UNKNOWN)) for w in lost])
+            for attempt in (1, 2):
+                try:
+                    self.await_writes(pending, expected, awaited)
+                    break
+                except (transport.ProviderError, EngineFailure) as exc:
+                    unread = isinstance(exc, transport.ProviderError) and exc.error_class in UNREAD
+                    if unread and attempt == 1 and self.clock() < self.deadline():
+                        continue        # the reads failed, not our writes: once more
+                    if self.open_writes(pending, (ACCEPTED,)):
+                        self.warnings.append('could not confirm the accepted changes after the failure (%s)' % (exc,))
+                    break
         try:
-            read_back, dummy = self.read_targets(sorted(set(changed_ids) | set(touched)))
+            read, dummy = self.read_targets(touched)
             known = dict(state)
-            known.update(read_back)
-            for tid in unconfirmed:
-                if known[tid] != accepted[tid]:
-                    known[tid] = accepted[tid]
-                    self.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
-                                         'the cloud may still have failed them' % (self.kind.word, tid))
-            for op in lost:
-                if not all(tid in known and took_effect(op, known[tid]) for tid in op['target_ids']):
-                    self.warnings.append('the answer to %s was lost and the %ss do not show it; the cloud may still apply it '
-                                         'after this task' % (self.describe_operation(op), self.kind.word))
+            known.update(read)
+            self.overlay(known, (ACCEPTED, CONFIRMED))
+            for write in lost:
+                for tid in write.targets(UNKNOWN):
+                    if tid in known and took_effect(write.op, known[tid]):
+                        write.mark(CONFIRMED, [tid])
+                    else:
+                        self.warnings.append('the answer to %s was lost and the %ss do not show it; the cloud may still apply it '
+                                             'after this task' % (self.describe_operation(dict(write.op, target_ids=[tid])), self.kind.word))
         except transport.ProviderError as exc:
             self.warnings.append('could not read the %ss back after the failure (%s %s); '
                                  'after shows the last state known' % (self.kind.word, exc.code, exc.message))
             known = accepted
-            for op in lost:
+            for write in lost:
                 self.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
-                                     % (self.describe_operation(op), self.kind.word))
-        return self.result_targets(self.before, known)
+                                     % (self.describe_operation(write.op), self.kind.word))
+        return known
 
     def result_targets(self, before, after):
         out = []
@@ -745,6 +939,7 @@ def run_module(provider_class, module=None):
     for warning in (engine.warnings + getattr(engine.provider, 'warnings', [])) if engine is not None else []:
         module.warn(redact(warning, secrets))
     if failure is not None:
+        failure.setdefault('changed', bool(engine and engine.changed()))
         failure.setdefault('request_ids', engine.request_ids if engine else [])
         failure.setdefault('operations', engine.public_operations(engine.operations_done) if engine else [])
         failure.update(engine.skipped if engine else {})

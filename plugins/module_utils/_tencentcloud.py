@@ -32,6 +32,10 @@ CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 FILTER_VALUES = 5                # values of one filter
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
+# [inferred] Seconds after a write during which DescribeInstances may still show the previous LatestOperation* fields:
+# the Terraform provider "cannot catch LatestOperationState change immediately after modification returns" and
+# sleeps 10 s. Only a write whose answer was lost (no RequestId to wait for) waits this long for a sign of it.
+OPERATION_STATE_LAG_S = 10.0
 
 # InstanceStates in which Tencent Cloud refuses a security-group change, so the task refuses the
 # instance before any write. ModifyInstancesAttribute documents UnsupportedOperation.InstanceState<State>
@@ -127,6 +131,8 @@ class TencentCloud:
                    'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
     default_rate_limit = None     # every action used has a published limit
     completion = 'task'           # LatestOperationState in DescribeInstances
+    # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
+    per_target_errors = (transport.QUOTA,)
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
@@ -151,6 +157,7 @@ class TencentCloud:
         self.sleep = sleep
         self.last_request = {}    # instance -> RequestId of our last write to it, when its answer arrived
         self.seen_request = {}    # instance -> LatestOperationRequestId as last read before our write
+        self.unknown_since = {}   # instance -> when a write to it whose answer was lost was sent
         self.status = {}          # instance -> InstanceState, as read
         self.warnings = [w for w in [cvm_endpoint_warning(params)] if w]
         self.operation = {}       # instance -> (LatestOperation, LatestOperationState, LatestOperationRequestId), as read
@@ -363,12 +370,15 @@ class TencentCloud:
             body = {'SecurityGroupIds': op['security_group_ids'], 'InstanceIds': op['target_ids']}
         try:
             data = self.write(action, body, op['target_ids'])
-        except transport.ProviderError:
+        except transport.ProviderError as error:
             for iid in op['target_ids']:
                 self.last_request.pop(iid, None)
+                if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
+                    self.unknown_since[iid] = self.monotonic()
             raise
         for iid in op['target_ids']:
             self.last_request[iid] = data.get('RequestId')
+            self.unknown_since.pop(iid, None)
         return [data.get('RequestId')]
 
     def write(self, action, body, iids):
@@ -410,13 +420,17 @@ class TencentCloud:
         An instance is settled when it is not OPERATING and its latest operation is our last
         write to it, or another one than the one it showed before that write (ours completed,
         possibly overtaken by someone else's), or it already shows the expected list. After a
-        write of unknown outcome (no RequestId came back) the instance shows what it has as
-        soon as it is not OPERATING. FAILED fails the task only when the failed operation is
-        provably ours (its RequestId is our write's); otherwise the engine re-plans from the
-        list read. Polls until the deadline itself, the last sleep cut to it.
+        write of unknown outcome (no RequestId came back) the same holds, except that our
+        request cannot be recognised: until OPERATION_STATE_LAG_S after it, the fields from
+        before it do not settle the instance. FAILED is ours only when its RequestId is our
+        write's; then the other instances are still awaited, and a ProviderError naming the
+        failed ones (failed_target_ids) is raised at the end; an instance whose latest failed
+        operation is not ours is settled with the list read, and the engine re-plans. Polls
+        until the deadline itself, the last sleep cut to it.
         """
         pending = sorted(expected)
         lists = {}
+        failures = []
 
         def step():
             found = self.describe(pending)
@@ -425,34 +439,52 @@ class TencentCloud:
                 item = found.get(iid)
                 if item is None:
                     continue
-                if self.settled(iid, item, expected[iid]):
+                failure = self.failure(iid, item)
+                if failure is not None:
+                    failures.append((iid, failure))
+                    self.last_request.pop(iid, None)       # over: a later settle reads what it has
+                elif self.settled(iid, item, expected[iid]):
                     lists[iid] = list(item.get('SecurityGroupIds') or [])
                     self.seen_request[iid] = item.get('LatestOperationRequestId')
+                    self.unknown_since.pop(iid, None)
                 else:
                     still.append(iid)
             pending[:] = still
             return not still, still
 
         done, still = transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        if failures:
+            error = failures[0][1]
+            error.failed_target_ids = [iid for iid, dummy in failures]
+            if len(failures) > 1:
+                error.message += ' (and on %s)' % ', '.join(iid for iid, dummy in failures[1:])
+            raise error
         if not done:
             raise transport.ProviderError(self.name, 'DescribeInstances', 'WaitTimeout',
                                           'instance(s) %s still show an operation in progress, or not yet our change, '
                                           'after wait_timeout' % ', '.join(still), None, None, transport.FAILED)
         return lists
 
+    def failure(self, iid, item):
+        """The ProviderError of our own write to this instance if the instance shows it FAILED, else None."""
+        latest = item.get('LatestOperationRequestId')
+        if item.get('LatestOperationState') != 'FAILED' or latest is None or latest != self.last_request.get(iid):
+            return None
+        return transport.ProviderError(
+            self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
+            'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
+            latest, None, transport.FAILED)
+
     def settled(self, iid, item, expected):
-        """Whether the instance's change is over (see settle); raises on our own FAILED operation."""
-        state = item.get('LatestOperationState')
-        if state == 'OPERATING':
+        """Whether the instance's change is over (see settle)."""
+        if item.get('LatestOperationState') == 'OPERATING':
             return False
         latest = item.get('LatestOperationRequestId')
         ours = self.last_request.get(iid)
-        if ours is None:
+        if ours is None and iid not in self.unknown_since:
             return True
-        if latest == ours and state == 'FAILED':
-            raise transport.ProviderError(
-                self.name, item.get('LatestOperation') or 'DescribeInstances', 'LatestOperationState.FAILED',
-                'the change on instance %s failed: %s' % (iid, item.get('LatestOperationErrorMsg') or 'no reason given'),
-                latest, None, transport.FAILED)
-        return (latest == ours or latest != self.seen_request.get(iid)
-                or list(item.get('SecurityGroupIds') or []) == expected)
+        if latest != self.seen_request.get(iid) or list(item.get('SecurityGroupIds') or []) == expected:
+            return True
+        if ours is None:
+            return self.monotonic() - self.unknown_since[iid] >= OPERATION_STATE_LAG_S
+        return latest == ours

@@ -47,6 +47,7 @@ UNSENT = 'unsent'              # the connection failed before the request was se
 IN_PROGRESS = 'in_progress'    # another operation holds the resource: retry after waiting
 TRANSIENT = 'transient'        # server trouble: retried for reads; a write may have happened
 AMBIGUOUS = 'ambiguous'        # the request may or may not have been applied
+ALREADY = 'already'            # the target already is so (already a member / not a member): nothing to do there
 AUTH = 'auth'
 TLS = 'tls'                    # the TLS handshake failed: nothing was sent
 QUOTA = 'quota'

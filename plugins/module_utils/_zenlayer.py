@@ -12,7 +12,7 @@ ZC2-HMAC-SHA256: DescribeInstances (each instance's ``securityGroupIds`` and
 ``securityGroupStatus``), AssociateSecurityGroupInstance and
 UnAssociateSecurityGroupInstance (one group on one instance per call). Writes
 answer only a request ID and nothing can be polled: the engine re-reads until
-the instances show their planned lists (completion 'eventual').
+the instances show our writes (completion 'eventual').
 """
 
 from __future__ import absolute_import, division, print_function
@@ -56,15 +56,10 @@ INFERRED = {
     # overridable with rate_limit.
     'default_rate_limit': 20.0,
     # No answer to a duplicate bind, or to an unbind of an unbound group, is documented. A code that only says
-    # "it is already so / already not so" is taken as done for that write when it answers that write (the
-    # read-back then reports it); elsewhere it makes the engine re-read, never fail.
+    # "it is already so / already not so" confirms the one target of the call.
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),
-    'already_so_codes': {'bind': re.compile(r'ALREADY|DUPLICATE'),
-                         'unbind': re.compile(r'NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED|ALREADY_(UN|DIS)')},
     # Authentication error codes are not published: any 401, and any 403 that is not OPERATION_DENIED_*.
     'auth_statuses': (401, 403),
-    # Changes are asynchronous with nothing to poll: seconds after which one that does not show is taken as not applied.
-    'visibility_timeout': 15,
 }
 
 # Codes with a fixed class; reference section 4. Dotted legacy codes (Go SDK) are matched as UPPER_SNAKE.
@@ -91,7 +86,7 @@ def error_class(code, status):
     if status == 429:
         return transport.THROTTLED
     if INFERRED['idempotency_codes'].search(code):
-        return transport.AMBIGUOUS
+        return transport.ALREADY
     if status is not None and status >= 500:
         return transport.TRANSIENT
     if status in INFERRED['auth_statuses'] and not code.startswith('OPERATION_DENIED_'):
@@ -133,7 +128,6 @@ class ZenlayerCloud:
     hard_max_groups = MAX_GROUPS
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
-    visibility_timeout = INFERRED['visibility_timeout']
     completion = 'eventual'
     argument_spec = dict(
         access_key_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
@@ -313,12 +307,6 @@ class ZenlayerCloud:
         try:
             data = self.call(action, {'securityGroupId': sg, 'instanceId': iid}, write=True)
         except transport.ProviderError as error:
-            if INFERRED['already_so_codes'][op['action']].search(error.code.replace('.', '_').upper()):
-                # "Already so": done for this target; the read-back reports what it has.
-                self.warnings.append('%s answered %s to %s security group %s %s instance %s (%s); taken as already done'
-                                     % (self.display_name, error.code, op['action'], sg, 'to' if op['action'] == 'bind' else 'from',
-                                        iid, error.message))
-                return [error.request_id] if error.request_id else []
             if op['action'] == 'unbind' and self.current.get(iid) == [sg] and error.error_class in (transport.INVALID, transport.CONFLICT):
                 raise transport.ProviderError(
                     self.name, action, error.code, '%s; instance %s would have been left without any security group, which %s '

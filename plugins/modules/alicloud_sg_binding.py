@@ -45,8 +45,10 @@ description:
   - A target keeps between 1 and 5 security groups (the default quota; O(max_security_groups) when yours is raised).
     A request that would leave a target outside these bounds, such as unbinding its last group, is refused before any
     write. The order of a target's security groups has no meaning on Alibaba Cloud.
-  - Changes take effect shortly after Alibaba Cloud answers. With O(wait=true) (the default) the module reads the targets
-    again until every one shows its planned list, within O(wait_timeout), and reports what it read.
+  - Changes take effect shortly after Alibaba Cloud answers. The module reads the targets again until each shows the
+    changes it made (its groups joined or left, or the list it set, in any order; other groups do not matter), before
+    the next change of the same target and, with O(wait=true) (the default), before it reports what it read, all within
+    O(wait_timeout) counted from the first write.
   - Instance IDs look like C(i-xxxxxxxx), ENI IDs like C(eni-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx), with 8
     to 30 lower-case letters or digits; anything else is refused before any request.
   - Requests are signed with ACS3-HMAC-SHA256 (signature V3) by the module itself and sent over HTTPS to
@@ -120,16 +122,18 @@ notes:
     "in progress" codes. Authentication, quota and request errors are reported at once, with Alibaba Cloud's code,
     message and request ID.
   - C(InvalidInstanceId.AlreadyExists) on a bind and C(InvalidSecurityGroupAssociation.NotFound) or
-    C(InstanceNotInSecurityGroup) on an unbind mean that the state differs from what was read (an earlier answer was
-    lost, or something else changed the target). The module neither fails on them nor takes them as done; it reads the
-    targets again and finishes from what it finds, and says so in a warning.
+    C(InstanceNotInSecurityGroup) on an unbind say that the target already is so (an earlier answer was lost, a change
+    showed late, or something else changed the target). Each call has one target, so the module takes the answer as
+    done for that target, even before the Describe calls show it, and says so in a warning.
   - "Assumptions (the reference marks them as inferred or unverified): Alibaba Cloud publishes no rate limit for these
     calls, so each action starts at 20 calls per second (O(rate_limit) changes it) and slows down when throttled;
     a bind of a group an ENI already has answers C(InvalidInstanceId.AlreadyExists) as for an instance; the last group
     of an ENI is refused with C(InvalidOperation.AtLeastInOneGroup); ENIs in states other than C(Available) and
     C(InUse) cannot be changed; C(Pending), C(Starting), C(Stopping), C(Attaching) and C(Detaching) end on their own
-    (other states are taken as lasting); a change shows in the Describe calls within 15 seconds, after which one that does not
-    show is taken as not applied and planned again."
+    and are awaited within O(wait_timeout) (other states are taken as lasting); changes take effect shortly, with no
+    bound published, so an accepted change is awaited in the Describe calls until O(wait_timeout) (counted from the
+    first write), a change that depends on it (the next one on the same target) is sent only once it shows, and one
+    that does not show by then fails the task, reported as accepted."
 seealso:
   - name: JoinSecurityGroup
     description: Alibaba Cloud ECS API documentation.

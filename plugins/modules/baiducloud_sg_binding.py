@@ -24,6 +24,10 @@ description:
     instances per call, so N instances take ceil(N / O(batch_size)) writes per group instead of N. A batch call is all
     or nothing. Each carries a fresh C(clientToken); a call whose answer was lost or was a server error is sent again
     with the same token, which Baidu AI Cloud answers without applying it twice.
+  - A batch refused because of one of its instances (a quota reached, its last group, an expired instance) is halved,
+    and the halves sent again, until that instance is alone; the task then fails naming it, after the other instances
+    were changed. An answer that a group is already bound, or not bound (some other client changed an instance
+    meanwhile), makes the module read the instances again and plan from what they have.
   - With O(write_api=per_instance), or when the endpoint answers the batch call with C(InvalidURI), C(InvalidVersion),
     C(NotImplemented), C(MethodNotAllowed) or a bare HTTP 404, 405 or 501 (no such call there; the module warns and
     uses the per-instance calls for the rest of the task), it binds and unbinds with C(PUT /v2/instance/{instanceId}?bind)
@@ -239,9 +243,8 @@ operations:
     - One entry per write call. V(bind) and V(unbind) stand for C(PUT /v2/securitygroup/bind) and C(unbind) with
       the entry's C(instance_ids) as its C(instanceIds) (O(write_api=batch)), or for C(PUT /v2/instance/{instanceId}?bind)
       and C(?unbind) on its one instance (O(write_api=per_instance)). After a fallback from the batch calls, an entry
-      planned as one batch was sent as one call per instance.
-    - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were
-      (after a fallback to the per-instance calls, some of them may have changed, and RV(instances) shows what each has).
+      planned as one batch was sent as one call per instance, and lists the instances whose call succeeded.
+    - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were.
   returned: always
   type: list
   elements: dict

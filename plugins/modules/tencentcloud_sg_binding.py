@@ -35,15 +35,18 @@ description:
     that write (the module's write completed, and someone else's came after it), or already the planned list; then it
     reports what it read back. If another client changed an instance meanwhile, the module plans again from what it read.
   - A C(FAILED) operation fails the task with Tencent Cloud's error message only when it is provably the module's own
-    write (its C(LatestOperationRequestId) is the RequestId of that write). An older or someone else's failed operation
-    (say a C(StopInstances) that failed last week) is not taken for the module's; after a write whose answer was lost,
-    the module decides from the security groups the instance shows and sends only what is still missing.
+    write (its C(LatestOperationRequestId) is the RequestId of that write); the module still waits for the other
+    instances' operations, within O(wait_timeout), and reports what they have. An older or someone else's failed
+    operation (say a C(StopInstances) that failed last week) is not taken for the module's; after a write whose answer
+    was lost, the module decides from the security groups the instance shows and sends only what is still missing,
+    once the instance shows an operation after that write or 10 seconds have passed (C(DescribeInstances) may show
+    the operation state from before a write for a while; the Terraform provider waits 10 seconds too).
   - An instance that would change but is busy, because another operation is in progress on it (C(LatestOperationState)
     C(OPERATING), say a C(StopInstances) of someone else) or because it is in a state that ends on its own (C(PENDING),
     C(STARTING), C(STOPPING), C(REBOOTING)), is awaited before any write, polling C(DescribeInstances) as above for at most
     O(wait_timeout) (also with O(wait=false), since the write cannot be made before), and the change is then planned from the
     security groups it has. Instances that need no change are not awaited. Check mode waits the same way (it only reads),
-    so it plans what a real run would. The O(wait_timeout) of the writes that follow starts afterwards.
+    so it plans what a real run would. This wait and the writes that follow share the one O(wait_timeout).
   - An instance that is still busy when O(wait_timeout) runs out, or that would change but whose C(InstanceState) cannot
     take the change and does not end on its own (C(SHUTDOWN), C(TERMINATING), and the rescue-mode and live-migration
     states), is refused before any write, in check mode too, and the task fails naming each such instance and its state

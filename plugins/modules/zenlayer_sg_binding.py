@@ -29,12 +29,13 @@ description:
     2, naming it, before any write. The limit of 2 is documented as hard, so O(max_security_groups) above 2 is refused.
   - O(purge=true) with an empty O(security_group_ids) unbinds every group of every listed instance; it is refused before
     any request unless O(allow_no_groups=true).
-  - Zenlayer Cloud applies these changes asynchronously and has nothing to poll. With O(wait=true) the module reads the
-    instances again until each shows its planned list (also between two changes of the same instance), within
-    O(wait_timeout), and reports what it read.
-  - A bind answered "already bound" or an unbind answered "not bound" is done for that instance. The module warns,
-    naming the code, and the read-back reports what the instance has. A write whose answer is lost is never taken at
-    its word nor failed on. The module reads the instances back and decides from what they really have.
+  - Zenlayer Cloud applies these changes asynchronously and has nothing to poll. The module reads the instances again
+    until each shows the changes it made (its groups bound or unbound; other groups and their order do not matter),
+    before the next change of the same instance and, with O(wait=true), before it reports what it read, all within
+    O(wait_timeout) counted from the first write.
+  - A bind answered "already bound" or an unbind answered "not bound" is taken as done on its one instance. A write
+    whose answer is lost is never taken at its word nor failed on. The module reads the instances back and decides from
+    what they really have.
   - With O(purge=true) the groups an instance keeps stay in place and new ones are added after them; Zenlayer Cloud gives
     the order no meaning.
   - Zenlayer Cloud has no regions for this service; there is no C(region) option.
@@ -82,12 +83,14 @@ notes:
     so only a task that asks for no group at all leaves an instance bare; if Zenlayer Cloud refuses it, the failure
     names the instance that would have been left without any group). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
-    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. A change
-    shows in C(DescribeInstances) within 15 seconds; one that does not is taken as not applied and planned again.
-    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code
-    that says so (for a bind one containing C(ALREADY) or C(DUPLICATE); for an unbind C(NOT_ASSOCIATED), C(NOT_BOUND),
-    C(NOT_APPLIED) or C(NOT_ATTACHED)) is taken as done for that instance; on another write it makes the module read
-    the instances back. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
+    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. Changes
+    are asynchronous, with no bound published, so an accepted change is awaited in C(DescribeInstances) until
+    O(wait_timeout) (counted from the first write), and a change that depends on it (the next one on the same
+    instance) is sent only once it shows; one that does not show by then fails the task, reported as accepted.
+    The answers to a duplicate bind and to an unbind of a group that is not bound are undocumented. An error code that
+    says so (one containing C(ALREADY), C(DUPLICATE), C(NOT_ASSOCIATED), C(NOT_BOUND), C(NOT_APPLIED) or
+    C(NOT_ATTACHED)) is taken as the instance already being so (each call has one instance), even before the reads
+    show it. The authentication error codes are unpublished. Any HTTP 401, and any 403 whose code does not start
     with C(OPERATION_DENIED_), is treated as an authentication failure and not retried.
   - C(REQUEST_LIMIT_EXCEEDED) (HTTP 429) is retried with backoff. C(SERVICE_TEMPORARY_UNAVAILABLE),
     C(INTERNAL_SERVER_ERROR), C(REQUEST_TIMED_OUT) and other HTTP 5xx answers are retried for reads. For writes,

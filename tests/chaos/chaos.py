@@ -55,6 +55,7 @@ def _importable():
 
 _importable()
 
+from ansible.module_utils.common import warnings as ansible_warnings  # noqa: E402  pylint: disable=wrong-import-position
 from ansible.module_utils.testing import patch_module_args  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine  # noqa: E402
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport  # noqa: E402
@@ -197,6 +198,7 @@ def scenario(provider, seed):
             fault['latency_ms'] = int(timeout * 1000) + rng.choice((-150, 100))   # under or past the timeout
         faults.append(fault)
     check_mode = rng.random() < 0.25
+    lag_draws(provider, seed, args, settings, section)
     if provider == 'baiducloud':
         # Batch writes (one clientToken each) and the per-instance calls; a cloud without the batch
         # call now and then, which the module must fall back from.
@@ -279,6 +281,32 @@ def busy_resends(log):
     return out
 
 
+def lag_draws(provider, seed, args, settings, section):
+    """Issue 20's draws, from a generator of their own (the other draws of a seed stay the same): writes applied late
+    and reads lagging on both sides of wait_timeout (lags of 0.5 to 3 s against wait_timeout of 1 to 5 s: the old
+    fixed 15 s window, scaled down), other group orders on unordered clouds, Tencent's operation-state lag, and a
+    concurrent binder meeting a Baidu batch."""
+    rng = random.Random('%s:%d:lags' % (provider, seed))
+    if provider in ('alicloud', 'zenlayer', 'baiducloud') and rng.random() < 0.3:
+        settings['group_order'] = rng.choice(('reverse', 'shuffle'))
+        settings['group_order_seed'] = seed
+    if provider in ('alicloud', 'zenlayer') and rng.random() < 0.3:
+        settings['write_apply_delay_s'] = rng.choice((0.5, 1.0, 2.0, 3.0))
+        if provider == 'alicloud' and rng.random() < 0.5:
+            settings['stale_reads_s'] = rng.choice((0.5, 1.0, 3.0))
+        args['wait_timeout'] = rng.randint(1, 5)
+    if provider == 'tencentcloud' and rng.random() < 0.3:
+        settings['operation_state_lag_reads'] = rng.randint(1, 3)
+    if provider == 'baiducloud' and args['state'] == 'present' and rng.random() < 0.2:
+        # Another client binds a group the task binds to one of its instances, between the task's read and its write.
+        lists = dict((item['id'], item['security_groups']) for item in section['instances'])
+        candidates = [(tid, sg) for tid in args['instance_ids'] for sg in args['security_group_ids']
+                      if sg not in lists[tid] and sg in [g['id'] for g in section['security_groups']]]
+        if candidates:
+            settings['concurrent_bind'] = list(rng.choice(candidates))
+            settings['duplicate_bind'] = 'error'
+
+
 # -- running it -----------------------------------------------------------------------------------------
 
 def _main(provider):
@@ -307,6 +335,9 @@ def run_once(running, sc):
     initial = true_lists(emulator, provider, sc['kind'])
     args = dict(sc['args'], endpoint=running.endpoints[provider], _ansible_check_mode=sc['check_mode'], _ansible_diff=False)
     out = io.StringIO()
+    # ansible-core keeps module warnings process-wide: each run reports its own only (a warning of an earlier run
+    # naming the same target would pass for a declaration of this one).
+    getattr(ansible_warnings, '_global_warnings', {}).clear()
     started = time.monotonic()
     with patch_module_args(args), contextlib.redirect_stdout(out), fast_polling():
         try:
@@ -386,9 +417,11 @@ def time_bound(sc, initial):
 
 def uncertain(result, tid):
     """The failure says it could not learn the outcome of a write to tid: one whose answer was lost, when
-    nothing could be read back, or an accepted one the reads could not confirm. No module can know; its
-    after is then the last state known (lost) or the accepted one."""
-    return any(tid in str(w) and ('may have applied it' in str(w) or 'may still have failed them' in str(w))
+    nothing could be read back or the reads did not show it yet (writes applied late, reads lagging), or an
+    accepted one the reads could not confirm. No module can know; its after is then the last state known
+    (lost) or the accepted one."""
+    return any(tid in str(w) and ('may have applied it' in str(w) or 'may still have failed' in str(w)
+                                  or 'may still apply it' in str(w))
                for w in result.get('warnings') or [])
 
 
@@ -408,13 +441,20 @@ def check(sc, result, text, initial, final, log, history, elapsed):
     if 'unexpected error' in (result.get('msg') or '') or 'no JSON result' in (result.get('msg') or ''):
         violation('outcome', 'crash: %s' % result.get('msg'))
     reported = dict((t[id_key], t) for t in result.get(key) or [])
-    others = [tid for tid in initial if tid not in targets and initial[tid] != final.get(tid)]
+
+    def same(one, other):
+        """Equal lists; as sets where the order means nothing (a cloud may answer in any order)."""
+        if one is None or other is None or spec['ordered']:
+            return one == other
+        return sorted(one) == sorted(other)
+
+    others = [tid for tid in initial if tid not in targets and not same(initial[tid], final.get(tid))]
     if others:
         violation('outcome', 'targets not in the task changed: %s' % others)
     if not failed:
         for tid in targets:
             planned = reported.get(tid, {}).get('after')
-            if reported.get(tid, {}).get('before') != initial[tid]:
+            if not same(reported.get(tid, {}).get('before'), initial[tid]):
                 violation('outcome', '%s: reported before %s, was %s' % (tid, reported.get(tid, {}).get('before'), initial[tid]))
             if sc['check_mode']:
                 if planned is None or not satisfies(provider, initial[tid], planned, args):
@@ -422,13 +462,13 @@ def check(sc, result, text, initial, final, log, history, elapsed):
             else:
                 if not satisfies(provider, initial[tid], final[tid], args):
                     violation('outcome', '%s: succeeded but has %s (from %s)' % (tid, final[tid], initial[tid]))
-                if planned != final[tid]:
+                if not same(planned, final[tid]):
                     violation('outcome', '%s: reported after %s, true %s' % (tid, planned, final[tid]))
     elif key in result:
         for tid in targets:
-            if reported.get(tid, {}).get('after') != final[tid] and not uncertain(result, tid):
+            if not same(reported.get(tid, {}).get('after'), final[tid]) and not uncertain(result, tid):
                 violation('outcome', '%s: failed reporting after %s, true %s' % (tid, reported.get(tid, {}).get('after'), final[tid]))
-    elif any(initial[tid] != final[tid] for tid in targets):
+    elif any(not same(initial[tid], final[tid]) for tid in targets):
         violation('outcome', 'failed without %s although the state changed' % key)
     if sc['check_mode'] and (history or any(e.get('write') for e in log)):
         violation('outcome', 'check mode sent %d write(s)' % sum(1 for e in log if e.get('write')))
@@ -471,13 +511,17 @@ def check(sc, result, text, initial, final, log, history, elapsed):
                         violation('no_blind_resend', 'request %d re-sent %s %s to %s after request %d, with no read in between'
                                   % (second['seq'], what, change[what], tid, first['seq']))
 
-    # (4) changed is true exactly when the state changed (check mode: when a real run would change it).
+    # (4) changed is true exactly when the state changed (check mode: when a real run would change it); a failed
+    # run that changed the state says changed too.
+    if failed and not sc['check_mode'] and not result.get('changed') and any(
+            not same(initial[tid], final[tid]) and not uncertain(result, tid) for tid in targets):
+        violation('changed', 'failed with changed=false, but the state changed')
     if not failed:
         if sc['check_mode']:
             would = any(not satisfies(provider, initial[tid], initial[tid], args) for tid in targets)
             if bool(result.get('changed')) != would:
                 violation('changed', 'check mode says changed=%s, a real run would change: %s' % (result.get('changed'), would))
-        elif bool(result.get('changed')) != (initial != final):
+        elif bool(result.get('changed')) != any(not same(initial[tid], final[tid]) for tid in initial):
             violation('changed', 'changed=%s, state changed: %s' % (result.get('changed'), initial != final))
 
     # (5) the run ends within the bound its options give.

@@ -103,7 +103,7 @@ def test_a_failure_may_leave_a_lost_write_unknown_only_by_saying_so():
     lost = {'warnings': ['the answer to binding g2 to instance(s) i1 was lost and the instances could not be read back; '
                          'the cloud may have applied it']}
     assert _check(_report(['g1'], ['g1'], failed=True, **lost), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []
-    assert _check(_report(['g1'], ['g1'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['outcome']
+    assert _check(_report(['g1'], ['g1'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['changed', 'outcome']
 
 
 def test_the_checker_catches_a_blind_resend_after_mutex_operation():
@@ -114,3 +114,8 @@ def test_the_checker_catches_a_blind_resend_after_mutex_operation():
     read = _entry(3, 'DescribeInstances', False, {'targets': ['ins-1', 'ins-2']}, 1.1, 1.2)
     assert chaos.busy_resends([busy, read, resent]) == []
     assert chaos.busy_resends([busy, _entry(4, 'AssociateSecurityGroups', True, {'targets': ['ins-3'], 'bind': ['sg-1']}, 1.5)]) == []
+
+
+def test_the_checker_catches_a_failure_that_changed_the_state_but_says_unchanged():
+    assert _check(_report(['g1'], ['g1', 'g2'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['changed']
+    assert _check(_report(['g1'], ['g1', 'g2'], failed=True, changed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []

@@ -212,6 +212,9 @@ class AliCloud(Cloud):
         'stale_reads_s': 0,                     # > 0: Describe* show an ENI's old groups this long after a change
         # > 0: every Describe* page holds at most this many items whatever MaxResults/PageSize asks (NextToken still given)
         'page_size_cap': 0,
+        'write_apply_delay_s': 0,               # > 0: a write is answered at once and takes effect this much later
+        'group_order': 'keep',                  # order of groups in Describe answers: keep | reverse | shuffle
+        'group_order_seed': 0,
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
@@ -339,7 +342,19 @@ class AliCloud(Cloud):
         return None
 
     def _set_groups(self, eni, groups):
-        """Change an ENI's groups; with stale_reads_s, Describe* keep showing the old ones for a while."""
+        """Change an ENI's groups (with write_apply_delay_s, later: what was added and removed, on the list it
+        has then); with stale_reads_s, Describe* keep showing the old ones for a while."""
+        base, exact = list(eni['security_groups']), list(groups)
+        added = [sg for sg in groups if sg not in base]
+        removed = [sg for sg in base if sg not in groups]
+
+        def change():
+            current = eni['security_groups']
+            self._store_groups(eni, exact if current == base else
+                               [sg for sg in current if sg not in removed] + [sg for sg in added if sg not in current])
+        self.apply_later(change)
+
+    def _store_groups(self, eni, groups):
         window = float(self.settings['stale_reads_s'] or 0)
         now = self.now()
         if window > 0 and not (eni['id'] in self.stale and self.stale[eni['id']][1] > now):
@@ -350,8 +365,8 @@ class AliCloud(Cloud):
         """The groups Describe* show: the real ones, or the old ones within a stale window."""
         stale = self.stale.get(eni['id'])
         if stale is not None and stale[1] > self.now():
-            return list(stale[0])
-        return list(eni['security_groups'])
+            return self.shown_order(stale[0])
+        return self.shown_order(eni['security_groups'])
 
     def _members(self, sg_id):
         return [eni for eni in self.enis.values() if sg_id in eni['security_groups']]

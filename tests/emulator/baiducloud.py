@@ -175,6 +175,10 @@ class BaiduCloud(Cloud):
         'list_by_ids_api': 'served',                # POST /v2/instance/listByInstanceId: 'served', or 'absent' (as missing_api_answer says)
         'missing_api_answer': 'InvalidURI',         # an absent API's answer (undocumented): 404 'InvalidURI' or 404 'NoSuchObject'
         'list_by_ids_unknown': 'omit',              # listByInstanceId naming an unknown ID (undocumented): 'omit' it, or 'error' (404 NoSuchObject)
+        'limit_by_instance': {},                    # instance id -> its own group limit (a quota reached on one instance)
+        'concurrent_bind': None,                    # [instance id, group id]: another client binds it just before the next write
+        'group_order': 'keep',                      # order of groups in the answers: keep | reverse | shuffle
+        'group_order_seed': 0,
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
@@ -307,6 +311,8 @@ class BaiduCloud(Cloud):
             'BatchBindSecurityGroup': self._batch_bind, 'BatchUnbindSecurityGroup': self._batch_unbind,
             'ListInstancesByIds': self._list_instances_by_ids,
         }
+        if action in self.write_actions and self.settings['concurrent_bind']:
+            self._concurrent_bind()
         try:
             if action not in handlers:
                 raise ApiError(404, 'NoSuchObject', 'The requested resource does not exist: %s %s' % (request.method, request.path))
@@ -370,6 +376,17 @@ class BaiduCloud(Cloud):
         return ApiError(int(self.settings['no_security_group_status']), 'SecurityGroup.NoSecurityGroup',
                         'No security group associated for the instance.')
 
+    def _concurrent_bind(self):
+        """Another client's bind, once, just before the next write is processed (the write then meets it)."""
+        instance_id, sg_id = self.settings['concurrent_bind']
+        self.settings['concurrent_bind'] = None
+        instance = self.instances.get(instance_id)
+        if instance is not None and sg_id in self.security_groups and sg_id not in instance['security_groups']:
+            instance['security_groups'].append(sg_id)
+
+    def _limit(self, instance):
+        return int((self.settings['limit_by_instance'] or {}).get(instance['id'], self.settings['max_security_groups_per_instance']))
+
     def _too_many(self):
         return ApiError(413, 'SecurityGroup.BindInstanceExceededLimit', 'Quota exceeds limit when binding instance to security group.')
 
@@ -387,7 +404,7 @@ class BaiduCloud(Cloud):
             if self.policy('duplicate_bind', 'InternalError') == 'error':
                 raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, ident))
             return None
-        if len(instance['security_groups']) >= int(self.settings['max_security_groups_per_instance']):
+        if len(instance['security_groups']) >= self._limit(instance):
             raise self._too_many()
         instance['security_groups'].append(sg_id)
         return None
@@ -468,15 +485,14 @@ class BaiduCloud(Cloud):
             body['nextMarker'] = ids[max_keys]
         return body
 
-    @staticmethod
-    def _instance_model(inst):
+    def _instance_model(self, inst):
         zone = 'cn-%s-a' % inst['region']
         return {
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available',
-                        'securityGroups': list(inst['security_groups']),
+                        'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
         }
 
@@ -605,7 +621,7 @@ class BaiduCloud(Cloud):
                             raise ApiError(400, 'SecurityGroup.AlreadyBound', 'The security group %s is already bound to %s.' % (sg_id, instance['id']))
                     else:
                         groups.append(sg_id)
-                if sg_type == 'normal' and len(groups) > int(self.settings['max_security_groups_per_instance']):
+                if sg_type == 'normal' and len(groups) > self._limit(instance):
                     raise self._too_many()
             else:
                 for sg_id in sg_ids:

@@ -14,6 +14,7 @@ and error codes. Standard library only.
 
 import copy
 import json
+import random
 import socket
 import struct
 import sys
@@ -160,6 +161,8 @@ class Cloud(object):
     def __init__(self, emulator):
         self.emulator = emulator
         self.settings = copy.deepcopy(self.default_settings)
+        self.delayed = []          # [(when, change)]: writes accepted, applied later (write_apply_delay_s)
+        self.answers = 0           # Describe answers so far: varies a shuffled group order between reads
         self.reset()
 
     # -- state ------------------------------------------------------------
@@ -193,6 +196,41 @@ class Cloud(object):
 
     def now(self):
         return self.emulator.now()
+
+    def apply_later(self, change):
+        """Run change() now, or, with the cloud's ``write_apply_delay_s`` > 0, that many seconds later: the write
+        is accepted (answered) at once and takes effect later. [inferred] The clouds with this setting say changes
+        "take effect shortly" and publish no bound; the checks of later writes see the state without it."""
+        delay = float(self.settings.get('write_apply_delay_s') or 0)
+        if delay <= 0:
+            change()
+        else:
+            self.delayed.append((self.now() + delay, change))
+
+    def apply_due(self):
+        """Apply the delayed writes that are due, in the order they were accepted (before every request)."""
+        now = self.now()
+        due = [change for when, change in self.delayed if when <= now]
+        self.delayed = [(when, change) for when, change in self.delayed if when > now]
+        for change in due:
+            change()
+
+    def shown_order(self, groups):
+        """A target's groups in the order its Describe answers show them: ``group_order`` ``keep`` (as stored),
+        ``reverse``, or ``shuffle`` (seeded by ``group_order_seed``, and different from one answer to the next).
+        [inferred] On the clouds with this setting the order means nothing, and their docs do not say it is kept."""
+        order = self.settings.get('group_order', 'keep')
+        groups = list(groups)
+        if order == 'reverse':
+            return groups[::-1]
+        if order == 'shuffle':
+            self.answers += 1
+            random.Random('%s:%d' % (self.settings.get('group_order_seed', 0), self.answers)).shuffle(groups)
+            return groups
+        if order != 'keep':
+            raise ApiError(500, 'InternalError', 'Emulator setting %s.group_order must be keep, reverse or shuffle, not %r.'
+                           % (self.name, order))
+        return groups
 
     def group_lists(self):
         """{target id: its true security-group list} of every instance and ENI (for the state history)."""
@@ -289,6 +327,7 @@ class Emulator(object):
             self.settings = dict(GLOBAL_SETTINGS)
             for cloud in self.clouds.values():
                 cloud.settings = copy.deepcopy(cloud.default_settings)
+                cloud.delayed = []
                 cloud.reset()
             self.faults = []
             self.log = []
@@ -303,6 +342,7 @@ class Emulator(object):
             raise SettingsError('unknown cloud(s) in seed: %s (known: %s)' % (', '.join(unknown), ', '.join(self.clouds)))
         with self.lock:
             for name, section in doc.items():
+                self.clouds[name].delayed = []
                 self.clouds[name].seed(section or {})
 
     def state(self):
@@ -441,6 +481,7 @@ class Emulator(object):
             with self.lock:
                 if record:
                     before = cloud.group_lists()
+                cloud.apply_due()
                 response = cloud.authenticate(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
                     response = self._with_retry_after(cloud.fault_response(fault['kind'], request, action), fault['kind'])

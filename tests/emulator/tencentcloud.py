@@ -163,6 +163,7 @@ class TencentCloud(Cloud):
         'show_new_list_while_operating': False,    # False: SecurityGroupIds keeps the old list until SUCCESS
         'reject_writes_while_operating': True,     # MutexOperation.TaskRunning for a write to an OPERATING instance
         'fail_next_operation': False,              # True or a message: the next accepted write ends FAILED
+        'operation_state_lag_reads': 0,            # DescribeInstances answers after a write still showing the previous LatestOperation*
         'duplicate_bind': 'noop',                  # or 'error': FailedOperation.SecurityGroupActionFailed
         'unbind_not_bound': 'noop',                # or 'error': FailedOperation.SecurityGroupActionFailed
         'describe_sg_unknown_id': 'error',         # or 'omit': DescribeSecurityGroups with an unknown ID
@@ -517,7 +518,12 @@ class TencentCloud(Cloud):
         if failure:
             error = failure if isinstance(failure, str) else 'The %s operation failed (emulated).' % action
             self.settings['fail_next_operation'] = False
+        lag = int(self.settings['operation_state_lag_reads'] or 0)
         for ins, new_list in changes:
+            if lag > 0:
+                ins['state_lag'] = {'reads': lag, 'groups': list(self._shown_list(ins)), 'fields': (
+                    ins['latest_operation'], ins['latest_operation_state'], ins['latest_operation_request_id'],
+                    ins['latest_operation_error_msg'])}
             shown_before = list(ins['security_groups'])
             requested = shown_before if new_list is None else list(new_list)
             ins['operation'] = self._new_operation(shown_before, requested, error)
@@ -645,23 +651,28 @@ class TencentCloud(Cloud):
         return op['requested'] if self.settings['show_new_list_while_operating'] else op['shown_before']
 
     def _show_instance(self, ins):
-        """One InstanceSet item; a read that shows OPERATING counts towards settling."""
-        self._settle(ins)
-        if ins['operation'] is not None:
-            ins['operation']['reads'] += 1
-        shown = self._instance_item(ins)
+        """One InstanceSet item; a read that shows OPERATING counts towards settling. With operation_state_lag_reads,
+        the first reads after a write show the instance as it was before it (its previous LatestOperation* fields
+        and list) and do not count. A read also moves a busy_after_reads operation of another client on."""
+        lag = ins.get('state_lag')
+        if lag and lag['reads'] > 0:
+            lag['reads'] -= 1
+            groups, (operation, state, request_id, message) = lag['groups'], lag['fields']
+        else:
+            self._settle(ins)
+            if ins['operation'] is not None:
+                ins['operation']['reads'] += 1
+            groups, operation, state = self._shown_list(ins), ins['latest_operation'], ins['latest_operation_state']
+            request_id, message = ins['latest_operation_request_id'], ins['latest_operation_error_msg']
         if ins['other_operation'] is not None:
             ins['other_operation']['reads'] += 1
             self._start_other_operation(ins)
-        return shown
-
-    def _instance_item(self, ins):
         return {
             'InstanceId': ins['id'], 'InstanceName': ins['name'], 'InstanceState': ins['status'],
-            'SecurityGroupIds': list(self._shown_list(ins)),
-            'LatestOperation': ins['latest_operation'], 'LatestOperationState': ins['latest_operation_state'],
-            'LatestOperationRequestId': ins['latest_operation_request_id'],
-            'LatestOperationErrorMsg': ins['latest_operation_error_msg'],
+            'SecurityGroupIds': list(groups),
+            'LatestOperation': operation, 'LatestOperationState': state,
+            'LatestOperationRequestId': request_id,
+            'LatestOperationErrorMsg': message,
             'Placement': {'Zone': ins['zone'], 'ProjectId': 0, 'HostId': None},
             'VirtualPrivateCloud': {'VpcId': ins['vpc_id'], 'SubnetId': 'subnet-00000000', 'AsVpcGateway': False,
                                     'PrivateIpAddresses': None, 'Ipv6AddressCount': None},

@@ -171,6 +171,10 @@ class ZenlayerCloud(Cloud):
         'group_status_case': 'as_seeded',
         # 'allow' (undocumented; assumed) or 'refuse': unbinding an instance's last group answers an error (made-up code).
         'unbind_last': 'allow',
+        # [inferred] Writes answered at once that take effect this many seconds later ("asynchronous" changes).
+        'write_apply_delay_s': 0,
+        'group_order': 'keep',                  # order of groups in DescribeInstances: keep | reverse | shuffle
+        'group_order_seed': 0,
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
     rate_limits = dict((action, 20) for action in ACTIONS)
@@ -338,8 +342,7 @@ class ZenlayerCloud(Cloud):
         if len(bound) >= int(self.settings['max_security_groups_per_instance']):
             raise ApiError(403, 'OPERATION_DENIED_INSTANCE_SECURITY_GROUP_EXCEED_LIMIT',
                            'Quantity of security groups applied in an instance exceeds the limit.')
-        self._written(instance)
-        bound.append(sg_id)
+        self._change(instance, lambda groups: groups if sg_id in groups else groups + [sg_id])
         return {}
 
     def _UnAssociateSecurityGroupInstance(self, params):  # pylint: disable=invalid-name
@@ -358,16 +361,28 @@ class ZenlayerCloud(Cloud):
             # Not a Zenlayer code: the emulator's strict mode only.
             raise ApiError(403, 'OPERATION_DENIED_INSTANCE_LAST_SECURITY_GROUP',
                            'An instance must keep at least one security group (emulator strict mode).')
-        self._written(instance)
-        bound.remove(sg_id)
+        self._change(instance, lambda groups: [sg for sg in groups if sg != sg_id])
         return {}
 
-    def _written(self, instance):
-        """Called before a change: Describe calls keep showing the list they showed until now."""
+    def _change(self, instance, new_list):
+        """Change the instance's list now, or write_apply_delay_s later (then on the list it has by then)."""
+        self._delay_reads()
+
+        def change():
+            self._written(instance)
+            instance['security_groups'][:] = new_list(list(instance['security_groups']))
+        self.apply_later(change)
+
+    def _delay_reads(self):
         delay = self.settings['visibility_delay_reads']
         if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
             raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.visibility_delay_reads must be an '
                                                          'integer >= 0, not %r.' % (delay,))
+        return delay
+
+    def _written(self, instance):
+        """Called before a change: Describe calls keep showing the list they showed until now."""
+        delay = self._delay_reads()
         if delay:
             self.stale[instance['id']] = [self._visible(instance), delay]
 
@@ -427,7 +442,7 @@ class ZenlayerCloud(Cloud):
             'period': None, 'publicIpAddresses': [], 'publicIpv6Addresses': [], 'privateIpAddresses': [],
             'subnetId': None, 'createTime': instance['create_time'], 'expiredTime': None,
             'resourceGroupId': None, 'resourceGroupName': None, 'instanceStatus': instance['status'],
-            'trafficPackageSize': None, 'securityGroupIds': self._visible(instance),
+            'trafficPackageSize': None, 'securityGroupIds': self.shown_order(self._visible(instance)),
             'systemDisk': {'diskId': instance['id'] + '1', 'diskSize': 20, 'diskCategory': 'Standard NVMe SSD'},
             'dataDisks': [], 'autoRenew': False, 'keyId': None,
             'nic': {'wanName': 'wan0', 'lanName': 'lan0'}, 'tags': {'tags': []},

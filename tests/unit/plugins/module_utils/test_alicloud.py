@@ -74,9 +74,9 @@ def test_endpoint_hosts(region, host):
     ('IncorrectInstanceStatus', 403, transport.IN_PROGRESS),
     ('OperationConflict', 403, transport.IN_PROGRESS),
     ('InvalidOperation.InvalidEniState', 400, transport.IN_PROGRESS),
-    ('InvalidInstanceId.AlreadyExists', 403, transport.AMBIGUOUS),
-    ('InvalidSecurityGroupAssociation.NotFound', 400, transport.AMBIGUOUS),
-    ('InstanceNotInSecurityGroup', 403, transport.AMBIGUOUS),
+    ('InvalidInstanceId.AlreadyExists', 403, transport.ALREADY),
+    ('InvalidSecurityGroupAssociation.NotFound', 400, transport.ALREADY),
+    ('InstanceNotInSecurityGroup', 403, transport.ALREADY),
     ('SignatureDoesNotMatch', 400, transport.AUTH),
     ('InvalidAccessKeyId.NotFound', 404, transport.AUTH),
     ('InvalidSecurityToken.Malformed', 400, transport.AUTH),
@@ -384,7 +384,7 @@ def test_writes(kind, op, action, query):
 @pytest.mark.parametrize('code, status, sends', [
     ('Throttling.User', 400, 3),          # retried up to max_retries (2)
     ('IncorrectInstanceStatus', 403, 3),
-    ('InvalidInstanceId.AlreadyExists', 403, 1),   # ambiguous: never re-sent; the engine re-reads
+    ('InvalidInstanceId.AlreadyExists', 403, 1),   # already so: never re-sent; it confirms the one target
     ('ServiceUnavailable', 503, 1),
     ('InstanceLastSecurityGroup', 403, 1),
 ])

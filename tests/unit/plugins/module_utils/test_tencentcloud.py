@@ -222,13 +222,16 @@ def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_
     # Before the fix: "StopInstances failed ... stop failed last week" (any FAILED state was ours when no RequestId came back).
     reset = transport.ProviderError('tencentcloud', 'AssociateSecurityGroups', 'ConnectionError', 'reset',
                                     error_class=transport.AMBIGUOUS)
-    cloud, conn = provider([instance(**STALE_FAILURE), reset, instance(**STALE_FAILURE)])
+    cloud, conn = provider([instance(**STALE_FAILURE), reset] + [instance(**STALE_FAILURE)] * 6)
+    clock = FakeClock()
+    cloud.monotonic, cloud.sleep = clock.monotonic, clock.sleep
     cloud.read(['ins-00000001'])
     with pytest.raises(transport.ProviderError):
         cloud.apply(BIND)
-    # Decided from what the instance shows: not operating, without the group (the engine re-plans and binds it).
+    # Decided from what the instance shows once the operation state cannot be lagging any more: not operating,
+    # without the group (the engine re-plans and binds it).
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': []}
-    assert len(conn.calls) == 3
+    assert clock.now >= tencent.OPERATION_STATE_LAG_S and len(conn.calls) == 8
 
 
 def test_a_failed_operation_of_someone_else_after_ours_is_not_ours():

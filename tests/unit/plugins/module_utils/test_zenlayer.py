@@ -287,11 +287,11 @@ def test_a_throttling_answer_s_retry_after_is_honoured():
     Answer(200, text='<html>gateway</html>'),
 ])
 def test_a_write_of_unknown_outcome_is_not_sent_again_by_the_transport(answer):
-    """The engine re-reads instead (AMBIGUOUS / TRANSIENT)."""
+    """Never re-sent by the transport: an "already so" answer confirms the one target (ALREADY), the others make the engine re-read."""
     cloud, session = provider({'AssociateSecurityGroupInstance': [answer, ok()]})
     with pytest.raises(transport.ProviderError) as err:
         cloud.apply({'action': 'bind', 'security_group_ids': [SG_A], 'target_ids': [VM_1]})
-    assert err.value.error_class in (transport.AMBIGUOUS, transport.TRANSIENT)
+    assert err.value.error_class in (transport.ALREADY, transport.AMBIGUOUS, transport.TRANSIENT)
     assert len(session.requests) == 1
 
 
@@ -355,10 +355,10 @@ def test_a_failed_write_reports_code_message_request_id_and_status():
     (404, 'INVALID_INSTANCE_NOT_FOUND', transport.NOT_FOUND),
     (404, 'Invalid.Instance.Not.Found', transport.NOT_FOUND),
     (404, 'OPERATION_FAILED_RESOURCE_NOT_FOUND', transport.NOT_FOUND),
-    (403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED', transport.AMBIGUOUS),
-    (403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED', transport.AMBIGUOUS),
-    (400, 'INVALID_SECURITY_GROUP_ALREADY_BOUND', transport.AMBIGUOUS),
-    (409, 'DUPLICATE_ASSOCIATION', transport.AMBIGUOUS),
+    (403, 'OPERATION_DENIED_SECURITY_GROUP_ALREADY_ASSOCIATED', transport.ALREADY),
+    (403, 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED', transport.ALREADY),
+    (400, 'INVALID_SECURITY_GROUP_ALREADY_BOUND', transport.ALREADY),
+    (409, 'DUPLICATE_ASSOCIATION', transport.ALREADY),
     (401, 'INVALID_SIGNATURE', transport.AUTH),
     (401, 'SIGNATURE_EXPIRED', transport.AUTH),
     (403, 'ACCESS_DENIED', transport.AUTH),

@@ -100,19 +100,24 @@ def test_a_server_error_on_a_batch_is_retried_with_the_same_token(cloud, capsys)
     assert result['changed'] and len(result['request_ids']) == 1 and groups(cloud, IDS[0]) == ['g-00000001']
 
 
-def test_a_refused_batch_changes_none_of_its_instances(cloud, capsys):
+def test_a_batch_refused_for_one_instance_is_halved_until_that_one_is_alone(cloud, capsys):
     # The emulator allows 2 groups where the module expects 10: the second instance's bind is refused, and so
-    # is the whole call, the first instance's bind included.
+    # is the whole call, the first instance's bind included (all or nothing). The module then halves the batch:
+    # the first instance gets its group, and the failure names the second only.
     run(cloud, capsys, instance_ids=IDS[1:2], security_group_ids=['g-00000002'])
     cloud.emulator.update_settings({'baiducloud': {'max_security_groups_per_instance': 2}})
     cloud.emulator.clear_requests()
     result = run(cloud, capsys, instance_ids=IDS[:2], security_group_ids=['g-00000003'])
-    assert result['failed'] and result['error']['code'] == 'SecurityGroup.BindInstanceExceededLimit'
+    assert result['failed'] and result['error']['code'] == 'SecurityGroup.BindInstanceExceededLimit' and result['changed']
     assert result['error']['action'] == 'BatchBindSecurityGroup'
-    assert result['operations'] == [] and result['request_ids'] == []
-    assert [i['after'] for i in result['instances']] == [['g-00000001'], ['g-00000001', 'g-00000002']]
-    assert groups(cloud, IDS[0]) == ['g-00000001']
-    assert [e['action'] for e in writes(cloud)] == ['BatchBindSecurityGroup']
+    assert 'instance(s) %s:' % IDS[1] in result['msg'] and IDS[0] + ':' not in result['msg']
+    assert result['operations'] == [{'action': 'bind', 'security_group_ids': ['g-00000003'], 'instance_ids': [IDS[0]]}]
+    assert len(result['request_ids']) == 1
+    assert [i['after'] for i in result['instances']] == [['g-00000001', 'g-00000003'], ['g-00000001', 'g-00000002']]
+    assert groups(cloud, IDS[0]) == ['g-00000001', 'g-00000003']
+    sent = writes(cloud)
+    assert [e['action'] for e in sent] == ['BatchBindSecurityGroup'] * 3
+    assert [e['error_code'] for e in sent] == ['SecurityGroup.BindInstanceExceededLimit', None, 'SecurityGroup.BindInstanceExceededLimit']
 
 
 @pytest.mark.parametrize('answer', ['InvalidURI', 'NoSuchObject'])
