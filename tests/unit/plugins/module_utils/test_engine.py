@@ -587,6 +587,8 @@ def test_a_limit_from_max_security_groups_is_named_as_the_task_s_option(cloud, c
     result = run(dict(instance_ids=['i-bbbb'], security_group_ids=['sg-0003', 'sg-0004']), capsys=capsys)
     assert result['failed'] and 'would have 4 security groups (sg-0001, sg-0002, sg-0003, sg-0004); the provider allows at most 3' in result['msg']
     assert writes(cloud.calls) == []
+
+
 class HardLimitProvider(MemoryProvider):
     """A cloud whose limit of 3 groups is documented as hard, and whose targets may have no group."""
     hard_max_groups = 3
