@@ -674,6 +674,9 @@ class Engine:
             # The cloud says this one target already is so: authoritative, whatever its reads show yet.
             write.mark(CONFIRMED, ids)
             write.by_answer = True
+            self.request_ids.extend([error.request_id] if error.request_id else [])
+            self.warnings.append('%s answered %s to %s (%s); taken as already done'
+                                 % (self.provider.display_name, error.code, self.describe_operation(write.op), error.message))
             return []
         if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT, transport.ALREADY):
             write.mark(UNKNOWN, ids)

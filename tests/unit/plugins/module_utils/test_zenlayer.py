@@ -301,13 +301,14 @@ def test_a_write_of_unknown_outcome_is_not_sent_again_by_the_transport(answer):
     ('unbind', 'OPERATION_DENIED_SECURITY_GROUP_NOT_ASSOCIATED'),
     ('unbind', 'INVALID_SECURITY_GROUP_NOT_BOUND'),
 ])
-def test_an_already_so_answer_is_taken_as_done_for_that_write(action, code):
+def test_an_already_so_answer_is_classed_already_for_the_engine(action, code):
+    """The engine takes ALREADY as the one target of the call already being so (never re-sent, never a failure)."""
     name = {'bind': 'AssociateSecurityGroupInstance', 'unbind': 'UnAssociateSecurityGroupInstance'}[action]
     cloud, session = provider({name: [error(403, code, 'it is so', 'T-SO')]})
-    assert cloud.apply({'action': action, 'security_group_ids': [SG_A], 'target_ids': [VM_1]}) == ['T-SO']
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.apply({'action': action, 'security_group_ids': [SG_A], 'target_ids': [VM_1]})
+    assert (err.value.error_class, err.value.code, err.value.request_id) == (transport.ALREADY, code, 'T-SO')
     assert len(session.requests) == 1
-    assert cloud.warnings == ['Zenlayer Cloud answered %s to %s security group %s %s instance %s (it is so); taken as already done'
-                              % (code, action, SG_A, 'to' if action == 'bind' else 'from', VM_1)]
 
 
 def test_a_refused_unbind_of_the_last_group_says_the_instance_would_have_none():
