@@ -57,6 +57,8 @@ __metaclass__ = type
 import ipaddress
 import math
 import re
+import signal
+import threading
 import time
 import traceback
 
@@ -90,6 +92,11 @@ UNREAD = (transport.THROTTLED, transport.TRANSIENT, transport.AMBIGUOUS, transpo
 
 # Rounds of apply-then-verify before giving up on a state that keeps drifting.
 CONVERGE_ROUNDS = 3
+# After an interrupt: how long the targets are read back for the report, in seconds; past it (or if the read
+# fails), the report shows the last state known.
+INTERRUPT_READ_BACK_S = 4.0
+# The signals that stop a run (docs/reliability.md, "Interrupts").
+STOP_SIGNALS = ('SIGINT', 'SIGTERM')
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -591,8 +598,105 @@ def transport_for(provider_class, params, secrets):
         rate_ceiling=params.get('rate_limit'), secrets=secrets)
 
 
+class StopSignals:
+    """While a module runs, SIGINT and SIGTERM raise transport.Interrupted in the main thread: the writes stop
+    and the task fails with a report. Once quiet (the report is being made), further signals are ignored."""
+
+    def __init__(self):
+        self.previous = {}
+        self.quiet = False
+
+    def __call__(self, signum, frame):
+        if not self.quiet:
+            raise transport.Interrupted(signal.Signals(signum).name)
+
+    def install(self):
+        if threading.current_thread() is threading.main_thread():     # the only thread that may set handlers
+            for name in STOP_SIGNALS:
+                signum = getattr(signal, name)
+                previous = signal.signal(signum, self)
+                self.previous[signum] = signal.SIG_DFL if previous is None else previous
+        return self
+
+    def restore(self):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def read_back_within(engine, ids, seconds):
+    """engine.read_targets(ids)[0] within seconds (one retry per call at most), or (None, why not)."""
+    conn = engine.provider.transport
+    conn.timeout = min(conn.timeout, seconds)
+    conn.max_retries = min(conn.max_retries, 1)
+    answer = {}
+
+    def read():
+        try:
+            answer['state'] = engine.read_targets(ids)[0]
+        except Exception as exc:  # pylint: disable=broad-except
+            answer['error'] = exc
+
+    reader = threading.Thread(target=read)
+    reader.daemon = True       # a read still running at exit must not keep the process
+    reader.start()
+    reader.join(seconds)
+    if 'state' in answer:
+        return answer['state'], None
+    error = answer.get('error')
+    if isinstance(error, transport.ProviderError):
+        return None, '%s %s' % (error.code, error.message)
+    return None, '%s' % error if error is not None else 'no answer within %s seconds' % seconds
+
+
+def interrupted(engine, exc):
+    """The failure of a run stopped by a signal: what each target has (read back if it can be within
+    INTERRUPT_READ_BACK_S, else the state before plus the accepted writes) and the writes whose answer
+    was still awaited (they may or may not be applied)."""
+    name = transport.interrupt_signal(exc)
+    if engine is None or not engine.before:
+        return {'interrupted': True, 'changed': False, 'msg': 'interrupted by %s before any change; nothing was changed' % name}
+    engine.provider.transport.stop.set()
+    unknown = []
+    if getattr(exc, 'work', None) == engine.provider.apply:
+        for op, result in exc.completed:
+            if not isinstance(result, BaseException):
+                engine.operations_done.append(op)
+                engine.request_ids.extend(result or [])
+            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
+                unknown.append(op)
+        unknown.extend(exc.in_flight)
+    known = planner.simulate(engine.before, engine.operations_done)
+    source = 'the state before plus the accepted writes'
+    if engine.operations_done or unknown:
+        read_back, why_not = read_back_within(engine, sorted(engine.before), INTERRUPT_READ_BACK_S)
+        if read_back is None:
+            engine.warnings.append('could not read the %ss back after the interrupt (%s); after shows the last state known'
+                                   % (engine.kind.word, why_not))
+        else:
+            known.update((tid, groups) for tid, groups in read_back.items() if tid in known)
+            source = 'as read back'
+    for op in unknown:
+        engine.warnings.append('the answer to %s was still awaited when the task stopped; the cloud may have applied it'
+                               % engine.describe_operation(op))
+    targets = engine.result_targets(engine.before, known)
+    return {'interrupted': True, 'msg': 'interrupted by %s: no write was started after it; %d write(s) accepted, %d with an '
+                                        'unknown outcome (in flight); %s shows what each %s has (%s)'
+                                        % (name, len(engine.operations_done), len(unknown), engine.kind.result_key, engine.kind.word, source),
+            'changed': bool(engine.operations_done) or any(t['before'] != t['after'] for t in targets),
+            'unknown_operations': engine.public_operations(unknown), engine.kind.result_key: targets}
+
+
 def run_module(provider_class, module=None):
-    """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
+    """Entry point of a binding module: every failure becomes fail_json, never a traceback; SIGINT and
+    SIGTERM stop the writes and fail the task with a report (the previous handlers are restored after)."""
+    signals = StopSignals().install()
+    try:
+        _run_module(provider_class, module, signals)
+    finally:
+        signals.restore()
+
+
+def _run_module(provider_class, module, signals):
     if module is None:
         module = new_module(**module_options(provider_class))
     if not transport.HAS_REQUESTS:
@@ -610,6 +714,9 @@ def run_module(provider_class, module=None):
         conn = transport_for(provider_class, params, secrets)
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
+    except (KeyboardInterrupt, transport.Interrupted) as exc:
+        signals.quiet = True
+        failure = interrupted(engine, exc)
     except EngineFailure as exc:
         failure = dict(exc.extra, msg=str(exc))
     except transport.ProviderError as error:
