@@ -689,7 +689,7 @@ def interrupted(engine, exc):
 def run_module(provider_class, module=None):
     """Entry point of a binding module: every failure becomes fail_json, never a traceback; SIGINT and
     SIGTERM stop the writes and fail the task with a report (the previous handlers are restored after)."""
-    signals = StopSignals().install()
+    signals = StopSignals()
     try:
         _run_module(provider_class, module, signals)
     finally:
@@ -709,13 +709,14 @@ def _run_module(provider_class, module, signals):
     tls_warning = insecure_tls_warning(params)
     if tls_warning:
         module.warn(tls_warning)
+    signals.install()
     try:
         validate(params, provider_class)
         conn = transport_for(provider_class, params, secrets)
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
     except (KeyboardInterrupt, transport.Interrupted) as exc:
-        signals.quiet = True
+        signals.quiet = True        # a second signal must not cut the report short
         failure = interrupted(engine, exc)
     except EngineFailure as exc:
         failure = dict(exc.extra, msg=str(exc))
@@ -728,6 +729,7 @@ def _run_module(provider_class, module, signals):
         failure = {'msg': 'unexpected error (a bug in multicloud.secgroup, please report it): %s: %s' % (type(exc).__name__, exc),
                    'exception': traceback.format_exc()}
     finally:
+        signals.quiet = True        # the outcome is known: a signal now must not turn the report into a traceback
         if conn is not None:
             conn.close()
     for warning in (engine.warnings + getattr(engine.provider, 'warnings', [])) if engine is not None else []:
