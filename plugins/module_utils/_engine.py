@@ -623,16 +623,25 @@ class StopSignals:
             signal.signal(signum, handler)
 
 
-def read_back_within(engine, ids, seconds):
-    """engine.read_targets(ids)[0] within seconds (one retry per call at most), or (None, why not)."""
+def read_back_within(engine, accepted, seconds):
+    """The targets' lists after an interrupt, within seconds: first waited for until those in accepted (target
+    -> its list with our accepted writes) show them, as after any write (settle), then read. (lists, None), or
+    (None, why not). The stop flag ended every pause; these reads pause again, and retry once at most."""
     conn = engine.provider.transport
     conn.timeout = min(conn.timeout, seconds)
     conn.max_retries = min(conn.max_retries, 1)
+    conn.sleep = conn.limiter.sleep = time.sleep
+    deadline = engine.clock() + seconds
     answer = {}
 
     def read():
         try:
-            answer['state'] = engine.read_targets(ids)[0]
+            if accepted:
+                engine.settle(accepted, deadline)
+        except (transport.ProviderError, EngineFailure):
+            pass        # the read below says what there is
+        try:
+            answer['state'] = engine.read_targets(sorted(engine.before))[0]
         except Exception as exc:  # pylint: disable=broad-except
             answer['error'] = exc
 
@@ -645,7 +654,7 @@ def read_back_within(engine, ids, seconds):
     error = answer.get('error')
     if isinstance(error, transport.ProviderError):
         return None, '%s %s' % (error.code, error.message)
-    return None, '%s' % error if error is not None else 'no answer within %s seconds' % seconds
+    return None, ('%s' % error) if error is not None else ('no answer within %s seconds' % seconds)
 
 
 def interrupted(engine, exc):
@@ -668,13 +677,24 @@ def interrupted(engine, exc):
     known = planner.simulate(engine.before, engine.operations_done)
     source = 'the state before plus the accepted writes'
     if engine.operations_done or unknown:
-        read_back, why_not = read_back_within(engine, sorted(engine.before), INTERRUPT_READ_BACK_S)
+        touched = sorted(set(tid for op in engine.operations_done for tid in op['target_ids']))
+        read_back, why_not = read_back_within(engine, dict((tid, known[tid]) for tid in touched), INTERRUPT_READ_BACK_S)
         if read_back is None:
             engine.warnings.append('could not read the %ss back after the interrupt (%s); after shows the last state known'
                                    % (engine.kind.word, why_not))
+            for op in engine.unknown_operations:
+                if op not in engine.operations_done:
+                    engine.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
+                                           % (engine.describe_operation(op), engine.kind.word))
         else:
-            known.update((tid, groups) for tid, groups in read_back.items() if tid in known)
             source = 'as read back'
+            for tid, groups in read_back.items():
+                if tid in touched and groups != known[tid] and engine.provider.completion != 'sync':
+                    # Not visible yet, or failed later: the accepted state is the better guess, and said to be one.
+                    engine.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
+                                           'the cloud may still have failed them' % (engine.kind.word, tid))
+                elif tid in known:
+                    known[tid] = groups
     for op in unknown:
         engine.warnings.append('the answer to %s was still awaited when the task stopped; the cloud may have applied it'
                                % engine.describe_operation(op))

@@ -391,7 +391,8 @@ class Transport:
         deadline = time.monotonic() + seconds
         try:
             for thread in threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
+                if thread.ident is not None:        # the interrupt may have come before every thread was started
+                    thread.join(max(0.0, deadline - time.monotonic()))
         except (KeyboardInterrupt, Interrupted):
             pass
 
