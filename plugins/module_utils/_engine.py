@@ -606,7 +606,7 @@ class StopSignals:
         self.previous = {}
         self.quiet = False
 
-    def __call__(self, signum, frame):
+    def __call__(self, signum, unused_frame):
         if not self.quiet:
             raise transport.Interrupted(signal.Signals(signum).name)
 

@@ -160,3 +160,28 @@ def test_ctrl_c_in_ansible_playbook_stops_the_module_writing(cloud, tmp_path):
     late = [e for e in writes(cloud) if e['start'] > signalled + SLACK_S]
     assert not late, '%d write(s) started after the signal' % len(late)
     assert len(writes(cloud)) < 120
+
+
+def test_the_module_handles_both_signals_while_it_runs_and_restores_the_handlers_after(cloud, capsys, monkeypatch):
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.multicloud.secgroup.plugins.modules import baiducloud_sg_binding
+
+    def mine(signum, frame):
+        pass
+    seen = []
+    send = transport.Transport._send
+
+    def recording_send(self, call):
+        seen.append((signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
+        return send(self, call)
+    monkeypatch.setattr(transport.Transport, '_send', recording_send)
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with patch_module_args(dict(module_args(cloud, 2), _ansible_check_mode=True)):
+            with pytest.raises(SystemExit):
+                baiducloud_sg_binding.main()
+        assert signal.getsignal(signal.SIGTERM) is mine and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen and all(isinstance(on_int, engine.StopSignals) and on_term is on_int for on_int, on_term in seen)
+    assert json.loads(capsys.readouterr().out)['changed']
