@@ -671,8 +671,9 @@ def interrupted(engine, exc):
             if not isinstance(result, BaseException):
                 engine.operations_done.append(op)
                 engine.request_ids.extend(result or [])
-            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
-                unknown.append(op)
+            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT,
+                                                                                         transport.STOPPED):
+                unknown.append(op)      # STOPPED: an operation of several writes may have sent some before the stop
         unknown.extend(exc.in_flight)
     known = planner.simulate(engine.before, engine.operations_done)
     source = 'the state before plus the accepted writes'
