@@ -52,13 +52,13 @@ def one(running, repo, base, how, signum, count, after, latency_ms):
     env = pr.playbook_env(base)
     if how == 'module':
         args_file = os.path.join(base, 'args.json')
-        with open(args_file, 'w') as handle:
+        with open(args_file, 'w', encoding='utf-8') as handle:
             json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
         env['PYTHONPATH'] = env['ANSIBLE_COLLECTIONS_PATH']
         cmd = [sys.executable, '-m', 'ansible_collections.multicloud.secgroup.plugins.modules.baiducloud_sg_binding', args_file]
     else:
         playbook = os.path.join(base, 'bind.yml')
-        with open(playbook, 'w') as handle:
+        with open(playbook, 'w', encoding='utf-8') as handle:
             json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [{'multicloud.secgroup.baiducloud_sg_binding': args}]}], handle)
         cmd = pr.command(playbook)
     proc = subprocess.Popen(cmd, env=env, cwd=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -228,6 +228,8 @@ def run_once(running, sc, details=False):
     emulator.seed(sc['seed_doc'])
     if sc['settings']:
         emulator.update_settings({provider: sc['settings']})
+    if sc.get('latency_ms'):
+        emulator.update_settings({'latency_ms': sc['latency_ms']})
     for fault in sc['faults']:
         emulator.add_fault(fault)
     initial = true_lists(emulator, provider, sc['kind'])
@@ -432,38 +434,32 @@ def interrupt_scenario(provider, seed):
 
 def run_interrupted(running, sc):
     """Run an interrupt scenario; returns (record, violations). The driver ignores the signal itself (the module
-    installs its own handlers while it runs), so one that comes after the module returned only counts as late."""
+    installs its own handlers while it runs), so one that comes before the module set them or after it restored
+    them is only counted."""
     emulator = running.emulator
     signum = getattr(signal, sc['interrupt']['signal'])
     main = threading.main_thread().ident
     sent = []
+    outside = []        # the driver's handler ran: the module's were not set
 
     def interrupt():
         sent.append(time.time())
         signal.pthread_kill(main, signum)
 
-    previous = signal.signal(signum, lambda *args: None)
+    previous = signal.signal(signum, lambda *args: outside.append(True))
     timer = threading.Timer(sc['interrupt']['after_s'], interrupt)
-    real_settings = emulator.update_settings
-
-    def with_latency(changes):
-        real_settings(changes)
-        if changes.get('record_history'):     # run_once's first settings after its reset: add the latency
-            real_settings({'latency_ms': sc['latency_ms']})
-    emulator.update_settings = with_latency
     try:
         timer.start()
         record, violations, details = run_once(running, sc, details=True)
     finally:
         timer.cancel()
         timer.join()
-        emulator.update_settings = real_settings
         signal.signal(signum, previous)
     emulator.update_settings({'latency_ms': 0})
     record['interrupted'] = bool(details['result'].get('interrupted'))
     record['interrupted_writing'] = record['interrupted'] and any(e.get('write') for e in details['log'])
-    record['signal_late'] = not sent or sent[0] > details['returned']
-    if sent and not record['signal_late']:
+    record['signal_outside_run'] = not sent or bool(outside)
+    if not record['signal_outside_run']:
         violations.extend(check_interrupt(sc, details, sent[0]))
     return record, violations
 
@@ -493,15 +489,15 @@ def check_interrupt(sc, details, signalled):
 def interrupt_campaign(running, provider, seeds, verbose=False):
     """Summary of the interrupt runs of these seeds for one provider."""
     started = time.monotonic()
-    summary = {'provider': provider, 'runs': 0, 'interrupted_runs': 0, 'interrupted_after_writes': 0, 'late_signals': 0, 'writes': 0,
-               'violations': []}
+    summary = {'provider': provider, 'runs': 0, 'interrupted_runs': 0, 'interrupted_after_writes': 0, 'signals_outside_run': 0,
+               'writes': 0, 'violations': []}
     for seed in seeds:
         sc = interrupt_scenario(provider, seed)
         record, violations = run_interrupted(running, sc)
         summary['runs'] += 1
         summary['interrupted_runs'] += record['interrupted']
         summary['interrupted_after_writes'] += record['interrupted_writing']
-        summary['late_signals'] += record['signal_late']
+        summary['signals_outside_run'] += record['signal_outside_run']
         summary['writes'] += record['writes']
         for v in violations:
             summary['violations'].append(dict(v, seed=seed, repro=repro(provider, seed) + ' --interrupt'))
@@ -580,8 +576,8 @@ def main(argv=None):
            'violations': sum(len(s['violations']) for s in summaries)}
     for s in summaries:
         if opts.interrupt:
-            print('%-12s runs %4d (interrupted %3d, of them after writes %3d; signal after the end %3d)  violations %d  %.0f s'
-                  % (s['provider'], s['runs'], s['interrupted_runs'], s['interrupted_after_writes'], s['late_signals'],
+            print('%-12s runs %4d (interrupted %3d, of them after writes %3d; signal outside the run %3d)  violations %d  %.0f s'
+                  % (s['provider'], s['runs'], s['interrupted_runs'], s['interrupted_after_writes'], s['signals_outside_run'],
                      len(s['violations']), s['wall_time_s']))
             continue
         print('%-12s runs %4d (failed %3d, check mode %3d)  faults %s  violations %d  %.0f s'

@@ -37,6 +37,14 @@ class DictCloud:
         raise AssertionError('not called')
 
 
+class LaterCloud(DictCloud):
+    """Writes complete later; this one's never show within the wait."""
+    completion = 'task'
+
+    def settle(self, expected, deadline):
+        return None
+
+
 def bind(sg, *ids):
     return {'action': 'bind', 'security_group_ids': [sg], 'target_ids': list(ids)}
 
@@ -54,8 +62,8 @@ def test_answered_writes_are_accepted_and_those_in_flight_or_stopped_midway_are_
     provider = DictCloud(cloud)
     stopped = transport.ProviderError('dict', 'Bind', 'Interrupted', 'not sent', error_class=transport.STOPPED)
     refused = transport.ProviderError('dict', 'Bind', 'Nope', 'refused', error_class=transport.INVALID)
-    exc = transport.Interrupted('SIGTERM', provider.apply, [(bind('sg-2', 'i-aaaa'), ['req-1']), (bind('sg-2', 'i-bbbb'), stopped),
-                                                           (bind('sg-9', 'i-cccc'), refused)], [bind('sg-2', 'i-cccc')])
+    answered = [(bind('sg-2', 'i-aaaa'), ['req-1']), (bind('sg-2', 'i-bbbb'), stopped), (bind('sg-9', 'i-cccc'), refused)]
+    exc = transport.Interrupted('SIGTERM', provider.apply, answered, [bind('sg-2', 'i-cccc')])
     run, failure = stopped_run(cloud, exc, provider)
     assert failure['interrupted'] and failure['changed'] and 'interrupted by SIGTERM' in failure['msg']
     assert '1 write(s) accepted, 2 with an unknown outcome' in failure['msg'] and '(as read back)' in failure['msg']
@@ -77,9 +85,7 @@ def test_when_the_read_back_fails_the_report_is_the_state_before_plus_the_accept
 
 
 def test_on_a_cloud_whose_writes_show_later_an_accepted_write_not_yet_visible_is_reported_and_flagged():
-    provider = DictCloud({'i-aaaa': ['sg-1'], 'i-bbbb': ['sg-1'], 'i-cccc': ['sg-1']})
-    provider.completion = 'task'
-    provider.settle = lambda expected, deadline: None
+    provider = LaterCloud({'i-aaaa': ['sg-1'], 'i-bbbb': ['sg-1'], 'i-cccc': ['sg-1']})
     exc = transport.Interrupted('SIGINT', provider.apply, [(bind('sg-2', 'i-aaaa'), ['req-1'])], [])
     run, failure = stopped_run(None, exc, provider)
     assert [t['after'] for t in failure['instances']] == [['sg-1', 'sg-2'], ['sg-1'], ['sg-1']]
@@ -89,7 +95,7 @@ def test_on_a_cloud_whose_writes_show_later_an_accepted_write_not_yet_visible_is
 @pytest.mark.parametrize('exc', [KeyboardInterrupt(), transport.Interrupted('SIGINT')])
 def test_an_interrupt_outside_the_writes_reports_the_state_before_and_reads_nothing(exc):
     provider = DictCloud({}, read_error=AssertionError('no read without a write'))
-    run, failure = stopped_run({}, exc, provider)
+    dummy, failure = stopped_run({}, exc, provider)
     assert failure['msg'].startswith('interrupted by SIGINT: no write was started after it; 0 write(s) accepted')
     assert not failure['changed'] and [t['after'] for t in failure['instances']] == [['sg-1']] * 3
 

@@ -106,8 +106,8 @@ def run_and_signal(running, tmp_path, signum, count=120, twice=False):
     return json.loads(stdout), exited, signalled
 
 
-@pytest.mark.parametrize('signum, slow_write, twice', [(signal.SIGINT, False, False), (signal.SIGTERM, False, False),
-                                                      (signal.SIGINT, True, False), (signal.SIGINT, True, True)])
+@pytest.mark.parametrize('signum, slow_write, twice', [
+    (signal.SIGINT, False, False), (signal.SIGTERM, False, False), (signal.SIGINT, True, False), (signal.SIGINT, True, True)])
 def test_a_signal_stops_the_writes_and_the_failure_says_what_each_instance_has(cloud, tmp_path, signum, slow_write, twice):
     if slow_write:
         # The 11th bind takes longer than the grace: still unanswered when the module reports.
