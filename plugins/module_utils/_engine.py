@@ -95,9 +95,6 @@ CONVERGE_ROUNDS = 3
 # After an interrupt: how long the targets are read back for the report, in seconds; past it (or if the read
 # fails), the report shows the last state known.
 INTERRUPT_READ_BACK_S = 4.0
-# Errors of a write in flight at an interrupt that leave its outcome unknown. STOPPED: an operation of several writes
-# (Baidu's per-instance fallback) may have sent some before the stop.
-UNKNOWN_AFTER_STOP = (transport.AMBIGUOUS, transport.TRANSIENT, transport.STOPPED)
 # The signals that stop a run (docs/reliability.md, "Interrupts").
 STOP_SIGNALS = ('SIGINT', 'SIGTERM')
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
@@ -674,8 +671,8 @@ def interrupted(engine, exc):
             if not isinstance(result, BaseException):
                 engine.operations_done.append(op)
                 engine.request_ids.extend(result or [])
-            elif isinstance(result, transport.ProviderError) and result.error_class in UNKNOWN_AFTER_STOP:
-                unknown.append(op)
+            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
+                unknown.append(op)      # map() says AMBIGUOUS of an operation stopped after some of its writes
         unknown.extend(exc.in_flight)
     known = planner.simulate(engine.before, engine.operations_done)
     source = 'the state before plus the accepted writes'

@@ -250,6 +250,7 @@ class Transport:
                  rate_limits=None, default_rate=None, rate_ceiling=None, secrets=(), session=None,
                  sleep=None, clock=time.monotonic):
         self.stop = threading.Event()
+        self.local = threading.local()      # per map() worker: the writes its current item has sent
         sleep = sleep or self.stop.wait
         self.provider = provider
         self.timeout = timeout
@@ -274,6 +275,8 @@ class Transport:
         sent_at = self.limiter.acquire(call.action)
         if self.stopped(call):
             raise ProviderError(self.provider, call.action, 'Interrupted', 'not sent: the run was interrupted', error_class=STOPPED)
+        if call.write:
+            self.local.writes = getattr(self.local, 'writes', 0) + 1
         req = call.build()
         self._count('attempts')
         try:
@@ -361,9 +364,12 @@ class Transport:
                     if pos >= len(items):
                         return
                     started.add(pos)
+                self.local.writes = 0
                 try:
                     results[pos] = func(items[pos])
                 except Exception as exc:  # pylint: disable=broad-except
+                    if isinstance(exc, ProviderError) and exc.error_class == STOPPED and self.local.writes:
+                        exc.error_class = AMBIGUOUS     # stopped after some of the item's writes were sent
                     results[pos] = exc
                 with lock:
                     finished.add(pos)

@@ -57,12 +57,14 @@ def stopped_run(cloud, exc, provider=None):
     return run, engine.interrupted(run, exc)
 
 
-def test_answered_writes_are_accepted_and_those_in_flight_or_stopped_midway_are_unknown():
+def test_answered_writes_are_accepted_and_those_in_flight_or_stopped_midway_are_unknown_those_stopped_unsent_not():
     cloud = {'i-aaaa': ['sg-1', 'sg-2'], 'i-bbbb': ['sg-1', 'sg-2'], 'i-cccc': ['sg-1']}
     provider = DictCloud(cloud)
     stopped = transport.ProviderError('dict', 'Bind', 'Interrupted', 'not sent', error_class=transport.STOPPED)
+    midway = transport.ProviderError('dict', 'Bind', 'Interrupted', 'not sent', error_class=transport.AMBIGUOUS)
     refused = transport.ProviderError('dict', 'Bind', 'Nope', 'refused', error_class=transport.INVALID)
-    answered = [(bind('sg-2', 'i-aaaa'), ['req-1']), (bind('sg-2', 'i-bbbb'), stopped), (bind('sg-9', 'i-cccc'), refused)]
+    answered = [(bind('sg-2', 'i-aaaa'), ['req-1']), (bind('sg-2', 'i-bbbb'), midway), (bind('sg-9', 'i-cccc'), refused),
+                (bind('sg-3', 'i-cccc'), stopped)]
     exc = transport.Interrupted('SIGTERM', provider.apply, answered, [bind('sg-2', 'i-cccc')])
     run, failure = stopped_run(cloud, exc, provider)
     assert failure['interrupted'] and failure['changed'] and 'interrupted by SIGTERM' in failure['msg']

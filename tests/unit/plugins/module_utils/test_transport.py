@@ -284,6 +284,20 @@ def test_after_a_stop_no_write_is_sent_reads_still_are_and_sleeps_end_at_once():
     assert time.monotonic() - begun < 1
 
 
+def test_an_item_stopped_after_some_of_its_writes_were_sent_is_ambiguous_one_stopped_before_any_is_not_sent():
+    conn, call, dummy, session, dummy2 = make([200, 200], write=True)
+
+    def two_writes(n):
+        if n == 0:
+            conn.call(call)
+        conn.stop.set()             # the stop comes while item 0 is between its writes
+        return conn.call(call)
+
+    results = conn.map(two_writes, [0, 1], max_workers=1)
+    assert len(session.sent) == 1
+    assert [(r.error_class, r.code) for r in results] == [(transport.AMBIGUOUS, 'Interrupted'), (transport.STOPPED, 'Interrupted')]
+
+
 def test_a_write_stopped_while_pausing_to_retry_ends_with_its_last_answer_and_is_not_sent_again():
     conn, call, clock, session, dummy = make([503, 200], write=True)
     call.idempotent = True          # a token write: retried after an unknown outcome
