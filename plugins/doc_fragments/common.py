@@ -144,6 +144,10 @@ notes:
     (read back), so nothing is left unknown.
   - If the answer to a write is lost (for example the connection drops), the module reads the instances back and finishes
     the job from what it finds, instead of sending the write blindly again.
+  - SIGINT (Ctrl-C) and SIGTERM stop the writes, no new write starts; writes already sent are awaited for up to
+    3 seconds, the instances are read back for up to 4 seconds, and the task fails with C(interrupted=true), a message
+    naming the signal, what each instance has in RV(instances) (read back, else the state before plus the accepted
+    writes), and C(unknown_operations), the writes whose answer was still awaited.
 '''
 
     # For providers whose writes complete asynchronously.

@@ -77,6 +77,8 @@ import ipaddress
 import math
 import os
 import re
+import signal
+import threading
 import time
 import traceback
 
@@ -129,6 +131,12 @@ ACCEPTED = 'accepted'      # answered success; may not show yet ('task', 'eventu
 UNKNOWN = 'unknown'        # no usable answer (lost, server error): maybe applied, maybe later, maybe never
 CONFIRMED = 'confirmed'    # shows applied (read, settled, or 'sync'), or the cloud answered the target already is so
 FAILED = 'failed'          # refused, failed in the cloud, or, for an unknown one, not shown and planned again
+
+# After an interrupt: how long the targets are read back for the report, in seconds; past it (or if the read
+# fails), the report shows the last state known.
+INTERRUPT_READ_BACK_S = 4.0
+# The signals that stop a run (docs/reliability.md, "Interrupts").
+STOP_SIGNALS = ('SIGINT', 'SIGTERM')
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -906,8 +914,125 @@ def transport_for(provider_class, params, secrets):
         rate_ceiling=params.get('rate_limit'), secrets=secrets)
 
 
+class StopSignals:
+    """While a module runs, SIGINT and SIGTERM raise transport.Interrupted in the main thread: the writes stop
+    and the task fails with a report. Once quiet (the report is being made), further signals are ignored."""
+
+    def __init__(self):
+        self.previous = {}
+        self.quiet = False
+
+    def __call__(self, signum, unused_frame):
+        if not self.quiet:
+            raise transport.Interrupted(signal.Signals(signum).name)
+
+    def install(self):
+        if threading.current_thread() is threading.main_thread():     # the only thread that may set handlers
+            for name in STOP_SIGNALS:
+                signum = getattr(signal, name)
+                previous = signal.signal(signum, self)
+                self.previous[signum] = signal.SIG_DFL if previous is None else previous
+        return self
+
+    def restore(self):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def read_back_within(engine, accepted, seconds):
+    """The targets' lists after an interrupt, within seconds: first waited for until those in accepted (target
+    -> its list with our accepted writes) show them, as after any write (settle), then read. (lists, None), or
+    (None, why not). The stop flag ended every pause; these reads pause again, and retry once at most."""
+    conn = engine.provider.transport
+    conn.timeout = min(conn.timeout, seconds)
+    conn.max_retries = min(conn.max_retries, 1)
+    conn.sleep = conn.limiter.sleep = time.sleep
+    deadline = engine.clock() + seconds
+    answer = {}
+
+    def read():
+        try:
+            if accepted:
+                engine.settle(accepted, deadline)
+        except (transport.ProviderError, EngineFailure):
+            pass        # the read below says what there is
+        try:
+            answer['state'] = engine.read_targets(sorted(engine.before))[0]
+        except Exception as exc:  # pylint: disable=broad-except
+            answer['error'] = exc
+
+    reader = threading.Thread(target=read)
+    reader.daemon = True       # a read still running at exit must not keep the process
+    reader.start()
+    reader.join(seconds)
+    if 'state' in answer:
+        return answer['state'], None
+    error = answer.get('error')
+    if isinstance(error, transport.ProviderError):
+        return None, '%s %s' % (error.code, error.message)
+    return None, ('%s' % error) if error is not None else ('no answer within %s seconds' % seconds)
+
+
+def interrupted(engine, exc):
+    """The failure of a run stopped by a signal: what each target has (read back if it can be within
+    INTERRUPT_READ_BACK_S, else the state before plus the accepted writes) and the writes whose answer
+    was still awaited (they may or may not be applied)."""
+    name = transport.interrupt_signal(exc)
+    if engine is None or not engine.before:
+        return {'interrupted': True, 'changed': False, 'msg': 'interrupted by %s before any change; nothing was changed' % name}
+    engine.provider.transport.stop.set()
+    unknown = []
+    if getattr(exc, 'work', None) == engine.provider.apply:
+        for op, result in exc.completed:
+            if not isinstance(result, BaseException):
+                engine.operations_done.append(op)
+                engine.request_ids.extend(result or [])
+            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
+                unknown.append(op)      # map() says AMBIGUOUS of an operation stopped after some of its writes
+        unknown.extend(exc.in_flight)
+    known = planner.simulate(engine.before, engine.operations_done)
+    source = 'the state before plus the accepted writes'
+    if engine.operations_done or unknown:
+        touched = sorted(set(tid for op in engine.operations_done for tid in op['target_ids']))
+        read_back, why_not = read_back_within(engine, dict((tid, known[tid]) for tid in touched), INTERRUPT_READ_BACK_S)
+        if read_back is None:
+            engine.warnings.append('could not read the %ss back after the interrupt (%s); after shows the last state known'
+                                   % (engine.kind.word, why_not))
+            for op in engine.unknown_operations:
+                if op not in engine.operations_done:
+                    engine.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
+                                           % (engine.describe_operation(op), engine.kind.word))
+        else:
+            source = 'as read back'
+            for tid, groups in read_back.items():
+                if tid in touched and groups != known[tid] and engine.provider.completion != 'sync':
+                    # Not visible yet, or failed later: the accepted state is the better guess, and said to be one.
+                    engine.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
+                                           'the cloud may still have failed them' % (engine.kind.word, tid))
+                elif tid in known:
+                    known[tid] = groups
+    for op in unknown:
+        engine.warnings.append('the answer to %s was still awaited when the task stopped; the cloud may have applied it'
+                               % engine.describe_operation(op))
+    targets = engine.result_targets(engine.before, known)
+    return {'interrupted': True, 'msg': 'interrupted by %s: no write was started after it; %d write(s) accepted, %d with an '
+                                        'unknown outcome (in flight); %s shows what each %s has (%s)'
+                                        % (name, len(engine.operations_done), len(unknown), engine.kind.result_key, engine.kind.word, source),
+            'changed': bool(engine.operations_done) or any(t['before'] != t['after'] for t in targets),
+            'unknown_operations': engine.public_operations(unknown), engine.kind.result_key: targets}
+
+
 def run_module(provider_class, module=None):
-    """Entry point of a binding module: every failure becomes fail_json, never a traceback."""
+    """Entry point of a binding module: every failure becomes fail_json, never a traceback; SIGINT and
+    SIGTERM stop the writes and fail the task with a report (the previous handlers are restored after)."""
+    signals = StopSignals()
+    try:
+        _run_module(provider_class, module, signals)
+    finally:
+        signals.restore()
+
+
+def _run_module(provider_class, module, signals):
     if module is None:
         module = new_module(credentials=[option for dummy, option in sorted(getattr(provider_class, 'credential_options', {}).items())],
                             **module_options(provider_class))
@@ -921,11 +1046,15 @@ def run_module(provider_class, module=None):
     tls_warning = insecure_tls_warning(params)
     if tls_warning:
         module.warn(tls_warning)
+    signals.install()
     try:
         validate(params, provider_class)
         conn = transport_for(provider_class, params, secrets)
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
+    except (KeyboardInterrupt, transport.Interrupted) as exc:
+        signals.quiet = True        # a second signal must not cut the report short
+        failure = interrupted(engine, exc)
     except EngineFailure as exc:
         failure = dict(exc.extra, msg=str(exc))
     except transport.ProviderError as error:
@@ -937,6 +1066,7 @@ def run_module(provider_class, module=None):
         failure = {'msg': 'unexpected error (a bug in multicloud.secgroup, please report it): %s: %s' % (type(exc).__name__, exc),
                    'exception': traceback.format_exc()}
     finally:
+        signals.quiet = True        # the outcome is known: a signal now must not turn the report into a traceback
         if conn is not None:
             conn.close()
     for warning in (engine.warnings + getattr(engine.provider, 'warnings', [])) if engine is not None else []:

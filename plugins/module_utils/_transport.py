@@ -19,6 +19,7 @@ __metaclass__ = type
 import json
 import random
 import socket
+import signal
 import threading
 import time
 from urllib.parse import quote, quote_plus, urlsplit
@@ -55,6 +56,7 @@ INVALID = 'invalid'
 NOT_FOUND = 'not_found'
 CONFLICT = 'conflict'
 FAILED = 'failed'
+STOPPED = 'stopped'            # not sent: the run was told to stop (an interrupt)
 
 RETRY_ALWAYS = (THROTTLED, UNSENT, IN_PROGRESS)
 RETRY_READS = (TRANSIENT, AMBIGUOUS)
@@ -64,6 +66,9 @@ NAME_RESOLUTION_RETRIES = 2
 # requests' errors in the request itself, raised before any connection (InvalidJSONError also covers an
 # answer's JSONDecodeError, should a provider's parse not catch it): not network failures.
 PREPARE_ERRORS = ('InvalidURL', 'MissingSchema', 'InvalidSchema', 'InvalidHeader', 'URLRequired', 'InvalidJSONError')
+
+# After an interrupt, how long map() waits for the writes already sent to be answered, in seconds.
+IN_FLIGHT_GRACE_S = 3.0
 
 
 def redact_text(text, secrets):
@@ -134,6 +139,27 @@ class ProviderError(Exception):
     def to_dict(self):
         return {'provider': self.provider, 'action': self.action, 'code': self.code, 'message': self.message,
                 'request_id': self.request_id, 'http_status': self.http_status}
+
+
+class Interrupted(BaseException):
+    """The run was told to stop by a signal (SIGINT, SIGTERM): no new write starts.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it. Raised by map()
+    with what it knows: ``work`` (the function it ran), ``completed`` ([(item, result or exception)]
+    for the items answered) and ``in_flight`` (items sent but not answered within IN_FLIGHT_GRACE_S).
+    """
+
+    def __init__(self, signal_name, work=None, completed=(), in_flight=()):
+        super(Interrupted, self).__init__('interrupted by %s' % signal_name)
+        self.signal_name = signal_name
+        self.work = work
+        self.completed = list(completed)
+        self.in_flight = list(in_flight)
+
+
+def interrupt_signal(exc):
+    """The signal an interrupt came from: an Interrupted says; a KeyboardInterrupt is SIGINT."""
+    return getattr(exc, 'signal_name', None) or signal.Signals.SIGINT.name
 
 
 class Call:
@@ -261,11 +287,16 @@ class Transport:
 
     secrets: strings that must never appear in an error message; any that do
     are replaced, so a provider echoing a header back cannot leak a key.
+    stop: an Event; once set, no write is sent any more (map() sets it on an interrupt), and the
+    default sleep (retry backoff, rate limiter) ends at once.
     """
 
     def __init__(self, provider, timeout=30, validate_certs=True, max_retries=8, backoff=None,
                  rate_limits=None, default_rate=None, rate_ceiling=None, secrets=(), session=None,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=None, clock=time.monotonic):
+        self.stop = threading.Event()
+        self.local = threading.local()      # per map() worker: the writes its current item has sent
+        sleep = sleep or self.stop.wait
         self.provider = provider
         self.timeout = timeout
         self.validate_certs = validate_certs
@@ -287,6 +318,10 @@ class Transport:
 
     def _send(self, call):
         sent_at = self.limiter.acquire(call.action)
+        if self.stopped(call):
+            raise ProviderError(self.provider, call.action, 'Interrupted', 'not sent: the run was interrupted', error_class=STOPPED)
+        if call.write:
+            self.local.writes = getattr(self.local, 'writes', 0) + 1
         req = call.build()
         self._count('attempts')
         try:
@@ -356,43 +391,84 @@ class Transport:
                 return self._send(call)
             except ProviderError as error:
                 limit = self.max_retries if error.retry_limit is None else min(self.max_retries, error.retry_limit)
-                if attempt >= limit or not self.retryable(call, error):
+                if attempt >= limit or not self.retryable(call, error) or self.stopped(call):
                     raise
                 self._count('retries')
                 self.sleep(max(self.backoff.delay(attempt), min(error.retry_after or 0, self.backoff.cap)))
+                if self.stopped(call):
+                    raise       # stopped while pausing: the last answer says whether the write may have happened
                 attempt += 1
+
+    def stopped(self, call):
+        """A write must not be sent: the run was interrupted."""
+        return call.write and self.stop.is_set()
 
     def map(self, func, items, max_workers):
         """func(item) for every item on at most max_workers threads; results in order.
 
         Every item is attempted; exceptions are returned in place of results so
-        the caller knows exactly which items succeeded.
+        the caller knows exactly which items succeeded. An interrupt of the waiting
+        (KeyboardInterrupt, Interrupted) stops the workers before their next item and
+        sets the stop flag (no write is sent any more); the items in flight are
+        awaited for IN_FLIGHT_GRACE_S, then Interrupted says which items were
+        answered and which are still in flight.
+        The workers are daemon threads: the process can exit without them.
         """
         items = list(items)
         results = [None] * len(items)
         if not items:
             return results
         index = {'next': 0}
+        halt = threading.Event()     # this map's items only: a map run later (a read back) still works
+        started = set()
+        finished = set()
         lock = threading.Lock()
 
         def worker():
-            while True:
+            while not halt.is_set():
                 with lock:
                     pos = index['next']
                     index['next'] += 1
-                if pos >= len(items):
-                    return
+                    if pos >= len(items):
+                        return
+                    started.add(pos)
+                self.local.writes = 0
                 try:
                     results[pos] = func(items[pos])
                 except Exception as exc:  # pylint: disable=broad-except
+                    if isinstance(exc, ProviderError) and exc.error_class == STOPPED and self.local.writes:
+                        exc.error_class = AMBIGUOUS     # stopped after some of the item's writes were sent
                     results[pos] = exc
+                with lock:
+                    finished.add(pos)
 
         threads = [threading.Thread(target=worker) for dummy in range(max(1, min(max_workers, len(items))))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.daemon = True
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except (KeyboardInterrupt, Interrupted) as exc:
+            halt.set()
+            self.stop.set()
+            self._await(threads, IN_FLIGHT_GRACE_S)
+            with lock:
+                completed = [(items[pos], results[pos]) for pos in sorted(finished)]
+                in_flight = [items[pos] for pos in sorted(started - finished)]
+            raise Interrupted(interrupt_signal(exc), func, completed, in_flight)
         return results
+
+    @staticmethod
+    def _await(threads, seconds):
+        """Join the threads for at most seconds in all; a second interrupt ends the wait early."""
+        deadline = time.monotonic() + seconds
+        try:
+            for thread in threads:
+                if thread.ident is not None:        # the interrupt may have come before every thread was started
+                    thread.join(max(0.0, deadline - time.monotonic()))
+        except (KeyboardInterrupt, Interrupted):
+            pass
 
     def close(self):
         self.session.close()

@@ -312,6 +312,19 @@ error:
       description: The HTTP status of the answer.
       type: int
       sample: 403
+interrupted:
+  description: V(true) when SIGINT (Ctrl-C) or SIGTERM stopped the task; C(msg) names the signal.
+  returned: when a signal stopped the task
+  type: bool
+  sample: true
+unknown_operations:
+  description:
+    - When a signal stopped the task, the writes sent whose answer had not come within the 3 seconds awaited, in the
+      form of RV(operations). The cloud may still apply them.
+  returned: when a signal stopped the task
+  type: list
+  elements: dict
+  sample: []
 missing_instance_ids:
   description:
     - The instances that were not found.

@@ -10,6 +10,7 @@ invariants are checked against the emulator's true state, its state history and 
 
     python tests/chaos/chaos.py --provider tencentcloud --seed 17          # one run, in detail
     python tests/chaos/chaos.py --provider all --runs 500 --summary out.json
+    python tests/chaos/chaos.py --provider baiducloud --runs 100 --interrupt   # SIGINT/SIGTERM at a random moment
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,8 +23,10 @@ import json
 import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,6 +68,7 @@ INVARIANTS = ('outcome', 'bounds', 'no_blind_resend', 'changed', 'time_bound', '
 SECRET = {'tencentcloud': 'Tc-Chaos-Secret-Never-Shown', 'alicloud': 'Ali-Chaos-Secret-Never-Shown',
           'baiducloud': 'Bd-Chaos-Secret-Never-Shown', 'zenlayer': 'Zl-Chaos-Password-Never-Shown'}
 SLACK_S = 2.0   # scheduling noise on a loaded 2-core machine, added to every run's time bound
+INTERRUPT_SLACK_S = 0.5     # the same noise between sending a signal and a write the emulator logs as started
 
 # Per cloud: bounds (the emulator's defaults, which are the documented quotas), whether order is priority,
 # the statuses in which it accepts changes and some in which it refuses them, its read and write actions.
@@ -321,8 +325,8 @@ def true_lists(emulator, provider, kind):
     return dict((item['id'], list(item['security_groups'])) for item in state.get(key) or [])
 
 
-def run_once(running, sc):
-    """Run one scenario; returns (record, violations)."""
+def run_once(running, sc, details=False):
+    """Run one scenario; returns (record, violations), and with details what the checks saw."""
     emulator = running.emulator
     provider = sc['provider']
     emulator.reset()
@@ -330,6 +334,8 @@ def run_once(running, sc):
     emulator.seed(sc['seed_doc'])
     if sc['settings']:
         emulator.update_settings({provider: sc['settings']})
+    if sc.get('latency_ms'):
+        emulator.update_settings({'latency_ms': sc['latency_ms']})
     for fault in sc['faults']:
         emulator.add_fault(fault)
     initial = true_lists(emulator, provider, sc['kind'])
@@ -378,6 +384,8 @@ def run_once(running, sc):
               'state_changes': len(history), 'faults': faults, 'elapsed_s': round(elapsed, 3), 'msg': result.get('msg'),
               'bound_use': elapsed / time_bound(sc, initial), 'late_changes': len(late),
               'uncertain': any(uncertain(result, tid) for tid in initial)}
+    if details:
+        return record, violations, {'result': result, 'log': log, 'initial': initial, 'final': final, 'returned': returned}
     return record, violations
 
 
@@ -535,6 +543,96 @@ def check(sc, result, text, initial, final, log, history, elapsed):
     return out
 
 
+# -- interrupts: SIGINT or SIGTERM at a random moment ----------------------------------------------------
+
+
+def interrupt_scenario(provider, seed):
+    """The run of this seed (scenario()) with every request slowed by a random latency and a signal sent to
+    the main thread a random time after the module starts: while it reads, writes, waits or has finished."""
+    sc = scenario(provider, seed)
+    rng = random.Random('interrupt:%s:%d' % (provider, seed))
+    sc['latency_ms'] = rng.choice((50, 100, 200))
+    sc['interrupt'] = {'signal': rng.choice(('SIGINT', 'SIGTERM')), 'after_s': round(rng.uniform(0.0, 0.6), 3)}
+    return sc
+
+
+def run_interrupted(running, sc):
+    """Run an interrupt scenario; returns (record, violations). The driver ignores the signal itself (the module
+    installs its own handlers while it runs), so one that comes before the module set them or after it restored
+    them is only counted."""
+    emulator = running.emulator
+    signum = getattr(signal, sc['interrupt']['signal'])
+    main = threading.main_thread().ident
+    sent = []
+    outside = []        # the driver's handler ran: the module's were not set
+
+    def interrupt():
+        sent.append(time.time())
+        signal.pthread_kill(main, signum)
+
+    previous = signal.signal(signum, lambda *args: outside.append(True))
+    timer = threading.Timer(sc['interrupt']['after_s'], interrupt)
+    try:
+        timer.start()
+        record, violations, details = run_once(running, sc, details=True)
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signum, previous)
+    emulator.update_settings({'latency_ms': 0})
+    record['interrupted'] = bool(details['result'].get('interrupted'))
+    record['interrupted_writing'] = record['interrupted'] and any(e.get('write') for e in details['log'])
+    record['signal_outside_run'] = not sent or bool(outside)
+    if not record['signal_outside_run']:
+        violations.extend(check_interrupt(sc, details, sent[0]))
+    return record, violations
+
+
+def check_interrupt(sc, details, signalled):
+    """What an interrupt must do: no write starts after it, the failure says so, names the signal and shows the
+    true state (or flags a target unknown; check() compares), changed is right, and the module returns within
+    the in-flight grace plus the read-back bound."""
+    out = []
+    result = details['result']
+    late = [e['seq'] for e in details['log'] if e.get('write') and e['start'] > signalled + INTERRUPT_SLACK_S]
+    if late:
+        out.append({'invariant': 'stops_writes', 'detail': 'write request(s) %s started after the signal' % late})
+    if result.get('interrupted'):
+        if not result.get('failed') or sc['interrupt']['signal'] not in (result.get('msg') or ''):
+            out.append({'invariant': 'interrupt_report', 'detail': 'not a failure naming %s: %s' % (sc['interrupt']['signal'], result.get('msg'))})
+        initial, final = details['initial'], details['final']
+        targets = sc['args'].get('instance_ids') or sc['args'].get('network_interface_ids')
+        if not any(uncertain(result, tid) for tid in targets) and bool(result.get('changed')) != (initial != final):
+            out.append({'invariant': 'interrupt_report', 'detail': 'changed=%s, state changed: %s' % (result.get('changed'), initial != final)})
+    bound = transport.IN_FLIGHT_GRACE_S + engine.INTERRUPT_READ_BACK_S + SLACK_S
+    if details['returned'] - signalled > bound:
+        out.append({'invariant': 'exit_bound', 'detail': 'returned %.2f s after the signal, bound %.2f s' % (details['returned'] - signalled, bound)})
+    return out
+
+
+def interrupt_campaign(running, provider, seeds, verbose=False):
+    """Summary of the interrupt runs of these seeds for one provider."""
+    started = time.monotonic()
+    summary = {'provider': provider, 'runs': 0, 'interrupted_runs': 0, 'interrupted_after_writes': 0, 'signals_outside_run': 0,
+               'writes': 0, 'violations': []}
+    for seed in seeds:
+        sc = interrupt_scenario(provider, seed)
+        record, violations = run_interrupted(running, sc)
+        summary['runs'] += 1
+        summary['interrupted_runs'] += record['interrupted']
+        summary['interrupted_after_writes'] += record['interrupted_writing']
+        summary['signals_outside_run'] += record['signal_outside_run']
+        summary['writes'] += record['writes']
+        for v in violations:
+            summary['violations'].append(dict(v, seed=seed, repro=repro(provider, seed) + ' --interrupt'))
+        if verbose:
+            print(json.dumps({'scenario': sc, 'record': record, 'violations': violations}, indent=1, default=str))
+        elif violations:
+            print('VIOLATION %s seed %d: %s\n  reproduce: %s --interrupt' % (provider, seed, violations, repro(provider, seed)), file=sys.stderr)
+    summary['wall_time_s'] = round(time.monotonic() - started, 1)
+    return summary
+
+
 # -- campaigns ------------------------------------------------------------------------------------------
 
 def repro(provider, seed):
@@ -585,6 +683,7 @@ def main(argv=None):
     parser.add_argument('--runs', type=int, default=500, help='runs per provider (seeds first-seed .. first-seed+runs-1)')
     parser.add_argument('--first-seed', type=int, default=0)
     parser.add_argument('--summary', help='write the summary JSON here')
+    parser.add_argument('--interrupt', action='store_true', help='the interrupt runs: SIGINT or SIGTERM at a random moment')
     opts = parser.parse_args(argv)
     for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy'):
         os.environ.pop(var, None)
@@ -593,12 +692,18 @@ def main(argv=None):
     running = start()
     started = time.monotonic()
     try:
-        summaries = [campaign(running, p, seeds, verbose=opts.seed is not None) for p in providers]
+        summaries = [(interrupt_campaign if opts.interrupt else campaign)(running, p, seeds, verbose=opts.seed is not None)
+                     for p in providers]
     finally:
         running.stop()
     doc = {'seeds': [seeds[0], seeds[-1]], 'wall_time_s': round(time.monotonic() - started, 1), 'providers': summaries,
            'violations': sum(len(s['violations']) for s in summaries)}
     for s in summaries:
+        if opts.interrupt:
+            print('%-12s runs %4d (interrupted %3d, of them after writes %3d; signal outside the run %3d)  violations %d  %.0f s'
+                  % (s['provider'], s['runs'], s['interrupted_runs'], s['interrupted_after_writes'], s['signals_outside_run'],
+                     len(s['violations']), s['wall_time_s']))
+            continue
         print('%-12s runs %4d (failed %3d, check mode %3d)  faults %s  violations %d  %.0f s'
               % (s['provider'], s['runs'], s['failed_runs'], s['check_mode_runs'], sum(s['faults_injected'].values()),
                  len(s['violations']), s['wall_time_s']))

@@ -119,3 +119,34 @@ def test_the_checker_catches_a_blind_resend_after_mutex_operation():
 def test_the_checker_catches_a_failure_that_changed_the_state_but_says_unchanged():
     assert _check(_report(['g1'], ['g1', 'g2'], failed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == ['changed']
     assert _check(_report(['g1'], ['g1', 'g2'], failed=True, changed=True), {'i1': ['g1']}, {'i1': ['g1', 'g2']}) == []
+
+
+# -- interrupts -------------------------------------------------------------------------------------------
+
+INTERRUPT_SEEDS = list(range(30))
+
+
+@pytest.mark.parametrize('provider', chaos.PROVIDERS)
+def test_interrupts_at_random_moments_keep_every_invariant(running, provider):
+    summary = chaos.interrupt_campaign(running, provider, INTERRUPT_SEEDS)
+    assert not summary['violations'], '\n'.join('%(invariant)s: %(detail)s\n  reproduce: %(repro)s' % v for v in summary['violations'])
+    # The signals did land while the module read, wrote or waited, not only after it returned.
+    assert summary['interrupted_runs'] >= 8 and summary['interrupted_after_writes'] >= 2
+
+
+def _interrupt_details(log, returned=2.0, **result):
+    return {'result': dict({'failed': True, 'interrupted': True, 'msg': 'interrupted by SIGINT: ...', 'changed': False}, **result),
+            'log': log, 'initial': {'i1': ['g1']}, 'final': {'i1': ['g1']}, 'returned': returned}
+
+
+def test_the_interrupt_checker_catches_writes_after_the_signal_a_wrong_report_and_a_slow_exit():
+    sc = {'interrupt': {'signal': 'SIGINT'}, 'args': {'instance_ids': ['i1']}}
+    write = _entry(1, 'Associate', True, {'targets': ['i1'], 'bind': ['g2']}, 1.2)
+    assert chaos.check_interrupt(sc, _interrupt_details([write]), 1.0) == []
+    late = _entry(2, 'Associate', True, {'targets': ['i1'], 'bind': ['g2']}, 1.0 + chaos.INTERRUPT_SLACK_S + 0.1)
+    assert [v['invariant'] for v in chaos.check_interrupt(sc, _interrupt_details([write, late]), 1.0)] == ['stops_writes']
+    assert [v['invariant'] for v in chaos.check_interrupt(sc, _interrupt_details([], msg='interrupted by SIGTERM'), 1.0)] == ['interrupt_report']
+    changed = _interrupt_details([])
+    changed['final'] = {'i1': ['g1', 'g2']}
+    assert [v['invariant'] for v in chaos.check_interrupt(sc, changed, 1.0)] == ['interrupt_report']
+    assert [v['invariant'] for v in chaos.check_interrupt(sc, _interrupt_details([], returned=100.0), 1.0)] == ['exit_bound']

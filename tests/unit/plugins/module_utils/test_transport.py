@@ -8,7 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import signal
 import threading
+import time
 
 import socket
 
@@ -321,6 +324,102 @@ def test_map_is_bounded_ordered_and_reports_each_failure():
     assert active['max'] <= 3
     assert [r for r in results if not isinstance(r, Exception)] == [0, 2, 4, 8, 10, 12, 14, 16, 18]
     assert isinstance(results[3], ValueError)
+
+
+def test_an_interrupt_of_map_stops_new_items_awaits_those_in_flight_and_says_which(monkeypatch):
+    monkeypatch.setattr(transport, 'IN_FLIGHT_GRACE_S', 0.3)
+    conn, dummy, dummy2, dummy3, dummy4 = make([])
+    signalled = []
+    release = threading.Event()
+    started = []
+
+    def work(n):
+        started.append((n, time.monotonic()))
+        if n == 2:
+            release.wait(5)            # still unanswered after the grace
+        else:
+            time.sleep(0.05)
+        return n
+
+    def interrupt():
+        signalled.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C: KeyboardInterrupt in the main thread, here inside join()
+
+    timer = threading.Timer(0.2, interrupt)
+    timer.start()
+    begun = time.monotonic()
+    with pytest.raises(transport.Interrupted) as caught:
+        conn.map(work, range(100), max_workers=4)
+    waited = time.monotonic() - begun
+    release.set()
+    timer.join()
+    exc = caught.value
+    assert exc.signal_name == 'SIGINT' and exc.work is work and conn.stop.is_set()
+    assert 0.2 <= waited < 1.0                                          # the grace, not the 100 items
+    assert not [n for n, when in started if when > signalled[0] + 0.1]    # no item started after the interrupt
+    assert exc.in_flight == [2] and 2 not in dict(exc.completed)
+    assert sorted([n for n, dummy in exc.completed] + exc.in_flight) == sorted(n for n, dummy in started)
+    assert len(started) < 20 and all(result == n for n, result in exc.completed)
+
+
+def test_a_second_interrupt_ends_the_wait_for_the_writes_in_flight(monkeypatch):
+    monkeypatch.setattr(transport, 'IN_FLIGHT_GRACE_S', 20.0)
+    conn, dummy, dummy2, dummy3, dummy4 = make([])
+    release = threading.Event()
+    timers = [threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)) for delay in (0.1, 0.3)]
+    for timer in timers:
+        timer.start()
+    begun = time.monotonic()
+    with pytest.raises(transport.Interrupted) as caught:
+        conn.map(lambda n: release.wait(10), range(3), max_workers=3)
+    waited = time.monotonic() - begun
+    release.set()
+    for timer in timers:
+        timer.join()
+    assert waited < 2.0 and caught.value.in_flight == [0, 1, 2]
+
+
+def test_after_a_stop_no_write_is_sent_reads_still_are_and_sleeps_end_at_once():
+    conn, call, clock, session, dummy = make([200, 200], write=True)
+    conn.stop.set()
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.error_class == transport.STOPPED and session.sent == []
+    call.write = False
+    assert conn.call(call) == 'ok' and len(session.sent) == 1
+    default = transport.Transport('toy', session=FakeSession([]))
+    default.stop.set()
+    begun = time.monotonic()
+    default.sleep(30)
+    assert time.monotonic() - begun < 1
+
+
+def test_an_item_stopped_after_some_of_its_writes_were_sent_is_ambiguous_one_stopped_before_any_is_not_sent():
+    conn, call, dummy, session, dummy2 = make([200, 200], write=True)
+
+    def two_writes(n):
+        if n == 0:
+            conn.call(call)
+        conn.stop.set()             # the stop comes while item 0 is between its writes
+        return conn.call(call)
+
+    results = conn.map(two_writes, [0, 1], max_workers=1)
+    assert len(session.sent) == 1
+    assert [(r.error_class, r.code) for r in results] == [(transport.AMBIGUOUS, 'Interrupted'), (transport.STOPPED, 'Interrupted')]
+
+
+def test_a_write_stopped_while_pausing_to_retry_ends_with_its_last_answer_and_is_not_sent_again():
+    conn, call, clock, session, dummy = make([503, 200], write=True)
+    call.idempotent = True          # a token write: retried after an unknown outcome
+    real_sleep = clock.sleep
+
+    def sleep_then_stop(seconds):
+        real_sleep(seconds)
+        conn.stop.set()
+    conn.sleep = sleep_then_stop
+    with pytest.raises(transport.ProviderError) as err:
+        conn.call(call)
+    assert err.value.code == 'Code503' and len(session.sent) == 1     # the outcome stays unknown, as the answer said
 
 
 def test_secrets_are_redacted_in_their_quoted_forms_too():
