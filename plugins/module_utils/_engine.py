@@ -662,6 +662,31 @@ class Engine:
             raise self.refusal(refused)
         return []
 
+    def record_interrupt(self, exc):
+        """The writes of the wave an interrupt stopped (transport.Interrupted from map): those answered are accepted
+        (or failed), those in flight or stopped after some of their writes (an AMBIGUOUS answer) unknown, those
+        never started not sent (FAILED: they changed nothing)."""
+        if getattr(exc, 'work', None) != self.provider.apply:
+            return
+        sent = [write for write in self.writes if write.targets(SENT)]
+        for op, result in list(exc.completed) + [(op, None) for op in exc.in_flight]:
+            write = next((w for w in sent if w.op is op), None)
+            if write is None:
+                write = Write(op)
+                self.writes.append(write)
+            else:
+                sent.remove(write)
+            if result is None or (isinstance(result, transport.ProviderError)
+                                  and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT)):
+                write.mark(UNKNOWN)
+            elif isinstance(result, BaseException):
+                write.mark(FAILED)
+            else:
+                self.request_ids.extend(result or [])
+                write.mark(CONFIRMED if self.provider.completion == 'sync' else ACCEPTED)
+        for write in sent:      # never started
+            write.mark(FAILED, write.targets(SENT))
+
     def refusal(self, write):
         return EngineFailure(self.describe_error(dict(write.op, target_ids=write.targets(FAILED)), write.error), error=write.error.to_dict())
 
@@ -939,21 +964,21 @@ class StopSignals:
             signal.signal(signum, handler)
 
 
-def read_back_within(engine, accepted, seconds):
-    """The targets' lists after an interrupt, within seconds: first waited for until those in accepted (target
-    -> its list with our accepted writes) show them, as after any write (settle), then read. (lists, None), or
-    (None, why not). The stop flag ended every pause; these reads pause again, and retry once at most."""
+def read_back_within(engine, seconds):
+    """The targets' lists after an interrupt, within seconds: the accepted writes first awaited as after any
+    write (the task's deadline cut to these seconds), then read. (lists, None), or (None, why not). The stop
+    flag ended every pause; these reads pause again, and retry once at most."""
     conn = engine.provider.transport
     conn.timeout = min(conn.timeout, seconds)
     conn.max_retries = min(conn.max_retries, 1)
     conn.sleep = conn.limiter.sleep = time.sleep
-    deadline = engine.clock() + seconds
+    engine.deadline_at = min(engine.deadline(), engine.clock() + seconds)
     answer = {}
 
     def read():
         try:
-            if accepted:
-                engine.settle(accepted, deadline)
+            touched = sorted(set(tid for write in engine.writes for tid in write.targets(ACCEPTED)))
+            engine.await_writes(touched, planner.simulate(engine.before, engine.operations_done))
         except (transport.ProviderError, EngineFailure):
             pass        # the read below says what there is
         try:
@@ -981,31 +1006,20 @@ def interrupted(engine, exc):
     if engine is None or not engine.before:
         return {'interrupted': True, 'changed': False, 'msg': 'interrupted by %s before any change; nothing was changed' % name}
     engine.provider.transport.stop.set()
-    unknown = []
-    if getattr(exc, 'work', None) == engine.provider.apply:
-        for op, result in exc.completed:
-            if not isinstance(result, BaseException):
-                engine.operations_done.append(op)
-                engine.request_ids.extend(result or [])
-            elif isinstance(result, transport.ProviderError) and result.error_class in (transport.AMBIGUOUS, transport.TRANSIENT):
-                unknown.append(op)      # map() says AMBIGUOUS of an operation stopped after some of its writes
-        unknown.extend(exc.in_flight)
+    engine.record_interrupt(exc)
+    unknown = [dict(write.op, target_ids=write.targets(UNKNOWN)) for write in engine.writes if write.targets(UNKNOWN)]
     known = planner.simulate(engine.before, engine.operations_done)
     source = 'the state before plus the accepted writes'
     if engine.operations_done or unknown:
-        touched = sorted(set(tid for op in engine.operations_done for tid in op['target_ids']))
-        read_back, why_not = read_back_within(engine, dict((tid, known[tid]) for tid in touched), INTERRUPT_READ_BACK_S)
+        touched = set(tid for op in engine.operations_done for tid in op['target_ids'])
+        read_back, why_not = read_back_within(engine, INTERRUPT_READ_BACK_S)
         if read_back is None:
             engine.warnings.append('could not read the %ss back after the interrupt (%s); after shows the last state known'
                                    % (engine.kind.word, why_not))
-            for op in engine.unknown_operations:
-                if op not in engine.operations_done:
-                    engine.warnings.append('the answer to %s was lost and the %ss could not be read back; the cloud may have applied it'
-                                           % (engine.describe_operation(op), engine.kind.word))
         else:
             source = 'as read back'
             for tid, groups in read_back.items():
-                if tid in touched and groups != known[tid] and engine.provider.completion != 'sync':
+                if tid in touched and not engine.shows(tid, groups, engine.writes):
                     # Not visible yet, or failed later: the accepted state is the better guess, and said to be one.
                     engine.warnings.append('%s %s: after shows the accepted changes, which the reads could not confirm; '
                                            'the cloud may still have failed them' % (engine.kind.word, tid))
@@ -1018,7 +1032,7 @@ def interrupted(engine, exc):
     return {'interrupted': True, 'msg': 'interrupted by %s: no write was started after it; %d write(s) accepted, %d with an '
                                         'unknown outcome (in flight); %s shows what each %s has (%s)'
                                         % (name, len(engine.operations_done), len(unknown), engine.kind.result_key, engine.kind.word, source),
-            'changed': bool(engine.operations_done) or any(t['before'] != t['after'] for t in targets),
+            'changed': engine.changed() or any(t['before'] != t['after'] for t in targets),
             'unknown_operations': engine.public_operations(unknown), engine.kind.result_key: targets}
 
 
