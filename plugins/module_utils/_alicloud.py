@@ -267,7 +267,6 @@ class AliCloud:
         self.instance_status = {}  # instance an ENI is attached to -> its Status, as last read
         self.warnings = []
         self.monotonic = time.monotonic
-        self.wait_deadline = self.monotonic() + params.get('wait_timeout', 300)    # for states that end on their own
 
     # -- requests -----------------------------------------------------------
     def build(self, action, query):
@@ -450,16 +449,16 @@ class AliCloud:
             out.append(('instance_ids', owner, self.instance_status.get(owner)))
         return out
 
-    def describe_blocking(self, tid, option, rid, status):
+    def describe_blocking(self, tid, option, rid, status, waited=''):
         word = 'instance' if option == 'instance_ids' else 'network interface'
         whose = '' if rid == tid else ' (network interface %s is attached to it)' % tid
-        return '%s %s%s is %s' % (word, rid, whose, status or 'not found')
+        return '%s %s%s is %s%s' % (word, rid, whose, 'still ' if waited else '', status or 'not found') + waited
 
     def refusals(self, targets):
         """What Alibaba Cloud is known to refuse, from the reads: a primary ENI (always), and for a
         target that changes, a classic-network instance to purge, a status that allows no change and
-        does not end on its own, a group in another VPC, a mix of types. A status that ends on its own
-        is awaited by the write (apply), within wait_timeout."""
+        does not end on its own (or one that does, still there after await_ready), a group in another VPC, a
+        mix of types."""
         out = []
         changing = [t['target_id'] for t in targets if t['before'] != t['after']]
         owners = [self.targets[tid]['instance'] for tid in changing if self.kind is NETWORK_INTERFACES and self.targets[tid]['instance']]
@@ -480,22 +479,17 @@ class AliCloud:
                                  'JoinSecurityGroup and LeaveSecurityGroup work there: bind the wanted groups with purge: false, '
                                  'then unbind the others with state: absent'))
                 continue
+            waited = ' after waiting wait_timeout (%s s)' % self.params.get('wait_timeout', 300)
             blocking = self.blocking(tid)
-            ending = [b for b in blocking if b[2] in INFERRED['transient_statuses'][b[0]]]
             for option, rid, status in blocking:
-                if (option, rid, status) in ending:
-                    continue
                 out.append((tid, '%s; %s changes security groups only while the %s is %s (%s)'
-                            % (self.describe_blocking(tid, option, rid, status), self.display_name,
+                            % (self.describe_blocking(tid, option, rid, status, waited if status in INFERRED['transient_statuses'][option] else ''),
+                               self.display_name,
                                'instance' if option == 'instance_ids' else 'network interface',
                                ' or '.join(CHANGEABLE_STATUSES[option]),
                                'IncorrectInstanceStatus' if option == 'instance_ids' else 'InvalidOperation.InvalidEniState')))
-            if len(ending) < len(blocking):
+            if blocking:
                 continue
-            for option, rid, status in ending:
-                self.warnings.append('%s %s: %s, a state that ends on its own: changes wait for it to end, for at most wait_timeout '
-                                     '(%s s)' % (self.kind.word, tid, self.describe_blocking(tid, option, rid, status),
-                                                 self.params.get('wait_timeout', 300)))
             for sg in target['added']:
                 vpc = self.groups[sg]['vpc']
                 if vpc != info['vpc']:
@@ -510,33 +504,35 @@ class AliCloud:
                                self.display_name)))
         return out
 
-    def await_changeable(self, tid, action):
-        """Before a write: wait, within wait_timeout, for the target (and an ENI's instance) to leave a state that ends
-        on its own; a ProviderError naming what is still in it otherwise."""
-        if tid not in self.targets or not self.blocking(tid):
-            return
-        info = self.targets[tid]
-        describe = self.describe_instances if self.kind is INSTANCES else self.describe_network_interfaces
+    def ending(self, tid):
+        """Whether everything that blocks a change of the target now is in a state that ends on its own."""
+        blocking = self.blocking(tid)
+        return bool(blocking) and all(b[2] in INFERRED['transient_statuses'][b[0]] for b in blocking)
+
+    def await_ready(self, targets, deadline):
+        """Wait for the targets to change (and the instances their ENIs are attached to) that are in a state that
+        ends on its own, so that they are changed rather than refused; their lists as read then. One still in it at
+        the deadline, or in a state that does not end, is left to refusals."""
+        ids = [t['target_id'] for t in targets if t['target_id'] in self.targets and self.targets[t['target_id']]['type'] != 'Primary']
+        owners = [self.targets[tid]['instance'] for tid in ids if self.kind is NETWORK_INTERFACES and self.targets[tid]['instance']]
+        if owners:
+            self.read_instance_statuses(owners)
+        waiting = [tid for tid in ids if self.ending(tid)]
+        if not waiting:
+            return {}
+        lists = {}
 
         def step():
-            found = describe([tid])
-            if tid in found:
-                info['status'] = found[tid][1]['status']
-            if self.kind is NETWORK_INTERFACES and info['instance']:
-                self.read_instance_statuses([info['instance']])
-            blocking = self.blocking(tid)
-            # Done when nothing blocks, or when something is in a state that does not end (it will not get better).
-            return not blocking or any(b[2] not in INFERRED['transient_statuses'][b[0]] for b in blocking), blocking
+            current, dummy = self.read(waiting)
+            lists.update(current)
+            owners = [self.targets[tid]['instance'] for tid in waiting if self.kind is NETWORK_INTERFACES and self.targets[tid]['instance']]
+            if owners:
+                self.read_instance_statuses(owners)
+            waiting[:] = [tid for tid in waiting if tid in current and self.ending(tid)]
+            return not waiting, None
 
-        dummy, blocking = transport.poll(step, self.wait_deadline, self.monotonic, self.transport.sleep)
-        if blocking:
-            option, rid, status = blocking[0]
-            raise transport.ProviderError(
-                self.name, action, 'IncorrectInstanceStatus' if option == 'instance_ids' else 'InvalidOperation.InvalidEniState',
-                '%s (waited up to wait_timeout, %s s); %s changes security groups only while the %s is %s; nothing was sent'
-                % (self.describe_blocking(tid, option, rid, status), self.params.get('wait_timeout', 300), self.display_name,
-                   'instance' if option == 'instance_ids' else 'network interface', ' or '.join(CHANGEABLE_STATUSES[option])),
-                None, None, transport.CONFLICT)
+        transport.poll(step, deadline, self.monotonic, self.transport.sleep)
+        return lists
 
     def apply(self, op):
         target = op['target_ids'][0]
@@ -551,5 +547,4 @@ class AliCloud:
             action = 'JoinSecurityGroup' if op['action'] == 'bind' else 'LeaveSecurityGroup'
             query = {'RegionId': self.params['region'], 'SecurityGroupId': op['security_group_ids'][0],
                      ('InstanceId' if self.kind is INSTANCES else 'NetworkInterfaceId'): target}
-        self.await_changeable(target, action)
         return [self.call(action, query, write=True).get('RequestId')]

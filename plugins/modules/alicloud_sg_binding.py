@@ -26,10 +26,11 @@ description:
     own, and a primary ENI (its security groups are its instance's, to be changed with O(instance_ids)).
   - Groups change only while an instance is C(Running) or C(Stopped) and an ENI C(Available) or C(InUse) (and the
     instance it is attached to C(Running) or C(Stopped)). A target, or an ENI's instance, in a state that ends on its
-    own (C(Pending), C(Starting), C(Stopping); an ENI C(Attaching) or C(Detaching)) is waited for before its first write,
-    within O(wait_timeout) from the start of the task, polling its status; check mode reports the change with a warning
-    naming it. If the wait runs out, the task fails naming the target and the state, and nothing is sent to that target.
-    Any other state is refused before any write.
+    own (C(Pending), C(Starting), C(Stopping); an ENI C(Attaching) or C(Detaching)) is waited for before any write,
+    polling its status, within O(wait_timeout) (which the writes that follow share), and the change is then planned from
+    the security groups it has. Check mode waits the same way (it only reads), so it plans what a real run would. If
+    the wait runs out, the target is refused before any write, naming it and its state. Any other state is refused at
+    once.
   - An instance in the classic network (no VPC) cannot take O(purge=true), because C(ModifyInstanceAttribute) refuses to
     change its security groups (C(InvalidNetworkType.NotSupported)), so the task is refused before any write, in check
     mode too. C(JoinSecurityGroup) and C(LeaveSecurityGroup) work there, so bind the wanted groups without O(purge),

@@ -314,16 +314,17 @@ def test_refusals_for_instances():
         target('i-stilled001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01']),
         target('i-oddstate01', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']),
     ])
-    # Starting ends on its own: awaited by the write, not refused; a state that does not end is refused.
-    assert [tid for tid, dummy in refused] == ['i-other0vpc1', 'i-mixed00001', 'i-oddstate01']
+    # Refusals come after await_ready: a state that ends on its own still there is refused as such; one that does not end too.
+    assert [tid for tid, dummy in refused] == ['i-starting01', 'i-other0vpc1', 'i-mixed00001', 'i-oddstate01']
     reasons = dict(refused)
     assert reasons['i-oddstate01'] == ('instance i-oddstate01 is Expired; Alibaba Cloud changes security groups only while the '
                                        'instance is Running or Stopped (IncorrectInstanceStatus)')
     assert reasons['i-other0vpc1'] == ('is in VPC vpc-two, and security group sg-bbbbbbbb01 is in vpc-one; only groups of the '
                                        'same VPC can be joined (InvalidInstanceId.Mismatch)')
     assert 'both normal and enterprise' in reasons['i-mixed00001'] and 'sg-ent0000001: enterprise' in reasons['i-mixed00001']
-    assert cloud.warnings == ['instance i-starting01: instance i-starting01 is Starting, a state that ends on its own: changes wait '
-                              'for it to end, for at most wait_timeout (300 s)']
+    assert reasons['i-starting01'] == ('instance i-starting01 is still Starting after waiting wait_timeout (300 s); Alibaba Cloud '
+                                       'changes security groups only while the instance is Running or Stopped (IncorrectInstanceStatus)')
+    assert cloud.warnings == []
 
 
 def test_refusals_for_network_interfaces():
@@ -346,7 +347,9 @@ def test_refusals_for_network_interfaces():
         # A primary ENI is refused even when nothing would change.
         target('eni-primary001', ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01']),
     ] + [target(e, ['sg-aaaaaaaa01'], ['sg-aaaaaaaa01', 'sg-bbbbbbbb01']) for e in ids[1:]]))
-    assert sorted(refused) == ['eni-delete001', 'eni-free00001', 'eni-ongone001', 'eni-primary001']
+    assert sorted(refused) == ['eni-delete001', 'eni-detach001', 'eni-free00001', 'eni-ongone001', 'eni-onstart01', 'eni-primary001']
+    assert refused['eni-onstart01'].startswith('instance i-starting01 (network interface eni-onstart01 is attached to it) is still '
+                                               'Starting after waiting wait_timeout (300 s)')
     assert refused['eni-primary001'] == ("is the primary network interface of instance i-owner000001: its security groups are the "
                                          "instance's; use instance_ids: [i-owner000001] instead")
     assert refused['eni-delete001'] == ('network interface eni-delete001 is Deleting; Alibaba Cloud changes security groups only '
@@ -356,7 +359,7 @@ def test_refusals_for_network_interfaces():
     # The instances of the ENIs to change are read once, together: only those attached.
     reads = [json.loads(r['query']['InstanceIds']) for r in session.requests if r['action'] == 'DescribeInstances']
     assert reads == [['i-released01', 'i-starting01']]
-    assert [w.split(':')[0] for w in cloud.warnings] == ['network interface eni-detach001', 'network interface eni-onstart01']
+    assert cloud.warnings == []
 
 
 # -- writes --------------------------------------------------------------------------------------

@@ -113,26 +113,25 @@ def eni_on(instance_status, ends_after=None):
 
 
 def test_alicloud_an_eni_whose_instance_is_starting_is_awaited_then_changed(ali, capsys):
-    ali.emulator.seed({'alicloud': eni_on('Starting', ends_after=2)})
-    args = ali_args(ali, network_interface_ids=['eni-second001'], security_group_ids=[ALI_GROUPS[1]])
-    check = run(alicloud_sg_binding.main, args, capsys, check_mode=True)
-    assert check['changed'] and not check.get('failed')
-    assert any('i-owner0001 (network interface eni-second001 is attached to it) is Starting' in w for w in warnings(check))
-    result = run(alicloud_sg_binding.main, args, capsys)
-    assert not result.get('failed'), result['msg']
-    assert result['network_interfaces'][0]['after'] == [ALI_GROUPS[0], ALI_GROUPS[1]]
+    for check_mode in (True, False):
+        # Check mode waits the same way (it only reads), so it plans what the real run does.
+        ali.emulator.seed({'alicloud': eni_on('Starting', ends_after=2)})
+        args = ali_args(ali, network_interface_ids=['eni-second001'], security_group_ids=[ALI_GROUPS[1]])
+        result = run(alicloud_sg_binding.main, args, capsys, check_mode=check_mode)
+        assert result['changed'] and not result.get('failed'), result['msg']
+        assert result['network_interfaces'][0]['after'] == [ALI_GROUPS[0], ALI_GROUPS[1]]
     # Waited for, not hammered: no write was refused for the instance's state.
     assert [e['status'] for e in calls(ali, 'alicloud', 'JoinSecurityGroup')] == [200]
 
 
-def test_alicloud_a_wait_that_runs_out_names_the_eni_and_its_instance_and_sends_nothing(ali, capsys):
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_alicloud_a_wait_that_runs_out_names_the_eni_and_its_instance_and_sends_nothing(ali, capsys, check_mode):
     ali.emulator.seed({'alicloud': eni_on('Stopping')})
     args = ali_args(ali, network_interface_ids=['eni-second001'], security_group_ids=[ALI_GROUPS[1]], wait_timeout=2)
-    result = run(alicloud_sg_binding.main, args, capsys)
-    assert result['failed']
-    assert 'network interface(s) eni-second001' in result['msg']
-    assert 'instance i-owner0001 (network interface eni-second001 is attached to it) is Stopping (waited up to wait_timeout, 2 s)' in result['msg']
-    assert result['error']['code'] == 'IncorrectInstanceStatus'
+    result = run(alicloud_sg_binding.main, args, capsys, check_mode=check_mode)
+    assert result['failed'] and result['refused_network_interface_ids'] == ['eni-second001']
+    assert ('network interface eni-second001: instance i-owner0001 (network interface eni-second001 is attached to it) is still '
+            'Stopping after waiting wait_timeout (2 s)') in result['msg']
     assert not calls(ali, 'alicloud', 'JoinSecurityGroup')
 
 
