@@ -6,8 +6,8 @@
 the four clouds, extra vars on the command line) against the emulator, outside ansible-test (`make pytest`):
 
 - a clean run of each playbook and of each role prints no [WARNING] nor deprecation, on the ansible-core of the
-  running venv and, when present, on the newest one (NEWEST_VENV, default .venv-newest next to this checkout or in
-  /work/main);
+  running venv and, when present, on the newest one (NEWEST_VENV, default .venv-newest of this checkout, which
+  `make test` creates before pytest);
 - extra vars that would replace every host's variables are refused by name; role lists given as text are read as
   items; a host's bad variable is named with the host, before any module call.
 
@@ -43,7 +43,7 @@ PREFIX = {'tencentcloud': 'tc', 'alicloud': 'al', 'baiducloud': 'bd', 'zenlayer'
 def ansible_playbooks():
     """(label, ansible-playbook) for this venv's ansible-core, and the newest one's when that venv exists."""
     found = [('current', os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'))]
-    candidates = [os.environ.get('NEWEST_VENV'), os.path.join(ROOT, '.venv-newest'), '/work/main/.venv-newest']
+    candidates = [os.environ.get('NEWEST_VENV'), os.path.join(ROOT, '.venv-newest')]
     newest = next((path for path in candidates if path and os.path.exists(os.path.join(path, 'bin', 'ansible-playbook'))), None)
     if newest:
         found.append(('newest', os.path.join(newest, 'bin', 'ansible-playbook')))
