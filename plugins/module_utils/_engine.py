@@ -399,7 +399,7 @@ class Engine:
         self.request_ids = []
         self.warnings = []
         self.writes = []           # every Write, in the order sent
-        self.deadline_at = None    # wait_timeout from the first write: one bound on the whole task
+        self.deadline_at = None    # wait_timeout from the first wait or write: one bound on the whole task
         self.before = {}
         self.constraints = constraints(params, provider)
         # Targets left out with on_missing/on_refused=skip: result key -> IDs. They are in no result list but their own.
@@ -774,7 +774,7 @@ class Engine:
 
     def converge(self, plan, wanted):
         """Apply, read back, and re-plan while the read-back state differs from the plan, all within the task's
-        one deadline (wait_timeout from the first write).
+        one deadline (wait_timeout from the first wait or write).
 
         A round that ended on writes of unknown outcome is followed by a backoff pause, at most `retries` times
         after a lost answer and ANSWERED_ERROR_ROUNDS times after a server error; a round whose writes all

@@ -49,7 +49,7 @@ description:
   - Changes take effect shortly after Alibaba Cloud answers. The module reads the targets again until each shows the
     changes it made (its groups joined or left, or the list it set, in any order; other groups do not matter), before
     the next change of the same target and, with O(wait=true) (the default), before it reports what it read, all within
-    O(wait_timeout) counted from the first write.
+    O(wait_timeout) (see there).
   - Instance IDs look like C(i-xxxxxxxx), ENI IDs like C(eni-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx), with 8
     to 30 lower-case letters or digits; anything else is refused before any request.
   - Requests are signed with ACS3-HMAC-SHA256 (signature V3) by the module itself and sent over HTTPS to

@@ -74,7 +74,9 @@ options:
   wait_timeout:
     description:
       - Providers V(tencentcloud), V(alicloud), V(zenlayer). Default V(300) there.
-      - How long to wait for changes to complete, in seconds, counted from the first write.
+      - How long to wait for changes to complete, in seconds, counted from the first write, or from the first wait for a
+        target the cloud cannot change yet (busy, or in a state that ends on its own), whichever comes first; one bound
+        on the whole task from then on.
     type: int
   allow_no_groups:
     description:
