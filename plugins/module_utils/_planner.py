@@ -208,12 +208,12 @@ def plan(current, wanted, state, purge, limits, word='instance'):
         if after != before and len(after) > limits.max_groups:
             raise PlanError('%s %s would have %d security groups (%s); %s allows at most %d per %s'
                             % (word, iid, len(after), ', '.join(after), limits.max_groups_origin, limits.max_groups, word), iid)
-        if after != before and not after and use_set:
-            raise PlanError('%s %s would have no security group left; the provider has no call that removes its last one'
-                            % (word, iid), iid)
         if after != before and len(after) < limits.min_groups:
             raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s'
                             % (word, iid, len(after), limits.min_groups, word), iid)
+        if after != before and not after and use_set:
+            raise PlanError('%s %s would have no security group left; the provider has no call that removes its last one'
+                            % (word, iid), iid)
         targets.append({'target_id': iid, 'before': before, 'after': after,
                         'added': [sg for sg in after if sg not in before],
                         'removed': [sg for sg in before if sg not in after]})
