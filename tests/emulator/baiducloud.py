@@ -742,7 +742,7 @@ class BaiduCloud(Cloud):
             body['nextMarker'] = ids[max_keys]
         return body
 
-    def _update_eni(self, request, ident, request_id):
+    def _update_eni(self, request, ident, _request_id):
         """PUT /v1/eni/{id}?bindSg&clientToken=: the ENI's normal groups become exactly the list; its enterprise groups
         are removed (documented). At least one group (documented); the rest of the checks are assumptions."""
         sg_ids = self._json_body(request).get('securityGroupIds')

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import playbook_runner as pr  # noqa: E402  pylint: disable=wrong-import-position
-from test_roles_and_playbooks import KEY_IDS, SECRETS, assert_no_warning, emulator, run  # noqa: E402,F401  pylint: disable=wrong-import-position
+from test_roles_and_playbooks import KEY_IDS, SECRETS, assert_no_warning, emulator, run  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 ENIS = ['eni-role%04d' % n for n in range(1, 4)]
 

@@ -58,8 +58,8 @@ def test_reading_many_enis_is_one_get_then_the_vpcs_list_and_a_get_per_missing_o
     })
     current, missing = cloud.read(wanted)
     assert missing == [wanted[1499]] and len(current) == 1499 and current[wanted[7]] == ['g-aaaaaaaa']
-    assert [(r['method'], r['path']) for r in session.requests] == [('GET', '/v1/eni/' + wanted[0]), ('GET', '/v1/eni'), ('GET', '/v1/eni'),
-                                                                   ('GET', '/v1/eni/' + wanted[1499])]
+    sent = [(r['method'], r['path']) for r in session.requests]
+    assert sent == [('GET', '/v1/eni/' + wanted[0]), ('GET', '/v1/eni'), ('GET', '/v1/eni'), ('GET', '/v1/eni/' + wanted[1499])]
     assert dict(parse_qsl(session.requests[1]['query'])) == {'vpcId': 'vpc-one', 'maxKeys': '1000'}
     assert dict(parse_qsl(session.requests[2]['query']))['marker'] == wanted[1000]
     assert cloud.status[wanted[3]] == 'inuse'
