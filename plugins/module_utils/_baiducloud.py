@@ -202,12 +202,13 @@ class BaiduCloud:
     security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
     # 1 to 10 normal SGs per instance; one SG per bind/unbind call, on batch_size instances
     # (write_api=batch) or one (per_instance). No replace-the-list call is used (see docs of the
-    # module): set_batch_size 0. Set per run in __init__.
+    # module): set_batch_size 0. Set per run in __init__, from the kind (KIND_CONSTRAINTS for ENIs).
     constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=1, set_batch_size=0)
     # Baidu documents no BCC rate limits [inferred default]: each action starts at
     # default_rate_limit calls per second and adapts to throttling answers (429).
     rate_limits = {}
     default_rate_limit = 10.0
+    # The ENI update too: its page names no state to wait for, and the emulator applies it at once [inferred].
     completion = 'sync'
     # A batch call is all or nothing: these answers are caused by one of its instances (a quota, its last group, an
     # expired instance), so the engine halves the batch until that one is alone.
@@ -242,7 +243,7 @@ class BaiduCloud:
         self.status = {}          # instance -> status, as last read
         self.enterprise = {}      # instance or ENI -> its enterprise security groups, as last read
         self.primary_eni = {}     # instance -> the ID of its primary ENI (nicInfo.eniId), as last read
-        self.enis = {}            # ENI -> {'vpc', 'instance', 'groups'}, as last read
+        self.enis = {}            # ENI -> {'vpc', 'instance'}, as last read
         self.group_vpc = {}       # security group -> its VPC, as described
         self.kind = planner.chosen_kind(self.target_kinds, params)
         self.warnings = []
