@@ -15,6 +15,12 @@ instance; 200 with an empty body; no token) as the fallback, and
 ``GET /v2/securityGroup`` (list, for the existence check). Writes are synchronous.
 Only normal security groups are managed; enterprise security groups are neither
 read nor changed.
+
+Elastic network interfaces (network_interface_ids) are the VPC API's, on the same host:
+``GET /v1/eni/{eniId}`` (its normal and enterprise groups, VPC, instance, status),
+``GET /v1/eni?vpcId=`` (a VPC's ENIs, 1000 a page) and ``PUT /v1/eni/{eniId}?bindSg&clientToken=``
+(the ENI's whole list of normal groups; it also removes its enterprise groups). There is no
+bind or unbind of one group on an ENI: every change is that replace, one ENI per call.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,6 +53,9 @@ DEFAULT_BATCH_SIZE = 10
 MAX_BATCH_SIZE = 100
 READ_BATCH = 100                        # instanceIds per listByInstanceId call (its documented maximum)
 CLIENT_TOKEN_LENGTH = 64                # BCE clientToken: ASCII, at most 64 characters
+# Normal security groups per ENI: the update call documents only "at least one"; the instance's limit of
+# 10 is assumed [inferred] (the emulator's baiducloud.eni_max_security_groups).
+ENI_MAX_GROUPS = 10
 # Answers meaning "this endpoint has no such call" (a region or private deployment without the
 # batch API): the request was not processed, so the per-instance calls are used instead.
 UNSUPPORTED_CODES = ('InvalidURI', 'InvalidVersion', 'NotImplemented', 'MethodNotAllowed', 'HTTP404', 'HTTP405', 'HTTP501')
@@ -74,6 +83,9 @@ ERROR_CLASSES = {
     'SecurityGroup.AlreadyBound': transport.ALREADY,
     'SecurityGroup.NotBound': transport.ALREADY,
     'SecurityGroup.ExpiredInstanceForbiddenBind': transport.CONFLICT,
+    # A group in another VPC than the ENI (the VPC API's codes, documented for its service-interface update).
+    'InstanceBindNoSameVpcException': transport.INVALID,
+    'Vpc.SecurityGroupsNotSameVpc': transport.INVALID,
     # A clientToken reused with other parameters: never a transient state.
     'IdempotentParameterMismatch': transport.INVALID,
     # "Gone" codes: NoSuchObject is BCC's; the others are those the Terraform provider also accepts.
@@ -167,21 +179,36 @@ def instance_path(instance_id):
     return '/v2/instance/' + uri_encode(instance_id)
 
 
+def eni_path(eni_id):
+    return '/v1/eni/' + uri_encode(eni_id)
+
+
+# Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG and ENI IDs.
+INSTANCES = planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance')
+NETWORK_INTERFACES = planner.TargetKind('network_interface_ids', 'network_interfaces', 'network_interface_id',
+                                        r'eni-[A-Za-z0-9]{8,}', 'network interface')
+# What differs per kind, as data. Instances: their batch size is set per run (write_api, batch_size).
+# ENIs: only the whole-list update, one ENI a call (batch_size 0: no bind/unbind calls).
+KIND_CONSTRAINTS = {
+    'network_interface_ids': planner.Constraints(min_groups=1, max_groups=ENI_MAX_GROUPS, ordered=False, batch_size=0, set_batch_size=1),
+}
+
+
 class BaiduCloud:
     name = 'baiducloud'
     display_name = 'Baidu AI Cloud'
-    # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG IDs.
-    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance'),)
+    target_kinds = (INSTANCES, NETWORK_INTERFACES)
     region_pattern = r'[a-z][a-z0-9-]*'     # goes into the host name: bj, gz, su, fwh, hkg, ...
     security_group_id_pattern = r'g-[A-Za-z0-9]{8,}'
     # 1 to 10 normal SGs per instance; one SG per bind/unbind call, on batch_size instances
     # (write_api=batch) or one (per_instance). No replace-the-list call is used (see docs of the
-    # module): set_batch_size 0. Set per run in __init__.
+    # module): set_batch_size 0. Set per run in __init__, from the kind (KIND_CONSTRAINTS for ENIs).
     constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=1, set_batch_size=0)
     # Baidu documents no BCC rate limits [inferred default]: each action starts at
     # default_rate_limit calls per second and adapts to throttling answers (429).
     rate_limits = {}
     default_rate_limit = 10.0
+    # The ENI update too: its page names no state to wait for, and the emulator applies it at once [inferred].
     completion = 'sync'
     # A batch call is all or nothing: these answers are caused by one of its instances (a quota, its last group, an
     # expired instance), so the engine halves the batch until that one is alone.
@@ -214,13 +241,18 @@ class BaiduCloud:
         self.transport = conn
         self.clock = clock        # signing timestamps
         self.status = {}          # instance -> status, as last read
-        self.enterprise = {}      # instance -> its enterprise security groups, as last read
+        self.enterprise = {}      # instance or ENI -> its enterprise security groups, as last read
+        self.primary_eni = {}     # instance -> the ID of its primary ENI (nicInfo.eniId), as last read
+        self.enis = {}            # ENI -> {'vpc', 'instance'}, as last read
+        self.group_vpc = {}       # security group -> its VPC, as described
+        self.kind = planner.chosen_kind(self.target_kinds, params)
         self.warnings = []
         self.batch = params.get('write_api', 'batch') == 'batch'
         self.batch_read = True    # until the endpoint answers that it has no listByInstanceId
         self.lock = threading.Lock()
         size = (params.get('batch_size') or DEFAULT_BATCH_SIZE) if self.batch else 1
-        self.constraints = planner.Constraints(min_groups=1, max_groups=10, ordered=False, batch_size=size, set_batch_size=0)
+        self.constraints = KIND_CONSTRAINTS.get(self.kind.option) or planner.Constraints(
+            min_groups=1, max_groups=10, ordered=False, batch_size=size, set_batch_size=0)
         if params.get('endpoint'):
             self.base = params['endpoint'].rstrip('/')
         else:
@@ -296,11 +328,56 @@ class BaiduCloud:
         return list(groups), instance.get('status')
 
     def note_enterprise_groups(self, instance_id, nic):
-        """Remember the instance's enterprise security groups (nicInfo.enterpriseSecurityGroups): not managed, but a purge must see them."""
+        """Remember the instance's enterprise security groups (nicInfo.enterpriseSecurityGroups): not managed, but a purge must see them;
+        and its primary ENI (nicInfo.eniId), which network_interface_ids refuses."""
         enterprise = nic.get('enterpriseSecurityGroups')
         self.enterprise[instance_id] = [g for g in enterprise if isinstance(g, str)] if isinstance(enterprise, list) else []
+        self.primary_eni[instance_id] = nic.get('eniId')
 
     def read(self, ids):
+        """(current, missing) of the chosen kind's targets."""
+        if self.kind is NETWORK_INTERFACES:
+            return self.read_enis(ids)
+        return self.read_instances(ids)
+
+    def note_eni(self, item, action, request_id):
+        """The ENI's normal groups, from a GET or list answer; its VPC, instance, status and enterprise groups remembered."""
+        groups = item.get('securityGroupIds')
+        if not isinstance(groups, list):
+            raise self.malformed(action, 'securityGroupIds list', request_id)
+        eni_id = item.get('eniId')
+        enterprise = item.get('enterpriseSecurityGroupIds')
+        self.enterprise[eni_id] = [g for g in enterprise if isinstance(g, str)] if isinstance(enterprise, list) else []
+        self.enis[eni_id] = {'vpc': item.get('vpcId') or '', 'instance': item.get('instanceId') or None}
+        self.status[eni_id] = item.get('status')
+        return list(groups)
+
+    def read_enis(self, ids):
+        """The ENIs' normal groups. GET /v1/eni/{id} of the first not yet read tells its VPC; when more are left,
+        that VPC's list (GET /v1/eni?vpcId=, 1000 a page) gives every one of them in it. So n ENIs in one VPC
+        take 2 + n/1000 calls; a missing one (NoSuchObject) costs its own GET."""
+        current, missing, pending = {}, [], list(ids)
+        while pending:
+            eni_id = pending.pop(0)
+            try:
+                data, request_id = self.call('GetEni', 'GET', eni_path(eni_id))
+            except transport.ProviderError as error:
+                if error.error_class != transport.NOT_FOUND:
+                    raise
+                missing.append(eni_id)
+                continue
+            if data.get('eniId') != eni_id:
+                raise self.malformed('GetEni', 'eniId %s' % eni_id, request_id)
+            current[eni_id] = self.note_eni(data, 'GetEni', request_id)
+            vpc = self.enis[eni_id]['vpc']
+            if pending and vpc:
+                for item in self.pages('ListEnis', '/v1/eni', [('vpcId', vpc)], 'enis'):
+                    if item.get('eniId') in pending and item.get('eniId') not in current:
+                        current[item['eniId']] = self.note_eni(item, 'ListEnis', None)
+                pending = [tid for tid in pending if tid not in current]
+        return current, missing
+
+    def read_instances(self, ids):
         """The instances' normal SGs, READ_BATCH instances per ListInstancesByIds call (max_concurrency
         calls at a time); an instance that call does not list, or lists without nicInfo.securityGroups,
         is read with GET /v2/instance/{id}, which tells a missing one apart. A chunk the call refuses as
@@ -375,6 +452,41 @@ class BaiduCloud:
         return current, missing
 
     def refusals(self, targets):
+        """What Baidu AI Cloud is known to refuse, from the reads."""
+        if self.kind is NETWORK_INTERFACES:
+            return self.eni_refusals(targets)
+        return self.instance_refusals(targets)
+
+    def eni_refusals(self, targets):
+        """For an ENI that changes: the primary ENI of its instance (nicInfo.eniId, read with the instances, 100 a
+        call), whose groups are the instance's; enterprise groups on it, which the update removes; a group
+        added from another VPC."""
+        changing = [t for t in targets if t['before'] != t['after']]
+        owners = sorted(set(self.enis[t['target_id']]['instance'] for t in changing if self.enis[t['target_id']]['instance']))
+        if owners:
+            self.read_instances(owners)
+        refused = []
+        for target in changing:
+            tid = target['target_id']
+            info = self.enis[tid]
+            if info['instance'] and self.primary_eni.get(info['instance']) == tid:
+                refused.append((tid, 'is the primary network interface of instance %s: its security groups are the instance\'s; '
+                                     'use instance_ids: [%s] instead' % (info['instance'], info['instance'])))
+                continue
+            if self.enterprise.get(tid):
+                refused.append((tid, 'has enterprise security groups (%s), which %s\'s update of an ENI\'s normal security groups '
+                                     'would remove; switch it to normal security groups first (PUT /v1/eni/{eniId}?bindSg '
+                                     'with the whole list, or the console), or leave it to the enterprise groups'
+                                % (', '.join(self.enterprise[tid]), self.display_name)))
+                continue
+            for sg in target['added']:
+                vpc = self.group_vpc.get(sg)
+                if vpc and info['vpc'] and vpc != info['vpc']:
+                    refused.append((tid, 'is in VPC %s, and security group %s is in %s; an ENI takes only groups of its own VPC '
+                                         '(InstanceBindNoSameVpcException)' % (info['vpc'], sg, vpc)))
+        return refused
+
+    def instance_refusals(self, targets):
         """Expired instances cannot have SGs bound (SecurityGroup.ExpiredInstanceForbiddenBind); unbinding is allowed.
         A purge cannot leave an instance with exactly the given groups while it has enterprise security groups,
         which this module neither changes nor lists among its groups."""
@@ -412,14 +524,19 @@ class BaiduCloud:
     def describe_security_groups(self, sg_ids):
         """{id: {'name'}} of those that exist: ListSecurityGroups filtered by securityGroupIds, one call per 1000."""
         groups = self.pages('ListSecurityGroups', '/v2/securityGroup', [('securityGroupIds', ','.join(sg_ids))], 'securityGroups')
-        return dict((g.get('id'), {'name': g.get('name')}) for g in groups if g.get('id') in sg_ids)
+        found = dict((g.get('id'), {'name': g.get('name'), 'vpc': g.get('vpcId') or ''}) for g in groups if g.get('id') in sg_ids)
+        self.group_vpc.update((sg, info['vpc']) for sg, info in found.items())
+        return found
 
     def missing_security_groups(self, sg_ids):
         found = self.describe_security_groups(sg_ids)
         return [sg for sg in sg_ids if sg not in found]
 
     def bound_targets(self, sg_ids):
-        """{group: [instance, ...]}: ListInstances filtered by securityGroupIds, 1000 instances a call."""
+        """{group: [instance, ...]}: ListInstances filtered by securityGroupIds, 1000 instances a call.
+        ENIs: the VPC list has no group filter, so each VPC of the groups (ListSecurityGroups) is listed whole."""
+        if self.kind is NETWORK_INTERFACES:
+            return self.bound_enis(sg_ids)
         instances = self.pages('ListInstances', '/v2/instance', [('securityGroupIds', ','.join(sg_ids))], 'instances')
         bound = dict((sg, []) for sg in sg_ids)
         for instance in instances:
@@ -429,8 +546,20 @@ class BaiduCloud:
                     bound[sg].append(instance.get('id'))
         return bound
 
+    def bound_enis(self, sg_ids):
+        bound = dict((sg, []) for sg in sg_ids)
+        vpcs = sorted(set(info['vpc'] for info in self.describe_security_groups(list(sg_ids)).values() if info['vpc']))
+        for vpc in vpcs:
+            for item in self.pages('ListEnis', '/v1/eni', [('vpcId', vpc)], 'enis'):
+                for sg in item.get('securityGroupIds') or []:
+                    if sg in bound and item.get('eniId') not in bound[sg]:
+                        bound[sg].append(item.get('eniId'))
+        return bound
+
     def apply(self, op):
-        """One planned operation: one batch call (write_api=batch), else one call per instance."""
+        """One planned operation: one batch call (write_api=batch), else one call per instance; for an ENI, its update."""
+        if op['action'] == 'set':
+            return [self.update_eni(op['target_ids'][0], op['security_group_ids'])]
         if self.batch:
             try:
                 return [self.apply_batch(op)]
@@ -478,6 +607,13 @@ class BaiduCloud:
         body = {'instanceIds': list(op['target_ids']), 'securityGroupIds': list(op['security_group_ids']), 'securityGroupType': 'normal'}
         data, request_id = self.call(action, 'PUT', '/v2/securitygroup/' + op['action'], [('clientToken', client_token())],
                                      body, write=True, idempotent=True)
+        return request_id or data.get('requestId')
+
+    def update_eni(self, eni_id, sg_ids):
+        """PUT /v1/eni/{id}?bindSg&clientToken=T with the whole list, synchronous. T is made once here, so the
+        transport's retry of a lost answer re-sends the same request, which BCE does not apply twice."""
+        data, request_id = self.call('UpdateEniSecurityGroups', 'PUT', eni_path(eni_id), [('bindSg', None), ('clientToken', client_token())],
+                                     {'securityGroupIds': list(sg_ids)}, write=True, idempotent=True)
         return request_id or data.get('requestId')
 
     def apply_one(self, action, instance_id, sg_id):

@@ -33,14 +33,15 @@ class Constraints:
 
     min_groups/max_groups: SGs an instance must keep at every step.
     ordered: the list order is meaningful (priority), so purge must reproduce it.
-    batch_size: instances one bind/unbind call takes.
+    batch_size: instances one bind/unbind call takes; 0 if the provider has no
+        such calls (every change is then a replace of the whole list).
     set_batch_size: instances one replace-the-whole-list call takes; 0 if the
         provider has no such call.
     max_groups_origin: who set max_groups, for messages (the provider by default).
     """
 
     def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0, max_groups_origin='the provider'):
-        if min_groups < 0 or max_groups < max(min_groups, 1) or batch_size < 1 or set_batch_size < 0:
+        if min_groups < 0 or max_groups < max(min_groups, 1) or batch_size < 0 or set_batch_size < 0 or batch_size + set_batch_size == 0:
             raise ValueError('inconsistent constraints')
         self.min_groups = min_groups
         self.max_groups = max_groups
@@ -197,8 +198,8 @@ def plan(current, wanted, state, purge, limits, word='instance'):
     dups = _duplicates(wanted)
     if dups:
         raise PlanError('security_group_ids lists %s more than once; each security group may appear once' % ', '.join(dups))
-    # A replace call cannot express an empty list; unbind calls can.
-    use_set = purge and state == 'present' and limits.set_batch_size > 0 and len(wanted) > 0
+    # A replace call cannot express an empty list; unbind calls can. Without bind/unbind calls, every change is a replace.
+    use_set = limits.set_batch_size > 0 and (limits.batch_size == 0 or (purge and state == 'present' and len(wanted) > 0))
     targets = []
     for iid, before in current.items():
         before = list(before)
@@ -210,6 +211,9 @@ def plan(current, wanted, state, purge, limits, word='instance'):
         if after != before and len(after) < limits.min_groups:
             raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s'
                             % (word, iid, len(after), limits.min_groups, word), iid)
+        if after != before and not after and use_set:
+            raise PlanError('%s %s would have no security group left; the provider has no call that removes its last one'
+                            % (word, iid), iid)
         targets.append({'target_id': iid, 'before': before, 'after': after,
                         'added': [sg for sg in after if sg not in before],
                         'removed': [sg for sg in before if sg not in after]})

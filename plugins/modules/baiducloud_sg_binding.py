@@ -10,10 +10,23 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: baiducloud_sg_binding
-short_description: Bind and unbind security groups on Baidu AI Cloud BCC instances
+short_description: Bind and unbind security groups on Baidu AI Cloud BCC instances and elastic network interfaces
 version_added: 0.1.0
 description:
-  - Binds normal security groups to, or unbinds them from, Baidu AI Cloud BCC instances, idempotently.
+  - Binds normal security groups to, or unbinds them from, Baidu AI Cloud BCC instances (O(instance_ids)) or elastic
+    network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one
+    of O(instance_ids) and O(network_interface_ids) is set.
+  - ENIs have no bind or unbind of one group. Their only call, C(PUT /v1/eni/{eniId}?bindSg), replaces the ENI's
+    whole list of normal security groups, one ENI per call, with a C(clientToken) (a call whose answer was lost is sent
+    again with the same token). So every change of an ENI is one such call with the list it should end with; O(write_api)
+    and O(batch_size) apply to instances only. An ENI keeps between 1 and 10 normal security groups (10 is assumed;
+    Baidu AI Cloud documents only a minimum of one for ENIs).
+  - ENIs are read with C(GET /v1/eni/{eniId}); when more are asked, the list of its VPC (C(GET /v1/eni?vpcId=), 1000 a
+    page) gives every other one in that VPC, so N ENIs in one VPC take 2 + N/1000 reads.
+  - Refused before any write, naming each ENI, for an ENI that would change, are an instance's primary ENI (its
+    security groups are the instance's, so use O(instance_ids); found as the instance's C(nicInfo.eniId), one
+    C(listByInstanceId) call per 100 instances), an ENI with enterprise security groups (the update would remove them),
+    and a group of another VPC than the ENI.
   - Reads the instances with C(POST /v2/instance/listByInstanceId), 100 per call (its documented maximum), several calls
     at a time (O(max_concurrency)), plans the change, and writes only what differs. An instance that call does not list
     (or lists without its security groups) is read with C(GET /v2/instance/{instanceId}), and where the endpoint has no
@@ -66,6 +79,21 @@ attributes:
       - multicloud.secgroup.all
     description: Use C(group/multicloud.secgroup.baiducloud) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
 options:
+  instance_ids:
+    description:
+      - The BCC instances to change, for example C(i-YufwpQAe).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+    type: list
+    elements: str
+    required: false
+  network_interface_ids:
+    description:
+      - The elastic network interfaces to change, for example C(eni-w2d4kgc3x0y1).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+      - An instance's primary network interface is refused before any write; change its instance through O(instance_ids).
+    type: list
+    elements: str
+    required: false
   access_key:
     description:
       - The Access Key ID (AK).
@@ -140,6 +168,12 @@ seealso:
   - name: Query instance details
     description: Baidu AI Cloud BCC API documentation.
     link: https://cloud.baidu.com/doc/BCC/s/sjwvyoeqr
+  - name: Update the normal security groups of an ENI
+    description: Baidu AI Cloud VPC API documentation.
+    link: https://cloud.baidu.com/doc/VPC/s/Nkknft2l0
+  - name: Query an ENI
+    description: Baidu AI Cloud VPC API documentation.
+    link: https://cloud.baidu.com/doc/VPC/s/6kknfn5m8
 '''
 
 EXAMPLES = r'''
@@ -164,6 +198,13 @@ EXAMPLES = r'''
     region: bj
     instance_ids: [i-YufwpQAe]
     security_group_ids: [g-nky7qeom, g-4NxWoxeq]
+    purge: true
+
+- name: The exact normal security groups of two secondary ENIs (one whole-list update each)
+  multicloud.secgroup.baiducloud_sg_binding:
+    region: bj
+    network_interface_ids: [eni-w2d4kgc3x0y1, eni-cuij4grvpkyf]
+    security_group_ids: [g-4NxWoxeq, g-nky7qeom]
     purge: true
 
 - name: Bind a group to a fleet, 50 instances per batch call
@@ -204,6 +245,38 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+network_interfaces:
+  description:
+    - One item per network interface in O(network_interface_ids), in the same order, except those skipped (O(on_missing),
+      O(on_refused)). On failure, what each network interface really has.
+  returned: with O(network_interface_ids), on success, and on failure once the network interfaces have been read
+  type: list
+  elements: dict
+  contains:
+    network_interface_id:
+      description: The network interface ID.
+      type: str
+      sample: eni-w2d4kgc3x0y1
+    before:
+      description: The normal security groups before the task.
+      type: list
+      elements: str
+      sample: [g-4NxWoxeq]
+    after:
+      description: The normal security groups after the task (read back), or predicted in check mode.
+      type: list
+      elements: str
+      sample: [g-4NxWoxeq, g-nky7qeom]
+    added:
+      description: The security groups in RV(network_interfaces[].after) that were not in RV(network_interfaces[].before).
+      type: list
+      elements: str
+      sample: [g-nky7qeom]
+    removed:
+      description: The security groups in RV(network_interfaces[].before) that are not in RV(network_interfaces[].after).
+      type: list
+      elements: str
+      sample: []
 instances:
   description:
     - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
@@ -245,6 +318,8 @@ operations:
       and C(?unbind) on its one instance (O(write_api=per_instance)). After a fallback from the batch calls, an entry
       planned as one batch was sent as one call per instance, and lists the instances whose call succeeded.
     - An entry whose call failed is not listed; a batch call is all or nothing, so its instances were left as they were.
+    - With O(network_interface_ids), every entry is V(set), that is C(PUT /v1/eni/{eniId}?bindSg) with the whole list, on the
+      one network interface it names under C(network_interface_ids).
   returned: always
   type: list
   elements: dict
@@ -258,7 +333,7 @@ request_ids:
   elements: str
   sample: [1214cca7-4ad5-451d-9215-71cb844c0a50]
 diff:
-  description: The security groups of each instance before and after, keyed by instance ID.
+  description: The security groups of each target before and after, keyed by instance or network interface ID.
   returned: when diff mode is on
   type: dict
   sample: {before: {i-YufwpQAe: [g-4NxWoxeq]}, after: {i-YufwpQAe: [g-4NxWoxeq, g-nky7qeom]}}
@@ -273,7 +348,8 @@ error:
     action:
       description:
         - The API call that failed, one of V(ListInstancesByIds), V(GetInstance), V(ListSecurityGroups), V(BatchBindSecurityGroup),
-          V(BatchUnbindSecurityGroup), V(BindSecurityGroup), V(UnbindSecurityGroup).
+          V(BatchUnbindSecurityGroup), V(BindSecurityGroup), V(UnbindSecurityGroup), V(GetEni), V(ListEnis),
+          V(UpdateEniSecurityGroups).
       type: str
       sample: BindSecurityGroup
     code:
@@ -323,6 +399,22 @@ refused_instance_ids:
     - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
       result.
   returned: when such instances were found, and always with O(on_refused=skip)
+  type: list
+  elements: str
+missing_network_interface_ids:
+  description:
+    - The network interfaces that were not found.
+    - With O(on_missing=skip), the network interfaces left out; they are in no other result.
+  returned: when network interfaces were not found, and always with O(on_missing=skip)
+  type: list
+  elements: str
+refused_network_interface_ids:
+  description:
+    - The network interfaces whose change Baidu AI Cloud is known to refuse (an instance's primary network interface, one
+      with enterprise security groups, a group of another VPC).
+    - With O(on_refused=skip), the network interfaces left out (each named with its reason in a warning); they are in no
+      other result.
+  returned: when such network interfaces were found, and always with O(on_refused=skip)
   type: list
   elements: str
 '''

@@ -18,7 +18,7 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
-  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud)) and O(security_group_ids) must be given,
+  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud)) and O(security_group_ids) must be given,
     else the task fails naming them; an empty list is a valid question, answered with empty results.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
@@ -27,11 +27,14 @@ description:
     C(DescribeSecurityGroups) calls;
   - V(baiducloud) makes ceil(N/100) C(ListInstancesByIds) calls (C(POST /v2/instance/listByInstanceId); one
     C(GetInstance) per instance it does not list, or per instance where the endpoint has no such call) and ceil(G/1000)
-    C(ListSecurityGroups) calls;
+    C(ListSecurityGroups) calls; for N network interfaces, one C(GetEni) per VPC they are in plus ceil(N/1000)
+    C(ListEnis) calls of those VPCs (C(GET /v1/eni?vpcId=)), and one C(GetEni) per network interface not found;
   - V(zenlayer) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls.
   - The reverse question, for B bound instances, costs ceil(B/100) C(DescribeInstances) calls per 5 groups on
     V(tencentcloud), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
-    and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer).
+    and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer). For network interfaces on V(baiducloud), one
+    C(ListSecurityGroups) call and every network interface of the groups' VPCs, 1000 a C(ListEnis) call (that list has
+    no group filter).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
@@ -62,7 +65,7 @@ options:
     elements: str
   network_interface_ids:
     description:
-      - Providers V(alicloud). Secondary network interfaces to describe, instead of O(instance_ids); results are then
+      - Providers V(alicloud), V(baiducloud). Network interfaces to describe, instead of O(instance_ids); results are then
         under RV(network_interfaces), and O(security_group_ids) asks which network interfaces each group is bound to.
     type: list
     elements: str

@@ -118,7 +118,7 @@ def _ids(provider, kind, n):
     if provider == 'alicloud':
         return {'sg': 'sg-chaos%08d' % n, 'ins': 'i-chaos%08d' % n, 'eni': 'eni-chaos%08d' % n}[kind]
     if provider == 'baiducloud':
-        return {'sg': 'g-chaos%03d' % n, 'ins': 'i-chaos%03d' % n}[kind]
+        return {'sg': 'g-chaos%03d' % n, 'ins': 'i-chaos%03d' % n, 'eni': 'eni-chaos%03d' % n}[kind]
     return {'sg': '7100000000000000%02d' % n, 'ins': '8100000000000000%02d' % n}[kind]
 
 
@@ -212,6 +212,7 @@ def scenario(provider, seed):
         settings.update(baidu_missing_api(provider, seed))
     faults.extend(extra_faults(provider, seed, reads, writes))
     draw_assumptions(provider, seed, kind, section, settings)
+    kind = baidu_enis(provider, seed, kind, section, args, faults)
     return {'provider': provider, 'seed': seed, 'kind': kind, 'seed_doc': {provider: section}, 'settings': settings,
             'args': args, 'check_mode': check_mode, 'faults': faults}
 
@@ -224,6 +225,30 @@ def extra_faults(provider, seed, reads, writes):
         return []
     return [{'provider': provider, 'action': rng.choice(('*',) + reads + writes + writes), 'kind': 'truncate',
              'after': rng.randint(0, 3), 'count': rng.randint(1, 2)}]
+
+
+# The instance calls a Baidu fault was drawn on, and the ENI calls it lands on in an ENI run.
+BAIDU_ENI_ACTIONS = {'GetInstance': ('GetEni',), 'ListInstancesByIds': ('ListInstancesByIds', 'ListEnis'),
+                     'BatchBindSecurityGroup': ('UpdateEniSecurityGroups',), 'BatchUnbindSecurityGroup': ('UpdateEniSecurityGroups',),
+                     'BindSecurityGroup': ('UpdateEniSecurityGroups',), 'UnbindSecurityGroup': ('UpdateEniSecurityGroups',)}
+
+
+def baidu_enis(provider, seed, kind, section, args, faults):
+    """Turn four Baidu runs out of ten into ENI runs (network_interface_ids): the instances' lists become those of secondary
+    ENIs in one VPC, attached to the first instance, and the faults drawn on instance calls land on the ENI calls. Drawn
+    from a generator of its own, so the instance runs of every seed stay as they were. Returns the run's kind."""
+    rng = random.Random('%s:%d:enis' % (provider, seed))
+    if provider != 'baiducloud' or rng.random() >= 0.4:
+        return kind
+    for group in section['security_groups']:
+        group['vpc_id'] = 'vpc-chaos'
+    section['network_interfaces'] = [{'id': _ids(provider, 'eni', n + 1), 'vpc_id': 'vpc-chaos', 'instance_id': _ids(provider, 'ins', 1),
+                                      'security_groups': list(inst['security_groups'])} for n, inst in enumerate(section['instances'])]
+    args['network_interface_ids'] = [_ids(provider, 'eni', int(tid[-3:])) for tid in args.pop('instance_ids')]
+    for fault in faults:
+        if fault['action'] in BAIDU_ENI_ACTIONS:
+            fault['action'] = rng.choice(BAIDU_ENI_ACTIONS[fault['action']])
+    return 'eni'
 
 
 def baidu_missing_api(provider, seed):

@@ -36,7 +36,7 @@ def test_fixed_seeds_keep_every_invariant(running, provider):
     assert summary['runs'] == len(GATE_SEEDS) + len(FOUND[provider])
     assert sum(summary['faults_injected'].values()) >= 10 and summary['state_changes'] > 0
     assert 0 < summary['failed_runs'] < summary['runs'] and summary['check_mode_runs'] > 0
-    if provider == 'alicloud':
+    if provider in ('alicloud', 'baiducloud'):
         assert set(summary['runs_by_kind']) == {'ins', 'eni'}
 
 

@@ -36,6 +36,7 @@ CLIENT_TOKEN_TTL_S = 24 * 3600      # BCE keeps a clientToken 24 h after it last
 CLIENT_TOKEN_MAX = 64               # ASCII characters
 BATCH_ACTIONS = {'bind': 'BatchBindSecurityGroup', 'unbind': 'BatchUnbindSecurityGroup', 'replace': 'ReplaceSecurityGroups'}
 CREATED_TIME = '2024-01-01T00:00:00Z'
+ENI_STATUSES = ('available', 'inuse', 'attaching', 'detaching')   # GET /v1/eni/{eniId}'s documented values
 
 
 # -- bce-auth-v1 pieces (public so the tests can check them against the SDK's vectors) --------
@@ -138,6 +139,8 @@ def route(method, raw_path, query_keys):
     """(action, resource id or None). Path segments are split before decoding, so an
     encoded '/' stays inside an id and can never reach another resource."""
     parts = raw_path.split('/')
+    if len(parts) >= 3 and parts[:3] == ['', 'v1', 'eni']:
+        return route_eni(method, parts[3:], query_keys)
     if len(parts) < 3 or parts[0] != '' or parts[1] != 'v2':
         return 'Unknown', None
     parts = parts[2:]
@@ -160,6 +163,19 @@ def route(method, raw_path, query_keys):
     return 'Unknown', None
 
 
+def route_eni(method, parts, query_keys):
+    """The VPC API's ENI calls under /v1/eni."""
+    if not parts and method == 'GET':
+        return 'ListEnis', None
+    if len(parts) == 1 and parts[0]:
+        ident = urllib.parse.unquote(parts[0])
+        if method == 'GET':
+            return 'GetEni', ident
+        if method == 'PUT' and 'bindSg' in query_keys:
+            return 'UpdateEniSecurityGroups', ident
+    return 'Unknown', None
+
+
 class BaiduCloud(Cloud):
     name = 'baiducloud'
     default_settings = {
@@ -179,25 +195,32 @@ class BaiduCloud(Cloud):
         'concurrent_bind': None,                    # [instance id, group id]: another client binds it just before the next write
         'group_order': 'keep',                      # order of groups in the answers: keep | reverse | shuffle
         'group_order_seed': 0,
+        # ENIs (the VPC API): the update documents only "at least one group"; its limit, and its answers to
+        # a primary ENI or a group of another VPC, are assumptions.
+        'eni_max_security_groups': 10,              # normal groups per ENI [inferred] (413 BindInstanceExceededLimit above it)
+        'eni_primary_update': 'error',              # bindSg on an instance's primary ENI: 'error' (400 EniPrimaryNotSupported) or 'applied'
+        'eni_list_requires_vpc': True,              # GET /v1/eni without vpcId: 400 (the SDK always sends it)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
         'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
         'BatchBindSecurityGroup': 10, 'BatchUnbindSecurityGroup': 10,
         'GetInstance': 20, 'ListInstances': 20, 'ListInstancesByIds': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
+        'GetEni': 20, 'ListEnis': 20, 'UpdateEniSecurityGroups': 10,
     }
     write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups', 'BatchBindSecurityGroup',
-                     'BatchUnbindSecurityGroup')
+                     'BatchUnbindSecurityGroup', 'UpdateEniSecurityGroups')
 
     # -- state ------------------------------------------------------------
     def reset(self):
         self.credentials = {}       # access_key -> {access_key, secret_key[, security_token]}
         self.security_groups = {}   # id -> {id, region, vpc_id, name, desc}
         self.instances = {}         # id -> {id, region, status, vpc_id, name, security_groups, enterprise_security_groups}
+        self.network_interfaces = {}  # id -> {id, region, vpc_id, instance_id, primary, status, security_groups, enterprise_security_groups}
         self.client_tokens = {}     # clientToken -> (request fingerprint, last seen) of the batch calls
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
         credentials = self.seed_credentials(data)
         groups = {}
         for where, group in self.seed_entries(data, 'security_groups'):
@@ -232,14 +255,50 @@ class BaiduCloud(Cloud):
             if missing:
                 raise SettingsError('%s: unknown security group(s) %s' % (where, ', '.join(missing)))
             instances[entry['id']] = entry
-        self.credentials, self.security_groups, self.instances = credentials, groups, instances
+        enis = self.seed_enis(data, groups, instances)
+        self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
         self.client_tokens = {}
+
+    def seed_enis(self, data, groups, instances):
+        """ENIs: a primary one (primary: true) is its instance's NIC: its groups are the instance's, and it is the
+        instance's nicInfo.eniId."""
+        enis = {}
+        for where, eni in self.seed_entries(data, 'network_interfaces'):
+            check_entry(eni, where, ('id',), optional=('primary',), strings=('region', 'vpc_id', 'instance_id', 'status', 'name'),
+                        string_lists=('security_groups', 'enterprise_security_groups'))
+            if not isinstance(eni.get('primary', False), bool):
+                raise SettingsError('%s: primary must be true or false' % where)
+            entry = copy.deepcopy(eni)
+            if entry['id'] in enis:
+                raise SettingsError('%s: duplicate id %s' % (where, entry['id']))
+            entry.setdefault('region', 'bj')
+            entry.setdefault('vpc_id', '')
+            entry.setdefault('instance_id', '')
+            entry.setdefault('primary', False)
+            entry.setdefault('status', 'inuse' if entry['instance_id'] else 'available')
+            entry.setdefault('name', entry['id'])
+            entry.setdefault('security_groups', [])
+            entry.setdefault('enterprise_security_groups', [])
+            if entry['status'] not in ENI_STATUSES:
+                raise SettingsError('%s: status %r is not one of %s' % (where, entry['status'], ', '.join(ENI_STATUSES)))
+            if entry['instance_id'] and entry['instance_id'] not in instances:
+                raise SettingsError('%s: unknown instance %s' % (where, entry['instance_id']))
+            if entry['primary'] and (not entry['instance_id'] or entry['security_groups']):
+                raise SettingsError('%s: a primary ENI names its instance_id, and has that instance\'s groups (no security_groups)' % where)
+            if entry['primary'] and any(e['primary'] and e['instance_id'] == entry['instance_id'] for e in enis.values()):
+                raise SettingsError('%s: instance %s has a primary ENI already' % (where, entry['instance_id']))
+            missing = [sg for sg in entry['security_groups'] if sg not in groups]
+            if missing or len(set(entry['security_groups'])) != len(entry['security_groups']):
+                raise SettingsError('%s: unknown or repeated security group(s) in %s' % (where, entry['security_groups']))
+            enis[entry['id']] = entry
+        return enis
 
     def snapshot(self):
         return {
             'credentials': [dict(c) for c in self.credentials.values()],
             'security_groups': [dict(g) for g in self.security_groups.values()],
             'instances': [copy.deepcopy(i) for i in self.instances.values()],
+            'network_interfaces': [dict(copy.deepcopy(e), security_groups=list(self._eni_groups(e))) for e in self.network_interfaces.values()],
         }
 
     # -- requests ---------------------------------------------------------
@@ -299,6 +358,11 @@ class BaiduCloud(Cloud):
             return {'targets': list(self._json_body(request).get('instanceIds') or [])}
         if action == 'GetInstance':
             return {'targets': [ident]}
+        if action == 'GetEni':
+            return {'targets': [ident]}
+        if action == 'UpdateEniSecurityGroups':
+            return {'targets': [ident], 'set': list(self._json_body(request).get('securityGroupIds') or []),
+                    'token': dict(request.query_pairs()).get('clientToken')}
         return None
 
     def dispatch(self, request, action):
@@ -310,6 +374,7 @@ class BaiduCloud(Cloud):
             'ReplaceSecurityGroups': self._replace, 'ListInstances': self._list_instances,
             'BatchBindSecurityGroup': self._batch_bind, 'BatchUnbindSecurityGroup': self._batch_unbind,
             'ListInstancesByIds': self._list_instances_by_ids,
+            'GetEni': self._get_eni, 'ListEnis': self._list_enis, 'UpdateEniSecurityGroups': self._update_eni,
         }
         if action in self.write_actions and self.settings['concurrent_bind']:
             self._concurrent_bind()
@@ -491,7 +556,7 @@ class BaiduCloud(Cloud):
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
-            'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available',
+            'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available', 'eniId': self._primary_eni_id(inst['id']),
                         'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
         }
@@ -637,6 +702,76 @@ class BaiduCloud(Cloud):
             instance[key] = after[instance['id']]
         self._remember_token(token, action, fingerprint)
         return {'requestId': request_id}
+
+    # -- ENIs (the VPC API) --------------------------------------------------
+    def _primary_eni_id(self, instance_id):
+        return next((e['id'] for e in self.network_interfaces.values() if e['primary'] and e['instance_id'] == instance_id), '')
+
+    def _eni_groups(self, eni):
+        """A primary ENI's groups are its instance's."""
+        return self.instances[eni['instance_id']]['security_groups'] if eni['primary'] else eni['security_groups']
+
+    def _eni(self, ident):
+        if ident not in self.network_interfaces:
+            raise not_found('eni', ident)
+        return self.network_interfaces[ident]
+
+    def _eni_model(self, eni):
+        return {'eniId': eni['id'], 'name': eni['name'], 'description': '', 'vpcId': eni['vpc_id'], 'subnetId': '',
+                'zoneName': 'cn-%s-a' % eni['region'], 'macAddress': 'fa:16:3e:00:00:00', 'status': eni['status'],
+                'instanceId': eni['instance_id'], 'privateIpSet': [], 'ipv6PrivateIpSet': [], 'createdTime': CREATED_TIME, 'tags': [],
+                'securityGroupIds': self.shown_order(self._eni_groups(eni)),
+                'enterpriseSecurityGroupIds': list(eni['enterprise_security_groups'])}
+
+    def _get_eni(self, _request, ident, _request_id):
+        return self._eni_model(self._eni(ident))
+
+    def _list_enis(self, request, _ident, _request_id):
+        """GET /v1/eni?vpcId= (required), optionally instanceId, in id order; the marker is the first id of a page."""
+        query = dict(request.query_pairs())
+        if not query.get('vpcId') and self.settings['eni_list_requires_vpc']:
+            raise ApiError(400, 'InvalidHTTPRequest', 'vpcId is required.')
+        marker = query.get('marker') or ''
+        max_keys = self._max_keys(query)
+        ids = sorted(i for i, e in self.network_interfaces.items()
+                     if (not query.get('vpcId') or e['vpc_id'] == query['vpcId'])
+                     and (not query.get('instanceId') or e['instance_id'] == query['instanceId']) and i >= marker)
+        body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
+                'enis': [self._eni_model(self.network_interfaces[i]) for i in ids[:max_keys]]}
+        if body['isTruncated']:
+            body['nextMarker'] = ids[max_keys]
+        return body
+
+    def _update_eni(self, request, ident, _request_id):
+        """PUT /v1/eni/{id}?bindSg&clientToken=: the ENI's normal groups become exactly the list; its enterprise groups
+        are removed (documented). At least one group (documented); the rest of the checks are assumptions."""
+        sg_ids = self._json_body(request).get('securityGroupIds')
+        if not isinstance(sg_ids, list) or not all(isinstance(i, str) and i for i in sg_ids):
+            raise ApiError(400, 'InappropriateJSON', 'securityGroupIds must be a list of ids.')
+        fingerprint = json.dumps([ident, sg_ids])
+        token, seen = self._seen_token(request, 'bindSg', fingerprint)
+        if seen:
+            return None
+        eni = self._eni(ident)
+        sg_ids = list(dict.fromkeys(sg_ids))
+        if not sg_ids:
+            raise self._no_security_group()
+        for sg_id in sg_ids:
+            if self._group(sg_id)['vpc_id'] != eni['vpc_id']:
+                raise ApiError(400, 'InstanceBindNoSameVpcException', 'The security group %s and the ENI %s are not in the same vpc.' % (sg_id, ident))
+        if len(sg_ids) > int(self.settings['eni_max_security_groups']):
+            raise self._too_many()
+        if eni['status'] in ('attaching', 'detaching'):
+            raise ApiError(409, 'OperationDenied', 'The ENI %s is %s, please retry later.' % (ident, eni['status']))
+        if eni['primary']:
+            if self.settings['eni_primary_update'] != 'applied':
+                raise ApiError(400, 'EniPrimaryNotSupported', 'The primary ENI of an instance cannot be changed; use the instance.')
+            self.instances[eni['instance_id']]['security_groups'] = sg_ids
+        else:
+            eni['security_groups'] = sg_ids
+        eni['enterprise_security_groups'] = []
+        self._remember_token(token, 'bindSg', fingerprint)
+        return None
 
     def _batch_bind(self, request, _ident, request_id):
         return self._batch(request, request_id, 'bind')

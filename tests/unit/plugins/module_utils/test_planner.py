@@ -256,3 +256,48 @@ def test_the_properties_catch_a_remove_first_ordering(monkeypatch):
     current, wanted, state, purge, limits = counterexample
     plan = planner.plan(current, wanted, state, purge, limits)
     assert any('groups after' in p for p in violations(current, wanted, state, purge, limits, plan))
+
+
+@st.composite
+def set_only_scenarios(draw):
+    """A provider whose only call replaces one target's whole list (Baidu's ENI update): batch_size 0."""
+    current, wanted, state, purge, limits = draw(scenarios(with_set=True))
+    limits = planner.Constraints(min_groups=max(limits.min_groups, 1), max_groups=limits.max_groups, ordered=limits.ordered,
+                                 batch_size=0, set_batch_size=1)
+    current = dict((tid, groups) for tid, groups in current.items() if len(groups) >= limits.min_groups)
+    return current, wanted, state, purge, limits
+
+
+@settings(max_examples=400, deadline=None)
+@given(set_only_scenarios())
+def test_without_bind_calls_every_change_is_one_set_per_target_within_bounds(case):
+    current, wanted, state, purge, limits = case
+    try:
+        plan = planner.plan(current, wanted, state, purge, limits)
+    except planner.PlanError as exc:
+        # Only an end state out of bounds is refused: a replace reaches any list in one call.
+        assert not feasible(current, wanted, state, purge, limits) or not expected_after(current[exc.target_id], wanted, state, purge, limits)
+        return
+    assert violations(current, wanted, state, purge, limits, plan) == []
+    changing = [t['target_id'] for t in plan['targets'] if t['before'] != t['after']]
+    assert all(op['action'] == 'set' for op in plan['operations'])
+    assert sorted(tid for op in plan['operations'] for tid in op['target_ids']) == sorted(changing)
+
+
+def test_without_bind_calls_an_additive_bind_and_an_unbind_are_sets_of_the_whole_list():
+    limits = planner.Constraints(min_groups=1, max_groups=10, batch_size=0, set_batch_size=1)
+    plan = planner.plan({'eni-1': ['g-a', 'g-b']}, ['g-c'], 'present', False, limits)
+    assert plan['operations'] == [{'action': 'set', 'security_group_ids': ['g-a', 'g-b', 'g-c'], 'target_ids': ['eni-1']}]
+    plan = planner.plan({'eni-1': ['g-a', 'g-b']}, ['g-a'], 'absent', False, limits)
+    assert plan['operations'] == [{'action': 'set', 'security_group_ids': ['g-b'], 'target_ids': ['eni-1']}]
+
+
+def test_without_bind_calls_no_target_is_left_with_an_empty_list():
+    limits = planner.Constraints(min_groups=0, max_groups=10, batch_size=0, set_batch_size=1)
+    with pytest.raises(planner.PlanError, match='eni-1 would have no security group left'):
+        planner.plan({'eni-1': ['g-a']}, ['g-a'], 'absent', False, limits, 'network interface')
+
+
+def test_constraints_need_one_kind_of_write_call():
+    with pytest.raises(ValueError):
+        planner.Constraints(batch_size=0, set_batch_size=0)

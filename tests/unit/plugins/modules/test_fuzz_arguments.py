@@ -66,7 +66,7 @@ VALID = {
     'alicloud': dict(creds=dict(access_key='LTAI5tFuzz0001', secret_key=SECRET, region='cn-hangzhou'),
                      target='i-0000abcd', group='sg-0000abcd', ids=lambda n: ['i-%08d' % i for i in range(n)]),
     'baiducloud': dict(creds=dict(access_key='bdfuzz0000000001', secret_key=SECRET, region='bj'),
-                       target='i-0000ABcd', group='g-0000ABcd', ids=lambda n: ['i-%08d' % i for i in range(n)]),
+                       target='i-0000ABcd', group='g-0000ABcd', ids=lambda n: ['i-%08d' % i for i in range(n)], eni='eni-0000ABcd'),
     'zenlayer': dict(creds=dict(access_key_id='AKID-ZL-FUZZ', access_key_password=SECRET),
                      target='800000000000000001', group='700000000000000001', ids=lambda n: ['8%017d' % i for i in range(n)]),
 }
@@ -128,6 +128,8 @@ def option_values(name, spec_option, provider):
     valid = VALID[provider]
     if name in ('security_group_ids',):
         return id_lists(provider, valid['group'])
+    if name == 'network_interface_ids' and 'eni' in valid:
+        return id_lists(provider, valid['eni'])
     if name.endswith('_ids'):
         return id_lists(provider, valid['target'])
     if name.endswith('endpoint'):

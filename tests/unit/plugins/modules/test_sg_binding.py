@@ -383,6 +383,7 @@ def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
     reads = {'alicloud': 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider alicloud): '
                          'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
                          'interfaces whose security groups to read; security_group_ids lists the security groups whose instances to find'}
+    reads['baiducloud'] = reads['alicloud'].replace('provider alicloud', 'provider baiducloud')
     expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
                                'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
     assert result['failed'] and result['msg'] == expected
