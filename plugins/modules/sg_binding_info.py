@@ -18,11 +18,12 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
-  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud)) and O(security_group_ids) must be given,
+  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(tencentcloud)) and O(security_group_ids) must be given,
     else the task fails naming them; an empty list is a valid question, answered with empty results.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
-  - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls;
+  - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
+    C(DescribeSecurityGroups) calls;
   - V(alicloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
     C(DescribeSecurityGroups) calls;
   - V(baiducloud) makes ceil(N/100) C(ListInstancesByIds) calls (C(POST /v2/instance/listByInstanceId); one
@@ -30,7 +31,8 @@ description:
     C(ListSecurityGroups) calls;
   - V(zenlayer) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls.
   - The reverse question, for B bound instances, costs ceil(B/100) C(DescribeInstances) calls per 5 groups on
-    V(tencentcloud), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
+    V(tencentcloud) (with O(network_interface_ids), C(DescribeNetworkInterfaces) filtered to secondary network
+    interfaces, as many calls), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
     and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
@@ -62,7 +64,7 @@ options:
     elements: str
   network_interface_ids:
     description:
-      - Providers V(alicloud). Secondary network interfaces to describe, instead of O(instance_ids); results are then
+      - Providers V(alicloud), V(tencentcloud). Secondary network interfaces to describe, instead of O(instance_ids); results are then
         under RV(network_interfaces), and O(security_group_ids) asks which network interfaces each group is bound to.
     type: list
     elements: str
