@@ -75,8 +75,8 @@ description:
     C(ModifyNetworkInterfaceAttribute) (one network interface a call), unless the binds and unbinds reach every list, in
     order, in fewer calls (a purge that only unbinds takes ceil(N/100) calls, not N). These calls go to the VPC host
     (O(vpc_endpoint)). The order of a network interface's groups is their priority, as for instances.
-  - A primary network interface is refused before any write, naming its instance: its security groups are the
-    instance's, which the network-interface calls do not change; use O(instance_ids) for it. A network interface that
+  - A primary network interface is refused before any write, naming its instance (its security groups are the
+    instance's, which the network-interface calls do not change); use O(instance_ids) for it. A network interface that
     would change while C(PENDING), C(ATTACHING) or C(DETACHING) is awaited within O(wait_timeout); one in any other
     state than C(AVAILABLE) or C(INUSE) (C(DELETING)) is refused before any write.
   - Inferred, not documented by Tencent Cloud (kept in C(ENI_INFERRED) of the module utilities) - the network-interface
