@@ -202,7 +202,7 @@ class TencentCloud:
         self.kind = planner.chosen_kind(self.target_kinds, params)
         self.constraints = KINDS[self.kind.option]['constraints']
         self.completion = KINDS[self.kind.option]['completion']
-        self.interfaces = {}      # ENI -> {'primary', 'instance', 'vpc'} as last read
+        self.interfaces = {}      # ENI -> {'primary', 'instance'} as last read
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -311,8 +311,7 @@ class TencentCloud:
         for eni, item in found.items():
             current[eni] = list(item.get('GroupSet') or [])
             self.status[eni] = item.get('NetworkInterfaceState') or item.get('State')
-            self.interfaces[eni] = {'primary': bool(item.get('Primary')), 'vpc': item.get('VpcId'),
-                                    'instance': (item.get('Attachment') or {}).get('InstanceId')}
+            self.interfaces[eni] = {'primary': bool(item.get('Primary')), 'instance': (item.get('Attachment') or {}).get('InstanceId')}
         return current, [eni for eni in ids if eni not in found]
 
     def remember(self, found):

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import urllib.request
 
 import pytest
 
@@ -43,13 +42,6 @@ def cloud(running):
     running.emulator.seed(seed())
     running.emulator.update_settings({'record_history': True})
     return running
-
-
-def admin(running, path, body=None):
-    data = json.dumps(body).encode('utf-8') if body is not None else None
-    req = urllib.request.Request(running.endpoints['admin'] + path, data=data, method='POST' if data else ('DELETE' if path == '/requests' else 'GET'))
-    with urllib.request.urlopen(req, timeout=10) as resp:  # nosec - loopback only
-        return json.loads(resp.read().decode('utf-8') or 'null')
 
 
 def run(main, args, capsys, check_mode=False):
