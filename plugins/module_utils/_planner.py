@@ -220,24 +220,38 @@ def plan(current, wanted, state, purge, limits, word='instance'):
 
     changing = [t for t in targets if t['before'] != t['after']]
     if use_set:
-        return {'targets': targets, 'operations': _set_operations(changing, limits)}
+        replace = _set_operations(changing, limits)
+        # Replace calls may take fewer targets than bind/unbind calls (one ENI against 100, on Tencent Cloud): the
+        # steps are sent instead when they reach every list, within the bounds and in order, in fewer calls.
+        steps = _step_operations(changing, current, wanted, limits)
+        return {'targets': targets, 'operations': steps if steps is not None and len(steps) < len(replace) else replace}
 
+    return {'targets': targets, 'operations': _step_operations(changing, current, wanted, limits, word, purge)}
+
+
+def _step_operations(changing, current, wanted, limits, word=None, purge=True):
+    """The bind/unbind operations that take every changing target to its list. With word (a plan without a replace call),
+    an unreachable list raises PlanError naming it; without, it answers None."""
     rank = _rank(current, wanted)
     chains = {}
     for target in changing:
         steps = _steps(target['before'], target['after'], limits, rank)
+        if steps is not None and limits.ordered and purge and _replay(target['before'], steps) != target['after']:
+            if word is None:
+                return None
+            raise PlanError('%s %s cannot reach the order [%s] with bind and unbind calls, and the provider has no '
+                            'call that replaces the whole list' % (word, target['target_id'], ', '.join(target['after'])),
+                            target['target_id'])
         if steps is None:
+            if word is None:
+                return None
             raise PlanError('%s %s cannot go from [%s] to [%s] one security group at a time within %d..%d groups, '
                             'and the provider has no call that replaces the whole list'
                             % (word, target['target_id'], ', '.join(target['before']), ', '.join(target['after']),
                                limits.min_groups, limits.max_groups), target['target_id'])
-        if limits.ordered and purge and _replay(target['before'], steps) != target['after']:
-            raise PlanError('%s %s cannot reach the order [%s] with bind and unbind calls, and the provider has no '
-                            'call that replaces the whole list' % (word, target['target_id'], ', '.join(target['after'])),
-                            target['target_id'])
         if steps:
             chains[target['target_id']] = steps
-    return {'targets': targets, 'operations': _merge(chains, limits, rank)}
+    return _merge(chains, limits, rank)
 
 
 def _replay(before, steps):

@@ -6,10 +6,12 @@
 # This module_utils is PRIVATE to the collection: it may change at any time.
 """Tencent Cloud CVM: everything specific to it, for the engine.
 
-API 3.0 (version 2017-03-12), TC3-HMAC-SHA256 signing, CVM
-AssociateSecurityGroups / DisassociateSecurityGroups / ModifyInstancesAttribute /
-DescribeInstances and VPC DescribeSecurityGroups. Writes are asynchronous:
-completion shows in DescribeInstances' LatestOperationState.
+API 3.0 (version 2017-03-12), TC3-HMAC-SHA256 signing. Two kinds of target: CVM instances
+(AssociateSecurityGroups / DisassociateSecurityGroups / ModifyInstancesAttribute / DescribeInstances;
+asynchronous: completion shows in DescribeInstances' LatestOperationState) and secondary elastic
+network interfaces (VPC AssociateNetworkInterfaceSecurityGroups / DisassociateNetworkInterfaceSecurityGroups /
+ModifyNetworkInterfaceAttribute / DescribeNetworkInterfaces; answered with no task to poll: the engine
+re-reads until they show). Groups are checked with VPC DescribeSecurityGroups.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,10 +55,29 @@ REFUSED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN', 'T
 # rescue-mode and live-migration states end only by someone's action, or in deletion: still refused.
 AWAITED_STATES = ('PENDING', 'STARTING', 'STOPPING', 'REBOOTING')
 
+# Secondary ENIs: facts the API documentation does not state, kept here and named in the module's documentation.
+ENI_INFERRED = {
+    # Groups per ENI: the instance quota (5) is assumed; max_security_groups overrides it.
+    'max_groups': 5,
+    # The ENI calls return a RequestId only (no task for DescribeVpcTaskResult): whether DescribeNetworkInterfaces shows
+    # the change at once is not documented, so the engine re-reads until it does ('eventual').
+    'completion': 'eventual',
+    # NetworkInterfaceState values in which the groups can be changed, and those that end on their own (awaited within
+    # wait_timeout); DELETING (or anything else) is refused before any write.
+    'changeable_states': ('AVAILABLE', 'INUSE'),
+    'transient_states': ('PENDING', 'ATTACHING', 'DETACHING'),
+    # Calls per second: Associate/Disassociate publish 20; DescribeNetworkInterfaces and ModifyNetworkInterfaceAttribute
+    # are assumed to have the VPC API's usual 20.
+    'rate_limits': {'AssociateNetworkInterfaceSecurityGroups': 20, 'DisassociateNetworkInterfaceSecurityGroups': 20,
+                    'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20},
+}
+
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
     'RequestLimitExceeded': transport.THROTTLED,
     'MutexOperation.TaskRunning': transport.IN_PROGRESS,
+    'UnsupportedOperation.MutexOperationTaskRunning': transport.IN_PROGRESS,
+    'OperationDenied.MutexTaskRunning': transport.IN_PROGRESS,
     'OperationDenied.InstanceOperationInProgress': transport.IN_PROGRESS,
     'ResourceInUse': transport.IN_PROGRESS,
     'UnsupportedOperation.InstanceStatePending': transport.IN_PROGRESS,
@@ -75,6 +96,7 @@ ERROR_CLASSES = {
     'ResourceNotFound': transport.NOT_FOUND,
     'InvalidSecurityGroupId.NotFound': transport.NOT_FOUND,
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
+    'InvalidNetworkInterfaceId.NotFound': transport.NOT_FOUND,
 }
 
 
@@ -118,19 +140,35 @@ def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+INSTANCES = planner.TargetKind('instance_ids', 'instances', 'instance_id', r'ins-[a-z0-9]{8}', 'instance')
+NETWORK_INTERFACES = planner.TargetKind('network_interface_ids', 'network_interfaces', 'network_interface_id', r'eni-[a-z0-9]{8}',
+                                        'network interface')
+
+# What differs between the kinds, as data: bounds, order, batch sizes and completion. Instances: one SG and up to 100
+# instances per Associate/Disassociate, ModifyInstancesAttribute replaces the whole ordered list of up to 100 instances.
+# ENIs: Associate/Disassociate take up to 100 ENIs (and groups; the planner sends one group a call),
+# ModifyNetworkInterfaceAttribute replaces one ENI's ordered list.
+KINDS = {
+    'instance_ids': {'constraints': planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100),
+                     'completion': 'task'},
+    'network_interface_ids': {'constraints': planner.Constraints(min_groups=0, max_groups=ENI_INFERRED['max_groups'], ordered=True,
+                                                                 batch_size=PAGE, set_batch_size=1),
+                              'completion': ENI_INFERRED['completion']},
+}
+
+
 class TencentCloud:
     name = 'tencentcloud'
     display_name = 'Tencent Cloud'
-    target_kinds = (planner.TargetKind('instance_ids', 'instances', 'instance_id', r'ins-[a-z0-9]{8}', 'instance'),)
+    target_kinds = (INSTANCES, NETWORK_INTERFACES)
     security_group_id_pattern = r'sg-[a-z0-9]{8}'
     region_pattern = r'[a-z]{2}-[a-z0-9-]+'    # goes into the host name: ap-guangzhou, na-siliconvalley, ...
-    # One SG and up to 100 instances per Associate/Disassociate; ModifyInstancesAttribute
-    # replaces the whole ordered list of up to 100 instances. Quota: 5 SGs per instance.
-    constraints = planner.Constraints(min_groups=0, max_groups=5, ordered=True, batch_size=100, set_batch_size=100)
-    rate_limits = {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
-                   'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
-    default_rate_limit = None     # every action used has a published limit
-    completion = 'task'           # LatestOperationState in DescribeInstances
+    # The instances' (the class's: its wait options); a run on ENIs takes KINDS['network_interface_ids'] in __init__.
+    constraints = KINDS['instance_ids']['constraints']
+    rate_limits = dict({'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
+                        'DescribeInstances': 40, 'DescribeSecurityGroups': 100}, **ENI_INFERRED['rate_limits'])
+    default_rate_limit = None     # every action used has a limit above
+    completion = KINDS['instance_ids']['completion']     # LatestOperationState in DescribeInstances
     # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
     per_target_errors = (transport.QUOTA,)
     argument_spec = dict(
@@ -161,6 +199,10 @@ class TencentCloud:
         self.status = {}          # instance -> InstanceState, as read
         self.warnings = [w for w in [cvm_endpoint_warning(params)] if w]
         self.operation = {}       # instance -> (LatestOperation, LatestOperationState, LatestOperationRequestId), as read
+        self.kind = planner.chosen_kind(self.target_kinds, params)
+        self.constraints = KINDS[self.kind.option]['constraints']
+        self.completion = KINDS[self.kind.option]['completion']
+        self.interfaces = {}      # ENI -> {'primary', 'instance'} as last read
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -229,10 +271,48 @@ class TencentCloud:
         return found
 
     def read(self, ids):
+        if self.kind is NETWORK_INTERFACES:
+            return self.read_interfaces(ids)
         found = self.describe(ids)
         self.remember(found)
         current = dict((iid, list(item.get('SecurityGroupIds') or [])) for iid, item in found.items())
         return current, [iid for iid in ids if iid not in found]
+
+    def found_in_chunks(self, describe, ids):
+        """{id: item} of those that exist: describe(chunk) for chunks of 100 asked concurrently. A not-found answer
+        does not say which ID is missing: such a chunk is halved and both halves asked again, down to single IDs."""
+        found = {}
+        chunks = _chunks(list(ids), PAGE)
+        while chunks:
+            results = self.transport.map(describe, chunks, self.params['max_concurrency'])
+            halves = []
+            for chunk, result in zip(chunks, results):
+                if isinstance(result, transport.ProviderError) and result.error_class == transport.NOT_FOUND:
+                    if len(chunk) > 1:
+                        middle = (len(chunk) + 1) // 2
+                        halves.extend([chunk[:middle], chunk[middle:]])
+                elif isinstance(result, BaseException):
+                    raise result
+                else:
+                    found.update((key, value) for key, value in result.items() if key in chunk)
+            chunks = halves
+        return found
+
+    def describe_interfaces(self, chunk):
+        """{ENI: item} of DescribeNetworkInterfaces for up to 100 IDs (unknown ones left out, or the chunk answered
+        ResourceNotFound)."""
+        data = self.call('vpc', 'DescribeNetworkInterfaces', {'NetworkInterfaceIds': chunk, 'Offset': 0, 'Limit': PAGE})
+        return dict((item['NetworkInterfaceId'], item) for item in data.get('NetworkInterfaceSet') or []
+                    if isinstance(item, dict) and item.get('NetworkInterfaceId'))
+
+    def read_interfaces(self, ids):
+        found = self.found_in_chunks(self.describe_interfaces, ids)
+        current = {}
+        for eni, item in found.items():
+            current[eni] = list(item.get('GroupSet') or [])
+            self.status[eni] = item.get('NetworkInterfaceState') or item.get('State')
+            self.interfaces[eni] = {'primary': bool(item.get('Primary')), 'instance': (item.get('Attachment') or {}).get('InstanceId')}
+        return current, [eni for eni in ids if eni not in found]
 
     def remember(self, found):
         """Record what the instances read show besides their lists (DescribeInstances items by ID)."""
@@ -282,6 +362,8 @@ class TencentCloud:
     def await_ready(self, targets, deadline):
         """Wait for the instances to change that are busy (see busy), so that they are changed rather than refused or
         answered MutexOperation.TaskRunning; their lists as read then. One still busy at the deadline is refused."""
+        if self.kind is NETWORK_INTERFACES:
+            return self.await_interfaces(targets, deadline)
         busy = [target['target_id'] for target in targets if self.busy(target['target_id'])]
         if not busy:
             return {}
@@ -293,6 +375,8 @@ class TencentCloud:
 
         One such instance would fail the whole all-or-nothing batch it is in, retried in vain.
         """
+        if self.kind is NETWORK_INTERFACES:
+            return self.interface_refusals(targets)
         refused = []
         waited = 'after waiting wait_timeout (%s s)' % self.params.get('wait_timeout')
         for target in targets:
@@ -311,6 +395,45 @@ class TencentCloud:
                                 % (waited, self.describe_busy(iid), self.display_name)))
         return refused
 
+    def await_interfaces(self, targets, deadline):
+        """Wait for the secondary ENIs to change that are in a state that ends on its own (ENI_INFERRED); their lists as read
+        then. One still in it at the deadline is left to refusals."""
+        waiting = [t['target_id'] for t in targets if not self.interfaces[t['target_id']]['primary']
+                   and self.status.get(t['target_id']) in ENI_INFERRED['transient_states']]
+        if not waiting:
+            return {}
+        lists = {}
+
+        def step():
+            current, dummy = self.read_interfaces(waiting)
+            lists.update(current)
+            waiting[:] = [eni for eni in waiting if eni in current and self.status.get(eni) in ENI_INFERRED['transient_states']]
+            return not waiting, None
+
+        transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        return lists
+
+    def interface_refusals(self, targets):
+        """A primary ENI (always: its groups are its instance's, and the ENI calls refuse it), and an ENI to change whose
+        state allows no change (ENI_INFERRED)."""
+        refused = []
+        for target in targets:
+            eni = target['target_id']
+            info = self.interfaces[eni]
+            if info['primary']:
+                refused.append((eni, 'is the primary network interface of instance %s: its security groups are the '
+                                     "instance's, which the network-interface calls do not change; use instance_ids: [%s] instead"
+                                % (info['instance'], info['instance'])))
+                continue
+            state = self.status.get(eni)
+            if target['before'] != target['after'] and state not in ENI_INFERRED['changeable_states']:
+                still = ('still %s after waiting wait_timeout (%s s)' % (state, self.params.get('wait_timeout'))
+                         if state in ENI_INFERRED['transient_states'] else state)
+                refused.append((eni, 'is %s, and %s changes the security groups of a network interface only while it is %s '
+                                     '(UnsupportedOperation.InvalidState)'
+                                % (still, self.display_name, ' or '.join(ENI_INFERRED['changeable_states']))))
+        return refused
+
     def describe_groups(self, chunk):
         """{id: {'name'}} of the chunk's groups; ResourceNotFound (a ProviderError) if any does not exist."""
         data = self.call('vpc', 'DescribeSecurityGroups', {'SecurityGroupIds': chunk, 'Offset': '0', 'Limit': str(PAGE)})
@@ -321,48 +444,43 @@ class TencentCloud:
         """{id: {'name'}} of those that exist. Chunks of 100 asked concurrently. ResourceNotFound does not
         say which ID is missing: a chunk answered so is halved and both halves asked again, concurrently,
         down to single IDs."""
-        found = {}
-        chunks = _chunks(list(sg_ids), PAGE)
-        while chunks:
-            results = self.transport.map(self.describe_groups, chunks, self.params['max_concurrency'])
-            halves = []
-            for chunk, result in zip(chunks, results):
-                if isinstance(result, transport.ProviderError) and result.error_class == transport.NOT_FOUND:
-                    if len(chunk) > 1:
-                        middle = (len(chunk) + 1) // 2
-                        halves.extend([chunk[:middle], chunk[middle:]])
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    found.update((sg, info) for sg, info in result.items() if sg in chunk)
-            chunks = halves
-        return found
+        return self.found_in_chunks(self.describe_groups, sg_ids)
 
     def missing_security_groups(self, sg_ids):
         found = self.describe_security_groups(sg_ids)
         return [sg for sg in sg_ids if sg not in found]
 
     def bound_targets(self, sg_ids):
-        """{group: [instance, ...]}: DescribeInstances filtered by security-group-id (5 values a filter),
-        100 instances a page; the pages after the first run concurrently."""
+        """{group: [target, ...]}: DescribeInstances filtered by security-group-id, or DescribeNetworkInterfaces filtered
+        by groups.security-group-id and is-primary false (a primary ENI's groups are its instance's), 5 values a filter,
+        100 targets a page; the pages after the first run concurrently."""
+        if self.kind is NETWORK_INTERFACES:
+            service, action, set_key, id_key, groups_key = 'vpc', 'DescribeNetworkInterfaces', 'NetworkInterfaceSet', 'NetworkInterfaceId', 'GroupSet'
+        else:
+            service, action, set_key, id_key, groups_key = 'cvm', 'DescribeInstances', 'InstanceSet', 'InstanceId', 'SecurityGroupIds'
         bound = dict((sg, []) for sg in sg_ids)
         for chunk in _chunks(list(sg_ids), FILTER_VALUES):
             def page(offset, chunk=chunk):
-                body = {'Filters': [{'Name': 'security-group-id', 'Values': chunk}], 'Offset': offset, 'Limit': PAGE}
-                return self.call('cvm', 'DescribeInstances', body)
+                if self.kind is NETWORK_INTERFACES:
+                    filters = [{'Name': 'groups.security-group-id', 'Values': chunk}, {'Name': 'is-primary', 'Values': ['false']}]
+                else:
+                    filters = [{'Name': 'security-group-id', 'Values': chunk}]
+                return self.call(service, action, {'Filters': filters, 'Offset': offset, 'Limit': PAGE})
             first = page(0)
             pages = [first] + self.transport.map(page, range(PAGE, int(first.get('TotalCount') or 0), PAGE),
                                                  self.params['max_concurrency'])
             for data in pages:
                 if isinstance(data, Exception):
                     raise data
-                for item in data.get('InstanceSet') or []:
-                    for sg in item.get('SecurityGroupIds') or []:
-                        if sg in chunk and item.get('InstanceId') not in bound[sg]:
-                            bound[sg].append(item.get('InstanceId'))
+                for item in data.get(set_key) or []:
+                    for sg in item.get(groups_key) or []:
+                        if sg in chunk and item.get(id_key) not in bound[sg]:
+                            bound[sg].append(item.get(id_key))
         return bound
 
     def apply(self, op):
+        if self.kind is NETWORK_INTERFACES:
+            return self.apply_interfaces(op)
         if op['action'] == 'set':
             action, body = 'ModifyInstancesAttribute', {'InstanceIds': op['target_ids'], 'SecurityGroups': op['security_group_ids']}
         else:
@@ -380,6 +498,17 @@ class TencentCloud:
             self.last_request[iid] = data.get('RequestId')
             self.unknown_since.pop(iid, None)
         return [data.get('RequestId')]
+
+    def apply_interfaces(self, op):
+        """ModifyNetworkInterfaceAttribute (one ENI's whole ordered list), or Associate/Disassociate NetworkInterfaceSecurityGroups
+        (one group on up to 100 ENIs). An "in progress" answer is retried by the transport after a backoff pause."""
+        if op['action'] == 'set':
+            action, body = 'ModifyNetworkInterfaceAttribute', {'NetworkInterfaceId': op['target_ids'][0],
+                                                               'SecurityGroupIds': op['security_group_ids']}
+        else:
+            action = 'AssociateNetworkInterfaceSecurityGroups' if op['action'] == 'bind' else 'DisassociateNetworkInterfaceSecurityGroups'
+            body = {'NetworkInterfaceIds': op['target_ids'], 'SecurityGroupIds': op['security_group_ids']}
+        return [self.call('vpc', action, body, write=True).get('RequestId')]
 
     def write(self, action, body, iids):
         """Send a write; an "in progress" answer (someone started an operation on an instance since we read it)

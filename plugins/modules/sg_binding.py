@@ -51,7 +51,7 @@ options:
   instance_ids:
     description:
       - The instances to change.
-      - Required, except with V(alicloud) and V(baiducloud), which take this or O(network_interface_ids).
+      - Required, except with V(alicloud), V(baiducloud) and V(tencentcloud), which take this or O(network_interface_ids).
       - Each ID is checked against the provider's ID format before any request is sent.
       - An empty list changes nothing.
     type: list
@@ -59,7 +59,7 @@ options:
     required: false
   network_interface_ids:
     description:
-      - Providers V(alicloud), V(baiducloud).
+      - Providers V(alicloud), V(baiducloud), V(tencentcloud).
       - Secondary elastic network interfaces to change, instead of O(instance_ids); the result lists them under
         RV(network_interfaces).
     type: list

@@ -18,11 +18,12 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
-  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud)) and O(security_group_ids) must be given,
+  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud), V(tencentcloud)) and O(security_group_ids) must be given,
     else the task fails naming them; an empty list is a valid question, answered with empty results.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
-  - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls;
+  - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
+    C(DescribeSecurityGroups) calls;
   - V(alicloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
     C(DescribeSecurityGroups) calls;
   - V(baiducloud) makes ceil(N/100) C(ListInstancesByIds) calls (C(POST /v2/instance/listByInstanceId); one
@@ -31,7 +32,8 @@ description:
     C(ListEnis) calls of those VPCs (C(GET /v1/eni?vpcId=)), and one C(GetEni) per network interface not found;
   - V(zenlayer) makes ceil(N/100) C(DescribeInstances) and ceil(G/100) C(DescribeSecurityGroups) calls.
   - The reverse question, for B bound instances, costs ceil(B/100) C(DescribeInstances) calls per 5 groups on
-    V(tencentcloud), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
+    V(tencentcloud) (with O(network_interface_ids), C(DescribeNetworkInterfaces) filtered to secondary network
+    interfaces, as many calls), ceil(B/100) calls per group on V(alicloud), ceil(B/1000) C(ListInstances) calls on V(baiducloud)
     and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer). For network interfaces on V(baiducloud), one
     C(ListSecurityGroups) call and every network interface of the groups' VPCs, 1000 a C(ListEnis) call (that list has
     no group filter).
@@ -65,7 +67,7 @@ options:
     elements: str
   network_interface_ids:
     description:
-      - Providers V(alicloud), V(baiducloud). Network interfaces to describe, instead of O(instance_ids); results are then
+      - Providers V(alicloud), V(baiducloud), V(tencentcloud). Network interfaces to describe, instead of O(instance_ids); results are then
         under RV(network_interfaces), and O(security_group_ids) asks which network interfaces each group is bound to.
     type: list
     elements: str

@@ -10,10 +10,13 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: tencentcloud_sg_binding
-short_description: Bind and unbind security groups on Tencent Cloud CVM instances
+short_description: Bind and unbind security groups on Tencent Cloud CVM instances and elastic network interfaces
 version_added: 0.1.0
 description:
-  - Binds security groups to, or unbinds them from, Tencent Cloud CVM instances, idempotently.
+  - Binds security groups to, or unbinds them from, Tencent Cloud CVM instances (O(instance_ids)) or secondary elastic
+    network interfaces (ENIs, O(network_interface_ids)), idempotently. A task takes one kind of target, so exactly one of
+    O(instance_ids) and O(network_interface_ids) is set. The rest of this description is about instances, up to the
+    paragraphs on network interfaces.
   - Reads every instance's security groups with C(DescribeInstances) (100 instances a call), plans the change, and
     writes only what differs.
   - Binds and unbinds with C(AssociateSecurityGroups) and C(DisassociateSecurityGroups), one security group and up to
@@ -66,6 +69,23 @@ description:
   - Instance IDs look like C(ins-xxxxxxxx) and security group IDs like C(sg-xxxxxxxx) (8 lower-case letters or digits);
     anything else is refused before any request. An instance can have at most 5 security groups (the default quota;
     set O(max_security_groups) if yours was raised).
+  - Network interfaces are read with the VPC API's C(DescribeNetworkInterfaces) (100 a call), bound and unbound with
+    C(AssociateNetworkInterfaceSecurityGroups) and C(DisassociateNetworkInterfaceSecurityGroups) (one group and up to
+    100 network interfaces a call), and, with O(purge=true), set to the exact ordered list with
+    C(ModifyNetworkInterfaceAttribute) (one network interface a call), unless the binds and unbinds reach every list, in
+    order, in fewer calls (a purge that only unbinds takes ceil(N/100) calls, not N). These calls go to the VPC host
+    (O(vpc_endpoint)). The order of a network interface's groups is their priority, as for instances.
+  - A primary network interface is refused before any write, naming its instance (its security groups are the
+    instance's, which the network-interface calls do not change); use O(instance_ids) for it. A network interface that
+    would change while C(PENDING), C(ATTACHING) or C(DETACHING) is awaited within O(wait_timeout); one in any other
+    state than C(AVAILABLE) or C(INUSE) (C(DELETING)) is refused before any write.
+  - Inferred, not documented by Tencent Cloud (kept in C(ENI_INFERRED) of the module utilities) - the network-interface
+    calls answer without a task to poll, and whether C(DescribeNetworkInterfaces) shows the change at once is not said,
+    so with O(wait=true) the module re-reads until each network interface shows the module's writes (within
+    O(wait_timeout)); a network interface can have 5 security groups (the instance quota; set O(max_security_groups) if
+    yours differs); groups change only in the states above; C(DescribeNetworkInterfaces) and
+    C(ModifyNetworkInterfaceAttribute) allow 20 calls a second, as the two other calls document. Security groups are
+    not tied to a VPC on Tencent Cloud, so there is no VPC check.
   - Requests are signed with TC3-HMAC-SHA256 by the module itself; no Tencent Cloud SDK is needed.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
@@ -82,6 +102,23 @@ attributes:
       - multicloud.secgroup.all
     description: Use C(group/multicloud.secgroup.tencentcloud) or C(group/multicloud.secgroup.all) in O(ignore:module_defaults).
 options:
+  instance_ids:
+    description:
+      - The CVM instances to change, for example C(ins-2zvpghhc).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+      - An instance's security groups are those of its primary network interface.
+    type: list
+    elements: str
+    required: false
+  network_interface_ids:
+    description:
+      - The secondary elastic network interfaces to change, for example C(eni-pxir56ns) (C(eni-) and 8 lower-case letters
+        or digits).
+      - Exactly one of O(instance_ids) and O(network_interface_ids) is required.
+      - A primary network interface is refused before any write; change its instance through O(instance_ids).
+    type: list
+    elements: str
+    required: false
   secret_id:
     description:
       - The SecretId of the API key.
@@ -110,7 +147,8 @@ options:
   vpc_endpoint:
     description:
       - The endpoint URL of the VPC product, which answers C(DescribeSecurityGroups) (the existence check of the
-        security groups to bind); O(endpoint) is the CVM product's, which answers every other call.
+        security groups to bind) and every network-interface call; O(endpoint) is the CVM product's, which answers the
+        instance calls.
       - Set it with O(endpoint) when that names a CVM-only host, for example C(https://cvm.intl.tencentcloudapi.com)
         with C(https://vpc.intl.tencentcloudapi.com), or an internal endpoint of each product.
       - When O(endpoint) names a C(cvm.) host and this is not set, the module warns, naming the C(vpc.) host to set.
@@ -124,6 +162,12 @@ seealso:
   - name: DisassociateSecurityGroups
     description: Tencent Cloud API documentation.
     link: https://www.tencentcloud.com/document/api/213/33253
+  - name: AssociateNetworkInterfaceSecurityGroups
+    description: Tencent Cloud API documentation.
+    link: https://www.tencentcloud.com/document/api/215/36090
+  - name: DisassociateNetworkInterfaceSecurityGroups
+    description: Tencent Cloud API documentation.
+    link: https://www.tencentcloud.com/document/api/215/36089
 '''
 
 EXAMPLES = r'''
@@ -156,6 +200,13 @@ EXAMPLES = r'''
     security_group_ids: [sg-5275dorp]
     state: absent
 
+- name: Make these the only groups of two secondary network interfaces, web first
+  multicloud.secgroup.tencentcloud_sg_binding:
+    region: ap-guangzhou
+    network_interface_ids: [eni-pxir56ns, eni-5k56k7k7]
+    security_group_ids: [sg-9id3l839, sg-5275dorp]
+    purge: true
+
 - name: Through the international-site hosts (one per product)
   multicloud.secgroup.tencentcloud_sg_binding:
     region: ap-singapore
@@ -185,7 +236,7 @@ instances:
   description:
     - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
     - On failure, what each instance really has.
-  returned: success, and on failure once the instances have been read
+  returned: with O(instance_ids), on success, and on failure once the instances have been read
   type: list
   elements: dict
   contains:
@@ -213,6 +264,16 @@ instances:
       type: list
       elements: str
       sample: []
+network_interfaces:
+  description:
+    - One item per network interface in O(network_interface_ids), in the same order, except those skipped (O(on_missing),
+      O(on_refused)), with the same keys as RV(instances), keyed by C(network_interface_id) instead of C(instance_id).
+    - On failure, what each network interface really has.
+  returned: with O(network_interface_ids), on success, and on failure once the network interfaces have been read
+  type: list
+  elements: dict
+  sample: [{network_interface_id: eni-pxir56ns, before: [sg-5275dorp], after: [sg-5275dorp, sg-9id3l839],
+            added: [sg-9id3l839], removed: []}]
 operations:
   description:
     - The write calls made (or, in check mode, that would be made), in the order sent; a write whose answer was lost
@@ -279,6 +340,13 @@ missing_instance_ids:
   returned: when instances were not found, and always with O(on_missing=skip)
   type: list
   elements: str
+missing_network_interface_ids:
+  description:
+    - The network interfaces that were not found.
+    - With O(on_missing=skip), the network interfaces left out; they are in no other result.
+  returned: when network interfaces were not found, and always with O(on_missing=skip) and O(network_interface_ids)
+  type: list
+  elements: str
 missing_security_group_ids:
   description: The security groups to bind that were not found.
   returned: when security groups were not found
@@ -291,6 +359,15 @@ refused_instance_ids:
     - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
       result.
   returned: when such instances were found, and always with O(on_refused=skip)
+  type: list
+  elements: str
+refused_network_interface_ids:
+  description:
+    - The network interfaces refused before any write - a primary network interface, or one that would change in a state
+      other than C(AVAILABLE) or C(INUSE) (still C(PENDING), C(ATTACHING) or C(DETACHING) when O(wait_timeout) ran out).
+    - With O(on_refused=skip), the network interfaces left out (each named with its reason in a warning); they are in no
+      other result.
+  returned: when such network interfaces were found, and always with O(on_refused=skip) and O(network_interface_ids)
   type: list
   elements: str
 '''

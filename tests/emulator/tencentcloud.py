@@ -2,7 +2,8 @@
 # Copyright (c) multicloud.secgroup contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tencent Cloud API 3.0 emulator: CVM security-group binding and VPC DescribeSecurityGroups.
+"""Tencent Cloud API 3.0 emulator: CVM security-group binding, VPC DescribeSecurityGroups and the VPC calls that
+bind security groups to secondary elastic network interfaces (ENIs).
 
 One port serves both products; the product ("service") is taken from the credential scope of
 the TC3-HMAC-SHA256 Authorization header, as the real gateway derives it from the host name.
@@ -26,6 +27,7 @@ JSON_CONTENT = 'application/json'
 FORM_CONTENT = 'application/x-www-form-urlencoded'
 
 INSTANCE_ID = re.compile(r'^ins-[a-z0-9]{8}$')
+ENI_ID = re.compile(r'^eni-[a-z0-9]{8}$')
 SG_ID = re.compile(r'^sg-[a-z0-9]{8}$')
 AUTHORIZATION = re.compile(
     r'^TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[a-z0-9]+)/tc3_request, '
@@ -39,7 +41,8 @@ DEFAULT_REGIONS = [
 ]
 
 CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'DescribeInstances', 'ModifyInstancesAttribute')
-VPC_ACTIONS = ('DescribeSecurityGroups',)
+ENI_WRITES = ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups', 'ModifyNetworkInterfaceAttribute')
+VPC_ACTIONS = ('DescribeSecurityGroups', 'DescribeNetworkInterfaces') + ENI_WRITES
 
 # Parameters each action knows (as in the SDK models); anything else is UnknownParameter.
 PARAMETERS = {
@@ -49,7 +52,18 @@ PARAMETERS = {
     'ModifyInstancesAttribute': ('InstanceIds', 'InstanceName', 'UserData', 'SecurityGroups', 'CamRoleName', 'HostName',
                                  'DisableApiTermination', 'CamRoleType', 'AutoReboot', 'EnableJumboFrame'),
     'DescribeSecurityGroups': ('SecurityGroupIds', 'Filters', 'Offset', 'Limit', 'OrderField', 'OrderDirection'),
+    'DescribeNetworkInterfaces': ('NetworkInterfaceIds', 'Filters', 'Offset', 'Limit'),
+    'AssociateNetworkInterfaceSecurityGroups': ('NetworkInterfaceIds', 'SecurityGroupIds'),
+    'DisassociateNetworkInterfaceSecurityGroups': ('NetworkInterfaceIds', 'SecurityGroupIds'),
+    'ModifyNetworkInterfaceAttribute': ('NetworkInterfaceId', 'NetworkInterfaceName', 'NetworkInterfaceDescription', 'SecurityGroupIds',
+                                        'TrunkingFlag'),
 }
+# NetworkInterfaceState values (the SDK's NetworkInterface model). [inferred] Groups change only in ENI_CHANGEABLE_STATES;
+# the others answer UnsupportedOperation.InvalidState. A seeded state with ``transition_s`` ends in ENI_TRANSITIONS' one.
+ENI_STATES = ('PENDING', 'AVAILABLE', 'ATTACHING', 'DETACHING', 'DELETING', 'INUSE')
+ENI_CHANGEABLE_STATES = ('AVAILABLE', 'INUSE')
+ENI_TRANSITIONS = {'PENDING': 'AVAILABLE', 'ATTACHING': 'INUSE', 'DETACHING': 'AVAILABLE'}
+ENI_FILTERS = ('vpc-id', 'network-interface-id', 'attachment.instance-id', 'groups.security-group-id', 'is-primary')
 MODIFIABLE = ('InstanceName', 'UserData', 'SecurityGroups', 'CamRoleName', 'HostName', 'DisableApiTermination',
               'EnableJumboFrame')
 
@@ -167,6 +181,9 @@ class TencentCloud(Cloud):
         'duplicate_bind': 'noop',                  # or 'error': FailedOperation.SecurityGroupActionFailed
         'unbind_not_bound': 'noop',                # or 'error': FailedOperation.SecurityGroupActionFailed
         'describe_sg_unknown_id': 'error',         # or 'omit': DescribeSecurityGroups with an unknown ID
+        'describe_eni_unknown_id': 'omit',         # or 'error': DescribeNetworkInterfaces with an unknown ID (ResourceNotFound)
+        'max_security_groups_per_eni': 5,          # LimitExceeded beyond it
+        'write_apply_delay_s': 0,                  # > 0: an ENI write is answered at once and shows this much later
         'regions': list(DEFAULT_REGIONS),
     }
     rate_limits = {
@@ -175,17 +192,23 @@ class TencentCloud(Cloud):
         'ModifyInstancesAttribute': 10,
         'DescribeInstances': 40,
         'DescribeSecurityGroups': 100,
+        'AssociateNetworkInterfaceSecurityGroups': 20,
+        'DisassociateNetworkInterfaceSecurityGroups': 20,
+        'DescribeNetworkInterfaces': 20,
+        'ModifyNetworkInterfaceAttribute': 20,
     }
-    write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute')
+    write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES
 
     # -- state ------------------------------------------------------------
     def reset(self):
         self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}
         self.security_groups = []  # ordered list of dicts
         self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
+        self.network_interfaces = []   # ordered list of dicts; a primary ENI shows its instance's groups
+        self.delayed = []
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
         credentials = self.seed_credentials(data)
         groups = []
         for where, sg in self.seed_entries(data, 'security_groups'):
@@ -200,7 +223,42 @@ class TencentCloud(Cloud):
         instances = []
         for where, ins in self.seed_entries(data, 'instances'):
             instances.append(self._seed_instance(ins, where, groups, instances))
-        self.credentials, self.security_groups, self.instances = credentials, groups, instances
+        enis = []
+        for where, eni in self.seed_entries(data, 'network_interfaces'):
+            enis.append(self._seed_eni(eni, where, groups, instances, enis))
+        self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
+        self.delayed = []
+
+    def _seed_eni(self, eni, where, groups, instances, enis):
+        check_entry(eni, where, ('id', 'region'), ('security_groups', 'state', 'name', 'vpc_id', 'instance_id', 'primary', 'transition_s'))
+        if not ENI_ID.match(eni['id']):
+            raise SettingsError('%s: id %r is not eni- plus 8 lower-case letters or digits' % (where, eni['id']))
+        if any(other['id'] == eni['id'] for other in enis):
+            raise SettingsError('%s: duplicate id %s' % (where, eni['id']))
+        owner = eni.get('instance_id')
+        instance = next((ins for ins in instances if ins['id'] == owner), None)
+        if owner is not None and instance is None:
+            raise SettingsError('%s: instance_id %r is not a seeded instance' % (where, owner))
+        primary = bool(eni.get('primary', False))
+        if primary and (instance is None or eni.get('security_groups')):
+            raise SettingsError('%s: a primary ENI needs instance_id, and has its instance\'s groups (no security_groups)' % where)
+        state = eni.get('state', 'INUSE' if owner else 'AVAILABLE')
+        if state not in ENI_STATES:
+            raise SettingsError('%s: state %r is not one of %s' % (where, state, ', '.join(ENI_STATES)))
+        if eni.get('transition_s') is not None and state not in ENI_TRANSITIONS:
+            raise SettingsError('%s: transition_s needs a state that ends on its own (%s), not %r' % (where, ', '.join(sorted(ENI_TRANSITIONS)), state))
+        sg_ids = eni.get('security_groups') or []
+        if not isinstance(sg_ids, list) or len(set(sg_ids)) != len(sg_ids):
+            raise SettingsError('%s: security_groups must be a list without duplicates' % where)
+        for sg_id in sg_ids:
+            if not any(g['id'] == sg_id and g['region'] == eni['region'] for g in groups):
+                raise SettingsError('%s: security group %r is not a seeded group of region %s' % (where, sg_id, eni['region']))
+        transition = None
+        if eni.get('transition_s') is not None:
+            transition = {'to': ENI_TRANSITIONS[state], 'due': time.monotonic() + float(eni['transition_s'])}
+        return {'id': eni['id'], 'region': eni['region'], 'name': eni.get('name', eni['id']), 'state': state, 'primary': primary,
+                'vpc_id': eni.get('vpc_id', instance['vpc_id'] if instance else 'vpc-00000000'), 'instance': instance,
+                'security_groups': list(sg_ids), 'transition': transition}
 
     def _seed_instance(self, ins, where, groups, instances):
         check_entry(ins, where, ('id', 'region'), (
@@ -270,7 +328,7 @@ class TencentCloud(Cloud):
         ins['latest_operation_error_msg'] = ''
 
     def snapshot(self):
-        out = {'credentials': [], 'security_groups': [], 'instances': []}
+        out = {'credentials': [], 'security_groups': [], 'instances': [], 'network_interfaces': []}
         for cred in self.credentials.values():
             entry = {'access_key': cred['access_key'], 'secret_key': cred['secret_key']}
             if cred.get('security_token'):
@@ -289,16 +347,31 @@ class TencentCloud(Cloud):
                 if ins[key] is not None:
                     entry[key] = ins[key]
             out['instances'].append(entry)
+        for eni in self.network_interfaces:
+            entry = {'id': eni['id'], 'region': eni['region'], 'name': eni['name'], 'state': self._eni_state(eni), 'vpc_id': eni['vpc_id'],
+                     'primary': eni['primary'], 'security_groups': list(self._eni_groups(eni))}
+            if eni['instance'] is not None:
+                entry['instance_id'] = eni['instance']['id']
+            out['network_interfaces'].append(entry)
         return out
 
     def group_lists(self):
         # The lists as they are once the running operations are over, without settling them (a read would).
-        return dict((ins['id'], list(ins['security_groups'])) for ins in self.instances)
+        lists = dict((ins['id'], list(ins['security_groups'])) for ins in self.instances)
+        lists.update((eni['id'], list(self._eni_groups(eni))) for eni in self.network_interfaces)
+        return lists
 
     def describe_request(self, request, action):
         service = AUTHORIZATION.match(request.header('Authorization')).group('service')
         params = self._common(request, action, service)[1]
         ids = list(params.get('InstanceIds') or [])
+        if action in ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups'):
+            return {'targets': list(params.get('NetworkInterfaceIds') or []),
+                    'bind' if action.startswith('Associate') else 'unbind': list(params.get('SecurityGroupIds') or [])}
+        if action == 'ModifyNetworkInterfaceAttribute':
+            return {'targets': [params.get('NetworkInterfaceId')], 'set': list(params['SecurityGroupIds'])} if 'SecurityGroupIds' in params else None
+        if action == 'DescribeNetworkInterfaces':
+            return {'targets': list(params.get('NetworkInterfaceIds') or []) or None}
         if action in ('AssociateSecurityGroups', 'DisassociateSecurityGroups'):
             return {'targets': ids, 'bind' if action == 'AssociateSecurityGroups' else 'unbind': list(params.get('SecurityGroupIds') or [])}
         if action == 'ModifyInstancesAttribute':
@@ -394,7 +467,7 @@ class TencentCloud(Cloud):
         region = request.header('X-TC-Region')
         if not region:
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Region header.')
-        known = set(self.settings['regions']) | set(item['region'] for item in self.instances + self.security_groups)
+        known = set(self.settings['regions']) | set(item['region'] for item in self.instances + self.security_groups + self.network_interfaces)
         if region not in known:
             raise ApiError('UnsupportedRegion', 'The region %s is not supported.' % region)
         content_type = (request.header('Content-Type') or '').split(';')[0].strip().lower()
@@ -717,6 +790,147 @@ class TencentCloud(Cloud):
             'SecurityGroupId': sg['id'], 'SecurityGroupName': sg['name'], 'SecurityGroupDesc': sg['description'],
             'ProjectId': str(sg['project_id']), 'IsDefault': sg['is_default'], 'CreatedTime': '2024-01-01 00:00:00',
             'UpdateTime': '', 'TagSet': []} for sg in matches[offset:offset + limit]]}
+
+    # -- secondary ENIs (VPC API) -------------------------------------------
+    def _eni_groups(self, eni):
+        """A primary ENI's groups are its instance's."""
+        return self._shown_list(eni['instance']) if eni['primary'] else eni['security_groups']
+
+    @staticmethod
+    def _eni_state(eni):
+        transition = eni['transition']
+        if transition is not None and time.monotonic() >= transition['due']:
+            eni['state'] = transition['to']
+            eni['transition'] = None
+        return eni['state']
+
+    def _eni_ids(self, params, name='NetworkInterfaceIds', required=True):
+        ids = self._string_list(params, name, required)
+        if ids is None:
+            return None
+        for eni_id in ids:
+            if not ENI_ID.match(eni_id):
+                raise ApiError('InvalidParameterValue.Malformed', 'Invalid network interface ID `%s`: use eni-xxxxxxxx.' % eni_id)
+        if len(ids) > 100:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 100 values of `%s` are allowed.' % name)
+        if required and not ids:
+            raise ApiError('MissingParameter', 'The parameter `%s` must not be empty.' % name)
+        return ids
+
+    def _group_ids(self, region, params):
+        sg_ids = self._string_list(params, 'SecurityGroupIds')
+        for sg_id in sg_ids:
+            if not SG_ID.match(sg_id):
+                raise ApiError('InvalidParameterValue.Malformed', 'Invalid security group ID `%s`: use sg-xxxxxxxx.' % sg_id)
+        if len(sg_ids) > 100:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 100 values of `SecurityGroupIds` are allowed.')
+        if len(set(sg_ids)) != len(sg_ids):
+            raise ApiError('InvalidParameterValue.Duplicate', 'The parameter `SecurityGroupIds` has duplicate values.')
+        known = set(sg['id'] for sg in self.security_groups if sg['region'] == region)
+        missing = [i for i in sg_ids if i not in known]
+        if missing:
+            raise ApiError('ResourceNotFound', 'The security group(s) %s do not exist.' % ', '.join(missing))
+        return sg_ids
+
+    def _writable_enis(self, region, ids):
+        """All or nothing: every ENI must exist, be secondary [inferred code] and in a changeable state [inferred]."""
+        by_id = dict((eni['id'], eni) for eni in self.network_interfaces if eni['region'] == region)
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise ApiError('ResourceNotFound', 'The network interface(s) %s do not exist.' % ', '.join(missing))
+        enis = [by_id[i] for i in dict.fromkeys(ids)]
+        for eni in enis:
+            if eni['primary']:
+                raise ApiError('UnsupportedOperation', 'The primary network interface %s cannot be bound to security groups '
+                               'with this API; change its instance %s instead.' % (eni['id'], eni['instance']['id']))
+            if self._eni_state(eni) not in ENI_CHANGEABLE_STATES:
+                raise ApiError('UnsupportedOperation.InvalidState', 'The network interface %s is %s.' % (eni['id'], eni['state']))
+        return enis
+
+    def _change_enis(self, changes):
+        """changes: [(eni, new list)]; shown at once, or write_apply_delay_s later (each ENI's list then, as changed)."""
+        for eni, new_list in changes:
+            def change(eni=eni, new_list=new_list):
+                eni['security_groups'] = list(new_list)
+            self.apply_later(change)
+
+    def _AssociateNetworkInterfaceSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        enis = self._writable_enis(region, self._eni_ids(params))
+        sg_ids = self._group_ids(region, params)
+        limit = int(self.settings['max_security_groups_per_eni'])
+        changes = []
+        for eni in enis:
+            # [inferred] New groups go last, in the order given: bind order is priority order, as for instances.
+            new_list = eni['security_groups'] + [sg for sg in sg_ids if sg not in eni['security_groups']]
+            if len(new_list) > limit:
+                raise ApiError('LimitExceeded', 'A network interface can be bound with up to %d security groups (%s).' % (limit, eni['id']))
+            changes.append((eni, new_list))
+        self._change_enis(changes)
+
+    def _DisassociateNetworkInterfaceSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        enis = self._writable_enis(region, self._eni_ids(params))
+        sg_ids = self._group_ids(region, params)
+        self._change_enis([(eni, [sg for sg in eni['security_groups'] if sg not in sg_ids]) for eni in enis])
+
+    def _ModifyNetworkInterfaceAttribute(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        eni_id = params.get('NetworkInterfaceId')
+        if not isinstance(eni_id, str):
+            raise ApiError('MissingParameter', 'The request is missing a required parameter `NetworkInterfaceId`.')
+        self._eni_ids({'NetworkInterfaceIds': [eni_id]})
+        if 'SecurityGroupIds' not in params:
+            if 'NetworkInterfaceName' in params:
+                self._writable_enis(region, [eni_id])[0]['name'] = str(params['NetworkInterfaceName'])
+                return
+            raise ApiError('UnsupportedOperation', 'The emulator modifies only SecurityGroupIds and NetworkInterfaceName.')
+        eni = self._writable_enis(region, [eni_id])[0]
+        sg_ids = self._group_ids(region, params)
+        if len(sg_ids) > int(self.settings['max_security_groups_per_eni']):
+            raise ApiError('LimitExceeded', 'A network interface can be bound with up to %s security groups.' % self.settings['max_security_groups_per_eni'])
+        self._change_enis([(eni, sg_ids)])
+
+    def _DescribeNetworkInterfaces(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        ids = self._eni_ids(params, required=False)
+        filters = self._filters(params, ENI_FILTERS, 'InvalidParameter.FilterInvalidKey')
+        if ids and filters:
+            raise ApiError('InvalidParameter.Coexist', 'NetworkInterfaceIds and Filters cannot be specified at the same time.')
+        offset = self._integer(params, 'Offset', 0)
+        limit = self._integer(params, 'Limit', 20)
+        if offset < 0 or limit < 1:
+            raise ApiError('InvalidParameterValue.Range', 'Offset must be >= 0 and Limit >= 1.')
+        if limit > 100:
+            raise ApiError('InvalidParameterValue.LimitExceeded', 'Limit must be at most 100.')
+        matches = [eni for eni in self.network_interfaces if eni['region'] == region]
+        if ids:
+            missing = [i for i in ids if i not in set(eni['id'] for eni in matches)]
+            if missing and self.settings['describe_eni_unknown_id'] == 'error':
+                raise ApiError('ResourceNotFound', 'The network interface(s) %s do not exist.' % ', '.join(missing))
+            matches = [eni for eni in matches if eni['id'] in ids]
+        for name, values in filters:
+            matches = [eni for eni in matches if self._eni_matches(eni, name, values)]
+        return {'TotalCount': len(matches), 'NetworkInterfaceSet': [self._show_eni(eni) for eni in matches[offset:offset + limit]]}
+
+    def _eni_matches(self, eni, name, values):
+        if name == 'groups.security-group-id':
+            return any(g in values for g in self._eni_groups(eni))
+        if name == 'is-primary':
+            return ('true' if eni['primary'] else 'false') in [v.lower() for v in values]
+        if name == 'attachment.instance-id':
+            return eni['instance'] is not None and eni['instance']['id'] in values
+        return eni['vpc_id' if name == 'vpc-id' else 'id'] in values
+
+    def _show_eni(self, eni):
+        state = self._eni_state(eni)
+        attachment = None
+        if eni['instance'] is not None:
+            attachment = {'InstanceId': eni['instance']['id'], 'DeviceIndex': 0 if eni['primary'] else 1,
+                          'InstanceAccountId': '100000000001', 'AttachTime': '2024-01-01 00:00:00'}
+        return {'NetworkInterfaceId': eni['id'], 'NetworkInterfaceName': eni['name'], 'NetworkInterfaceDescription': '',
+                'SubnetId': 'subnet-00000000', 'VpcId': eni['vpc_id'], 'GroupSet': list(self._eni_groups(eni)),
+                'Primary': eni['primary'], 'MacAddress': '20:90:6F:00:00:01',
+                'State': 'AVAILABLE' if state == 'INUSE' else state, 'NetworkInterfaceState': state,
+                'PrivateIpAddressSet': [], 'Attachment': attachment, 'Zone': eni['region'] + '-1',
+                'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [], 'EniType': 1 if eni['primary'] else 0,
+                'Business': 'cvm', 'CdcId': '', 'AttachType': 0}
 
 
 CLOUD = TencentCloud

@@ -407,3 +407,88 @@ def test_busy_and_transition_seed_fields_are_checked(emulator, admin, extra, wor
     with pytest.raises(urllib.error.HTTPError) as err:
         admin.seed({'tencentcloud': {'instances': [dict({'id': 'ins-2zvpghhc', 'region': GZ}, **extra)]}})
     assert err.value.code == 400 and words in json.loads(err.value.read())['error']
+
+
+# -- secondary ENIs (VPC API) ------------------------------------------------------
+
+def eni_doc():
+    doc = seed_doc()
+    doc['tencentcloud']['network_interfaces'] = [
+        {'id': 'eni-pxir56ns', 'region': GZ, 'instance_id': 'ins-2zvpghhc', 'security_groups': ['sg-9id3l839']},
+        {'id': 'eni-5k56k7k7', 'region': GZ, 'security_groups': []},
+        {'id': 'eni-primary1', 'region': GZ, 'instance_id': 'ins-2zvpghhc', 'primary': True},
+        {'id': 'eni-deleting', 'region': GZ, 'state': 'DELETING', 'security_groups': []},
+    ]
+    return doc
+
+
+def eni_groups(admin, eni_id):
+    return next(e['security_groups'] for e in admin.state()['tencentcloud']['network_interfaces'] if e['id'] == eni_id)
+
+
+def test_sdk_binds_and_unbinds_network_interfaces_in_batches(tc, admin):
+    admin.seed(eni_doc())
+    client = vpc(tc)
+    call(client, 'AssociateNetworkInterfaceSecurityGroups', NetworkInterfaceIds=['eni-pxir56ns', 'eni-5k56k7k7'],
+         SecurityGroupIds=['sg-web00001', 'sg-db000001'])
+    assert eni_groups(admin, 'eni-pxir56ns') == ['sg-9id3l839', 'sg-web00001', 'sg-db000001']
+    assert eni_groups(admin, 'eni-5k56k7k7') == ['sg-web00001', 'sg-db000001']
+    call(client, 'DisassociateNetworkInterfaceSecurityGroups', NetworkInterfaceIds=['eni-pxir56ns', 'eni-5k56k7k7'],
+         SecurityGroupIds=['sg-web00001'])
+    assert eni_groups(admin, 'eni-5k56k7k7') == ['sg-db000001']
+    call(client, 'ModifyNetworkInterfaceAttribute', NetworkInterfaceId='eni-pxir56ns', SecurityGroupIds=['sg-db000001', 'sg-9id3l839'])
+    assert eni_groups(admin, 'eni-pxir56ns') == ['sg-db000001', 'sg-9id3l839']
+
+
+def test_sdk_describes_network_interfaces_by_id_and_by_group_filter(tc, admin):
+    admin.seed(eni_doc())
+    client = vpc(tc)
+    answer = call(client, 'DescribeNetworkInterfaces', NetworkInterfaceIds=['eni-pxir56ns', 'eni-primary1', 'eni-unknown1'], Limit=100)
+    items = dict((item['NetworkInterfaceId'], item) for item in answer['NetworkInterfaceSet'])
+    assert sorted(items) == ['eni-primary1', 'eni-pxir56ns'] and answer['TotalCount'] == 2
+    assert items['eni-pxir56ns']['GroupSet'] == ['sg-9id3l839'] and not items['eni-pxir56ns']['Primary']
+    assert items['eni-pxir56ns']['Attachment']['InstanceId'] == 'ins-2zvpghhc'
+    assert items['eni-primary1']['Primary'] and items['eni-primary1']['GroupSet'] == ['sg-5275dorp']   # the instance's
+    filtered = call(client, 'DescribeNetworkInterfaces', Filters=[{'Name': 'groups.security-group-id', 'Values': ['sg-5275dorp', 'sg-9id3l839']},
+                                                                  {'Name': 'is-primary', 'Values': ['false']}])
+    assert [item['NetworkInterfaceId'] for item in filtered['NetworkInterfaceSet']] == ['eni-pxir56ns']
+    admin.settings(tencentcloud={'describe_eni_unknown_id': 'error'})
+    assert error_of(client, 'DescribeNetworkInterfaces', NetworkInterfaceIds=['eni-unknown1']) == 'ResourceNotFound'
+
+
+@pytest.mark.parametrize('action, params, code', [
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-primary1'], 'SecurityGroupIds': ['sg-web00001']}, 'UnsupportedOperation'),
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-deleting'], 'SecurityGroupIds': ['sg-web00001']},
+     'UnsupportedOperation.InvalidState'),
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-unknown1'], 'SecurityGroupIds': ['sg-web00001']}, 'ResourceNotFound'),
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-pxir56ns'], 'SecurityGroupIds': ['sg-unknown1']}, 'ResourceNotFound'),
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-%08d' % n for n in range(101)], 'SecurityGroupIds': ['sg-web00001']},
+     'InvalidParameterValue.LimitExceeded'),
+    ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-pxir56ns'],
+                                                 'SecurityGroupIds': ['sg-5275dorp', 'sg-web00001', 'sg-db000001', 'sg-app00001', 'sg-ops00001']},
+     'LimitExceeded'),
+    ('ModifyNetworkInterfaceAttribute', {'NetworkInterfaceId': 'eni-pxir56ns',
+                                         'SecurityGroupIds': ['sg-9id3l839', 'sg-5275dorp', 'sg-web00001', 'sg-db000001', 'sg-app00001',
+                                                              'sg-ops00001']}, 'LimitExceeded'),
+    ('DisassociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-bad'], 'SecurityGroupIds': ['sg-web00001']},
+     'InvalidParameterValue.Malformed'),
+    ('DescribeNetworkInterfaces', {'NetworkInterfaceIds': ['eni-pxir56ns'], 'Filters': [{'Name': 'vpc-id', 'Values': ['vpc-abcdefgh']}]},
+     'InvalidParameter.Coexist'),
+    ('DescribeNetworkInterfaces', {'Limit': 101}, 'InvalidParameterValue.LimitExceeded'),
+])
+def test_sdk_network_interface_errors(tc, admin, action, params, code):
+    admin.seed(eni_doc())
+    before = admin.state()['tencentcloud']['network_interfaces']
+    assert error_of(vpc(tc), action, **params) == code
+    assert admin.state()['tencentcloud']['network_interfaces'] == before       # all or nothing
+
+
+def test_eni_writes_can_show_later(tc, admin):
+    admin.seed(eni_doc())
+    admin.settings(tencentcloud={'write_apply_delay_s': 0.5})
+    call(vpc(tc), 'AssociateNetworkInterfaceSecurityGroups', NetworkInterfaceIds=['eni-5k56k7k7'], SecurityGroupIds=['sg-web00001'])
+    shown = call(vpc(tc), 'DescribeNetworkInterfaces', NetworkInterfaceIds=['eni-5k56k7k7'])
+    assert shown['NetworkInterfaceSet'][0]['GroupSet'] == []
+    time.sleep(0.6)
+    shown = call(vpc(tc), 'DescribeNetworkInterfaces', NetworkInterfaceIds=['eni-5k56k7k7'])
+    assert shown['NetworkInterfaceSet'][0]['GroupSet'] == ['sg-web00001']

@@ -325,7 +325,9 @@ def test_commit_then_drop_applies_the_change(tc, admin):
 
 def test_rate_limits(tc, admin):
     assert tc3.CLOUD.rate_limits == {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10,
-                                     'ModifyInstancesAttribute': 10, 'DescribeInstances': 40, 'DescribeSecurityGroups': 100}
+                                     'ModifyInstancesAttribute': 10, 'DescribeInstances': 40, 'DescribeSecurityGroups': 100,
+                                     'AssociateNetworkInterfaceSecurityGroups': 20, 'DisassociateNetworkInterfaceSecurityGroups': 20,
+                                     'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20}
     admin.settings(enforce_rate_limits=True)
     req = sdk_signed(cvm(tc), 'DescribeInstances', {})
 

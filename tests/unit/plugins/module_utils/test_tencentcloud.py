@@ -87,6 +87,11 @@ def test_scope_date_is_the_utc_date():
     ('InvalidParameterValue.LimitExceeded', transport.INVALID),
     ('UnsupportedOperation.InstanceStateIsolating', transport.INVALID),
     ('UnsupportedOperation.InstanceStatePending', transport.IN_PROGRESS),
+    # The VPC API's codes of the network-interface calls.
+    ('UnsupportedOperation.MutexOperationTaskRunning', transport.IN_PROGRESS),
+    ('OperationDenied.MutexTaskRunning', transport.IN_PROGRESS),
+    ('InvalidNetworkInterfaceId.NotFound', transport.NOT_FOUND),
+    ('UnsupportedOperation.InvalidState', transport.INVALID),
 ])
 def test_error_classes(code, cls):
     assert tencent.error_class(code) == cls
@@ -147,6 +152,23 @@ def test_endpoint_override_signs_host_with_port_and_token_is_sent():
     assert headers['Host'] == '127.0.0.1:8080' and headers['X-TC-Token'] == 'tok'
     assert headers['Authorization'] == tencent.tc3_authorization(
         SECRET_ID, SECRET_KEY, 'cvm', '127.0.0.1:8080', 1700000000, json.dumps(conn.calls[0][1]).encode('utf-8'))
+
+
+def test_network_interface_writes_go_to_the_vpc_host_with_the_eni_calls():
+    ok = {'RequestId': 'r'}
+    cloud, conn = provider([ok, ok, ok], network_interface_ids=['eni-00000001'], vpc_endpoint='https://vpc.internal.example')
+    assert cloud.completion == 'eventual' and cloud.constraints.set_batch_size == 1 and cloud.constraints.batch_size == 100
+    assert tencent.TencentCloud.completion == 'task'        # the class keeps the instances' (its wait options)
+    cloud.apply({'action': 'bind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['eni-00000001', 'eni-00000002']})
+    cloud.apply({'action': 'unbind', 'security_group_ids': ['sg-00000001'], 'target_ids': ['eni-00000001']})
+    cloud.apply({'action': 'set', 'security_group_ids': ['sg-00000002', 'sg-00000001'], 'target_ids': ['eni-00000001']})
+    assert [(c[0], c[1], c[3], c[4]) for c in conn.calls] == [
+        ('AssociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-00000001', 'eni-00000002'], 'SecurityGroupIds': ['sg-00000001']},
+         'https://vpc.internal.example/', True),
+        ('DisassociateNetworkInterfaceSecurityGroups', {'NetworkInterfaceIds': ['eni-00000001'], 'SecurityGroupIds': ['sg-00000001']},
+         'https://vpc.internal.example/', True),
+        ('ModifyNetworkInterfaceAttribute', {'NetworkInterfaceId': 'eni-00000001', 'SecurityGroupIds': ['sg-00000002', 'sg-00000001']},
+         'https://vpc.internal.example/', True)]
 
 
 def test_writes_map_to_the_three_actions():

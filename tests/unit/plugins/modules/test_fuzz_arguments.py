@@ -62,7 +62,7 @@ ENV_PREFIXES = ('TENCENTCLOUD_', 'ALICLOUD_', 'ALIBABA_CLOUD_', 'BAIDUCLOUD_', '
 # Per provider: valid credentials, one valid target ID and group ID, and an ID maker for long lists.
 VALID = {
     'tencentcloud': dict(creds=dict(secret_id='AKIDfuzz0001', secret_key=SECRET, region='ap-guangzhou'),
-                         target='ins-0000abcd', group='sg-0000abcd', ids=lambda n: ['ins-%08d' % i for i in range(n)]),
+                         target='ins-0000abcd', group='sg-0000abcd', ids=lambda n: ['ins-%08d' % i for i in range(n)], eni='eni-0000abcd'),
     'alicloud': dict(creds=dict(access_key='LTAI5tFuzz0001', secret_key=SECRET, region='cn-hangzhou'),
                      target='i-0000abcd', group='sg-0000abcd', ids=lambda n: ['i-%08d' % i for i in range(n)]),
     'baiducloud': dict(creds=dict(access_key='bdfuzz0000000001', secret_key=SECRET, region='bj'),

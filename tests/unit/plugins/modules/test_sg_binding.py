@@ -380,10 +380,10 @@ def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
     spec = CLOUDS[name]
     _admin_delete(cloud)
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name]), capsys)
-    reads = {'alicloud': 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider alicloud): '
-                         'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
-                         'interfaces whose security groups to read; security_group_ids lists the security groups whose instances to find'}
-    reads['baiducloud'] = reads['alicloud'].replace('provider alicloud', 'provider baiducloud')
+    reads = dict((eni_cloud, 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider %s): '
+                             'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
+                             'interfaces whose security groups to read; security_group_ids lists the security groups whose instances '
+                             'to find' % eni_cloud) for eni_cloud in ('alicloud', 'baiducloud', 'tencentcloud'))
     expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
                                'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
     assert result['failed'] and result['msg'] == expected
