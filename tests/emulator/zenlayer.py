@@ -530,8 +530,6 @@ class ZenlayerCloud(Cloud):
         }
 
 
-CLOUD = ZenlayerCloud
-
     # -- zec ----------------------------------------------------------------
     def _zec_ModifyNetworkInterfaceAttribute(self, params):  # pylint: disable=invalid-name
         """The switch: the vNIC's one group becomes securityGroupId; the same group again is a documented success."""
@@ -616,3 +614,6 @@ CLOUD = ZenlayerCloud
                   'securityGroupId': vpc['security_group'], 'dnsZoneIds': [], 'resourceGroup': None, 'tags': None}
                  for vpc in self.zec_vpcs.values() if ids is None or vpc['id'] in ids]
         return _page(items, params)
+
+
+CLOUD = ZenlayerCloud
