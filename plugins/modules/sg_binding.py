@@ -51,7 +51,8 @@ options:
   instance_ids:
     description:
       - The instances to change.
-      - Required, except with V(alicloud), which takes this or O(network_interface_ids).
+      - Required, except with V(alicloud), which takes this or O(network_interface_ids), and V(zenlayer), which takes
+        this, O(nic_ids) or O(zec_instance_ids).
       - Each ID is checked against the provider's ID format before any request is sent.
       - An empty list changes nothing.
     type: list
@@ -62,6 +63,20 @@ options:
       - Providers V(alicloud).
       - Secondary elastic network interfaces to change, instead of O(instance_ids); the result lists them under
         RV(network_interfaces).
+    type: list
+    elements: str
+  nic_ids:
+    description:
+      - Provider V(zenlayer).
+      - Elastic Compute (C(zec)) vNICs to change, instead of O(instance_ids); one security group per vNIC, switched
+        with O(purge=true); the result lists them under RV(nics). See M(multicloud.secgroup.zenlayer_sg_binding).
+    type: list
+    elements: str
+  zec_instance_ids:
+    description:
+      - Provider V(zenlayer).
+      - Elastic Compute (C(zec)) instances to change through their Primary vNIC, instead of O(instance_ids); the result
+        lists them under RV(zec_instances).
     type: list
     elements: str
   wait:
@@ -276,6 +291,19 @@ refused_instance_ids:
   returned: when instances were refused, and always with O(on_refused=skip)
   type: list
   elements: str
+nics:
+  description:
+    - With O(nic_ids) (V(zenlayer)), one item per vNIC, with the same keys as RV(instances), keyed by C(nic_id).
+  returned: success with O(nic_ids), and on failure once they have been read
+  type: list
+  elements: dict
+zec_instances:
+  description:
+    - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance, with the same keys as RV(instances), keyed by
+      C(zec_instance_id).
+  returned: success with O(zec_instance_ids), and on failure once they have been read
+  type: list
+  elements: dict
 missing_network_interface_ids:
   description:
     - With O(network_interface_ids), the network interfaces that were not found.
