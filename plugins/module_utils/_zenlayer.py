@@ -17,7 +17,7 @@ the instances show our writes (completion 'eventual').
 Elastic Compute (``POST /api/v2/zec``, version 2025-09-01, the same signing) has no
 associate/unassociate calls: each vNIC has exactly one group, switched with
 ModifyNetworkInterfaceAttribute{nicId, securityGroupId}. Two more target kinds reach it:
-``nic_ids`` (vNICs, read with DescribeNetworkInterfaces) and ``zec_instance_ids`` (a zec
+``network_interface_ids`` (vNICs, read with DescribeNetworkInterfaces) and ``zec_instance_ids`` (a zec
 instance's Primary vNIC, read with the zec DescribeInstances). A run talks to one service,
 chosen from the kind (SERVICES); the switch is 'eventual' like the vm writes.
 """
@@ -133,7 +133,9 @@ def _chunks(items, size):
 
 
 INSTANCES = planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id', pattern=ID_PATTERN, word='instance')
-ZEC_NICS = planner.TargetKind(option='nic_ids', result_key='nics', id_key='nic_id', pattern=INFERRED['zec_id_pattern'], word='vNIC')
+# Named as on the other clouds that bind groups to interfaces (Alibaba's module, sg_binding, the sg_bindings role).
+ZEC_NICS = planner.TargetKind(option='network_interface_ids', result_key='network_interfaces', id_key='network_interface_id',
+                              pattern=INFERRED['zec_id_pattern'], word='vNIC')
 ZEC_INSTANCES = planner.TargetKind(option='zec_instance_ids', result_key='zec_instances', id_key='zec_instance_id',
                                    pattern=INFERRED['zec_id_pattern'], word='zec instance')
 
@@ -368,7 +370,7 @@ class ZenlayerCloud:
                 continue
             vpc = defaults.get('%s' % nic['vpc'], {})
             details[tid] = {'vpc_id': nic['vpc'], 'vpc_default_security_group_id': vpc.get('securityGroupId')}
-            details[tid].update({'instance_id': nic['instance']} if self.kind is ZEC_NICS else {'nic_id': nic['nic']})
+            details[tid].update({'instance_id': nic['instance']} if self.kind is ZEC_NICS else {'network_interface_id': nic['nic']})
         return details
 
     def refusals(self, targets):

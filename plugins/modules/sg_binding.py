@@ -52,7 +52,7 @@ options:
     description:
       - The instances to change.
       - Required, except with V(alicloud), which takes this or O(network_interface_ids), and V(zenlayer), which takes
-        this, O(nic_ids) or O(zec_instance_ids).
+        this, O(network_interface_ids) or O(zec_instance_ids).
       - Each ID is checked against the provider's ID format before any request is sent.
       - An empty list changes nothing.
     type: list
@@ -60,16 +60,11 @@ options:
     required: false
   network_interface_ids:
     description:
-      - Providers V(alicloud).
+      - Providers V(alicloud), V(zenlayer).
       - Secondary elastic network interfaces to change, instead of O(instance_ids); the result lists them under
         RV(network_interfaces).
-    type: list
-    elements: str
-  nic_ids:
-    description:
-      - Provider V(zenlayer).
-      - Elastic Compute (C(zec)) vNICs to change, instead of O(instance_ids); one security group per vNIC, switched
-        with O(purge=true); the result lists them under RV(nics). See M(multicloud.secgroup.zenlayer_sg_binding).
+      - On V(zenlayer), Elastic Compute (C(zec)) vNICs, primary or not; one security group per vNIC, switched with
+        O(purge=true). See M(multicloud.secgroup.zenlayer_sg_binding).
     type: list
     elements: str
   zec_instance_ids:
@@ -291,12 +286,6 @@ refused_instance_ids:
   returned: when instances were refused, and always with O(on_refused=skip)
   type: list
   elements: str
-nics:
-  description:
-    - With O(nic_ids) (V(zenlayer)), one item per vNIC, with the same keys as RV(instances), keyed by C(nic_id).
-  returned: success with O(nic_ids), and on failure once they have been read
-  type: list
-  elements: dict
 zec_instances:
   description:
     - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance, with the same keys as RV(instances), keyed by

@@ -14,7 +14,7 @@ short_description: Bind and unbind security groups on Zenlayer Cloud VM instance
 version_added: 0.1.0
 description:
   - Binds security groups to, or unbinds them from, Zenlayer Cloud VM instances (the C(vm) service of API 2.0), idempotently.
-  - With O(nic_ids) or O(zec_instance_ids), sets the security group of Zenlayer Elastic Compute (the C(zec) service)
+  - With O(network_interface_ids) or O(zec_instance_ids), sets the security group of Zenlayer Elastic Compute (the C(zec) service)
     vNICs instead; see the notes on Elastic Compute. The rest of this description is about VM instances.
   - Reads the instances with C(DescribeInstances), 100 instances a call, plans the change, and writes only what differs.
     Instances that are not found are reported together, by ID, before any write.
@@ -58,15 +58,15 @@ options:
   instance_ids:
     description:
       - The VM instances (the C(vm) service) to change, for example C("802452345504925912").
-      - Exactly one of O(instance_ids), O(nic_ids) and O(zec_instance_ids) is required.
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
     type: list
     elements: str
     required: false
-  nic_ids:
+  network_interface_ids:
     description:
       - The Elastic Compute (C(zec)) vNICs to change, primary or not; each has exactly one security group.
-      - Exactly one of O(instance_ids), O(nic_ids) and O(zec_instance_ids) is required.
-      - Results are under RV(nics), each with C(nic_id).
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
+      - Results are under RV(network_interfaces), each with C(network_interface_id).
     type: list
     elements: str
     required: false
@@ -74,7 +74,7 @@ options:
     description:
       - The Elastic Compute (C(zec)) instances to change, through their C(Primary) vNIC (the instance's security group,
         as the Terraform provider's C(security_group_id) of a zec instance); their other vNICs are left alone.
-      - Exactly one of O(instance_ids), O(nic_ids) and O(zec_instance_ids) is required.
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
       - Results are under RV(zec_instances), each with C(zec_instance_id).
     type: list
     elements: str
@@ -126,7 +126,7 @@ notes:
     the scheme and host.
   - B(Elastic Compute (zec).) Zenlayer's current compute product has no bind or unbind call. Each vNIC has exactly one
     security group, set with C(ModifyNetworkInterfaceAttribute{nicId, securityGroupId}), which replaces the one it
-    had (a switch; the same group again is a documented success). So with O(nic_ids) or O(zec_instance_ids) a target
+    had (a switch; the same group again is a documented success). So with O(network_interface_ids) or O(zec_instance_ids) a target
     has exactly one group. O(state=present) with O(purge=true) and one group is the switch, one call per vNIC that
     differs. O(state=present) without O(purge) binds the group only onto a vNIC that has no group of its own, and is
     refused, naming the vNIC, before any write when the vNIC has another group (there is no second slot; switch it with
@@ -141,9 +141,10 @@ notes:
     reported as not found; C(INVALID_NIC_STATUS) is a refusal, not retried.
   - B(Why options, not a module of their own.) The vNICs are reached with the same credentials, endpoint, signature and
     C(module_defaults) group as the VM instances, and the collection names a module after a cloud, not after one of its
-    services; Alibaba Cloud's module reaches network interfaces the same way (O(nic_ids) is named after Zenlayer's
-    C(nicId)). O(zec_instance_ids) is separate from O(instance_ids) because the two services' instances are different
-    resources, and a VM instance binds up to 2 groups where a zec instance has one.
+    services. O(network_interface_ids) has the name the other clouds' modules, M(multicloud.secgroup.sg_binding) and the
+    C(sg_bindings) role give network interfaces, so one inventory entry means the same on every cloud (Zenlayer calls
+    them C(nicId)). O(zec_instance_ids) is separate from O(instance_ids) because the two services' instances are
+    different resources, and a VM instance binds up to 2 groups where a zec instance has one.
   - B(Elastic Compute assumptions) (in C(INFERRED)). The format of zec IDs is not documented (letters, digits, C(-) and
     C(_) are accepted, up to 64); nor which vNIC states refuse a switch (the module leaves that to Zenlayer Cloud's
     C(INVALID_NIC_STATUS)); nor the largest C(pageSize) of C(DescribeNetworkInterfaces) (1000 assumed, as for the vm
@@ -189,7 +190,7 @@ EXAMPLES = r'''
 
 - name: Switch the security group of two Elastic Compute vNICs (one group per vNIC)
   multicloud.secgroup.zenlayer_sg_binding:
-    nic_ids: [nic-5Cw7dYpo, nic-6Dx8eZqp]
+    network_interface_ids: [nic-5Cw7dYpo, nic-6Dx8eZqp]
     security_group_ids: ["791721259766392537"]
     purge: true
 
@@ -215,14 +216,14 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-nics:
+network_interfaces:
   type: list
   elements: dict
-  returned: with O(nic_ids), on success, and on failure once the vNICs have been read
+  returned: with O(network_interface_ids), on success, and on failure once the vNICs have been read
   description:
-    - One item per vNIC in O(nic_ids), in the same order, except those skipped (O(on_missing)); on failure, what each
-      vNIC really has. Its keys are those of RV(instances), with C(nic_id) for C(instance_id); each list has at most
-      one group (none for a vNIC that inherits its VPC's).
+    - One item per vNIC in O(network_interface_ids), in the same order, except those skipped (O(on_missing)); on
+      failure, what each vNIC really has. Its keys are those of RV(instances), with C(network_interface_id) for
+      C(instance_id); each list has at most one group (none for a vNIC that inherits its VPC's).
 zec_instances:
   type: list
   elements: dict
@@ -272,7 +273,7 @@ operations:
       at the same time.
     - V(bind) and V(unbind) stand for C(AssociateSecurityGroupInstance) and C(UnAssociateSecurityGroupInstance).
     - For zec targets, V(set) (and V(bind) onto a vNIC without a group of its own) stands for
-      C(ModifyNetworkInterfaceAttribute), one vNIC a call, listed under C(nic_ids) or C(zec_instance_ids).
+      C(ModifyNetworkInterfaceAttribute), one vNIC a call, listed under C(network_interface_ids) or C(zec_instance_ids).
   sample: [{action: bind, security_group_ids: ["791721259766392537"], instance_ids: ["802452345504925912"]}]
 request_ids:
   type: list
@@ -332,7 +333,8 @@ unknown_operations:
   sample: []
 missing_instance_ids:
   description:
-    - The instances that were not found (C(missing_nic_ids), C(missing_zec_instance_ids) for the zec options).
+    - The instances that were not found (C(missing_network_interface_ids), C(missing_zec_instance_ids) for the zec
+      options).
     - With O(on_missing=skip), the instances left out; they are in no other result.
   returned: when instances were not found, and always with O(on_missing=skip)
   type: list

@@ -418,7 +418,7 @@ def engine_params(**changes):
 def test_the_options_are_the_common_ones_with_wait_and_without_region():
     spec = engine.argument_spec(zenlayer.ZenlayerCloud)
     assert 'region' not in spec and spec['wait']['default'] is True
-    assert engine.module_options(zenlayer.ZenlayerCloud)['required_one_of'] == [['instance_ids', 'nic_ids', 'zec_instance_ids']]
+    assert engine.module_options(zenlayer.ZenlayerCloud)['required_one_of'] == [['instance_ids', 'network_interface_ids', 'zec_instance_ids']]
     assert set(zenlayer.ZenlayerCloud.argument_spec) == set(['access_key_id', 'access_key_password'])
 
 
@@ -510,7 +510,7 @@ def writes(session):
 
 
 def test_a_zec_kind_talks_to_the_zec_service_with_its_version_and_the_one_group_bounds():
-    cloud, session = provider(ZecFake(zec_nics()).answers(), nic_ids=[NIC_1])
+    cloud, session = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_1])
     assert cloud.read([NIC_1, 'nic-gone']) == ({NIC_1: [SG_A]}, ['nic-gone'])
     request = session.requests[0]
     assert request['url'] == 'https://console.zenlayer.com/api/v2/zec' and request['action'] == 'DescribeNetworkInterfaces'
@@ -522,31 +522,31 @@ def test_a_zec_kind_talks_to_the_zec_service_with_its_version_and_the_one_group_
 
 
 def test_a_vnic_without_a_group_of_its_own_reads_as_none():
-    cloud, dummy = provider(ZecFake(zec_nics()).answers(), nic_ids=[NIC_BARE])
+    cloud, dummy = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_BARE])
     assert cloud.read([NIC_BARE]) == ({NIC_BARE: []}, [])
 
 
 def test_purge_with_one_group_is_one_switch_per_vnic_and_a_repeat_sends_nothing():
     fake = ZecFake(zec_nics())
-    result, session = run_zec(fake, nic_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
-    assert result['changed'] and [n['after'] for n in result['nics']] == [[SG_C]] * 3
+    result, session = run_zec(fake, network_interface_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
+    assert result['changed'] and [n['after'] for n in result['network_interfaces']] == [[SG_C]] * 3
     assert sorted(body['nicId'] for dummy, body in writes(session)) == sorted([NIC_1, NIC_2, NIC_BARE])
     assert all(body['securityGroupId'] == SG_C and set(body) == {'nicId', 'securityGroupId'} for dummy, body in writes(session))
-    again, session = run_zec(fake, nic_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
+    again, session = run_zec(fake, network_interface_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
     assert not again['changed'] and writes(session) == []
 
 
 def test_a_bind_onto_a_vnic_without_a_group_is_the_switch_and_one_with_a_group_is_left_alone_when_it_is_the_same():
     fake = ZecFake(zec_nics())
-    result, session = run_zec(fake, nic_ids=[NIC_BARE, NIC_1], security_group_ids=[SG_A])
-    assert [n['after'] for n in result['nics']] == [[SG_A], [SG_A]]
+    result, session = run_zec(fake, network_interface_ids=[NIC_BARE, NIC_1], security_group_ids=[SG_A])
+    assert [n['after'] for n in result['network_interfaces']] == [[SG_A], [SG_A]]
     assert writes(session) == [('ModifyNetworkInterfaceAttribute', {'nicId': NIC_BARE, 'securityGroupId': SG_A})]
 
 
 def test_a_second_group_on_a_vnic_is_refused_before_any_write_naming_the_vnic_and_the_switch():
     fake = ZecFake(zec_nics())
     with pytest.raises(engine.EngineFailure) as err:
-        run_zec(fake, nic_ids=[NIC_2])
+        run_zec(fake, network_interface_ids=[NIC_2])
     assert 'vNIC %s would have 2 security groups (%s, %s)' % (NIC_2, SG_B, SG_C) in str(err.value)
     assert 'no unbind call' in str(err.value) and 'purge: true' in str(err.value)
     assert fake.nics[NIC_2]['sg'] == SG_B
@@ -555,19 +555,19 @@ def test_a_second_group_on_a_vnic_is_refused_before_any_write_naming_the_vnic_an
 def test_absent_of_the_only_group_is_refused_explaining_there_is_no_unbind_and_absent_of_another_is_nothing():
     fake = ZecFake(zec_nics())
     with pytest.raises(engine.EngineFailure) as err:
-        run_zec(fake, nic_ids=[NIC_1], security_group_ids=[SG_A], state='absent')
+        run_zec(fake, network_interface_ids=[NIC_1], security_group_ids=[SG_A], state='absent')
     assert ('vNIC %s would have 0 security group(s) left; the provider requires at least 1 per vNIC; %s'
             % (NIC_1, zenlayer.ONE_GROUP_NOTE)) in str(err.value)
-    result, session = run_zec(fake, nic_ids=[NIC_1], security_group_ids=[SG_C], state='absent')
+    result, session = run_zec(fake, network_interface_ids=[NIC_1], security_group_ids=[SG_C], state='absent')
     assert not result['changed'] and writes(session) == []
 
 
 def test_two_groups_or_a_quota_above_one_are_refused_for_vnics():
     with pytest.raises(engine.EngineFailure) as err:
-        run_zec(ZecFake(zec_nics()), nic_ids=[NIC_1], security_group_ids=[SG_C, SG_D], purge=True)
+        run_zec(ZecFake(zec_nics()), network_interface_ids=[NIC_1], security_group_ids=[SG_C, SG_D], purge=True)
     assert 'would have 2 security groups' in str(err.value)
     with pytest.raises(engine.EngineFailure) as err:
-        engine.validate(engine_params(instance_ids=None, nic_ids=[NIC_1], max_security_groups=2), zenlayer.ZenlayerCloud)
+        engine.validate(engine_params(instance_ids=None, network_interface_ids=[NIC_1], max_security_groups=2), zenlayer.ZenlayerCloud)
     assert "hard limit of 1 security groups per vNIC" in str(err.value)
 
 
@@ -581,7 +581,7 @@ def test_a_zec_instance_is_its_primary_vnic():
 
 def test_the_reverse_question_lists_vnics_or_primary_vnics_instances_by_group():
     fake = ZecFake(zec_nics(**{NIC_2: SG_A}))
-    cloud, session = provider(fake.answers(), nic_ids=[])
+    cloud, session = provider(fake.answers(), network_interface_ids=[])
     assert cloud.bound_targets([SG_A]) == {SG_A: [NIC_1, NIC_2]}
     assert session.requests[0]['body'] == {'securityGroupId': SG_A, 'pageSize': 1000, 'pageNum': 1}
     cloud, session = provider(fake.answers(), zec_instance_ids=[])
@@ -590,7 +590,7 @@ def test_the_reverse_question_lists_vnics_or_primary_vnics_instances_by_group():
 
 
 def test_target_details_show_each_vnic_s_vpc_default_group_in_one_describe_vpcs():
-    cloud, session = provider(ZecFake(zec_nics()).answers(), nic_ids=[NIC_1, NIC_BARE])
+    cloud, session = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_1, NIC_BARE])
     cloud.read([NIC_1, NIC_BARE])
     assert cloud.target_details([NIC_1, NIC_BARE]) == {
         NIC_1: {'vpc_id': VPC_1, 'vpc_default_security_group_id': SG_VPC, 'instance_id': ZEC_VM},

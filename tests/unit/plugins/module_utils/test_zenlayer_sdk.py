@@ -187,7 +187,7 @@ def zec_fields_for(action, data):
 
 @settings(max_examples=200, deadline=None)
 @given(access_key_id=secrets, password=secrets, domain=domains, ts=st.integers(0, 4102444800), data=st.data(),
-       kind=st.sampled_from(['nic_ids', 'zec_instance_ids']),
+       kind=st.sampled_from(['network_interface_ids', 'zec_instance_ids']),
        action=st.sampled_from(['ModifyNetworkInterfaceAttribute', 'DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeVpcs',
                                'DescribeSecurityGroups']))
 def test_our_zec_requests_carry_the_zec_clients_headers_and_signature(access_key_id, password, domain, ts, data, kind, action):

@@ -144,7 +144,7 @@ def option_values(name, spec_option, provider):
     return st.one_of(st.sampled_from(ODD_STRINGS), junk(), st.text(max_size=30))
 
 
-FOREIGN = ['foo', 'provider', 'access_key', 'secret_id', 'access_key_id', 'region', 'wait', 'wait_timeout', 'network_interface_ids', 'nic_ids',
+FOREIGN = ['foo', 'provider', 'access_key', 'secret_id', 'access_key_id', 'region', 'wait', 'wait_timeout', 'network_interface_ids',
            'zec_instance_ids',
            'instance_id', 'InstanceIds', 'vpc_endpoint', 'security_group_id', 'purge', 'name', 'on_missing', 'on_refused']
 

@@ -24,14 +24,14 @@ SG_OLD, SG_NEW, SG_VPC = '700000000000000001', '700000000000000002', '7000000000
 VPC = 'vpc-zec-1'
 
 
-def nic_ids(n):
+def vnic_ids(n):
     return ['nic-%05d' % i for i in range(n)]
 
 
 def seed(n, bare=0):
     """n vNICs: the first of each pair the Primary vNIC of a zec instance; the last ``bare`` without a group of their own."""
     nics = []
-    for i, nid in enumerate(nic_ids(n)):
+    for i, nid in enumerate(vnic_ids(n)):
         nic = {'id': nid, 'vpc': VPC, 'instance': 'zec-%05d' % (i // 2), 'type': 'Primary' if i % 2 == 0 else 'Secondary'}
         if i < n - bare:
             nic['security_group'] = SG_OLD
@@ -84,13 +84,13 @@ def groups(running):
 @pytest.mark.parametrize('main, extra', [(zenlayer_sg_binding.main, {}), (sg_binding.main, {'provider': 'zenlayer'})])
 def test_check_real_repeat_and_repeat_in_check_switch_each_vnic_once(zec, capsys, main, extra):
     zec.emulator.seed({'zenlayer': seed(4, bare=1)})
-    args = base(zec, nic_ids=nic_ids(4), security_group_ids=[SG_NEW], purge=True, **extra)
+    args = base(zec, network_interface_ids=vnic_ids(4), security_group_ids=[SG_NEW], purge=True, **extra)
     check = run(main, args, capsys, check_mode=True)
-    assert check['changed'] and [n['after'] for n in check['nics']] == [[SG_NEW]] * 4 and groups(zec)[nic_ids(4)[0]] == [SG_OLD]
+    assert check['changed'] and [n['after'] for n in check['network_interfaces']] == [[SG_NEW]] * 4 and groups(zec)[vnic_ids(4)[0]] == [SG_OLD]
     assert [op['action'] for op in check['operations']] == ['set'] * 4
     real = run(main, args, capsys)
     assert real['changed'] and real['operations'] == check['operations'] and real['diff'] == check['diff']
-    assert groups(zec) == dict((nid, [SG_NEW]) for nid in nic_ids(4))
+    assert groups(zec) == dict((nid, [SG_NEW]) for nid in vnic_ids(4))
     for check_mode in (False, True):
         again = run(main, args, capsys, check_mode=check_mode)
         assert not again['changed'] and again['operations'] == []
@@ -98,11 +98,11 @@ def test_check_real_repeat_and_repeat_in_check_switch_each_vnic_once(zec, capsys
 
 def test_a_second_group_and_absent_of_the_only_group_are_refused_before_any_write(zec, capsys):
     zec.emulator.seed({'zenlayer': seed(2)})
-    second = run(zenlayer_sg_binding.main, base(zec, nic_ids=nic_ids(2), security_group_ids=[SG_NEW]), capsys)
+    second = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(2), security_group_ids=[SG_NEW]), capsys)
     assert second['failed'] and 'vNIC nic-00000 would have 2 security groups' in second['msg'] and 'no unbind call' in second['msg']
-    absent = run(zenlayer_sg_binding.main, base(zec, nic_ids=nic_ids(1), security_group_ids=[SG_OLD], state='absent'), capsys)
+    absent = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(1), security_group_ids=[SG_OLD], state='absent'), capsys)
     assert absent['failed'] and 'would have 0 security group(s) left' in absent['msg'] and 'purge: true' in absent['msg']
-    assert 'ModifyNetworkInterfaceAttribute' not in calls(zec) and groups(zec)[nic_ids(1)[0]] == [SG_OLD]
+    assert 'ModifyNetworkInterfaceAttribute' not in calls(zec) and groups(zec)[vnic_ids(1)[0]] == [SG_OLD]
 
 
 def test_a_zec_instance_switches_its_primary_vnic_only(zec, capsys):
@@ -115,17 +115,17 @@ def test_a_zec_instance_switches_its_primary_vnic_only(zec, capsys):
 def test_a_faulted_switch_is_retried_from_the_read_back(zec, capsys):
     zec.emulator.seed({'zenlayer': seed(3)})
     zec.emulator.add_fault({'provider': 'zenlayer', 'action': 'ModifyNetworkInterfaceAttribute', 'kind': 'server_error', 'count': 1})
-    result = run(zenlayer_sg_binding.main, base(zec, nic_ids=nic_ids(3), security_group_ids=[SG_NEW], purge=True), capsys)
-    assert result['changed'] and not result.get('failed') and groups(zec) == dict((nid, [SG_NEW]) for nid in nic_ids(3))
+    result = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(3), security_group_ids=[SG_NEW], purge=True), capsys)
+    assert result['changed'] and not result.get('failed') and groups(zec) == dict((nid, [SG_NEW]) for nid in vnic_ids(3))
 
 
 def test_info_shows_each_vnic_s_vpc_default_group_and_answers_the_reverse_question(zec, capsys):
     zec.emulator.seed({'zenlayer': seed(3, bare=1)})
-    info = run(sg_binding_info.main, base(zec, provider='zenlayer', nic_ids=nic_ids(3)), capsys)
-    assert [(n['nic_id'], n['security_group_ids'], n['vpc_default_security_group_id'], n['vpc_id']) for n in info['nics']] == [
+    info = run(sg_binding_info.main, base(zec, provider='zenlayer', network_interface_ids=vnic_ids(3)), capsys)
+    assert [(n['network_interface_id'], n['security_group_ids'], n['vpc_default_security_group_id'], n['vpc_id']) for n in info['network_interfaces']] == [
         ('nic-00000', [SG_OLD], SG_VPC, VPC), ('nic-00001', [SG_OLD], SG_VPC, VPC), ('nic-00002', [], SG_VPC, VPC)]
-    reverse = run(sg_binding_info.main, base(zec, provider='zenlayer', nic_ids=[], security_group_ids=[SG_OLD]), capsys)
-    assert reverse['bindings'] == [{'security_group_id': SG_OLD, 'nic_ids': nic_ids(2)}]
+    reverse = run(sg_binding_info.main, base(zec, provider='zenlayer', network_interface_ids=[], security_group_ids=[SG_OLD]), capsys)
+    assert reverse['bindings'] == [{'security_group_id': SG_OLD, 'network_interface_ids': vnic_ids(2)}]
     by_instance = run(sg_binding_info.main, base(zec, provider='zenlayer', zec_instance_ids=[], security_group_ids=[SG_OLD]), capsys)
     assert by_instance['bindings'] == [{'security_group_id': SG_OLD, 'zec_instance_ids': ['zec-00000']}]
 
@@ -139,11 +139,11 @@ def pages(count):
 def test_calls_against_the_minimum(zec, capsys, n):
     bare = n // 2
     zec.emulator.seed({'zenlayer': seed(n, bare=bare)})
-    bind = run(zenlayer_sg_binding.main, base(zec, nic_ids=nic_ids(n), security_group_ids=[SG_OLD], max_concurrency=16, rate_limit=500.0), capsys)
+    bind = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_OLD], max_concurrency=16, rate_limit=500.0), capsys)
     assert bind['changed'] == (bare > 0)
     written = {'ModifyNetworkInterfaceAttribute': bare, 'DescribeSecurityGroups': 1} if bare else {}
     assert calls(zec) == dict({'DescribeNetworkInterfaces': pages(n) + pages(bare)}, **written)
-    purge = run(zenlayer_sg_binding.main, base(zec, nic_ids=nic_ids(n), security_group_ids=[SG_NEW], purge=True, max_concurrency=16,
+    purge = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_NEW], purge=True, max_concurrency=16,
                                                 rate_limit=500.0), capsys)
     assert purge['changed'] and calls(zec) == {'DescribeNetworkInterfaces': 2 * pages(n), 'ModifyNetworkInterfaceAttribute': n,
                                                'DescribeSecurityGroups': 1}
