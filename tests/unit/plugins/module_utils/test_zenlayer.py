@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
@@ -601,3 +602,35 @@ def test_target_details_show_each_vnic_s_vpc_default_group_in_one_describe_vpcs(
 def test_zec_error_codes():
     assert zenlayer.error_class('INVALID_NIC_NOT_FOUND', 404) == transport.NOT_FOUND
     assert zenlayer.error_class('INVALID_NIC_STATUS', 400) == zenlayer.INFERRED['nic_status_class']
+
+
+ZEC_POOL = [SG_A, SG_B, SG_C]
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=st.dictionaries(st.sampled_from(['n1', 'n2', 'n3', 'n4']), st.lists(st.sampled_from(ZEC_POOL), max_size=1), min_size=1),
+       wanted=st.lists(st.sampled_from(ZEC_POOL), unique=True, max_size=2), state=st.sampled_from(['present', 'absent']), purge=st.booleans())
+def test_a_vnic_never_holds_two_groups_and_is_only_ever_switched(before, wanted, state, purge):
+    """Property: every planned call is one switch of one vNIC to one group; no vNIC ever holds two groups or loses its
+    only one, mid-change or after; a plan is refused only when the end state would break the rule."""
+    def end(groups):
+        if state == 'absent':
+            return [sg for sg in groups if sg not in wanted]
+        return list(wanted) if purge else groups + [sg for sg in wanted if sg not in groups]
+
+    breaks_the_rule = any(end(groups) != groups and len(end(groups)) != 1 for groups in before.values())
+    try:
+        plan = planner.plan(before, wanted, state, purge, zenlayer.ZEC_CONSTRAINTS, 'vNIC')
+    except planner.PlanError as error:
+        assert breaks_the_rule and zenlayer.ONE_GROUP_NOTE in str(error)
+        return
+    assert not breaks_the_rule
+    lists = dict((nid, list(groups)) for nid, groups in before.items())
+    for op in plan['operations']:
+        assert op['action'] in ('bind', 'set') and len(op['target_ids']) == 1 and len(op['security_group_ids']) == 1
+        if op['action'] == 'bind':
+            assert lists[op['target_ids'][0]] == []
+        lists[op['target_ids'][0]] = list(op['security_group_ids'])
+        assert all(len(groups) <= 1 for groups in lists.values())
+        assert all(lists[nid] for nid in lists if before[nid])
+    assert lists == dict((t['target_id'], t['after']) for t in plan['targets'])
