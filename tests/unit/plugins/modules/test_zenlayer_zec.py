@@ -139,7 +139,8 @@ def pages(count):
 def test_calls_against_the_minimum(zec, capsys, n):
     bare = n // 2
     zec.emulator.seed({'zenlayer': seed(n, bare=bare)})
-    bind = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_OLD], max_concurrency=16, rate_limit=500.0), capsys)
+    bind = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_OLD], max_concurrency=16,
+                                              rate_limit=500.0), capsys)
     assert bind['changed'] == (bare > 0)
     written = {'ModifyNetworkInterfaceAttribute': bare, 'DescribeSecurityGroups': 1} if bare else {}
     assert calls(zec) == dict({'DescribeNetworkInterfaces': pages(n) + pages(bare)}, **written)
