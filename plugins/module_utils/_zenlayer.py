@@ -162,7 +162,7 @@ class ZenlayerCloud:
     security_group_id_pattern = ID_PATTERN
     constraints = VM_CONSTRAINTS
     hard_max_groups = MAX_GROUPS
-    hard_max_groups_by_kind = {ZEC_NICS.option: 1, ZEC_INSTANCES.option: 1}
+    hard_max_groups_by_kind = {ZEC_NICS.option: ZEC_CONSTRAINTS.max_groups, ZEC_INSTANCES.option: ZEC_CONSTRAINTS.max_groups}
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     completion = 'eventual'
@@ -414,7 +414,6 @@ class ZenlayerCloud:
                     error.request_id, error.http_status, error.error_class)
             raise
         return [data.get('requestId')]
-
 
     def switch(self, op):
         """zec: a bind onto a vNIC without a group of its own, or a set of its one group, is the same switch."""

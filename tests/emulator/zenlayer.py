@@ -529,8 +529,8 @@ class ZenlayerCloud(Cloud):
             'isDefault': group['is_default'],
         }
 
-
     # -- zec ----------------------------------------------------------------
+
     def _zec_ModifyNetworkInterfaceAttribute(self, params):  # pylint: disable=invalid-name
         """The switch: the vNIC's one group becomes securityGroupId; the same group again is a documented success."""
         nic = self.nics.get(_required_id(params, 'nicId'))

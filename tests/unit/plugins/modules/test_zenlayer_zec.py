@@ -144,8 +144,8 @@ def test_calls_against_the_minimum(zec, capsys, n):
     assert bind['changed'] == (bare > 0)
     written = {'ModifyNetworkInterfaceAttribute': bare, 'DescribeSecurityGroups': 1} if bare else {}
     assert calls(zec) == dict({'DescribeNetworkInterfaces': pages(n) + pages(bare)}, **written)
-    purge = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_NEW], purge=True, max_concurrency=16,
-                                                rate_limit=500.0), capsys)
+    purge = run(zenlayer_sg_binding.main, base(zec, network_interface_ids=vnic_ids(n), security_group_ids=[SG_NEW], purge=True,
+                                               max_concurrency=16, rate_limit=500.0), capsys)
     assert purge['changed'] and calls(zec) == {'DescribeNetworkInterfaces': 2 * pages(n), 'ModifyNetworkInterfaceAttribute': n,
                                                'DescribeSecurityGroups': 1}
 
