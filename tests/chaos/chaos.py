@@ -644,7 +644,7 @@ def check_interrupt(sc, details, signalled):
         if not result.get('failed') or sc['interrupt']['signal'] not in (result.get('msg') or ''):
             out.append({'invariant': 'interrupt_report', 'detail': 'not a failure naming %s: %s' % (sc['interrupt']['signal'], result.get('msg'))})
         initial, final = details['initial'], details['final']
-        targets = sc['args'][KINDS[sc['kind']][0]]
+        targets = sc['args'].get('instance_ids') or sc['args'].get('network_interface_ids')
         if not any(uncertain(result, tid) for tid in targets) and bool(result.get('changed')) != (initial != final):
             out.append({'invariant': 'interrupt_report', 'detail': 'changed=%s, state changed: %s' % (result.get('changed'), initial != final)})
     bound = transport.IN_FLIGHT_GRACE_S + engine.INTERRUPT_READ_BACK_S + SLACK_S
