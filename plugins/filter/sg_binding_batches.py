@@ -22,7 +22,8 @@ author:
 options:
   _input:
     description:
-      - Entries with C(provider), optional C(region), C(instance_ids) or C(network_interface_ids), C(security_group_ids),
+      - Entries with C(provider), optional C(region), C(instance_ids), C(network_interface_ids) or C(zec_instance_ids)
+        (Zenlayer Elastic Compute), C(security_group_ids),
         and optional C(state) (default V(present)) and C(purge) (default V(false)).
     type: list
     elements: dict
@@ -105,7 +106,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs import as_bool, as_list, check_options, host_targets
 
-TARGET_OPTIONS = ('instance_ids', 'network_interface_ids')
+TARGET_OPTIONS = ('instance_ids', 'network_interface_ids', 'zec_instance_ids')
 
 
 def _host_entries(targets, groups_var, security_group_ids, state, purge):

@@ -38,7 +38,8 @@ Optional:
 * ``write_argument_spec``: options of the binding module only (how to write), not of sg_binding_info;
 * ``option_ranges``: option -> (low, high) for its integer options, checked like the common ones;
 * ``hard_max_groups``: the most groups a target can ever have (a documented limit no quota raises);
-  ``max_security_groups`` above it is refused;
+  ``max_security_groups`` above it is refused; ``hard_max_groups_by_kind`` (kind option -> limit) where a
+  kind's limit differs;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
 * ``credential_options``: meaning -> option name (``{'key ID': 'secret_id', 'secret': ..., 'token': ...}``), the
@@ -59,6 +60,8 @@ For sg_binding_info (``_generic.py``):
 
 * ``status``: target -> its status as the last ``read`` saw it;
 * ``describe_security_groups(sg_ids)``: ``{id: {'name': ...}}`` of those that exist, batched;
+* ``target_details(ids)`` (optional): ``{target: {field: value}}``, more fields for each target read (its
+  network, say);
 * ``bound_targets(sg_ids)`` (optional): ``{sg: [target, ...]}`` through the cloud's list filtered
   by group, in a bounded number of calls; without it the reverse question is refused.
 
@@ -309,7 +312,7 @@ def validate(params, provider):
         value = params.get(option)
         if value is not None and not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
             raise EngineFailure('%s: %r must be a number greater than 0 and at most %d' % (option, value, MAX_SECONDS))
-    hard_max = getattr(provider, 'hard_max_groups', None)
+    hard_max = getattr(provider, 'hard_max_groups_by_kind', {}).get(kind.option, getattr(provider, 'hard_max_groups', None))
     wanted_max = params.get('max_security_groups')
     if hard_max is not None and isinstance(wanted_max, int) and not isinstance(wanted_max, bool) and wanted_max > hard_max:
         raise EngineFailure('max_security_groups: %r is above %s\'s hard limit of %d security groups per %s, which no quota '
@@ -354,7 +357,8 @@ def constraints(params, provider):
         return limits
     return planner.Constraints(min_groups=limits.min_groups, max_groups=params['max_security_groups'], ordered=limits.ordered,
                                batch_size=limits.batch_size, set_batch_size=limits.set_batch_size,
-                               max_groups_origin="the task's max_security_groups (%s's default quota is %d)" % (provider.display_name, limits.max_groups))
+                               max_groups_origin="the task's max_security_groups (%s's default quota is %d)" % (provider.display_name, limits.max_groups),
+                               bounds_note=limits.bounds_note)
 
 
 def waves(operations):

@@ -194,7 +194,10 @@ class Inventory:
         asked_groups = params.get('security_group_ids') or []
         current, missing = self.provider.read(ids) if ids else ({}, [])
         status = self.provider.status
-        targets = [{self.kind.id_key: tid, 'security_group_ids': engine.unique(current[tid]), 'status': status.get(tid)}
+        # Optional provider hook: more about each target (its network, say) than its groups and status.
+        details = self.provider.target_details(list(current)) if current and hasattr(self.provider, 'target_details') else {}
+        targets = [dict({self.kind.id_key: tid, 'security_group_ids': engine.unique(current[tid]), 'status': status.get(tid)},
+                        **details.get(tid, {}))
                    for tid in ids if tid in current]
         result = {'changed': False, self.kind.result_key: targets}
         if asked_groups:

@@ -38,9 +38,11 @@ class Constraints:
     set_batch_size: instances one replace-the-whole-list call takes; 0 if the
         provider has no such call.
     max_groups_origin: who set max_groups, for messages (the provider by default).
+    bounds_note: appended to a refusal for the bounds (how to do it instead, say).
     """
 
-    def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0, max_groups_origin='the provider'):
+    def __init__(self, min_groups=0, max_groups=5, ordered=False, batch_size=1, set_batch_size=0, max_groups_origin='the provider',
+                 bounds_note=''):
         if min_groups < 0 or max_groups < max(min_groups, 1) or batch_size < 0 or set_batch_size < 0 or batch_size + set_batch_size == 0:
             raise ValueError('inconsistent constraints')
         self.min_groups = min_groups
@@ -49,6 +51,7 @@ class Constraints:
         self.batch_size = batch_size
         self.set_batch_size = set_batch_size
         self.max_groups_origin = max_groups_origin
+        self.bounds_note = bounds_note
 
 
 class TargetKind:
@@ -200,17 +203,18 @@ def plan(current, wanted, state, purge, limits, word='instance'):
         raise PlanError('security_group_ids lists %s more than once; each security group may appear once' % ', '.join(dups))
     # A replace call cannot express an empty list; unbind calls can. Without bind/unbind calls, every change is a replace.
     use_set = limits.set_batch_size > 0 and (limits.batch_size == 0 or (purge and state == 'present' and len(wanted) > 0))
+    note = '; %s' % limits.bounds_note if limits.bounds_note else ''
     targets = []
     for iid, before in current.items():
         before = list(before)
         after = _desired_after(before, wanted, state, purge, limits.ordered or use_set, limits.ordered)
         # An instance left as it is is never refused, even outside the bounds (no groups at all, say).
         if after != before and len(after) > limits.max_groups:
-            raise PlanError('%s %s would have %d security groups (%s); %s allows at most %d per %s'
-                            % (word, iid, len(after), ', '.join(after), limits.max_groups_origin, limits.max_groups, word), iid)
+            raise PlanError('%s %s would have %d security groups (%s); %s allows at most %d per %s%s'
+                            % (word, iid, len(after), ', '.join(after), limits.max_groups_origin, limits.max_groups, word, note), iid)
         if after != before and len(after) < limits.min_groups:
-            raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s'
-                            % (word, iid, len(after), limits.min_groups, word), iid)
+            raise PlanError('%s %s would have %d security group(s) left; the provider requires at least %d per %s%s'
+                            % (word, iid, len(after), limits.min_groups, word, note), iid)
         if after != before and not after and use_set:
             raise PlanError('%s %s would have no security group left; the provider has no call that removes its last one'
                             % (word, iid), iid)
@@ -223,7 +227,7 @@ def plan(current, wanted, state, purge, limits, word='instance'):
         replace = _set_operations(changing, limits)
         # Replace calls may take fewer targets than bind/unbind calls (one ENI against 100, on Tencent Cloud): the
         # steps are sent instead when they reach every list, within the bounds and in order, in fewer calls.
-        steps = _step_operations(changing, current, wanted, limits)
+        steps = _step_operations(changing, current, wanted, limits) if limits.batch_size else None
         return {'targets': targets, 'operations': steps if steps is not None and len(steps) < len(replace) else replace}
 
     return {'targets': targets, 'operations': _step_operations(changing, current, wanted, limits, word, purge)}

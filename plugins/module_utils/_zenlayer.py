@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # This module_utils is PRIVATE to the collection: it may change at any time.
-"""Zenlayer Cloud "vm" service: everything specific to it, for the engine.
+"""Zenlayer Cloud "vm" and Elastic Compute ("zec") services: everything specific to them, for the engine.
 
 API 2.0 (``POST /api/v2/vm``, the action in ``X-ZC-Action``), signed with
 ZC2-HMAC-SHA256: DescribeInstances (each instance's ``securityGroupIds`` and
@@ -13,6 +13,13 @@ ZC2-HMAC-SHA256: DescribeInstances (each instance's ``securityGroupIds`` and
 UnAssociateSecurityGroupInstance (one group on one instance per call). Writes
 answer only a request ID and nothing can be polled: the engine re-reads until
 the instances show our writes (completion 'eventual').
+
+Elastic Compute (``POST /api/v2/zec``, version 2025-09-01, the same signing) has no
+associate/unassociate calls: each vNIC has exactly one group, switched with
+ModifyNetworkInterfaceAttribute{nicId, securityGroupId}. Two more target kinds reach it:
+``network_interface_ids`` (vNICs, read with DescribeNetworkInterfaces) and ``zec_instance_ids`` (a zec
+instance's Primary vNIC, read with the zec DescribeInstances). A run talks to one service,
+chosen from the kind (SERVICES); the switch is 'eventual' like the vm writes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,7 +39,7 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _planne
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 API_VERSION = '2023-03-13'
-SERVICE = 'vm'
+ZEC_API_VERSION = '2025-09-01'
 DEFAULT_ENDPOINT = 'https://console.zenlayer.com'
 CONTENT_TYPE = 'application/json'
 SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
@@ -60,6 +67,13 @@ INFERRED = {
     'idempotency_codes': re.compile(r'ALREADY|DUPLICATE|NOT_ASSOCIATED|NOT_BOUND|NOT_APPLIED|NOT_ATTACHED'),
     # Authentication error codes are not published: any 401, and any 403 that is not OPERATION_DENIED_*.
     'auth_statuses': (401, 403),
+    # zec: the format of vNIC and instance IDs is not documented (vm IDs are decimal strings; other zec IDs are
+    # prefixed, such as key-7K9AcYWv): letters, digits, '-' and '_'.
+    'zec_id_pattern': r'[0-9A-Za-z][0-9A-Za-z_-]{0,63}',
+    # zec: pageSize maximum of DescribeNetworkInterfaces, as documented for the vm Describe calls.
+    'zec_page': 1000,
+    # zec: INVALID_NIC_STATUS (400) names no state; taken as a refusal, not as a wait.
+    'nic_status_class': transport.CONFLICT,
 }
 
 # Codes with a fixed class; reference section 4. Dotted legacy codes (Go SDK) are matched as UPPER_SNAKE.
@@ -76,6 +90,8 @@ ERROR_CLASSES = {
     'INVALID_SECURITY_GROUP_NOT_FOUND': transport.NOT_FOUND,
     'INVALID_INSTANCE_NOT_FOUND': transport.NOT_FOUND,
     'OPERATION_FAILED_RESOURCE_NOT_FOUND': transport.NOT_FOUND,
+    'INVALID_NIC_NOT_FOUND': transport.NOT_FOUND,
+    'INVALID_NIC_STATUS': INFERRED['nic_status_class'],
 }
 
 
@@ -116,16 +132,37 @@ def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+INSTANCES = planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id', pattern=ID_PATTERN, word='instance')
+# Named as on the other clouds that bind groups to interfaces (Alibaba's module, sg_binding, the sg_bindings role).
+ZEC_NICS = planner.TargetKind(option='network_interface_ids', result_key='network_interfaces', id_key='network_interface_id',
+                              pattern=INFERRED['zec_id_pattern'], word='vNIC')
+ZEC_INSTANCES = planner.TargetKind(option='zec_instance_ids', result_key='zec_instances', id_key='zec_instance_id',
+                                   pattern=INFERRED['zec_id_pattern'], word='zec instance')
+
+# At most 2 groups per instance (documented); one group on one instance per call; no replace call.
+VM_CONSTRAINTS = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=MAX_GROUPS, ordered=False, batch_size=1,
+                                     set_batch_size=0)
+ONE_GROUP_NOTE = ('Zenlayer Elastic Compute gives each vNIC exactly one security group and has no unbind call: '
+                  'switch it with state: present, purge: true and the one group it should have')
+# zec: exactly one group per vNIC, switched by ModifyNetworkInterfaceAttribute (a "set" of one group on one vNIC).
+ZEC_CONSTRAINTS = planner.Constraints(min_groups=1, max_groups=1, ordered=False, batch_size=1, set_batch_size=1, bounds_note=ONE_GROUP_NOTE)
+
+# What each kind talks to: the service path, its API version and the bounds of a target.
+SERVICES = {
+    INSTANCES.option: {'service': 'vm', 'version': API_VERSION, 'constraints': VM_CONSTRAINTS},
+    ZEC_NICS.option: {'service': 'zec', 'version': ZEC_API_VERSION, 'constraints': ZEC_CONSTRAINTS},
+    ZEC_INSTANCES.option: {'service': 'zec', 'version': ZEC_API_VERSION, 'constraints': ZEC_CONSTRAINTS},
+}
+
+
 class ZenlayerCloud:
     name = 'zenlayer'
     display_name = 'Zenlayer Cloud'
-    target_kinds = (planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id',
-                                       pattern=ID_PATTERN, word='instance'),)
+    target_kinds = (INSTANCES, ZEC_NICS, ZEC_INSTANCES)
     security_group_id_pattern = ID_PATTERN
-    # At most 2 groups per instance (documented); one group on one instance per call; no replace call.
-    constraints = planner.Constraints(min_groups=INFERRED['min_groups'], max_groups=MAX_GROUPS, ordered=False, batch_size=1,
-                                      set_batch_size=0)
+    constraints = VM_CONSTRAINTS
     hard_max_groups = MAX_GROUPS
+    hard_max_groups_by_kind = {ZEC_NICS.option: ZEC_CONSTRAINTS.max_groups, ZEC_INSTANCES.option: ZEC_CONSTRAINTS.max_groups}
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     completion = 'eventual'
@@ -146,9 +183,13 @@ class ZenlayerCloud:
         self.params = params
         self.transport = conn
         self.clock = clock                # signing timestamps
-        self.url = (params.get('endpoint') or DEFAULT_ENDPOINT).rstrip('/') + '/api/v2/' + SERVICE
+        self.kind = planner.chosen_kind(self.target_kinds, params)
+        service = SERVICES[self.kind.option]
+        self.service, self.version, self.constraints = service['service'], service['version'], service['constraints']
+        self.url = (params.get('endpoint') or DEFAULT_ENDPOINT).rstrip('/') + '/api/v2/' + self.service
         self.host = urlsplit(self.url).netloc
-        self.status = {}         # instance -> instanceStatus, as last read
+        self.status = {}         # target -> its status, as last read
+        self.nics = {}           # zec target -> its vNIC as last read: {'nic', 'vpc', 'instance'}
         self.group_status = {}            # security group -> securityGroupStatus, as last read
         self.current = {}                 # instance -> its groups, as last read
         self.warnings = []
@@ -163,8 +204,8 @@ class ZenlayerCloud:
                 'Content-Type': CONTENT_TYPE,
                 'Host': self.host,
                 'X-ZC-Action': action,
-                'X-ZC-Version': API_VERSION,
-                'X-ZC-Service': SERVICE,
+                'X-ZC-Version': self.version,
+                'X-ZC-Service': self.service,
                 'X-ZC-Timestamp': str(timestamp),
                 'X-ZC-Signature-Method': SIGNATURE_METHOD,
                 'Authorization': zc2_authorization(self.params['access_key_id'], self.params['access_key_password'],
@@ -230,6 +271,10 @@ class ZenlayerCloud:
 
     # -- the engine's interface --------------------------------------------
     def read(self, ids):
+        if self.kind is ZEC_NICS:
+            return self.read_zec_nics(ids)
+        if self.kind is ZEC_INSTANCES:
+            return self.read_zec_instances(ids)
         found = self.describe('DescribeInstances', 'instanceIds', ids, 'instanceId')
         current = {}
         for iid in ids:
@@ -246,6 +291,32 @@ class ZenlayerCloud:
             self.status[iid] = item.get('instanceStatus')
         return current, [iid for iid in ids if iid not in current]
 
+    def remember_nic(self, tid, nic, status):
+        """The target's one group as a list: empty for a vNIC that has none of its own (it inherits its VPC's)."""
+        group = nic.get('securityGroupId')
+        self.nics[tid] = {'nic': '%s' % nic.get('nicId'), 'vpc': nic.get('vpcId'), 'instance': nic.get('instanceId')}
+        self.status[tid] = status
+        self.current[tid] = ['%s' % group] if group else []
+        return list(self.current[tid])
+
+    def read_zec_nics(self, ids):
+        found = self.describe('DescribeNetworkInterfaces', 'nicIds', ids, 'nicId')
+        current = dict((nid, self.remember_nic(nid, found[nid], found[nid].get('status'))) for nid in ids if nid in found)
+        return current, [nid for nid in ids if nid not in current]
+
+    def read_zec_instances(self, ids):
+        found = self.describe('DescribeInstances', 'instanceIds', ids, 'instanceId')
+        current = {}
+        for iid in ids:
+            item = found.get(iid)
+            if item is None:
+                continue
+            primary = [nic for nic in item.get('nics') or [] if isinstance(nic, dict) and nic.get('nicType') == 'Primary']
+            if len(primary) != 1:
+                raise self.malformed('DescribeInstances', 'one Primary vNIC for zec instance %s' % iid, item)
+            current[iid] = self.remember_nic(iid, primary[0], item.get('status'))
+        return current, [iid for iid in ids if iid not in current]
+
     def describe_security_groups(self, sg_ids):
         """{id: {'name', 'status'}} of those that exist."""
         found = self.describe('DescribeSecurityGroups', 'securityGroupIds', sg_ids, 'securityGroupId')
@@ -258,18 +329,25 @@ class ZenlayerCloud:
         return [sg for sg in sg_ids if sg not in found]
 
     def bound_targets(self, sg_ids):
-        """{group: [instance, ...]}: DescribeInstances filtered by securityGroupId (one group a call,
-        BOUND_PAGE instances a page), the groups asked concurrently."""
+        """{group: [target, ...]}: the cloud's list filtered by securityGroupId (one group a call, a page of up
+        to BOUND_PAGE), the groups asked concurrently. zec: the vNICs that have the group (zec instances: their
+        Primary vNICs); a vNIC inheriting its VPC's group is not listed."""
+        if self.kind is INSTANCES:
+            action, extra, page_size, id_field = 'DescribeInstances', {}, BOUND_PAGE, 'instanceId'
+        else:
+            action, page_size = 'DescribeNetworkInterfaces', INFERRED['zec_page']
+            extra, id_field = ({}, 'nicId') if self.kind is ZEC_NICS else ({'nicType': 'Primary'}, 'instanceId')
+
         def bound_to(sg):
-            instances, page = [], 1
+            targets, page = [], 1
             while True:
-                data = self.call('DescribeInstances', {'securityGroupId': sg, 'pageSize': BOUND_PAGE, 'pageNum': page})
+                data = self.call(action, dict(extra, securityGroupId=sg, pageSize=page_size, pageNum=page))
                 data_set = data.get('dataSet')
                 if not isinstance(data_set, list):
-                    raise self.malformed('DescribeInstances', 'dataSet list', data)
-                instances.extend('%s' % item.get('instanceId') for item in data_set if isinstance(item, dict))
-                if not data_set or len(instances) >= int('%s' % data.get('totalCount', 0) or 0):
-                    return instances
+                    raise self.malformed(action, 'dataSet list', data)
+                targets.extend('%s' % item.get(id_field) for item in data_set if isinstance(item, dict))
+                if not data_set or len(targets) >= int('%s' % data.get('totalCount', 0) or 0):
+                    return targets
                 page += 1
 
         results = self.transport.map(bound_to, list(sg_ids), self.params['max_concurrency'])
@@ -278,10 +356,30 @@ class ZenlayerCloud:
                 raise result
         return dict(zip(sg_ids, results))
 
+    def target_details(self, ids):
+        """sg_binding_info, zec: each target's vNIC, VPC and the VPC's default group (what a vNIC without a
+        group of its own has), from DescribeVpcs (100 VPCs a call)."""
+        if self.kind is INSTANCES:
+            return {}
+        vpcs = sorted(set(self.nics[tid]['vpc'] for tid in ids if tid in self.nics and self.nics[tid]['vpc']))
+        defaults = self.describe('DescribeVpcs', 'vpcIds', vpcs, 'vpcId') if vpcs else {}
+        details = {}
+        for tid in ids:
+            nic = self.nics.get(tid)
+            if nic is None:
+                continue
+            vpc = defaults.get('%s' % nic['vpc'], {})
+            details[tid] = {'vpc_id': nic['vpc'], 'vpc_default_security_group_id': vpc.get('securityGroupId')}
+            details[tid].update({'instance_id': nic['instance']} if self.kind is ZEC_NICS else {'network_interface_id': nic['nic']})
+        return details
+
     def refusals(self, targets):
         """What Zenlayer refuses (seed page): changes on an instance that is not RUNNING or STOPPED,
         and binding or unbinding a group that is not Available."""
         refused = []
+        if self.kind is not INSTANCES:
+            # zec groups have no status, and which vNIC states refuse a switch is not documented.
+            return refused
         changing = [t for t in targets if t['before'] != t['after']]
         unread = sorted(set(sg for t in changing for sg in t['removed'] if sg not in self.group_status))
         if unread:
@@ -302,6 +400,8 @@ class ZenlayerCloud:
         return refused
 
     def apply(self, op):
+        if self.kind is not INSTANCES:
+            return self.switch(op)
         action = {'bind': 'AssociateSecurityGroupInstance', 'unbind': 'UnAssociateSecurityGroupInstance'}[op['action']]
         sg, iid = op['security_group_ids'][0], op['target_ids'][0]
         try:
@@ -313,4 +413,10 @@ class ZenlayerCloud:
                     'may refuse: bind the group it should keep first (state: present, purge: true)' % (error.message, iid, self.display_name),
                     error.request_id, error.http_status, error.error_class)
             raise
+        return [data.get('requestId')]
+
+    def switch(self, op):
+        """zec: a bind onto a vNIC without a group of its own, or a set of its one group, is the same switch."""
+        tid, sg = op['target_ids'][0], op['security_group_ids'][0]
+        data = self.call('ModifyNetworkInterfaceAttribute', {'nicId': self.nics[tid]['nic'], 'securityGroupId': sg}, write=True)
         return [data.get('requestId')]

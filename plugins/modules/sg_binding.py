@@ -51,7 +51,8 @@ options:
   instance_ids:
     description:
       - The instances to change.
-      - Required, except with V(alicloud), V(baiducloud) and V(tencentcloud), which take this or O(network_interface_ids).
+      - Required, except with V(alicloud), V(baiducloud) and V(tencentcloud), which take this or O(network_interface_ids), and
+        V(zenlayer), which takes this, O(network_interface_ids) or O(zec_instance_ids).
       - Each ID is checked against the provider's ID format before any request is sent.
       - An empty list changes nothing.
     type: list
@@ -59,9 +60,18 @@ options:
     required: false
   network_interface_ids:
     description:
-      - Providers V(alicloud), V(baiducloud), V(tencentcloud).
+      - Providers V(alicloud), V(baiducloud), V(tencentcloud), V(zenlayer).
       - Secondary elastic network interfaces to change, instead of O(instance_ids); the result lists them under
         RV(network_interfaces).
+      - On V(zenlayer), Elastic Compute (C(zec)) vNICs, primary or not; one security group per vNIC, switched with
+        O(purge=true). See M(multicloud.secgroup.zenlayer_sg_binding).
+    type: list
+    elements: str
+  zec_instance_ids:
+    description:
+      - Provider V(zenlayer).
+      - Elastic Compute (C(zec)) instances to change through their Primary vNIC, instead of O(instance_ids); the result
+        lists them under RV(zec_instances).
     type: list
     elements: str
   wait:
@@ -278,6 +288,13 @@ refused_instance_ids:
   returned: when instances were refused, and always with O(on_refused=skip)
   type: list
   elements: str
+zec_instances:
+  description:
+    - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance, with the same keys as RV(instances), keyed by
+      C(zec_instance_id).
+  returned: success with O(zec_instance_ids), and on failure once they have been read
+  type: list
+  elements: dict
 missing_network_interface_ids:
   description:
     - With O(network_interface_ids), the network interfaces that were not found.

@@ -18,7 +18,8 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
-  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud), V(tencentcloud)) and O(security_group_ids) must be given,
+  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud), V(tencentcloud), V(zenlayer)),
+    O(zec_instance_ids) (V(zenlayer)) and O(security_group_ids) must be given,
     else the task fails naming them; an empty list is a valid question, answered with empty results.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
@@ -37,6 +38,9 @@ description:
     and ceil(B/1000) C(DescribeInstances) calls per group on V(zenlayer). For network interfaces on V(baiducloud), one
     C(ListSecurityGroups) call and every network interface of the groups' VPCs, 1000 a C(ListEnis) call (that list has
     no group filter).
+  - V(zenlayer) Elastic Compute (O(network_interface_ids), O(zec_instance_ids)) makes ceil(N/100) C(DescribeNetworkInterfaces) (or zec
+    C(DescribeInstances)) calls, ceil(V/100) C(DescribeVpcs) calls for the V distinct VPCs (each vNIC's VPC default
+    group), and ceil(B/1000) C(DescribeNetworkInterfaces) calls per group for the reverse question.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
@@ -67,8 +71,17 @@ options:
     elements: str
   network_interface_ids:
     description:
-      - Providers V(alicloud), V(baiducloud), V(tencentcloud). Network interfaces to describe, instead of O(instance_ids); results are then
+      - Providers V(alicloud), V(baiducloud), V(tencentcloud), V(zenlayer). Network interfaces to describe, instead of O(instance_ids); results are then
         under RV(network_interfaces), and O(security_group_ids) asks which network interfaces each group is bound to.
+      - On V(zenlayer), Elastic Compute (C(zec)) vNICs, each with its VPC and the VPC's default group; a vNIC that
+        inherits its VPC's group is not listed by O(security_group_ids).
+    type: list
+    elements: str
+  zec_instance_ids:
+    description:
+      - Provider V(zenlayer). Elastic Compute (C(zec)) instances to describe (the group of their Primary vNIC), instead of
+        O(instance_ids); results are then under RV(zec_instances), and O(security_group_ids) asks which zec instances'
+        Primary vNICs have each group.
     type: list
     elements: str
   security_group_ids:
@@ -172,9 +185,20 @@ security_groups:
       description: Its name.
       type: str
 network_interfaces:
-  description: With O(network_interface_ids), one item per network interface found, like RV(instances) with
-    C(network_interface_id).
+  description:
+    - With O(network_interface_ids), one item per network interface found, like RV(instances) with
+      C(network_interface_id).
+    - On V(zenlayer) (Elastic Compute vNICs), also C(instance_id) (the zec instance it is attached to, or null),
+      C(vpc_id) and C(vpc_default_security_group_id) (the group of its VPC, which a vNIC without a group of its own
+      has; its C(security_group_ids) is then empty).
   returned: with O(network_interface_ids)
+  type: list
+  elements: dict
+zec_instances:
+  description:
+    - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance found, like RV(instances) with C(zec_instance_id),
+      and C(network_interface_id) (its Primary vNIC), C(vpc_id) and C(vpc_default_security_group_id).
+  returned: with O(zec_instance_ids)
   type: list
   elements: dict
 bindings:

@@ -10,10 +10,12 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: zenlayer_sg_binding
-short_description: Bind and unbind security groups on Zenlayer Cloud VM instances
+short_description: Bind and unbind security groups on Zenlayer Cloud VM instances and Elastic Compute vNICs
 version_added: 0.1.0
 description:
   - Binds security groups to, or unbinds them from, Zenlayer Cloud VM instances (the C(vm) service of API 2.0), idempotently.
+  - With O(network_interface_ids) or O(zec_instance_ids), sets the security group of Zenlayer Elastic Compute (the C(zec) service)
+    vNICs instead; see the notes on Elastic Compute. The rest of this description is about VM instances.
   - Reads the instances with C(DescribeInstances), 100 instances a call, plans the change, and writes only what differs.
     Instances that are not found are reported together, by ID, before any write.
   - Checks the security groups to bind with C(DescribeSecurityGroups), 100 a call. Before any write, and in check mode
@@ -53,6 +55,30 @@ extends_documentation_fragment:
   - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
 options:
+  instance_ids:
+    description:
+      - The VM instances (the C(vm) service) to change, for example C("802452345504925912").
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
+    type: list
+    elements: str
+    required: false
+  network_interface_ids:
+    description:
+      - The Elastic Compute (C(zec)) vNICs to change, primary or not; each has exactly one security group.
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
+      - Results are under RV(network_interfaces), each with C(network_interface_id).
+    type: list
+    elements: str
+    required: false
+  zec_instance_ids:
+    description:
+      - The Elastic Compute (C(zec)) instances to change, through their C(Primary) vNIC (the instance's security group,
+        as the Terraform provider's C(security_group_id) of a zec instance); their other vNICs are left alone.
+      - Exactly one of O(instance_ids), O(network_interface_ids) and O(zec_instance_ids) is required.
+      - Results are under RV(zec_instances), each with C(zec_instance_id).
+    type: list
+    elements: str
+    required: false
   access_key_id:
     description:
       - The AccessKey ID.
@@ -98,7 +124,35 @@ notes:
     retried with backoff. Every other error is reported with Zenlayer Cloud's code, message, request ID and HTTP status.
   - The requests go to C(https://console.zenlayer.com/api/v2/vm) with API version C(2023-03-13); O(endpoint) replaces
     the scheme and host.
+  - B(Elastic Compute (zec).) Zenlayer's current compute product has no bind or unbind call. Each vNIC has exactly one
+    security group, set with C(ModifyNetworkInterfaceAttribute{nicId, securityGroupId}), which replaces the one it
+    had (a switch; the same group again is a documented success). So with O(network_interface_ids) or O(zec_instance_ids) a target
+    has exactly one group. O(state=present) with O(purge=true) and one group is the switch, one call per vNIC that
+    differs. O(state=present) without O(purge) binds the group only onto a vNIC that has no group of its own, and is
+    refused, naming the vNIC, before any write when the vNIC has another group (there is no second slot; switch it with
+    O(purge=true)). O(state=absent) of the group a vNIC has is refused before any write, explaining there is no unbind
+    (switch it instead); of a group it does not have, it changes nothing. Two or more groups, and
+    O(max_security_groups) above 1, are refused. A vNIC created without a group inherits its VPC's default group; it
+    reads as having none of its own (C(sg_binding_info) shows the VPC's default group as
+    C(vpc_default_security_group_id)). The requests go to C(https://console.zenlayer.com/api/v2/zec) with API version
+    C(2025-09-01), signed the same way. It reads with C(DescribeNetworkInterfaces) (100 vNICs a call), C(DescribeInstances) for
+    O(zec_instance_ids), C(DescribeSecurityGroups) for the groups to set. A switch is handled like the vm writes, it is
+    awaited in the reads until O(wait_timeout). C(INVALID_NIC_NOT_FOUND) and C(INVALID_SECURITY_GROUP_NOT_FOUND) are
+    reported as not found; C(INVALID_NIC_STATUS) is a refusal, not retried.
+  - B(Why options, not a module of their own.) The vNICs are reached with the same credentials, endpoint, signature and
+    C(module_defaults) group as the VM instances, and the collection names a module after a cloud, not after one of its
+    services. O(network_interface_ids) has the name the other clouds' modules, M(multicloud.secgroup.sg_binding) and the
+    C(sg_bindings) role give network interfaces, so one inventory entry means the same on every cloud (Zenlayer calls
+    them C(nicId)). O(zec_instance_ids) is separate from O(instance_ids) because the two services' instances are
+    different resources, and a VM instance binds up to 2 groups where a zec instance has one.
+  - B(Elastic Compute assumptions) (in C(INFERRED)). The format of zec IDs is not documented (letters, digits, C(-) and
+    C(_) are accepted, up to 64); nor which vNIC states refuse a switch (the module leaves that to Zenlayer Cloud's
+    C(INVALID_NIC_STATUS)); nor the largest C(pageSize) of C(DescribeNetworkInterfaces) (1000 assumed, as for the vm
+    calls; a smaller cap is followed page by page).
 seealso:
+  - name: ModifyNetworkInterfaceAttribute
+    description: Zenlayer Cloud API documentation (Elastic Compute).
+    link: https://docs.console.zenlayer.com/api-reference/compute/zec/network-interface/modifynetworkinterfaceattribute
   - name: AssociateSecurityGroupInstance
     description: Zenlayer Cloud API documentation.
     link: https://docs.console.zenlayer.com/api-reference/compute/vm/security-group/associatesecuritygroupinstance
@@ -134,6 +188,18 @@ EXAMPLES = r'''
     security_group_ids: ["791721259766392537"]
     state: absent
 
+- name: Switch the security group of two Elastic Compute vNICs (one group per vNIC)
+  multicloud.secgroup.zenlayer_sg_binding:
+    network_interface_ids: [nic-5Cw7dYpo, nic-6Dx8eZqp]
+    security_group_ids: ["791721259766392537"]
+    purge: true
+
+- name: Switch the security group of an Elastic Compute instance (its Primary vNIC)
+  multicloud.secgroup.zenlayer_sg_binding:
+    zec_instance_ids: ["1376547826181738497"]
+    security_group_ids: ["791721259766392537"]
+    purge: true
+
 - name: Credentials once for every task of the group
   module_defaults:
     group/multicloud.secgroup.zenlayer:
@@ -150,10 +216,25 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+network_interfaces:
+  type: list
+  elements: dict
+  returned: with O(network_interface_ids), on success, and on failure once the vNICs have been read
+  description:
+    - One item per vNIC in O(network_interface_ids), in the same order, except those skipped (O(on_missing)); on
+      failure, what each vNIC really has. Its keys are those of RV(instances), with C(network_interface_id) for
+      C(instance_id); each list has at most one group (none for a vNIC that inherits its VPC's).
+zec_instances:
+  type: list
+  elements: dict
+  returned: with O(zec_instance_ids), on success, and on failure once the instances have been read
+  description:
+    - One item per zec instance in O(zec_instance_ids), in the same order, except those skipped (O(on_missing)), with the
+      group of its Primary vNIC. Its keys are those of RV(instances), with C(zec_instance_id) for C(instance_id).
 instances:
   type: list
   elements: dict
-  returned: success, and on failure once the instances have been read
+  returned: with O(instance_ids), on success, and on failure once the instances have been read
   description:
     - One item per instance in O(instance_ids), in the same order, except those skipped (O(on_missing), O(on_refused)).
     - On failure, what each instance really has.
@@ -191,6 +272,8 @@ operations:
     - The API calls made (or, in check mode, that would be made), in order; calls on different instances may have run
       at the same time.
     - V(bind) and V(unbind) stand for C(AssociateSecurityGroupInstance) and C(UnAssociateSecurityGroupInstance).
+    - For zec targets, V(set) (and V(bind) onto a vNIC without a group of its own) stands for
+      C(ModifyNetworkInterfaceAttribute), one vNIC a call, listed under C(network_interface_ids) or C(zec_instance_ids).
   sample: [{action: bind, security_group_ids: ["791721259766392537"], instance_ids: ["802452345504925912"]}]
 request_ids:
   type: list
@@ -216,7 +299,8 @@ error:
       type: str
       description:
         - The API call that failed, one of V(DescribeInstances), V(DescribeSecurityGroups),
-          V(AssociateSecurityGroupInstance), V(UnAssociateSecurityGroupInstance).
+          V(AssociateSecurityGroupInstance), V(UnAssociateSecurityGroupInstance); for zec targets also
+          V(DescribeNetworkInterfaces), V(ModifyNetworkInterfaceAttribute).
       sample: AssociateSecurityGroupInstance
     code:
       type: str
@@ -249,7 +333,8 @@ unknown_operations:
   sample: []
 missing_instance_ids:
   description:
-    - The instances that were not found.
+    - The instances that were not found (C(missing_network_interface_ids), C(missing_zec_instance_ids) for the zec
+      options).
     - With O(on_missing=skip), the instances left out; they are in no other result.
   returned: when instances were not found, and always with O(on_missing=skip)
   type: list

@@ -122,8 +122,9 @@ def _ids(provider, kind, n):
     return {'sg': '7100000000000000%02d' % n, 'ins': '8100000000000000%02d' % n}[kind]
 
 
-def scenario(provider, seed):
-    """The run of this seed: seed document, settings, module arguments, check mode, faults."""
+def scenario(provider, seed, vnics=True):
+    """The run of this seed: seed document, settings, module arguments, check mode, faults (vnics: Zenlayer may draw
+    a run on zec vNICs)."""
     rng = random.Random('%s:%d' % (provider, seed))
     spec = CLOUDS[provider]
     kind = 'eni' if provider == 'alicloud' and rng.random() < 0.5 else 'ins'
@@ -215,8 +216,48 @@ def scenario(provider, seed):
     kind = baidu_enis(provider, seed, kind, section, args, faults)
     if provider == 'tencentcloud':
         kind = tencent_enis(seed, section, settings, args, faults) or kind
-    return {'provider': provider, 'seed': seed, 'kind': kind, 'seed_doc': {provider: section}, 'settings': settings,
-            'args': args, 'check_mode': check_mode, 'faults': faults}
+    sc = {'provider': provider, 'seed': seed, 'kind': kind, 'seed_doc': {provider: section}, 'settings': settings,
+          'args': args, 'check_mode': check_mode, 'faults': faults}
+    return zec_draw(sc) if vnics else sc
+
+
+# Each kind of target: (its option, result key, ID key).
+KINDS = {'ins': ('instance_ids', 'instances', 'instance_id'), 'eni': ('network_interface_ids', 'network_interfaces', 'network_interface_id'),
+         'nic': ('network_interface_ids', 'network_interfaces', 'network_interface_id')}
+# Zenlayer seeds that found a defect on VM instances (test_chaos.py FOUND, docs/reliability.md): they stay instance runs.
+INSTANCE_DEFECT_SEEDS = (41, 67)
+# The zec calls standing for the vm calls a drawn fault names.
+ZEC_ACTIONS = {'DescribeInstances': 'DescribeNetworkInterfaces', 'AssociateSecurityGroupInstance': 'ModifyNetworkInterfaceAttribute',
+               'UnAssociateSecurityGroupInstance': 'ModifyNetworkInterfaceAttribute'}
+
+
+def zec_draw(sc):
+    """A third of the Zenlayer runs on Elastic Compute vNICs (kind 'nic', one group each, none for some), drawn from a
+    generator of its own (the other draws of a seed stay the same): the same task on vNICs, one group wanted, and the
+    drawn faults moved to the zec calls."""
+    rng = random.Random('zenlayer:%d:zec' % sc['seed'])
+    if sc['provider'] != 'zenlayer' or sc['seed'] in INSTANCE_DEFECT_SEEDS or rng.random() >= 1 / 3.0:
+        return sc
+    section, args = sc['seed_doc']['zenlayer'], sc['args']
+    groups = [g['id'] for g in section['security_groups']]
+    nics = ['nic-chaos%02d' % n for n in range(1, len(section['instances']) + 1)]
+    section['zec_vpcs'] = [{'id': 'vpc-chaos', 'security_group': groups[0]}]
+    section['zec_instances'] = [{'id': 'zec-chaos01'}]
+    section['network_interfaces'] = [
+        {'id': nid, 'vpc': 'vpc-chaos', 'instance': 'zec-chaos01' if n < 2 else None, 'type': 'Primary' if n == 0 else 'Secondary',
+         'status': 'ATTACHING' if rng.random() < 0.1 else 'IN_USE', 'security_group': rng.choice(groups + [None])}
+        for n, nid in enumerate(nics)]
+    for entry in section['network_interfaces']:
+        if entry['instance'] is None:
+            del entry['instance']
+        if entry['security_group'] is None:
+            del entry['security_group']
+    del args['instance_ids']
+    args['network_interface_ids'] = rng.sample(nics, rng.randint(1, len(nics)))
+    args['security_group_ids'] = args['security_group_ids'][:1] if rng.random() < 0.9 else args['security_group_ids']
+    for fault in sc['faults']:
+        fault['action'] = ZEC_ACTIONS.get(fault['action'], fault['action'])
+    return dict(sc, kind='nic')
 
 
 TENCENT_ENI_ACTIONS = {'AssociateSecurityGroups': 'AssociateNetworkInterfaceSecurityGroups',
@@ -386,7 +427,7 @@ def _main(provider):
 def true_lists(emulator, provider, kind):
     """{target id: its true group list} for the run's kind of target."""
     state = emulator.state()[provider]
-    key = 'network_interfaces' if kind == 'eni' else 'instances'
+    key = 'instances' if kind == 'ins' else 'network_interfaces'
     return dict((item['id'], list(item['security_groups'])) for item in state.get(key) or [])
 
 
@@ -481,7 +522,7 @@ def time_bound(sc, initial):
     after a write of unknown outcome and the drift rounds; plus two waits of `wait_timeout` per round
     (settling, and the read-back after a failure)."""
     a = sc['args']
-    targets = a.get('instance_ids') or a.get('network_interface_ids')
+    targets = a.get('instance_ids') or a.get('network_interface_ids') or a.get('network_interface_ids')
     writes_planned = sum(len(_unique(a['security_group_ids'])) + len(initial[tid]) for tid in targets)
     per_call = (a['retries'] + 1) * (a['timeout'] + a['retry_max_delay'] + 1.0 / transport.RateLimiter.FLOOR)
     calls = 4 + (writes_planned + 2) * (a['retries'] + 1 + engine.CONVERGE_ROUNDS)
@@ -501,8 +542,9 @@ def uncertain(result, tid):
 def check(sc, result, text, initial, final, log, history, elapsed):
     provider, args = sc['provider'], sc['args']
     spec = CLOUDS[provider]
-    option = 'instance_ids' if sc['kind'] == 'ins' else 'network_interface_ids'
-    key, id_key = ('instances', 'instance_id') if sc['kind'] == 'ins' else ('network_interfaces', 'network_interface_id')
+    option, key, id_key = KINDS[sc['kind']]
+    # A zec vNIC has one group, or none of its own.
+    low, high = (0, 1) if sc['kind'] == 'nic' else (spec['min'], spec['max'])
     targets = args[option]
     failed = bool(result.get('failed'))
     out = []
@@ -549,7 +591,7 @@ def check(sc, result, text, initial, final, log, history, elapsed):
     # (2) bounds, in every state the history went through.
     for change in history:
         after = change['after'] or []
-        if not spec['min'] <= len(after) <= spec['max'] or len(set(after)) != len(after):
+        if not low <= len(after) <= high or len(set(after)) != len(after):
             violation('bounds', 'request %d left %s with %s' % (change['seq'], change['target'], after))
 
     # (3) a write that may have taken effect is never sent again for the same target and change unless a read
@@ -615,7 +657,8 @@ def check(sc, result, text, initial, final, log, history, elapsed):
 def interrupt_scenario(provider, seed):
     """The run of this seed (scenario()) with every request slowed by a random latency and a signal sent to
     the main thread a random time after the module starts: while it reads, writes, waits or has finished."""
-    sc = scenario(provider, seed)
+    # Instance runs only: a zec run has one write per vNIC, too few for the signals to land among writes.
+    sc = scenario(provider, seed, vnics=False)
     rng = random.Random('interrupt:%s:%d' % (provider, seed))
     sc['latency_ms'] = rng.choice((50, 100, 200))
     sc['interrupt'] = {'signal': rng.choice(('SIGINT', 'SIGTERM')), 'after_s': round(rng.uniform(0.0, 0.6), 3)}

@@ -38,6 +38,8 @@ def test_fixed_seeds_keep_every_invariant(running, provider):
     assert 0 < summary['failed_runs'] < summary['runs'] and summary['check_mode_runs'] > 0
     if provider in ('alicloud', 'baiducloud'):
         assert set(summary['runs_by_kind']) == {'ins', 'eni'}
+    if provider == 'zenlayer':
+        assert set(summary['runs_by_kind']) == {'ins', 'nic'}
 
 
 def test_a_seed_is_the_same_run_every_time():

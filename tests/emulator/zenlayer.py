@@ -2,7 +2,9 @@
 # Copyright (c) multicloud.secgroup contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Zenlayer Cloud "vm" service (API 2.0): security-group binding of VM instances.
+"""Zenlayer Cloud "vm" service (API 2.0): security-group binding of VM instances; and the
+Elastic Compute "zec" service (``POST /api/v2/zec``, 2025-09-01): one group per vNIC, switched
+with ModifyNetworkInterfaceAttribute.
 
 ``POST /api/v2/vm`` with the action in ``X-ZC-Action`` and the version in
 ``X-ZC-Version`` (2023-03-13 or 2026-04-01, identical for these actions),
@@ -30,7 +32,20 @@ ACTIONS = (
     'DescribeInstancesStatus',
     'DescribeSecurityGroups',
 )
-_ACTION_BY_LOWER = dict((name.lower(), name) for name in ACTIONS)
+ZEC_SERVICE_PATH = '/api/v2/zec'
+ZEC_API_VERSIONS = ('2025-09-01',)
+ZEC_ACTIONS = (
+    'DescribeNetworkInterfaces',
+    'ModifyNetworkInterfaceAttribute',
+    'DescribeInstances',
+    'DescribeSecurityGroups',
+    'DescribeVpcs',
+)
+_ACTION_BY_LOWER = dict((name.lower(), name) for name in ACTIONS + ZEC_ACTIONS)
+# [inferred] The vNIC states a switch is accepted in (the docs name only the code INVALID_NIC_STATUS).
+ZEC_SWITCHABLE_NIC_STATUSES = ('AVAILABLE', 'IN_USE')
+ZEC_NIC_STATUSES = ZEC_SWITCHABLE_NIC_STATUSES + ('CREATING', 'ATTACHING', 'DETACHING', 'DELETING')
+ZEC_NIC_TYPES = ('Primary', 'Secondary')
 
 INSTANCE_STATUSES = ('PENDING', 'DEPLOYING', 'REBUILDING', 'REBOOT', 'RUNNING', 'STOPPED', 'BOOTING',
                      'RELEASING', 'STOPPING', 'RECYCLE', 'RECYCLING', 'CREATE_FAILED', 'IMAGING')
@@ -175,10 +190,13 @@ class ZenlayerCloud(Cloud):
         'write_apply_delay_s': 0,
         'group_order': 'keep',                  # order of groups in DescribeInstances: keep | reverse | shuffle
         'group_order_seed': 0,
+        # [inferred] zec: what DescribeNetworkInterfaces shows as securityGroupId for a vNIC without a group of its
+        # own: 'none' (null) or 'vpc_default' (the group of its VPC, which it inherits).
+        'zec_inherited_group_shown': 'none',
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
-    rate_limits = dict((action, 20) for action in ACTIONS)
-    write_actions = ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance')
+    rate_limits = dict((action, 20) for action in ACTIONS + ZEC_ACTIONS)
+    write_actions = ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance', 'ModifyNetworkInterfaceAttribute')
 
     # -- state ------------------------------------------------------------
     def reset(self):
@@ -186,9 +204,12 @@ class ZenlayerCloud(Cloud):
         self.security_groups = {}   # id -> {'id', 'name', 'status', 'is_default', 'description', 'create_time'}
         self.instances = {}         # id -> {'id', 'status', 'name', 'zone', 'unsupported_security_group', ...}
         self.stale = {}             # id -> [list shown by Describe calls, DescribeInstances answers left to show it]
+        self.zec_vpcs = {}          # id -> {'id', 'name', 'security_group'}: the VPC's default group (or None)
+        self.zec_instances = {}     # id -> {'id', 'name', 'status', 'zone'}
+        self.nics = {}              # id -> {'id', 'name', 'instance', 'vpc', 'type', 'status', 'security_groups': [] or [one]}
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'zec_vpcs', 'zec_instances', 'network_interfaces'))
         credentials, groups, instances = self.seed_credentials(data), {}, {}
         for where, entry in self.seed_entries(data, 'security_groups'):
             check_entry(entry, where, (), ('id', 'name', 'status', 'is_default', 'description', 'create_time'))
@@ -226,8 +247,41 @@ class ZenlayerCloud(Cloud):
                 raise SettingsError('%s: %d security groups exceed max_security_groups_per_instance=%d' % (
                     where, len(bound), limit))
             instances[instance['id']] = instance
+        zec = self.seed_zec(data, groups)
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
+        self.zec_vpcs, self.zec_instances, self.nics = zec
         self.stale = {}
+
+    def seed_zec(self, data, groups):
+        vpcs, instances, nics = {}, {}, {}
+        for where, entry in self.seed_entries(data, 'zec_vpcs'):
+            check_entry(entry, where, ('id',), ('name', 'security_group'), strings=('id', 'name'))
+            if entry.get('security_group') is not None and entry['security_group'] not in groups:
+                raise SettingsError('%s: security_group must be a seeded security group id' % where)
+            vpcs[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'security_group': entry.get('security_group')}
+        for where, entry in self.seed_entries(data, 'zec_instances'):
+            check_entry(entry, where, ('id',), ('name', 'status', 'zone'), strings=('id', 'name', 'status', 'zone'))
+            instances[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'status': entry.get('status', 'RUNNING'),
+                                      'zone': entry.get('zone', 'SEL-A')}
+        for where, entry in self.seed_entries(data, 'network_interfaces'):
+            check_entry(entry, where, ('id', 'vpc'), ('name', 'instance', 'type', 'status', 'security_group'),
+                        strings=('id', 'vpc', 'name', 'type', 'status'))
+            nic = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'instance': entry.get('instance'), 'vpc': entry['vpc'],
+                   'type': entry.get('type', 'Secondary'), 'status': entry.get('status', 'IN_USE'),
+                   'security_groups': [entry['security_group']] if entry.get('security_group') is not None else []}
+            if nic['vpc'] not in vpcs or (nic['instance'] is not None and nic['instance'] not in instances):
+                raise SettingsError('%s: vpc (and instance, if given) must be seeded zec_vpcs / zec_instances ids' % where)
+            if nic['type'] not in ZEC_NIC_TYPES or nic['status'] not in ZEC_NIC_STATUSES:
+                raise SettingsError('%s: type must be one of %s and status one of %s' % (where, ', '.join(ZEC_NIC_TYPES), ', '.join(ZEC_NIC_STATUSES)))
+            if any(sg not in groups for sg in nic['security_groups']):
+                raise SettingsError('%s: security_group must be a seeded security group id' % where)
+            if nic['id'] in nics:
+                raise SettingsError('%s: duplicate network interface id %s' % (where, nic['id']))
+            nics[nic['id']] = nic
+        for iid in instances:
+            if [nic['type'] for nic in nics.values() if nic['instance'] == iid].count('Primary') != 1:
+                raise SettingsError('%s: zec instance %s must have exactly one Primary network interface' % (self.name, iid))
+        return vpcs, instances, nics
 
     def snapshot(self):
         return {
@@ -235,6 +289,9 @@ class ZenlayerCloud(Cloud):
             'security_groups': [dict(group) for group in self.security_groups.values()],
             'instances': [dict(instance, security_groups=list(instance['security_groups']))
                           for instance in self.instances.values()],
+            'zec_vpcs': [dict(vpc) for vpc in self.zec_vpcs.values()],
+            'zec_instances': [dict(instance) for instance in self.zec_instances.values()],
+            'network_interfaces': [dict(nic, security_groups=list(nic['security_groups'])) for nic in self.nics.values()],
         }
 
     # -- requests ---------------------------------------------------------
@@ -285,20 +342,28 @@ class ZenlayerCloud(Cloud):
         if action in ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance'):
             return {'targets': [params.get('instanceId')],
                     'bind' if action == 'AssociateSecurityGroupInstance' else 'unbind': [params.get('securityGroupId')]}
+        if action == 'ModifyNetworkInterfaceAttribute':
+            return {'targets': [params.get('nicId')], 'set': [params.get('securityGroupId')]}
         if action == 'DescribeInstances':
             return {'targets': list(params.get('instanceIds') or []) or None}
+        if action == 'DescribeNetworkInterfaces':
+            return {'targets': list(params.get('nicIds') or []) or None}
         return None
 
     def dispatch(self, request, action):
         try:
             if request.method != 'POST':
                 raise ApiError(405, 'INVALID_REQUEST_METHOD', 'Only POST is supported.')
-            if request.path.rstrip('/') != SERVICE_PATH:
-                raise ApiError(404, 'INVALID_SERVICE_NOT_FOUND', 'No service at %s; this emulator serves %s.' % (request.path, SERVICE_PATH))
+            path = request.path.rstrip('/')
+            if path not in (SERVICE_PATH, ZEC_SERVICE_PATH):
+                raise ApiError(404, 'INVALID_SERVICE_NOT_FOUND', 'No service at %s; this emulator serves %s and %s.'
+                               % (request.path, SERVICE_PATH, ZEC_SERVICE_PATH))
+            zec = path == ZEC_SERVICE_PATH
+            versions, actions = (ZEC_API_VERSIONS, ZEC_ACTIONS) if zec else (API_VERSIONS, ACTIONS)
             version = request.header('X-ZC-Version')
-            if version not in API_VERSIONS:
-                raise ApiError(400, 'INVALID_VERSION', 'X-ZC-Version %r is not supported (%s).' % (version, ', '.join(API_VERSIONS)))
-            if action not in ACTIONS:
+            if version not in versions:
+                raise ApiError(400, 'INVALID_VERSION', 'X-ZC-Version %r is not supported (%s).' % (version, ', '.join(versions)))
+            if action not in actions:
                 raise ApiError(400, 'INVALID_ACTION', 'Action %r is not supported.' % action)
             try:
                 params = request.json()
@@ -306,7 +371,7 @@ class ZenlayerCloud(Cloud):
                 params = None
             if not isinstance(params, dict):
                 raise ApiError(400, 'INVALID_PARAMETER', 'The request body must be a JSON object.')
-            handler = getattr(self, '_' + action)
+            handler = getattr(self, ('_zec_' if zec else '_') + action)
             return _success(handler(params))
         except ApiError as exc:
             return _error(exc.status, exc.code, exc.message)
@@ -463,6 +528,92 @@ class ZenlayerCloud(Cloud):
             'description': group['description'], 'instanceIds': bound, 'ruleInfos': [],
             'isDefault': group['is_default'],
         }
+
+    # -- zec ----------------------------------------------------------------
+
+    def _zec_ModifyNetworkInterfaceAttribute(self, params):  # pylint: disable=invalid-name
+        """The switch: the vNIC's one group becomes securityGroupId; the same group again is a documented success."""
+        nic = self.nics.get(_required_id(params, 'nicId'))
+        if nic is None:
+            raise ApiError(404, 'INVALID_NIC_NOT_FOUND', 'The network interface does not exist.')
+        _optional_str(params, 'name')
+        sg_id = _optional_str(params, 'securityGroupId')
+        if sg_id is not None and sg_id not in self.security_groups:
+            raise ApiError(404, 'INVALID_SECURITY_GROUP_NOT_FOUND', 'Security group does not exist.')
+        if nic['status'] not in ZEC_SWITCHABLE_NIC_STATUSES:
+            raise ApiError(400, 'INVALID_NIC_STATUS', 'The network interface status %s does not support this operation.' % nic['status'])
+        if params.get('name') is not None:
+            nic['name'] = params['name']
+        if sg_id is not None and nic['security_groups'] != [sg_id]:
+            self._change(nic, lambda groups: [sg_id])
+        return {}
+
+    def _zec_visible(self, nic):
+        """The vNIC's group as Describe calls show it (an inherited one per zec_inherited_group_shown)."""
+        groups = self._visible(nic)
+        shown = self.settings['zec_inherited_group_shown']
+        if shown not in ('none', 'vpc_default'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_inherited_group_shown must be "none" or '
+                                                         '"vpc_default", not %r.' % (shown,))
+        if not groups and shown == 'vpc_default':
+            return self.zec_vpcs[nic['vpc']]['security_group']
+        return groups[0] if groups else None
+
+    def _nic_info(self, nic):
+        stale = self.stale.get(nic['id'])
+        group = self._zec_visible(nic)
+        if stale:
+            stale[1] -= 1
+            if not stale[1]:
+                del self.stale[nic['id']]
+        return {'nicId': nic['id'], 'name': nic['name'], 'status': nic['status'], 'nicType': nic['type'], 'regionId': 'asia-east-1',
+                'nicSubnetType': 'IPv4', 'publicIpList': [], 'privateIpList': [], 'primaryIpv4': None, 'primaryIpv6': None,
+                'ipv6Cidr': None, 'secondaryIpv4s': [], 'macAddress': None, 'instanceId': nic['instance'], 'vpcId': nic['vpc'],
+                'subnetId': None, 'createTime': DEFAULT_CREATE_TIME, 'updateTime': None, 'resourceGroup': None,
+                'securityGroupId': group, 'tags': None}
+
+    def _zec_DescribeNetworkInterfaces(self, params):  # pylint: disable=invalid-name
+        ids = _optional_ids(params, 'nicIds')
+        filters = dict((name, _optional_str(params, name)) for name in ('instanceId', 'vpcId', 'nicType', 'status', 'securityGroupId'))
+        fields = {'instanceId': 'instance', 'vpcId': 'vpc', 'nicType': 'type', 'status': 'status'}
+        found = [nic for nic in self.nics.values() if (ids is None or nic['id'] in ids)
+                 and all(filters[name] is None or nic[field] == filters[name] for name, field in fields.items())
+                 and (filters['securityGroupId'] is None or self._visible(nic) == [filters['securityGroupId']])]
+        page = _page(found, params)
+        page['dataSet'] = [self._nic_info(nic) for nic in page['dataSet']]
+        return page
+
+    def _zec_DescribeInstances(self, params):  # pylint: disable=invalid-name
+        ids = _optional_ids(params, 'instanceIds')
+        found = _page([i for i in self.zec_instances.values() if ids is None or i['id'] in ids], params)
+        items = []
+        for instance in found['dataSet']:
+            nics = [self._nic_info(nic) for nic in self.nics.values() if nic['instance'] == instance['id']]
+            primary = [nic for nic in nics if nic['nicType'] == 'Primary'][0]
+            items.append({'instanceId': instance['id'], 'instanceName': instance['name'], 'zoneId': instance['zone'],
+                          'instanceType': 'z2a.cpu.1', 'cpu': 1, 'memory': 2, 'status': instance['status'],
+                          'securityGroupId': primary['securityGroupId'], 'subnetId': None, 'nics': nics,
+                          'publicIpAddresses': [], 'privateIpAddresses': [], 'createTime': DEFAULT_CREATE_TIME})
+        return {'totalCount': found['totalCount'], 'dataSet': items}
+
+    def _zec_DescribeSecurityGroups(self, params):  # pylint: disable=invalid-name
+        ids = _optional_ids(params, 'securityGroupIds')
+        name = _optional_str(params, 'securityGroupName')
+        items = [{'securityGroupId': group['id'], 'securityGroupName': group['name'], 'scope': 'Global', 'createTime': group['create_time'],
+                  'isDefault': group['is_default'],
+                  'vpcIds': [vpc['id'] for vpc in self.zec_vpcs.values() if vpc['security_group'] == group['id']],
+                  'nicIdList': [nic['id'] for nic in self.nics.values() if self._visible(nic) == [group['id']]],
+                  'natIdList': [], 'loadBalancerIdList': [], 'haVipIdList': []}
+                 for group in self.security_groups.values() if (ids is None or group['id'] in ids) and _name_matches(name, group['name'])]
+        return _page(items, params)
+
+    def _zec_DescribeVpcs(self, params):  # pylint: disable=invalid-name
+        ids = _optional_ids(params, 'vpcIds')
+        items = [{'vpcId': vpc['id'], 'name': vpc['name'], 'cidrBlock': '10.0.0.0/16', 'secondaryCidrBlocks': [], 'ipv6CidrBlock': None,
+                  'mtu': 1500, 'isDefault': False, 'createTime': DEFAULT_CREATE_TIME, 'usageIpv4Count': 0, 'usageIpv6Count': 0,
+                  'securityGroupId': vpc['security_group'], 'dnsZoneIds': [], 'resourceGroup': None, 'tags': None}
+                 for vpc in self.zec_vpcs.values() if ids is None or vpc['id'] in ids]
+        return _page(items, params)
 
 
 CLOUD = ZenlayerCloud

@@ -309,7 +309,7 @@ def test_action_header_is_case_insensitive_and_unsigned(zl, admin):
 
 
 @pytest.mark.parametrize('change, status, code', [
-    ({'path': '/api/v2/zec'}, 404, 'INVALID_SERVICE_NOT_FOUND'),
+    ({'path': '/api/v2/bmc'}, 404, 'INVALID_SERVICE_NOT_FOUND'),
     ({'method': 'PUT'}, 405, 'INVALID_REQUEST_METHOD'),
     ({'x-zc-version': '2022-11-20'}, 400, 'INVALID_VERSION'),
     ({'x-zc-action': 'RebootInstances'}, 400, 'INVALID_ACTION'),

@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
@@ -417,7 +418,8 @@ def engine_params(**changes):
 
 def test_the_options_are_the_common_ones_with_wait_and_without_region():
     spec = engine.argument_spec(zenlayer.ZenlayerCloud)
-    assert 'region' not in spec and spec['wait']['default'] is True and spec['instance_ids']['required'] is True
+    assert 'region' not in spec and spec['wait']['default'] is True
+    assert engine.module_options(zenlayer.ZenlayerCloud)['required_one_of'] == [['instance_ids', 'network_interface_ids', 'zec_instance_ids']]
     assert set(zenlayer.ZenlayerCloud.argument_spec) == set(['access_key_id', 'access_key_password'])
 
 
@@ -435,3 +437,200 @@ def test_19_digit_ids_pass_validation_untouched():
     params = engine_params(instance_ids=[VM_2, '12345678'], security_group_ids=['1234567890123456789'])
     engine.validate(params, zenlayer.ZenlayerCloud)
     assert params['instance_ids'] == [VM_2, '12345678']
+
+
+# -- Elastic Compute (zec): one group per vNIC, switched ---------------------------------------------
+
+NIC_1, NIC_2, NIC_BARE = 'nic-primary-1', 'nic-second-2', 'nic-bare-3'
+ZEC_VM = 'zec-instance-1'
+VPC_1, SG_VPC = 'vpc-1', '791721259766392540'
+
+
+class ZecFake:
+    """The zec calls over vNICs (nic -> {'sg', 'vpc', 'instance', 'type'}); a switch shows at once."""
+
+    def __init__(self, nics):
+        self.nics = nics
+
+    def nic_info(self, nid):
+        nic = self.nics[nid]
+        return {'nicId': nid, 'status': 'IN_USE', 'nicType': nic['type'], 'vpcId': nic['vpc'], 'instanceId': nic['instance'],
+                'securityGroupId': nic['sg']}
+
+    @staticmethod
+    def page(items, body):
+        start = (body['pageNum'] - 1) * body['pageSize']
+        return ok({'totalCount': len(items), 'dataSet': items[start:start + body['pageSize']]})
+
+    def describe_nics(self, body):
+        if 'securityGroupId' in body:
+            items = [self.nic_info(n) for n in sorted(self.nics) if self.nics[n]['sg'] == body['securityGroupId']
+                     and body.get('nicType', self.nics[n]['type']) == self.nics[n]['type']]
+        else:
+            items = [self.nic_info(n) for n in body['nicIds'] if n in self.nics]
+        return self.page(items, body)
+
+    def describe_instances(self, body):
+        items = [{'instanceId': iid, 'status': 'RUNNING', 'nics': [self.nic_info(n) for n in sorted(self.nics) if self.nics[n]['instance'] == iid]}
+                 for iid in body['instanceIds'] if any(nic['instance'] == iid for nic in self.nics.values())]
+        return self.page(items, body)
+
+    def modify(self, body):
+        self.nics[body['nicId']]['sg'] = body['securityGroupId']
+        return ok()
+
+    def answers(self):
+        return {'DescribeNetworkInterfaces': self.describe_nics, 'DescribeInstances': self.describe_instances,
+                'ModifyNetworkInterfaceAttribute': self.modify,
+                'DescribeSecurityGroups': lambda body: self.page([{'securityGroupId': sg} for sg in body['securityGroupIds']], body),
+                'DescribeVpcs': lambda body: self.page([{'vpcId': v, 'securityGroupId': SG_VPC} for v in body['vpcIds']], body)}
+
+
+def zec_nics(**groups):
+    nics = {NIC_1: {'sg': SG_A, 'vpc': VPC_1, 'instance': ZEC_VM, 'type': 'Primary'},
+            NIC_2: {'sg': SG_B, 'vpc': VPC_1, 'instance': ZEC_VM, 'type': 'Secondary'},
+            NIC_BARE: {'sg': None, 'vpc': VPC_1, 'instance': None, 'type': 'Secondary'}}
+    for nid, sg in groups.items():
+        nics[nid]['sg'] = sg
+    return nics
+
+
+def run_zec(fake, check_mode=False, **params):
+    values = dict((name, spec.get('default')) for name, spec in engine.argument_spec(zenlayer.ZenlayerCloud).items())
+    values.update(access_key_id=AK, access_key_password=SK, retry_delay=0.01, security_group_ids=[SG_C])
+    values.update(params)
+    engine.validate(values, zenlayer.ZenlayerCloud)
+    cloud, session = provider(fake.answers(), **dict((k, values[k]) for k in ('max_concurrency',)))
+    cloud.params.update(values)
+    cloud.__init__(cloud.params, cloud.transport, clock=lambda: TS)
+    return engine.Engine(cloud, values, check_mode).run(), session
+
+
+def writes(session):
+    return [(r['action'], r['body']) for r in session.requests if r['action'] == 'ModifyNetworkInterfaceAttribute']
+
+
+def test_a_zec_kind_talks_to_the_zec_service_with_its_version_and_the_one_group_bounds():
+    cloud, session = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_1])
+    assert cloud.read([NIC_1, 'nic-gone']) == ({NIC_1: [SG_A]}, ['nic-gone'])
+    request = session.requests[0]
+    assert request['url'] == 'https://console.zenlayer.com/api/v2/zec' and request['action'] == 'DescribeNetworkInterfaces'
+    assert request['headers']['X-ZC-Version'] == '2025-09-01' and request['headers']['X-ZC-Service'] == 'zec'
+    assert request['body'] == {'nicIds': [NIC_1, 'nic-gone'], 'pageSize': 100, 'pageNum': 1}
+    assert (cloud.constraints.min_groups, cloud.constraints.max_groups, cloud.constraints.set_batch_size) == (1, 1, 1)
+    vm_cloud, dummy = provider({}, instance_ids=[VM_1])
+    assert vm_cloud.url.endswith('/api/v2/vm') and vm_cloud.constraints is zenlayer.VM_CONSTRAINTS
+
+
+def test_a_vnic_without_a_group_of_its_own_reads_as_none():
+    cloud, dummy = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_BARE])
+    assert cloud.read([NIC_BARE]) == ({NIC_BARE: []}, [])
+
+
+def test_purge_with_one_group_is_one_switch_per_vnic_and_a_repeat_sends_nothing():
+    fake = ZecFake(zec_nics())
+    result, session = run_zec(fake, network_interface_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
+    assert result['changed'] and [n['after'] for n in result['network_interfaces']] == [[SG_C]] * 3
+    assert sorted(body['nicId'] for dummy, body in writes(session)) == sorted([NIC_1, NIC_2, NIC_BARE])
+    assert all(body['securityGroupId'] == SG_C and set(body) == {'nicId', 'securityGroupId'} for dummy, body in writes(session))
+    again, session = run_zec(fake, network_interface_ids=[NIC_1, NIC_2, NIC_BARE], purge=True)
+    assert not again['changed'] and writes(session) == []
+
+
+def test_a_bind_onto_a_vnic_without_a_group_is_the_switch_and_one_with_a_group_is_left_alone_when_it_is_the_same():
+    fake = ZecFake(zec_nics())
+    result, session = run_zec(fake, network_interface_ids=[NIC_BARE, NIC_1], security_group_ids=[SG_A])
+    assert [n['after'] for n in result['network_interfaces']] == [[SG_A], [SG_A]]
+    assert writes(session) == [('ModifyNetworkInterfaceAttribute', {'nicId': NIC_BARE, 'securityGroupId': SG_A})]
+
+
+def test_a_second_group_on_a_vnic_is_refused_before_any_write_naming_the_vnic_and_the_switch():
+    fake = ZecFake(zec_nics())
+    with pytest.raises(engine.EngineFailure) as err:
+        run_zec(fake, network_interface_ids=[NIC_2])
+    assert 'vNIC %s would have 2 security groups (%s, %s)' % (NIC_2, SG_B, SG_C) in str(err.value)
+    assert 'no unbind call' in str(err.value) and 'purge: true' in str(err.value)
+    assert fake.nics[NIC_2]['sg'] == SG_B
+
+
+def test_absent_of_the_only_group_is_refused_explaining_there_is_no_unbind_and_absent_of_another_is_nothing():
+    fake = ZecFake(zec_nics())
+    with pytest.raises(engine.EngineFailure) as err:
+        run_zec(fake, network_interface_ids=[NIC_1], security_group_ids=[SG_A], state='absent')
+    assert ('vNIC %s would have 0 security group(s) left; the provider requires at least 1 per vNIC; %s'
+            % (NIC_1, zenlayer.ONE_GROUP_NOTE)) in str(err.value)
+    result, session = run_zec(fake, network_interface_ids=[NIC_1], security_group_ids=[SG_C], state='absent')
+    assert not result['changed'] and writes(session) == []
+
+
+def test_two_groups_or_a_quota_above_one_are_refused_for_vnics():
+    with pytest.raises(engine.EngineFailure) as err:
+        run_zec(ZecFake(zec_nics()), network_interface_ids=[NIC_1], security_group_ids=[SG_C, SG_D], purge=True)
+    assert 'would have 2 security groups' in str(err.value)
+    with pytest.raises(engine.EngineFailure) as err:
+        engine.validate(engine_params(instance_ids=None, network_interface_ids=[NIC_1], max_security_groups=2), zenlayer.ZenlayerCloud)
+    assert "hard limit of 1 security groups per vNIC" in str(err.value)
+
+
+def test_a_zec_instance_is_its_primary_vnic():
+    fake = ZecFake(zec_nics())
+    result, session = run_zec(fake, zec_instance_ids=[ZEC_VM], purge=True)
+    assert result['zec_instances'] == [{'zec_instance_id': ZEC_VM, 'before': [SG_A], 'after': [SG_C], 'added': [SG_C], 'removed': [SG_A]}]
+    assert writes(session) == [('ModifyNetworkInterfaceAttribute', {'nicId': NIC_1, 'securityGroupId': SG_C})]
+    assert fake.nics[NIC_2]['sg'] == SG_B
+
+
+def test_the_reverse_question_lists_vnics_or_primary_vnics_instances_by_group():
+    fake = ZecFake(zec_nics(**{NIC_2: SG_A}))
+    cloud, session = provider(fake.answers(), network_interface_ids=[])
+    assert cloud.bound_targets([SG_A]) == {SG_A: [NIC_1, NIC_2]}
+    assert session.requests[0]['body'] == {'securityGroupId': SG_A, 'pageSize': 1000, 'pageNum': 1}
+    cloud, session = provider(fake.answers(), zec_instance_ids=[])
+    assert cloud.bound_targets([SG_A]) == {SG_A: [ZEC_VM]}
+    assert session.requests[0]['body']['nicType'] == 'Primary'
+
+
+def test_target_details_show_each_vnic_s_vpc_default_group_in_one_describe_vpcs():
+    cloud, session = provider(ZecFake(zec_nics()).answers(), network_interface_ids=[NIC_1, NIC_BARE])
+    cloud.read([NIC_1, NIC_BARE])
+    assert cloud.target_details([NIC_1, NIC_BARE]) == {
+        NIC_1: {'vpc_id': VPC_1, 'vpc_default_security_group_id': SG_VPC, 'instance_id': ZEC_VM},
+        NIC_BARE: {'vpc_id': VPC_1, 'vpc_default_security_group_id': SG_VPC, 'instance_id': None}}
+    assert [r['action'] for r in session.requests] == ['DescribeNetworkInterfaces', 'DescribeVpcs']
+
+
+def test_zec_error_codes():
+    assert zenlayer.error_class('INVALID_NIC_NOT_FOUND', 404) == transport.NOT_FOUND
+    assert zenlayer.error_class('INVALID_NIC_STATUS', 400) == zenlayer.INFERRED['nic_status_class']
+
+
+ZEC_POOL = [SG_A, SG_B, SG_C]
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=st.dictionaries(st.sampled_from(['n1', 'n2', 'n3', 'n4']), st.lists(st.sampled_from(ZEC_POOL), max_size=1), min_size=1),
+       wanted=st.lists(st.sampled_from(ZEC_POOL), unique=True, max_size=2), state=st.sampled_from(['present', 'absent']), purge=st.booleans())
+def test_a_vnic_never_holds_two_groups_and_is_only_ever_switched(before, wanted, state, purge):
+    """Property: every planned call is one switch of one vNIC to one group; no vNIC ever holds two groups or loses its
+    only one, mid-change or after; a plan is refused only when the end state would break the rule."""
+    def end(groups):
+        if state == 'absent':
+            return [sg for sg in groups if sg not in wanted]
+        return list(wanted) if purge else groups + [sg for sg in wanted if sg not in groups]
+
+    breaks_the_rule = any(end(groups) != groups and len(end(groups)) != 1 for groups in before.values())
+    try:
+        plan = planner.plan(before, wanted, state, purge, zenlayer.ZEC_CONSTRAINTS, 'vNIC')
+    except planner.PlanError as error:
+        assert breaks_the_rule and zenlayer.ONE_GROUP_NOTE in str(error)
+        return
+    assert not breaks_the_rule
+    lists = dict((nid, list(groups)) for nid, groups in before.items())
+    for op in plan['operations']:
+        assert op['action'] in ('bind', 'set') and len(op['target_ids']) == 1 and len(op['security_group_ids']) == 1
+        if op['action'] == 'bind':
+            assert lists[op['target_ids'][0]] == []
+        lists[op['target_ids'][0]] = list(op['security_group_ids'])
+        assert all(len(groups) <= 1 for groups in lists.values())
+        assert all(lists[nid] for nid in lists if before[nid])
+    assert lists == dict((t['target_id'], t['after']) for t in plan['targets'])

@@ -145,3 +145,70 @@ def test_the_action_is_not_signed():
     assert bind.kwargs['headers']['Authorization'] == unbind.kwargs['headers']['Authorization']
     assert bind.kwargs['headers']['Authorization'].endswith('a907a8ccb198b61f1386d4b51da26992e086635a0ca6d17935b3f07ea27196b7')
     assert bind.kwargs['headers']['X-ZC-Action'] != unbind.kwargs['headers']['X-ZC-Action']
+
+
+# -- Elastic Compute (zec): the same signer, another path and version ------------------------------
+
+zec_ids = st.text(alphabet='0123456789abcdefghijklmnopqrstuvwxyz-', min_size=1, max_size=30)
+
+
+def zec_sdk_request(action, fields, access_key_id, password, domain, ts):
+    """The request ZecClient (2025-09-01) builds and signs with its clock frozen at ts (nothing is sent)."""
+    from zenlayercloud.zec.v20250901 import models as zec_models, zec_client  # pylint: disable=import-outside-toplevel
+    sent = []
+
+    def capture(self, req):
+        sent.append(req)
+        raise Captured()
+
+    request = getattr(zec_models, action + 'Request')()
+    for key, value in fields.items():
+        setattr(request, key, value)
+    client = zec_client.ZecClient(Credential(access_key_id, password), Config(domain=domain))
+    with mock.patch.object(abstract_client.time, 'time', return_value=ts), \
+            mock.patch.object(abstract_client.AbstractClient, '_send_request', capture):
+        with pytest.raises(Captured):
+            getattr(client, action)(request)
+    return sent[0]
+
+
+def zec_fields_for(action, data):
+    if action == 'ModifyNetworkInterfaceAttribute':
+        return {'nicId': data.draw(zec_ids), 'securityGroupId': data.draw(digits)}
+    if action == 'DescribeNetworkInterfaces' and data.draw(st.booleans()):
+        paging = {'securityGroupId': data.draw(digits), 'nicType': 'Primary'}
+    else:
+        key = {'DescribeNetworkInterfaces': 'nicIds', 'DescribeInstances': 'instanceIds', 'DescribeVpcs': 'vpcIds',
+               'DescribeSecurityGroups': 'securityGroupIds'}[action]
+        paging = {key: data.draw(st.lists(zec_ids, max_size=5))}
+    paging.update(pageSize=data.draw(st.integers(1, 1000)), pageNum=data.draw(st.integers(1, 50)))
+    return paging
+
+
+@settings(max_examples=200, deadline=None)
+@given(access_key_id=secrets, password=secrets, domain=domains, ts=st.integers(0, 4102444800), data=st.data(),
+       kind=st.sampled_from(['network_interface_ids', 'zec_instance_ids']),
+       action=st.sampled_from(['ModifyNetworkInterfaceAttribute', 'DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeVpcs',
+                               'DescribeSecurityGroups']))
+def test_our_zec_requests_carry_the_zec_clients_headers_and_signature(access_key_id, password, domain, ts, data, kind, action):
+    fields = zec_fields_for(action, data)
+    sdk = zec_sdk_request(action, fields, access_key_id, password, domain, ts)
+    # The SDK writes the fields in its model's order: the same fields in the same order are the same bytes.
+    fields = json.loads(sdk.data)
+    session = mock.Mock()
+    session.request.side_effect = Captured()
+    conn = transport.Transport('zenlayer', max_retries=0, session=session, sleep=lambda s: None)
+    params = {'access_key_id': access_key_id, 'access_key_password': password, 'endpoint': 'https://' + domain, 'max_concurrency': 1,
+              kind: []}
+    with pytest.raises(Captured):
+        zenlayer.ZenlayerCloud(params, conn, clock=lambda: ts).call(action, fields)
+    ours = session.request.call_args
+    headers = ours.kwargs['headers']
+    assert ours.kwargs['data'] == sdk.data.encode('utf-8')
+    assert headers['Authorization'] == sdk.header['Authorization']
+    for ours_name, sdk_name in (('X-ZC-Action', 'x-zc-action'), ('X-ZC-Version', 'x-zc-version'), ('X-ZC-Service', 'x-zc-service'),
+                                ('X-ZC-Timestamp', 'x-zc-timestamp'), ('X-ZC-Signature-Method', 'x-zc-signature-method'),
+                                ('Content-Type', 'Content-Type'), ('Host', 'host')):
+        assert headers[ours_name] == sdk.header[sdk_name]
+    assert headers['X-ZC-Version'] == '2025-09-01' and headers['X-ZC-Service'] == 'zec'
+    assert ours.args == ('POST', 'https://%s/api/v2/zec' % domain) and sdk.uri == '/api/v2/zec'

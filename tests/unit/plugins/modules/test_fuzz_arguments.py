@@ -147,6 +147,7 @@ def option_values(name, spec_option, provider):
 
 
 FOREIGN = ['foo', 'provider', 'access_key', 'secret_id', 'access_key_id', 'region', 'wait', 'wait_timeout', 'network_interface_ids',
+           'zec_instance_ids',
            'instance_id', 'InstanceIds', 'vpc_endpoint', 'security_group_id', 'purge', 'name', 'on_missing', 'on_refused']
 
 

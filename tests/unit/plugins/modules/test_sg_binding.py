@@ -384,6 +384,10 @@ def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
                              'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
                              'interfaces whose security groups to read; security_group_ids lists the security groups whose instances '
                              'to find' % eni_cloud) for eni_cloud in ('alicloud', 'baiducloud', 'tencentcloud'))
+    reads['zenlayer'] = ('instance_ids or network_interface_ids or zec_instance_ids or security_group_ids: give at least one (provider '
+                         'zenlayer): instance_ids lists the instances whose security groups to read; network_interface_ids lists the vNICs '
+                         'whose security groups to read; zec_instance_ids lists the zec instances whose security groups to read; '
+                         'security_group_ids lists the security groups whose instances to find')
     expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
                                'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
     assert result['failed'] and result['msg'] == expected
