@@ -16,11 +16,11 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.multicloud.secgroup.plugins.module_utils._generic import PROVIDERS
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 
 COLLECTION = 'multicloud.secgroup'
 # Each cloud's group in meta/runtime.yml is named as its `provider` value.
-PROVIDER_GROUPS = dict((name, 'group/%s.%s' % (COLLECTION, name)) for name in PROVIDERS)
+PROVIDER_GROUPS = dict((name, 'group/%s.%s' % (COLLECTION, name)) for name in generic.PROVIDERS)
 
 
 def provider_group_defaults(module_defaults, provider):
@@ -41,6 +41,8 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = True
     module = COLLECTION + '.sg_binding'
+    # The options a cloud's group may give this module: every one (a cloud's group is for its binding modules).
+    group_options = None
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -53,6 +55,8 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg='module_defaults: %s must be a mapping of options, got %s'
                               % (PROVIDER_GROUPS[args['provider']], type(defaults).__name__))
                 return result
+            if self.group_options is not None:
+                defaults = dict((k, v) for k, v in defaults.items() if k in self.group_options)
             args = dict(defaults, **args)
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result.update(self._execute_module(module_name=self.module, module_args=args, task_vars=task_vars, wrap_async=wrap_async))

@@ -2,15 +2,18 @@
 # Copyright (c) multicloud.secgroup contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""sg_binding_info takes the chosen provider's module_defaults group, and only its (see sg_binding)."""
+"""sg_binding_info takes the chosen provider's module_defaults group, and only its (see sg_binding); of that group, only the
+options it has: a cloud's group is written for its binding module too (wait_timeout, purge, ...), which it must not break."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.multicloud.secgroup.plugins.action.sg_binding import ActionModule as BindingAction
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 
 
 class ActionModule(BindingAction):
 
     module = BindingAction.module + '_info'
+    group_options = frozenset(generic.union_spec(generic.info_spec))

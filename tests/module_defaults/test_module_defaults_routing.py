@@ -44,7 +44,9 @@ def requests_of(running, name):
 
 def test_each_cloud_s_group_reaches_the_generic_modules_only_for_that_cloud(emulator, tmp_path):
     tc, ali = pr.PROVIDERS['tencentcloud'], pr.PROVIDERS['alicloud']
-    tc_options = dict(tc['options'](KEY_IDS['tencentcloud'], SECRETS['tencentcloud']), endpoint='{{ tc_endpoint }}')
+    # wait_timeout and purge are options of the binding modules only: sg_binding_info leaves them out of the group.
+    tc_options = dict(tc['options'](KEY_IDS['tencentcloud'], SECRETS['tencentcloud']), endpoint='{{ tc_endpoint }}', wait_timeout=60,
+                      purge=False)
     ali_options = dict(ali['options'](KEY_IDS['alicloud'], SECRETS['alicloud']), endpoint=emulator.endpoints['alicloud'])
     out = str(tmp_path / 'results.json')
     play = {
