@@ -142,6 +142,17 @@ def test_the_summary_lists_skipped_targets_per_cloud():
         'changed': 1, 'unchanged': 1, 'skipped': 2, 'failed': 0, 'failures': [], 'missing': ['ins-2'], 'refused': ['ins-3']}}
 
 
+def test_zec_entries_are_batched_by_target_kind():
+    """The batches tests/unit/plugins/modules/test_zenlayer_zec.py applies to the emulator."""
+    nics = ['nic-%08d' % n for n in range(4)]
+    entries = [{'provider': 'zenlayer', 'network_interface_ids': nics[1:3], 'security_group_ids': ['sg-new'], 'purge': True},
+               {'provider': 'zenlayer', 'network_interface_ids': nics[3:], 'security_group_ids': ['sg-new'], 'purge': True},
+               {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': ['sg-new'], 'purge': True}]
+    assert sg_binding_batches(entries) == [
+        {'provider': 'zenlayer', 'network_interface_ids': nics[1:], 'security_group_ids': ['sg-new'], 'state': 'present', 'purge': True},
+        {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': ['sg-new'], 'state': 'present', 'purge': True}]
+
+
 def test_the_quarantine_refuses_options_that_would_skip_an_instance():
     with pytest.raises(AnsibleFilterError, match='on_refused is not taken here: an instance that cannot be isolated fails the run'):
         role_inputs.check_options({'tencentcloud': {'on_refused': 'skip'}}, 'sg_quarantine_options', importlib.import_module(

@@ -150,17 +150,13 @@ def test_calls_against_the_minimum(zec, capsys, n):
                                                'DescribeSecurityGroups': 1}
 
 
-def test_sg_bindings_role_entries_reach_zec_vnics_and_instances(zec, capsys):
-    """What the sg_bindings role does with its entries: batches from its filter, each applied with sg_binding."""
-    from ansible_collections.multicloud.secgroup.plugins.filter.sg_binding_batches import sg_binding_batches
+def test_sg_bindings_role_batches_reach_zec_vnics_and_instances(zec, capsys):
+    """What the sg_bindings role does with zec entries: the batches its filter makes of them (the filter is controller code,
+    tested in tests/unit/plugins/filter/test_role_filters.py with these entries), each applied with sg_binding."""
     zec.emulator.seed({'zenlayer': seed(4)})
-    entries = [{'provider': 'zenlayer', 'network_interface_ids': vnic_ids(4)[1:3], 'security_group_ids': [SG_NEW], 'purge': True},
-               {'provider': 'zenlayer', 'network_interface_ids': vnic_ids(4)[3:], 'security_group_ids': [SG_NEW], 'purge': True},
-               {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': [SG_NEW], 'purge': True}]
-    batches = sg_binding_batches(entries)
-    assert [sorted(b) for b in batches] == [['network_interface_ids', 'provider', 'purge', 'security_group_ids', 'state'],
-                                            ['provider', 'purge', 'security_group_ids', 'state', 'zec_instance_ids']]
-    assert batches[0]['network_interface_ids'] == vnic_ids(4)[1:]
+    batches = [{'provider': 'zenlayer', 'network_interface_ids': vnic_ids(4)[1:], 'security_group_ids': [SG_NEW], 'state': 'present',
+                'purge': True},
+               {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': [SG_NEW], 'state': 'present', 'purge': True}]
     for batch in batches:
         assert run(sg_binding.main, base(zec, **batch), capsys)['changed']
     assert groups(zec) == dict((nid, [SG_NEW]) for nid in vnic_ids(4))
