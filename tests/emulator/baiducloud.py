@@ -858,13 +858,14 @@ class BaiduCloud(Cloud):
         """PUT /v2/instance/{id}/tag?unbind: 200 with an empty body."""
         instance, pairs = self._change_tags(request, ident)
         by_key = self.settings['tag_unbind_match'] == 'key'
-        tags = [list(t) for t in instance['tags']]
-        for key, value in pairs:
-            hit = [t for t in tags if t[0] == key and (by_key or t[1] == value)]
+        before = [list(t) for t in instance['tags']]
+        gone = []
+        for key, value in pairs:    # each pair is looked for among the tags the instance had before the call
+            hit = [t for t in before if t[0] == key and (by_key or t[1] == value)]
             if not hit and self.policy('tag_unbind_absent', 'InternalError') == 'error':
                 raise not_found('tag', '%s:%s' % (key, value))
-            tags = [t for t in tags if t not in hit]
-        instance['tags'] = tags
+            gone.extend(hit)
+        instance['tags'] = [t for t in before if t not in gone]
         return None
 
     def _batch_bind(self, request, _ident, request_id):
