@@ -229,6 +229,7 @@ class ZenlayerCloud(Cloud):
         'tag_taggable': ['vm', 'zec'],              # [inferred] the instance kinds zrm tags; others: 404 INVALID_RESOURCE_CAN_NOT_BOUND
         'modify_requires_created_tag': False,       # [inferred] ModifyResourceTags of a pair not made by CreateTags: 404 INVALID_TAG_NOT_FOUND
         'create_existing_tag': 'noop',              # [inferred] CreateTags of an existing pair: 'noop' or 'error' (400, made-up code)
+        'tag_bind_max_resources': 100,              # [inferred] resourceUuids per TagBindResources / TagUnbindResources (400 above)
         # [inferred] How DescribeInstances (vm and zec) shows tags: 'shown' ({"tags": [..]}, empty too), 'null_when_none'
         # (null for an instance without tags) or 'absent' (no tags field at all).
         'describe_tags': 'shown',
@@ -776,6 +777,8 @@ class ZenlayerCloud(Cloud):
         uuids = params.get('resourceUuids')
         if not isinstance(uuids, list) or not uuids or not all(isinstance(u, str) for u in uuids):
             raise ApiError(400, 'INVALID_PARAMETER', 'Parameter resourceUuids must be a non-empty list of strings.')
+        if len(uuids) > int(self.settings['tag_bind_max_resources']):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter resourceUuids accepts at most %d IDs.' % int(self.settings['tag_bind_max_resources']))
         return tag, [self._resource(u) for u in uuids]
 
     def _zrm_TagBindResources(self, params):  # pylint: disable=invalid-name

@@ -230,3 +230,65 @@ def test_a_vnic_read_tells_its_owner_and_the_owners_tags_cost_one_call(emu):
     assert cloud.instance_tags(['zec-0000']) == {'zec-0000': {'sgq': 'on'}}
     assert cloud.instance_tags(['zec-0000', 'zec-gone']) == {'zec-0000': {'sgq': 'on'}}
     assert calls(emu) == ['DescribeInstances', 'DescribeInstances']        # the second only for the one not known
+
+
+# -- many instances at once ----------------------------------------------------------------------
+
+RECORD = {'sgq-0': 'on', 'sgq-1': 'groups ' + SG_A, 'sgq-2': 'at 2026-12-07T12:00:00+00:00'}
+
+
+def test_the_same_record_on_100_instances_is_three_binds_and_one_create_then_three_unbinds(emu):
+    seed(emu, vms=[(iid, {'owner': 'ops'}) for iid in vm_ids(100)])
+    cloud = provider(emu, instance_ids=vm_ids(1))
+    cloud.read(vm_ids(100))
+    emu.emulator.clear_requests()
+    done, failed = cloud.write_tags_many(dict((iid, RECORD) for iid in vm_ids(100)))
+    assert failed == {} and sorted(done) == vm_ids(100) and len(done[vm_ids(1)[0]]) == 4
+    assert calls(emu) == ['CreateTags'] + ['TagBindResources'] * 3
+    assert all(cloud_tags(emu, iid) == dict(RECORD, owner='ops') == cloud.tags[iid] for iid in vm_ids(100))
+    emu.emulator.clear_requests()
+    done, failed = cloud.remove_tags_many(dict((iid, list(RECORD)) for iid in vm_ids(100)))
+    assert failed == {} and calls(emu) == ['TagUnbindResources'] * 3
+    assert all(cloud_tags(emu, iid) == {'owner': 'ops'} == cloud.tags[iid] for iid in vm_ids(100))
+
+
+def test_records_that_differ_or_a_small_group_are_one_modify_each(emu):
+    seed(emu, vms=[(iid, None) for iid in vm_ids(12)])
+    cloud = provider(emu, instance_ids=vm_ids(1))
+    cloud.read(vm_ids(12))
+    emu.emulator.clear_requests()
+    wanted = dict((iid, dict(RECORD, **{'sgq-3': iid})) for iid in vm_ids(10))      # every record its own
+    wanted.update((iid, RECORD) for iid in vm_ids(12)[10:])                          # two alike: 4 calls would not pay
+    done, failed = cloud.write_tags_many(wanted)
+    assert failed == {} and calls(emu) == ['ModifyResourceTags'] * 12
+    assert all(cloud_tags(emu, iid) == tags for iid, tags in wanted.items())
+
+
+def test_a_refused_batch_is_sent_instance_by_instance_so_each_failure_names_its_instance(emu):
+    seed(emu, vms=[(iid, None) for iid in vm_ids(10)] + [(vm_ids(11)[10], {'sgq-0': 'other'})])
+    cloud = provider(emu, instance_ids=vm_ids(1))
+    cloud.read(vm_ids(11))
+    emu.emulator.clear_requests()
+    wanted = dict((iid, RECORD) for iid in vm_ids(10) + ['99999999', vm_ids(11)[10]])
+    done, failed = cloud.write_tags_many(wanted)
+    assert list(failed) == ['99999999'] and failed['99999999'].code == 'INVALID_RESOURCE_NOT_FOUND'
+    assert sorted(done) == sorted(vm_ids(11)) and all(cloud_tags(emu, iid) == RECORD for iid in vm_ids(11))
+    log = calls(emu)
+    # the batch of 11 (the unknown one in it) is refused at its first bind, then one modify each; the instance whose
+    # sgq-0 has another value goes alone from the start
+    assert log[:2] == ['CreateTags', 'TagBindResources'] and log[2:] == ['ModifyResourceTags'] * 12
+
+
+def test_many_tags_are_checked_before_any_request(emu):
+    seed(emu, vms=[(iid, None) for iid in vm_ids(3)])
+    cloud = provider(emu, instance_ids=vm_ids(1))
+    with pytest.raises(transport.ProviderError) as err:
+        cloud.write_tags_many({vm_ids(3)[0]: RECORD, vm_ids(3)[2]: {'sgq': 'a,b'}})
+    assert 'instance %s' % vm_ids(3)[2] in err.value.message and calls(emu) == []
+
+
+def test_removing_from_instances_not_read_is_one_modify_each(emu):
+    seed(emu, vms=[(iid, RECORD) for iid in vm_ids(5)])
+    cloud = provider(emu, instance_ids=vm_ids(1))
+    done, failed = cloud.remove_tags_many(dict((iid, list(RECORD)) for iid in vm_ids(5)))
+    assert failed == {} and calls(emu) == ['ModifyResourceTags'] * 5 and all(cloud_tags(emu, i) == {} for i in vm_ids(5))
