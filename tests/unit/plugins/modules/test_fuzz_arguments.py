@@ -137,8 +137,9 @@ def option_values(name, spec_option, provider):
                          st.text(max_size=20).map(lambda s: 'https://' + s))
     if spec_option.get('type') in ('int', 'float'):
         return st.one_of(st.sampled_from(ODD_NUMBERS), junk())
-    if name in ('on_missing', 'on_refused'):
-        return st.one_of(st.sampled_from(spec_option.get('choices') or ['fail', 'skip']), st.sampled_from(['Skip', 'ignore', 'skip ', 'yes']),
+    if name in ('on_missing', 'on_refused', 'quarantined'):
+        return st.one_of(st.sampled_from(spec_option.get('choices') or ['fail', 'skip']),
+                         st.sampled_from(['Skip', 'ignore', 'skip ', 'yes', 'Change']),
                          st.sampled_from(ODD_STRINGS), junk())
     if name == 'region':
         return st.one_of(st.sampled_from(['ap-guangzhou', 'cn-hangzhou', 'bj', 'AP-GUANGZHOU', 'ap-guangzhou.evil.com', 'ap-guangzhou/x',
@@ -148,7 +149,8 @@ def option_values(name, spec_option, provider):
 
 FOREIGN = ['foo', 'provider', 'access_key', 'secret_id', 'access_key_id', 'region', 'wait', 'wait_timeout', 'network_interface_ids',
            'zec_instance_ids',
-           'instance_id', 'InstanceIds', 'vpc_endpoint', 'security_group_id', 'purge', 'name', 'on_missing', 'on_refused']
+           'instance_id', 'InstanceIds', 'vpc_endpoint', 'security_group_id', 'purge', 'name', 'on_missing', 'on_refused', 'quarantined',
+           'interfaces']
 
 
 def base_args(module, provider):
