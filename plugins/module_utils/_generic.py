@@ -312,15 +312,8 @@ def record_spec(cls):
     full = engine.argument_spec(cls)
     spec = dict(
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        records=dict(type='list', elements='dict', options=dict(
-            instance_id=dict(type='str', required=True),
-            security_group_ids=dict(type='list', elements='str', required=True),
-            network_interfaces=dict(type='list', elements='dict', default=[], options=dict(
-                network_interface_id=dict(type='str', required=True),
-                security_group_ids=dict(type='list', elements='str', required=True))),
-            quarantine_group_ids=dict(type='list', elements='str', required=True),
-            isolated_at=dict(type='str'),
-            reason=dict(type='str'))),
+        # Checked field by field in check_records (ansible-core's own suboption checks can fail before masking no_log values).
+        records=dict(type='list', elements='dict'),
         instance_ids=dict(type='list', elements='str'),
         instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
     )
@@ -411,7 +404,7 @@ def check_records(cls, kind, records):
 class RecordTask:
     """sg_quarantine_record: write records as tags (the first one wins) or remove them, through the provider's tag hooks."""
 
-    def __init__(self, cls, params, conn, check_mode):
+    def __init__(self, cls, params, secrets, check_mode):
         self.cls = cls
         self.params = params
         self.check_mode = check_mode
@@ -421,15 +414,20 @@ class RecordTask:
         provider_params = dict(params, **dict((k.option, None) for k in cls.target_kinds))
         provider_params[self.kind.option] = self.ids
         engine.validate(dict(provider_params, security_group_ids=[], state='present', purge=False), cls)
-        self.provider = cls(provider_params, conn)
-        self.limits = record_limits(self.provider, self.kind)
+        self.request_ids = []
+        self.warnings = []
+        self.provider = None
+        self.conn = None
+        # Made before any request, so that a provider without tags and a record too big are refused first.
+        provider = cls(provider_params, None)
+        self.limits = record_limits(provider, self.kind)
         for record in self.records or []:
             try:
                 quarantine_record.encode(record, self.limits)
             except quarantine_record.RecordTooBig as exc:
                 raise engine.EngineFailure('%s; nothing was written' % exc)
-        self.request_ids = []
-        self.warnings = []
+        self.conn = engine.transport_for(cls, params, secrets)
+        self.provider = cls(provider_params, self.conn)
 
     def run(self):
         current, missing = self.provider.read(self.ids) if self.ids else ({}, [])
@@ -526,7 +524,6 @@ def run_record():
     secrets = [s for s in cls.secrets(params) if s]
     if engine.insecure_tls_warning(params):
         module.warn(engine.insecure_tls_warning(params))
-    conn = None
     task = None
     try:
         if params['state'] == 'present' and (params.get('records') is None or params.get('instance_ids') is not None):
@@ -535,8 +532,7 @@ def run_record():
         if params['state'] == 'absent' and (params.get('instance_ids') is None or params.get('records') is not None):
             raise engine.EngineFailure('state=absent: instance_ids lists the instances whose record to remove (the restore is done); '
                                        'give instance_ids only')
-        conn = engine.transport_for(cls, params, secrets)
-        task = RecordTask(cls, params, conn, module.check_mode)
+        task = RecordTask(cls, params, secrets, module.check_mode)
         result = task.run()
     except engine.EngineFailure as exc:
         result = dict(exc.extra, msg=str(exc), failed=True)
@@ -547,8 +543,8 @@ def run_record():
         result = {'msg': 'unexpected error (a bug in multicloud.secgroup, please report it): %s: %s' % (type(exc).__name__, exc),
                   'exception': traceback.format_exc(), 'failed': True}
     finally:
-        if conn is not None:
-            conn.close()
+        if task is not None and task.conn is not None:
+            task.conn.close()
     for warning in (task.warnings + getattr(task.provider, 'warnings', [])) if task is not None else []:
         module.warn(engine.redact(warning, secrets))
     if result.pop('failed', False):

@@ -78,54 +78,17 @@ options:
   records:
     description:
       - With O(state=present), the records to write, one per instance.
+      - Each record is a dictionary of
+      - C(instance_id) (required) - the instance (of O(instance_kind));
+      - C(security_group_ids) (required) - the groups it had before the quarantine, in the provider's order;
+      - C(network_interfaces) (default none) - each network interface of the instance that carries its own groups, as
+        C(network_interface_id) and C(security_group_ids) (its groups before the quarantine, in order);
+      - C(quarantine_group_ids) (required) - the quarantine groups;
+      - C(isolated_at) - when it was isolated, with its UTC offset (C(2026-12-07T12:00:00+00:00)); defaults to now, in UTC;
+      - C(reason) - an incident or ticket reference, at most 256 characters on one line.
+      - Any other key is refused, naming it (the role's C(file) store keeps more, such as C(restored)).
     type: list
     elements: dict
-    suboptions:
-      instance_id:
-        description:
-          - The instance (of O(instance_kind)).
-        type: str
-        required: true
-      security_group_ids:
-        description:
-          - The groups the instance had before the quarantine, in the provider's order.
-        type: list
-        elements: str
-        required: true
-      network_interfaces:
-        description:
-          - Each network interface of the instance that carries its own groups, with C(network_interface_id) and
-            C(security_group_ids) (its groups before the quarantine, in order).
-        type: list
-        elements: dict
-        default: []
-        suboptions:
-          network_interface_id:
-            description:
-              - The network interface.
-            type: str
-            required: true
-          security_group_ids:
-            description:
-              - Its groups before the quarantine, in the provider's order.
-            type: list
-            elements: str
-            required: true
-      quarantine_group_ids:
-        description:
-          - The quarantine groups.
-        type: list
-        elements: str
-        required: true
-      isolated_at:
-        description:
-          - When the instance was isolated, with its UTC offset, for example C(2026-12-07T12:00:00+00:00).
-          - Defaults to now, in UTC.
-        type: str
-      reason:
-        description:
-          - An incident or ticket reference, at most 256 characters on one line.
-        type: str
   instance_ids:
     description:
       - With O(state=absent), the instances (of O(instance_kind)) whose record to remove.
