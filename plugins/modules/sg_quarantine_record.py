@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: sg_quarantine_record
 short_description: Keep quarantine records on the instances themselves, as cloud tags, on any supported cloud
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes or removes the record of a quarantine (the security groups an instance and each of its network interfaces had,
     in order, the quarantine groups, the time and a reason) as tags on the instance, on the cloud named by O(provider).
