@@ -30,7 +30,7 @@ description:
     before any write; O(state=absent) removes its tags all the same, with a warning. The binding modules take such an
     instance as quarantined (their C(quarantined) option).
   - Every value is checked before any request - instance, group and network interface IDs against the provider's
-    formats, O(records[].isolated_at) as a time with its UTC offset, O(records[].reason) at most 256 characters on one
+    formats, C(isolated_at) of a record as a time with its UTC offset, its C(reason) at most 256 characters on one
     line - and a record too big for the cloud's tags is refused then too.
   - A provider that cannot tag the instances of the kind asked about fails the task before any request, naming the
     provider; keep those records in the role's C(file) record store.
