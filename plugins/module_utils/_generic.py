@@ -503,16 +503,14 @@ class RecordTask:
 
     def failure(self, done, failed, writing):
         what = 'writing the quarantine record of' if writing else 'removing the quarantine record of'
-        errors = '; '.join('%s %s: %s %s: %s: %s (request ID %s)' % (self.kind.word, tid, self.cls.display_name, error.action, error.code,
-                                                                   error.message, error.request_id or 'none')
+        errors = '; '.join('%s %s: %s %s: %s: %s (request ID %s)'
+                           % (self.kind.word, tid, self.cls.display_name, error.action, error.code, error.message, error.request_id or 'none')
                            for tid, error in sorted(failed.items()))
         lost = [tid for tid, error in sorted(failed.items()) if error.error_class in engine.UNREAD]
-        return engine.EngineFailure(
-            '%s %s(s) %s failed: %s; %s%s' % (what, self.kind.word, ', '.join(sorted(failed)), errors,
-                                             'done for %s' % ', '.join(done) if done else 'done for none',
-                                             '; the answer was lost for %s: run the task again, it reads the tags first'
-                                             % ', '.join(lost) if lost else ''),
-            changed=bool(done), request_ids=self.request_ids, **{'written' if writing else 'removed': done})
+        msg = '%s %s(s) %s failed: %s; done for %s' % (what, self.kind.word, ', '.join(sorted(failed)), errors, ', '.join(done) or 'none')
+        if lost:
+            msg += '; the answer was lost for %s: run the task again, it reads the tags first' % ', '.join(lost)
+        return engine.EngineFailure(msg, changed=bool(done), request_ids=self.request_ids, **{'written' if writing else 'removed': done})
 
 
 def run_record():

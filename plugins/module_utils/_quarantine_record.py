@@ -217,8 +217,8 @@ def encode(record, limits, instance=None, own_tags=0):
     reason_tag = readable(record['reason'], limits) if record['reason'] else ''
     if reason_tag:
         tags[REASON_KEY] = reason_tag
-    body = sep.join(_escape(token, esc, raw) for token in _tokens(record, marker == record['isolated_at'],
-                                                                   bool(reason_tag) and reason_tag == record['reason']))
+    tokens = _tokens(record, marker == record['isolated_at'], bool(reason_tag) and reason_tag == record['reason'])
+    body = sep.join(_escape(token, esc, raw) for token in tokens)
     data = FORMAT + sep + esc + str(len(body)) + sep + '%08x' % (zlib.crc32(body.encode('ascii')) & 0xffffffff) + sep + body
     chunks = int(math.ceil(len(data) / float(limits.max_value_len)))
     for n in range(chunks):

@@ -97,8 +97,8 @@ def test_each_clouds_limits(name):
         # The user's own tags share the cloud's maximum: a record too big for what is left is refused before any write.
         room = limits.max_tags - len(tags)
         assert qr.encode(record, limits, own_tags=room) == tags
-        with pytest.raises(qr.RecordTooBig, match='instance %s: its quarantine record needs %d tags' % (re.escape(record['instance_id']),
-                                                                                                      len(tags))):
+        expected = 'instance %s: its quarantine record needs %d tags' % (re.escape(record['instance_id']), len(tags))
+        with pytest.raises(qr.RecordTooBig, match=expected):
             qr.encode(record, limits, own_tags=room + 1)
     check()
 
