@@ -22,8 +22,20 @@ ALIBABA_LIKE = qr.TagLimits(128, 128, 20, r'[^\x00-\x1f]', r'[^\x00-\x1f]', ('al
 TENCENT_LIKE = qr.TagLimits(127, 255, 50, r'[A-Za-z0-9 +\-=._:/@()\[\]]', r'[A-Za-z0-9 +\-=._:/@()\[\]]', ('qcloud', 'tencent', 'project'))
 BAIDU_LIKE = qr.TagLimits(65, 65, 10, r'[A-Za-z0-9\-_ /.\u4e00-\u9fff]', r'[A-Za-z0-9\-_ /.\u4e00-\u9fff]', ())
 NAMED = {'alibaba-like': ALIBABA_LIKE, 'tencent-like': TENCENT_LIKE, 'baidu-like': BAIDU_LIKE}
-DECLARED = dict(('provider %s' % name, cls.tag_limits) for name, cls in sorted(PROVIDERS.items())
-                if isinstance(getattr(cls, 'tag_limits', None), qr.TagLimits))
+
+
+def declared():
+    """Every provider's tag_limits: one TagLimits, or one per target kind (a dict; None where a kind cannot tag)."""
+    out = {}
+    for name, cls in sorted(PROVIDERS.items()):
+        limits = getattr(cls, 'tag_limits', None)
+        for kind, value in sorted(limits.items()) if isinstance(limits, dict) else [('', limits)]:
+            if isinstance(value, qr.TagLimits):
+                out[('provider %s %s' % (name, kind)).strip()] = value
+    return out
+
+
+DECLARED = declared()
 PUNCTUATION = '+-=._:/@()[]~|;,'
 
 
