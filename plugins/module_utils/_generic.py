@@ -481,7 +481,7 @@ class RecordTask:
         many = getattr(self.provider, 'write_tags_many' if writing else 'remove_tags_many', None)
         if many is not None:
             try:
-                self.request_ids.extend(many(changes) or [])
+                self.request_ids.extend(request_ids_of(many(changes)))
             except transport.ProviderError as error:
                 raise self.failure([], dict((tid, error) for tid in changes), writing)
             return list(changes)
@@ -496,7 +496,7 @@ class RecordTask:
                 raise outcome
             else:
                 done.append(tid)
-                self.request_ids.extend(outcome or [])
+                self.request_ids.extend(request_ids_of(outcome))
         if failed:
             raise self.failure(done, failed, writing)
         return done
@@ -511,6 +511,13 @@ class RecordTask:
         if lost:
             msg += '; the answer was lost for %s: run the task again, it reads the tags first' % ', '.join(lost)
         return engine.EngineFailure(msg, changed=bool(done), request_ids=self.request_ids, **{'written' if writing else 'removed': done})
+
+
+def request_ids_of(answer):
+    """A tag hook's answer as a list of request IDs: a list, one ID, or None."""
+    if answer is None:
+        return []
+    return [answer] if isinstance(answer, str) else list(answer)
 
 
 def run_record():

@@ -176,6 +176,32 @@ def test_a_provider_that_reads_no_tags_never_reports_a_quarantine(cloud, capsys)
     assert result['quarantined'] == [] and result['changed']
 
 
+ZEC_INSTANCES = planner.TargetKind('zec_instance_ids', 'zec_instances', 'zec_instance_id', r'z-[a-z0-9]{4}', 'zec instance')
+
+
+class OwnerKindProvider(TaggedProvider):
+    """Interfaces owned by another kind than instance_ids (Zenlayer's zec vNICs by zec instances)."""
+
+    target_kinds = (INSTANCES, INTERFACES, ZEC_INSTANCES)
+    owner_kinds = {'network_interface_ids': 'zec_instance_ids'}
+
+    def read(self, ids):
+        self.calls.append(('read', self.kind.option, tuple(ids)))
+        found = dict((i, list(self.cloud[i])) for i in ids if i in self.cloud)
+        self.tags = dict((i, dict(self.instance_tags.get(i, {}))) for i in found) if self.kind is ZEC_INSTANCES else {}
+        return found, [i for i in ids if i not in found]
+
+
+def test_an_interfaces_owner_is_read_as_the_kind_the_provider_names(cloud, capsys):
+    cloud.cloud['z-bbbb'] = ['sg-0009']
+    cloud.instance_tags['z-bbbb'] = record_tags('z-bbbb')
+    cloud.owners = {'eni-aaaa': None, 'eni-bbbb': 'z-bbbb'}
+    result = run(dict(network_interface_ids=['eni-aaaa', 'eni-bbbb'], security_group_ids=['sg-0002']), capsys, provider=OwnerKindProvider)
+    assert result['quarantined'] == ['eni-bbbb']
+    assert ('read', 'zec_instance_ids', ('z-bbbb',)) in cloud.calls
+    assert 'network interface(s) eni-bbbb (zec instance z-bbbb)' in json.dumps(result['warnings'])
+
+
 def test_quarantined_is_an_option_of_every_binding_module_and_refused_when_odd(cloud, capsys):
     assert engine.argument_spec(TaggedProvider)['quarantined'] == dict(type='str', default='skip', choices=['skip', 'change'])
     result = run(dict(instance_ids=['i-aaaa'], security_group_ids=['sg-0002'], quarantined='ignore'), capsys)

@@ -79,7 +79,7 @@ class TagCloudBase:
         self.calls.append(('remove_tags', tid, tuple(keys)))
         for key in keys:
             self.tags_of.get(tid, {}).pop(key, None)
-        return ['req-r-' + tid]
+        return 'req-r-' + tid       # one ID, not a list: taken as one
 
 
 class TagCloud(TagCloudBase):
@@ -187,6 +187,7 @@ def test_absent_removes_the_record_tags_only(cloud, capsys):
         assert result['diff'] == {'before': {'i-aaaa': record(), 'i-bbbb': None}, 'after': {'i-aaaa': None, 'i-bbbb': None}}
     assert cloud.tags_of['i-aaaa'] == {'Name': 'web1'}
     assert writes(cloud.calls) == [('remove_tags', 'i-aaaa', ('sg-quarantine', 'sg-quarantine-1', 'sg-quarantine-reason'))]
+    assert result['request_ids'] == ['req-r-i-aaaa']
     assert not record_run(dict(state='absent', instance_ids=['i-aaaa']), capsys)['changed']
 
 
