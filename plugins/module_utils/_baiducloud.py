@@ -260,9 +260,9 @@ class BaiduCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
-    # Records are kept on instances; an ENI holds none (its owner instance does).
-    tag_limits = TAG_LIMITS
-    tag_limits_by_kind = {'network_interface_ids': None}
+    # Records are kept on instances; an ENI holds none: its owner instance does.
+    tag_limits = {'instance_ids': TAG_LIMITS, 'network_interface_ids': None}
+    owner_kinds = {'network_interface_ids': 'instance_ids'}
 
     @classmethod
     def secrets(cls, params):
@@ -281,7 +281,6 @@ class BaiduCloud:
         self.tag_pairs = {}       # instance -> [(key, value), ...] as read: a key may come twice [inferred]
         self.instance_vpc = {}    # instance -> its VPC, as last read
         self.kind = planner.chosen_kind(self.target_kinds, params)
-        self.tag_limits = self.tag_limits_by_kind.get(self.kind.option, TAG_LIMITS)
         self.warnings = []
         self.batch = params.get('write_api', 'batch') == 'batch'
         self.batch_read = True    # until the endpoint answers that it has no listByInstanceId
@@ -677,14 +676,6 @@ class BaiduCloud:
         return request_id
 
     # -- the quarantine record store: instance tags ----------------------------
-    def instance_tags(self, instance_ids):
-        """{instance: {key: value}} of instances (an ENI's owners, say), read (100 a call) where not read yet; a missing
-        instance is left out."""
-        unread = [i for i in dict.fromkeys(instance_ids) if i not in self.tags]
-        if unread:
-            self.read_instances(unread)
-        return dict((i, dict(self.tags[i])) for i in instance_ids if i in self.tags)
-
     def check_tags(self, action, target_id, pairs):
         """Refuse, before any request, a key or value the declared limits do not allow, naming the instance."""
         limits = TAG_LIMITS

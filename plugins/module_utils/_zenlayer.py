@@ -23,8 +23,8 @@ chosen from the kind (SERVICES); the switch is 'eventual' like the vm writes.
 
 Tags (the quarantine record store) are the resource manager's (``POST /api/v2/zrm``, version 2025-10-14, the
 same signing): ModifyResourceTags{resourceUuid, replaceTags, deleteTagKeys} adds, overwrites and removes tags of
-one instance (vm or zec) in one call; TagBindResources puts one tag on many resources, of no use for records that
-differ per instance. The instances' tags come with their DescribeInstances (``tags.tags``, vm and zec).
+one instance (vm or zec) in one call; TagBindResources puts one tag on many resources, of no use for records, whose
+data tags differ per instance (its ID and groups). The instances' tags come with their DescribeInstances (``tags.tags``, vm and zec).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -91,8 +91,6 @@ INFERRED = {
     # ModifyResourceTags names no "tag does not exist" answer (TagBindResources does): if it gives one, the tags are
     # made with CreateTags and the write sent once more. A CreateTags of a tag made already answers a code like these.
     'tag_exists_codes': re.compile(r'ALREADY|DUPLICATE|EXIST'),
-    # resourceUuids per TagBindResources / TagUnbindResources: no maximum is documented; that of the Describe calls.
-    'tag_bind_max_resources': 100,
 }
 
 # Records are kept on vm and zec instances; a vNIC holds none (its zec instance does).
@@ -203,8 +201,9 @@ class ZenlayerCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key_id', 'secret': 'access_key_password'}
-    tag_limits = TAG_LIMITS
-    tag_limits_by_kind = {ZEC_NICS.option: None}
+    # Records are kept on vm and zec instances; a vNIC holds none: its zec instance does.
+    tag_limits = {INSTANCES.option: TAG_LIMITS, ZEC_INSTANCES.option: TAG_LIMITS, ZEC_NICS.option: None}
+    owner_kinds = {ZEC_NICS.option: ZEC_INSTANCES.option}
 
     @classmethod
     def secrets(cls, params):
@@ -223,7 +222,6 @@ class ZenlayerCloud:
         self.nics = {}           # zec target -> its vNIC as last read: {'nic', 'vpc', 'instance'}
         self.group_status = {}            # security group -> securityGroupStatus, as last read
         self.current = {}                 # instance -> its groups, as last read
-        self.tag_limits = self.tag_limits_by_kind.get(self.kind.option, TAG_LIMITS)
         self.tags = {}                    # instance (vm or zec) -> {key: value}, as last read
         self.nic_owner = {}               # vNIC -> its zec instance, from every vNIC read
         self.warnings = []
@@ -498,14 +496,6 @@ class ZenlayerCloud:
                 raise result
             self.tags[iid] = result
 
-    def instance_tags(self, instance_ids):
-        """{instance: {key: value}} of instances (zec: a vNIC's owners), read with their DescribeInstances (100 a call)
-        where not read yet; a missing instance is left out."""
-        unread = [i for i in dict.fromkeys(instance_ids) if i not in self.tags]
-        if unread:
-            self.note_tags(self.describe('DescribeInstances', 'instanceIds', unread, 'instanceId'), unread, 'DescribeInstances')
-        return dict((i, dict(self.tags[i])) for i in instance_ids if i in self.tags)
-
     def check_tags(self, target_id, tags):
         """Refuse, before any request, a key or value the documented lengths (1 to 64) or the assumed characters do not
         allow, naming the instance."""
@@ -576,81 +566,6 @@ class ZenlayerCloud:
         for key in keys if have is not None else ():
             have.pop(key, None)
         return [request_id]
-
-    def tags_many(self, wanted, single, batched):
-        """({target: [request IDs]}, {target: ProviderError}) of a tag write to many instances. wanted: {target: [(key,
-        value)] or None}; None: this one alone. Instances wanting the same pairs are written together when that takes fewer
-        calls: ``batched`` (TagBindResources / TagUnbindResources), one pair on up to tag_bind_max_resources instances a
-        call (for a bind, the tags made first, CreateTags 20 a call); the others with single(target), one call each. A
-        batch the cloud refuses is sent again instance by instance, so each failure names its instance."""
-        done, failed, groups, alone = {}, {}, {}, []
-        for target, pairs in wanted.items():
-            if pairs is None:
-                alone.append(target)
-            elif pairs:
-                groups.setdefault(tuple(sorted(pairs)), []).append(target)
-            else:
-                done[target] = []
-        most = INFERRED['tag_bind_max_resources']
-        for pairs, targets in groups.items():
-            chunks = [targets[i:i + most] for i in range(0, len(targets), most)]
-            cost = len(pairs) * len(chunks) + (-(-len(pairs) // CREATE_TAGS_MAX) if batched == 'TagBindResources' else 0)
-            if cost >= len(targets):
-                alone.extend(targets)
-                continue
-            try:
-                request_ids = self.create_tags(dict(pairs)) if batched == 'TagBindResources' else []
-                for key, value in pairs:
-                    for chunk in chunks:
-                        request_ids.append(self.call(batched, {'tag': {'key': key, 'value': value}, 'resourceUuids': chunk},
-                                                     write=True, service='zrm', idempotent=True).get('requestId'))
-                done.update((t, list(request_ids)) for t in targets)
-            except transport.ProviderError as error:
-                if error.error_class in (transport.AUTH, transport.STOPPED):
-                    raise
-                alone.extend(targets)
-        for target in alone:
-            try:
-                done[target] = single(target)
-            except transport.ProviderError as error:
-                if error.error_class in (transport.AUTH, transport.STOPPED):
-                    raise
-                failed[target] = error
-        return done, failed
-
-    def write_tags_many(self, tags_by_target):
-        """write_tags for many instances at once: ({target: [request IDs]}, {target: ProviderError}), each tag checked
-        before any request. n instances whose missing pairs are the same k pairs take k TagBindResources calls a 100 plus
-        ceil(k / 20) CreateTags when that is fewer than n; the rest one ModifyResourceTags each, and so does an instance
-        that has one of the keys with another value (what a bind does to it is not documented)."""
-        wanted = {}
-        for target, tags in tags_by_target.items():
-            tags = dict((k, '%s' % v) for k, v in tags.items())
-            self.check_tags(target, tags)
-            have = self.tags.get(target)
-            if have is not None and any(k in have and have[k] != v for k, v in tags.items()):
-                wanted[target] = None
-            else:
-                wanted[target] = [(k, v) for k, v in tags.items() if have is None or have.get(k) != v]
-        done, failed = self.tags_many(wanted, lambda t: self.write_tags(t, tags_by_target[t]), 'TagBindResources')
-        for target in done:
-            if target in self.tags:
-                self.tags[target].update((k, '%s' % v) for k, v in tags_by_target[target].items())
-        return done, failed
-
-    def remove_tags_many(self, keys_by_target):
-        """remove_tags for many instances at once: ({target: [request IDs]}, {target: ProviderError}). Instances read with
-        the same pairs to remove take one TagUnbindResources a pair a 100 when that is fewer calls; the others, and any
-        not read (the call names values), one ModifyResourceTags each."""
-        wanted = {}
-        for target, keys in keys_by_target.items():
-            have = self.tags.get(target)
-            wanted[target] = [(k, have[k]) for k in dict.fromkeys(keys) if k in have] if have is not None else None
-        done, failed = self.tags_many(wanted, lambda t: self.remove_tags(t, keys_by_target[t]), 'TagUnbindResources')
-        for target in done:
-            for key in keys_by_target[target] if target in self.tags else ():
-                self.tags[target].pop(key, None)
-        return done, failed
 
     # -- every interface of an instance ----------------------------------------
     def attached_interfaces(self, instance_ids):

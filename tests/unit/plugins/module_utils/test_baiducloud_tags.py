@@ -15,6 +15,8 @@ import sys
 import pytest
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _baiducloud as baidu
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 AK = 'akTagsTest0000000000000000000001'
@@ -70,10 +72,25 @@ def ids(n):
     return ['i-tag%05d' % k for k in range(n)]
 
 
-def test_the_tag_limits_are_declared_and_an_eni_holds_no_record(emu):
+def test_the_tag_limits_are_declared_and_an_eni_holds_no_record():
+    assert baidu.BaiduCloud.tag_limits == {'instance_ids': baidu.TAG_LIMITS, 'network_interface_ids': None}
+    assert baidu.TAG_LIMITS.max_tags == 10 and baidu.BaiduCloud.owner_kinds == {'network_interface_ids': 'instance_ids'}
+
+
+def test_a_record_encoded_for_the_declared_limits_goes_on_and_comes_off_whole(emu):
+    seed(emu, [{'id': 'i-tag00000', 'tags': {'owner': 'ops'}}])
     cloud = provider(emu)
-    assert cloud.tag_limits is baidu.TAG_LIMITS and cloud.tag_limits.max_tags == 10
-    assert provider(emu, instance_ids=None, network_interface_ids=['eni-x']).tag_limits is None
+    cloud.read(['i-tag00000'])
+    record = {'instance_id': 'i-tag00000', 'security_group_ids': [GROUPS[1], GROUPS[0]], 'quarantine_group_ids': [GROUPS[3]],
+              'network_interfaces': [{'network_interface_id': 'eni-sec00001', 'security_group_ids': [GROUPS[2]]}],
+              'isolated_at': '2026-12-07T12:00:00+00:00', 'reason': 'INC-42: web shell'}
+    tags = quarantine_record.encode(record, baidu.TAG_LIMITS, instance='i-tag00000', own_tags=1)
+    cloud.write_tags('i-tag00000', tags)
+    again = provider(emu)
+    again.read(['i-tag00000'])
+    assert quarantine_record.decode(again.tags['i-tag00000']) == record
+    again.remove_tags('i-tag00000', quarantine_record.record_keys(again.tags['i-tag00000']))
+    assert tags_in_cloud(emu, 'i-tag00000') == [('owner', 'ops')]
 
 
 def test_tags_come_with_the_read_of_100_instances_in_one_call(emu):
@@ -213,17 +230,19 @@ def test_100_instances_in_one_vpc_take_one_call_a_1000_enis(emu):
     assert calls(emu) == ['ListEnis']
 
 
-def test_an_eni_read_tells_its_owner_with_no_call(emu):
-    seed(emu, [{'id': 'i-tag00000', 'tags': {'sgq': 'on'}}], enis_seed()[:3])
+def test_an_eni_read_tells_its_owner_with_no_call_and_the_engine_finds_the_quarantined_owner_in_one(emu):
+    seed(emu, [{'id': 'i-tag00000', 'tags': {'sg-quarantine': 'on'}}, {'id': 'i-tag00001'}],
+         enis_seed()[:3] + [{'id': 'eni-sec00009', 'vpc_id': 'vpc-one', 'instance_id': 'i-tag00001', 'security_groups': [GROUPS[0]]}])
     cloud = provider(emu, instance_ids=None, network_interface_ids=['eni-sec00001'])
-    cloud.read(['eni-sec00001', 'eni-sec00002'])
+    cloud.read(['eni-sec00001', 'eni-sec00002', 'eni-sec00009'])
     emu.emulator.clear_requests()
-    assert cloud.interface_owner(['eni-sec00001', 'eni-sec00002']) == {'eni-sec00001': 'i-tag00000', 'eni-sec00002': 'i-tag00000'}
+    assert cloud.interface_owner(['eni-sec00001', 'eni-sec00009', 'eni-nothere']) == {
+        'eni-sec00001': 'i-tag00000', 'eni-sec00009': 'i-tag00001', 'eni-nothere': None}
     assert calls(emu) == []
-    assert cloud.instance_tags(['i-tag00000']) == {'i-tag00000': {'sgq': 'on'}}
-    assert calls(emu) == ['ListInstancesByIds']
-    assert cloud.instance_tags(['i-tag00000']) == {'i-tag00000': {'sgq': 'on'}}
-    assert calls(emu) == ['ListInstancesByIds']                            # known now: no call
+    kind = baidu.NETWORK_INTERFACES
+    assert engine.quarantined_targets(cloud, kind, cloud.params, ['eni-sec00001', 'eni-sec00002', 'eni-sec00009']) == {
+        'eni-sec00001': 'i-tag00000', 'eni-sec00002': 'i-tag00000'}
+    assert calls(emu) == ['ListInstancesByIds']                            # the owners, with their tags
 
 
 def test_no_secret_in_any_request_log_or_error(emu):

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _zenlayer as zenlayer
 
@@ -80,11 +82,29 @@ def cloud_tags(emu, iid):
     return dict((t['key'], t['value']) for i in state['instances'] + state['zec_instances'] if i['id'] == iid for t in i['tags'])
 
 
-def test_the_tag_limits_are_declared_per_kind(emu):
-    assert provider(emu).tag_limits is zenlayer.TAG_LIMITS
+def test_the_tag_limits_are_declared_per_kind_and_a_vnic_belongs_to_a_zec_instance():
+    assert zenlayer.ZenlayerCloud.tag_limits == {'instance_ids': zenlayer.TAG_LIMITS, 'zec_instance_ids': zenlayer.TAG_LIMITS,
+                                                 'network_interface_ids': None}
     assert (zenlayer.TAG_LIMITS.max_key_len, zenlayer.TAG_LIMITS.max_value_len) == (64, 64)       # documented
-    assert provider(emu, zec_instance_ids=['zec-0000']).tag_limits is zenlayer.TAG_LIMITS
-    assert provider(emu, network_interface_ids=['nic-x']).tag_limits is None
+    assert zenlayer.ZenlayerCloud.owner_kinds == {'network_interface_ids': 'zec_instance_ids'}
+
+
+@pytest.mark.parametrize('kind', ['instance_ids', 'zec_instance_ids'])
+def test_a_record_encoded_for_the_declared_limits_goes_on_and_comes_off_whole(emu, kind):
+    iid = vm_ids(1)[0] if kind == 'instance_ids' else 'zec-0000'
+    seed(emu, vms=[(vm_ids(1)[0], {'owner': 'ops'})], zecs=[('zec-0000', {'owner': 'ops'})])
+    cloud = provider(emu, **{kind: [iid]})
+    cloud.read([iid])
+    record = {'instance_id': iid, 'security_group_ids': [SG_B, SG_A], 'quarantine_group_ids': [SG_VPC],
+              'network_interfaces': [] if kind == 'instance_ids' else [{'network_interface_id': 'nic-s1', 'security_group_ids': [SG_B]}],
+              'isolated_at': '2026-12-07T12:00:00+00:00', 'reason': 'INC-42: web shell, café'}
+    tags = quarantine_record.encode(record, zenlayer.TAG_LIMITS, instance=iid, own_tags=1)
+    cloud.write_tags(iid, tags)
+    again = provider(emu, **{kind: [iid]})
+    again.read([iid])
+    assert quarantine_record.decode(again.tags[iid]) == record
+    again.remove_tags(iid, quarantine_record.record_keys(again.tags[iid]))
+    assert cloud_tags(emu, iid) == {'owner': 'ops'}
 
 
 def test_vm_tags_come_with_the_read_100_a_call(emu):
@@ -221,74 +241,16 @@ def test_an_account_with_more_pages_of_secondary_vnics_than_instances_asked_is_r
     assert sum(len(v) for v in everyone.values()) == 12 and calls(emu) == ['DescribeNetworkInterfaces'] * 6
 
 
-def test_a_vnic_read_tells_its_owner_and_the_owners_tags_cost_one_call(emu):
-    seed(emu, zecs=[('zec-0000', {'sgq': 'on'})], secondaries=[('nic-s1', 'zec-0000', SG_B)])
+def test_a_vnic_read_tells_its_owner_and_the_engine_finds_the_quarantined_zec_instance_in_one_call(emu):
+    seed(emu, zecs=[('zec-0000', {'sg-quarantine': 'on'}), ('zec-0001', None)],
+         secondaries=[('nic-s1', 'zec-0000', SG_B), ('nic-s2', 'zec-0001', SG_B), ('nic-loose', None, SG_A)])
     cloud = provider(emu, network_interface_ids=['nic-s1'])
-    cloud.read(['nic-s1', 'nicp-zec-0000'])
+    cloud.read(['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
     emu.emulator.clear_requests()
-    assert cloud.interface_owner(['nic-s1', 'nicp-zec-0000']) == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000'}
-    assert cloud.instance_tags(['zec-0000']) == {'zec-0000': {'sgq': 'on'}}
-    assert cloud.instance_tags(['zec-0000', 'zec-gone']) == {'zec-0000': {'sgq': 'on'}}
-    assert calls(emu) == ['DescribeInstances', 'DescribeInstances']        # the second only for the one not known
+    assert cloud.interface_owner(['nic-s1', 'nicp-zec-0000', 'nic-loose']) == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000',
+                                                                                'nic-loose': None}
+    assert calls(emu) == []
+    found = engine.quarantined_targets(cloud, zenlayer.ZEC_NICS, cloud.params, ['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
+    assert found == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000'}
+    assert calls(emu) == ['DescribeInstances']                             # the owners (zec), with their tags
 
-
-# -- many instances at once ----------------------------------------------------------------------
-
-RECORD = {'sgq-0': 'on', 'sgq-1': 'groups ' + SG_A, 'sgq-2': 'at 2026-12-07T12:00:00+00:00'}
-
-
-def test_the_same_record_on_100_instances_is_three_binds_and_one_create_then_three_unbinds(emu):
-    seed(emu, vms=[(iid, {'owner': 'ops'}) for iid in vm_ids(100)])
-    cloud = provider(emu, instance_ids=vm_ids(1))
-    cloud.read(vm_ids(100))
-    emu.emulator.clear_requests()
-    done, failed = cloud.write_tags_many(dict((iid, RECORD) for iid in vm_ids(100)))
-    assert failed == {} and sorted(done) == vm_ids(100) and len(done[vm_ids(1)[0]]) == 4
-    assert calls(emu) == ['CreateTags'] + ['TagBindResources'] * 3
-    assert all(cloud_tags(emu, iid) == dict(RECORD, owner='ops') == cloud.tags[iid] for iid in vm_ids(100))
-    emu.emulator.clear_requests()
-    done, failed = cloud.remove_tags_many(dict((iid, list(RECORD)) for iid in vm_ids(100)))
-    assert failed == {} and calls(emu) == ['TagUnbindResources'] * 3
-    assert all(cloud_tags(emu, iid) == {'owner': 'ops'} == cloud.tags[iid] for iid in vm_ids(100))
-
-
-def test_records_that_differ_or_a_small_group_are_one_modify_each(emu):
-    seed(emu, vms=[(iid, None) for iid in vm_ids(12)])
-    cloud = provider(emu, instance_ids=vm_ids(1))
-    cloud.read(vm_ids(12))
-    emu.emulator.clear_requests()
-    wanted = dict((iid, dict(RECORD, **{'sgq-3': iid})) for iid in vm_ids(10))      # every record its own
-    wanted.update((iid, RECORD) for iid in vm_ids(12)[10:])                          # two alike: 4 calls would not pay
-    done, failed = cloud.write_tags_many(wanted)
-    assert failed == {} and calls(emu) == ['ModifyResourceTags'] * 12
-    assert all(cloud_tags(emu, iid) == tags for iid, tags in wanted.items())
-
-
-def test_a_refused_batch_is_sent_instance_by_instance_so_each_failure_names_its_instance(emu):
-    seed(emu, vms=[(iid, None) for iid in vm_ids(10)] + [(vm_ids(11)[10], {'sgq-0': 'other'})])
-    cloud = provider(emu, instance_ids=vm_ids(1))
-    cloud.read(vm_ids(11))
-    emu.emulator.clear_requests()
-    wanted = dict((iid, RECORD) for iid in vm_ids(10) + ['99999999', vm_ids(11)[10]])
-    done, failed = cloud.write_tags_many(wanted)
-    assert list(failed) == ['99999999'] and failed['99999999'].code == 'INVALID_RESOURCE_NOT_FOUND'
-    assert sorted(done) == sorted(vm_ids(11)) and all(cloud_tags(emu, iid) == RECORD for iid in vm_ids(11))
-    log = calls(emu)
-    # the batch of 11 (the unknown one in it) is refused at its first bind, then one modify each; the instance whose
-    # sgq-0 has another value goes alone from the start
-    assert log[:2] == ['CreateTags', 'TagBindResources'] and log[2:] == ['ModifyResourceTags'] * 12
-
-
-def test_many_tags_are_checked_before_any_request(emu):
-    seed(emu, vms=[(iid, None) for iid in vm_ids(3)])
-    cloud = provider(emu, instance_ids=vm_ids(1))
-    with pytest.raises(transport.ProviderError) as err:
-        cloud.write_tags_many({vm_ids(3)[0]: RECORD, vm_ids(3)[2]: {'sgq': 'a,b'}})
-    assert 'instance %s' % vm_ids(3)[2] in err.value.message and calls(emu) == []
-
-
-def test_removing_from_instances_not_read_is_one_modify_each(emu):
-    seed(emu, vms=[(iid, RECORD) for iid in vm_ids(5)])
-    cloud = provider(emu, instance_ids=vm_ids(1))
-    done, failed = cloud.remove_tags_many(dict((iid, list(RECORD)) for iid in vm_ids(5)))
-    assert failed == {} and calls(emu) == ['ModifyResourceTags'] * 5 and all(cloud_tags(emu, i) == {} for i in vm_ids(5))

@@ -137,10 +137,8 @@ def zenlayer_seed():
         + [{'id': nic, 'vpc': 'vpc-q', 'instance': iid, 'type': 'Secondary', 'security_group': SG_NIC} for nic, iid in zip(ZEC_NICS, ZEC_IDS)]}}
 
 
-@pytest.mark.parametrize('many', [False, True], ids=['one-by-one', 'many'])
 @pytest.mark.parametrize('kind', ['instance_ids', 'zec_instance_ids'])
-def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(running, capsys, kind, many):
-    """many: write_tags_many / remove_tags_many, records alike (the same saved groups, time and reason)."""
+def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(running, capsys, kind):
     running.emulator.reset()
     running.emulator.seed(zenlayer_seed())
     count = Counter(running, 'zenlayer')
@@ -152,10 +150,7 @@ def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(runn
     found = count.step('interfaces', lambda: cloud.attached_interfaces(ids))
     assert all(found[i] == ([] if kind == 'instance_ids' else [{'network_interface_id': 'nic-s%04d' % n, 'security_group_ids': [SG_NIC]}])
                for n, i in enumerate(ids))
-    if many:
-        count.step('write record', lambda: cloud.write_tags_many(dict((i, RECORD) for i in ids)))
-    else:
-        count.step('write record', lambda: [cloud.write_tags(i, RECORD) for i in ids])
+    count.step('write record', lambda: [cloud.write_tags(i, RECORD) for i in ids])
     count.step('bind instances', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, security_group_ids=[SG_Q], **{kind: ids})))
     if kind == 'zec_instance_ids':
         count.step('bind interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
@@ -167,10 +162,7 @@ def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(runn
     if kind == 'zec_instance_ids':
         count.step('restore interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
                                                                                               security_group_ids=[SG_NIC])))
-    if many:
-        count.step('remove record', lambda: again.remove_tags_many(dict((i, list(RECORD)) for i in ids)))
-    else:
-        count.step('remove record', lambda: [again.remove_tags(i, list(RECORD)) for i in ids])
+    count.step('remove record', lambda: [again.remove_tags(i, list(RECORD)) for i in ids])
     state = running.emulator.state()['zenlayer']
     holders = state['instances'] if kind == 'instance_ids' else state['zec_instances']
     assert all(h['tags'] == [] for h in holders)
@@ -178,13 +170,10 @@ def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(runn
     steps = count.steps
     assert steps['read'] == {'DescribeInstances': 1}
     assert steps['interfaces'] == ({} if kind == 'instance_ids' else {'DescribeNetworkInterfaces': 1})
-    if many:
-        assert steps['write record'] == {'CreateTags': 1, 'TagBindResources': 3} and steps['remove record'] == {'TagUnbindResources': 3}
-    else:
-        assert steps['write record'] == {'ModifyResourceTags': N} and steps['remove record'] == {'ModifyResourceTags': N}
+    assert steps['write record'] == {'ModifyResourceTags': N} and steps['remove record'] == {'ModifyResourceTags': N}
     isolate = [s for s in ('read', 'interfaces', 'write record', 'bind instances', 'bind interfaces') if s in steps]
     restore = [s for s in ('restore read', 'restore instances', 'restore interfaces', 'remove record') if s in steps]
-    print('\nZenlayer %s%s, 100 targets, tags store: %s' % (kind, ' (records alike, many)' if many else '', json.dumps(steps)))
+    print('\nZenlayer %s, 100 targets, tags store: %s' % (kind, json.dumps(steps)))
     print('isolate %d calls (file store %d); restore %d calls (file store %d)' % (
         count.total(*isolate), count.total(*[s for s in isolate if s != 'write record']),
         count.total(*restore), count.total(*[s for s in restore if s != 'remove record'])))
