@@ -24,7 +24,8 @@ chosen from the kind (SERVICES); the switch is 'eventual' like the vm writes.
 Tags (the quarantine record store) are the resource manager's (``POST /api/v2/zrm``, version 2025-10-14, the
 same signing): ModifyResourceTags{resourceUuid, replaceTags, deleteTagKeys} adds, overwrites and removes tags of
 one instance (vm or zec) in one call; TagBindResources puts one tag on many resources, of no use for records, whose
-data tags differ per instance (its ID and groups). The instances' tags come with their DescribeInstances (``tags.tags``, vm and zec).
+data tags differ per instance (its ID and groups). The instances' tags come with their DescribeInstances
+(``tags.tags``, vm and zec).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -581,7 +582,7 @@ class ZenlayerCloud:
         min(ceil(S / 1000), 1 + n) calls for S Secondary vNICs and n instances. The zec DescribeInstances' nics[] is not
         relied on: that it lists every vNIC is not documented."""
         ids = list(dict.fromkeys(instance_ids))
-        if self.kind is INSTANCES:
+        if self.kind is INSTANCES or not ids:
             return dict((iid, []) for iid in ids)
         found = dict((iid, []) for iid in ids)
         page_size = INFERRED['zec_page']

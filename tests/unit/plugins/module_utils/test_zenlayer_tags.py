@@ -254,3 +254,8 @@ def test_a_vnic_read_tells_its_owner_and_the_engine_finds_the_quarantined_zec_in
     assert found == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000'}
     assert calls(emu) == ['DescribeInstances']                             # the owners (zec), with their tags
 
+
+
+def test_no_instance_asked_is_no_call(emu):
+    seed(emu)
+    assert provider(emu, zec_instance_ids=['zec-0000']).attached_interfaces([]) == {} and calls(emu) == []
