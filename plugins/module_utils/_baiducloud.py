@@ -114,9 +114,9 @@ CLOCK_HINT = ('the request was signed with this host\'s clock, which is more tha
 # Instance tags. The BCC tag pages refer to the tag service's rules without stating them, and no SDK checks them:
 # every number and character here is [inferred] (the emulator's baiducloud.tag_* settings serve other answers).
 TAG_LIMITS = quarantine_record.TagLimits(
-    max_key_len=65,                     # [inferred] the Baidu console's tag key limit
+    max_key_len=65,                     # [inferred] assumed: no BCC page states it (AppBuilder's tags take 50)
     max_value_len=65,                   # [inferred] likewise for values
-    max_tags=10,                        # [inferred] tags per resource; the real limit is not published for BCC
+    max_tags=10,                        # [inferred] tags per instance: not published for BCC; a cautious guess
     # [inferred] letters, digits and - _ / . and space: the characters Baidu's AppBuilder tag API documents
     # (cloud.baidu.com/doc/AppBuilder/s/km8x6zywk); Chinese is allowed there too but not needed here.
     key_chars=r'[A-Za-z0-9\-_ /.]',
