@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 23's call counts on Baidu AI Cloud and Zenlayer: isolating and restoring 100 instances, each with one other
 interface, with the record kept in tags; each step as the quarantine takes it (the provider's read, its other interfaces,
-the record written, the binding modules for the instances and the interfaces, the record removed), against the emulator.
-The file store makes the same calls less the record's (the reads carry the tags either way)."""
+the record written, the binding modules for the instances and the interfaces with quarantined=change as the role passes
+it, the record removed), against the emulator. The file store makes the same calls less the record's (the reads carry the
+tags either way)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,18 +20,25 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _baiducloud as baidu
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _zenlayer as zenlayer
 from ansible_collections.multicloud.secgroup.plugins.modules import baiducloud_sg_binding, zenlayer_sg_binding
 
 SECRET = 'Quarantine-Count-Secret-Never-Shown'
 N = 100
-RECORD = {'sgq-0': 'on 2026-12-07T12.00.00', 'sgq-1': 'groups g1', 'sgq-2': 'interfaces'}    # a few pairs: one call anyway
+
+
+def record(limits, iid, groups, quarantine, interfaces):
+    """The record's tags, encoded for the cloud's limits: one write a call whatever their number."""
+    return quarantine_record.encode({'instance_id': iid, 'security_group_ids': groups, 'quarantine_group_ids': quarantine,
+                                     'network_interfaces': interfaces, 'isolated_at': '2026-12-07T12:00:00+00:00',
+                                     'reason': 'INC-23'}, limits, instance=iid)
 
 
 def run(main, capsys, args):
     # rate_limit: the emulator enforces none here; the default pace (20 calls a second) would only slow the test.
-    with patch_module_args(dict(args, retry_delay=0.01, retry_max_delay=0.05, rate_limit=1000.0)):
+    with patch_module_args(dict(args, retry_delay=0.01, retry_max_delay=0.05, rate_limit=1000.0, quarantined='change')):
         with pytest.raises(SystemExit):
             main()
     out = capsys.readouterr().out
@@ -88,17 +96,18 @@ def test_baidu_isolate_and_restore_100_instances_with_the_record_in_tags(running
     assert all(cloud.tags[i] == {} for i in BD_IDS)
     found = count.step('interfaces', lambda: cloud.attached_interfaces(BD_IDS))
     assert all(found[i][0]['security_group_ids'] == ['g-eniorig1'] for i in BD_IDS)
-    count.step('write record', lambda: [cloud.write_tags(i, RECORD) for i in BD_IDS])
+    tags = dict((i, record(baidu.TAG_LIMITS, i, ['g-original'], ['g-quarant1'], found[i])) for i in BD_IDS)
+    count.step('write record', lambda: [cloud.write_tags(i, tags[i]) for i in BD_IDS])
     count.step('bind instances', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, instance_ids=BD_IDS, security_group_ids=['g-quarant1'])))
     count.step('bind interfaces', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, network_interface_ids=BD_ENIS,
                                                                                          security_group_ids=['g-quarant1'])))
     again = hooks(running, baidu.BaiduCloud, 'baiducloud', endpoint=running.endpoints['baiducloud'], instance_ids=BD_IDS, **BD_AUTH)
     count.step('restore read', lambda: again.read(BD_IDS))
-    assert all(again.tags[i] == RECORD for i in BD_IDS)
+    assert all(quarantine_record.decode(again.tags[i])['network_interfaces'] == found[i] for i in BD_IDS)
     count.step('restore instances', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, instance_ids=BD_IDS, security_group_ids=['g-original'])))
     count.step('restore interfaces', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, network_interface_ids=BD_ENIS,
                                                                                             security_group_ids=['g-eniorig1'])))
-    count.step('remove record', lambda: [again.remove_tags(i, list(RECORD)) for i in BD_IDS])
+    count.step('remove record', lambda: [again.remove_tags(i, quarantine_record.record_keys(again.tags[i])) for i in BD_IDS])
     state = running.emulator.state()['baiducloud']
     assert all(i['security_groups'] == ['g-original'] and i['tags'] == [] for i in state['instances'])
 
@@ -150,19 +159,20 @@ def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(runn
     found = count.step('interfaces', lambda: cloud.attached_interfaces(ids))
     assert all(found[i] == ([] if kind == 'instance_ids' else [{'network_interface_id': 'nic-s%04d' % n, 'security_group_ids': [SG_NIC]}])
                for n, i in enumerate(ids))
-    count.step('write record', lambda: [cloud.write_tags(i, RECORD) for i in ids])
+    tags = dict((i, record(zenlayer.TAG_LIMITS, i, [SG_ORIG], [SG_Q], found[i])) for i in ids)
+    count.step('write record', lambda: [cloud.write_tags(i, tags[i]) for i in ids])
     count.step('bind instances', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, security_group_ids=[SG_Q], **{kind: ids})))
     if kind == 'zec_instance_ids':
         count.step('bind interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
                                                                                            security_group_ids=[SG_Q])))
     again = hooks(running, zenlayer.ZenlayerCloud, 'zenlayer', endpoint=running.endpoints['zenlayer'], **dict(ZL_AUTH, **{kind: ids}))
     count.step('restore read', lambda: again.read(ids))
-    assert all(again.tags[i] == RECORD for i in ids)
+    assert all(quarantine_record.decode(again.tags[i])['network_interfaces'] == found[i] for i in ids)
     count.step('restore instances', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, security_group_ids=[SG_ORIG], **{kind: ids})))
     if kind == 'zec_instance_ids':
         count.step('restore interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
                                                                                               security_group_ids=[SG_NIC])))
-    count.step('remove record', lambda: [again.remove_tags(i, list(RECORD)) for i in ids])
+    count.step('remove record', lambda: [again.remove_tags(i, quarantine_record.record_keys(again.tags[i])) for i in ids])
     state = running.emulator.state()['zenlayer']
     holders = state['instances'] if kind == 'instance_ids' else state['zec_instances']
     assert all(h['tags'] == [] for h in holders)
