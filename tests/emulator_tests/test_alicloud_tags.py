@@ -7,7 +7,7 @@ SDK families and all three signing schemes, and the tags DescribeInstances / Des
 
 import pytest
 
-from test_alicloud import (ENI_FREE, ENI_SEC, FAMILIES, I_RUN, I_STOP, REGION, ApiError, clients, seed)  # noqa: F401
+from test_alicloud import ENI_SEC, FAMILIES, I_RUN, I_STOP, REGION, ApiError, clients, seed
 
 
 def tag_params(family, ids, tags=None, keys=None, kind='instance', **extra):
