@@ -621,8 +621,11 @@ class AliCloud:
         return self.remove_tags_many({target_id: keys})
 
     def remove_tags_many(self, keys_by_target):
-        """UntagResources: the targets of one type losing the same keys 50 a call, 20 keys a call; concurrently."""
+        """UntagResources: the targets of one type losing the same keys 50 a call, 20 keys a call; concurrently. A key that a
+        target read in this run does not have is not sent (a restore run again sends nothing)."""
         calls = []
+        keys_by_target = dict((tid, [key for key in keys if tid not in self.tags or key in self.tags[tid]])
+                              for tid, keys in keys_by_target.items())
         for keys, targets in _same(dict((tid, sorted(set(keys))) for tid, keys in keys_by_target.items() if keys)):
             for part in _chunks(keys, TAGS_PER_CALL):
                 query = dict(('TagKey.%d' % (n + 1), key) for n, key in enumerate(part))

@@ -690,9 +690,12 @@ class TencentCloud:
         return self.remove_tags_many({target_id: keys})
 
     def remove_tags_many(self, keys_by_target):
-        """UnTagResources: the targets losing the same keys 10 a call, 10 keys a call; the calls run concurrently. A key the
-        target does not have is not an error [inferred; the emulator's untag_missing_key setting has both answers]."""
+        """UnTagResources: the targets losing the same keys 10 a call, 10 keys a call; the calls run concurrently. A key that a
+        target read in this run does not have is not sent (a restore run again sends nothing); one not read is sent, and a
+        key it lacks is not an error [inferred; the emulator's untag_missing_key setting has both answers]."""
         calls = []
+        keys_by_target = dict((tid, [key for key in keys if tid not in self.tags or key in self.tags[tid]])
+                              for tid, keys in keys_by_target.items())
         for keys, targets in _same(dict((tid, sorted(set(keys))) for tid, keys in keys_by_target.items() if keys)):
             for part in _chunks(keys, TAGS_PER_CALL):
                 calls.extend((chunk, {'TagKeys': part}, part) for chunk in _chunks(targets, TAG_RESOURCES_PER_CALL))

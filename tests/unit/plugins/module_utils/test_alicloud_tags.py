@@ -181,3 +181,14 @@ def test_isolate_and_restore_100_instances_call_counts(emulator):
     restore = calls(emulator)
     assert (isolate.count('DescribeInstances'), isolate.count('TagResources')) == (1, 100)
     assert (restore.count('DescribeInstances'), restore.count('UntagResources')) == (1, 2)
+
+
+def test_a_restore_run_again_sends_no_untag_call(emulator):
+    seed(emulator, [dict(id='i-bp1again00000000001', tags={'sgq': 'x', 'env': 'prod'})])
+    cloud = provider(emulator)
+    cloud.read_instances(['i-bp1again00000000001'])
+    assert len(cloud.remove_tags('i-bp1again00000000001', ['sgq', 'sgq:1'])) == 1
+    assert state(emulator)['i-bp1again00000000001'] == {'env': 'prod'}
+    emulator.emulator.clear_requests()
+    assert cloud.remove_tags('i-bp1again00000000001', ['sgq', 'sgq:1']) == []
+    assert calls(emulator) == []

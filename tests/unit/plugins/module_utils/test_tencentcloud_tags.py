@@ -205,3 +205,17 @@ def test_isolate_and_restore_100_instances_call_counts(emulator):
     restore = calls(emulator)
     assert (isolate.count('DescribeInstances'), isolate.count('TagResources')) == (1, 100)
     assert (restore.count('DescribeInstances'), restore.count('UnTagResources')) == (1, 10)
+
+
+def test_a_restore_run_again_sends_no_untag_call(emulator):
+    """Keys a target read in this run lacks are not sent: with the cloud refusing absent keys, nothing fails either."""
+    seed(emulator, [dict(id='ins-again001', tags={'sgq': 'x', 'env': 'prod'}), dict(id='ins-again002')], untag_missing_key='error')
+    cloud = provider(emulator)
+    cloud.read(['ins-again001', 'ins-again002'])
+    assert len(cloud.remove_tags_many({'ins-again001': ['sgq', 'sgq:1'], 'ins-again002': ['sgq']})) == 1
+    assert calls(emulator, 'UnTagResources') == ['UnTagResources']
+    assert state(emulator)['ins-again001'] == {'env': 'prod'}
+    emulator.emulator.clear_requests()
+    cloud.read(['ins-again001'])
+    assert cloud.remove_tags('ins-again001', ['sgq', 'sgq:1']) == []
+    assert calls(emulator) == ['DescribeInstances']
