@@ -34,8 +34,10 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _transp
 API_VERSION = '2017-03-12'
 # The tag service's version and host: the SDK's TagClient (tencentcloud-sdk-python-tag 3.1.109, _apiVersion, _endpoint);
 # its API pages name only tag.tencentcloudapi.com ("Domain name for API request"), no regional host.
-API_VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': '2018-08-13'}
+API_VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': '2018-08-13', 'sts': '2018-08-13'}
 TAG_HOST = 'tag.tencentcloudapi.com'
+# STS GetCallerIdentity (API page 1312/66098: sts.tencentcloudapi.com, 2018-08-13, 20/s): AccountId is the root account's UIN.
+STS_HOST = 'sts.tencentcloudapi.com'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 FILTER_VALUES = 5                # values of one filter
@@ -94,9 +96,12 @@ TAG_RESOURCES_PER_CALL = 10
 TAGS_PER_CALL = 10
 # The six-segment resource name qcs::<service>:<region>:uin/<account>:<prefix>/<id>. [inferred] The account may be left
 # empty: the Terraform provider (tencentcloudstack, tccommon.BuildTagResourceName) sends "uin/:" for every service but COS,
-# which is how every Terraform tag change is made; no API page says so. The ENI's prefix (vpc, eni) is from the
+# which is how every Terraform tag change is made; no API page says so. Should the service refuse it (with one of
+# UIN_REFUSED, [inferred] codes), the account is asked once (STS GetCallerIdentity) and the refused targets sent again with
+# it. The ENI's prefix (vpc, eni) is from the
 # "resources that support tags" page (651/89122) [inferred: not re-checked against a live answer].
 TAG_RESOURCE = {'instance': ('cvm', 'instance'), 'eni': ('vpc', 'eni')}
+UIN_REFUSED = ('InvalidParameterValue.UinInvalid', 'InvalidParameterValue.ResourceDescriptionError')
 
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
@@ -205,7 +210,8 @@ class TencentCloud:
     # The instances' (the class's: its wait options); a run on ENIs takes KINDS['network_interface_ids'] in __init__.
     constraints = KINDS['instance_ids']['constraints']
     rate_limits = dict({'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
-                        'DescribeInstances': 40, 'DescribeSecurityGroups': 100, 'TagResources': 20, 'UnTagResources': 20},
+                        'DescribeInstances': 40, 'DescribeSecurityGroups': 100, 'TagResources': 20, 'UnTagResources': 20,
+                        'GetCallerIdentity': 20},
                        **ENI_INFERRED['rate_limits'])
     default_rate_limit = None     # every action used has a limit above
     completion = KINDS['instance_ids']['completion']     # LatestOperationState in DescribeInstances
@@ -246,6 +252,7 @@ class TencentCloud:
         self.interfaces = {}      # ENI -> {'primary', 'instance'} as last read
         self.tags = {}            # target (instance or ENI) -> {key: value}, as last read
         self.vpcs = {}            # instance -> VpcId, as last read
+        self.account = ''         # the account segment of tag resource names: empty until the tag service asks for it
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
@@ -255,8 +262,8 @@ class TencentCloud:
             endpoint = self.params['vpc_endpoint']
         if endpoint:
             return endpoint.rstrip('/') + '/'
-        if service == 'tag':
-            return 'https://%s/' % TAG_HOST
+        if service in ('tag', 'sts'):
+            return 'https://%s/' % (TAG_HOST if service == 'tag' else STS_HOST)
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
     def call(self, service, action, body, write=False, awaits_in_progress=False, idempotent=False):
@@ -671,7 +678,7 @@ class TencentCloud:
     def tag_resource(self, target_id):
         """The six-segment name of an instance or ENI for the tag service, the account left empty (TAG_RESOURCE)."""
         service, prefix = TAG_RESOURCE['eni' if target_id.startswith('eni-') else 'instance']
-        return 'qcs::%s:%s:uin/:%s/%s' % (service, self.params['region'], prefix, target_id)
+        return 'qcs::%s:%s:uin/%s:%s/%s' % (service, self.params['region'], self.account, prefix, target_id)
 
     def write_tags(self, target_id, tags):
         """Add or overwrite these tags on one instance or ENI; the request IDs."""
@@ -679,6 +686,31 @@ class TencentCloud:
 
     def write_tags_many(self, tags_by_target):
         """TagResources: the targets with the same tags 10 a call, 10 tags a call; the calls run concurrently."""
+        return self.with_account(self.write_tags_once, tags_by_target)
+
+    def remove_tags_many(self, keys_by_target):
+        """UnTagResources: the targets losing the same keys 10 a call, 10 keys a call; the calls run concurrently. A key that a
+        target read in this run does not have is not sent (a restore run again sends nothing); one not read is sent, and a
+        key it lacks is not an error [inferred; the emulator's untag_missing_key setting has both answers]."""
+        return self.with_account(self.remove_tags_once, keys_by_target)
+
+    def with_account(self, send, by_target):
+        """send(by_target); if the tag service refuses the empty account segment (UIN_REFUSED), the account is asked once
+        (GetCallerIdentity) and the refused targets are sent again with it."""
+        try:
+            return send(by_target)
+        except transport.ProviderError as error:
+            if self.account or error.code not in UIN_REFUSED or not getattr(error, 'failed_target_ids', None):
+                raise
+            first = error
+        data = self.call('sts', 'GetCallerIdentity', {})
+        self.account = '%s' % (data.get('AccountId') or '')
+        if not self.account:
+            raise first
+        request_ids = send(dict((tid, by_target[tid]) for tid in first.failed_target_ids if tid in by_target))
+        return [first.request_id] + request_ids if first.request_id else request_ids
+
+    def write_tags_once(self, tags_by_target):
         calls = []
         for tags, targets in _same(dict((tid, sorted(tags.items())) for tid, tags in tags_by_target.items() if tags)):
             for part in _chunks(tags, TAGS_PER_CALL):

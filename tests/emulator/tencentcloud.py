@@ -45,7 +45,8 @@ CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'Describ
 ENI_WRITES = ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups', 'ModifyNetworkInterfaceAttribute')
 VPC_ACTIONS = ('DescribeSecurityGroups', 'DescribeNetworkInterfaces') + ENI_WRITES
 TAG_ACTIONS = ('TagResources', 'UnTagResources', 'ModifyResourceTags')
-VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': TAG_API_VERSION}
+STS_ACTIONS = ('GetCallerIdentity',)
+VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': TAG_API_VERSION, 'sts': '2018-08-13'}
 
 # The tag service (tag/v20180813 SDK models and error codes; limits of the "Use Limits" page 651/13354). A resource is
 # named qcs::<service>:<region>:uin/<account>:<prefix>/<id>; the emulator tags CVM instances and VPC ENIs.
@@ -71,6 +72,7 @@ PARAMETERS = {
     'TagResources': ('ResourceList', 'Tags'),
     'UnTagResources': ('ResourceList', 'TagKeys'),
     'ModifyResourceTags': ('Resource', 'ReplaceTags', 'DeleteTags'),
+    'GetCallerIdentity': (),
 }
 # NetworkInterfaceState values (the SDK's NetworkInterface model). [inferred] Groups change only in ENI_CHANGEABLE_STATES;
 # the others answer UnsupportedOperation.InvalidState. A seeded state with ``transition_s`` ends in ENI_TRANSITIONS' one.
@@ -225,6 +227,7 @@ class TencentCloud(Cloud):
         'DescribeNetworkInterfaces': 20,
         'ModifyNetworkInterfaceAttribute': 20,
         'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # [inferred] as AddResourceTag's published 20
+        'GetCallerIdentity': 20,
     }
     write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES + TAG_ACTIONS
 
@@ -489,12 +492,13 @@ class TencentCloud(Cloud):
         """Method, action, version, region and parameters; raises ApiError."""
         if request.method not in ('GET', 'POST'):
             raise ApiError('UnsupportedProtocol', 'Only GET and POST requests are supported.')
-        served = {'cvm': CVM_ACTIONS, 'vpc': VPC_ACTIONS, 'tag': TAG_ACTIONS}.get(service, ())
+        served = {'cvm': CVM_ACTIONS, 'vpc': VPC_ACTIONS, 'tag': TAG_ACTIONS, 'sts': STS_ACTIONS}.get(service, ())
         if not action:
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Action header.')
         if action not in served:
-            raise ApiError('InvalidAction', 'The action %s of service %s is not found (this emulator serves cvm %s, vpc %s and tag %s).' % (
-                action, service, ', '.join(CVM_ACTIONS), ', '.join(VPC_ACTIONS), ', '.join(TAG_ACTIONS)))
+            raise ApiError('InvalidAction', 'The action %s of service %s is not found (this emulator serves cvm %s, vpc %s, tag %s '
+                           'and sts %s).' % (action, service, ', '.join(CVM_ACTIONS), ', '.join(VPC_ACTIONS), ', '.join(TAG_ACTIONS),
+                                             ', '.join(STS_ACTIONS)))
         version = request.header('X-TC-Version')
         if not version:
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Version header.')
@@ -969,6 +973,11 @@ class TencentCloud(Cloud):
                 'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [{'Key': k, 'Value': v} for k, v in eni['tags'].items()],
                 'EniType': 1 if eni['primary'] else 0,
                 'Business': 'cvm', 'CdcId': '', 'AttachType': 0}
+
+    # -- STS: the caller's account (the account segment of tag resource names) ----
+    def _GetCallerIdentity(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        uin = str(self.settings['tag_owner_uin'])
+        return {'AccountId': uin, 'UserId': uin, 'PrincipalId': uin, 'Type': 'CAMUser', 'Arn': 'qcs::cam:%s:uin/%s' % (uin, uin)}
 
     # -- the tag service ------------------------------------------------------
     def _tag_target(self, name):

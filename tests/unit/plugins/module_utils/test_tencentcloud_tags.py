@@ -119,17 +119,20 @@ def test_a_missing_instance_is_a_named_error(emulator, setting):
     assert 'ins-gone0001' in err.value.failed_target_ids
 
 
-def test_an_empty_account_segment_is_refused_when_the_cloud_wants_the_owner(emulator):
-    """The [inferred] empty uin (as the Terraform provider sends it): if the cloud wanted the owner's, the error says so."""
-    seed(emulator, [dict(id='ins-uin00001')], tag_resource_uin='owner')
+def test_the_account_is_asked_once_and_a_refusal_with_it_stands(emulator):
+    seed(emulator, [dict(id='ins-uin00001'), dict(id='ins-uin00002')], tag_resource_uin='owner', tag_owner_uin='200000000042')
+    cloud = provider(emulator)
+    cloud.write_tags('ins-uin00001', {'k': 'v'})
+    emulator.emulator.update_settings({'tencentcloud': {'tag_owner_uin': '300000000043'}})    # the resources change hands
     with pytest.raises(transport.ProviderError) as err:
-        provider(emulator).write_tags('ins-uin00001', {'k': 'v'})
-    assert err.value.code == 'InvalidParameterValue.UinInvalid'
+        cloud.write_tags('ins-uin00002', {'k': 'v'})
+    assert err.value.code == 'InvalidParameterValue.UinInvalid' and err.value.failed_target_ids == ['ins-uin00002']
+    assert calls(emulator) == ['TagResources', 'GetCallerIdentity', 'TagResources', 'TagResources']
 
 
 def test_writes_go_to_the_tag_host_without_an_endpoint():
     cloud = tencent.TencentCloud(dict(region=REGION, secret_id='x', secret_key='y'), None)
-    assert cloud.url('tag') == 'https://tag.tencentcloudapi.com/'
+    assert cloud.url('tag') == 'https://tag.tencentcloudapi.com/' and cloud.url('sts') == 'https://sts.tencentcloudapi.com/'
     assert cloud.tag_resource('ins-abcdefgh') == 'qcs::cvm:ap-guangzhou:uin/:instance/ins-abcdefgh'
     assert cloud.tag_resource('eni-abcdefgh') == 'qcs::vpc:ap-guangzhou:uin/:eni/eni-abcdefgh'
 
@@ -219,3 +222,19 @@ def test_a_restore_run_again_sends_no_untag_call(emulator):
     cloud.read(['ins-again001'])
     assert cloud.remove_tags('ins-again001', ['sgq', 'sgq:1']) == []
     assert calls(emulator) == ['DescribeInstances']
+
+
+@pytest.mark.parametrize('many', [False, True])
+def test_when_the_empty_account_is_refused_it_is_asked_once_and_the_refused_sent_again(emulator, many):
+    seed(emulator, [dict(id='ins-uin%05d' % n) for n in range(12)], tag_resource_uin='owner', tag_owner_uin='200000000042')
+    cloud = provider(emulator)
+    ids = ['ins-uin%05d' % n for n in range(12 if many else 1)]
+    cloud.write_tags_many(dict((iid, {'sgq': 'x'}) for iid in ids))
+    assert all(state(emulator)[iid] == {'sgq': 'x'} for iid in ids)
+    tagged = len(ids) // 10 + 1
+    assert calls(emulator) == ['TagResources'] * tagged + ['GetCallerIdentity'] + ['TagResources'] * tagged
+    assert cloud.tag_resource('ins-uin00000') == 'qcs::cvm:ap-guangzhou:uin/200000000042:instance/ins-uin00000'
+    emulator.emulator.clear_requests()
+    cloud.remove_tags_many(dict((iid, ['sgq']) for iid in ids))           # the account is known now: no second question
+    assert calls(emulator) == ['UnTagResources'] * tagged
+    assert all(state(emulator)[iid] == {} for iid in ids)
