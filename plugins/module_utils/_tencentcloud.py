@@ -256,14 +256,23 @@ class TencentCloud:
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
-        """vpc_endpoint for the VPC product, else endpoint for all, else the region's public host (the tag service: its one host)."""
+        """vpc_endpoint for the VPC product, else endpoint for all, else the region's public host. The tag service and STS
+        have one host each: an endpoint naming a Tencent Cloud host (cvm.intl.tencentcloudapi.com, say) is the CVM product's,
+        so they keep their own (on the intl site the SDK's rootDomain form, tag.intl.tencentcloudapi.com [inferred]); any
+        other endpoint (a proxy, the emulator) serves them too."""
         endpoint = self.params.get('endpoint')
         if service == 'vpc' and self.params.get('vpc_endpoint'):
             endpoint = self.params['vpc_endpoint']
+        if service in ('tag', 'sts'):
+            parts = urlsplit(endpoint or '')
+            host = (parts.hostname or '').lower()
+            if not endpoint or host.endswith('tencentcloudapi.com'):
+                own = TAG_HOST if service == 'tag' else STS_HOST
+                if '.intl.' in '.%s' % host:
+                    own = own.replace('.tencentcloudapi.com', '.intl.tencentcloudapi.com')
+                return '%s://%s/' % (parts.scheme or 'https', own)
         if endpoint:
             return endpoint.rstrip('/') + '/'
-        if service in ('tag', 'sts'):
-            return 'https://%s/' % (TAG_HOST if service == 'tag' else STS_HOST)
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
     def call(self, service, action, body, write=False, awaits_in_progress=False, idempotent=False):

@@ -137,6 +137,16 @@ def test_writes_go_to_the_tag_host_without_an_endpoint():
     assert cloud.tag_resource('eni-abcdefgh') == 'qcs::vpc:ap-guangzhou:uin/:eni/eni-abcdefgh'
 
 
+@pytest.mark.parametrize('endpoint, tag_url, sts_url', [
+    ('https://cvm.ap-guangzhou.tencentcloudapi.com', 'https://tag.tencentcloudapi.com/', 'https://sts.tencentcloudapi.com/'),
+    ('https://cvm.intl.tencentcloudapi.com', 'https://tag.intl.tencentcloudapi.com/', 'https://sts.intl.tencentcloudapi.com/'),
+    ('http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'http://127.0.0.1:8080/'),
+])
+def test_an_endpoint_naming_a_tencent_host_is_the_cvm_products_not_the_tag_services(endpoint, tag_url, sts_url):
+    cloud = tencent.TencentCloud(dict(region=REGION, secret_id='x', secret_key='y', endpoint=endpoint), None)
+    assert (cloud.url('tag'), cloud.url('sts')) == (tag_url, sts_url)
+
+
 def enis_for(instances, per_instance=1, primary=True):
     out = []
     for n, iid in enumerate(instances):
