@@ -90,8 +90,8 @@ TAG_LIMITS = quarantine_record.TagLimits(
     max_key_len=127, max_value_len=255, max_tags=50,
     key_chars=r'[A-Za-z0-9+\-=._:/@()\[\],;><]', value_chars=r'[A-Za-z0-9+\-=._:/@()\[\],;><]',
     reserved_prefixes=('qcs:', 'project', '项目', 'qcloud', 'tencent'))
-# TagResources and UnTagResources: ResourceList, Tags and TagKeys "N取值范围：0~9" each (SDK models), i.e. up to 10.
-# [inferred] 20 calls a second each, as the AddResourceTag page (651/33016) publishes for its call.
+# TagResources and UnTagResources: ResourceList, Tags and TagKeys "N取值范围：0~9" each (SDK models), i.e. up to 10;
+# 20 calls a second (TagResources page 651/72280: "默认接口请求频率限制:20次/秒"; UnTagResources [inferred] the same).
 TAG_RESOURCES_PER_CALL = 10
 TAGS_PER_CALL = 10
 # The six-segment resource name qcs::<service>:<region>:uin/<account>:<prefix>/<id>. [inferred] The account may be left

@@ -226,7 +226,7 @@ class TencentCloud(Cloud):
         'DisassociateNetworkInterfaceSecurityGroups': 20,
         'DescribeNetworkInterfaces': 20,
         'ModifyNetworkInterfaceAttribute': 20,
-        'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # [inferred] as AddResourceTag's published 20
+        'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # TagResources' page (651/72280); the others [inferred]
         'GetCallerIdentity': 20,
     }
     write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES + TAG_ACTIONS
