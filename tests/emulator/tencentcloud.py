@@ -213,8 +213,9 @@ class TencentCloud(Cloud):
         'untag_missing_key': 'ok',
         'max_tags_per_resource': 50,               # LimitExceeded.ResourceAttachedTags beyond it
         # Distinct values a tag key may have in the account (tags outlive their resources): LimitExceeded.TagValue beyond it.
-        # The SDK's error list says 1000; the limits page (2025) speaks of 1,000,000 pairs in all. 0: no limit.
-        'max_values_per_tag_key': 1000,
+        # The SDK's error list names a limit of 1000; the limits page (2026-01) states only 1,000,000 key-value pairs in
+        # all (as 1000 keys x 1000 values, or 100 x 10000). 0 (the default): no limit; 1000 models the older rule.
+        'max_values_per_tag_key': 0,
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,

@@ -192,3 +192,14 @@ def test_a_restore_run_again_sends_no_untag_call(emulator):
     emulator.emulator.clear_requests()
     assert cloud.remove_tags('i-bp1again00000000001', ['sgq', 'sgq:1']) == []
     assert calls(emulator) == []
+
+
+def test_a_tag_write_whose_answer_was_lost_is_sent_again(emulator):
+    seed(emulator, [dict(id='i-bp1retry00000000001')])
+    emulator.emulator.add_fault({'provider': 'alicloud', 'action': 'TagResources', 'kind': 'commit_then_drop'})
+    emulator.emulator.add_fault({'provider': 'alicloud', 'action': 'UntagResources', 'kind': 'throttle'})
+    cloud = provider(emulator)
+    cloud.write_tags('i-bp1retry00000000001', {'sgq': 'x'})
+    cloud.remove_tags('i-bp1retry00000000001', ['sgq'])
+    assert calls(emulator) == ['TagResources', 'TagResources', 'UntagResources', 'UntagResources']
+    assert state(emulator)['i-bp1retry00000000001'] == {}

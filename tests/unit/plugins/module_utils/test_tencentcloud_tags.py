@@ -248,3 +248,14 @@ def test_when_the_empty_account_is_refused_it_is_asked_once_and_the_refused_sent
     cloud.remove_tags_many(dict((iid, ['sgq']) for iid in ids))           # the account is known now: no second question
     assert calls(emulator) == ['UnTagResources'] * tagged
     assert all(state(emulator)[iid] == {} for iid in ids)
+
+
+def test_a_throttled_tag_write_is_retried_as_it_is_idempotent(emulator):
+    seed(emulator, [dict(id='ins-retry001')])
+    emulator.emulator.add_fault({'provider': 'tencentcloud', 'action': 'TagResources', 'kind': 'server_error'})
+    emulator.emulator.add_fault({'provider': 'tencentcloud', 'action': 'UnTagResources', 'kind': 'commit_then_drop'})
+    cloud = provider(emulator)
+    cloud.write_tags('ins-retry001', {'sgq': 'x'})
+    cloud.remove_tags('ins-retry001', ['sgq'])          # the answer was lost after the change: sent again, no harm
+    assert calls(emulator) == ['TagResources', 'TagResources', 'UnTagResources', 'UnTagResources']
+    assert state(emulator)['ins-retry001'] == {}
