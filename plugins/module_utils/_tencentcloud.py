@@ -685,7 +685,8 @@ class TencentCloud:
 
     # -- tags (the quarantine record) and the interfaces of an instance ------------------------------
     def tag_resource(self, target_id):
-        """The six-segment name of an instance or ENI for the tag service, the account left empty (TAG_RESOURCE)."""
+        """The six-segment name of an instance or ENI for the tag service, the account empty until the service asks for it
+        (TAG_RESOURCE, with_account)."""
         service, prefix = TAG_RESOURCE['eni' if target_id.startswith('eni-') else 'instance']
         return 'qcs::%s:%s:uin/%s:%s/%s' % (service, self.params['region'], self.account, prefix, target_id)
 
@@ -730,10 +731,7 @@ class TencentCloud:
     def remove_tags(self, target_id, keys):
         return self.remove_tags_many({target_id: keys})
 
-    def remove_tags_many(self, keys_by_target):
-        """UnTagResources: the targets losing the same keys 10 a call, 10 keys a call; the calls run concurrently. A key that a
-        target read in this run does not have is not sent (a restore run again sends nothing); one not read is sent, and a
-        key it lacks is not an error [inferred; the emulator's untag_missing_key setting has both answers]."""
+    def remove_tags_once(self, keys_by_target):
         calls = []
         keys_by_target = dict((tid, [key for key in keys if tid not in self.tags or key in self.tags[tid]])
                               for tid, keys in keys_by_target.items())

@@ -259,3 +259,11 @@ def test_a_throttled_tag_write_is_retried_as_it_is_idempotent(emulator):
     cloud.remove_tags('ins-retry001', ['sgq'])          # the answer was lost after the change: sent again, no harm
     assert calls(emulator) == ['TagResources', 'TagResources', 'UnTagResources', 'UnTagResources']
     assert state(emulator)['ins-retry001'] == {}
+
+
+def test_a_removal_refused_for_the_empty_account_asks_it_too(emulator):
+    seed(emulator, [dict(id='ins-unt00001', tags={'sgq': 'x'})], tag_resource_uin='owner', tag_owner_uin='200000000042')
+    cloud = provider(emulator)
+    cloud.remove_tags('ins-unt00001', ['sgq'])
+    assert calls(emulator) == ['UnTagResources', 'GetCallerIdentity', 'UnTagResources']
+    assert state(emulator)['ins-unt00001'] == {}
