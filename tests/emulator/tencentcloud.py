@@ -94,7 +94,8 @@ TRANSITIONS = {'PENDING': 'RUNNING', 'STARTING': 'RUNNING', 'STOPPING': 'STOPPED
 OTHER_OPERATION = 'ResetInstancesType'
 OPERATION_STATES = ('OPERATING', 'SUCCESS', 'FAILED')
 
-INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id')
+INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id', 'tag-key', 'tag-value')
+TAG_FILTER = re.compile(r'^tag:(.+)$')     # tag:<key>, a value of that key
 SG_FILTERS = ('security-group-id', 'security-group-name', 'project-id')
 
 FAULT_CODES = {
@@ -578,7 +579,7 @@ class TencentCloud(Cloud):
         if len(filters) > 10:
             raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 10 filters are allowed.')
         for item in filters:
-            if item['Name'] not in names:
+            if item['Name'] not in names and not ('tag-key' in names and TAG_FILTER.match(item['Name'])):
                 raise ApiError(invalid_code, 'The filter `%s` is not supported (supported here: %s).' % (item['Name'], ', '.join(names)))
             if len(item['Values']) > 5:
                 raise ApiError('InvalidFilterValue.LimitExceeded', 'At most 5 values per filter are allowed.')
@@ -755,6 +756,12 @@ class TencentCloud(Cloud):
     def _instance_matches(self, ins, name, values):
         if name == 'security-group-id':
             return any(g in values for g in self._shown_list(ins))
+        if name == 'tag-key':
+            return any(k in values for k in ins['tags'])
+        if name == 'tag-value':
+            return any(v in values for v in ins['tags'].values())
+        if TAG_FILTER.match(name):
+            return ins['tags'].get(TAG_FILTER.match(name).group(1)) in values
         field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
         return ins[field] in values
 

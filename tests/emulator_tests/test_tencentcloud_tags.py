@@ -195,3 +195,16 @@ def test_the_tag_service_is_signed_with_its_own_scope_and_version(tc, admin, mon
     assert '/2023-11-14/tag/tc3_request, ' in req.header['Authorization']
     ours = tc3.sign(SECRET_KEY, 'POST', req.header['Host'], req.header['Content-Type'], 1700000000, 'tag', req.data.encode('utf-8'))
     assert req.header['Authorization'].endswith('Signature=' + ours)
+
+
+def test_describe_instances_filters_by_tag(tc):
+    tag_call(tag(tc), 'TagResources', ResourceList=[resource(INS)], Tags=[{'TagKey': 'sg-quarantine', 'TagValue': '2026-12-07'}])
+    client = cvm(tc)
+
+    def found(name, values):
+        out = call(client, 'DescribeInstances', Filters=[{'Name': name, 'Values': values}], Limit=100)
+        return [i['InstanceId'] for i in out['InstanceSet']]
+    assert found('tag-key', ['sg-quarantine']) == [INS]
+    assert found('tag:sg-quarantine', ['2026-12-07']) == [INS]
+    assert found('tag:sg-quarantine', ['other']) == []
+    assert found('tag-value', ['2026-12-07']) == [INS]
