@@ -802,10 +802,18 @@ class AliCloud(Cloud):
             if params.get('InstanceName') and not re.match(
                     '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
                 continue
+            if not self._has_tags(inst, params):
+                continue
             found.append(inst)
         page, meta = self._page(found, params, 100, 10)
         meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
         return meta
+
+    def _has_tags(self, resource, params):
+        """Tag.N.Key (and Tag.N.Value, when given) filters: every one must match."""
+        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        return all(keys[n] in resource['tags'] and (n not in values or resource['tags'][keys[n]] == values[n]) for n in keys)
 
     def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
         return self._instance_view(self._instance(params, check_region=False), flat=True)

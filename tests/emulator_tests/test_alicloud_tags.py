@@ -134,3 +134,17 @@ def test_list_tag_resources_pages_with_next_token(ali, admin):
     by_tag = client.call('ListTagResources', **tag_params('tea-v3', None, tags=[('a', '1')]))
     assert set(t['ResourceId'] for t in by_tag['TagResources']['TagResource']) == {I_RUN, I_STOP}
 
+
+
+def test_describe_instances_filters_by_tag(ali, family):
+    client = clients(ali)[family]
+    client.call('TagResources', **tag_params(family, [I_RUN], tags=[('sg-quarantine', '2026-12-07')]))
+
+    def found(**tag):
+        params = dict(RegionId=REGION)
+        params['Tags' if family == 'legacy-v1' else 'Tag'] = [tag]
+        out = client.call('DescribeInstances', **params)
+        return [i['InstanceId'] for i in out['Instances']['Instance']]
+    assert found(Key='sg-quarantine') == [I_RUN]
+    assert found(Key='sg-quarantine', Value='2026-12-07') == [I_RUN]
+    assert found(Key='sg-quarantine', Value='other') == []
