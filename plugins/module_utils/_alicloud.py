@@ -383,9 +383,10 @@ class AliCloud:
             found[iid] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
                                    'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
             self.tags[iid] = tag_dict(item)
-            self.instances[iid] = {'status': item.get('Status'), 'secondary': [
-                eni.get('NetworkInterfaceId') for eni in _list_at(item, 'NetworkInterfaces', 'NetworkInterface') or []
-                if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
+            listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
+            # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
+            self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
+                eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
         return found
 
     def pages(self, action, query, path, wanted):
@@ -686,14 +687,27 @@ class AliCloud:
         """{instance: [{'network_interface_id', 'security_group_ids'}]}: the secondary ENIs of each instance (the primary's
         groups are the instance's). DescribeInstances lists an instance's ENIs with their Type, so the secondary ones are
         known from the read; their groups are read now from DescribeNetworkInterfaces by NetworkInterfaceId.N, 100 a call (none
-        when no instance has one). Instances not read yet are read first (DescribeInstances, 100 a call)."""
+        when no instance has one). Instances not read yet are read first (DescribeInstances, 100 a call); an answer that does
+        not list an instance's ENIs at all costs one DescribeNetworkInterfaces by InstanceId for that instance."""
         self.read_instances(instance_ids)
         ids = [iid for iid in dict.fromkeys(instance_ids) if iid in self.instances]
+        unlisted = [iid for iid in ids if self.instances[iid]['secondary'] is None]
+        for iid, found in zip(unlisted, self.transport.map(self.secondary_of, unlisted, self.params.get('max_concurrency', 10))):
+            if isinstance(found, BaseException):
+                raise found
+            self.instances[iid]['secondary'] = found
         enis = [eni for iid in ids for eni in self.instances[iid]['secondary']]
         if enis:        # read now, not from an earlier answer: the lists are what a record saves
             self.each_chunk(self.describe_network_interfaces, enis)
         return dict((iid, [{'network_interface_id': eni, 'security_group_ids': list(self.interfaces[eni]['groups'])}
                            for eni in self.instances[iid]['secondary'] if eni in self.interfaces]) for iid in ids)
+
+    def secondary_of(self, iid):
+        """The secondary ENIs of one instance whose DescribeInstances answer listed none: DescribeNetworkInterfaces by
+        InstanceId and Type Secondary (one instance a call: InstanceId takes one value), every page."""
+        query = {'RegionId': self.params['region'], 'InstanceId': iid, 'Type': 'Secondary'}
+        items, dummy = self.pages('DescribeNetworkInterfaces', query, ('NetworkInterfaceSets', 'NetworkInterfaceSet'), float('inf'))
+        return [item.get('NetworkInterfaceId') for item in items if item.get('InstanceId') == iid]
 
     def interface_owner(self, interface_ids):
         """{ENI: its instance or None}, from the ENIs read (those not read yet: DescribeNetworkInterfaces, 100 a call)."""

@@ -237,6 +237,7 @@ class AliCloud(Cloud):
         'group_order_seed': 0,
         'max_tags_per_resource': 20,            # OperationDenied.QuotaExceed beyond it [inferred: see docs/emulator.md]
         'list_tag_page_size': 50,               # ListTagResources items a page [inferred]
+        'describe_instances_lists_enis': True,  # False: DescribeInstances answers leave NetworkInterfaces out
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
@@ -777,7 +778,7 @@ class AliCloud(Cloud):
             'IoOptimized': 'optimized' if flat else True,
             'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in inst['tags'].items()]},
         }
-        if not flat:
+        if not flat and self.settings['describe_instances_lists_enis']:
             view['NetworkInterfaces'] = {'NetworkInterface': [
                 {'NetworkInterfaceId': e['id'], 'Type': e['type']}
                 for e in sorted(self.enis.values(), key=lambda e: e['type'] != 'Primary') if e['instance_id'] == inst['id']]}

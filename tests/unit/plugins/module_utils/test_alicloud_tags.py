@@ -203,3 +203,13 @@ def test_a_tag_write_whose_answer_was_lost_is_sent_again(emulator):
     cloud.remove_tags('i-bp1retry00000000001', ['sgq'])
     assert calls(emulator) == ['TagResources', 'TagResources', 'UntagResources', 'UntagResources']
     assert state(emulator)['i-bp1retry00000000001'] == {}
+
+
+def test_an_instance_answer_without_its_enis_costs_one_eni_query_for_that_instance(emulator):
+    ids = ['i-bp1nolist0000000001', 'i-bp1nolist0000000002']
+    seed(emulator, [dict(id=iid) for iid in ids],
+         [dict(id='eni-bp1nolist000000001', instance_id=ids[0], type='Secondary', security_groups=[GROUPS[1]])],
+         describe_instances_lists_enis=False)
+    out = provider(emulator).attached_interfaces(ids)
+    assert out == {ids[0]: [{'network_interface_id': 'eni-bp1nolist000000001', 'security_group_ids': [GROUPS[1]]}], ids[1]: []}
+    assert calls(emulator) == ['DescribeInstances'] + ['DescribeNetworkInterfaces'] * 3
