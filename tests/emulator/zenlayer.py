@@ -564,7 +564,8 @@ class ZenlayerCloud(Cloud):
         return all(found) if mode == 'all' else any(found)
 
     def _DescribeInstances(self, params):  # pylint: disable=invalid-name
-        answer = _page([self._instance_info(instance) for instance in self._filtered_instances(params)], params)
+        answer = _page(self._filtered_instances(params), params)
+        answer['dataSet'] = [self._instance_info(instance) for instance in answer['dataSet']]
         for item in answer['dataSet']:
             stale = self.stale.get(item['instanceId'])
             if stale:
@@ -701,8 +702,12 @@ class ZenlayerCloud(Cloud):
         listed = self.settings['zec_instance_nics_listed']
         if listed not in ('all', 'primary'):
             raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_instance_nics_listed must be all or primary.')
+        on_page = dict((instance['id'], []) for instance in found['dataSet'])
+        for nic in self.nics.values():
+            if nic['instance'] in on_page:
+                on_page[nic['instance']].append(nic)
         for instance in found['dataSet']:
-            nics = [self._nic_info(nic) for nic in self.nics.values() if nic['instance'] == instance['id']]
+            nics = [self._nic_info(nic) for nic in on_page[instance['id']]]
             primary = [nic for nic in nics if nic['nicType'] == 'Primary'][0]
             items.append(self._with_tags({
                 'instanceId': instance['id'], 'instanceName': instance['name'], 'zoneId': instance['zone'],
