@@ -607,8 +607,10 @@ class BaiduCloud:
 
         tags: one key:value pair (several are ORed by the call), never a key alone, whose meaning (any value, or an
         empty one) is not documented [inferred]; status: only when every one is a known status, spelled as Baidu does."""
+        def sendable(text):
+            return not any(sep in text for sep in LIST_SEPARATORS)
+
         params = []
-        sendable = lambda text: not any(sep in text for sep in LIST_SEPARATORS)
         pairs = [(k, v) for k, v in (filters.get('tags') or {}).items() if v is not None and sendable(k) and sendable(v)]
         if pairs:
             params.append(('tags', '%s:%s' % pairs[0]))

@@ -115,7 +115,9 @@ def test_both_services_are_listed_to_the_end_with_1000_a_call(emu, vms, zecs):
     cloud = provider(emu)
     sent = bodies(cloud)
     assert listed(cloud) == [('instance', i) for i in vm_ids(vms)] + [('zec_instance', i) for i in zec_ids(zecs)]
-    pages = lambda n: max(1, -(-n // 1000))
+
+    def pages(n):
+        return max(1, -(-n // 1000))
     assert requests(emu) == [('vm', 'DescribeInstances')] * pages(vms) + [('zec', 'DescribeInstances')] * pages(zecs)
     assert [(s, b['pageNum'], b['pageSize']) for s, a, b in sent] == (
         [('vm', p, 1000) for p in range(1, pages(vms) + 1)] + [('zec', p, 1000) for p in range(1, pages(zecs) + 1)])
