@@ -629,8 +629,9 @@ class BaiduCloud:
         marker. Only the primary NIC comes with the answer (its groups are the instance's): no network_interfaces."""
         listed = []
         for item in self.pages('ListInstances', '/v2/instance', self.list_params(filters), 'instances'):
+            # An instance without a NIC yet (being created, failed) has no groups: one such must not stop the listing.
             nic = item.get('nicInfo') if isinstance(item.get('nicInfo'), dict) else {}
-            groups = nic.get('securityGroups')
+            groups = nic.get('securityGroups') if nic.get('securityGroups') is not None else []
             tags = item.get('tags') or []
             if not item.get('id') or not isinstance(groups, list) or not isinstance(tags, list):
                 raise self.malformed('ListInstances', 'id, nicInfo.securityGroups and tags list for each instance', None)
