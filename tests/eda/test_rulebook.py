@@ -33,6 +33,8 @@ import subprocess
 import sys
 import time
 
+import re
+
 import pytest
 import yaml
 
@@ -55,6 +57,7 @@ MALFORMED = 'sg_quarantine: ignored a malformed event'
 STARTUP_S = 90
 RUN_S = 180
 QUIET_S = 4
+FAILED_RUN = re.compile(r'(failed|unreachable)=[1-9]')
 
 TOKEN = 'Eda-Webhook-Token-Never-Shown-5b1e'
 KEY_IDS = {'tencentcloud': 'AKIDedarulebook1', 'zenlayer': 'AKID-ZL-EDARULEBOOK'}
@@ -245,6 +248,8 @@ class Rulebook(object):
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail('ansible-rulebook ended (rc %s) while waiting for %s:\n%s' % (self.proc.returncode, what, self.text()[-6000:]))
+            if FAILED_RUN.search(self.text()):
+                pytest.fail('a playbook run failed while waiting for %s:\n%s' % (what, self.text()[-6000:]))
             value = check()
             if value:
                 return value
