@@ -11,9 +11,13 @@ against the emulator (`make eda`, which installs ansible-rulebook into .venv-eda
 - a malformed event (a field missing, or text with braces that ansible-playbook would template) runs nothing and is
   logged;
 - an Alertmanager notification isolates the instance of each firing alert (here Zenlayer's: no region, an ID of
-  digits), ignores resolved alerts and logs a firing alert that names no instance.
+  digits), ignores resolved alerts and logs a firing alert that names no instance;
+- the lock: a webhook event and an alert naming one instance at once run one after the other, and the record keeps
+  the groups the instance had;
+- every event of a list (valid, missing fields, nulls, wrong types, braces) is either isolated or logged, exactly once
+  (the same conditions, actions replaced by a log line).
 
-Without ansible-rulebook (or Java) in the running venv the live test is skipped, saying why; with
+Without ansible-rulebook (or Java) in the running venv the live tests are skipped, saying why; with
 MULTICLOUD_SECGROUP_EDA_REQUIRED=1 (what `make eda` sets) it fails instead, so the make target really runs it.
 The structural tests (the AWX variant matches the rulebook) need only PyYAML. Every process started is ended,
 whatever happens; the rulebook's output is kept in tests/output/eda/ for `make secrets-scan`.
@@ -306,6 +310,7 @@ def rulebook(emulator, tmp_path):
 
 
 def test_an_event_isolates_once_a_duplicate_and_a_malformed_one_run_nothing(emulator, rulebook):
+    """The live scenario of the module docstring, in one ansible-rulebook process, then the lock."""
     started = time.time()
     assert post(rulebook.webhook, {'provider': 'tencentcloud', 'region': 'ap-guangzhou'}, token='wrong-token') == 401
     event = {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_id': TC_INSTANCE, 'reason': 'INC-4711 beacon'}
@@ -367,11 +372,27 @@ def test_an_event_isolates_once_a_duplicate_and_a_malformed_one_run_nothing(emul
     rulebook.wait_for('the nameless alert logged', lambda: rulebook.count(MALFORMED) == len(malformed) + 1, RUN_S)
     assert groups_of(emulator, 'tencentcloud', TC_OTHER) == ['sg-web00001']
     assert sorted(os.listdir(rulebook.records)) == ['tencentcloud_ap-guangzhou_%s.json' % TC_INSTANCE, 'zenlayer_%s.json' % ZL_INSTANCE]
+    isolated_all_in = time.time() - started
+
+    # The lock: the webhook and an alert name one instance at once (two rules, two throttles): the two runs come one
+    # after the other, never interleaved, and the second keeps the record the first wrote (the groups the instance had).
+    before = rulebook.text()
+    assert post(rulebook.webhook, {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_id': TC_OTHER}) == 200
+    assert post(rulebook.alertmanager, {'version': '4', 'status': 'firing', 'alerts': [
+        {'status': 'firing', 'labels': {'alertname': 'C2Beacon', 'provider': 'tencentcloud', 'region': 'ap-guangzhou',
+                                        'instance_id': TC_OTHER}}]}) == 200
+    rulebook.wait_for('both runs about one instance', lambda: rulebook.count('PLAY RECAP') == 4, RUN_S)
+    markers = re.findall(r'^PLAY (?:RECAP|\[)', rulebook.text()[len(before):], re.M)
+    assert markers == ['PLAY [', 'PLAY RECAP'] * 2, 'the runs about one instance overlapped: %r' % markers
+    assert groups_of(emulator, 'tencentcloud', TC_OTHER) == ['sg-quar0001']
+    with open(os.path.join(rulebook.records, 'tencentcloud_ap-guangzhou_%s.json' % TC_OTHER)) as handle:
+        assert json.load(handle)['security_group_ids'] == ['sg-web00001']
 
     text = rulebook.text()
     for secret in [TOKEN] + list(SECRETS.values()):
         assert secret not in text, 'a secret is in the rulebook output'
-    print('eda: first isolation %.1f s after the event; test %.1f s' % (isolated_in, time.time() - started))
+    print('eda: first isolation %.1f s after its event; webhook and alert isolations %.1f s; with the lock %.1f s'
+          % (isolated_in, isolated_all_in, time.time() - started))
 
 
 # Events and what the rulebook must make of them: 'valid' (the isolating rule) or 'malformed' (the logging rule).
