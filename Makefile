@@ -275,7 +275,7 @@ runner: venv
 	[ $$rc -ne 5 ] || echo "runner: no tests were collected (exit 5), treated as a failure" >&2
 	echo "runner: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
-# --- Event-Driven Ansible (docs/eda.md; in `make test`: about 25 s warm) ----------
+# --- Event-Driven Ansible (docs/eda.md; in `make test`: 32-48 s warm) ------------
 
 # ansible-rulebook needs Java 17: Debian's openjdk-17-jre-headless, installed with apt-get when missing.
 $(VENV_EDA)/.installed: .ci/requirements-eda.txt
