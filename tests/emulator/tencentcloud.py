@@ -300,7 +300,11 @@ class TencentCloud(Cloud):
     def _seed_instance(self, ins, where, groups, instances):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
-            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags'))
+            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags',
+            'private_ips', 'public_ips'))
+        for key in ('private_ips', 'public_ips'):
+            if not isinstance(ins.get(key, []), list) or not all(isinstance(ip, str) for ip in ins.get(key, [])):
+                raise SettingsError('%s: %s must be a list of addresses' % (where, key))
         for key in ('busy_for_s', 'busy_after_reads', 'transition_s'):
             value = ins.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
@@ -339,6 +343,7 @@ class TencentCloud(Cloud):
             'latest_operation_request_id': ins.get('latest_operation_request_id'),
             'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
             'other_operation': None, 'transition': None, 'tags': seed_tags(ins, where),
+            'private_ips': list(ins.get('private_ips', [])), 'public_ips': list(ins.get('public_ips', [])),
         }
         if ins.get('transition_s') is not None:
             instance['transition'] = {'to': TRANSITIONS[status], 'due': time.monotonic() + float(ins['transition_s'])}
@@ -378,6 +383,7 @@ class TencentCloud(Cloud):
         for ins in self.instances:
             self._settle(ins)
             entry = dict((key, ins[key]) for key in ('id', 'region', 'status', 'name', 'vpc_id', 'zone'))
+            entry.update((key, list(ins[key])) for key in ('private_ips', 'public_ips') if ins[key])
             # The list the instance has once its operation (if any) is over.
             entry['security_groups'] = list(ins['security_groups'])
             for key in ('latest_operation', 'latest_operation_state', 'latest_operation_request_id', 'latest_operation_error_msg'):
@@ -798,7 +804,9 @@ class TencentCloud(Cloud):
             'VirtualPrivateCloud': {'VpcId': ins['vpc_id'], 'SubnetId': 'subnet-00000000', 'AsVpcGateway': False,
                                     'PrivateIpAddresses': None, 'Ipv6AddressCount': None},
             'InstanceType': 'S5.MEDIUM2', 'CPU': 2, 'Memory': 2, 'InstanceChargeType': 'POSTPAID_BY_HOUR',
-            'RestrictState': 'NORMAL', 'PrivateIpAddresses': [], 'PublicIpAddresses': None, 'CreatedTime': ins['created'],
+            # The SDK model: "PublicIpAddresses ... 注意：此字段可能返回 null" (no public address: null).
+            'RestrictState': 'NORMAL', 'PrivateIpAddresses': list(ins['private_ips']),
+            'PublicIpAddresses': list(ins['public_ips']) or None, 'CreatedTime': ins['created'],
             'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [{'Key': k, 'Value': v} for k, v in ins['tags'].items()],
             'DisableApiTermination': False,
         }
