@@ -256,8 +256,12 @@ class TencentCloud(Cloud):
                            'description': sg.get('description', ''), 'project_id': int(sg.get('project_id', 0)),
                            'is_default': bool(sg.get('is_default', False))})
         instances = []
+        seen = set()     # a set: a 10,000-instance seed is checked in linear time
         for where, ins in self.seed_entries(data, 'instances'):
-            instances.append(self._seed_instance(ins, where, groups, instances))
+            instances.append(self._seed_instance(ins, where, groups))
+            if ins['id'] in seen:
+                raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
+            seen.add(ins['id'])
         enis = []
         for where, eni in self.seed_entries(data, 'network_interfaces'):
             enis.append(self._seed_eni(eni, where, groups, instances, enis))
@@ -297,7 +301,7 @@ class TencentCloud(Cloud):
                 'vpc_id': eni.get('vpc_id', instance['vpc_id'] if instance else 'vpc-00000000'), 'instance': instance,
                 'security_groups': list(sg_ids), 'transition': transition, 'tags': seed_tags(eni, where)}
 
-    def _seed_instance(self, ins, where, groups, instances):
+    def _seed_instance(self, ins, where, groups):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
             'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags',
@@ -319,8 +323,6 @@ class TencentCloud(Cloud):
                                 % (where, ins['latest_operation_state']))
         if not INSTANCE_ID.match(ins['id']):
             raise SettingsError('%s: id %r is not ins- plus 8 lower-case letters or digits' % (where, ins['id']))
-        if any(other['id'] == ins['id'] for other in instances):
-            raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
         status = ins.get('status', 'RUNNING')
         if status not in INSTANCE_STATES:
             raise SettingsError('%s: status %r is not one of %s' % (where, status, ', '.join(INSTANCE_STATES)))
