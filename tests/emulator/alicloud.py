@@ -813,6 +813,7 @@ class AliCloud(Cloud):
         ids = self._json_ids(params, 'InstanceIds')
         if params.get('Status') and params['Status'] not in INSTANCE_STATUSES:
             raise AliError(404, 'InvalidStatus.NotFound')
+        # Tag.N.Key (and Tag.N.Value, when given): every one must match.
         tag_keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
         tag_values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
         if any(n not in tag_keys for n in tag_values):
@@ -821,12 +822,11 @@ class AliCloud(Cloud):
             raise AliError(400, 'InvalidTagCount', 'The specified tags are beyond the permitted range (Tag.N: N 1 to 20).')
         found = []
         for inst in self.instances.values():
-            eni = self._primary_eni(inst['id'])
             if inst['region'] != params['RegionId'] or (ids is not None and inst['id'] not in ids):
                 continue
             if params.get('VpcId') and inst['vpc_id'] != params['VpcId']:
                 continue
-            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(eni):
+            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(self._primary_eni(inst['id'])):
                 continue
             if params.get('Status') and inst['status'] != params['Status']:
                 continue
@@ -835,7 +835,7 @@ class AliCloud(Cloud):
             if params.get('InstanceName') and not re.match(
                     '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
                 continue
-            if not self._has_tags(inst, params):
+            if not all(key in inst['tags'] and (n not in tag_values or inst['tags'][key] == tag_values[n]) for n, key in tag_keys.items()):
                 continue
             found.append(inst)
         cap = int(self.settings['tag_filter_max_results'] or 0)
@@ -844,12 +844,6 @@ class AliCloud(Cloud):
         page, meta = self._page(found, params, 100, 10)
         meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
         return meta
-
-    def _has_tags(self, resource, params):
-        """Tag.N.Key (and Tag.N.Value, when given) filters: every one must match."""
-        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
-        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
-        return all(keys[n] in resource['tags'] and (n not in values or resource['tags'][keys[n]] == values[n]) for n in keys)
 
     def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
         return self._instance_view(self._instance(params, check_region=False), flat=True)
