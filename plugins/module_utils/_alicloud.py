@@ -249,6 +249,15 @@ def _same(values):
     return out
 
 
+def _unique(listed):
+    """The listing dicts, each instance once (token pages do not repeat one; this keeps it so), None (no ID) left out."""
+    out = {}
+    for item in listed:
+        if item is not None:
+            out.setdefault(item['instance_id'], item)
+    return list(out.values())
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -409,12 +418,12 @@ class AliCloud:
         filters = filters or {}
         tagged = self.listing_query(filters, tags=True)
         if tagged is not None:
-            items, dummy = self.pages('DescribeInstances', tagged, ('Instances', 'Instance'), float('inf'))
+            items, dummy = self.pages('DescribeInstances', tagged, ('Instances', 'Instance'), float('inf'), each=self.listed)
             if len(items) < TAG_FILTER_CAP:
-                return self.listed_all(items)
+                return _unique(items)
         items, dummy = self.pages('DescribeInstances', self.listing_query(filters, tags=False), ('Instances', 'Instance'),
-                                  float('inf'))
-        return self.listed_all(items)
+                                  float('inf'), each=self.listed)
+        return _unique(items)
 
     def listing_query(self, filters, tags):
         """The DescribeInstances query: with tags, the Tag.N filters only (None when there are none); else the others.
@@ -442,19 +451,12 @@ class AliCloud:
             query['Status'] = known[0]
         return query
 
-    def listed_all(self, items):
-        out, seen = [], set()
-        for item in items:
-            iid = item.get('InstanceId')
-            if iid and iid not in seen:
-                seen.add(iid)
-                self.remember_instance(item)
-                out.append(self.listed(item))
-        return out
-
     def listed(self, item):
-        """The neutral listing dict of one Instances.Instance item. Its NetworkInterfaces carry no groups: no
-        network_interfaces."""
+        """The neutral listing dict of one Instances.Instance item (remembered: tags, status, ENIs). Its NetworkInterfaces
+        carry no groups: no network_interfaces. None for an item without an ID."""
+        if not item.get('InstanceId'):
+            return None
+        self.remember_instance(item)
         vpc = (item.get('VpcAttributes') or {}).get('VpcId') or None
         private = _list_at(item, 'VpcAttributes', 'PrivateIpAddress', 'IpAddress') or []
         if not private:     # a classic-network instance's addresses
@@ -485,8 +487,9 @@ class AliCloud:
         self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
             eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
 
-    def pages(self, action, query, path, wanted):
-        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page."""
+    def pages(self, action, query, path, wanted, each=None):
+        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page;
+        each(item) instead of the item when given (a page is then not kept)."""
         query = dict(query, MaxResults=str(PAGE))
         items = []
         while True:
@@ -494,7 +497,7 @@ class AliCloud:
             page = _list_at(data, *path)
             if page is None:
                 raise self.malformed(action, '%s list' % '.'.join(path), data.get('RequestId'))
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend(each(item) if each else item for item in page if isinstance(item, dict))
             token = data.get('NextToken')
             if not token or len(items) >= wanted:
                 return items, data.get('RequestId')
