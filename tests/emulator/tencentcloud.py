@@ -217,6 +217,9 @@ class TencentCloud(Cloud):
         # The SDK's error list names a limit of 1000; the limits page (2026-01) states only 1,000,000 key-value pairs in
         # all (as 1000 keys x 1000 values, or 100 x 10000). 0 (the default): no limit; 1000 models the older rule.
         'max_values_per_tag_key': 0,
+        # [inferred] DescribeInstances' instance-name filter: 'exact' (the whole name) or 'fuzzy' (a substring, as the
+        # InvalidParameterValue.InvalidVagueName code hints). The API pages do not say which.
+        'instance_name_match': 'exact',
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,
@@ -770,6 +773,8 @@ class TencentCloud(Cloud):
             return any(v in values for v in ins['tags'].values())
         if TAG_FILTER.match(name):
             return ins['tags'].get(TAG_FILTER.match(name).group(1)) in values
+        if name == 'instance-name' and self.settings['instance_name_match'] == 'fuzzy':
+            return any(value in ins['name'] for value in values)
         field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
         return ins[field] in values
 

@@ -140,6 +140,19 @@ def test_each_filter_is_sent_and_answered_right(emulator, filters, sent_filters,
     assert len(sent) == max(1, -(-len(listed) // 100))      # the filtered answer's pages only
 
 
+def test_a_fuzzy_name_filter_answers_more_and_the_hook_passes_it_on(emulator):
+    # [inferred] whether instance-name is exact or fuzzy; either way the name is sent, and the neutral code narrows
+    seed(emulator, fleet(12))
+    emulator.emulator.update_settings({'tencentcloud': {'instance_name_match': 'fuzzy'}})
+    try:
+        cloud, sent = provider(emulator)
+        listed = cloud.list_instances({'name': 'host-1'})
+    finally:
+        emulator.emulator.update_settings({'tencentcloud': {'instance_name_match': 'exact'}})
+    assert [i['instance_name'] for i in listed] == ['host-1', 'host-10', 'host-11']
+    assert sent[0][1]['Filters'] == [{'Name': 'instance-name', 'Values': ['host-1']}]
+
+
 @pytest.mark.parametrize('filters', [
     {'name': 'host-*'},                                                          # a pattern: the neutral code matches it
     {'status': ['RUNNING', 'STOPPED', 'PENDING', 'STARTING', 'STOPPING', 'REBOOTING']},   # 6 values: over 5
