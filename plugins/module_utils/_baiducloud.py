@@ -581,9 +581,10 @@ class BaiduCloud:
                            for t in targets if self.enterprise.get(t['target_id']))
         return refused
 
-    def pages(self, action, path, params, key, method='GET', body=None, token=False):
+    def pages(self, action, path, params, key, method='GET', body=None, token=False, each=None):
         """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a
-        clientToken, as the SDK does on calls that take one (on a read it changes nothing)."""
+        clientToken, as the SDK does on calls that take one (on a read it changes nothing). each: what to keep of an
+        item, made as its page arrives (a page's raw answer is then let go)."""
         items, marker = [], None
         while True:
             query = ([('clientToken', client_token())] if token else []) + list(params) + [('maxKeys', str(LIST_PAGE))]
@@ -592,7 +593,7 @@ class BaiduCloud:
             page = data.get(key)
             if not isinstance(page, list):
                 raise self.malformed(action, '%s list' % key, request_id)
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend((each or (lambda item: item))(item) for item in page if isinstance(item, dict))
             next_marker = data.get('nextMarker')
             if not data.get('isTruncated') or not next_marker:
                 return items
@@ -627,24 +628,25 @@ class BaiduCloud:
     def list_instances(self, filters):
         """Every instance of the region passing the pushed filters: ListInstances, 1000 a page (its maximum), marker to
         marker. Only the primary NIC comes with the answer (its groups are the instance's): no network_interfaces."""
-        listed = []
-        for item in self.pages('ListInstances', '/v2/instance', self.list_params(filters), 'instances'):
-            # An instance without a NIC yet (being created, failed) has no groups: one such must not stop the listing.
-            nic = item.get('nicInfo') if isinstance(item.get('nicInfo'), dict) else {}
-            groups = nic.get('securityGroups') if nic.get('securityGroups') is not None else []
-            tags = item.get('tags') or []
-            if not item.get('id') or not isinstance(groups, list) or not isinstance(tags, list):
-                raise self.malformed('ListInstances', 'id, nicInfo.securityGroups and tags list for each instance', None)
-            ips = [ip for ip in nic.get('ips') or [] if isinstance(ip, dict)]
-            listed.append({
-                'instance_id': item['id'], 'instance_name': item.get('name'), 'status': item.get('status'),
-                'vpc_id': item.get('vpcId') or nic.get('vpcId') or None,
-                'private_ips': _present([item.get('internalIp')] + [ip.get('privateIp') for ip in ips]),
-                'public_ips': _present([item.get('publicIp')] + [ip.get('eip') for ip in ips]),
-                'tags': dict((t.get('tagKey'), '%s' % (t.get('tagValue') if t.get('tagValue') is not None else ''))
-                             for t in tags if isinstance(t, dict) and t.get('tagKey')),
-                'security_group_ids': list(groups), 'region': self.params['region'], 'kind': 'instance'})
-        return listed
+        return self.pages('ListInstances', '/v2/instance', self.list_params(filters), 'instances', each=self.listed)
+
+    def listed(self, item):
+        """One ListInstances item as the listing gives it."""
+        # An instance without a NIC yet (being created, failed) has no groups: one such must not stop the listing.
+        nic = item.get('nicInfo') if isinstance(item.get('nicInfo'), dict) else {}
+        groups = nic.get('securityGroups') if nic.get('securityGroups') is not None else []
+        tags = item.get('tags') or []
+        if not item.get('id') or not isinstance(groups, list) or not isinstance(tags, list):
+            raise self.malformed('ListInstances', 'id, nicInfo.securityGroups and tags list for each instance', None)
+        ips = [ip for ip in nic.get('ips') or [] if isinstance(ip, dict)]
+        return {
+            'instance_id': item['id'], 'instance_name': item.get('name'), 'status': item.get('status'),
+            'vpc_id': item.get('vpcId') or nic.get('vpcId') or None,
+            'private_ips': _present([item.get('internalIp')] + [ip.get('privateIp') for ip in ips]),
+            'public_ips': _present([item.get('publicIp')] + [ip.get('eip') for ip in ips]),
+            'tags': dict((t.get('tagKey'), '%s' % (t.get('tagValue') if t.get('tagValue') is not None else ''))
+                         for t in tags if isinstance(t, dict) and t.get('tagKey')),
+            'security_group_ids': list(groups), 'region': self.params['region'], 'kind': 'instance'}
 
     def describe_security_groups(self, sg_ids):
         """{id: {'name'}} of those that exist: ListSecurityGroups filtered by securityGroupIds, one call per 1000."""

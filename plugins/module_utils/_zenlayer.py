@@ -448,16 +448,16 @@ class ZenlayerCloud:
                 body['status'] = statuses[0].upper()
         return body
 
-    def list_pages(self, service, body, page_size):
-        """Every DescribeInstances item of one service: pageNum 1, 2, ... until totalCount items came (or an empty page,
-        where a cloud caps pageSize lower than asked)."""
+    def list_pages(self, service, body, page_size, each):
+        """Every DescribeInstances item of one service, made by each as its page arrives: pageNum 1, 2, ... until
+        totalCount items came (or an empty page, where a cloud caps pageSize lower than asked)."""
         items, page = [], 1
         while True:
             data = self.call('DescribeInstances', dict(body, pageSize=page_size, pageNum=page), service=service)
             data_set, total = data.get('dataSet'), '%s' % data.get('totalCount', 0)
             if not isinstance(data_set, list) or not total.isdigit():
                 raise self.malformed('DescribeInstances', 'dataSet list and totalCount number', data)
-            items.extend(item for item in data_set if isinstance(item, dict))
+            items.extend(each(item) for item in data_set if isinstance(item, dict))
             if not data_set or len(items) >= int(total):
                 return items
             page += 1
@@ -466,44 +466,47 @@ class ZenlayerCloud:
         """Every vm and zec instance passing the pushed filters: the vm DescribeInstances (1000 a page, documented) and the
         zec one (INFERRED zec_list_page). An item without its tags field has them read with DescribeResourceTags. zec
         instances come without network_interfaces: that nics[] lists every vNIC is not documented."""
-        vm = self.list_pages('vm', self.list_body(filters, 'vm'), LIST_PAGE)
+        listed = self.list_pages('vm', self.list_body(filters, 'vm'), LIST_PAGE, self.listed_vm)
         zec_body = self.list_body(filters, 'zec')
         try:
-            zec = self.list_pages('zec', zec_body, INFERRED['zec_list_page'])
+            listed += self.list_pages('zec', zec_body, INFERRED['zec_list_page'], self.listed_zec)
         except transport.ProviderError as error:
             if error.http_status != 400:
                 raise
-            zec = self.list_pages('zec', zec_body, INFERRED['zec_fallback_page'])
+            listed += self.list_pages('zec', zec_body, INFERRED['zec_fallback_page'], self.listed_zec)
             self.warnings.append('%s refused a zec DescribeInstances pageSize of %d (%s, request ID %s); listed %d a page instead'
                                  % (self.display_name, INFERRED['zec_list_page'], error.code, error.request_id or 'none',
                                     INFERRED['zec_fallback_page']))
-        by_id = dict(('%s' % item.get('instanceId'), item) for item in vm + zec)
-        unshown = [iid for iid, item in by_id.items() if 'tags' not in item]
+        unshown = [i['instance_id'] for i in listed if i['tags'] is None]
         if unshown:
             self.read_resource_tags(unshown)
-        listed = []
-        for item in vm:
-            iid = '%s' % item.get('instanceId')
-            groups = item.get('securityGroupIds') or []
-            if not isinstance(groups, list):
-                raise self.malformed('DescribeInstances', 'securityGroupIds list for instance %s' % iid, item)
-            listed.append(self.listed(item, iid, item.get('instanceName'), item.get('instanceStatus'), None,
-                                      ['%s' % sg for sg in groups], 'instance'))
-        for item in zec:
-            iid = '%s' % item.get('instanceId')
-            primary = [n for n in item.get('nics') or [] if isinstance(n, dict) and n.get('nicType') == 'Primary']
-            group = item.get('securityGroupId') or (primary[0].get('securityGroupId') if primary else None)
-            listed.append(self.listed(item, iid, item.get('instanceName'), item.get('status'),
-                                      primary[0].get('vpcId') if primary else None, ['%s' % group] if group else [], 'zec_instance'))
+            for instance in listed:
+                if instance['tags'] is None:
+                    instance['tags'] = dict(self.tags.get(instance['instance_id']) or {})
         return listed
 
-    def listed(self, item, iid, name, status, vpc, groups, kind):
-        holder = item.get('tags')
+    def listed_vm(self, item):
+        iid = '%s' % item.get('instanceId')
+        groups = item.get('securityGroupIds') or []
+        if not isinstance(groups, list):
+            raise self.malformed('DescribeInstances', 'securityGroupIds list for instance %s' % iid, item)
+        return self.listed(item, iid, item.get('instanceStatus'), None, ['%s' % sg for sg in groups], 'instance')
+
+    def listed_zec(self, item):
+        """A zec instance: its groups are its Primary vNIC's one group (none of its own: [], it has its VPC's)."""
+        iid = '%s' % item.get('instanceId')
+        primary = [n for n in item.get('nics') or [] if isinstance(n, dict) and n.get('nicType') == 'Primary']
+        group = item.get('securityGroupId') or (primary[0].get('securityGroupId') if primary else None)
+        return self.listed(item, iid, item.get('status'), primary[0].get('vpcId') if primary else None,
+                           ['%s' % group] if group else [], 'zec_instance')
+
+    def listed(self, item, iid, status, vpc, groups, kind):
+        """The listing's dict; tags None where the answer has no tags field (read after, with DescribeResourceTags)."""
+        tags = None
         if 'tags' in item:
+            holder = item['tags']
             tags = self.tag_dict((holder.get('tags') if isinstance(holder, dict) else holder) or [], 'DescribeInstances', iid, item)
-        else:
-            tags = dict(self.tags.get(iid) or {})
-        return {'instance_id': iid, 'instance_name': name, 'status': status, 'vpc_id': vpc,
+        return {'instance_id': iid, 'instance_name': item.get('instanceName'), 'status': status, 'vpc_id': vpc,
                 'private_ips': ['%s' % ip for ip in item.get('privateIpAddresses') or []],
                 'public_ips': ['%s' % ip for ip in item.get('publicIpAddresses') or []],
                 'tags': tags, 'security_group_ids': groups, 'region': None, 'kind': kind}

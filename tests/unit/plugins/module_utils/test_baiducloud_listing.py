@@ -135,13 +135,12 @@ def test_each_instance_comes_whole_in_the_cloud_order_of_its_groups(emu):
     assert second['security_group_ids'] == [] and second['instance_name'] == 'i-whole002'
 
 
-def test_an_instance_without_a_nic_yet_is_listed_without_groups_and_a_malformed_one_is_refused(emu, monkeypatch):
+def test_an_instance_without_a_nic_yet_is_listed_without_groups_and_a_malformed_one_is_refused(emu):
     cloud = provider(emu)
-    monkeypatch.setattr(cloud, 'pages', lambda *args: [{'id': 'i-creating1', 'status': 'Starting', 'nicInfo': None}])
-    assert cloud.list_instances({})[0]['security_group_ids'] == [] and cloud.list_instances({})[0]['tags'] == {}
-    monkeypatch.setattr(cloud, 'pages', lambda *args: [{'id': 'i-bad00001', 'nicInfo': {'securityGroups': 'g-aaaaaaaa'}}])
+    creating = cloud.listed({'id': 'i-creating1', 'status': 'Starting', 'nicInfo': None})
+    assert creating['security_group_ids'] == [] and creating['tags'] == {} and creating['private_ips'] == []
     with pytest.raises(transport.ProviderError) as err:
-        cloud.list_instances({})
+        cloud.listed({'id': 'i-bad00001', 'nicInfo': {'securityGroups': 'g-aaaaaaaa'}})
     assert (err.value.action, err.value.code) == ('ListInstances', 'MalformedResponse')
 
 
