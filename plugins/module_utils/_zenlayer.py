@@ -466,17 +466,26 @@ class ZenlayerCloud:
         """Every vm and zec instance passing the pushed filters: the vm DescribeInstances (1000 a page, documented) and the
         zec one (INFERRED zec_list_page). An item without its tags field has them read with DescribeResourceTags. zec
         instances come without network_interfaces: that nics[] lists every vNIC is not documented."""
-        listed = self.list_pages('vm', self.list_body(filters, 'vm'), LIST_PAGE, self.listed_vm)
-        zec_body = self.list_body(filters, 'zec')
-        try:
-            listed += self.list_pages('zec', zec_body, INFERRED['zec_list_page'], self.listed_zec)
-        except transport.ProviderError as error:
-            if error.http_status != 400:
-                raise
-            listed += self.list_pages('zec', zec_body, INFERRED['zec_fallback_page'], self.listed_zec)
-            self.warnings.append('%s refused a zec DescribeInstances pageSize of %d (%s, request ID %s); listed %d a page instead'
-                                 % (self.display_name, INFERRED['zec_list_page'], error.code, error.request_id or 'none',
-                                    INFERRED['zec_fallback_page']))
+        def one_service(service):
+            if service == 'vm':
+                return self.list_pages('vm', self.list_body(filters, 'vm'), LIST_PAGE, self.listed_vm)
+            body = self.list_body(filters, 'zec')
+            try:
+                return self.list_pages('zec', body, INFERRED['zec_list_page'], self.listed_zec)
+            except transport.ProviderError as error:
+                if error.http_status != 400:
+                    raise
+                self.warnings.append('%s refused a zec DescribeInstances pageSize of %d (%s, request ID %s); listed %d a page instead'
+                                     % (self.display_name, INFERRED['zec_list_page'], error.code, error.request_id or 'none',
+                                        INFERRED['zec_fallback_page']))
+                return self.list_pages('zec', body, INFERRED['zec_fallback_page'], self.listed_zec)
+
+        # The two services' pages are independent: listed side by side (max_concurrency allowing), vm instances first.
+        listed = []
+        for result in self.transport.map(one_service, ['vm', 'zec'], self.params['max_concurrency']):
+            if isinstance(result, BaseException):
+                raise result
+            listed += result
         unshown = [i['instance_id'] for i in listed if i['tags'] is None]
         if unshown:
             self.read_resource_tags(unshown)
