@@ -130,10 +130,9 @@ TAG_LIMITS = quarantine_record.TagLimits(
 # ENIs: a VPC's whole list is read when at least this many of its instances are asked (one call a page of
 # 1000 ENIs); below it, one filtered list per instance.
 ENI_VPC_LIST_MIN_INSTANCES = 2
-# Instance statuses: the Go SDK's InstanceStatus enum, and those other BCC pages name. A status filter is sent spelled so
-# (the list call's comparison may be case-sensitive [inferred]); one not among them is applied locally only.
-INSTANCE_STATUSES = ('Running', 'Starting', 'Stopping', 'Stopped', 'Deleted', 'Scaling', 'Expired', 'Error', 'SnapshotProcessing',
-                     'ImageProcessing', 'ChangeVpc', 'Recycled', 'Restarting', 'Reinstalling', 'Deleting', 'Failed')
+# The values the instance list page names for its status filter: another status (Expired, say) is applied locally only,
+# as what the filter does with it is not documented.
+LIST_STATUSES = ('Recycled', 'Running', 'Stopped', 'Stopping', 'Starting')
 # ListInstances' list-valued parameters are comma-separated (cloud.baidu.com/doc/BCC/s/Xjwvyodmx), and a tag is
 # "key:value" or "key": a value holding a separator cannot be sent.
 LIST_SEPARATORS = (',', ':')
@@ -279,7 +278,7 @@ class BaiduCloud:
     list_filters = (
         'tags',               # tags=key:value: one pair is sent (several would be ORed), the rest re-checked locally
         'name',               # instanceNames=<name>: exact ("精确搜索")
-        'status',             # status=Running,Stopped: any of them
+        'status',             # status=Running,Stopped: any of them (of the five values the page names; spelled as Baidu does)
         'security_group_id',  # securityGroupIds=<group>: instances that have it
     )
 
@@ -607,7 +606,7 @@ class BaiduCloud:
         """ListInstances' query for the filters it takes: what cannot be sent exactly is left to the local check.
 
         tags: one key:value pair (several are ORed by the call), never a key alone, whose meaning (any value, or an
-        empty one) is not documented [inferred]; status: only when every one is a known status, spelled as Baidu does."""
+        empty one) is not documented [inferred]; status: only when every one is among LIST_STATUSES, spelled as Baidu does."""
         def sendable(text):
             return not any(sep in text for sep in LIST_SEPARATORS)
 
@@ -617,7 +616,7 @@ class BaiduCloud:
             params.append(('tags', '%s:%s' % pairs[0]))
         if filters.get('name') and ',' not in filters['name']:
             params.append(('instanceNames', filters['name']))
-        spelled = dict((s.lower(), s) for s in INSTANCE_STATUSES)
+        spelled = dict((s.lower(), s) for s in LIST_STATUSES)
         statuses = filters.get('status') or []
         if statuses and all(s.lower() in spelled for s in statuses):
             params.append(('status', ','.join(dict.fromkeys(spelled[s.lower()] for s in statuses))))
