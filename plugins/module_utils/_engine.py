@@ -1061,7 +1061,7 @@ def transport_for(provider_class, params, secrets, register=None):
         if register is not None:
             register(secret)
     try:
-        credentials.for_module(provider_class, params, conn, remember)
+        credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
     except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
         conn.close()
         raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))
