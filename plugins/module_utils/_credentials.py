@@ -434,7 +434,8 @@ def for_module(cls, params, conn, register, environ=None, home=None, session=Non
                       session=session, provider=cls, validate_certs=params.get('validate_certs', True))
     sources = chain(cls, params, context)
     text = hint(cls)
-    held = RefreshingCredentials(lambda: resolve(sources, context, text), register=register, clock=clock)
+    # resolve() registers what it hands out (and assume_role the base secret before the STS call).
+    held = RefreshingCredentials(lambda: resolve(sources, context, text), clock=clock)
     held.context = context
     held.current()
     if conn is not None:
