@@ -261,8 +261,9 @@ def new_module(credentials=None, **options):
                if raw.get(name) is not None and raw.get(alias) is not None]
     if doubled:
         # AnsibleModule would only warn and take one of them, and later messages would name the other.
-        AnsibleModule(**dict(options, argument_spec=loose)).fail_json(msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
-                                                         % (name, alias, alias, name) for name, alias in doubled))
+        AnsibleModule(**dict(options, argument_spec=loose)).fail_json(
+            msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
+                          % (name, alias, alias, name) for name, alias in doubled))
     unset = [name for name, spec in sorted(options['argument_spec'].items()) if spec.get('required') and is_unset(name, spec, raw)]
     if unset:
         # AnsibleModule would say "missing required arguments: secret_id", naming no environment variable.
@@ -296,8 +297,8 @@ def dict_problem(value, spec):
     for sub, option in sorted(suboptions.items()):
         if option.get('type') in ('int', 'float') and not_a_number(value.get(sub), option['type']):
             shown = value[sub]
-            return '%%s.%s: %r is %s, not a number' % (sub, shown, 'a %s' % type(shown).__name__ if isinstance(shown, (list, tuple, dict, set))
-                                                          else 'infinite')
+            what = 'a %s' % type(shown).__name__ if isinstance(shown, (list, tuple, dict, set)) else 'infinite'
+            return '%%s.%s: %r is %s, not a number' % (sub, shown, what)
     return None
 
 

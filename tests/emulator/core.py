@@ -519,7 +519,6 @@ class Emulator(object):
                     self.history.append(change)
                 self.in_flight -= 1
 
-
     def handle_metadata(self, cloud, request):
         """One request to a cloud's metadata service: logged (action ``Metadata``, so a test can tell that nothing asked
         it), through the faults of action ``Metadata`` (latency, reset, server_error: an HTTP 500), then the cloud."""
