@@ -42,6 +42,10 @@ Optional:
   kind's limit differs;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
+* credentials (``_credentials.py``): ``credential_sources(params, settings)``, ``assume_role(context, base, role)``,
+  ``credential_environment``, ``credential_features``, ``assume_role_duration``; the signer asks
+  ``_credentials.request_credentials(self.transport, self.params, type(self))`` at each attempt, and the error table
+  classes the cloud's "credential expired" codes ``transport.AUTH_EXPIRED``;
 * ``credential_options``: meaning -> option name (``{'key ID': 'secret_id', 'secret': ..., 'token': ...}``), the
   meanings shared by every provider: sg_binding tells a user who gives another provider's name what this one calls it;
 * a class whose ``constraints.min_groups`` is 0 gets the ``allow_no_groups`` option: without it, purge to an
