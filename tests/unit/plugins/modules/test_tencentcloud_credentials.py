@@ -286,3 +286,12 @@ def test_the_sdks_sts_assume_role_credential_gets_the_emulators_answer(cloud, mo
     secret_id, secret_key, token = cred.get_credential_info()
     issued = cloud.emulator.clouds['tencentcloud'].credentials[secret_id]
     assert issued['role'] == ROLE_ARN and issued['secret_key'] == secret_key and issued['security_token'] == token
+
+
+def test_sg_quarantine_record_takes_the_instance_role_too(cloud, capsys):
+    from ansible_collections.multicloud.secgroup.plugins.modules import sg_quarantine_record
+    result = run(sg_quarantine_record.main, dict(provider='tencentcloud', region='ap-guangzhou', endpoint=cloud.endpoints['tencentcloud'],
+                                                 state='absent', instance_ids=['ins-00000001'], instance_role=ROLE,
+                                                 metadata_endpoint=cloud.endpoints['tencentcloud_metadata']), capsys, cloud)
+    assert not result.get('failed') and not result['changed'], result
+    assert actions(cloud)[0] == 'Metadata'
