@@ -61,6 +61,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -90,9 +91,9 @@ options:
       - The AccessKey ID.
       - If not set, the environment variable E(ALICLOUD_ACCESS_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_ID).
       - O(access_key_id) is another name for it (the Alibaba Cloud SDK's).
+      - Without it (and its environment variable), the other credential sources are tried; see the notes.
     type: str
     aliases: [access_key_id]
-    required: true
   secret_key:
     description:
       - The AccessKey secret. Never logged or returned.
@@ -100,7 +101,6 @@ options:
       - O(access_key_secret) is another name for it (the Alibaba Cloud SDK's).
     type: str
     aliases: [access_key_secret]
-    required: true
   security_token:
     description:
       - The security token of temporary (STS) credentials, sent as the signed C(x-acs-security-token) header. Never

@@ -86,6 +86,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -114,9 +115,9 @@ options:
       - The Access Key ID (AK).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
       - O(access_key_id) is another name for it (the Baidu AI Cloud SDK's).
+      - Without it (and its environment variable), the other credential sources are tried; see the notes.
     type: str
     aliases: [access_key_id]
-    required: true
   secret_key:
     description:
       - The Secret Access Key (SK). Never logged or returned.
@@ -124,7 +125,6 @@ options:
       - O(secret_access_key) is another name for it (the Baidu AI Cloud SDK's).
     type: str
     aliases: [secret_access_key]
-    required: true
   security_token:
     description:
       - The session token of temporary (STS) credentials, sent as the signed C(x-bce-security-token) header. Never

@@ -69,6 +69,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 options:
   instance_ids:
     description:
@@ -98,14 +99,13 @@ options:
     description:
       - The AccessKey ID.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider).
+      - Without it (and its environment variable), the other credential sources are tried; see the notes.
     type: str
-    required: true
   access_key_password:
     description:
       - The AccessKey Password. Never logged or returned.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider).
     type: str
-    required: true
 notes:
   - B(IDs.) Zenlayer Cloud IDs are strings of 8 to 19 decimal digits, for example C("802452345504925912"); anything else
     is refused before any request. The module never turns them into numbers (18 and 19 digit IDs do not survive a
