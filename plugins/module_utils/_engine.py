@@ -99,6 +99,12 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
+try:
+    from ansible.module_utils.secrets import register_secret   # ansible-core 2.22+
+except ImportError:
+    register_secret = None
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -199,9 +205,20 @@ def argument_spec(provider):
         spec.update(WAIT_ARGUMENT_SPEC)
     if provider.constraints.min_groups == 0:
         spec.update(NO_GROUPS_ARGUMENT_SPEC)
+    spec.update(credentials_spec())
     spec.update(provider.argument_spec)
     spec.update(getattr(provider, 'write_argument_spec', {}))
+    # The key pair is one source among several (profile files, instance role): never required by itself.
+    for option in getattr(provider, 'credential_options', {}).values():
+        if option in spec:
+            spec[option] = dict(spec[option], required=False)
     return spec
+
+
+def credentials_spec():
+    """The credential options every module has (_credentials.ARGUMENT_SPEC), a copy per module."""
+    return dict((name, dict(option, options=dict((k, dict(v)) for k, v in option['options'].items())) if 'options' in option else dict(option))
+                for name, option in credentials.ARGUMENT_SPEC.items())
 
 
 def module_options(provider):
@@ -1005,12 +1022,42 @@ def insecure_tls_warning(params):
             'variable instead')
 
 
-def transport_for(provider_class, params, secrets):
-    return transport.Transport(
+def transport_for(provider_class, params, secrets, register=None):
+    """The run's transport, with its credentials resolved (conn.credentials) before any API request: an
+    EngineFailure listing every source tried when none has any. secrets (a list) grows with every secret fetched;
+    register(secret) masks each one in the module's output (secret_registrar)."""
+    conn = transport.Transport(
         provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
         max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
         rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
         rate_ceiling=params.get('rate_limit'), secrets=secrets)
+
+    def remember(secret):
+        if secret and secret not in secrets:
+            secrets.append(secret)
+        if register is not None:
+            register(secret)
+    try:
+        credentials.for_module(provider_class, params, conn, remember)
+    except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
+        conn.close()
+        raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def secret_registrar(module):
+    """register(secret): a secret fetched at run time (temporary credentials) masked like a no_log value, and by
+    ansible-core's own registry where it has one (ansible-core 2.22+), before anything can print it."""
+    def register(secret):
+        if not secret:
+            return
+        if register_secret is not None:
+            register_secret(secret)
+        module.no_log_values.add(secret)
+    return register
 
 
 class StopSignals:
@@ -1137,7 +1184,7 @@ def _run_module(provider_class, module, signals):
     signals.install()
     try:
         validate(params, provider_class)
-        conn = transport_for(provider_class, params, secrets)
+        conn = transport_for(provider_class, params, secrets, secret_registrar(module))
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
     except (KeyboardInterrupt, transport.Interrupted) as exc:

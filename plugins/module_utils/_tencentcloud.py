@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -233,8 +234,8 @@ class TencentCloud:
         'security_group_id',    # security-group-id
     )
     argument_spec = dict(
-        secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
+        secret_id=dict(type='str', no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
+        secret_key=dict(type='str', no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['TENCENTCLOUD_REGION'])),
@@ -296,6 +297,7 @@ class TencentCloud:
 
         def build():
             timestamp = int(self.clock())
+            creds = credentials.request_credentials(self.transport, self.params, type(self))
             headers = {
                 'Content-Type': CONTENT_TYPE,
                 'Host': host,
@@ -305,11 +307,10 @@ class TencentCloud:
                 'X-TC-Region': self.params['region'],
                 'X-TC-Language': 'en-US',
                 'X-TC-RequestClient': 'multicloud.secgroup',
-                'Authorization': tc3_authorization(self.params['secret_id'], self.params['secret_key'], service,
-                                                   host, timestamp, payload),
+                'Authorization': tc3_authorization(creds.access_key, creds.secret, service, host, timestamp, payload),
             }
-            if self.params.get('security_token'):
-                headers['X-TC-Token'] = self.params['security_token']
+            if creds.token:
+                headers['X-TC-Token'] = creds.token
             return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
 
         def parse(resp):

@@ -61,6 +61,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full

@@ -86,6 +86,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full

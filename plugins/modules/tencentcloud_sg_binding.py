@@ -94,6 +94,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
