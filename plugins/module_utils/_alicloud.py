@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -156,7 +157,7 @@ ERROR_CLASSES = {
     'InvalidTimeStamp.Expired': transport.AUTH,
     'InvalidTimeStamp.Format': transport.AUTH,
     'SignatureNonceUsed': transport.AUTH,
-    'InvalidSecurityToken.Expired': transport.AUTH,
+    'InvalidSecurityToken.Expired': transport.AUTH_EXPIRED,     # temporary credentials: renewed once
     'InvalidSecurityToken.Malformed': transport.AUTH,
     'Forbidden.RAM': transport.AUTH,
     'NoPermission': transport.AUTH,
@@ -534,6 +535,94 @@ def _list_at(data, *path):
     return data if isinstance(data, list) else None
 
 
+def plan_credentials(context, plan):
+    """Credentials of a profile's plan (read_cli_profile / read_sdk_profile): its keys, its ECS RAM role, or the role it
+    assumes with its base (a ChainableRamRoleArn chain included)."""
+    if plan['kind'] == 'static':
+        return credentials.Credentials(plan['access_key'], plan['secret'], plan['token'], source=plan['source'])
+    if plan['kind'] == 'instance_role':
+        return instance_role_credentials(context, plan['role'], via=plan['source'])
+    base = plan_credentials(context, plan['base'])
+    credentials.register_all(context, base)
+    return sts_credentials(context, base, dict(role_arn=plan['role_arn'], session_name=plan['session_name'],
+                                               duration=plan['duration'], external_id=plan['external_id'],
+                                               policy=plan['policy']), via=plan['source'])
+
+
+def instance_role_credentials(context, role, via=None):
+    endpoint = context.settings.get('metadata_endpoint') or METADATA_ENDPOINT
+    imds_v1 = (context.environ.get('ALIBABA_CLOUD_IMDSV1_DISABLED') or '').lower() != 'true'
+    try:
+        found = metadata_credentials(context.http, endpoint, role, imds_v1=imds_v1)
+    except LookupError as exc:
+        raise credentials.CredentialsNotFound('%s' % exc)
+    return credentials.Credentials(found['access_key'], found['secret'], found['token'], found['expires_at'],
+                                   source="ECS RAM role '%s' from the metadata service at %s%s"
+                                   % (found['role'], endpoint, ' (%s)' % via if via else ''))
+
+
+def sts_credentials(context, base, role, via=None):
+    """AssumeRole with base (Credentials): the role's Credentials; CredentialsError naming the role and the code."""
+    endpoint = context.settings.get('sts_endpoint') or STS_ENDPOINT
+    arn = role.get('role_arn')
+    try:
+        found = assume_role(context.transport, dict(access_key=base.access_key, secret=base.secret, token=base.token),
+                            arn, role.get('session_name'), role.get('duration'), role.get('external_id'), role.get('policy'),
+                            endpoint=endpoint, clock=context.clock)
+    except ValueError as exc:
+        raise credentials.CredentialsError('%s%s' % (exc, ' (%s)' % via if via else ''))
+    except transport.ProviderError as exc:
+        raise credentials.CredentialsError('STS AssumeRole of %s at %s with %s failed: %s: %s'
+                                           % (arn, endpoint, base.source, exc.code, exc.message))
+    return credentials.Credentials(found['access_key'], found['secret'], found['token'], found['expires_at'],
+                                   source='role %s assumed with %s' % (arn, base.source))
+
+
+def profile_name(context):
+    return context.settings.get('profile')
+
+
+def cli_profile_source(context):
+    path = context.path('~/' + '/'.join(CLI_CONFIG_FILE))
+    text = credentials.read_private_file(context, path, 'aliyun CLI configuration')
+    return _profile_source(context, path, text, read_cli_profile)
+
+
+def sdk_profile_source(context):
+    given = context.settings.get('shared_credentials_file')
+    path = context.path(given or '~/' + '/'.join(SDK_CREDENTIALS_FILE))
+    text = credentials.read_private_file(context, path, 'Alibaba Cloud credentials file')
+    # A shared_credentials_file may be the CLI's config.json (moved elsewhere): told apart by its content.
+    return _profile_source(context, path, text, read_cli_profile if text.lstrip().startswith('{') else read_sdk_profile)
+
+
+def _profile_source(context, path, text, reader):
+    shown = context.shown(path)
+    try:
+        plan = reader(shown, text, profile_name(context))
+    except CredentialFileError as exc:
+        message = '%s' % exc
+        if ' has no profile ' in message or ' has no section ' in message:
+            raise credentials.CredentialsNotFound(message)
+        raise credentials.CredentialsError(message)
+    return plan_credentials(context, plan)
+
+
+cli_profile_source.label = 'the aliyun CLI profile (~/%s)' % '/'.join(CLI_CONFIG_FILE)
+sdk_profile_source.label = 'the credentials file (~/%s or ALIBABA_CLOUD_CREDENTIALS_FILE)' % '/'.join(SDK_CREDENTIALS_FILE)
+
+
+def instance_role_source(context):
+    role = context.settings.get('instance_role')
+    if not role:
+        raise credentials.CredentialsNotFound('instance_role (or ALIBABA_CLOUD_ECS_METADATA) not set: the metadata '
+                                              'service is not asked')
+    return instance_role_credentials(context, role)
+
+
+instance_role_source.label = 'the ECS RAM role (instance_role)'
+
+
 INSTANCES = planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id',
                                pattern=r'i-[0-9a-z]{8,30}', word='instance')
 NETWORK_INTERFACES = planner.TargetKind(option='network_interface_ids', result_key='network_interfaces',
@@ -566,9 +655,9 @@ class AliCloud:
     completion = 'eventual'
     argument_spec = dict(
         # The aliases are the Alibaba Cloud SDK's names.
-        access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
+        access_key=dict(type='str', no_log=False, aliases=['access_key_id'],
                         fallback=(env_fallback, ['ALICLOUD_ACCESS_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True, aliases=['access_key_secret'],
+        secret_key=dict(type='str', no_log=True, aliases=['access_key_secret'],
                         fallback=(env_fallback, ['ALICLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['ALICLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_SECURITY_TOKEN'])),
@@ -577,6 +666,23 @@ class AliCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
+    # The other sources (_credentials.py; the facts above CREDENTIAL_ENV): the credentials library's default chain.
+    credential_environment = dict([(name, CREDENTIAL_ENV[name]) for name in credentials.OPTIONS if name != 'assume_role'] +
+                                  [('assume_role.role_arn', CREDENTIAL_ENV['role_arn']),
+                                   ('assume_role.session_name', CREDENTIAL_ENV['session_name']),
+                                   ('assume_role.duration', CREDENTIAL_ENV['duration'])])
+    credential_features = credentials.OPTIONS + ('assume_role.policy',)
+    assume_role_duration = STS_DURATION
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        """The credentials library's order (provider/default.py): the options and the environment, the CLI's
+        config.json, credentials.ini, the ECS RAM role (asked only when instance_role names one)."""
+        return [credentials.options_source(cls, params), cli_profile_source, sdk_profile_source, instance_role_source]
+
+    @classmethod
+    def assume_role(cls, context, base, role):
+        return sts_credentials(context, base, role)
 
     @classmethod
     def secrets(cls, params):
@@ -616,11 +722,11 @@ class AliCloud:
             'x-acs-signature-nonce': self.nonce(),
             'x-acs-content-sha256': EMPTY_SHA256,
         }
-        if self.params.get('security_token'):
-            headers['x-acs-accesskey-id'] = self.params['access_key']
-            headers['x-acs-security-token'] = self.params['security_token']
-        headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256,
-                                                      self.params['access_key'], self.params['secret_key'])
+        creds = credentials.request_credentials(self.transport, self.params, type(self))
+        if creds.token:
+            headers['x-acs-accesskey-id'] = creds.access_key
+            headers['x-acs-security-token'] = creds.token
+        headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256, creds.access_key, creds.secret)
         return {'method': 'POST', 'url': '%s/?%s' % (self.base, canonical_query(query)), 'headers': headers, 'data': b''}
 
     def answer(self, action, resp):
