@@ -202,3 +202,62 @@ def test_sts_error_names_the_role_and_code(ali, tmp_path):
                 assume_role=dict(role_arn='acs:ram::%s:role/Nobody' % ACCOUNT))
     assert 'EntityNotExist.Role' in str(err.value) and 'acs:ram::%s:role/Nobody' % ACCOUNT in str(err.value)
     assert SK not in str(err.value)
+
+
+# -- the parsers alone ---------------------------------------------------------------------------------------
+
+def test_cli_modes():
+    text = cli_config('ak', {'name': 'ak', 'mode': 'AK', 'access_key_id': 'A', 'access_key_secret': 'S'},
+                      {'name': 'sts', 'mode': 'StsToken', 'access_key_id': 'A', 'access_key_secret': 'S', 'sts_token': 'T'},
+                      {'name': 'ecs', 'mode': 'EcsRamRole', 'ram_role_name': 'R'},
+                      {'name': 'arn', 'mode': 'RamRoleArn', 'access_key_id': 'A', 'access_key_secret': 'S',
+                       'ram_role_arn': ARN, 'ram_session_name': 'n', 'expired_seconds': 1800, 'external_id': 'x'},
+                      {'name': 'loop', 'mode': 'ChainableRamRoleArn', 'source_profile': 'loop', 'ram_role_arn': ARN},
+                      {'name': 'sso', 'mode': 'CloudSSO'})
+    assert ali_mod.read_cli_profile('f', text) == {'kind': 'static', 'access_key': 'A', 'secret': 'S', 'token': None,
+                                                   'source': "profile 'ak' in f"}
+    assert ali_mod.read_cli_profile('f', text, 'sts')['token'] == 'T'
+    assert ali_mod.read_cli_profile('f', text, 'ecs') == {'kind': 'instance_role', 'role': 'R', 'source': "profile 'ecs' in f"}
+    arn = ali_mod.read_cli_profile('f', text, 'arn')
+    assert (arn['kind'], arn['role_arn'], arn['duration'], arn['external_id']) == ('assume_role', ARN, 1800, 'x')
+    with pytest.raises(ali_mod.CredentialFileError, match="profile 'loop': source_profile loops"):
+        ali_mod.read_cli_profile('f', text, 'loop')
+    with pytest.raises(ali_mod.CredentialFileError, match="mode 'CloudSSO' is not supported here"):
+        ali_mod.read_cli_profile('f', text, 'sso')
+    with pytest.raises(ali_mod.CredentialFileError, match="f has no profile 'nope'"):
+        ali_mod.read_cli_profile('f', text, 'nope')
+    with pytest.raises(ali_mod.CredentialFileError, match="profile 'x' in f: access_key_secret is missing or empty"):
+        ali_mod.read_cli_profile('f', cli_config('x', {'name': 'x', 'access_key_id': 'A'}))
+
+
+def test_sdk_ini_types():
+    text = ('[default]\ntype = access_key\naccess_key_id = A\naccess_key_secret = S # a comment\n'
+            '[arn]\ntype = ram_role_arn\naccess_key_id = A\naccess_key_secret = S\nrole_arn = %s\n'
+            '[ecs]\ntype = ecs_ram_role\n[rsa]\ntype = rsa_key_pair\n' % ARN)
+    assert ali_mod.read_sdk_profile('f', text)['secret'] == 'S'
+    assert ali_mod.read_sdk_profile('f', text, 'arn')['role_arn'] == ARN
+    assert ali_mod.read_sdk_profile('f', text, 'ecs')['role'] == 'auto'
+    with pytest.raises(ali_mod.CredentialFileError, match="type 'rsa_key_pair' is not supported here"):
+        ali_mod.read_sdk_profile('f', text, 'rsa')
+    with pytest.raises(ali_mod.CredentialFileError) as err:
+        ali_mod.read_sdk_profile('f', 'access_key_secret = TopSecretValue\n')
+    assert str(err.value) == 'f is not a valid INI file (MissingSectionHeaderError)'
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(role_arn='arn:aws:iam::1:role/x'), 'is not a RAM role ARN'),
+    (dict(session_name='a b'), 'session_name'),
+    (dict(duration=600), 'outside 900-43200'),
+    (dict(policy='x' * 2049), 'at most 2048'),
+])
+def test_assume_role_refused_before_any_request(kwargs, message):
+    args = dict(role_arn=ARN, session_name='ok', duration=900)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        ali_mod.assume_role_query(args.pop('role_arn'), args.pop('session_name'), args.pop('duration'), **args)
+
+
+def test_options_the_cloud_has():
+    settings = credentials.settings(ali_mod.AliCloud, dict(assume_role=dict(policy='{}')),
+                                    {'ALIBABA_CLOUD_ROLE_ARN': ARN, 'ALIBABA_CLOUD_STS_ENDPOINT': 'http://sts.example'})
+    assert settings['assume_role']['role_arn'] == ARN and settings['sts_endpoint'] == 'http://sts.example'
