@@ -98,15 +98,20 @@ options:
   access_key_id:
     description:
       - The AccessKey ID.
-      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider).
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider), then
+        E(ZENLAYER_ACCESS_KEY_ID) (as by the zeno CLI).
+      - Not needed when the zeno CLI's C(~/.zenlayer/credentials.json) has the profile (O(profile), E(ZENLAYER_PROFILE),
+        else the CLI's current profile).
     type: str
-    required: true
+    required: false
   access_key_password:
     description:
       - The AccessKey Password. Never logged or returned.
-      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider).
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider),
+        then E(ZENLAYER_ACCESS_KEY_SECRET) (as by the zeno CLI, which calls it the access key secret).
+      - Not needed when the zeno CLI's profile file has the key pair (see O(access_key_id)).
     type: str
-    required: true
+    required: false
 notes:
   - B(IDs.) Zenlayer Cloud IDs are strings of 8 to 19 decimal digits, for example C("802452345504925912"); anything else
     is refused before any request. The module never turns them into numbers (18 and 19 digit IDs do not survive a
