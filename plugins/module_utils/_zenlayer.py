@@ -191,6 +191,7 @@ SERVICES = {
 # ZENLAYER_ACCESS_KEY_ID / ZENLAYER_ACCESS_KEY_SECRET override the file. Zenlayer Cloud has no instance role, no metadata
 # credentials and no STS: instance_role, assume_role, metadata_endpoint and sts_endpoint are refused naming the cloud.
 CREDENTIAL_ENV = {'profile': ['ZENLAYER_PROFILE'], 'shared_credentials_file': []}
+CLI_KEY_ENV = ('ZENLAYER_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_SECRET')     # the zeno CLI's; Terraform's are the options'
 CREDENTIALS_FILE = ('.zenlayer', 'credentials.json')
 CONFIG_FILE = ('.zenlayer', 'config.json')
 DEFAULT_PROFILE = 'default'
@@ -227,6 +228,20 @@ def read_cli_credentials(path, text, name):
         if not value or not isinstance(value, str):
             raise CredentialFileError('%s: %s is missing, empty or not a string' % (where, field))
     return key, secret
+
+
+def cli_environment_source(context):
+    """The zeno CLI's key variables (another prefix than Terraform's, and "secret" for "password")."""
+    key, secret = (context.environ.get(name) for name in CLI_KEY_ENV)
+    if key and secret:
+        return credentials.Credentials(key, secret, source='the environment variables %s and %s' % CLI_KEY_ENV)
+    if key or secret:
+        raise credentials.CredentialsError('%s is set but %s is not: give both, or neither to use another source'
+                                           % (CLI_KEY_ENV if key else CLI_KEY_ENV[::-1]))
+    raise credentials.CredentialsNotFound('%s and %s not set' % CLI_KEY_ENV)
+
+
+cli_environment_source.label = "the zeno CLI's variables"
 
 
 def current_profile(context):
@@ -272,11 +287,9 @@ class ZenlayerCloud:
     default_rate_limit = INFERRED['default_rate_limit']
     completion = 'eventual'
     argument_spec = dict(
-        # Terraform's names, then the zeno CLI's (ZENLAYER_*: another prefix, and "secret" for "password").
-        access_key_id=dict(type='str', no_log=False,
-                           fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_ID'])),
-        access_key_password=dict(type='str', no_log=True,
-                                 fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD', 'ZENLAYER_ACCESS_KEY_SECRET'])),
+        # Terraform's names; the zeno CLI's (ZENLAYER_ACCESS_KEY_*) are the next source (cli_environment_source).
+        access_key_id=dict(type='str', no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
+        access_key_password=dict(type='str', no_log=True, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
     )
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
@@ -287,7 +300,7 @@ class ZenlayerCloud:
     @classmethod
     def credential_sources(cls, params, settings):
         """The CLI's order: the options and the environment, then the profile file."""
-        return [credentials.options_source(cls, params), cli_profile_source]
+        return [credentials.options_source(cls, params), cli_environment_source, cli_profile_source]
     # Records are kept on vm and zec instances; a vNIC holds none: its zec instance does.
     tag_limits = {INSTANCES.option: TAG_LIMITS, ZEC_INSTANCES.option: TAG_LIMITS, ZEC_NICS.option: None}
     owner_kinds = {ZEC_NICS.option: ZEC_INSTANCES.option}

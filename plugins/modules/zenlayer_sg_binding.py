@@ -98,18 +98,17 @@ options:
   access_key_id:
     description:
       - The AccessKey ID.
-      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider), then
-        E(ZENLAYER_ACCESS_KEY_ID) (as by the zeno CLI).
-      - Not needed when the zeno CLI's C(~/.zenlayer/credentials.json) has the profile (O(profile), E(ZENLAYER_PROFILE),
-        else the CLI's current profile).
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider).
+      - Not needed when the zeno CLI's variables E(ZENLAYER_ACCESS_KEY_ID) and E(ZENLAYER_ACCESS_KEY_SECRET) are set, or
+        its C(~/.zenlayer/credentials.json) has the profile (O(profile), E(ZENLAYER_PROFILE), else the CLI's current
+        profile); they are tried in that order.
     type: str
     required: false
   access_key_password:
     description:
       - The AccessKey Password. Never logged or returned.
-      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider),
-        then E(ZENLAYER_ACCESS_KEY_SECRET) (as by the zeno CLI, which calls it the access key secret).
-      - Not needed when the zeno CLI's profile file has the key pair (see O(access_key_id)).
+      - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider).
+      - Not needed when another source has the key pair (see O(access_key_id)).
     type: str
     required: false
 notes:

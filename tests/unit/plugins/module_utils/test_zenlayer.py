@@ -399,8 +399,8 @@ def test_the_password_is_the_only_secret_and_inferred_facts_live_in_one_place():
     assert zenlayer.ZenlayerCloud.secrets({'access_key_id': AK, 'access_key_password': SK}) == [SK]
     spec = zenlayer.ZenlayerCloud.argument_spec
     assert spec['access_key_password']['no_log'] is True and spec['access_key_id']['no_log'] is False
-    assert spec['access_key_id']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_ID']
-    assert spec['access_key_password']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD', 'ZENLAYER_ACCESS_KEY_SECRET']
+    assert spec['access_key_id']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_ID']
+    assert spec['access_key_password']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD']
     assert 'region' not in spec
     assert zenlayer.ZenlayerCloud.default_rate_limit == zenlayer.INFERRED['default_rate_limit']
     assert zenlayer.ZenlayerCloud.rate_limits == {} and zenlayer.ZenlayerCloud.completion == 'eventual'

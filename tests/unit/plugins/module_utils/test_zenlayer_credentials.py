@@ -75,22 +75,23 @@ def test_profile_from_config_current_profile(url, tmp_path):
 def test_zenlayer_profile_variable_and_cli_key_variables(url, tmp_path):
     write_private(tmp_path / '.zenlayer' / 'credentials.json', {'ci': {'access_key_id': AK, 'access_key_secret': SK}})
     assert resolve(url, tmp_path, {'ZENLAYER_PROFILE': 'ci'})[1].current().source.startswith("profile 'ci'")
-    # The CLI's key variables are the options' fallbacks (AnsibleModule applies them): before the file, as the CLI's
-    # flags > environment > file order has them.
-    spec = zenlayer.ZenlayerCloud.argument_spec
-    assert spec['access_key_id']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_ID']
-    assert spec['access_key_password']['fallback'][1] == ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD', 'ZENLAYER_ACCESS_KEY_SECRET']
-    cloud, held, dummy = resolve(url, tmp_path, {'ZENLAYER_PROFILE': 'missing'}, access_key_id=AK, access_key_password=SK)
-    assert held.current().source == 'the options access_key_id and access_key_password'
+    # The CLI's key variables come before the file, as its flags > environment > file order has them.
+    cloud, held, dummy = resolve(url, tmp_path, {'ZENLAYER_ACCESS_KEY_ID': AK, 'ZENLAYER_ACCESS_KEY_SECRET': SK,
+                                                 'ZENLAYER_PROFILE': 'missing'})
+    assert cloud.read([VM])[0][VM] == [SG]
+    assert held.current().source == 'the environment variables ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET'
+    with pytest.raises(credentials.CredentialsError, match='ZENLAYER_ACCESS_KEY_SECRET is set but ZENLAYER_ACCESS_KEY_ID is not'):
+        resolve(url, tmp_path, {'ZENLAYER_ACCESS_KEY_SECRET': SK})
 
 
 def test_nothing_found_lists_the_sources(url, tmp_path):
     with pytest.raises(credentials.CredentialsNotFound) as err:
         resolve(url, tmp_path)
     message = str(err.value)
-    assert ('(1) options access_key_id/access_key_password: access_key_id (or ZENLAYERCLOUD_ACCESS_KEY_ID or '
-            'ZENLAYER_ACCESS_KEY_ID) and access_key_password') in message
-    assert "(2) the zeno CLI profile (~/.zenlayer/credentials.json): ~/.zenlayer/credentials.json absent" in message
+    assert ('(1) options access_key_id/access_key_password: access_key_id (or ZENLAYERCLOUD_ACCESS_KEY_ID) and '
+            'access_key_password (or ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) not set') in message
+    assert "(2) the zeno CLI's variables: ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET not set" in message
+    assert "(3) the zeno CLI profile (~/.zenlayer/credentials.json): ~/.zenlayer/credentials.json absent" in message
     write_private(tmp_path / '.zenlayer' / 'credentials.json', {'default': {'access_key_id': AK, 'access_key_secret': SK}})
     with pytest.raises(credentials.CredentialsNotFound, match="~/.zenlayer/credentials.json has no profile 'prod'"):
         resolve(url, tmp_path, profile='prod')
