@@ -265,7 +265,7 @@ STS_ENDPOINT = 'https://sts.aliyuncs.com'
 STS_VERSION = '2015-04-01'
 STS_DURATION = (900, 43200)         # DurationSeconds; at most the role's MaxSessionDuration (3600 unless raised)
 STS_DEFAULT_DURATION = 3600         # RamRoleArnCredentialsProvider.DEFAULT_DURATION_SECONDS
-# RoleSessionName: "^[a-zA-Z0-9.@\-_]+$", 2 to 64 characters (the AssumeRole page; older pages said 32).
+# RoleSessionName: "^[a-zA-Z0-9.@\-_]+$" (the STS troubleshooting page), 2 to 64 characters [inferred: sts_limits].
 SESSION_NAME_PATTERN = r'[A-Za-z0-9.@_-]{2,64}'
 DEFAULT_SESSION_NAME = 'multicloud-secgroup'
 # What ECS (and STS) answer a request signed with an STS token past its Expiration: renew once, then retry.
@@ -291,9 +291,12 @@ CREDENTIAL_INFERRED = {
     # to a plain GET unless ALIBABA_CLOUD_IMDSV1_DISABLED is true; so do we. When it cannot be reached at all, nothing
     # more is asked (the SDK would try the GET too; here that would only double the wait).
     'imds_v1_fallback': True,
-    # InvalidParameter.ExternalId and InvalidParameter.PolicySize: named on the AssumeRole page's error list as read
-    # through search excerpts, not in an SDK.
-    'sts_codes': ('InvalidParameter.ExternalId', 'InvalidParameter.PolicySize'),
+    # AssumeRole codes not in the troubleshooting page at hand (which has NoPermission, MissingSecurityToken,
+    # InvalidParameter.RoleSessionName / .DurationSeconds / .PolicyGrammar): recalled from the API page, not re-read.
+    'sts_codes': ('EntityNotExist.Role', 'InvalidParameter.RoleArn', 'InvalidParameter.ExternalId', 'InvalidParameter.PolicySize'),
+    # The refusals before any request: RoleSessionName up to 64 characters (older pages: 2-32), ExternalId 2-1224 of
+    # A-Za-z0-9=,.@:/-_, Policy at most 2048 characters, the RoleArn form acs:ram::<account ID>:role/<name>.
+    'sts_limits': {'session_name': 64, 'external_id': 1224, 'policy': 2048},
 }
 
 
@@ -583,6 +586,8 @@ def profile_name(context):
 
 
 def cli_profile_source(context):
+    if (context.environ.get('ALIBABA_CLOUD_CLI_PROFILE_DISABLED') or '').lower() == 'true':
+        raise credentials.CredentialsNotFound('ALIBABA_CLOUD_CLI_PROFILE_DISABLED is true')     # as the library skips it
     path = context.path('~/' + '/'.join(CLI_CONFIG_FILE))
     text = credentials.read_private_file(context, path, 'aliyun CLI configuration')
     return _profile_source(context, path, text, read_cli_profile)

@@ -261,3 +261,10 @@ def test_options_the_cloud_has():
     settings = credentials.settings(ali_mod.AliCloud, dict(assume_role=dict(policy='{}')),
                                     {'ALIBABA_CLOUD_ROLE_ARN': ARN, 'ALIBABA_CLOUD_STS_ENDPOINT': 'http://sts.example'})
     assert settings['assume_role']['role_arn'] == ARN and settings['sts_endpoint'] == 'http://sts.example'
+
+
+def test_the_cli_profile_can_be_disabled_as_the_library_does(ali, tmp_path):
+    write_private(tmp_path / '.aliyun' / 'config.json',
+                  cli_config('p', {'name': 'p', 'mode': 'AK', 'access_key_id': AK, 'access_key_secret': SK}))
+    with pytest.raises(credentials.CredentialsNotFound, match=r'\(2\) the aliyun CLI profile .*: ALIBABA_CLOUD_CLI_PROFILE_DISABLED is true'):
+        resolve(ali, tmp_path, {'ALIBABA_CLOUD_CLI_PROFILE_DISABLED': 'true'})
