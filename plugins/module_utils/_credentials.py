@@ -233,7 +233,7 @@ def environment_of(option):
     return list(fallback[1]) if fallback and getattr(fallback[0], '__name__', '') == 'env_fallback' else []
 
 
-def settings(cls, params, environ=None):
+def settings(cls, params, environ=None, endpoint_problem=None):
     """The credential options resolved for cls: each given, else from the first of its cloud's environment variables
     (``credential_environment``). An option the cloud does not have is refused naming the cloud (CredentialsError);
     so is a duration outside its STS's range, or an assume_role without a role ARN."""
@@ -255,6 +255,9 @@ def settings(cls, params, environ=None):
         if given not in (None, '') and name not in features:
             raise CredentialsError('%s: %s (provider %s) has no %s; remove it' % (name, cls.display_name, cls.name, name.replace('_', ' ')))
         value, var = (given, None) if given not in (None, '') else from_env(name)
+        if var and name.endswith('endpoint') and endpoint_problem is not None and endpoint_problem(value):
+            # The task's own value was checked with the other options; one from the environment is checked here.
+            raise CredentialsError('%s: %r (from %s) %s' % (name, value, var, endpoint_problem(value)))
         resolved[name], origin[name] = value, var or name
     role = dict(params.get('assume_role') or {})
     given_role = any(v not in (None, '') for v in role.values())
@@ -419,19 +422,20 @@ def request_credentials(conn, params, cls):
                        params.get(names['token']) if names.get('token') else None)
 
 
-def for_module(cls, params, conn, register, environ=None, home=None, session=None, clock=time.time):
+def for_module(cls, params, conn, register, environ=None, home=None, session=None, clock=time.time, endpoint_problem=None):
     """RefreshingCredentials for a module run with cls, resolved once now: CredentialsNotFound (every source tried)
     or CredentialsError before any API request. ``conn`` is the transport (its STS calls); the result is also set as
     ``conn.credentials``, which signers read through :func:`request_credentials`. A provider with no credential
     options and no sources (a test double) gets None."""
     if not hasattr(cls, 'credential_sources') and not getattr(cls, 'credential_options', None):
         return None
-    resolved = settings(cls, params, environ)
+    resolved = settings(cls, params, environ, endpoint_problem)
     context = Context(params, resolved, environ=environ, home=home, transport=conn, register=register, clock=clock,
                       session=session, provider=cls, validate_certs=params.get('validate_certs', True))
     sources = chain(cls, params, context)
     text = hint(cls)
-    held = RefreshingCredentials(lambda: resolve(sources, context, text), register=register, clock=clock)
+    # resolve() registers what it hands out (and assume_role the base secret before the STS call).
+    held = RefreshingCredentials(lambda: resolve(sources, context, text), clock=clock)
     held.context = context
     held.current()
     if conn is not None:

@@ -244,8 +244,14 @@ def new_module(credentials=None, **options):
     names = set(options['argument_spec'])
     names.update(alias for spec in options['argument_spec'].values() for alias in spec.get('aliases') or [])
     unknown = sorted(name for name in raw if name not in names and not name.startswith('_ansible_'))
+    bad = sorted(name for name, spec in options['argument_spec'].items()
+                 if (spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
+                 or (spec.get('type') == 'dict' and raw.get(name) is not None and dict_problem(raw[name], spec)))
+    # The spec with the options ansible-core would choke on taken as they are (raw): to fail naming something else first.
+    loose = dict(options['argument_spec'])
+    loose.update((name, dict(loose[name], type='raw', options=None)) for name in bad)
     if unknown:
-        spec = dict(options['argument_spec'])
+        spec = dict(loose)
         spec.update((name, dict(type='raw', no_log=True)) for name in unknown)
         module = AnsibleModule(**dict(options, argument_spec=spec))
         module.fail_json(msg='%s: not an option of this module; remove %s%s'
@@ -255,31 +261,44 @@ def new_module(credentials=None, **options):
                if raw.get(name) is not None and raw.get(alias) is not None]
     if doubled:
         # AnsibleModule would only warn and take one of them, and later messages would name the other.
-        AnsibleModule(**options).fail_json(msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
+        AnsibleModule(**dict(options, argument_spec=loose)).fail_json(msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
                                                          % (name, alias, alias, name) for name, alias in doubled))
     unset = [name for name, spec in sorted(options['argument_spec'].items()) if spec.get('required') and is_unset(name, spec, raw)]
     if unset:
         # AnsibleModule would say "missing required arguments: secret_id", naming no environment variable.
-        spec = dict(options['argument_spec'])
+        spec = dict(loose)
         spec.update((name, dict(spec[name], required=False)) for name in unset)
         module = AnsibleModule(**dict(options, argument_spec=spec))
         module.fail_json(msg='; '.join(unset_message(name, spec[name]) for name in unset))
-    bad = sorted(name for name, spec in options['argument_spec'].items()
-                 if spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
     if not bad:
         return AnsibleModule(**options)
     # Parsed with those options taken as they are, only to fail naming them.
-    spec = dict(options['argument_spec'])
-    spec.update((name, dict(spec[name], type='raw')) for name in bad)
-    module = AnsibleModule(**dict(options, argument_spec=spec))
+    module = AnsibleModule(**dict(options, argument_spec=loose))
     reasons = []
     for name in bad:
         value = raw[name]
-        if isinstance(value, (list, tuple, dict, set)):
+        if options['argument_spec'][name].get('type') == 'dict':
+            reasons.append(dict_problem(value, options['argument_spec'][name]) % name)
+        elif isinstance(value, (list, tuple, dict, set)):
             reasons.append('%s: %r is a %s, not a number' % (name, value, type(value).__name__))
         else:
             reasons.append('%s: %r is infinite, not a whole number' % (name, value))
-    module.fail_json(msg='; '.join(reasons) + '; give a single number')
+    module.fail_json(msg='; '.join(reasons) + ('; give a single number' if any('not a dictionary' not in r for r in reasons) else ''))
+
+
+def dict_problem(value, spec):
+    """Why value cannot be the dict option of spec (ansible-core would say "dictionary requested" naming no option,
+    before masking the no_log values, or raise on an infinite whole number in it), as a message with %s for the
+    option's name; or None."""
+    suboptions = spec.get('options') or {}
+    if not isinstance(value, dict):
+        return '%%s: %r is a %s, not a dictionary of %s' % (value, type(value).__name__, ', '.join(sorted(suboptions)))
+    for sub, option in sorted(suboptions.items()):
+        if option.get('type') in ('int', 'float') and not_a_number(value.get(sub), option['type']):
+            shown = value[sub]
+            return '%%s.%s: %r is %s, not a number' % (sub, shown, 'a %s' % type(shown).__name__ if isinstance(shown, (list, tuple, dict, set))
+                                                          else 'infinite')
+    return None
 
 
 def environment_variables(option):
@@ -367,9 +386,13 @@ def validate(params, provider):
     if region_pattern and not re.fullmatch(region_pattern, params.get('region') or ''):
         raise EngineFailure('region: %r is not a valid %s region; it must match %s'
                             % (params.get('region'), provider.display_name, region_pattern))
+    strings = []
     for option, spec in sorted(argument_spec(provider).items()):
-        value = params.get(option)
-        if spec.get('type') != 'str' or not value:
+        strings.append((option, spec, params.get(option)))
+        if spec.get('options') and isinstance(params.get(option), dict):
+            strings.extend(('%s.%s' % (option, sub), subspec, params[option].get(sub)) for sub, subspec in sorted(spec['options'].items()))
+    for option, spec, value in strings:
+        if spec.get('type') not in ('str', 'path') or not value or not isinstance(value, str):
             continue
         if option.endswith('endpoint') and endpoint_problem(value):
             raise EngineFailure('%s: %r %s' % (option, value, endpoint_problem(value)))
@@ -1038,7 +1061,7 @@ def transport_for(provider_class, params, secrets, register=None):
         if register is not None:
             register(secret)
     try:
-        credentials.for_module(provider_class, params, conn, remember)
+        credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
     except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
         conn.close()
         raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))
