@@ -217,13 +217,12 @@ def lower_headers(request):
 
 
 # -- credentials: the ECS metadata service and STS AssumeRole (issue 25) ----------------------------
-# Served on this cloud's port: a metadata_endpoint / sts_endpoint pointed at it reaches them. Paths and fields as
+# STS is served on this cloud's port (an sts_endpoint pointed at it reaches it), the metadata service on a port of its
+# own (the ``alicloud_metadata`` endpoint). Paths and fields as
 # alibabacloud-credentials 1.0.12 reads them (provider/ecs_ram_role.py, ram_role_arn.py); see docs/emulator.md.
 STS_VERSION = '2015-04-01'
-METADATA_PREFIX = '/latest/'
 METADATA_TOKEN_PATH = '/latest/api/token'
 METADATA_ROLE_PATH = '/latest/meta-data/ram/security-credentials/'
-METADATA_ACTIONS = ('MetadataToken', 'MetadataRoleList', 'MetadataRoleCredentials', 'MetadataNotFound')
 ROLE_ARN = re.compile(r'^acs:ram::([0-9]+):role/(.+)$')
 SESSION_NAME = re.compile(r'^[A-Za-z0-9.@_-]{2,64}$')
 MESSAGES.update({
@@ -305,8 +304,10 @@ class CredentialServices(object):
             return 'MetadataRoleCredentials'
         return 'MetadataNotFound'
 
-    def metadata(self, request, action):
-        """Plain-text answers as the metadata service gives them; statuses other than 200 are [inferred]."""
+    def metadata(self, request):
+        """The metadata service, on its own port (core: ``alicloud_metadata``): plain-text answers as ECS gives them;
+        statuses other than 200 are [inferred]."""
+        action = self.metadata_action(request)
         mode = self.settings['metadata_token_mode']
         if mode not in ('optional', 'required', 'absent'):
             raise ApiError(500, 'InternalError', 'Emulator setting alicloud.metadata_token_mode must be optional, required or absent')
@@ -588,8 +589,6 @@ class AliCloud(CredentialServices, Cloud):
     # -- requests ---------------------------------------------------------
     def identify(self, request):
         # V3 carries the action only in x-acs-action; V1 in the Action parameter.
-        if request.path.startswith(METADATA_PREFIX):
-            return self.metadata_action(request)
         if is_v3(request):
             return request.header('x-acs-action') or None
         return dict(request_params(request)).get('Action') or request.header('x-acs-action') or None
@@ -607,8 +606,6 @@ class AliCloud(CredentialServices, Cloud):
         return str(uuid.uuid4()).upper()
 
     def authenticate(self, request, action):
-        if action in METADATA_ACTIONS:
-            return None         # the metadata service answers whoever reaches it (from the instance)
         try:
             if is_v3(request):
                 self._check_v3(request)
@@ -722,8 +719,6 @@ class AliCloud(CredentialServices, Cloud):
                 del self.status_ends[inst_id]
 
     def dispatch(self, request, action):
-        if action in METADATA_ACTIONS:
-            return self.metadata(request, action)
         self._advance_statuses()
         params = dict(request_params(request))
         try:

@@ -194,7 +194,7 @@ def route_eni(method, parts, query_keys):
 
 
 # -- credentials: the BCC metadata service and STS AssumeRole (issue 25) -----------------------------------------
-# Served on this cloud's port (point metadata_endpoint / sts_endpoint at it). The answer fields are STS' Credential
+# STS on this cloud's port (point sts_endpoint at it), the metadata service on a port of its own (``baiducloud_metadata``). The answer fields are STS' Credential
 # (bce-sdk-go services/sts/api); the metadata answer's shape and the expired-token code are [inferred] (docs/emulator.md).
 METADATA_STS_PATH = '/latest/meta-data/sts-credential'
 
@@ -242,7 +242,9 @@ class CredentialServices(object):
         if entry is not None and self.now() >= entry['expires_at']:
             raise ApiError(403, self.settings['expired_token_code'], 'The session token has expired.')
 
-    def metadata(self, request, action):
+    def metadata(self, request):
+        """The metadata service, on its own port (core: ``baiducloud_metadata``)."""
+        action = 'MetadataStsCredential' if request.path == METADATA_STS_PATH and request.method == 'GET' else None
         role = next((r for r in self.roles.values() if r['instance']), None)
         if action != 'MetadataStsCredential' or role is None:
             return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
@@ -408,15 +410,11 @@ class BaiduCloud(CredentialServices, Cloud):
 
     # -- requests ---------------------------------------------------------
     def identify(self, request):
-        if request.path.startswith('/latest/'):
-            return 'MetadataStsCredential' if request.path == METADATA_STS_PATH and request.method == 'GET' else 'MetadataNotFound'
         if request.path == '/v1/credential' and request.method == 'POST' and 'assumeRole' in dict(request.query_pairs()):
             return 'AssumeRole'
         return route(request.method, request.path, set(k for k, _v in request.query_pairs()))[0]
 
     def authenticate(self, request, action):
-        if action in ('MetadataStsCredential', 'MetadataNotFound'):
-            return None         # the metadata service answers whoever reaches it (from the instance)
         request_id = str(uuid.uuid4())
         try:
             self._verify(request)
@@ -478,8 +476,6 @@ class BaiduCloud(CredentialServices, Cloud):
         return None
 
     def dispatch(self, request, action):
-        if action in ('MetadataStsCredential', 'MetadataNotFound'):
-            return self.metadata(request, action)
         request_id = str(uuid.uuid4())
         if action == 'AssumeRole':
             try:

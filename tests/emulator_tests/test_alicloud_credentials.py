@@ -35,6 +35,12 @@ def ali(emulator, admin):
     return emulator.endpoints['alicloud']
 
 
+@pytest.fixture
+def md(emulator, ali):
+    """The metadata service's own port."""
+    return emulator.endpoints['alicloud_metadata']
+
+
 def ecs_provider(url, **kwargs):
     """The library's ECS RAM role provider, its fixed 100.100.100.200 replaced by the emulator (a private attribute:
     the library offers no endpoint setting) and its background refresher off."""
@@ -53,40 +59,40 @@ def works(url, creds):
     return client.call('DescribeInstances', RegionId='cn-hangzhou', InstanceIds=json.dumps([I_RUN]))
 
 
-def test_ecs_ram_role_provider_named_role_token_mode(ali, admin):
-    creds = ecs_provider(ali, role_name=ROLE, disable_imds_v1=True).get_credentials()
+def test_ecs_ram_role_provider_named_role_token_mode(ali, md, admin):
+    creds = ecs_provider(md, role_name=ROLE, disable_imds_v1=True).get_credentials()
     assert creds.get_access_key_id().startswith('STS.') and creds.get_security_token()
     assert [i['InstanceId'] for i in works(ali, creds)['Instances']['Instance']] == [I_RUN]
     log = [(r['method'], r['path'], r['action']) for r in admin.requests('alicloud')]
-    assert ('PUT', '/latest/api/token', 'MetadataToken') in log
-    assert ('GET', '/latest/meta-data/ram/security-credentials/' + ROLE, 'MetadataRoleCredentials') in log
+    assert ('PUT', '/latest/api/token', 'Metadata') in log
+    assert ('GET', '/latest/meta-data/ram/security-credentials/' + ROLE, 'Metadata') in log
 
 
-def test_ecs_ram_role_provider_finds_the_role(ali):
-    creds = ecs_provider(ali).get_credentials()       # no role name: the service lists it
+def test_ecs_ram_role_provider_finds_the_role(ali, md):
+    creds = ecs_provider(md).get_credentials()       # no role name: the service lists it
     assert works(ali, creds)['Instances']['Instance']
 
 
-def test_required_token_mode_refuses_a_plain_get(ali, admin):
+def test_required_token_mode_refuses_a_plain_get(ali, md, admin):
     admin.settings(alicloud={'metadata_token_mode': 'required'})
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(ali + '/latest/meta-data/ram/security-credentials/' + ROLE, timeout=5)
+        urllib.request.urlopen(md + '/latest/meta-data/ram/security-credentials/' + ROLE, timeout=5)
     assert err.value.code == 403
-    assert ecs_provider(ali, role_name=ROLE).get_credentials().get_security_token()
+    assert ecs_provider(md, role_name=ROLE).get_credentials().get_security_token()
 
 
-def test_absent_token_mode(ali, admin):
+def test_absent_token_mode(ali, md, admin):
     admin.settings(alicloud={'metadata_token_mode': 'absent'})
     # The library falls back to a plain GET unless IMDSv1 is disabled.
-    assert ecs_provider(ali, role_name=ROLE).get_credentials().get_security_token()
+    assert ecs_provider(md, role_name=ROLE).get_credentials().get_security_token()
     with pytest.raises(CredentialException):
-        ecs_provider(ali, role_name=ROLE, disable_imds_v1=True).get_credentials()
+        ecs_provider(md, role_name=ROLE, disable_imds_v1=True).get_credentials()
 
 
-def test_unknown_role_and_bad_token(ali):
+def test_unknown_role_and_bad_token(ali, md):
     with pytest.raises(CredentialException):
-        ecs_provider(ali, role_name='NotThisOne', disable_imds_v1=True).get_credentials()
-    req = urllib.request.Request(ali + '/latest/meta-data/ram/security-credentials/' + ROLE,
+        ecs_provider(md, role_name='NotThisOne', disable_imds_v1=True).get_credentials()
+    req = urllib.request.Request(md + '/latest/meta-data/ram/security-credentials/' + ROLE,
                                  headers={'X-aliyun-ecs-metadata-token': 'forged'})
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=5)
@@ -101,8 +107,8 @@ def test_ram_role_arn_provider_signed_v1(ali, admin):
     assert [r['action'] for r in admin.requests('alicloud') if r['action'] == 'AssumeRole'] == ['AssumeRole']
 
 
-def test_assume_role_chained_from_the_instance_role(ali):
-    base = ecs_provider(ali, role_name=ROLE)
+def test_assume_role_chained_from_the_instance_role(ali, md):
+    base = ecs_provider(md, role_name=ROLE)
     creds = RamRoleArnCredentialsProvider(credentials_provider=base, role_arn=ARN, sts_endpoint=ali).get_credentials()
     assert works(ali, creds)['Instances']['Instance']
 
@@ -128,9 +134,9 @@ def test_assume_role_duration_above_the_roles_maximum(ali):
     assert 'InvalidParameter.DurationSeconds' in str(err.value)
 
 
-def test_temporary_credentials_expire(ali, admin):
+def test_temporary_credentials_expire(ali, md, admin):
     admin.settings(alicloud={'temporary_credentials_ttl_s': 60})
-    creds = ecs_provider(ali, role_name=ROLE).get_credentials()
+    creds = ecs_provider(md, role_name=ROLE).get_credentials()
     works(ali, creds)
     admin.settings(clock_offset_s=61)
     with pytest.raises(ApiError) as err:

@@ -30,7 +30,7 @@ def bcc(admin):
 
 
 def metadata(emulator):
-    with urllib.request.urlopen(emulator.endpoints['baiducloud'] + '/latest/meta-data/sts-credential', timeout=5) as resp:
+    with urllib.request.urlopen(emulator.endpoints['baiducloud_metadata'] + '/latest/meta-data/sts-credential', timeout=5) as resp:
         return json.loads(resp.read().decode('utf-8'))
 
 

@@ -71,6 +71,12 @@ def ali(running, admin):
     return running.endpoints['alicloud']
 
 
+@pytest.fixture
+def md(running, admin):
+    """The metadata service's own port."""
+    return running.endpoints['alicloud_metadata']
+
+
 
 def module_params(url, **extra):
     params = dict(region='cn-hangzhou', endpoint=url, max_concurrency=2, instance_ids=[I_RUN], access_key=None,
@@ -110,19 +116,20 @@ def test_module_from_an_aliyun_cli_profile(ali, tmp_path, admin):
     assert I_RUN in describe(provider)
     assert held.current().source == "profile 'prod' in ~/.aliyun/config.json"
     assert SK in registered
-    assert not [r for r in admin.requests('alicloud') if r['action'].startswith('Metadata')]
+    assert not [r for r in admin.requests('alicloud') if r['action'] == 'Metadata']
     assert held.context.asked == []
 
 
-def test_module_from_the_instance_role_then_assume_role(ali, tmp_path, admin):
-    provider, held, registered, conn = resolve(ali, tmp_path, instance_role='auto', metadata_endpoint=ali, sts_endpoint=ali,
+def test_module_from_the_instance_role_then_assume_role(ali, md, tmp_path, admin):
+    provider, held, registered, conn = resolve(ali, tmp_path, instance_role='auto', metadata_endpoint=md, sts_endpoint=ali,
                                                assume_role=dict(role_arn=ARN, session_name='chained'))
     assert I_RUN in describe(provider)
     current = held.current()
     assert current.source.startswith('role %s assumed with ECS RAM role' % ARN) and current.access_key.startswith('STS.')
     assert current.secret in registered and current.token in registered
-    actions = [r['action'] for r in admin.requests('alicloud')]
-    assert actions[:4] == ['MetadataToken', 'MetadataRoleList', 'MetadataRoleCredentials', 'AssumeRole']
+    asked = [(r['action'], r['method'], r['path']) for r in admin.requests('alicloud')]
+    assert asked[:4] == [('Metadata', 'PUT', '/latest/api/token'), ('Metadata', 'GET', '/latest/meta-data/ram/security-credentials/'),
+                         ('Metadata', 'GET', '/latest/meta-data/ram/security-credentials/' + ROLE), ('AssumeRole', 'POST', '/')]
 
 
 def test_module_from_a_ram_role_arn_profile(ali, tmp_path):
@@ -135,15 +142,15 @@ def test_module_from_a_ram_role_arn_profile(ali, tmp_path):
     assert held.current().source == "role %s assumed with profile 'base' in ~/.aliyun/config.json" % ARN
 
 
-def test_environment_role_name_and_sdk_ini(ali, tmp_path):
+def test_environment_role_name_and_sdk_ini(ali, md, tmp_path):
     write_private(tmp_path / '.alibabacloud' / 'credentials.ini', '[default]\ntype = ecs_ram_role\nrole_name = %s\n' % ROLE)
-    provider, held, dummy, dummy = resolve(ali, tmp_path, metadata_endpoint=ali)
+    provider, held, dummy, dummy = resolve(ali, tmp_path, metadata_endpoint=md)
     assert I_RUN in describe(provider)
     assert held.current().source.startswith("ECS RAM role '%s'" % ROLE)
 
 
-def test_expired_mid_run_is_renewed_once(ali, tmp_path, admin):
-    provider, held, dummy, conn = resolve(ali, tmp_path, instance_role=ROLE, metadata_endpoint=ali)
+def test_expired_mid_run_is_renewed_once(ali, md, tmp_path, admin):
+    provider, held, dummy, conn = resolve(ali, tmp_path, instance_role=ROLE, metadata_endpoint=md)
     describe(provider)
     # The cloud's clock passes the credentials' Expiration (its signature-time check off: only the token expires).
     admin.settings(clock_offset_s=3601, alicloud={'timestamp_window_s': 0})
@@ -153,8 +160,8 @@ def test_expired_mid_run_is_renewed_once(ali, tmp_path, admin):
     assert held.fetches == 2
 
 
-def test_a_failed_renewal_is_reported_with_the_expired_answer(ali, tmp_path, admin):
-    provider, held, dummy, conn = resolve(ali, tmp_path, instance_role=ROLE, metadata_endpoint=ali)
+def test_a_failed_renewal_is_reported_with_the_expired_answer(ali, md, tmp_path, admin):
+    provider, held, dummy, conn = resolve(ali, tmp_path, instance_role=ROLE, metadata_endpoint=md)
     admin.settings(clock_offset_s=3601, alicloud={'timestamp_window_s': 0})
     held.context.settings['metadata_endpoint'] = 'http://127.0.0.1:9'     # the renewal finds nothing
     with pytest.raises(transport.ProviderError) as err:

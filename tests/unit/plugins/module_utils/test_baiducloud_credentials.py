@@ -78,7 +78,7 @@ def test_bce_cli_profile(emu, tmp_path):
     cloud, held, registered = resolve(emu, tmp_path)
     assert cloud.read([INSTANCE])[0][INSTANCE] == [SG]
     assert held.current().source == "profile 'prod' in ~/.bce/config.json" and SK in registered
-    assert held.context.asked == [] and not [a for a in actions(emu) if a[0].startswith('Metadata')]
+    assert held.context.asked == [] and not [a for a in actions(emu) if a[0] == 'Metadata']
 
 
 def test_legacy_credentials_file(emu, tmp_path):
@@ -89,21 +89,21 @@ def test_legacy_credentials_file(emu, tmp_path):
 
 
 def test_instance_role_then_assume_role(emu, tmp_path):
-    url = emu.endpoints['baiducloud']
-    cloud, held, registered = resolve(emu, tmp_path, instance_role='auto', metadata_endpoint=url, sts_endpoint=url,
+    url, md = emu.endpoints['baiducloud'], emu.endpoints['baiducloud_metadata']
+    cloud, held, registered = resolve(emu, tmp_path, instance_role='auto', metadata_endpoint=md, sts_endpoint=url,
                                       assume_role=dict(role_arn='%s:Deploy' % ACCOUNT, duration=3600))
     assert cloud.read([INSTANCE])[0][INSTANCE] == [SG]
     current = held.current()
     assert current.source == ('role %s:Deploy assumed with the BCC instance role from the metadata service at %s'
-                              % (ACCOUNT, url))
+                              % (ACCOUNT, md))
     assert current.token in registered and current.secret in registered
-    assert [a for a, dummy in actions(emu)][:3] == ['MetadataStsCredential', 'AssumeRole', 'ListInstancesByIds']
+    assert [a for a, dummy in actions(emu)][:3] == ['Metadata', 'AssumeRole', 'ListInstancesByIds']
 
 
 def test_expired_session_token_renewed_once(emu, tmp_path):
-    url = emu.endpoints['baiducloud']
+    md = emu.endpoints['baiducloud_metadata']
     emu.emulator.update_settings({'baiducloud': {'temporary_credentials_ttl_s': 1000}})
-    cloud, held, dummy = resolve(emu, tmp_path, instance_role='auto', metadata_endpoint=url)
+    cloud, held, dummy = resolve(emu, tmp_path, instance_role='auto', metadata_endpoint=md)
     cloud.read([INSTANCE])
     # The cloud's clock passes the token's expiration (within a signature's 1800 s validity, the skew check off).
     emu.emulator.update_settings({'clock_offset_s': 1001, 'baiducloud': {'timestamp_window_s': 100000}})

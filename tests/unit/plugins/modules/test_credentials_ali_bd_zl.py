@@ -106,11 +106,11 @@ def test_from_the_cli_profile_file(running, home, capsys, name):
 @pytest.mark.parametrize('name', ['alicloud', 'baiducloud'])
 def test_from_the_instance_role_and_through_assume_role(running, home, capsys, name):
     seed(running, name)
-    url = running.endpoints[name]
-    result = run(running, name, capsys, instance_role='auto', metadata_endpoint=url)
+    url, md = running.endpoints[name], running.endpoints[name + '_metadata']
+    result = run(running, name, capsys, instance_role='auto', metadata_endpoint=md)
     assert result['changed'] is True, result
     seed(running, name)
-    result = run(running, name, capsys, instance_role='auto', metadata_endpoint=url, sts_endpoint=url,
+    result = run(running, name, capsys, instance_role='auto', metadata_endpoint=md, sts_endpoint=url,
                  assume_role=dict(role_arn=CLOUDS[name]['role_arn'], duration=3600))
     assert result['changed'] is True, result
     actions = [e['action'] for e in running.emulator.requests(name)]
