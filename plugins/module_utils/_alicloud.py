@@ -252,7 +252,8 @@ CREDENTIAL_ENV = {
     'duration': ['ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION'],
     # The aliyun CLI reads it (its config tests); the credentials library takes sts_endpoint only as an argument.
     'sts_endpoint': ['ALIBABA_CLOUD_STS_ENDPOINT'],
-    'metadata_endpoint': [],
+    # This collection's own (no Alibaba tool names the metadata address), like TENCENTCLOUD_METADATA_ENDPOINT.
+    'metadata_endpoint': ['ALIBABA_CLOUD_METADATA_ENDPOINT'],
 }
 CLI_CONFIG_FILE = ('.aliyun', 'config.json')               # under the home directory
 SDK_CREDENTIALS_FILE = ('.alibabacloud', 'credentials.ini')
@@ -285,8 +286,8 @@ STS_ERROR_CLASSES = {
 CLI_MODES = ('AK', 'StsToken', 'RamRoleArn', 'EcsRamRole', 'ChainableRamRoleArn')
 INI_TYPES = ('access_key', 'ram_role_arn', 'ecs_ram_role')
 CREDENTIAL_INFERRED = {
-    # No variable of Alibaba's tools names the metadata address; the option has none.
-    'metadata_endpoint_env': None,
+    # No variable of Alibaba's tools names the metadata address: ALIBABA_CLOUD_METADATA_ENDPOINT is this collection's.
+    'metadata_endpoint_env': 'ALIBABA_CLOUD_METADATA_ENDPOINT',
     # Token-protected mode: when PUT /latest/api/token answers an HTTP error (an older agent), the SDK falls back
     # to a plain GET unless ALIBABA_CLOUD_IMDSV1_DISABLED is true; so do we. When it cannot be reached at all, nothing
     # more is asked (the SDK would try the GET too; here that would only double the wait).

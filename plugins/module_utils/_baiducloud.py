@@ -228,7 +228,9 @@ def eni_path(eni_id):
 # English page says STS is whitelist-only) and bce-sdk-go services/sts/api (DEFAULT_ASSUMEROLE_DURATION_SECONDS 7200;
 # Credential{AccessKeyId, SecretAccessKey, SessionToken, CreateTime, Expiration, UserId, RoleId}).
 # Unverified facts: CREDENTIAL_INFERRED below.
-CREDENTIAL_ENV = {}                 # no variable of Baidu's own tools names a profile, a file, a role or an endpoint
+# No variable of Baidu's own tools names a profile, a file, a role or an endpoint; the endpoints' are this collection's
+# own, with the Terraform provider's prefix (as TENCENTCLOUD_METADATA_ENDPOINT).
+CREDENTIAL_ENV = {'metadata_endpoint': ['BAIDUCLOUD_METADATA_ENDPOINT'], 'sts_endpoint': ['BAIDUCLOUD_STS_ENDPOINT']}
 CLI_CONFIG_FILE = ('.bce', 'config.json')
 LEGACY_CREDENTIALS_FILE = ('.bce', 'credentials')
 DEFAULT_PROFILE = 'default'

@@ -275,3 +275,10 @@ def test_the_cli_profile_can_be_disabled_as_the_library_does(ali, tmp_path):
                   cli_config('p', {'name': 'p', 'mode': 'AK', 'access_key_id': AK, 'access_key_secret': SK}))
     with pytest.raises(credentials.CredentialsNotFound, match=r'\(2\) the aliyun CLI profile .*: ALIBABA_CLOUD_CLI_PROFILE_DISABLED is true'):
         resolve(ali, tmp_path, {'ALIBABA_CLOUD_CLI_PROFILE_DISABLED': 'true'})
+
+
+def test_endpoints_from_the_environment(ali, md, tmp_path):
+    provider, held, dummy, dummy = resolve(ali, tmp_path, {'ALIBABA_CLOUD_METADATA_ENDPOINT': md, 'ALIBABA_CLOUD_STS_ENDPOINT': ali,
+                                                           'ALIBABA_CLOUD_ECS_METADATA': ROLE, 'ALIBABA_CLOUD_ROLE_ARN': ARN})
+    assert I_RUN in describe(provider)
+    assert held.current().source == "role %s assumed with ECS RAM role '%s' from the metadata service at %s" % (ARN, ROLE, md)

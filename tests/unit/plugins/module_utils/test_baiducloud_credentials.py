@@ -149,3 +149,15 @@ def test_assume_role_refusals(emu, tmp_path, role, message):
     with pytest.raises(credentials.CredentialsError) as err:
         resolve(emu, tmp_path, access_key=AK, secret_key=SK, sts_endpoint=url, assume_role=role)
     assert message in str(err.value) and SK not in str(err.value)
+
+
+def test_endpoints_from_the_environment(emu, tmp_path):
+    url, md = emu.endpoints['baiducloud'], emu.endpoints['baiducloud_metadata']
+    params = dict(region='bj', endpoint=url, max_concurrency=2, instance_ids=[INSTANCE], access_key=None, secret_key=None,
+                  security_token=None, write_api='batch', batch_size=10, instance_role='auto',
+                  assume_role=dict(role_arn='%s:Deploy' % ACCOUNT))
+    conn = transport.Transport('baiducloud', timeout=5, max_retries=0, secrets=[])
+    held = credentials.for_module(baidu.BaiduCloud, params, conn, lambda s: None, home=str(tmp_path),
+                                  environ={'BAIDUCLOUD_METADATA_ENDPOINT': md, 'BAIDUCLOUD_STS_ENDPOINT': url})
+    assert baidu.BaiduCloud(params, conn).read([INSTANCE])[0][INSTANCE] == [SG]
+    assert held.current().source.startswith('role %s:Deploy assumed with the BCC instance role' % ACCOUNT)
