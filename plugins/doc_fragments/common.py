@@ -254,8 +254,8 @@ options:
     description:
       - Take temporary credentials of the role attached to the instance the task runs on, from the cloud's metadata
         service; V(auto) asks the metadata service for the role's name.
-      - The metadata service is asked only when this is set (or the cloud's variable for it, Tencent Cloud
-        E(TENCENTCLOUD_CAM_ROLE_NAME), Alibaba Cloud E(ALIBABA_CLOUD_ECS_METADATA)): a task never probes it on its own.
+      - "The metadata service is asked only when this is set (or the cloud's variable for it, Tencent Cloud
+        E(TENCENTCLOUD_CAM_ROLE_NAME), Alibaba Cloud E(ALIBABA_CLOUD_ECS_METADATA)): a task never probes it on its own."
       - The credentials are fetched again before they expire, during a long task.
       - Not available with Zenlayer Cloud, which has no instance roles.
     type: str

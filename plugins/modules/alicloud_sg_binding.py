@@ -96,7 +96,6 @@ options:
         the ECS RAM role (when O(instance_role) or E(ALIBABA_CLOUD_ECS_METADATA) names one) are tried, in that order.
     type: str
     aliases: [access_key_id]
-    required: false
   secret_key:
     description:
       - The AccessKey secret. Never logged or returned.
@@ -105,7 +104,6 @@ options:
       - Not needed when another source has credentials (see O(access_key)).
     type: str
     aliases: [access_key_secret]
-    required: false
   security_token:
     description:
       - The security token of temporary (STS) credentials, sent as the signed C(x-acs-security-token) header. Never

@@ -119,7 +119,6 @@ options:
         then C(~/.bce/credentials), then the BCC instance role (when O(instance_role) is set) are tried, in that order.
     type: str
     aliases: [access_key_id]
-    required: false
   secret_key:
     description:
       - The Secret Access Key (SK). Never logged or returned.
@@ -128,7 +127,6 @@ options:
       - Not needed when another source has credentials (see O(access_key)).
     type: str
     aliases: [secret_access_key]
-    required: false
   security_token:
     description:
       - The session token of temporary (STS) credentials, sent as the signed C(x-bce-security-token) header. Never

@@ -103,14 +103,12 @@ options:
         its C(~/.zenlayer/credentials.json) has the profile (O(profile), E(ZENLAYER_PROFILE), else the CLI's current
         profile); they are tried in that order.
     type: str
-    required: false
   access_key_password:
     description:
       - The AccessKey Password. Never logged or returned.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider).
       - Not needed when another source has the key pair (see O(access_key_id)).
     type: str
-    required: false
 notes:
   - B(IDs.) Zenlayer Cloud IDs are strings of 8 to 19 decimal digits, for example C("802452345504925912"); anything else
     is refused before any request. The module never turns them into numbers (18 and 19 digit IDs do not survive a
