@@ -115,7 +115,8 @@ options:
       - The Access Key ID (AK).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
       - O(access_key_id) is another name for it (the Baidu AI Cloud SDK's).
-      - Without it (and its environment variable), the other credential sources are tried; see the notes.
+      - Not needed when another source has credentials. Without the key pair, the BCE CLI's C(~/.bce/config.json),
+        then C(~/.bce/credentials), then the BCC instance role (when O(instance_role) is set) are tried, in that order.
     type: str
     aliases: [access_key_id]
   secret_key:
@@ -123,6 +124,7 @@ options:
       - The Secret Access Key (SK). Never logged or returned.
       - If not set, the environment variable E(BAIDUCLOUD_SECRET_KEY) is used, then E(BCE_SECRET_ACCESS_KEY).
       - O(secret_access_key) is another name for it (the Baidu AI Cloud SDK's).
+      - Not needed when another source has credentials (see O(access_key)).
     type: str
     aliases: [secret_access_key]
   security_token:
