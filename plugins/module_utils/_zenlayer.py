@@ -198,7 +198,6 @@ SERVICES = {
 }
 
 
-
 # -- credentials: the zeno CLI's profiles (zenlayer/zenlayercloud-cli internal/config, cmd/root.go) ------------------
 # ~/.zenlayer/credentials.json is a map of profile name -> {access_key_id, access_key_secret, token} (written 0600);
 # ~/.zenlayer/config.json names the current profile (current_profile, else "default"); ZENLAYER_PROFILE overrides it,

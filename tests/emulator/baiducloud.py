@@ -194,8 +194,8 @@ def route_eni(method, parts, query_keys):
 
 
 # -- credentials: the BCC metadata service and STS AssumeRole (issue 25) -----------------------------------------
-# STS on this cloud's port (point sts_endpoint at it), the metadata service on a port of its own (``baiducloud_metadata``). The answer fields are STS' Credential
-# (bce-sdk-go services/sts/api); the metadata answer's shape and the expired-token code are [inferred] (docs/emulator.md).
+# STS on this cloud's port (point sts_endpoint at it), the metadata service on a port of its own (``baiducloud_metadata``).
+# The answer fields are STS' Credential (bce-sdk-go services/sts/api); the metadata answer's shape and the expired-token code are [inferred] (docs/emulator.md).
 METADATA_STS_PATH = '/latest/meta-data/sts-credential'
 
 

@@ -77,7 +77,6 @@ def md(running, admin):
     return running.endpoints['alicloud_metadata']
 
 
-
 def module_params(url, **extra):
     params = dict(region='cn-hangzhou', endpoint=url, max_concurrency=2, instance_ids=[I_RUN], access_key=None,
                   secret_key=None, security_token=None, validate_certs=True)

@@ -19,7 +19,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.modules import (alicloud_sg_binding, baiducloud_sg_binding,
-                                                                      zenlayer_sg_binding)
+                                                                     zenlayer_sg_binding)
 
 SECRET = 'Seeded-Secret-Never-Shown-0001'
 ACCOUNT_ALI, ACCOUNT_BD = '1234567890123456', 'dc9b5191440d4f93851ddffb4e942b75'
