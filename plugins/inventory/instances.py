@@ -15,15 +15,14 @@ description:
   - One inventory source for any of the four clouds, in any number of regions, each host with the variables the
     collection's roles read (C(cloud), C(cloud_region), C(instance_id)) and what the instance has now (its
     C(security_group_ids), name, status, VPC, addresses, tags).
-  - The file must be named C(<anything>.instances.yml) or C(<anything>.instances.yaml) and have
-    C(plugin: multicloud.secgroup.instances).
+  - "The file must be named C(<anything>.instances.yml) or C(<anything>.instances.yaml) and have
+    C(plugin: multicloud.secgroup.instances)."
   - "Host variables: C(cloud) (the provider), C(cloud_region) (not on V(zenlayer), which has no regions),
     C(instance_id), C(instance_kind) (V(instance); on V(zenlayer) also V(zec_instance), an Elastic Compute instance,
     which has C(zec_instance_id) instead of C(instance_id)), C(security_group_ids) (the groups it has now, in the
     cloud's order), C(instance_name), C(status), C(vpc_id), C(private_ips), C(public_ips), C(tags) (a dict), and
     C(network_interfaces) (each C(network_interface_id) and C(security_group_ids)) where the cloud's listing gives them."
-  - C(security_group_ids) is what the instance has, never what it should have; the M(multicloud.secgroup.sg_binding)
-    roles read the wanted groups from C(sg_bindings_wanted_group_ids), so an inventory host's current groups can never
+  - C(security_group_ids) is what the instance has, never what it should have; the collection's roles read the wanted groups from C(sg_bindings_wanted_group_ids), so an inventory host's current groups can never
     become its declared ones.
   - Filters are sent to each cloud's listing call where it takes them, and every filter is applied again to what it
     answers, so the hosts are the same on every cloud. Each listing follows its pages to the end with the largest page
@@ -38,8 +37,8 @@ author:
 requirements:
   - requests
 extends_documentation_fragment:
-  - ansible.builtin.constructed
-  - ansible.builtin.inventory_cache
+  - constructed
+  - inventory_cache
 notes:
   - "Which filters each cloud applies server-side: V(tencentcloud), V(alicloud), V(baiducloud) and V(zenlayer) each
     declare theirs in their provider file; the others are applied to the listing locally, with the same meaning.
@@ -316,6 +315,10 @@ def check_entry(position, entry, render):
     if foreign:
         raise AnsibleParserError('%s: %s' % (where, generic.foreign_message(foreign, cls)))
     options = dict((key, render(value)) for key, value in options.items())
+    # A list or mapping for a text option would be sent as its repr (a secret among it, say): refused, without its value.
+    shapes = sorted(key for key, value in options.items() if loose[key]['type'] == 'str' and isinstance(value, (list, dict)))
+    if shapes:
+        raise AnsibleParserError('%s: %s: a %s is not text; give one value' % (where, ', '.join(shapes), type(options[shapes[0]]).__name__))
     raw_secrets.extend(('%s' % value) for key, value in options.items() if loose[key].get('no_log') and value)
     checked = ArgumentSpecValidator(loose).validate(options)
     if checked.error_messages:
