@@ -232,8 +232,8 @@ def test_credentials_and_regions_from_the_modules_environment_variables(monkeypa
 def test_options_may_be_templates(monkeypatch, tmp_path):
     monkeypatch.setenv('INVENTORY_TEST_ENDPOINT', 'http://127.0.0.1:18765')
     monkeypatch.setenv('INVENTORY_TEST_SECRET', SECRETS['zenlayer'])
-    zl = dict(entry('zenlayer'), endpoint="{{ lookup('ansible.builtin.env', 'INVENTORY_TEST_ENDPOINT') }}",
-              access_key_password="{{ lookup('ansible.builtin.env', 'INVENTORY_TEST_SECRET') }}")
+    zl = dict(entry('zenlayer'), endpoint="{{ lookup('env', 'INVENTORY_TEST_ENDPOINT') }}",
+              access_key_password="{{ lookup('env', 'INVENTORY_TEST_SECRET') }}")
     tc = entry('tencentcloud', regions=["{{ 'ap-' ~ 'shanghai' }}"])
     inventory = parse({'providers': [zl, tc]}, tmp_path)
     assert Recorder.params[0]['endpoint'] == 'http://127.0.0.1:18765'
