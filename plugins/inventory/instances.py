@@ -231,6 +231,7 @@ cache_connection: ~/.cache/multicloud-secgroup-inventory
 cache_timeout: 600
 '''
 
+import concurrent.futures
 import hashlib
 import json
 import time
@@ -252,6 +253,8 @@ display = Display()
 ENTRY_KEYS = ('provider', 'regions', 'filters')
 HOSTNAME_CHOICES = ('instance_id', 'instance_name', 'private_ip', 'public_ip', 'tag:KEY')
 CACHE_VERSION = 1
+# Sources (a provider entry in one region) listed at once; each follows its own pages one after the other.
+MAX_PARALLEL_SOURCES = 8
 
 
 def provider_spec(cls):
@@ -351,6 +354,18 @@ def check_entry(position, entry, render):
             raise AnsibleParserError(redact('%s: %s' % (where, exc), raw_secrets))
         sources.append(Source(where, cls, resolved, secrets, filters))
     return sources
+
+
+def list_source(source):
+    """(instances, error or None, calls, seconds) of one source, on its own connection."""
+    started = time.monotonic()
+    conn = engine.transport_for(source.cls, source.params, source.secrets)
+    try:
+        return listing.list_instances(source.cls(source.params, conn), source.filters), None, conn.stats['calls'], time.monotonic() - started
+    except Exception as exc:  # pylint: disable=broad-except
+        return [], exc, conn.stats['calls'], time.monotonic() - started
+    finally:
+        conn.close()
 
 
 def host_record(source, instance):
@@ -461,31 +476,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return '%s_%s' % (self.get_cache_key(path), digest)
 
     def fetch(self, sources):
-        """Every source's instances as cache records, and whether every source answered. A source that fails is a
-        warning naming it, or with strict an error, never silent."""
+        """Every source's instances as cache records, and whether every source answered. The sources are listed at once
+        (each follows its own pages in order); a source that fails is a warning naming it, or with strict an error."""
         records, complete = [], True
-        for source in sources:
-            started = time.monotonic()
-            conn = engine.transport_for(source.cls, source.params, source.secrets)
-            try:
-                provider = source.cls(source.params, conn)
-                found = listing.list_instances(provider, source.filters)
-            except transport.ProviderError as error:
-                msg = ('%s: %s %s failed: %s: %s (request ID %s)' % (source.label(), source.cls.display_name, error.action, error.code,
-                                                                     error.message, error.request_id or 'none'))
-                msg = redact(msg, source.secrets)
+        workers = max(1, min(MAX_PARALLEL_SOURCES, len(sources)))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(list_source, sources))
+        for source, (found, error, calls, seconds) in zip(sources, outcomes):
+            if isinstance(error, transport.ProviderError):
+                msg = redact('%s: %s %s failed: %s: %s (request ID %s)' % (source.label(), source.cls.display_name, error.action,
+                                                                           error.code, error.message, error.request_id or 'none'),
+                             source.secrets)
                 if self.get_option('strict'):
                     raise AnsibleError(msg)
                 display.warning('multicloud.secgroup.instances: %s; its hosts are left out (strict: true makes this an error)' % msg)
                 complete = False
                 continue
-            except Exception as exc:  # pylint: disable=broad-except
+            if error is not None:
                 raise AnsibleError(redact('%s: unexpected error (a bug in multicloud.secgroup, please report it): %s: %s'
-                                          % (source.label(), type(exc).__name__, exc), source.secrets))
-            finally:
-                conn.close()
-            display.vvv('multicloud.secgroup.instances: %s: %d instance(s) in %d call(s), %.2f s'
-                        % (source.label(), len(found), conn.stats['calls'], time.monotonic() - started))
+                                          % (source.label(), type(error).__name__, error), source.secrets))
+            display.vvv('multicloud.secgroup.instances: %s: %d instance(s) in %d call(s), %.2f s' % (source.label(), len(found), calls, seconds))
             records.extend(host_record(source, instance) for instance in found)
         return records, complete
 
