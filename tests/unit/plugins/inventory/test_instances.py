@@ -215,9 +215,9 @@ def test_filters_are_sent_where_the_cloud_takes_them_and_applied_everywhere(tmp_
     # Alibaba Cloud's web-1 finds its name taken by Tencent Cloud's: named by its ID.
     assert sorted(inventory.hosts) == ['bd-web', 'i-00000001', 'web-1', 'web-2', 'zl-web']
     # The sources are listed at once: compared in any order; the hosts keep the sources' order.
-    assert sorted(Recorder.calls, key=repr) == sorted([('tencentcloud', 'ap-guangzhou', filters), ('tencentcloud', 'ap-shanghai', filters),
-                              ('alicloud', 'cn-hangzhou', {'tags': {'role': 'web'}}), ('baiducloud', 'bj', {}),
-                              ('zenlayer', None, {'status': ['running']})], key=repr)
+    expected = [('tencentcloud', 'ap-guangzhou', filters), ('tencentcloud', 'ap-shanghai', filters),
+                ('alicloud', 'cn-hangzhou', {'tags': {'role': 'web'}}), ('baiducloud', 'bj', {}), ('zenlayer', None, {'status': ['running']})]
+    assert sorted(Recorder.calls, key=repr) == sorted(expected, key=repr)
 
 
 def test_credentials_and_regions_from_the_modules_environment_variables(monkeypatch, tmp_path):
