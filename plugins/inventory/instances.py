@@ -22,8 +22,9 @@ description:
     which has C(zec_instance_id) instead of C(instance_id)), C(security_group_ids) (the groups it has now, in the
     cloud's order), C(instance_name), C(status), C(vpc_id), C(private_ips), C(public_ips), C(tags) (a dict), and
     C(network_interfaces) (each C(network_interface_id) and C(security_group_ids)) where the cloud's listing gives them."
-  - C(security_group_ids) is what the instance has, never what it should have; the collection's roles read the wanted groups from C(sg_bindings_wanted_group_ids), so an inventory host's current groups can never
-    become its declared ones.
+  - C(security_group_ids) is what the instance has, never what it should have; the collection's roles read the
+    wanted groups from C(sg_bindings_wanted_group_ids), so an inventory host's current groups can never become its
+    declared ones.
   - Filters are sent to each cloud's listing call where it takes them, and every filter is applied again to what it
     answers, so the hosts are the same on every cloud. Each listing follows its pages to the end with the largest page
     the API allows.
@@ -348,8 +349,9 @@ def check_entry(position, entry, render):
         try:
             resolved, secrets = generic.resolve(given, cls, spec, require_target=False)
             secrets = [s for s in set(list(secrets) + list(cls.secrets(resolved)) + raw_secrets) if s]
-            engine.validate(dict(resolved, **{cls.target_kinds[0].option: [], 'security_group_ids': [], 'state': 'present',
-                                             'purge': False}), cls)
+            checked_params = dict(resolved, security_group_ids=[], state='present', purge=False)
+            checked_params[cls.target_kinds[0].option] = []
+            engine.validate(checked_params, cls)
         except engine.EngineFailure as exc:
             raise AnsibleParserError(redact('%s: %s' % (where, exc), raw_secrets))
         sources.append(Source(where, cls, resolved, secrets, filters))

@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 import os
 
 import pytest
@@ -97,8 +96,8 @@ def fake_providers(monkeypatch):
     fakes = {'tencentcloud': fake(TencentCloud, ('tags', 'status')), 'alicloud': fake(AliCloud, ('tags', 'name', 'vpc_id')),
              'baiducloud': fake(BaiduCloud, ()), 'zenlayer': fake(ZenlayerCloud, ('status',))}
     monkeypatch.setattr(generic, 'PROVIDERS', fakes)
-    for var in [v for v in list(os.environ) if v.startswith(('TENCENTCLOUD_', 'ALICLOUD_', 'ALIBABA_CLOUD_', 'BAIDUCLOUD_',
-                                                                          'BCE_', 'ZENLAYERCLOUD_'))]:
+    prefixes = ('TENCENTCLOUD_', 'ALICLOUD_', 'ALIBABA_CLOUD_', 'BAIDUCLOUD_', 'BCE_', 'ZENLAYERCLOUD_')
+    for var in [v for v in list(os.environ) if v.startswith(prefixes)]:
         monkeypatch.delenv(var)
     Recorder.calls = []
     Recorder.failing = {}
@@ -200,7 +199,7 @@ def test_keyed_groups_by_security_group_compose_and_groups(tmp_path):
 ])
 def test_hostnames_first_that_exists_and_is_free(hostnames, expected, tmp_path):
     inventory = parse({'providers': [entry('tencentcloud', region='ap-guangzhou')], 'hostnames': hostnames}, tmp_path)
-    assert [h for h in inventory.hosts] == expected
+    assert list(inventory.hosts) == expected
 
 
 def test_one_instance_id_on_two_clouds_gets_the_clouds_name(tmp_path):
@@ -316,8 +315,8 @@ def test_the_cache_is_used_and_never_holds_a_credential(tmp_path):
     ([entry('tencentcloud', regions=['Guangzhou'])], "providers[0]: region: 'Guangzhou' is not a valid Tencent Cloud region"),
     ([entry('tencentcloud', region='ap-guangzhou', timeout='soon')], "providers[0]: argument 'timeout' is of type"),
     ([entry('tencentcloud', region='ap-guangzhou', retries=5000)], 'providers[0]: retries: 5000 must be between 0 and 1000'),
-    ([entry('tencentcloud', region='ap-guangzhou', endpoint='http://127.0.0.1:1/path')], "providers[0]: endpoint: 'http://127.0.0.1:1/path' "
-                                                                                          'must be a URL of the form https://host[:port]'),
+    ([entry('tencentcloud', region='ap-guangzhou', endpoint='http://127.0.0.1:1/path')],
+     "providers[0]: endpoint: 'http://127.0.0.1:1/path' must be a URL of the form https://host[:port]"),
     ([entry('alicloud', region='cn-hangzhou', filters={'label': 'web'})], 'providers[0].filters: label: not a filter'),
     ([entry('tencentcloud', region='ap-guangzhou'), entry('zenlayer', filters={'security_group_id': 'sg-1'})],
      "providers[1].filters.security_group_id: 'sg-1' is not a valid Zenlayer Cloud security group ID"),
