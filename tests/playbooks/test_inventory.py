@@ -13,6 +13,7 @@ Outputs are kept in tests/output/playbooks/ for `make secrets-scan`.
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -77,7 +78,7 @@ def graph(text):
     """{group: [hosts]} from ansible-inventory --graph (direct members only)."""
     groups, current = {}, None
     for line in text.splitlines():
-        name = line.strip().lstrip('|').lstrip('-')
+        name = re.sub(r'^[\s|-]*', '', line).strip()
         if name.startswith('@'):
             current = groups.setdefault(name[1:].rstrip(':'), [])
         elif name and current is not None:
