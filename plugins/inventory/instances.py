@@ -241,7 +241,15 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
-from ansible.utils.unsafe_proxy import wrap_var
+
+try:
+    # ansible-core 2.19+: data from a plugin is never a template unless trusted, and wrapping it would show as
+    # {"__ansible_unsafe": ...} in ansible-inventory's output.
+    from ansible.template import trust_as_template  # noqa: F401  pylint: disable=unused-import
+    wrap_var = None
+except ImportError:
+    # Older cores template any string: a tag value like "{{ lookup('pipe', ...) }}" must stay text.
+    from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
@@ -507,7 +515,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for record in records:
             name = self.host_name(record, hostnames, taken)
             taken.add(name)
-            variables = wrap_var(host_vars(record))
+            variables = host_vars(record) if wrap_var is None else wrap_var(host_vars(record))
             self.inventory.add_host(name)
             for var, value in variables.items():
                 self.inventory.set_variable(name, var, value)
