@@ -86,7 +86,8 @@ def test_an_inventory_update_from_the_project_with_the_credential_type(emulator,
     assert CREDENTIAL['secret_key'] not in text
     assert sorted(out['sg_sg_web00001']['hosts']) == ['ins-awx00001', 'ins-awx00002', 'ins-awxdb001']
     assert sorted(out['role_web']['hosts']) == ['ins-awx00001', 'ins-awx00002']
-    hostvars = out['_meta']['hostvars']
+    hostvars = dict((host, dict((k, v['__ansible_unsafe'] if isinstance(v, dict) and set(v) == {'__ansible_unsafe'} else v)
+                                for k, v in variables.items())) for host, variables in out['_meta']['hostvars'].items())
     assert hostvars['ins-awx00001']['cloud'] == 'tencentcloud' and hostvars['ins-awx00001']['cloud_region'] == 'ap-guangzhou'
     for name, files in ((d, f) for d, dummy, f in os.walk(pdd) if 'env' not in d.split(os.sep)):
         for filename in files:
