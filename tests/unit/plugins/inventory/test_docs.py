@@ -23,7 +23,11 @@ def table_rows():
     with open(GUIDE) as handle:
         text = handle.read()
     rows = {}
-    for line in text.split('<!-- listing-table', 1)[1].split('\n')[1:]:
+    lines = text.split('<!-- listing-table', 1)[1].split('\n')[1:]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    assert lines[0].startswith('| cloud |') and lines[1].startswith('|---')
+    for line in lines[2:]:
         if not line.startswith('|'):
             break
         cells = [cell.strip() for cell in line.strip('|').split('|')]
