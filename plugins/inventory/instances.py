@@ -367,15 +367,18 @@ def check_entry(position, entry, render):
 
 
 def list_source(source):
-    """(instances, error or None, calls, seconds) of one source, on its own connection."""
+    """(instances, error or None, calls, seconds, the provider's warnings) of one source, on its own connection."""
     started = time.monotonic()
     conn = engine.transport_for(source.cls, source.params, source.secrets)
+    provider = None
     try:
-        return listing.list_instances(source.cls(source.params, conn), source.filters), None, conn.stats['calls'], time.monotonic() - started
+        provider = source.cls(source.params, conn)
+        found, error = listing.list_instances(provider, source.filters), None
     except Exception as exc:  # pylint: disable=broad-except
-        return [], exc, conn.stats['calls'], time.monotonic() - started
+        found, error = [], exc
     finally:
         conn.close()
+    return found, error, conn.stats['calls'], time.monotonic() - started, list(getattr(provider, 'warnings', None) or [])
 
 
 def host_record(source, instance):
@@ -492,7 +495,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         workers = max(1, min(MAX_PARALLEL_SOURCES, len(sources)))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(list_source, sources))
-        for source, (found, error, calls, seconds) in zip(sources, outcomes):
+        for source, (found, error, calls, seconds, warnings) in zip(sources, outcomes):
+            for warning in warnings:
+                display.warning(redact('multicloud.secgroup.instances: %s: %s' % (source.label(), warning), source.secrets))
             if isinstance(error, transport.ProviderError):
                 msg = redact('%s: %s %s failed: %s: %s (request ID %s)' % (source.label(), source.cls.display_name, error.action,
                                                                            error.code, error.message, error.request_id or 'none'),

@@ -327,7 +327,7 @@ def run_info():
     secrets = [s for s in cls.secrets(params) if s]
     if engine.insecure_tls_warning(params):
         module.warn(engine.insecure_tls_warning(params))
-    conn = None
+    conn = provider = None
     try:
         given = [kind.option for kind in cls.target_kinds if params.get(kind.option) is not None]
         if params.get('filters') is not None and given:
@@ -351,7 +351,8 @@ def run_info():
         if interfaces_problem(cls, params):
             raise engine.EngineFailure(interfaces_problem(cls, params))
         conn = engine.transport_for(cls, params, secrets)
-        result = Inventory(cls(params, conn), params).run()
+        provider = cls(params, conn)
+        result = Inventory(provider, params).run()
     except engine.EngineFailure as exc:
         module.fail_json(**engine.redact(dict(exc.extra, msg=str(exc)), secrets))
     except transport.ProviderError as error:
@@ -363,6 +364,9 @@ def run_info():
     finally:
         if conn is not None:
             conn.close()
+    for warning in getattr(provider, 'warnings', None) or []:
+        # What the provider fell back to while reading (a listing page size the cloud refused, say).
+        module.warn(engine.redact(warning, secrets))
     module.exit_json(**engine.redact(result, secrets))
 
 

@@ -72,6 +72,7 @@ class Recorder:
     calls = []         # (cloud, region, filters sent)
     failing = {}       # (cloud, region) -> ProviderError
     params = []        # the provider's resolved options, per listing
+    warning = {}       # (cloud, region) -> a warning the provider gives while listing
 
 
 def fake(cls, filters_taken):
@@ -86,6 +87,8 @@ def fake(cls, filters_taken):
             self.transport.stats['calls'] += 1
             if (self.name, region) in Recorder.failing:
                 raise Recorder.failing[(self.name, region)]
+            if (self.name, region) in Recorder.warning:
+                self.warnings = [Recorder.warning[(self.name, region)]]
             return copy.deepcopy(FLEET.get((self.name, region), []))
     Fake.__name__ = cls.__name__
     return Fake
@@ -102,6 +105,7 @@ def fake_providers(monkeypatch):
     Recorder.calls = []
     Recorder.failing = {}
     Recorder.params = []
+    Recorder.warning = {}
     return fakes
 
 
@@ -255,6 +259,14 @@ def test_a_failing_region_does_not_hide_the_others(capsys, tmp_path):
             ) in err
     assert 'the inventory cache was not written' in err
     assert cached(tmp_path) == [], 'a partial listing is never cached'
+
+
+def test_the_providers_warnings_are_shown_naming_the_source(capsys, tmp_path):
+    Recorder.warning[('zenlayer', None)] = 'Zenlayer Cloud refused a zec DescribeInstances pageSize of 1000; listed 100 a page instead'
+    inventory = parse({'providers': every_cloud()}, tmp_path)
+    assert '800000000000000001' in inventory.hosts
+    err = ' '.join(capsys.readouterr().err.split())
+    assert 'providers[3] (provider zenlayer): Zenlayer Cloud refused a zec DescribeInstances pageSize of 1000' in err
 
 
 def test_strict_makes_a_failing_region_an_error(tmp_path):

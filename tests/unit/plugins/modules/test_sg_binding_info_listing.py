@@ -55,6 +55,7 @@ LISTING = {
                  listed('zec-0001', 'zl-zec', ['700000000000000002'], kind='zec_instance')],
 }
 SENT = []
+WARNINGS = []
 
 
 def fake(cls, taken):
@@ -63,6 +64,7 @@ def fake(cls, taken):
 
         def list_instances(self, filters):
             SENT.append((self.name, filters))
+            self.warnings = list(WARNINGS)
             return copy.deepcopy(LISTING[self.name])
     return Fake
 
@@ -132,6 +134,15 @@ def test_a_quarantine_record_in_the_tags_is_read(cloud, capsys, monkeypatch):
     monkeypatch.setitem(LISTING, 'tencentcloud', with_record)
     result = run(dict(TC, endpoint=cloud.endpoints['tencentcloud'], filters={'name': 'web-1'}), capsys)
     assert result['instances'][0]['quarantine'] is None and 'quarantine_error' in result['instances'][0]
+
+
+def test_the_providers_warnings_are_returned(cloud, capsys):
+    WARNINGS.append('a page size was refused; listed 100 a page instead')
+    try:
+        result = run(dict(ZL, endpoint=cloud.endpoints['zenlayer']), capsys)
+    finally:
+        del WARNINGS[:]
+    assert 'a page size was refused; listed 100 a page instead' in json.dumps(result['warnings'])
 
 
 def test_an_empty_list_of_ids_is_still_an_empty_answer(cloud, capsys):
