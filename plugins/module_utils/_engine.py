@@ -73,8 +73,8 @@ Quarantine (optional; docs/architecture.md, "Quarantine records in tags"):
   a quarantine record (``_quarantine_record.has_record``) is left alone with ``quarantined=skip``. Without it, no
   target is ever taken as quarantined;
 * ``interface_owner(interface_ids)``: ``{interface: owning instance or None}`` from the last ``read``: an interface
-  target is quarantined when its owner is; the owners are read (their tags) with a second provider object of the
-  owner's kind, ``owner_kinds`` (interface kind option -> owner kind option, default
+  target is quarantined when its owner is; the owners of the interfaces the plan would change (none on a no-op run)
+  are read (their tags) with a second provider object of the owner's kind, ``owner_kinds`` (interface kind option -> owner kind option, default
   ``{'network_interface_ids': 'instance_ids'}``);
 * ``attached_interfaces(instance_ids)`` (sg_binding_info ``interfaces``): ``{instance: [{'network_interface_id',
   'security_group_ids'}, ...]}``, the interfaces that carry their own groups.
@@ -501,7 +501,7 @@ class Engine:
             self.skip('missing_' + self.kind.option, missing, '%s; skipped (on_missing=skip)' % found)
         present = [tid for tid in ids if tid not in missing]
         if self.params.get('quarantined', 'skip') == 'skip':
-            held = quarantined_targets(self.provider, self.kind, self.params, present)
+            held = quarantined_targets(self.provider, self.kind, self.params, self.would_change(current, present))
             self.skipped['quarantined'] = [tid for tid in present if tid in held]
             if held:
                 owner = owner_kind(self.provider, self.kind)
@@ -514,6 +514,18 @@ class Engine:
         else:
             self.skipped['quarantined'] = []
         return dict((tid, current[tid]) for tid in present)
+
+    def would_change(self, current, ids):
+        """The targets among ids that the plan changes: only those can release a quarantine, and an interface's owner
+        is read for them only. All of them when the plan itself fails (the run fails on it right after)."""
+        if owner_kind(self.provider, self.kind) is None:
+            return ids      # instance tags came with the read: checking every target costs nothing
+        try:
+            plan = self.plan(dict((tid, current[tid]) for tid in ids), self.params['security_group_ids'])
+        except EngineFailure:
+            return ids
+        changing = set(t['target_id'] for t in plan['targets'] if t['added'] or t['removed'] or t['before'] != t['after'])
+        return [tid for tid in ids if tid in changing]
 
     def skip(self, key, ids, warning):
         self.skipped[key] = list(ids)

@@ -133,7 +133,7 @@ options:
         security groups, in RV(instances[].network_interfaces) - those the instance-level binding does not change (on
         V(tencentcloud) and V(alicloud) the secondary network interfaces, the primary's groups being the instance's; on
         V(baiducloud) the network interfaces attached to the instance; on V(zenlayer) the secondary vNICs of a zec instance,
-        and none for a bare-metal instance).
+        and none for a vm instance, whose groups are the instance's only).
       - Refused with O(network_interface_ids), and with a provider that cannot list them, before any request.
     type: bool
     default: false
