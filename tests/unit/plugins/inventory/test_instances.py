@@ -12,26 +12,45 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import importlib
 import os
 
 import pytest
 import yaml
 
-from ansible import constants as C
-from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.inventory.data import InventoryData
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import fragment_loader
-from ansible.utils.plugin_docs import get_docstring
-from ansible.utils.display import Display
+from ansible.module_utils import _internal as module_internal
 
-from ansible_collections.multicloud.secgroup.plugins.inventory import instances
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._zenlayer import ZenlayerCloud
+
+class Controller:
+    """The controller code these tests use, imported by the fixture below."""
+
+
+ctl = Controller()
+
+
+@pytest.fixture(autouse=True, scope='module')
+def controller_code():
+    """Importing controller code marks the process as the controller for good, after which module warnings go to the
+    display instead of a module's result: imported here, and the flag put back for the module tests run later."""
+    was_controller = module_internal.is_controller
+    ctl.C = importlib.import_module('ansible.constants')
+    errors = importlib.import_module('ansible.errors')
+    ctl.AnsibleError, ctl.AnsibleParserError = errors.AnsibleError, errors.AnsibleParserError
+    ctl.InventoryData = importlib.import_module('ansible.inventory.data').InventoryData
+    ctl.DataLoader = importlib.import_module('ansible.parsing.dataloader').DataLoader
+    ctl.fragment_loader = importlib.import_module('ansible.plugins.loader').fragment_loader
+    ctl.get_docstring = importlib.import_module('ansible.utils.plugin_docs').get_docstring
+    ctl.Display = importlib.import_module('ansible.utils.display').Display
+    ctl.instances = importlib.import_module('ansible_collections.multicloud.secgroup.plugins.inventory.instances')
+    yield
+    module_internal.is_controller = was_controller
+
 
 SECRETS = {'tencentcloud': 'Tc-Inventory-Secret-Never-Shown', 'alicloud': 'Ali-Inventory-Secret-Never-Shown',
            'baiducloud': 'Bd-Inventory-Secret-Never-Shown', 'zenlayer': 'Zl-Inventory-Password-Never-Shown'}
@@ -112,8 +131,8 @@ def fake_providers(monkeypatch):
 def definitions():
     """The plugin's options as ansible-core reads them from its documentation (with the constructed and
     inventory_cache fragments), so that parse() reads the file and checks the options exactly as in a real run."""
-    doc = get_docstring(instances.__file__, fragment_loader, collection_name='multicloud.secgroup')[0]
-    C.config.initialize_plugin_configuration_definitions('inventory', NAME, doc['options'])
+    doc = ctl.get_docstring(ctl.instances.__file__, ctl.fragment_loader, collection_name='multicloud.secgroup')[0]
+    ctl.C.config.initialize_plugin_configuration_definitions('inventory', NAME, doc['options'])
 
 
 NAME = 'multicloud.secgroup.instances'
@@ -122,15 +141,15 @@ NAME = 'multicloud.secgroup.instances'
 def parse(config, tmp_path, cache=True, name='fleet.instances.yml'):
     """Parse a config file written from `config` (tmp_path/cache is the file cache's directory)."""
     definitions()
-    plugin = instances.InventoryModule()
+    plugin = ctl.instances.InventoryModule()
     plugin._load_name = plugin.ansible_name = NAME
     plugin._redirected_names = [NAME]
     if config.get('cache'):
         config = dict({'cache_plugin': 'jsonfile', 'cache_connection': str(tmp_path / 'cache')}, **config)
     path = tmp_path / name
     path.write_text(yaml.safe_dump(dict(config, plugin=NAME)))
-    inventory = InventoryData()
-    plugin.parse(inventory, DataLoader(), str(path), cache=cache)
+    inventory = ctl.InventoryData()
+    plugin.parse(inventory, ctl.DataLoader(), str(path), cache=cache)
     try:
         plugin.update_cache_if_changed()        # as the inventory manager does after each source
     except AttributeError:                      # no cache configured: as the inventory manager, nothing to write
@@ -272,14 +291,14 @@ def test_the_providers_warnings_are_shown_naming_the_source(capsys, tmp_path):
 def test_strict_makes_a_failing_region_an_error(tmp_path):
     Recorder.failing[('zenlayer', None)] = transport.ProviderError('Zenlayer Cloud', 'DescribeInstances', 'ConnectionError',
                                                                    'could not connect to 127.0.0.1:1, nothing was sent', error_class=transport.UNSENT)
-    with pytest.raises(AnsibleError, match=r'^providers\[3\] \(provider zenlayer\): Zenlayer Cloud DescribeInstances failed: ConnectionError'):
+    with pytest.raises(ctl.AnsibleError, match=r'^providers\[3\] \(provider zenlayer\): Zenlayer Cloud DescribeInstances failed: ConnectionError'):
         parse({'providers': every_cloud(), 'strict': True}, tmp_path)
 
 
 def test_strict_makes_a_failing_compose_an_error(tmp_path):
     config = {'providers': [entry('tencentcloud', region='ap-guangzhou')], 'compose': {'x': 'no_such_variable.attribute'}}
     assert 'x' not in host_vars(parse(config, tmp_path), 'ins-00000001')
-    with pytest.raises(AnsibleError):
+    with pytest.raises(ctl.AnsibleError):
         parse(dict(config, strict=True), tmp_path)
 
 
@@ -334,32 +353,32 @@ def test_the_cache_is_used_and_never_holds_a_credential(tmp_path):
      "providers[1].filters.security_group_id: 'sg-1' is not a valid Zenlayer Cloud security group ID"),
 ])
 def test_bad_input_is_refused_before_any_request(providers, message, tmp_path):
-    with pytest.raises(AnsibleParserError) as caught:
+    with pytest.raises(ctl.AnsibleParserError) as caught:
         parse({'providers': providers}, tmp_path)
     assert str(caught.value).startswith(message)
     assert Recorder.calls == []
 
 
 def test_bad_hostnames_are_refused_before_any_request(tmp_path):
-    with pytest.raises(AnsibleParserError, match=r"^hostnames\[1\]: 'dns_name' is not one of instance_id, instance_name"):
+    with pytest.raises(ctl.AnsibleParserError, match=r"^hostnames\[1\]: 'dns_name' is not one of instance_id, instance_name"):
         parse({'providers': every_cloud(), 'hostnames': ['instance_name', 'dns_name']}, tmp_path)
     assert Recorder.calls == []
 
 
 def test_a_secret_in_a_bad_value_is_never_shown(tmp_path):
     bad = dict(entry('tencentcloud', region='ap-guangzhou'), secret_key=SECRETS['tencentcloud'] + '\n')
-    with pytest.raises(AnsibleParserError) as caught:
+    with pytest.raises(ctl.AnsibleParserError) as caught:
         parse({'providers': [bad]}, tmp_path)
     assert 'secret_key: the value (not shown: it is secret)' in str(caught.value)
     assert SECRETS['tencentcloud'] not in str(caught.value)
     listed = dict(entry('tencentcloud', region='ap-guangzhou'), secret_key=[SECRETS['tencentcloud']])
-    with pytest.raises(AnsibleParserError) as caught:
+    with pytest.raises(ctl.AnsibleParserError) as caught:
         parse({'providers': [listed]}, tmp_path)
     assert SECRETS['tencentcloud'] not in str(caught.value)
 
 
 def test_no_secret_at_the_highest_verbosity(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(Display(), 'verbosity', 4)
+    monkeypatch.setattr(ctl.Display(), 'verbosity', 4)
     Recorder.failing[('alicloud', 'cn-hangzhou')] = transport.ProviderError(
         'Alibaba Cloud', 'DescribeInstances', 'InvalidAccessKeyId.NotFound', 'echo of %s' % SECRETS['alicloud'], error_class=transport.AUTH)
     parse({'providers': every_cloud(), 'hostnames': ['instance_name']}, tmp_path)
@@ -372,20 +391,20 @@ def test_no_secret_at_the_highest_verbosity(capsys, monkeypatch, tmp_path):
 
 def test_the_docs_list_every_providers_options():
     import yaml
-    doc = yaml.safe_load(instances.DOCUMENTATION)['options']['providers']['suboptions']
+    doc = yaml.safe_load(ctl.instances.DOCUMENTATION)['options']['providers']['suboptions']
     for cls in generic.PROVIDERS.values():
-        spec = instances.provider_spec(cls)
+        spec = ctl.instances.provider_spec(cls)
         names = set(spec) | set(alias for option in spec.values() for alias in option.get('aliases') or [])
         assert names <= set(doc), sorted(names - set(doc))
         for name, option in spec.items():
             assert doc[name]['type'] == option['type'], name
             if option.get('no_log'):
                 assert 'Never logged' in ' '.join(doc[name]['description']), name
-    assert set(doc['filters']['suboptions']) == set(instances.listing.FILTER_NAMES)
+    assert set(doc['filters']['suboptions']) == set(ctl.instances.listing.FILTER_NAMES)
 
 
 def test_verify_file_takes_only_instances_files(tmp_path):
-    plugin = instances.InventoryModule()
+    plugin = ctl.instances.InventoryModule()
     for name, expected in (('a.instances.yml', True), ('a.instances.yaml', True), ('instances.yml', False), ('a.aws_ec2.yml', False)):
         path = tmp_path / name
         path.write_text('plugin: multicloud.secgroup.instances\n')
