@@ -101,32 +101,19 @@ options:
       - Select the instances by listing them rather than by ID, as the P(multicloud.secgroup.instances#inventory)
         inventory does; every filter given must match. Refused together with O(instance_ids), O(network_interface_ids)
         or O(zec_instance_ids).
+      - A dictionary of
+      - C(tags) - tags the instance must have, key to value; a null value matches any value of that key;
+      - C(name) - the instance name, exactly; with C(*), C(?) or C([) a shell-style pattern (case-sensitive), applied to
+        the listing, never sent to the cloud;
+      - C(status) - a status or a list of statuses to keep, for example C(RUNNING), compared without regard to case;
+      - C(vpc_id) - the VPC the instance is in;
+      - C(security_group_id) - a security group the instance has (among its own security groups).
+      - Any other key is refused, naming it, before any request.
       - Each filter is sent to the cloud's listing call where the cloud takes it server-side, and every filter is applied
         again to what it answers, so the meaning is the same on every cloud.
       - On V(zenlayer), bare-metal and virtual machine instances are listed in RV(instances), Elastic Compute instances in
         RV(zec_instances).
     type: dict
-    suboptions:
-      tags:
-        description:
-          - Tags the instance must have, key to value; a null value matches any value of that key.
-        type: dict
-      name:
-        description:
-          - The instance name, exactly; with C(*), C(?) or C([) a shell-style pattern (case-sensitive), applied to the
-            listing, never sent to the cloud.
-        type: str
-      status:
-        description:
-          - The statuses to keep, for example V(RUNNING); compared without regard to case.
-        type: list
-        elements: str
-      vpc_id:
-        description: The VPC the instance is in.
-        type: str
-      security_group_id:
-        description: A security group the instance has (among its own security groups).
-        type: str
   interfaces:
     description:
       - With O(instance_ids) (or O(zec_instance_ids)), also list each instance's network interfaces that carry their own
