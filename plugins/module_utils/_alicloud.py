@@ -40,6 +40,14 @@ ALGORITHM = 'ACS3-HMAC-SHA256'
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 USER_AGENT = 'multicloud.secgroup'
 PAGE = 100                 # IDs per Describe call (InstanceIds, NetworkInterfaceId.N, SecurityGroupIds) and page size
+# DescribeInstances' Status values (the request model, alibabacloud-ecs20140526 7.11.8; reference 3.3): one is sent.
+INSTANCE_STATUSES = ('Pending', 'Running', 'Starting', 'Stopping', 'Stopped')
+# DescribeInstances takes Tag.N for N 1 to 20 (request model; reference 3.3).
+LIST_TAGS = 20
+# The request model on Tag.N.Key: "the number of resources with this tag cannot exceed 1,000 ... use ListTagResources".
+# [inferred] Beyond it the answer stops short (what it does is not documented): a tag-filtered listing that reaches this
+# many instances is not trusted, and the region is listed again without the tag filters.
+TAG_FILTER_CAP = 1000
 
 # Tags. TagResources' Tag model (alibabacloud-ecs20140526 7.11.8, TagResourcesRequestTag): a key is 1-128 characters,
 # does not start with aliyun or acs: and does not contain http:// or https://; a value is 0-128 characters without
@@ -241,6 +249,15 @@ def _same(values):
     return out
 
 
+def _unique(listed):
+    """The listing dicts, each instance once (token pages do not repeat one; this keeps it so), None (no ID) left out."""
+    out = {}
+    for item in listed:
+        if item is not None:
+            out.setdefault(item['instance_id'], item)
+    return list(out.values())
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -269,6 +286,14 @@ class AliCloud:
     # the Modify*Attribute calls replace one target's whole list. The order of a target's groups means nothing.
     constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
     tag_limits = TAG_LIMITS
+    # The filters DescribeInstances applies server-side (reference 3.3 and the request model):
+    list_filters = (
+        'tags',                 # Tag.N.Key / Tag.N.Value, N 1 to 20, all ANDed; a key without a value: any value [inferred]
+        'name',                 # InstanceName (exact; its only pattern character, *, is never sent)
+        'status',               # Status: one value
+        'vpc_id',               # VpcId
+        'security_group_id',    # SecurityGroupId (the primary ENI's groups, which are the instance's)
+    )
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     # An unknown ID and a RAM user who may not describe it get the same empty answer.
@@ -382,15 +407,89 @@ class AliCloud:
             iid = item.get('InstanceId')
             found[iid] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
                                    'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
-            self.tags[iid] = tag_dict(item)
-            listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
-            # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
-            self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
-                eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
+            self.remember_instance(item)
         return found
 
-    def pages(self, action, query, path, wanted):
-        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page."""
+    # -- listing (the inventory plugin and sg_binding_info) ---------------------
+    def list_instances(self, filters):
+        """Every instance of the region passing the filters sent (listing_query), as the neutral listing dicts:
+        DescribeInstances, MaxResults 100, NextToken to the last page. Tag filters are sent alone (TAG_FILTER_CAP bounds
+        what the tag lookup finds, before any other filter); an answer that reaches the cap is listed again without them."""
+        filters = filters or {}
+        tagged = self.listing_query(filters, tags=True)
+        if tagged is not None:
+            items, dummy = self.pages('DescribeInstances', tagged, ('Instances', 'Instance'), float('inf'), each=self.listed)
+            if len(items) < TAG_FILTER_CAP:
+                return _unique(items)
+        items, dummy = self.pages('DescribeInstances', self.listing_query(filters, tags=False), ('Instances', 'Instance'),
+                                  float('inf'), each=self.listed)
+        return _unique(items)
+
+    def listing_query(self, filters, tags):
+        """The DescribeInstances query: with tags, the Tag.N filters only (None when there are none); else the others.
+        A name with the API's wildcard (*) is not sent, nor more than one status, nor one that is not a documented
+        Status (matched without regard to case). The neutral code re-checks every filter."""
+        query = {'RegionId': self.params['region']}
+        if tags:
+            pairs = list((filters.get('tags') or {}).items())[:LIST_TAGS]
+            if not pairs:
+                return None
+            for n, (key, value) in enumerate(pairs):
+                query['Tag.%d.Key' % (n + 1)] = key
+                if value is not None:
+                    query['Tag.%d.Value' % (n + 1)] = value
+            return query
+        for name, key in (('VpcId', 'vpc_id'), ('SecurityGroupId', 'security_group_id')):
+            if filters.get(key):
+                query[name] = filters[key]
+        name = filters.get('name')
+        if name and not any(char in name for char in '*?['):
+            query['InstanceName'] = name
+        statuses = set(('%s' % status).casefold() for status in filters.get('status') or [])
+        known = [status for status in INSTANCE_STATUSES if status.casefold() in statuses]
+        if len(statuses) == 1 and known:
+            query['Status'] = known[0]
+        return query
+
+    def listed(self, item):
+        """The neutral listing dict of one Instances.Instance item (remembered: tags, status, ENIs). Its NetworkInterfaces
+        carry no groups: no network_interfaces. None for an item without an ID."""
+        if not item.get('InstanceId'):
+            return None
+        self.remember_instance(item)
+        vpc = (item.get('VpcAttributes') or {}).get('VpcId') or None
+        private = _list_at(item, 'VpcAttributes', 'PrivateIpAddress', 'IpAddress') or []
+        if not private:     # a classic-network instance's addresses
+            private = _list_at(item, 'InnerIpAddress', 'IpAddress') or []
+        public = list(_list_at(item, 'PublicIpAddress', 'IpAddress') or [])
+        eip = (item.get('EipAddress') or {}).get('IpAddress')
+        if eip and eip not in public:
+            public.append(eip)
+        return {
+            'instance_id': item['InstanceId'],
+            'instance_name': item.get('InstanceName'),
+            'status': item.get('Status'),
+            'vpc_id': vpc,
+            'private_ips': list(private),
+            'public_ips': public,
+            'tags': tag_dict(item),
+            'security_group_ids': list(_list_at(item, 'SecurityGroupIds', 'SecurityGroupId') or []),
+            'region': self.params['region'],
+            'kind': 'instance',
+        }
+
+    def remember_instance(self, item):
+        """Record what an Instances.Instance item shows besides its groups (tags, status, secondary ENIs)."""
+        iid = item.get('InstanceId')
+        self.tags[iid] = tag_dict(item)
+        listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
+        # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
+        self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
+            eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
+
+    def pages(self, action, query, path, wanted, each=None):
+        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page;
+        each(item) instead of the item when given (a page is then not kept)."""
         query = dict(query, MaxResults=str(PAGE))
         items = []
         while True:
@@ -398,7 +497,7 @@ class AliCloud:
             page = _list_at(data, *path)
             if page is None:
                 raise self.malformed(action, '%s list' % '.'.join(path), data.get('RequestId'))
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend(each(item) if each else item for item in page if isinstance(item, dict))
             token = data.get('NextToken')
             if not token or len(items) >= wanted:
                 return items, data.get('RequestId')

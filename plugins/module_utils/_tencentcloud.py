@@ -41,6 +41,12 @@ STS_HOST = 'sts.tencentcloudapi.com'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 FILTER_VALUES = 5                # values of one filter
+MAX_FILTERS = 10                 # Filters of one DescribeInstances call (reference 3.3, SDK model: "Filters的上限为10")
+# InstanceState values (reference 3.3, from tccli's api.json InstanceStatus): a status filter is sent as instance-state
+# only when every value is one of them (upper case); any other is left to the local filter.
+INSTANCE_STATES = ('PENDING', 'LAUNCH_FAILED', 'RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN',
+                   'TERMINATING', 'ENTER_RESCUE_MODE', 'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE',
+                   'SERVICE_LIVE_MIGRATE', 'EXIT_SERVICE_LIVE_MIGRATE')
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
 # [inferred] Seconds after a write during which DescribeInstances may still show the previous LatestOperation* fields:
 # the Terraform provider "cannot catch LatestOperationState change immediately after modification returns" and
@@ -218,6 +224,14 @@ class TencentCloud:
     # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
     per_target_errors = (transport.QUOTA,)
     tag_limits = TAG_LIMITS
+    # The filters DescribeInstances applies server-side (reference 3.3 and the SDK's DescribeInstancesRequest.Filters):
+    list_filters = (
+        'tags',                 # tag:<key> (that value) and tag-key (the key, any value); each its own filter, ANDed
+        'name',                 # instance-name; [inferred] exact or looser (not documented), the neutral code narrows it
+        'status',               # instance-state, up to 5 values ORed
+        'vpc_id',               # vpc-id
+        'security_group_id',    # security-group-id
+    )
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
@@ -331,6 +345,80 @@ class TencentCloud:
                 if isinstance(item, dict) and item.get('InstanceId'):
                     found[item['InstanceId']] = item
         return found
+
+    # -- listing (the inventory plugin and sg_binding_info) ---------------------
+    def list_instances(self, filters):
+        """Every instance of the region passing the filters sent (listing_filters), as the neutral listing dicts:
+        DescribeInstances with Filters, Limit 100, the pages after the first asked concurrently from its TotalCount."""
+        return self.list_pages(self.listing_filters(filters or {}))
+
+    @staticmethod
+    def listing_filters(filters):
+        """The Filters of DescribeInstances for the neutral filters: at most MAX_FILTERS, the rest left to the neutral
+        code (which re-checks every filter). A key-only tag is a tag-key filter; as two filters of one name are not
+        documented to be ANDed, only the first such key is sent. A name pattern, statuses that are not all documented
+        InstanceStates, or more than 5 of them, are not sent."""
+        out = []
+        for name, key in (('vpc-id', 'vpc_id'), ('security-group-id', 'security_group_id')):
+            if filters.get(key):
+                out.append({'Name': name, 'Values': [filters[key]]})
+        name = filters.get('name')
+        if name and not any(char in name for char in '*?['):
+            out.append({'Name': 'instance-name', 'Values': [name]})
+        states = sorted(set(('%s' % state).upper() for state in filters.get('status') or []))
+        if states and len(states) <= FILTER_VALUES and all(state in INSTANCE_STATES for state in states):
+            out.append({'Name': 'instance-state', 'Values': states})
+        tags = filters.get('tags') or {}
+        out.extend({'Name': 'tag:%s' % key, 'Values': [value]} for key, value in tags.items() if value is not None)
+        out.extend([{'Name': 'tag-key', 'Values': [key]} for key, value in tags.items() if value is None][:1])
+        return out[:MAX_FILTERS]
+
+    def list_pages(self, filters):
+        """The listing dicts of every page (Offset/Limit 100), once each: the first page's TotalCount tells which
+        offsets to ask, concurrently; a later TotalCount that grew asks for the pages it adds. Each page is made listing
+        dicts as it arrives (the answers' other fields are not kept: 10,000 instances in a few MB)."""
+        def page(offset):
+            body = {'Offset': offset, 'Limit': PAGE}
+            if filters:
+                body['Filters'] = filters
+            data = self.call('cvm', 'DescribeInstances', body)
+            found = dict((item['InstanceId'], item) for item in data.get('InstanceSet') or []
+                         if isinstance(item, dict) and item.get('InstanceId'))
+            self.remember(found)
+            return {'TotalCount': data.get('TotalCount'), 'InstanceSet': [self.listed(item) for item in found.values()]}
+
+        pages = [page(0)]
+        asked = PAGE
+        total = int(pages[0].get('TotalCount') or 0)
+        while asked < total:
+            offsets = list(range(asked, total, PAGE))
+            more = self.transport.map(page, offsets, self.params.get('max_concurrency', 10))
+            for data in more:
+                if isinstance(data, BaseException):
+                    raise data
+                total = max(total, int(data.get('TotalCount') or 0))
+            pages.extend(more)
+            asked = offsets[-1] + PAGE
+        items = {}
+        for data in pages:
+            for item in data['InstanceSet']:
+                items.setdefault(item['instance_id'], item)
+        return list(items.values())
+
+    def listed(self, item):
+        """The neutral listing dict of one InstanceSet item. DescribeInstances does not list the ENIs: no network_interfaces."""
+        return {
+            'instance_id': item['InstanceId'],
+            'instance_name': item.get('InstanceName'),
+            'status': item.get('InstanceState'),
+            'vpc_id': (item.get('VirtualPrivateCloud') or {}).get('VpcId'),
+            'private_ips': list(item.get('PrivateIpAddresses') or []),
+            'public_ips': list(item.get('PublicIpAddresses') or []),     # null when the instance has none
+            'tags': tag_dict(item.get('Tags')),
+            'security_group_ids': list(item.get('SecurityGroupIds') or []),
+            'region': self.params['region'],
+            'kind': 'instance',
+        }
 
     def read(self, ids):
         if self.kind is NETWORK_INTERFACES:

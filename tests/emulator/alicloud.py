@@ -76,6 +76,7 @@ MESSAGES = {
         'The primary network interface only supports modifying the name and description.',
     'InvalidParameter.SecurityGroupType': 'The specified SecurityGroupType is not valid.',
     'DryRunOperation': 'Request validation has been passed with DryRun flag set.',
+    'InvalidStatus.NotFound': 'The specified Status is not found.',
     'InvalidAction.NotFound': 'Specified api is not found, please check your url and method.',
     'InvalidVersion': 'Specified parameter Version is not valid.',
     'InvalidAccessKeyId.NotFound': 'Specified access key is not found.',
@@ -238,6 +239,10 @@ class AliCloud(Cloud):
         'max_tags_per_resource': 20,            # OperationDenied.QuotaExceed beyond it [inferred: see docs/emulator.md]
         'list_tag_page_size': 50,               # ListTagResources items a page [inferred]
         'describe_instances_lists_enis': True,  # False: DescribeInstances answers leave NetworkInterfaces out
+        # DescribeInstances with Tag.N filters lists at most this many instances (0: no cap). The request model's text:
+        # "the number of resources with this tag cannot exceed 1,000 ... use ListTagResources"; [inferred] that the
+        # answer then stops at 1,000 matches (NextToken empty) rather than failing.
+        'tag_filter_max_results': 1000,
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
@@ -258,6 +263,7 @@ class AliCloud(Cloud):
         self.nonces = {}           # nonce -> expiry (epoch seconds)
         self.stale = {}            # ENI id -> (groups Describe* still show, until when) after a change
         self.status_ends = {}      # instance id -> when its transient status ends (STATUS_ENDS_AS)
+        self.enis_of = {}          # instance id -> its ENIs, the primary first (ENIs are only made by the seed)
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
@@ -280,6 +286,14 @@ class AliCloud(Cloud):
             self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
                                        'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a'),
                                        'tags': self._seed_tags(inst, 'instance ' + inst_id)}
+            for key in ('private_ips', 'public_ips'):
+                ips = inst.get(key, [])
+                if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
+                    raise SettingsError('alicloud: instance %s: %s must be a list of addresses' % (inst_id, key))
+                self.instances[inst_id][key] = list(ips)
+            if not isinstance(inst.get('eip', ''), str):
+                raise SettingsError('alicloud: instance %s: eip must be an address' % inst_id)
+            self.instances[inst_id]['eip'] = inst.get('eip') or None
             ends_after = inst.get('status_ends_after_s')
             if ends_after is not None:
                 if status not in STATUS_ENDS_AS or isinstance(ends_after, bool) or not isinstance(ends_after, (int, float)) or ends_after < 0:
@@ -307,17 +321,23 @@ class AliCloud(Cloud):
                 groups = seeded_lists[owner]
             default_region = self.instances[owner]['region'] if owner else 'cn-hangzhou'
             default_vpc = self.instances[owner]['vpc_id'] if owner else None
-            self.enis[eni_id] = {'id': eni_id, 'region': eni.get('region', default_region),
-                                 'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
-                                 'type': eni_type, 'security_groups': groups,
-                                 'tags': self._seed_tags(eni, 'network interface ' + eni_id)}
+            self._add_eni({'id': eni_id, 'region': eni.get('region', default_region),
+                           'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
+                           'type': eni_type, 'security_groups': groups,
+                           'tags': self._seed_tags(eni, 'network interface ' + eni_id)})
         for inst_id, groups in seeded_lists.items():
             if self._primary_eni(inst_id) is None:
                 # A deterministic ID, so that a snapshot fed back to POST /seed is identical.
                 eni_id = 'eni-' + hashlib.sha1(inst_id.encode('utf-8')).hexdigest()[:20]
                 inst = self.instances[inst_id]
-                self.enis[eni_id] = {'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
-                                     'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups, 'tags': {}}
+                self._add_eni({'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
+                               'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups, 'tags': {}})
+
+    def _add_eni(self, eni):
+        self.enis[eni['id']] = eni
+        if eni['instance_id'] is not None:
+            attached = self.enis_of.setdefault(eni['instance_id'], [])
+            attached.insert(0 if eni['type'] == 'Primary' else len(attached), eni)
 
     @staticmethod
     def _seed_tags(entry, what):
@@ -357,7 +377,7 @@ class AliCloud(Cloud):
         self._advance_statuses()
         instances = []
         for inst in self.instances.values():
-            out = dict((k, copy.copy(v)) for k, v in inst.items() if v is not None and v != {})
+            out = dict((k, copy.copy(v)) for k, v in inst.items() if v is not None and v != {} and v != [])
             out['security_groups'] = list(self._primary_eni(inst['id'])['security_groups'])
             instances.append(out)
         return {
@@ -370,8 +390,8 @@ class AliCloud(Cloud):
         }
 
     def _primary_eni(self, inst_id):
-        for eni in self.enis.values():
-            if eni['instance_id'] == inst_id and eni['type'] == 'Primary':
+        for eni in self.enis_of.get(inst_id, []):
+            if eni['type'] == 'Primary':
                 return eni
         return None
 
@@ -773,7 +793,11 @@ class AliCloud(Cloud):
             'InstanceType': 'ecs.g7.large', 'Cpu': 2, 'Memory': 8192, 'Description': '',
             'SecurityGroupIds': {'SecurityGroupId': self._shown_groups(eni)},
             'VpcAttributes': {'VpcId': inst['vpc_id'] or '', 'VSwitchId': '', 'NatIpAddress': '',
-                              'PrivateIpAddress': {'IpAddress': []}},
+                              'PrivateIpAddress': {'IpAddress': list(inst['private_ips']) if inst['vpc_id'] else []}},
+            # A classic-network instance's private addresses are its InnerIpAddress (the response model).
+            'InnerIpAddress': {'IpAddress': [] if inst['vpc_id'] else list(inst['private_ips'])},
+            'PublicIpAddress': {'IpAddress': list(inst['public_ips'])},
+            'EipAddress': {'IpAddress': inst['eip'] or '', 'AllocationId': '', 'InternetChargeType': ''},
             'OperationLocks': {'LockReason': []},
             'IoOptimized': 'optimized' if flat else True,
             'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in inst['tags'].items()]},
@@ -781,20 +805,28 @@ class AliCloud(Cloud):
         if not flat and self.settings['describe_instances_lists_enis']:
             view['NetworkInterfaces'] = {'NetworkInterface': [
                 {'NetworkInterfaceId': e['id'], 'Type': e['type']}
-                for e in sorted(self.enis.values(), key=lambda e: e['type'] != 'Primary') if e['instance_id'] == inst['id']]}
+                for e in self.enis_of.get(inst['id'], [])]}
         return view
 
     def do_DescribeInstances(self, params):  # pylint: disable=invalid-name
         self._require_region(params)
         ids = self._json_ids(params, 'InstanceIds')
+        if params.get('Status') and params['Status'] not in INSTANCE_STATUSES:
+            raise AliError(404, 'InvalidStatus.NotFound')
+        # Tag.N.Key (and Tag.N.Value, when given): every one must match.
+        tag_keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        tag_values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        if any(n not in tag_keys for n in tag_values):
+            raise AliError(400, 'InvalidTag.Mismatch', 'The specified Tag.n.Key and Tag.n.Value are not match.')
+        if len(tag_keys) > 20 or any(not 1 <= n <= 20 for n in tag_keys):
+            raise AliError(400, 'InvalidTagCount', 'The specified tags are beyond the permitted range (Tag.N: N 1 to 20).')
         found = []
         for inst in self.instances.values():
-            eni = self._primary_eni(inst['id'])
             if inst['region'] != params['RegionId'] or (ids is not None and inst['id'] not in ids):
                 continue
             if params.get('VpcId') and inst['vpc_id'] != params['VpcId']:
                 continue
-            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(eni):
+            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(self._primary_eni(inst['id'])):
                 continue
             if params.get('Status') and inst['status'] != params['Status']:
                 continue
@@ -803,18 +835,15 @@ class AliCloud(Cloud):
             if params.get('InstanceName') and not re.match(
                     '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
                 continue
-            if not self._has_tags(inst, params):
+            if not all(key in inst['tags'] and (n not in tag_values or inst['tags'][key] == tag_values[n]) for n, key in tag_keys.items()):
                 continue
             found.append(inst)
+        cap = int(self.settings['tag_filter_max_results'] or 0)
+        if tag_keys and cap:
+            found = found[:cap]
         page, meta = self._page(found, params, 100, 10)
         meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
         return meta
-
-    def _has_tags(self, resource, params):
-        """Tag.N.Key (and Tag.N.Value, when given) filters: every one must match."""
-        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
-        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
-        return all(keys[n] in resource['tags'] and (n not in values or resource['tags'][keys[n]] == values[n]) for n in keys)
 
     def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
         return self._instance_view(self._instance(params, check_region=False), flat=True)

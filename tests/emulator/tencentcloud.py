@@ -217,6 +217,9 @@ class TencentCloud(Cloud):
         # The SDK's error list names a limit of 1000; the limits page (2026-01) states only 1,000,000 key-value pairs in
         # all (as 1000 keys x 1000 values, or 100 x 10000). 0 (the default): no limit; 1000 models the older rule.
         'max_values_per_tag_key': 0,
+        # [inferred] DescribeInstances' instance-name filter: 'exact' (the whole name) or 'fuzzy' (a substring, as the
+        # InvalidParameterValue.InvalidVagueName code hints). The API pages do not say which.
+        'instance_name_match': 'exact',
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,
@@ -256,8 +259,12 @@ class TencentCloud(Cloud):
                            'description': sg.get('description', ''), 'project_id': int(sg.get('project_id', 0)),
                            'is_default': bool(sg.get('is_default', False))})
         instances = []
+        seen = set()     # a set: a 10,000-instance seed is checked in linear time
         for where, ins in self.seed_entries(data, 'instances'):
-            instances.append(self._seed_instance(ins, where, groups, instances))
+            instances.append(self._seed_instance(ins, where, groups))
+            if ins['id'] in seen:
+                raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
+            seen.add(ins['id'])
         enis = []
         for where, eni in self.seed_entries(data, 'network_interfaces'):
             enis.append(self._seed_eni(eni, where, groups, instances, enis))
@@ -297,10 +304,14 @@ class TencentCloud(Cloud):
                 'vpc_id': eni.get('vpc_id', instance['vpc_id'] if instance else 'vpc-00000000'), 'instance': instance,
                 'security_groups': list(sg_ids), 'transition': transition, 'tags': seed_tags(eni, where)}
 
-    def _seed_instance(self, ins, where, groups, instances):
+    def _seed_instance(self, ins, where, groups):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
-            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags'))
+            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags',
+            'private_ips', 'public_ips'))
+        for key in ('private_ips', 'public_ips'):
+            if not isinstance(ins.get(key, []), list) or not all(isinstance(ip, str) for ip in ins.get(key, [])):
+                raise SettingsError('%s: %s must be a list of addresses' % (where, key))
         for key in ('busy_for_s', 'busy_after_reads', 'transition_s'):
             value = ins.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
@@ -315,8 +326,6 @@ class TencentCloud(Cloud):
                                 % (where, ins['latest_operation_state']))
         if not INSTANCE_ID.match(ins['id']):
             raise SettingsError('%s: id %r is not ins- plus 8 lower-case letters or digits' % (where, ins['id']))
-        if any(other['id'] == ins['id'] for other in instances):
-            raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
         status = ins.get('status', 'RUNNING')
         if status not in INSTANCE_STATES:
             raise SettingsError('%s: status %r is not one of %s' % (where, status, ', '.join(INSTANCE_STATES)))
@@ -339,6 +348,7 @@ class TencentCloud(Cloud):
             'latest_operation_request_id': ins.get('latest_operation_request_id'),
             'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
             'other_operation': None, 'transition': None, 'tags': seed_tags(ins, where),
+            'private_ips': list(ins.get('private_ips', [])), 'public_ips': list(ins.get('public_ips', [])),
         }
         if ins.get('transition_s') is not None:
             instance['transition'] = {'to': TRANSITIONS[status], 'due': time.monotonic() + float(ins['transition_s'])}
@@ -378,6 +388,7 @@ class TencentCloud(Cloud):
         for ins in self.instances:
             self._settle(ins)
             entry = dict((key, ins[key]) for key in ('id', 'region', 'status', 'name', 'vpc_id', 'zone'))
+            entry.update((key, list(ins[key])) for key in ('private_ips', 'public_ips') if ins[key])
             # The list the instance has once its operation (if any) is over.
             entry['security_groups'] = list(ins['security_groups'])
             for key in ('latest_operation', 'latest_operation_state', 'latest_operation_request_id', 'latest_operation_error_msg'):
@@ -762,6 +773,8 @@ class TencentCloud(Cloud):
             return any(v in values for v in ins['tags'].values())
         if TAG_FILTER.match(name):
             return ins['tags'].get(TAG_FILTER.match(name).group(1)) in values
+        if name == 'instance-name' and self.settings['instance_name_match'] == 'fuzzy':
+            return any(value in ins['name'] for value in values)
         field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
         return ins[field] in values
 
@@ -798,7 +811,9 @@ class TencentCloud(Cloud):
             'VirtualPrivateCloud': {'VpcId': ins['vpc_id'], 'SubnetId': 'subnet-00000000', 'AsVpcGateway': False,
                                     'PrivateIpAddresses': None, 'Ipv6AddressCount': None},
             'InstanceType': 'S5.MEDIUM2', 'CPU': 2, 'Memory': 2, 'InstanceChargeType': 'POSTPAID_BY_HOUR',
-            'RestrictState': 'NORMAL', 'PrivateIpAddresses': [], 'PublicIpAddresses': None, 'CreatedTime': ins['created'],
+            # The SDK model: "PublicIpAddresses ... 注意：此字段可能返回 null" (no public address: null).
+            'RestrictState': 'NORMAL', 'PrivateIpAddresses': list(ins['private_ips']),
+            'PublicIpAddresses': list(ins['public_ips']) or None, 'CreatedTime': ins['created'],
             'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [{'Key': k, 'Value': v} for k, v in ins['tags'].items()],
             'DisableApiTermination': False,
         }
