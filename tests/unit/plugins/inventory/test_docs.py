@@ -39,7 +39,8 @@ def table_rows():
 def test_the_guide_says_which_filters_each_cloud_applies():
     rows = table_rows()
     listing_providers = sorted(name for name, cls in generic.PROVIDERS.items() if listing.can_list(cls))
-    assert sorted(rows) == listing_providers
+    # A row for every provider that lists; a row may come before its provider's listing hook is merged.
+    assert set(listing_providers) <= set(rows) <= set(generic.PROVIDERS)
     for name in listing_providers:
         taken = list(generic.PROVIDERS[name].list_filters)
         assert set(taken) <= set(listing.FILTER_NAMES), name
