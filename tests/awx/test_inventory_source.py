@@ -32,14 +32,15 @@ from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 from test_runner import injected_env  # noqa: E402  pylint: disable=wrong-import-position
 
 CREDENTIAL = {'secret_id': 'AKIDawxinvent001', 'secret_key': 'Tc-Awx-Inventory-Secret-Never-Shown', 'region': 'ap-guangzhou'}
+WEB = [{'id': 'ins-awx%05d' % n, 'region': 'ap-guangzhou', 'status': 'RUNNING', 'name': 'web-%d' % n, 'tags': {'role': 'web'},
+        'security_groups': ['sg-web00001']} for n in (1, 2)]
+DB = [{'id': 'ins-awxdb001', 'region': 'ap-guangzhou', 'status': 'RUNNING', 'name': 'db-1', 'tags': {'role': 'db'},
+       'security_groups': ['sg-web00001']}]
 SEED = {'tencentcloud': {
     'credentials': [{'access_key': CREDENTIAL['secret_id'], 'secret_key': CREDENTIAL['secret_key']}],
     'security_groups': [{'id': 'sg-web00001', 'region': 'ap-guangzhou', 'name': 'web'},
                         {'id': 'sg-ssh00001', 'region': 'ap-guangzhou', 'name': 'ssh'}],
-    'instances': [{'id': 'ins-awx%05d' % n, 'region': 'ap-guangzhou', 'status': 'RUNNING', 'name': 'web-%d' % n, 'tags': {'role': 'web'},
-                   'security_groups': ['sg-web00001']} for n in (1, 2)]
-                 + [{'id': 'ins-awxdb001', 'region': 'ap-guangzhou', 'status': 'RUNNING', 'name': 'db-1', 'tags': {'role': 'db'},
-                     'security_groups': ['sg-web00001']}],
+    'instances': WEB + DB,
 }}
 
 

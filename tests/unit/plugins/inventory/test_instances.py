@@ -27,6 +27,7 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud im
 from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._zenlayer import ZenlayerCloud
 
+
 class Controller:
     """The controller code these tests use, imported by the fixture below."""
 
