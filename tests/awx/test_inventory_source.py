@@ -96,3 +96,25 @@ def test_an_inventory_update_from_the_project_with_the_credential_type(emulator,
             if os.path.isfile(full) and not os.path.islink(full) and filename != 'command':
                 with open(full, errors='replace') as handle:
                     assert CREDENTIAL['secret_key'] not in handle.read(), full
+
+
+def test_the_sg_bindings_job_template_on_an_inventory_group(emulator, tmp_path):
+    """The job of the sg_bindings template on that inventory, its survey naming the group role_web: the two web
+    instances get the ssh group, the database instance is left alone; no host variable written by hand."""
+    pdd, source = project(tmp_path, emulator.endpoints['tencentcloud'])
+    with open(os.path.join(pdd, 'project', 'job.yml'), 'w') as handle:
+        handle.write('---\n- name: Job template playbook\n  ansible.builtin.import_playbook: multicloud.secgroup.sg_bindings\n')
+    extravars = {'sg_bindings_target_hosts': 'role_web', 'sg_bindings_security_group_ids': 'sg-ssh00001',
+                 'sg_bindings_options': {'tencentcloud': {'endpoint': emulator.endpoints['tencentcloud']}}}
+    with open(os.path.join(pdd, 'env', 'extravars'), 'w') as handle:
+        yaml.safe_dump(extravars, handle)
+    with open(os.path.join(pdd, 'env', 'settings'), 'w') as handle:
+        yaml.safe_dump({'process_isolation': False, 'suppress_ansible_output': True}, handle)
+    os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
+    runner = ansible_runner.run(private_data_dir=pdd, playbook='job.yml', inventory=source, quiet=True, suppress_env_files=True)
+    stdout = runner.stdout.read()
+    assert runner.status == 'successful' and runner.rc == 0, stdout
+    assert CREDENTIAL['secret_key'] not in stdout
+    groups = dict((i['id'], i['security_groups']) for i in emulator.emulator.state()['tencentcloud']['instances'])
+    assert groups == {'ins-awx00001': ['sg-web00001', 'sg-ssh00001'], 'ins-awx00002': ['sg-web00001', 'sg-ssh00001'],
+                      'ins-awxdb001': ['sg-web00001']}
