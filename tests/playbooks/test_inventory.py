@@ -211,3 +211,25 @@ def test_the_listing_makes_one_call_per_page(seeded, tmp_path):
     assert sorted(by_cloud) == sorted(SEED)
     assert by_cloud == {'tencentcloud': ['DescribeInstances'], 'alicloud': ['DescribeInstances'], 'baiducloud': ['ListInstances'],
                         'zenlayer': ['DescribeInstances', 'DescribeInstances']}
+
+
+@pytest.mark.parametrize('size', [250])
+def test_the_listing_calls_are_the_pages_the_api_needs(emulator, tmp_path, size):
+    """The four clouds in one file, `size` instances each: exactly the listing pages each API needs (as
+    benchmarks/bench_inventory.py counts them at 10,000), every instance a host."""
+    sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
+    import bench_inventory as bench  # pylint: disable=import-outside-toplevel
+    emulator.emulator.reset()
+    emulator.emulator.seed(dict((name, spec[2](size)) for name, spec in bench.PROVIDERS.items()))
+    emulator.emulator.clear_requests()
+    path = bench.inventory_file(str(tmp_path), list(bench.PROVIDERS), emulator.endpoints)
+    proc = pr.subprocess.run(inventory_cmd(path, '--list'), env=pr.playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True,
+                             text=True, timeout=600, check=False)
+    pr.keep('inventory-pages', proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)['_meta']['hostvars']) == 4 * size
+    calls = {}
+    for entry in emulator.emulator.requests():
+        calls[(entry['provider'], entry['action'])] = calls.get((entry['provider'], entry['action']), 0) + 1
+    pages = dict(((name, action), count) for name, spec in bench.PROVIDERS.items() for action, count in spec[3](size).items())
+    assert calls == pages
