@@ -151,4 +151,8 @@ if [ "$rc" -ne 0 ]; then
     log "summary: $PLAYBOOK FAILED (ansible-playbook rc=$rc) after ${elapsed}s"
     exit "$rc"
 fi
-log "summary: $PLAYBOOK passed in ${elapsed}s against the emulator"
+if [ -n "$EMULATOR_PID" ] && [ -f "$INVENTORY_DEMO" ]; then
+    log "summary: $PLAYBOOK and the inventory demo ($INVENTORY_DEMO, $INVENTORY_PLAY) passed in ${elapsed}s against the emulator"
+else
+    log "summary: $PLAYBOOK passed in ${elapsed}s against the emulator"
+fi
