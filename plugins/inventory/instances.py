@@ -241,6 +241,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
+from ansible.utils.vars import combine_vars
 
 try:
     # ansible-core 2.19+: data from a plugin is never a template unless trusted, and wrapping it would show as
@@ -516,6 +517,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def populate(self, records, hostnames):
         strict = self.get_option('strict')
+        compose, groups, keyed = self.get_option('compose'), self.get_option('groups'), self.get_option('keyed_groups')
         taken = set()
         for record in records:
             name = self.host_name(record, hostnames, taken)
@@ -524,9 +526,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.add_host(name)
             for var, value in variables.items():
                 self.inventory.set_variable(name, var, value)
-            self._set_composite_vars(self.get_option('compose'), variables, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option('groups'), variables, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), variables, name, strict=strict)
+            self._set_composite_vars(compose, variables, name, strict=strict)
+            if groups or keyed:
+                # The host's variables with what compose made, read once for both (not once per group entry).
+                variables = combine_vars(variables, self.inventory.get_host(name).get_vars())
+                self._add_host_to_composed_groups(groups, variables, name, strict=strict, fetch_hostvars=False)
+                self._add_host_to_keyed_groups(keyed, variables, name, strict=strict, fetch_hostvars=False)
 
     @staticmethod
     def host_name(record, hostnames, taken):

@@ -214,6 +214,13 @@ def test_keyed_groups_by_security_group_compose_and_groups(tmp_path):
     assert host_vars(inventory, 'db-1')['ansible_host'] == '10.0.0.1'
 
 
+def test_groups_may_use_composed_variables(tmp_path):
+    inventory = parse({'providers': [entry('tencentcloud', region='ap-guangzhou')], 'compose': {'tier': "tags.role | default('x')"},
+                       'keyed_groups': [{'key': 'tier', 'prefix': 'tier'}], 'groups': {'databases': "tier == 'db'"}}, tmp_path)
+    found = groups(inventory)
+    assert found['tier_web'] == ['ins-00000001'] and found['tier_db'] == ['ins-00000002'] and found['databases'] == ['ins-00000002']
+
+
 @pytest.mark.parametrize('hostnames, expected', [
     (['instance_id'], ['ins-00000001', 'ins-00000002']),
     (['instance_name'], ['web-1', 'db-1']),
