@@ -27,7 +27,10 @@ ZL_SECRET = 'Zl-Listing-Password-Never-Shown'
 SEED = {
     'tencentcloud': {'credentials': [{'access_key': 'AKIDlisting00001', 'secret_key': SECRET}],
                      'security_groups': [{'id': 'sg-0000000%d' % n, 'region': 'ap-guangzhou', 'name': 'group-%d' % n} for n in (1, 2, 3)],
-                     'instances': []},
+                     'instances': [{'id': 'ins-0000000%d' % n, 'region': 'ap-guangzhou', 'status': 'RUNNING', 'vpc_id': 'vpc-00000001',
+                                    'security_groups': ['sg-00000001']} for n in (1, 2)],
+                     'network_interfaces': [{'id': 'eni-00000009', 'region': 'ap-guangzhou', 'vpc_id': 'vpc-00000001',
+                                             'instance_id': 'ins-00000001', 'security_groups': ['sg-00000002']}]},
     'zenlayer': {'credentials': [{'access_key': 'AKID-ZL-LISTING', 'secret_key': ZL_SECRET}],
                  'security_groups': [{'id': '70000000000000000%d' % n, 'name': 'zl-group-%d' % n} for n in (1, 2)],
                  'instances': []},
@@ -145,6 +148,16 @@ def test_the_providers_warnings_are_returned(cloud, capsys):
     assert 'a page size was refused; listed 100 a page instead' in json.dumps(result['warnings'])
 
 
+def test_interfaces_of_listed_instances(cloud, capsys):
+    """interfaces: true: the listing's own network_interfaces where it gives them, else the provider's attached_interfaces."""
+    result = run(dict(TC, endpoint=cloud.endpoints['tencentcloud'], filters={}, interfaces=True), capsys)
+    assert not result.get('failed'), result
+    by_id = dict((i['instance_id'], i.get('network_interfaces')) for i in result['instances'])
+    assert by_id == {'ins-00000001': [{'network_interface_id': 'eni-00000009', 'security_group_ids': ['sg-00000002']}],
+                     'ins-00000002': [],
+                     'ins-00000003': [{'network_interface_id': 'eni-00000001', 'security_group_ids': ['sg-00000003']}]}
+
+
 def test_an_empty_list_of_ids_is_still_an_empty_answer(cloud, capsys):
     result = run(dict(TC, endpoint=cloud.endpoints['tencentcloud'], instance_ids=[]), capsys)
     assert result['instances'] == [] and SENT == []
@@ -152,7 +165,8 @@ def test_an_empty_list_of_ids_is_still_an_empty_answer(cloud, capsys):
 
 def test_security_group_ids_alone_is_still_the_reverse_question(cloud, capsys):
     result = run(dict(TC, endpoint=cloud.endpoints['tencentcloud'], security_group_ids=['sg-00000001']), capsys)
-    assert SENT == [] and result['instances'] == [] and result['bindings'] == [{'security_group_id': 'sg-00000001', 'instance_ids': []}]
+    assert SENT == [] and result['instances'] == []
+    assert result['bindings'] == [{'security_group_id': 'sg-00000001', 'instance_ids': ['ins-00000001', 'ins-00000002']}]
 
 
 @pytest.mark.parametrize('extra, message', [
