@@ -17,7 +17,6 @@ import collections
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -119,7 +118,7 @@ def run_inventory(work, path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--sizes', default='10000')
     parser.add_argument('--providers', default=','.join(PROVIDERS))
     parser.add_argument('--latency-ms', type=float, default=0.0)
