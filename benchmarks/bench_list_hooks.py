@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Calls, time and peak memory of a provider's listing hook (list_instances) on N instances.
 
-    python benchmarks/bench_list_hooks.py [--providers tencentcloud,alicloud] [--sizes 10000] [--latency-ms 0]
+    python benchmarks/bench_list_hooks.py [--providers tencentcloud,alicloud,baiducloud,zenlayer] [--sizes 10000] [--latency-ms 0]
 
 The emulator runs as a process of its own (python tests/emulator), seeded through its admin API with N instances of one
 region (names, tags, two VPCs, addresses); the hook runs in this process. Prints one line per provider and size: the
@@ -44,6 +44,25 @@ PROVIDERS = {
                                            'vpc_id': 'vpc-bp1bench000000000', 'security_groups': ['sg-bp1bench0000000001'],
                                            'tags': {'role': 'web' if i % 2 else 'db'}, 'private_ips': ['10.0.%d.%d' % (i // 250, i % 250)]}
                                           for i in range(n)]}),
+    'baiducloud': ('_baiducloud', 'BaiduCloud', {'access_key': 'akbench000000000000000000000001', 'secret_key': 'bench-secret', 'region': 'bj',
+                                                  'security_token': None},
+                   lambda n: {'credentials': [{'access_key': 'akbench000000000000000000000001', 'secret_key': 'bench-secret'}],
+                              'security_groups': [{'id': 'g-bench0001', 'vpc_id': 'vpc-bench000'}],
+                              'instances': [{'id': 'i-bench%06d' % i, 'name': 'host-%d' % i, 'vpc_id': 'vpc-bench00%d' % (i % 2),
+                                             'security_groups': ['g-bench0001'], 'tags': {'role': 'web' if i % 2 else 'db'},
+                                             'internal_ip': '10.0.%d.%d' % (i // 250, i % 250)} for i in range(n)]}),
+    # Zenlayer: half vm instances, half zec instances (each with its Primary vNIC), n in all.
+    'zenlayer': ('_zenlayer', 'ZenlayerCloud', {'access_key_id': 'AKID-ZL-BENCH', 'access_key_password': 'bench-secret'},
+                 lambda n: {'credentials': [{'access_key': 'AKID-ZL-BENCH', 'secret_key': 'bench-secret'}],
+                            'security_groups': [{'id': '791721259766392536'}],
+                            'instances': [{'id': '80245234%010d' % i, 'name': 'host-%d' % i, 'security_groups': ['791721259766392536'],
+                                           'tags': {'role': 'web' if i % 2 else 'db'}, 'private_ips': ['10.0.%d.%d' % (i // 250, i % 250)]}
+                                          for i in range(n - n // 2)],
+                            'zec_vpcs': [{'id': 'vpc-bench'}],
+                            'zec_instances': [{'id': 'zec-%06d' % i, 'name': 'zec-%d' % i, 'tags': {'role': 'web' if i % 2 else 'db'},
+                                               'private_ips': ['10.1.%d.%d' % (i // 250, i % 250)]} for i in range(n // 2)],
+                            'network_interfaces': [{'id': 'nic-%06d' % i, 'vpc': 'vpc-bench', 'instance': 'zec-%06d' % i, 'type': 'Primary',
+                                                    'security_group': '791721259766392536'} for i in range(n // 2)]}),
 }
 
 
@@ -89,7 +108,7 @@ def run(name, n, latency_ms):
         admin(endpoints['admin'], 'DELETE', '/requests')
         params = dict(creds, endpoint=endpoints[name], timeout=60, validate_certs=True, retries=3, retry_delay=0.05,
                       retry_max_delay=1, rate_limit=None, max_concurrency=10, wait_timeout=60)
-        cloud = cls(params, engine.transport_for(cls, params, [params['secret_key']]))
+        cloud = cls(params, engine.transport_for(cls, params, cls.secrets(params)))
         tracemalloc.start()
         start = time.monotonic()
         listed = cloud.list_instances({})
@@ -109,7 +128,7 @@ def run(name, n, latency_ms):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
-    parser.add_argument('--providers', default='tencentcloud,alicloud')
+    parser.add_argument('--providers', default=','.join(PROVIDERS))
     parser.add_argument('--sizes', default='10000')
     parser.add_argument('--latency-ms', type=int, default=0, help='added by the emulator to every request')
     args = parser.parse_args()

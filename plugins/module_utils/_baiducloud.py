@@ -28,6 +28,10 @@ batch AttachTags applies one tag set to every resource it names, no use for per-
 instances' tags come with the reads (``tags`` of ListInstancesByIds / GetInstance). An instance's other ENIs:
 ``GET /v1/eni?vpcId=`` (a VPC's ENIs with their instanceId, 1000 a page), or ``GET /v2/eni/{instanceId}`` where
 the VPC is not known.
+
+Listing (the inventory plugin, sg_binding_info's filters): ``GET /v2/instance`` (ListInstances), marker-paged, 1000 a
+page, with the filters of LIST_FILTERS; the answer's InstanceModel has the name, status, VPC, IPs, tags and
+``nicInfo.securityGroups``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -126,6 +130,12 @@ TAG_LIMITS = quarantine_record.TagLimits(
 # ENIs: a VPC's whole list is read when at least this many of its instances are asked (one call a page of
 # 1000 ENIs); below it, one filtered list per instance.
 ENI_VPC_LIST_MIN_INSTANCES = 2
+# The values the instance list page names for its status filter: another status (Expired, say) is applied locally only,
+# as what the filter does with it is not documented.
+LIST_STATUSES = ('Recycled', 'Running', 'Stopped', 'Stopping', 'Starting')
+# ListInstances' list-valued parameters are comma-separated (cloud.baidu.com/doc/BCC/s/Xjwvyodmx), and a tag is
+# "key:value" or "key": a value holding a separator cannot be sent.
+LIST_SEPARATORS = (',', ':')
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
 TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
@@ -212,6 +222,11 @@ def eni_path(eni_id):
     return '/v1/eni/' + uri_encode(eni_id)
 
 
+def _present(values):
+    """The non-empty values, each once, in order."""
+    return list(dict.fromkeys(v for v in values if v))
+
+
 # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG and ENI IDs.
 INSTANCES = planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance')
 NETWORK_INTERFACES = planner.TargetKind('network_interface_ids', 'network_interfaces', 'network_interface_id',
@@ -257,6 +272,15 @@ class BaiduCloud:
         batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
     )
     option_ranges = {'batch_size': (1, MAX_BATCH_SIZE)}
+
+    # The filters ListInstances (GET /v2/instance, cloud.baidu.com/doc/BCC/s/Xjwvyodmx) applies: different parameters
+    # AND, the comma-separated values of one OR. vpc_id is not among them: vpcId "may only be combined with privateIps".
+    list_filters = (
+        'tags',               # tags=key:value: one pair is sent (several would be ORed), the rest re-checked locally
+        'name',               # instanceNames=<name>: exact ("精确搜索")
+        'status',             # status=Running,Stopped: any of them (of the five values the page names; spelled as Baidu does)
+        'security_group_id',  # securityGroupIds=<group>: instances that have it
+    )
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
@@ -556,9 +580,10 @@ class BaiduCloud:
                            for t in targets if self.enterprise.get(t['target_id']))
         return refused
 
-    def pages(self, action, path, params, key, method='GET', body=None, token=False):
+    def pages(self, action, path, params, key, method='GET', body=None, token=False, each=None):
         """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a
-        clientToken, as the SDK does on calls that take one (on a read it changes nothing)."""
+        clientToken, as the SDK does on calls that take one (on a read it changes nothing). each: what to keep of an
+        item, made as its page arrives (a page's raw answer is then let go)."""
         items, marker = [], None
         while True:
             query = ([('clientToken', client_token())] if token else []) + list(params) + [('maxKeys', str(LIST_PAGE))]
@@ -567,13 +592,60 @@ class BaiduCloud:
             page = data.get(key)
             if not isinstance(page, list):
                 raise self.malformed(action, '%s list' % key, request_id)
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend((each or (lambda item: item))(item) for item in page if isinstance(item, dict))
             next_marker = data.get('nextMarker')
             if not data.get('isTruncated') or not next_marker:
                 return items
             if next_marker == marker:
                 raise self.malformed(action, 'new nextMarker (the same page came back)', request_id)
             marker = next_marker
+
+    # -- listing ------------------------------------------------------------
+    @staticmethod
+    def list_params(filters):
+        """ListInstances' query for the filters it takes: what cannot be sent exactly is left to the local check.
+
+        tags: one key:value pair (several are ORed by the call), never a key alone, whose meaning (any value, or an
+        empty one) is not documented [inferred]; status: only when every one is among LIST_STATUSES, spelled as Baidu does."""
+        def sendable(text):
+            return not any(sep in text for sep in LIST_SEPARATORS)
+
+        params = []
+        pairs = [(k, v) for k, v in (filters.get('tags') or {}).items() if v is not None and sendable(k) and sendable(v)]
+        if pairs:
+            params.append(('tags', '%s:%s' % pairs[0]))
+        if filters.get('name') and ',' not in filters['name']:
+            params.append(('instanceNames', filters['name']))
+        spelled = dict((s.lower(), s) for s in LIST_STATUSES)
+        statuses = filters.get('status') or []
+        if statuses and all(s.lower() in spelled for s in statuses):
+            params.append(('status', ','.join(dict.fromkeys(spelled[s.lower()] for s in statuses))))
+        if filters.get('security_group_id'):
+            params.append(('securityGroupIds', filters['security_group_id']))
+        return params
+
+    def list_instances(self, filters):
+        """Every instance of the region passing the pushed filters: ListInstances, 1000 a page (its maximum), marker to
+        marker. Only the primary NIC comes with the answer (its groups are the instance's): no network_interfaces."""
+        return self.pages('ListInstances', '/v2/instance', self.list_params(filters), 'instances', each=self.listed)
+
+    def listed(self, item):
+        """One ListInstances item as the listing gives it."""
+        # An instance without a NIC yet (being created, failed) has no groups: one such must not stop the listing.
+        nic = item.get('nicInfo') if isinstance(item.get('nicInfo'), dict) else {}
+        groups = nic.get('securityGroups') if nic.get('securityGroups') is not None else []
+        tags = item.get('tags') or []
+        if not item.get('id') or not isinstance(groups, list) or not isinstance(tags, list):
+            raise self.malformed('ListInstances', 'id, nicInfo.securityGroups and tags list for each instance', None)
+        ips = [ip for ip in nic.get('ips') or [] if isinstance(ip, dict)]
+        return {
+            'instance_id': item['id'], 'instance_name': item.get('name'), 'status': item.get('status'),
+            'vpc_id': item.get('vpcId') or nic.get('vpcId') or None,
+            'private_ips': _present([item.get('internalIp')] + [ip.get('privateIp') for ip in ips]),
+            'public_ips': _present([item.get('publicIp')] + [ip.get('eip') for ip in ips]),
+            'tags': dict((t.get('tagKey'), '%s' % (t.get('tagValue') if t.get('tagValue') is not None else ''))
+                         for t in tags if isinstance(t, dict) and t.get('tagKey')),
+            'security_group_ids': list(groups), 'region': self.params['region'], 'kind': 'instance'}
 
     def describe_security_groups(self, sg_ids):
         """{id: {'name'}} of those that exist: ListSecurityGroups filtered by securityGroupIds, one call per 1000."""

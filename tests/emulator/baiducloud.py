@@ -226,6 +226,10 @@ class BaiduCloud(Cloud):
         'tag_unbind_match': 'key_value',            # unbind removes the pair named ('key_value') or every value of the key ('key')
         'tag_unbind_absent': 'noop',                # unbinding a pair the instance lacks: 'noop' (200) or 'error' (404 NoSuchObject)
         'list_by_ids_tags': 'shown',                # listByInstanceId answers carry each instance's tags: 'shown' or 'absent'
+        # ListInstances (GET /v2/instance) filters: the doc says the values of one parameter are ORed; the rest is assumed.
+        'list_tags_match': 'any',                   # several tags terms: 'any' (documented OR) or 'all'
+        'list_tag_key_only': 'any_value',           # [inferred] a "key" term without ':': 'any_value' or 'empty_value'
+        'list_vpc_without_private_ips': 'ignored',  # [inferred] vpcId without privateIps: 'ignored', 'filtered' or 'error' (400)
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
@@ -262,7 +266,7 @@ class BaiduCloud(Cloud):
             groups[entry['id']] = entry
         instances = {}
         for where, inst in self.seed_entries(data, 'instances'):
-            check_entry(inst, where, ('id',), optional=('tags',), strings=('region', 'status', 'vpc_id', 'name'),
+            check_entry(inst, where, ('id',), optional=('tags',), strings=('region', 'status', 'vpc_id', 'name', 'internal_ip', 'public_ip'),
                         string_lists=('security_groups', 'enterprise_security_groups'))
             entry = copy.deepcopy(inst)
             if entry['id'] in instances:
@@ -528,16 +532,72 @@ class BaiduCloud(Cloud):
             raise ApiError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
         return min(1000, max(1, max_keys))
 
+    @staticmethod
+    def _list_values(query, name, most=100):
+        """A comma-separated list parameter (at most 100 values, documented), or None when absent."""
+        if not query.get(name):
+            return None
+        values = [v for v in query[name].split(',') if v]
+        if len(values) > most:
+            raise ApiError(400, 'InvalidHTTPRequest', '%s lists %d values; at most %d.' % (name, len(values), most))
+        return values
+
+    def _tag_term_matches(self, term, pairs):
+        """One tags term, "key:value" (split at the first ':') or "key" (list_tag_key_only: any value, or an empty one)."""
+        key, sep, value = term.partition(':')
+        if not sep:
+            mode = self.settings['list_tag_key_only']
+            if mode not in ('any_value', 'empty_value'):
+                raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_tag_key_only must be any_value or empty_value.')
+            return any(k == key and (mode == 'any_value' or v == '') for k, v in pairs)
+        return [key, value] in pairs
+
+    def _listed(self, inst, query):
+        """Whether ListInstances' filters keep the instance: different parameters AND, the values of one OR (documented)."""
+        checks = (
+            ('instanceIds', lambda values: inst['id'] in values),
+            ('instanceNames', lambda values: inst['name'] in values),
+            ('securityGroupIds', lambda values: set(values) & set(inst['security_groups'])),
+            ('status', lambda values: inst['status'] in values),
+            ('zoneName', lambda values: 'cn-%s-a' % inst['region'] in values),
+            ('privateIps', lambda values: inst.get('internal_ip') in values),
+        )
+        for name, keeps in checks:
+            values = self._list_values(query, name)
+            if values is not None and not keeps(values):
+                return False
+        tags = self._list_values(query, 'tags')
+        if tags is not None:
+            match = self.settings['list_tags_match']
+            if match not in ('any', 'all'):
+                raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_tags_match must be any or all.')
+            found = [self._tag_term_matches(term, inst['tags']) for term in tags]
+            if not (any(found) if match == 'any' else all(found)):
+                return False
+        if query.get('fuzzyInstanceName') and query['fuzzyInstanceName'] not in inst['name']:
+            return False
+        if query.get('internalIp') and inst.get('internal_ip') != query['internalIp']:
+            return False
+        if query.get('vpcId') and (query.get('privateIps') or self.settings['list_vpc_without_private_ips'] == 'filtered'):
+            return inst['vpc_id'] == query['vpcId']
+        return True
+
     def _list_instances(self, request, _ident, _request_id):
-        """GET /v2/instance, optionally filtered by securityGroupIds (any of them), in id order; the
-        marker is the first id of a page."""
+        """GET /v2/instance (cloud.baidu.com/doc/BCC/s/Xjwvyodmx) with its filters, in id order; the marker is the
+        first id of a page. Names in instanceNames are exact, fuzzyInstanceName a substring [inferred], and the two
+        together are refused (documented; the code is an assumption). vpcId is documented only with privateIps; alone it
+        is handled as list_vpc_without_private_ips says."""
         query = dict(request.query_pairs())
         marker = query.get('marker') or ''
         max_keys = self._max_keys(query)
-        ids = sorted(self.instances)
-        if query.get('securityGroupIds'):
-            wanted = set(query['securityGroupIds'].split(','))
-            ids = [i for i in ids if wanted & set(self.instances[i]['security_groups'])]
+        if query.get('instanceNames') and query.get('fuzzyInstanceName'):
+            raise ApiError(400, 'InvalidHTTPRequest', 'instanceNames and fuzzyInstanceName cannot be used together.')
+        alone = self.settings['list_vpc_without_private_ips']
+        if alone not in ('ignored', 'filtered', 'error'):
+            raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_vpc_without_private_ips must be ignored, filtered or error.')
+        if query.get('vpcId') and not query.get('privateIps') and alone == 'error':
+            raise ApiError(400, 'InvalidHTTPRequest', 'vpcId must be used with privateIps.')
+        ids = [i for i in sorted(self.instances) if self._listed(self.instances[i], query)]
         ids = [i for i in ids if i >= marker]
         body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
                 'instances': [self._instance_model(self.instances[i]) for i in ids[:max_keys]]}
@@ -589,7 +649,9 @@ class BaiduCloud(Cloud):
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [{'tagKey': k, 'tagValue': v} for k, v in inst['tags']],
+            'internalIp': inst.get('internal_ip', ''), 'publicIp': inst.get('public_ip', ''),
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available', 'eniId': self._primary_eni_id(inst['id']),
+                        'ips': [{'privateIp': inst.get('internal_ip', ''), 'eip': inst.get('public_ip', ''), 'primary': 'true'}],
                         'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
         }
