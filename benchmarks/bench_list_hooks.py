@@ -45,7 +45,7 @@ PROVIDERS = {
                                            'tags': {'role': 'web' if i % 2 else 'db'}, 'private_ips': ['10.0.%d.%d' % (i // 250, i % 250)]}
                                           for i in range(n)]}),
     'baiducloud': ('_baiducloud', 'BaiduCloud', {'access_key': 'akbench000000000000000000000001', 'secret_key': 'bench-secret', 'region': 'bj',
-                                                  'security_token': None},
+                                                 'security_token': None},
                    lambda n: {'credentials': [{'access_key': 'akbench000000000000000000000001', 'secret_key': 'bench-secret'}],
                               'security_groups': [{'id': 'g-bench0001', 'vpc_id': 'vpc-bench000'}],
                               'instances': [{'id': 'i-bench%06d' % i, 'name': 'host-%d' % i, 'vpc_id': 'vpc-bench00%d' % (i % 2),

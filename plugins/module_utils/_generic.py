@@ -28,6 +28,7 @@ try:
 except ImportError:
     register_secret = None
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _listing as listing
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
@@ -43,7 +44,7 @@ PROVIDERS = dict((cls.name, cls) for cls in (TencentCloud, AliCloud, BaiduCloud,
 
 # What sg_binding_info takes besides targets, groups and the provider's own options.
 INFO_COMMON = ('endpoint', 'validate_certs', 'timeout', 'retries', 'retry_delay', 'retry_max_delay',
-               'max_concurrency', 'rate_limit')
+               'max_concurrency', 'rate_limit') + credentials.OPTIONS
 
 PROVIDER_OPTION = dict(type='str', required=True, choices=sorted(PROVIDERS))
 
@@ -63,7 +64,7 @@ def info_spec(cls):
     spec['interfaces'] = dict(type='bool', default=False)
     spec['filters'] = FILTERS_OPTION
     spec.update((name, full[name]) for name in INFO_COMMON)
-    spec.update(cls.argument_spec)
+    spec.update((name, full[name]) for name in cls.argument_spec)
     return spec
 
 
@@ -345,7 +346,7 @@ def run_info():
         engine.validate(dict(info_params, state='present', purge=False), cls)
         if interfaces_problem(cls, params):
             raise engine.EngineFailure(interfaces_problem(cls, params))
-        conn = engine.transport_for(cls, params, secrets)
+        conn = engine.transport_for(cls, params, secrets, engine.secret_registrar(module))
         provider = cls(params, conn)
         result = Inventory(provider, params).run()
     except engine.EngineFailure as exc:
@@ -384,7 +385,7 @@ def record_spec(cls):
         instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
     )
     spec.update((name, full[name]) for name in INFO_COMMON)
-    spec.update(cls.argument_spec)
+    spec.update((name, full[name]) for name in cls.argument_spec)
     return spec
 
 
@@ -470,7 +471,7 @@ def check_records(cls, kind, records):
 class RecordTask:
     """sg_quarantine_record: write records as tags (the first one wins) or remove them, through the provider's tag hooks."""
 
-    def __init__(self, cls, params, secrets, check_mode):
+    def __init__(self, cls, params, secrets, check_mode, register=None):
         self.cls = cls
         self.params = params
         self.check_mode = check_mode
@@ -492,7 +493,7 @@ class RecordTask:
                 quarantine_record.encode(record, self.limits)
             except quarantine_record.RecordTooBig as exc:
                 raise engine.EngineFailure('%s; nothing was written' % exc)
-        self.conn = engine.transport_for(cls, params, secrets)
+        self.conn = engine.transport_for(cls, params, secrets, register)
         self.provider = cls(provider_params, self.conn)
 
     def run(self):
@@ -603,7 +604,7 @@ def run_record():
         if params['state'] == 'absent' and (params.get('instance_ids') is None or params.get('records') is not None):
             raise engine.EngineFailure('state=absent: instance_ids lists the instances whose record to remove (the restore is done); '
                                        'give instance_ids only')
-        task = RecordTask(cls, params, secrets, module.check_mode)
+        task = RecordTask(cls, params, secrets, module.check_mode, engine.secret_registrar(module))
         result = task.run()
     except engine.EngineFailure as exc:
         result = dict(exc.extra, msg=str(exc), failed=True)

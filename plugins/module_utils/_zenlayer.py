@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -197,6 +198,96 @@ SERVICES = {
 }
 
 
+# -- credentials: the zeno CLI's profiles (zenlayer/zenlayercloud-cli internal/config, cmd/root.go) ------------------
+# ~/.zenlayer/credentials.json is a map of profile name -> {access_key_id, access_key_secret, token} (written 0600);
+# ~/.zenlayer/config.json names the current profile (current_profile, else "default"); ZENLAYER_PROFILE overrides it,
+# ZENLAYER_ACCESS_KEY_ID / ZENLAYER_ACCESS_KEY_SECRET override the file. Zenlayer Cloud has no instance role, no metadata
+# credentials and no STS: instance_role, assume_role, metadata_endpoint and sts_endpoint are refused naming the cloud.
+CREDENTIAL_ENV = {'profile': ['ZENLAYER_PROFILE'], 'shared_credentials_file': []}
+CLI_KEY_ENV = ('ZENLAYER_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_SECRET')     # the zeno CLI's; Terraform's are the options'
+CREDENTIALS_FILE = ('.zenlayer', 'credentials.json')
+CONFIG_FILE = ('.zenlayer', 'config.json')
+DEFAULT_PROFILE = 'default'
+CREDENTIAL_INFERRED = {
+    # The CLI reads no variable naming another credentials file; shared_credentials_file has none.
+    'shared_credentials_file_env': None,
+}
+
+
+class CredentialFileError(ValueError):
+    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+
+
+def read_cli_credentials(path, text, name):
+    """(access key ID, secret) of profile `name` in the CLI's credentials.json."""
+    try:
+        profiles = load_json(text)
+    except ValueError:
+        raise CredentialFileError('%s is not valid JSON' % path)
+    if not isinstance(profiles, dict):
+        raise CredentialFileError('%s: expected an object of profiles' % path)
+    profile = profiles.get(name)
+    if profile is None:
+        raise LookupError('%s has no profile %r' % (path, name))
+    where = "profile '%s' in %s" % (name, path)
+    if not isinstance(profile, dict):
+        raise CredentialFileError('%s: expected an object' % where)
+    key, secret = profile.get('access_key_id'), profile.get('access_key_secret')
+    if not key and not secret and profile.get('token'):
+        # The CLI's other method: a personal access token, sent as a bearer token instead of a ZC2-HMAC signature.
+        raise CredentialFileError('%s holds a personal access token only; this collection signs with an access key '
+                                  '(access_key_id and access_key_secret)' % where)
+    for field, value in (('access_key_id', key), ('access_key_secret', secret)):
+        if not value or not isinstance(value, str):
+            raise CredentialFileError('%s: %s is missing, empty or not a string' % (where, field))
+    return key, secret
+
+
+def cli_environment_source(context):
+    """The zeno CLI's key variables (another prefix than Terraform's, and "secret" for "password")."""
+    key, secret = (context.environ.get(name) for name in CLI_KEY_ENV)
+    if key and secret:
+        return credentials.Credentials(key, secret, source='the environment variables %s and %s' % CLI_KEY_ENV)
+    if key or secret:
+        raise credentials.CredentialsError('%s is set but %s is not: give both, or neither to use another source'
+                                           % (CLI_KEY_ENV if key else CLI_KEY_ENV[::-1]))
+    raise credentials.CredentialsNotFound('%s and %s not set' % CLI_KEY_ENV)
+
+
+cli_environment_source.label = "the zeno CLI's variables"
+
+
+def current_profile(context):
+    """The profile to use: profile / ZENLAYER_PROFILE, else config.json's current_profile, else "default"."""
+    if context.settings.get('profile'):
+        return context.settings['profile']
+    path = context.path('~/' + '/'.join(CONFIG_FILE))
+    try:
+        with open(path, 'rb') as handle:
+            config = load_json(handle.read().decode('utf-8'))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return DEFAULT_PROFILE      # the CLI too starts from "default" when config.json is absent or unreadable
+    name = config.get('current_profile') if isinstance(config, dict) else None
+    return name if isinstance(name, str) and name else DEFAULT_PROFILE
+
+
+def cli_profile_source(context):
+    path = context.path(context.settings.get('shared_credentials_file') or '~/' + '/'.join(CREDENTIALS_FILE))
+    shown = context.shown(path)
+    text = credentials.read_private_file(context, path, 'zeno CLI credentials')
+    name = current_profile(context)
+    try:
+        key, secret = read_cli_credentials(shown, text, name)
+    except LookupError as exc:
+        raise credentials.CredentialsNotFound('%s' % exc)
+    except CredentialFileError as exc:
+        raise credentials.CredentialsError('%s' % exc)
+    return credentials.Credentials(key, secret, source="profile '%s' in %s" % (name, shown))
+
+
+cli_profile_source.label = 'the zeno CLI profile (~/%s)' % '/'.join(CREDENTIALS_FILE)
+
+
 class ZenlayerCloud:
     name = 'zenlayer'
     display_name = 'Zenlayer Cloud'
@@ -209,9 +300,9 @@ class ZenlayerCloud:
     default_rate_limit = INFERRED['default_rate_limit']
     completion = 'eventual'
     argument_spec = dict(
-        access_key_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
-        access_key_password=dict(type='str', required=True, no_log=True,
-                                 fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
+        # Terraform's names; the zeno CLI's (ZENLAYER_ACCESS_KEY_*) are the next source (cli_environment_source).
+        access_key_id=dict(type='str', no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
+        access_key_password=dict(type='str', no_log=True, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
     )
 
     # The filters the DescribeInstances calls take (vm: reference 3.3 and the SDK's vm 2023-03-13 DescribeInstancesRequest;
@@ -225,6 +316,13 @@ class ZenlayerCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key_id', 'secret': 'access_key_password'}
+    credential_environment = CREDENTIAL_ENV
+    credential_features = ('profile', 'shared_credentials_file')     # no instance role, no STS
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        """The CLI's order: the options and the environment, then the profile file."""
+        return [credentials.options_source(cls, params), cli_environment_source, cli_profile_source]
     # Records are kept on vm and zec instances; a vNIC holds none: its zec instance does.
     tag_limits = {INSTANCES.option: TAG_LIMITS, ZEC_INSTANCES.option: TAG_LIMITS, ZEC_NICS.option: None}
     owner_kinds = {ZEC_NICS.option: ZEC_INSTANCES.option}
@@ -262,6 +360,7 @@ class ZenlayerCloud:
 
         def build():
             timestamp = int(self.clock())
+            creds = credentials.request_credentials(self.transport, self.params, type(self))
             headers = {
                 'Content-Type': CONTENT_TYPE,
                 'Host': self.host,
@@ -270,8 +369,7 @@ class ZenlayerCloud:
                 'X-ZC-Service': name,
                 'X-ZC-Timestamp': str(timestamp),
                 'X-ZC-Signature-Method': SIGNATURE_METHOD,
-                'Authorization': zc2_authorization(self.params['access_key_id'], self.params['access_key_password'],
-                                                   self.host, timestamp, payload),
+                'Authorization': zc2_authorization(creds.access_key, creds.secret, self.host, timestamp, payload),
             }
             return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
 

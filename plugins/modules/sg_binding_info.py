@@ -53,6 +53,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common.info_attributes
   - multicloud.secgroup.common.provider_credentials
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full

@@ -216,7 +216,165 @@ def lower_headers(request):
     return dict((name.lower(), value) for name, value in request.headers.items())
 
 
-class AliCloud(Cloud):
+# -- credentials: the ECS metadata service and STS AssumeRole (issue 25) ----------------------------
+# STS is served on this cloud's port (an sts_endpoint pointed at it reaches it), the metadata service on a port of its
+# own (the ``alicloud_metadata`` endpoint). Paths and fields as
+# alibabacloud-credentials 1.0.12 reads them (provider/ecs_ram_role.py, ram_role_arn.py); see docs/emulator.md.
+STS_VERSION = '2015-04-01'
+METADATA_TOKEN_PATH = '/latest/api/token'
+METADATA_ROLE_PATH = '/latest/meta-data/ram/security-credentials/'
+ROLE_ARN = re.compile(r'^acs:ram::([0-9]+):role/(.+)$')
+SESSION_NAME = re.compile(r'^[A-Za-z0-9.@_-]{2,64}$')
+MESSAGES.update({
+    'InvalidSecurityToken.Expired': 'Specified SecurityToken is expired.',
+    'EntityNotExist.Role': 'The specified Role not exists.',
+    'NoPermission': 'You are not authorized to do this action. You should be authorized by RAM.',
+    'InvalidParameter.RoleArn': 'The parameter RoleArn is wrongly formed.',
+    'InvalidParameter.RoleSessionName': 'The parameter RoleSessionName is wrongly formed.',
+    'InvalidParameter.DurationSeconds': 'The Min/Max value of DurationSeconds is 15min/1hr.',
+})
+
+
+def _iso(epoch):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
+
+
+class CredentialServices(object):
+    """The metadata service and STS of the emulated Alibaba Cloud, mixed into AliCloud."""
+
+    credential_settings = {
+        # optional: the token-protected mode is offered and a plain GET still works (the ECS default);
+        # required: a GET without a valid X-aliyun-ecs-metadata-token is refused (an instance set to "enforced");
+        # absent: PUT /latest/api/token answers 404 (an agent that predates the mode).
+        'metadata_token_mode': 'optional',
+        'temporary_credentials_ttl_s': 3600,    # lifetime of what the metadata service hands out; STS: min(DurationSeconds, this)
+        'role_max_session_duration_s': 3600,    # a role's MaxSessionDuration (3600 unless raised, up to 43200)
+    }
+
+    def reset_credential_services(self):
+        self.roles = {}            # role name -> {'name', 'account_id', 'instance', 'external_id', 'trusted'}
+        self.issued = {}           # temporary access key -> {'secret_key', 'security_token', 'expires_at', 'role'}
+        self.metadata_tokens = {}  # token -> expiry
+        self.issued_count = 0
+
+    def seed_roles(self, data):
+        for where, entry in self.seed_entries(data, 'ram_roles'):
+            unknown = set(entry) - set(['name', 'account_id', 'instance', 'external_id', 'trusted_access_keys'])
+            if unknown or not isinstance(entry.get('name'), str) or not entry['name']:
+                raise SettingsError('%s: needs a name; known keys: name, account_id, instance, external_id, '
+                                    'trusted_access_keys%s' % (where, '; unknown: ' + ', '.join(sorted(unknown)) if unknown else ''))
+            trusted = entry.get('trusted_access_keys')
+            if trusted is not None and not (isinstance(trusted, list) and all(isinstance(k, str) for k in trusted)):
+                raise SettingsError('%s: trusted_access_keys must be a list of access keys' % where)
+            self.roles[entry['name']] = {'name': entry['name'], 'account_id': str(entry.get('account_id', '1234567890123456')),
+                                         'instance': bool(entry.get('instance')), 'external_id': entry.get('external_id'),
+                                         'trusted': trusted}
+        if len([r for r in self.roles.values() if r['instance']]) > 1:
+            raise SettingsError('alicloud ram_roles: at most one role is attached to the instance (instance: true)')
+
+    def issue(self, role, lifetime):
+        """New temporary credentials of a role, valid `lifetime` seconds from now."""
+        self.issued_count += 1
+        key = 'STS.emu%s' % uuid.uuid4().hex[:20]
+        entry = {'access_key': key, 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+                 'security_token': 'CAIS' + uuid.uuid4().hex * 3, 'expires_at': int(self.now() + lifetime), 'role': role}
+        self.issued[key] = entry
+        return entry
+
+    def temporary_secret(self, access_key, token):
+        """The secret of issued temporary credentials; InvalidSecurityToken.* when the token is wrong or expired."""
+        entry = self.issued.get(access_key)
+        if entry is None:
+            return None
+        if token != entry['security_token']:
+            raise AliError(400, 'InvalidSecurityToken.Malformed' if token else 'MissingSecurityToken')
+        if self.now() >= entry['expires_at']:
+            raise AliError(400, 'InvalidSecurityToken.Expired')
+        return entry['secret_key']
+
+    # -- the metadata service ---------------------------------------------------
+    @staticmethod
+    def metadata_action(request):
+        path = request.path
+        if path == METADATA_TOKEN_PATH and request.method == 'PUT':
+            return 'MetadataToken'
+        if path == METADATA_ROLE_PATH and request.method == 'GET':
+            return 'MetadataRoleList'
+        if path.startswith(METADATA_ROLE_PATH) and request.method == 'GET' and '/' not in path[len(METADATA_ROLE_PATH):]:
+            return 'MetadataRoleCredentials'
+        return 'MetadataNotFound'
+
+    def metadata(self, request):
+        """The metadata service, on its own port (core: ``alicloud_metadata``): plain-text answers as ECS gives them;
+        statuses other than 200 are [inferred]."""
+        action = self.metadata_action(request)
+        mode = self.settings['metadata_token_mode']
+        if mode not in ('optional', 'required', 'absent'):
+            raise ApiError(500, 'InternalError', 'Emulator setting alicloud.metadata_token_mode must be optional, required or absent')
+        now = self.now()
+        self.metadata_tokens = dict((t, exp) for t, exp in self.metadata_tokens.items() if exp > now)
+        if action == 'MetadataToken':
+            if mode == 'absent':
+                return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+            ttl = request.header('X-aliyun-ecs-metadata-token-ttl-seconds') or ''
+            if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return Response(400, b'Bad Request', 'text/plain', error_code='HTTP400')
+            token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode('ascii').rstrip('=')
+            self.metadata_tokens[token] = now + int(ttl)
+            return Response(200, token.encode('ascii'), 'text/plain')
+        token = request.header('X-aliyun-ecs-metadata-token')
+        if token is not None and token not in self.metadata_tokens:
+            return Response(401, b'Unauthorized', 'text/plain', error_code='HTTP401')
+        if token is None and mode == 'required':
+            return Response(403, b'Forbidden', 'text/plain', error_code='HTTP403')
+        role = next((r for r in self.roles.values() if r['instance']), None)
+        if action == 'MetadataRoleList':
+            if role is None:
+                return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+            return Response(200, role['name'].encode('utf-8'), 'text/plain')
+        name = urllib.parse.unquote(request.path[len(METADATA_ROLE_PATH):]) if action == 'MetadataRoleCredentials' else None
+        if role is None or name != role['name']:
+            return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+        issued = self.issue(role['name'], float(self.settings['temporary_credentials_ttl_s']))
+        body = {'AccessKeyId': issued['access_key'], 'AccessKeySecret': issued['secret_key'],
+                'SecurityToken': issued['security_token'], 'Expiration': _iso(issued['expires_at']),
+                'LastUpdated': _iso(now), 'Code': 'Success'}
+        return Response(200, json.dumps(body, indent=2).encode('utf-8'), 'text/plain')
+
+    # -- STS AssumeRole -----------------------------------------------------------
+    def do_AssumeRole(self, params, caller):  # pylint: disable=invalid-name
+        arn = params.get('RoleArn')
+        if not arn:
+            raise missing('RoleArn')
+        matched = ROLE_ARN.match(arn)
+        if not matched:
+            raise AliError(400, 'InvalidParameter.RoleArn')
+        name = params.get('RoleSessionName')
+        if not name:
+            raise missing('RoleSessionName')
+        if not SESSION_NAME.match(name):
+            raise AliError(400, 'InvalidParameter.RoleSessionName')
+        duration = params.get('DurationSeconds', '3600')
+        max_duration = int(self.settings['role_max_session_duration_s'])
+        if not duration.isdigit() or not 900 <= int(duration) <= max_duration:
+            raise AliError(400, 'InvalidParameter.DurationSeconds')
+        role = self.roles.get(matched.group(2))
+        if role is None or role['account_id'] != matched.group(1):
+            raise AliError(404, 'EntityNotExist.Role')
+        # [inferred] a caller outside the trust policy, or a wrong ExternalId, gets NoPermission.
+        if role['trusted'] is not None and caller not in role['trusted']:
+            raise AliError(403, 'NoPermission')
+        if role['external_id'] is not None and params.get('ExternalId') != role['external_id']:
+            raise AliError(403, 'NoPermission')
+        lifetime = min(int(duration), float(self.settings['temporary_credentials_ttl_s']))
+        issued = self.issue(role['name'], lifetime)
+        return {'AssumedRoleUser': {'Arn': 'acs:ram::%s:role/%s/%s' % (role['account_id'], role['name'].lower(), name),
+                                    'AssumedRoleId': '3%015d:%s' % (self.issued_count, name)},
+                'Credentials': {'AccessKeyId': issued['access_key'], 'AccessKeySecret': issued['secret_key'],
+                                'SecurityToken': issued['security_token'], 'Expiration': _iso(issued['expires_at'])}}
+
+
+class AliCloud(CredentialServices, Cloud):
     name = 'alicloud'
     default_settings = {
         'timestamp_window_s': 900,              # documented 15 minutes; 0 disables the check
@@ -244,6 +402,7 @@ class AliCloud(Cloud):
         # answer then stops at 1,000 matches (NextToken empty) rather than failing.
         'tag_filter_max_results': 1000,
     }
+    default_settings.update(CredentialServices.credential_settings)
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
         'DescribeInstances': 100, 'DescribeInstanceAttribute': 100, 'DescribeNetworkInterfaces': 100,
@@ -264,11 +423,13 @@ class AliCloud(Cloud):
         self.stale = {}            # ENI id -> (groups Describe* still show, until when) after a change
         self.status_ends = {}      # instance id -> when its transient status ends (STATUS_ENDS_AS)
         self.enis_of = {}          # instance id -> its ENIs, the primary first (ENIs are only made by the seed)
+        self.reset_credential_services()
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces', 'ram_roles'))
         self.reset()
         self.credentials = self.seed_credentials(data)
+        self.seed_roles(data)
         for _where, sg in self.seed_entries(data, 'security_groups'):
             sg_id = self._seed_id(sg, 'security group')
             sg_type = sg.get('type', 'normal')
@@ -475,6 +636,9 @@ class AliCloud(Cloud):
         self.nonces[nonce] = now + 2 * max(float(self.settings['timestamp_window_s'] or 0), 900)
 
     def _secret(self, access_key, token):
+        temporary = self.temporary_secret(access_key, token)
+        if temporary is not None:
+            return temporary
         cred = self.credentials.get(access_key)
         if cred is None:
             raise AliError(404, 'InvalidAccessKeyId.NotFound')
@@ -559,12 +723,19 @@ class AliCloud(Cloud):
         params = dict(request_params(request))
         try:
             version = request.header('x-acs-version') if is_v3(request) else params.get('Version')
-            if version != API_VERSION:
-                raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
-            handler = getattr(self, 'do_' + (action or ''), None)
-            if handler is None:
-                raise AliError(404, 'InvalidAction.NotFound')
-            body = handler(params)
+            if action == 'AssumeRole':
+                # STS shares this port: its own version, and the caller's access key.
+                if version != STS_VERSION:
+                    raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
+                caller = parse_v3_authorization(request.header('Authorization'))[0] if is_v3(request) else params.get('AccessKeyId')
+                body = self.do_AssumeRole(params, caller)
+            else:
+                if version != API_VERSION:
+                    raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
+                handler = getattr(self, 'do_' + (action or ''), None)
+                if handler is None:
+                    raise AliError(404, 'InvalidAction.NotFound')
+                body = handler(params)
         except AliError as err:
             return self._error(request, err)
         request_id = self._request_id()

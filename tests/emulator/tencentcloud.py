@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import time
+import urllib.parse
 import uuid
 
 from .core import ApiError as CoreApiError, Cloud, Response, SettingsError, check_entry
@@ -45,7 +46,7 @@ CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'Describ
 ENI_WRITES = ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups', 'ModifyNetworkInterfaceAttribute')
 VPC_ACTIONS = ('DescribeSecurityGroups', 'DescribeNetworkInterfaces') + ENI_WRITES
 TAG_ACTIONS = ('TagResources', 'UnTagResources', 'ModifyResourceTags')
-STS_ACTIONS = ('GetCallerIdentity',)
+STS_ACTIONS = ('GetCallerIdentity', 'AssumeRole')
 VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': TAG_API_VERSION, 'sts': '2018-08-13'}
 
 # The tag service (tag/v20180813 SDK models and error codes; limits of the "Use Limits" page 651/13354). A resource is
@@ -73,7 +74,17 @@ PARAMETERS = {
     'UnTagResources': ('ResourceList', 'TagKeys'),
     'ModifyResourceTags': ('Resource', 'ReplaceTags', 'DeleteTags'),
     'GetCallerIdentity': (),
+    # STS AssumeRole (API 1312/48197; the SDK's AssumeRoleRequest model).
+    'AssumeRole': ('RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy', 'ExternalId', 'Tags', 'SourceIdentity', 'SerialNumber',
+                   'TokenCode'),
 }
+# The metadata service (the SDK's CVMRoleCredential): the attached role's name, then its temporary credentials.
+ROLE_PATH = '/latest/meta-data/cam/security-credentials/'
+ROLE_NAME = re.compile(r'^[\w+=,.@-]{1,128}$')
+ROLE_SESSION_NAME = re.compile(r'^[\w+=,.@-]{2,128}$')    # [inferred] the AssumeRole page's "[\w+=,.@-]*", 2-128 characters
+MAX_DURATION = 43200
+# [inferred] What an expired temporary credential is answered with: the common "Token error" code (no page names another).
+EXPIRED_TOKEN = ('AuthFailure.TokenFailure', 'The token has expired.')
 # NetworkInterfaceState values (the SDK's NetworkInterface model). [inferred] Groups change only in ENI_CHANGEABLE_STATES;
 # the others answer UnsupportedOperation.InvalidState. A seeded state with ``transition_s`` ends in ENI_TRANSITIONS' one.
 ENI_STATES = ('PENDING', 'AVAILABLE', 'ATTACHING', 'DETACHING', 'DELETING', 'INUSE')
@@ -220,6 +231,13 @@ class TencentCloud(Cloud):
         # [inferred] DescribeInstances' instance-name filter: 'exact' (the whole name) or 'fuzzy' (a substring, as the
         # InvalidParameterValue.InvalidVagueName code hints). The API pages do not say which.
         'instance_name_match': 'exact',
+        # Temporary credentials (the metadata service's and STS AssumeRole's): their lifetime in seconds (None: AssumeRole's
+        # DurationSeconds, default 7200, and 7200 for the metadata service's [inferred]); the ExpiredTime told to the client
+        # (None: the real one; a longer one makes a credential expire while the client thinks it valid); and after how many
+        # requests signed with one it answers the expired-token error (None: never), for a deterministic mid-run expiry.
+        'temporary_credentials_ttl_s': None,
+        'temporary_credentials_advertised_ttl_s': None,
+        'temporary_credentials_max_requests': None,
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,
@@ -233,12 +251,14 @@ class TencentCloud(Cloud):
         'ModifyNetworkInterfaceAttribute': 20,
         'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # TagResources' page (651/72280); the others [inferred]
         'GetCallerIdentity': 20,
+        'AssumeRole': 600,          # [inferred] the AssumeRole page: 600 a second
     }
     write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES + TAG_ACTIONS
 
     # -- state ------------------------------------------------------------
     def reset(self):
-        self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}
+        self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}; issued ones also 'expires_at'
+        self.cam_roles = []        # [{'name', 'arn', 'external_id', 'attached'}]: roles to assume; attached: the metadata service's
         self.security_groups = []  # ordered list of dicts
         self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
         self.network_interfaces = []   # ordered list of dicts; a primary ENI shows its instance's groups
@@ -246,8 +266,15 @@ class TencentCloud(Cloud):
         self.account_tags = set()  # (key, value) pairs ever created in the account: tags outlive the resources they were on
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces', 'cam_roles'))
         credentials = self.seed_credentials(data)
+        roles = []
+        for where, role in self.seed_entries(data, 'cam_roles'):
+            check_entry(role, where, ('name',), ('arn', 'external_id', 'attached'), strings=('name', 'arn', 'external_id'))
+            if not ROLE_NAME.match(role['name']):
+                raise SettingsError('%s: name %r is not a CAM role name ([\\w+=,.@-], 1-128 characters)' % (where, role['name']))
+            roles.append({'name': role['name'], 'arn': role.get('arn') or 'qcs::cam::uin/%s:roleName/%s' % (self.settings['tag_owner_uin'], role['name']),
+                          'external_id': role.get('external_id'), 'attached': bool(role.get('attached', False))})
         groups = []
         for where, sg in self.seed_entries(data, 'security_groups'):
             check_entry(sg, where, ('id', 'region'), ('name', 'description', 'project_id', 'is_default'))
@@ -269,6 +296,7 @@ class TencentCloud(Cloud):
         for where, eni in self.seed_entries(data, 'network_interfaces'):
             enis.append(self._seed_eni(eni, where, groups, instances, enis))
         self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
+        self.cam_roles = roles
         self.delayed = []
         self.account_tags = set((k, v) for item in instances + enis for k, v in item['tags'].items())
 
@@ -375,8 +403,11 @@ class TencentCloud(Cloud):
         ins['latest_operation_error_msg'] = ''
 
     def snapshot(self):
-        out = {'credentials': [], 'security_groups': [], 'instances': [], 'network_interfaces': []}
+        out = {'credentials': [], 'security_groups': [], 'instances': [], 'network_interfaces': [],
+               'cam_roles': [dict((k, v) for k, v in role.items() if v is not None) for role in self.cam_roles]}
         for cred in self.credentials.values():
+            if cred.get('issued'):
+                continue        # issued at run time (metadata, AssumeRole): not part of a seed
             entry = {'access_key': cred['access_key'], 'secret_key': cred['secret_key']}
             if cred.get('security_token'):
                 entry['security_token'] = cred['security_token']
@@ -464,6 +495,11 @@ class TencentCloud(Cloud):
             return self._error('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.')
         if cred.get('security_token') and request.header('X-TC-Token') != cred['security_token']:
             return self._error('AuthFailure.TokenFailure', 'The X-TC-Token is missing or does not match the temporary credential.')
+        if cred.get('issued'):
+            cred['uses'] += 1
+            limit = self.settings['temporary_credentials_max_requests']
+            if self.now() >= cred['expires_at'] or (limit is not None and cred['uses'] > int(limit)):
+                return self._error(*EXPIRED_TOKEN)
         headers = {}
         for name in signed_headers:
             value = request.header(name)
@@ -996,6 +1032,58 @@ class TencentCloud(Cloud):
                 'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [{'Key': k, 'Value': v} for k, v in eni['tags'].items()],
                 'EniType': 1 if eni['primary'] else 0,
                 'Business': 'cvm', 'CdcId': '', 'AttachType': 0}
+
+    # -- temporary credentials: the metadata service and STS AssumeRole ----------------------------------
+    def issue(self, duration, role):
+        """New temporary credentials for role, valid for duration seconds (or the setting): (entry, ExpiredTime told)."""
+        ttl = self.settings['temporary_credentials_ttl_s']
+        lifetime = float(duration if ttl is None else ttl)
+        advertised = self.settings['temporary_credentials_advertised_ttl_s']
+        now = self.now()
+        entry = {'access_key': 'AKIDtmp' + uuid.uuid4().hex[:25], 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+                 'security_token': 'tmptoken-' + uuid.uuid4().hex + uuid.uuid4().hex, 'expires_at': now + lifetime,
+                 'issued': True, 'uses': 0, 'role': role['arn']}
+        self.credentials[entry['access_key']] = entry
+        return entry, int(now + (lifetime if advertised is None else float(advertised)))
+
+    def metadata(self, request):
+        """GET /latest/meta-data/cam/security-credentials/ names the attached role; .../<role> gives its credentials."""
+        path = urllib.parse.unquote(request.path.split('?', 1)[0])
+        if request.method != 'GET' or not path.startswith(ROLE_PATH):
+            return Response(404, b'Not Found', content_type='text/plain')
+        attached = [role for role in self.cam_roles if role['attached']]
+        name = path[len(ROLE_PATH):]
+        if not name:
+            if not attached:
+                return Response(404, b'Not Found', content_type='text/plain')
+            return Response(200, attached[0]['name'].encode('utf-8'), content_type='text/plain')
+        role = next((r for r in attached if r['name'] == name), None)
+        if role is None:
+            return Response(404, b'Not Found', content_type='text/plain')
+        entry, expired_time = self.issue(7200, role)
+        body = {'TmpSecretId': entry['access_key'], 'TmpSecretKey': entry['secret_key'], 'Token': entry['security_token'],
+                'ExpiredTime': expired_time,
+                'Expiration': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expired_time)), 'Code': 'Success'}
+        return Response.json(200, body, content_type='application/json')
+
+    def _AssumeRole(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        arn = params.get('RoleArn')
+        session = params.get('RoleSessionName')
+        if not isinstance(arn, str) or not arn:
+            raise ApiError('MissingParameter', 'The request is missing the required parameter `RoleArn`.')
+        if not isinstance(session, str) or not ROLE_SESSION_NAME.match(session):
+            raise ApiError('InvalidParameter.ParamError', 'RoleSessionName must be 2-128 characters of [\\w+=,.@-].')
+        duration = params.get('DurationSeconds', 7200)
+        if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= MAX_DURATION:
+            raise ApiError('InvalidParameter.ParamError', 'DurationSeconds must be an integer from 0 to %d.' % MAX_DURATION)
+        role = next((r for r in self.cam_roles if r['arn'] == arn), None)
+        if role is None:
+            raise ApiError('ResourceNotFound.RoleNotExist', 'The role %s does not exist.' % arn)
+        if role['external_id'] is not None and params.get('ExternalId') != role['external_id']:
+            raise ApiError('UnauthorizedOperation', 'The role\'s trust policy requires another ExternalId.')
+        entry, expired_time = self.issue(duration or 7200, role)
+        return {'Credentials': {'TmpSecretId': entry['access_key'], 'TmpSecretKey': entry['secret_key'], 'Token': entry['security_token']},
+                'ExpiredTime': expired_time, 'Expiration': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expired_time))}
 
     # -- STS: the caller's account (the account segment of tag resource names) ----
     def _GetCallerIdentity(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument

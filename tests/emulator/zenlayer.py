@@ -552,7 +552,7 @@ class ZenlayerCloud(Cloud):
         if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys)):
             raise ApiError(400, 'INVALID_PARAMETER', 'Parameter tagKeys must be a list of strings.')
         if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, dict) and isinstance(t.get('key'), str)
-                                                                         and isinstance(t.get('value', ''), (str, type(None))) for t in tags)):
+                                                                       and isinstance(t.get('value', ''), (str, type(None))) for t in tags)):
             raise ApiError(400, 'INVALID_PARAMETER', 'Parameter tags must be a list of Tag {key, value}.')
         wanted = [(k, None) for k in keys or []] + [(t['key'], t.get('value')) for t in tags or []]
         if not wanted:

@@ -61,7 +61,7 @@ def seed(emulator, instances, other_region=0, **settings):
         'credentials': [{'access_key': AK, 'secret_key': SECRET}],
         'security_groups': [{'id': sg, 'region': REGION, 'vpc_id': VPCS[1 if sg == GROUPS[2] else 0]} for sg in GROUPS],
         'instances': [dict(ins, region=REGION) for ins in instances] +
-                     [{'id': 'i-2zelist%012d' % n, 'region': 'cn-beijing'} for n in range(other_region)]}})
+        [{'id': 'i-2zelist%012d' % n, 'region': 'cn-beijing'} for n in range(other_region)]}})
     if settings:
         emulator.emulator.update_settings({'alicloud': settings})
     emulator.emulator.clear_requests()

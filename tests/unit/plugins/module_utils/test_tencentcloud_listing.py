@@ -54,7 +54,7 @@ def seed(emulator, instances, other_region=0):
         'credentials': [{'access_key': KEY, 'secret_key': SECRET}],
         'security_groups': [{'id': sg, 'region': REGION} for sg in GROUPS],
         'instances': [dict(ins, region=REGION) for ins in instances] +
-                     [{'id': 'ins-sh%06d' % n, 'region': 'ap-shanghai'} for n in range(other_region)]}})
+        [{'id': 'ins-sh%06d' % n, 'region': 'ap-shanghai'} for n in range(other_region)]}})
     emulator.emulator.clear_requests()
 
 

@@ -248,12 +248,11 @@ def test_a_vnic_read_tells_its_owner_and_the_engine_finds_the_quarantined_zec_in
     cloud.read(['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
     emu.emulator.clear_requests()
     assert cloud.interface_owner(['nic-s1', 'nicp-zec-0000', 'nic-loose']) == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000',
-                                                                                'nic-loose': None}
+                                                                               'nic-loose': None}
     assert calls(emu) == []
     found = engine.quarantined_targets(cloud, zenlayer.ZEC_NICS, cloud.params, ['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
     assert found == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000'}
     assert calls(emu) == ['DescribeInstances']                             # the owners (zec), with their tags
-
 
 
 def test_no_instance_asked_is_no_call(emu):
