@@ -31,8 +31,8 @@ description:
   - A region that cannot be listed (an authentication error, an unreachable endpoint) is reported as a warning naming
     the provider, the region and the cloud's error code, and the other regions' hosts are still listed, unless
     O(strict=true). The inventory cache is then not written.
-  - Credentials come from the same options and environment variables as the modules. They are never written to the
-    cache nor logged, at any verbosity.
+  - Credentials come from the same sources as the modules' (options, environment variables, profile files, an instance
+    role, an assumed role). They are never written to the cache nor logged, at any verbosity.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 requirements:
@@ -160,6 +160,51 @@ options:
         description:
           - Provider V(tencentcloud). The endpoint URL of Tencent Cloud's VPC product.
         type: str
+      profile:
+        description:
+          - The profile to read from the cloud's own CLI or SDK profile files, when no key pair is given by option or
+            environment variable, as for the modules (for example M(multicloud.secgroup.sg_binding_info)).
+          - "If not set, the cloud's own variable: Tencent Cloud E(TENCENTCLOUD_PROFILE), then E(TCCLI_PROFILE); Alibaba
+            Cloud E(ALIBABA_CLOUD_PROFILE), then E(ALICLOUD_PROFILE); Zenlayer Cloud E(ZENLAYER_PROFILE)."
+        type: str
+      shared_credentials_file:
+        description:
+          - Where the profile files are, instead of their default place under the home directory.
+        type: path
+      instance_role:
+        description:
+          - Take temporary credentials of the role attached to the instance the inventory runs on, from the cloud's
+            metadata service; V(auto) asks the metadata service for the role's name. Not with Zenlayer Cloud.
+        type: str
+      assume_role:
+        description:
+          - Assume a role through the cloud's STS with the credentials found, and list with the role's temporary
+            credentials. Not with Zenlayer Cloud.
+        type: dict
+        suboptions:
+          role_arn:
+            description: The role to assume.
+            type: str
+          session_name:
+            description: The role session's name, shown in the cloud's audit log.
+            type: str
+          duration:
+            description: Seconds the temporary credentials last.
+            type: int
+          external_id:
+            description: The external ID the role's trust policy requires.
+            type: str
+          policy:
+            description: A session policy (JSON) that narrows the role's permissions.
+            type: str
+      metadata_endpoint:
+        description:
+          - The metadata service's URL (C(http://host[:port])), for O(providers[].instance_role).
+        type: str
+      sts_endpoint:
+        description:
+          - The STS endpoint URL, for O(providers[].assume_role).
+        type: str
       endpoint:
         description:
           - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
@@ -268,11 +313,9 @@ MAX_PARALLEL_SOURCES = 8
 
 
 def provider_spec(cls):
-    """The connection and credential options of an entry for this provider: sg_binding_info's, without its targets."""
-    full = engine.argument_spec(cls)
-    spec = dict((name, full[name]) for name in generic.INFO_COMMON)
-    spec.update(cls.argument_spec)
-    return spec
+    """The connection and credential options of an entry for this provider: sg_binding_info's, without its questions."""
+    questions = set(kind.option for kind in cls.target_kinds) | set(['security_group_ids', 'interfaces', 'filters'])
+    return dict((name, option) for name, option in generic.info_spec(cls).items() if name not in questions)
 
 
 def loose_spec(spec):
@@ -280,7 +323,7 @@ def loose_spec(spec):
     environment variables), and each alias an option of its own (resolve() merges it)."""
     out = {}
     for name, option in spec.items():
-        out[name] = dict((k, v) for k, v in option.items() if k in ('type', 'elements', 'choices', 'no_log'))
+        out[name] = dict((k, v) for k, v in option.items() if k in ('type', 'elements', 'choices', 'no_log', 'options'))
         for alias in option.get('aliases') or []:
             out[alias] = dict(out[name])
     return out
@@ -368,18 +411,21 @@ def check_entry(position, entry, render):
 
 
 def list_source(source):
-    """(instances, error or None, calls, seconds, the provider's warnings) of one source, on its own connection."""
+    """(instances, error or None, calls, seconds, the provider's warnings) of one source, on its own connection (whose
+    credentials are resolved first: from the options, the environment, profile files or an instance role)."""
     started = time.monotonic()
-    conn = engine.transport_for(source.cls, source.params, source.secrets)
-    provider = None
+    conn = provider = None
     try:
+        conn = engine.transport_for(source.cls, source.params, source.secrets)
         provider = source.cls(source.params, conn)
         found, error = listing.list_instances(provider, source.filters), None
     except Exception as exc:  # pylint: disable=broad-except
         found, error = [], exc
     finally:
-        conn.close()
-    return found, error, conn.stats['calls'], time.monotonic() - started, list(getattr(provider, 'warnings', None) or [])
+        if conn is not None:
+            conn.close()
+    calls = conn.stats['calls'] if conn is not None else 0
+    return found, error, calls, time.monotonic() - started, list(getattr(provider, 'warnings', None) or [])
 
 
 def host_record(source, instance):
@@ -499,10 +545,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for source, (found, error, calls, seconds, warnings) in zip(sources, outcomes):
             for warning in warnings:
                 display.warning(redact('multicloud.secgroup.instances: %s: %s' % (source.label(), warning), source.secrets))
-            if isinstance(error, transport.ProviderError):
-                msg = redact('%s: %s %s failed: %s: %s (request ID %s)' % (source.label(), source.cls.display_name, error.action,
-                                                                           error.code, error.message, error.request_id or 'none'),
-                             source.secrets)
+            if isinstance(error, (transport.ProviderError, engine.EngineFailure)):
+                if isinstance(error, transport.ProviderError):
+                    msg = '%s: %s %s failed: %s: %s (request ID %s)' % (source.label(), source.cls.display_name, error.action, error.code,
+                                                                        error.message, error.request_id or 'none')
+                else:       # no credentials in any source, or a source that failed (an STS refusal, say)
+                    msg = '%s: %s' % (source.label(), error)
+                msg = redact(msg, source.secrets)
                 if self.get_option('strict'):
                     raise AnsibleError(msg)
                 display.warning('multicloud.secgroup.instances: %s; its hosts are left out (strict: true makes this an error)' % msg)

@@ -296,6 +296,17 @@ def test_the_providers_warnings_are_shown_naming_the_source(capsys, tmp_path):
     assert 'providers[3] (provider zenlayer): Zenlayer Cloud refused a zec DescribeInstances pageSize of 1000' in err
 
 
+def test_an_entry_without_credentials_is_reported_and_the_others_listed(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv('HOME', str(tmp_path))       # no profile file either
+    inventory = parse({'providers': [{'provider': 'tencentcloud', 'region': 'ap-guangzhou'}, entry('zenlayer')]}, tmp_path)
+    assert '800000000000000001' in inventory.hosts and 'ins-00000001' not in inventory.hosts
+    err = ' '.join(capsys.readouterr().err.split())
+    assert 'providers[0] (provider tencentcloud region ap-guangzhou): Tencent Cloud: ' in err
+    assert [call[0] for call in Recorder.calls] == ['zenlayer']
+    with pytest.raises(ctl.AnsibleError, match=r'^providers\[0\] \(provider tencentcloud region ap-guangzhou\): Tencent Cloud: '):
+        parse({'providers': [{'provider': 'tencentcloud', 'region': 'ap-guangzhou'}], 'strict': True}, tmp_path)
+
+
 def test_strict_makes_a_failing_region_an_error(tmp_path):
     Recorder.failing[('zenlayer', None)] = transport.ProviderError('Zenlayer Cloud', 'DescribeInstances', 'ConnectionError',
                                                                    'could not connect to 127.0.0.1:1, nothing was sent', error_class=transport.UNSENT)
