@@ -15,7 +15,7 @@ from baidubce.exception import BceHttpClientError
 from baidubce.retry.retry_policy import NoRetryPolicy
 from baidubce.services.bcc.bcc_client import BccClient
 
-from test_baiducloud import AK, SK, raw, seed_doc
+from test_baiducloud import raw, seed_doc
 
 ACCOUNT = 'dc9b5191440d4f93851ddffb4e942b75'
 

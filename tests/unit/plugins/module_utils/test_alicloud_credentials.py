@@ -260,7 +260,8 @@ def test_assume_role_refused_before_any_request(kwargs, message):
     args = dict(role_arn=ARN, session_name='ok', duration=900)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        ali_mod.assume_role_query(args.pop('role_arn'), args.pop('session_name'), args.pop('duration'), **args)
+        role_arn, session_name, duration = args.pop('role_arn'), args.pop('session_name'), args.pop('duration')
+        ali_mod.assume_role_query(role_arn, session_name, duration, **args)
 
 
 def test_options_the_cloud_has():

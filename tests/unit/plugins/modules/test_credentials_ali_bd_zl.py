@@ -122,4 +122,4 @@ def test_nothing_found(running, home, capsys, name):
     seed(running, name)
     result = run(running, name, capsys)
     assert result['failed'] is True and 'no credentials found; tried, in order: (1)' in result['msg']
-    assert not [e for e in running.emulator.requests(name)]      # nothing asked, not even the metadata service
+    assert not list(running.emulator.requests(name))      # nothing asked, not even the metadata service
