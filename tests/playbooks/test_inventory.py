@@ -148,6 +148,12 @@ def test_a_play_on_an_inventory_group_binds_them_with_no_host_variable_written_b
             else:
                 assert groups == instance['security_groups'], (cloud, instance['id'], groups)
     assert 'failed=0' in proc.stdout
+    # The play's last tasks ask sg_binding_info for the instances tagged role=web on each cloud (filters).
+    summary = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith('"msg": "')]
+    assert summary == ['"msg": "tencentcloud: tc-web-1 [\'sg-web00001\', \'sg-ssh00001\']; tc-web-2 [\'sg-web00001\', \'sg-ssh00001\']"',
+                       '"msg": "alicloud: ali-web-1 [\'sg-aliweb0001\', \'sg-alissh0001\']"',
+                       '"msg": "baiducloud: bd-web-1 [\'g-bdweb0001\', \'g-bdssh0001\']"',
+                       '"msg": "zenlayer: zl-web-1 [\'700000000000000101\', \'700000000000000102\']"'], proc.stdout
     # Run again: nothing to change.
     again = run('inventory-play-again', cmd, seeded, tmp_path)
     assert 'changed=0' in again.stdout.split('PLAY RECAP')[1]
