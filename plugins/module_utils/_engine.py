@@ -68,6 +68,8 @@ For sg_binding_info (``_generic.py``):
   network, say);
 * ``bound_targets(sg_ids)`` (optional): ``{sg: [target, ...]}`` through the cloud's list filtered
   by group, in a bounded number of calls; without it the reverse question is refused.
+* ``list_filters`` and ``list_instances(filters)`` (optional; ``_listing.py`` says what they give): the
+  region's instances, for sg_binding_info's ``filters`` and the inventory plugin.
 
 Quarantine (optional; docs/architecture.md, "Quarantine records in tags"):
 

@@ -16,6 +16,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _listing as listing
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 
 
@@ -389,25 +390,24 @@ def test_a_stale_fleet_is_changed_but_for_the_terminated_and_the_stopping(cloud,
 
 
 @pytest.mark.parametrize('name', LANDED)
-def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
-    """Issue 21: it used to answer an empty success."""
+def test_info_with_nothing_to_ask_lists_the_region(cloud, capsys, name):
+    """Issue 24 (it used to fail, issue 21): neither IDs nor filters lists the region's instances; an empty list of IDs
+    is still an empty answer, never every instance."""
     spec = CLOUDS[name]
     _admin_delete(cloud)
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name]), capsys)
-    reads = dict((eni_cloud, 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider %s): '
-                             'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
-                             'interfaces whose security groups to read; security_group_ids lists the security groups whose instances '
-                             'to find' % eni_cloud) for eni_cloud in ('alicloud', 'baiducloud', 'tencentcloud'))
-    reads['zenlayer'] = ('instance_ids or network_interface_ids or zec_instance_ids or security_group_ids: give at least one (provider '
-                         'zenlayer): instance_ids lists the instances whose security groups to read; network_interface_ids lists the vNICs '
-                         'whose security groups to read; zec_instance_ids lists the zec instances whose security groups to read; '
-                         'security_group_ids lists the security groups whose instances to find')
-    expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
-                               'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
-    assert result['failed'] and result['msg'] == expected
-    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+    if listing.can_list(generic.PROVIDERS[name]):
+        assert not result.get('failed'), result
+        assert [i['instance_id'] for i in result['instances']] == [i['id'] for i in spec['seed']['instances']]
+        assert all(i['security_group_ids'] == [spec['first_group']] for i in result['instances'])
+    else:
+        assert result['failed'] and result['msg'] == ('%s (provider %s) cannot list its instances yet; give instance_ids (or '
+                                                      'security_group_ids)' % (generic.PROVIDERS[name].display_name, name))
+        assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+    _admin_delete(cloud)
     empty = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=[]), capsys)
     assert not empty.get('failed') and empty['instances'] == []
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
 
 
 @pytest.mark.parametrize('name, given, expected', [
