@@ -260,8 +260,8 @@ def test_assume_role_refused_before_any_request(kwargs, message):
     args = dict(role_arn=ARN, session_name='ok', duration=900)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        role_arn, session_name, duration = args.pop('role_arn'), args.pop('session_name'), args.pop('duration')
-        ali_mod.assume_role_query(role_arn, session_name, duration, **args)
+        extra = dict((k, v) for k, v in args.items() if k not in ('role_arn', 'session_name', 'duration'))
+        ali_mod.assume_role_query(args['role_arn'], args['session_name'], args['duration'], **extra)
 
 
 def test_options_the_cloud_has():
