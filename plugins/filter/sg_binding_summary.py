@@ -42,7 +42,8 @@ _value:
   type: dict
 '''
 
-TARGETS = (('instances', 'instance_id', 'instance_ids'), ('network_interfaces', 'network_interface_id', 'network_interface_ids'))
+TARGETS = (('instances', 'instance_id', 'instance_ids'), ('network_interfaces', 'network_interface_id', 'network_interface_ids'),
+           ('zec_instances', 'zec_instance_id', 'zec_instance_ids'))
 # Why a module skipped targets (its on_missing / on_refused = skip): the result key is <reason>_<target option>.
 SKIP_REASONS = ('missing', 'refused')
 

@@ -125,7 +125,7 @@ def test_quarantine_groups_as_survey_text_and_targets_checked():
     assert plan['batches'][0]['security_group_ids'] == ['sg-quar0001']
     with pytest.raises(AnsibleFilterError) as caught:
         sg_quarantine_plan('ins-1', 'isolate', {}, current, '/tmp/r', variable_prefix='sg_quarantine_')
-    assert str(caught.value).startswith("sg_quarantine_targets[0]: expected a mapping with provider and instance_id, got 'ins-1'")
+    assert str(caught.value).startswith("sg_quarantine_targets[0]: expected a mapping with provider and instance_id (or zec_instance_id), got 'ins-1'")
     with pytest.raises(AnsibleFilterError) as caught:
         sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids='[a', variable_prefix='sg_quarantine_')
     assert str(caught.value).startswith("sg_quarantine_group_ids: '[a' is not YAML or JSON")
