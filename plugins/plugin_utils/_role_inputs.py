@@ -130,3 +130,17 @@ def host_targets(hosts, hostvars, hosts_variable, instance_id_var, provider_var,
         targets.append({'host': name, 'variables': variables, 'provider': provider, 'region': region,
                         'instance_id': '%s' % instance_id})
     return targets
+
+
+def quarantined_targets(records):
+    """From the quarantine role's file records (path -> record, or a list): {(provider, target ID): instance ID} for
+    every instance (or zec instance) under an active record and each interface it records."""
+    held = {}
+    for record in (records.values() if isinstance(records, dict) else records or []):
+        if not isinstance(record, dict) or record.get('restored') or not record.get('provider') or not record.get('instance_id'):
+            continue
+        instance = '%s' % record['instance_id']
+        held[(record['provider'], instance)] = instance
+        for nic in record.get('network_interfaces') or []:
+            held[(record['provider'], '%s' % nic.get('network_interface_id'))] = instance
+    return held

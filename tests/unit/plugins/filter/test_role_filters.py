@@ -163,17 +163,20 @@ def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
     """The roles name each module option (no templated args); one the module gains must be added to the tasks."""
     passed = {}
     for role in ('sg_bindings', 'sg_quarantine'):
-        with open(os.path.join(ROOT, 'roles', role, 'tasks', 'main.yml'), encoding='utf-8') as handle:
-            for task in yaml.safe_load(handle):
+        tasks = os.path.join(ROOT, 'roles', role, 'tasks')
+        for name in sorted(os.listdir(tasks)):
+            with open(os.path.join(tasks, name), encoding='utf-8') as handle:
+                loaded = yaml.safe_load(handle)
+            for task in loaded:
                 for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info'):
                     if module in task:
                         assert isinstance(task[module], dict), task['name']
                         passed.setdefault((role, module), set()).update(task[module])
     binding = set(role_inputs.BINDING_OPTIONS)
     assert binding <= passed[('sg_bindings', 'multicloud.secgroup.sg_binding')]
-    # The quarantine works on instances, and reads every group of each (zec instances are not covered there yet).
-    assert binding - set(['network_interface_ids', 'zec_instance_ids', 'allow_no_groups', 'on_missing', 'on_refused']) <= passed[
+    # The quarantine changes instances, zec instances and their interfaces, and never skips one.
+    assert binding - set(['allow_no_groups', 'on_missing', 'on_refused']) <= passed[
         ('sg_quarantine', 'multicloud.secgroup.sg_binding')]
     generic = role_inputs.generic
-    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'zec_instance_ids', 'security_group_ids'])
+    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids'])
     assert info <= passed[('sg_quarantine', 'multicloud.secgroup.sg_binding_info')]
