@@ -158,14 +158,23 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     for name in pr.PROVIDERS:
         done[name] = groups_of(seeded, name)
         assert [done[name][instance(name, n)] for n in range(1, HOSTS_PER_CLOUD + 1)] == [[group(name, 1), group(name, 2)]] * HOSTS_PER_CLOUD
-    # sg_quarantine: isolate, then restore, into a record directory that does not exist yet.
+    # sg_quarantine: isolate (with a flush phase), sg_bindings over the isolated fleet, then restore, into a record
+    # directory that does not exist yet.
     quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
-    for action in ('isolate', 'restore'):
-        dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
-                         [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
-                           'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records}], binary)
-        assert_no_warning(out)
-        wanted = (lambda name: quarantine[name]) if action == 'isolate' else (lambda name: [group(name, 1), group(name, 2)])
+    flush = dict((name, [group(name, 3)]) for name in pr.PROVIDERS)
+    for action in ('isolate', 'sg_bindings', 'restore'):
+        if action == 'sg_bindings':
+            dummy, out = run('roles-%s-sg_bindings-quarantined' % label, tmp_path, 'multicloud.secgroup.sg_bindings', inv,
+                             [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true', 'sg_bindings_quarantine_record_dir': records}], binary)
+            assert_no_warning(out)
+            assert ' '.join(out.split()).count('left alone, quarantined') == 1, out
+        else:
+            dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
+                             [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
+                               'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records,
+                               'sg_quarantine_flush_group_ids': json.dumps(flush), 'sg_quarantine_flush_seconds': 1}], binary)
+            assert_no_warning(out)
+        wanted = (lambda name: quarantine[name]) if action != 'restore' else (lambda name: [group(name, 1), group(name, 2)])
         for name in pr.PROVIDERS:
             assert groups_of(seeded, name)[instance(name, 1)] == wanted(name), (action, name)
     # sg_binding: one cloud, IDs as survey text.
@@ -274,3 +283,21 @@ def test_each_survey_variable_is_prefixed_with_its_playbook_and_used_by_it(name)
     for variable in variables:
         assert variable.startswith(name + '_'), variable
         assert variable in playbook or variable + ':' in role_defaults, variable
+
+
+@pytest.mark.parametrize('target_hosts,message', [
+    ('compromized', "sg_quarantine_hosts: 'compromized' is not an inventory host or group"),
+    ('fleet,nobody', "sg_quarantine_hosts: 'nobody' is not an inventory host or group"),
+    ('', 'sg_quarantine_target_hosts is empty'),
+])
+def test_a_mistyped_or_empty_target_fails_before_any_request_naming_it(seeded, tmp_path, target_hosts, message):
+    """The typo that used to end ok=7 failed=0 with an empty summary, during an incident."""
+    inv = inventory(tmp_path)
+    seeded.emulator.clear_requests()
+    for action in ('isolate', 'restore'):
+        rc, out = run('roles-typo-%s' % action, tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
+                      [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': target_hosts, 'sg_quarantine_options': options(seeded),
+                        'sg_quarantine_group_ids': {'tencentcloud': [group('tencentcloud', 4)]}, 'sg_quarantine_record_dir': str(tmp_path / 'r')}],
+                      check=False)
+        assert rc != 0 and message in ' '.join(out.split()), out
+    assert seeded.emulator.requests() == []
