@@ -288,7 +288,7 @@ def test_each_survey_variable_is_prefixed_with_its_playbook_and_used_by_it(name)
 @pytest.mark.parametrize('target_hosts,message', [
     ('compromized', "sg_quarantine_hosts: 'compromized' is not an inventory host or group"),
     ('fleet,nobody', "sg_quarantine_hosts: 'nobody' is not an inventory host or group"),
-    ('', 'sg_quarantine_target_hosts is empty'),
+    ('', 'sg_quarantine_target_hosts is empty and so is sg_quarantine_targets'),
 ])
 def test_a_mistyped_or_empty_target_fails_before_any_request_naming_it(seeded, tmp_path, target_hosts, message):
     """The typo that used to end ok=7 failed=0 with an empty summary, during an incident."""
