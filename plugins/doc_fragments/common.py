@@ -137,6 +137,22 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  quarantined:
+    description:
+      - What to do with a target under quarantine - an instance whose tags carry an active quarantine record (written by
+        the C(sg_quarantine) role with C(sg_quarantine_record_store=tags), or by M(multicloud.secgroup.sg_quarantine_record)),
+        or a network interface whose instance carries one.
+      - V(skip) leaves them as they are and lists them in RV(quarantined), with one warning naming them, so that a fleet
+        run (the C(sg_bindings) role, a scheduled drift correction) never releases a quarantined instance. Check mode plans
+        the same.
+      - V(change) changes them like any other target; the C(sg_quarantine) role uses it to isolate and restore.
+      - The tags come with the read of the instances, at no extra call on clouds whose instance description returns them
+        (see the module's description); for network interfaces, the instances they belong to are read once more (their tags),
+        only with V(skip) and when some network interface has an instance. A cloud whose tags the module does not read
+        never reports a target as quarantined.
+    type: str
+    choices: [skip, change]
+    default: skip
 notes:
   - Every task reads the instances' current security groups first and sends no write when nothing needs to change.
   - Check mode and the real run are computed from the same plan; in check mode RV(instances[].after) is the predicted state.

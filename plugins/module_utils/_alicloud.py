@@ -14,7 +14,8 @@ instances and secondary elastic network interfaces (ENIs). Writes are
 JoinSecurityGroup / LeaveSecurityGroup (one group on one target) and, for a
 purge, ModifyInstanceAttribute / ModifyNetworkInterfaceAttribute (the whole
 list at once). Changes "take effect shortly": the engine re-reads until the
-targets show them.
+targets show them. Tags (the quarantine record) are written with TagResources /
+UntagResources and read with the instances and ENIs (Describe* return them).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,6 +32,7 @@ from urllib.parse import quote, urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 API_VERSION = '2014-05-26'
@@ -38,6 +40,21 @@ ALGORITHM = 'ACS3-HMAC-SHA256'
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 USER_AGENT = 'multicloud.secgroup'
 PAGE = 100                 # IDs per Describe call (InstanceIds, NetworkInterfaceId.N, SecurityGroupIds) and page size
+
+# Tags. TagResources' Tag model (alibabacloud-ecs20140526 7.11.8, TagResourcesRequestTag): a key is 1-128 characters,
+# does not start with aliyun or acs: and does not contain http:// or https://; a value is 0-128 characters without
+# http:// or https://. No character set is documented beyond that; the classes below leave out "/" (so neither URL
+# prefix can ever be formed) and keep what the other clouds accept. [inferred] 20 tags per resource: TagResources takes
+# Tag.N for N 1 to 20, and the VPC TagResources page states "up to 20 tags to each instance"; ECS' own "Tag limits"
+# section was not found in the sources at hand. [inferred] The reserved prefixes are refused whatever their case.
+TAG_LIMITS = quarantine_record.TagLimits(
+    max_key_len=128, max_value_len=128, max_tags=20,
+    key_chars=r'[A-Za-z0-9 +\-=._:@,;()\[\]]', value_chars=r'[A-Za-z0-9 +\-=._:@,;()\[\]]',
+    reserved_prefixes=('aliyun', 'acs:'))
+# TagResources / UntagResources: ResourceId.N 1-50, Tag.N / TagKey.N 1-20 (the SDK models; NumberExceed.ResourceIds,
+# NumberExceed.Tags beyond them). ResourceType: instance, or eni for an ENI.
+TAG_RESOURCES_PER_CALL = 50
+TAGS_PER_CALL = 20
 
 # Regions whose ECS endpoint is not ecs.<region>.aliyuncs.com: the _endpoint_map of
 # alibabacloud-ecs20140526 7.11.8 (verified in code; a unit test compares them).
@@ -153,6 +170,11 @@ ERROR_CLASSES = {
     'EnterpriseGroupLimited.MutliGroupType': transport.CONFLICT,
     'InstanceLockedForSecurity': transport.CONFLICT,
     'InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc': transport.CONFLICT,
+    # Tags (the error tables of TagResources / ListTagResources).
+    'InvalidResourceId.NotFound': transport.NOT_FOUND,
+    'OperationDenied.QuotaExceed': transport.QUOTA,
+    'QuotaExceed.Tags': transport.QUOTA,
+    'NoPermission.Tag': transport.AUTH,
 }
 
 
@@ -200,6 +222,25 @@ def endpoint_host(region):
     return ENDPOINTS.get(region, 'ecs.%s.aliyuncs.com' % region)
 
 
+def tag_dict(item):
+    """{key: value} of an item's Tags.Tag list of {'TagKey', 'TagValue'} (DescribeInstances, DescribeNetworkInterfaces)."""
+    return dict((tag.get('TagKey'), tag.get('TagValue') or '') for tag in _list_at(item, 'Tags', 'Tag') or []
+                if isinstance(tag, dict) and tag.get('TagKey') is not None)
+
+
+def _same(values):
+    """[(value, [keys having it, in order])] of a {key: value} dict, the values compared as given."""
+    out = []
+    for key, value in values.items():
+        for seen, keys in out:
+            if seen == value:
+                keys.append(key)
+                break
+        else:
+            out.append((value, [key]))
+    return out
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -227,6 +268,7 @@ class AliCloud:
     # 1 to 5 groups per target (the default quota); Join/Leave take one group and one target;
     # the Modify*Attribute calls replace one target's whole list. The order of a target's groups means nothing.
     constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
+    tag_limits = TAG_LIMITS
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     # An unknown ID and a RAM user who may not describe it get the same empty answer.
@@ -267,6 +309,9 @@ class AliCloud:
         self.instance_status = {}  # instance an ENI is attached to -> its Status, as last read
         self.warnings = []
         self.monotonic = time.monotonic
+        self.tags = {}            # target (instance or ENI) -> {key: value}, as last read
+        self.instances = {}       # instance -> {'status', 'secondary': [ENI, ...]} from any DescribeInstances answer
+        self.interfaces = {}      # ENI -> {'instance', 'type', 'groups'} from any DescribeNetworkInterfaces answer
 
     # -- requests -----------------------------------------------------------
     def build(self, action, query):
@@ -306,10 +351,10 @@ class AliCloud:
         raise transport.ProviderError(self.name, action, code, message, request_id, resp.status_code,
                                       error_class(code, resp.status_code), retry_after=retry_after(resp.headers))
 
-    def call(self, action, query, write=False):
+    def call(self, action, query, write=False, idempotent=False):
         query = dict(query)
         return self.transport.call(transport.Call(action, lambda: self.build(action, query),
-                                                  lambda resp: self.answer(action, resp), write=write))
+                                                  lambda resp: self.answer(action, resp), write=write, idempotent=idempotent))
 
     def malformed(self, action, what, request_id):
         return transport.ProviderError(self.name, action, 'MalformedResponse', 'the answer has no %s' % what,
@@ -334,8 +379,14 @@ class AliCloud:
             if groups is None:
                 raise self.malformed('DescribeInstances', 'SecurityGroupIds.SecurityGroupId list', request_id)
             vpc = (item.get('VpcAttributes') or {}).get('VpcId') or ''
-            found[item.get('InstanceId')] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
-                                                      'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
+            iid = item.get('InstanceId')
+            found[iid] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
+                                   'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
+            self.tags[iid] = tag_dict(item)
+            listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
+            # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
+            self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
+                eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
         return found
 
     def pages(self, action, query, path, wanted):
@@ -364,9 +415,11 @@ class AliCloud:
             groups = _list_at(item, 'SecurityGroupIds', 'SecurityGroupId')
             if groups is None:
                 raise self.malformed('DescribeNetworkInterfaces', 'SecurityGroupIds.SecurityGroupId list', request_id)
-            found[item.get('NetworkInterfaceId')] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '',
-                                                              'type': item.get('Type'), 'instance': item.get('InstanceId'),
-                                                              'network': 'vpc'})
+            eni = item.get('NetworkInterfaceId')
+            found[eni] = (groups, {'status': item.get('Status'), 'vpc': item.get('VpcId') or '', 'type': item.get('Type'),
+                                   'instance': item.get('InstanceId') or None, 'network': 'vpc'})
+            self.tags[eni] = tag_dict(item)
+            self.interfaces[eni] = {'instance': item.get('InstanceId') or None, 'type': item.get('Type'), 'groups': list(groups)}
         return found
 
     def read(self, ids):
@@ -548,3 +601,117 @@ class AliCloud:
             query = {'RegionId': self.params['region'], 'SecurityGroupId': op['security_group_ids'][0],
                      ('InstanceId' if self.kind is INSTANCES else 'NetworkInterfaceId'): target}
         return [self.call(action, query, write=True).get('RequestId')]
+
+    # -- tags (the quarantine record) and the interfaces of an instance ------------------------------
+    def write_tags(self, target_id, tags):
+        """Add or overwrite these tags on one instance or ENI; the request IDs."""
+        return self.write_tags_many({target_id: tags})
+
+    def write_tags_many(self, tags_by_target):
+        """TagResources: the targets of one type with the same tags 50 a call, 20 tags a call; the calls run concurrently."""
+        calls = []
+        for tags, targets in _same(dict((tid, sorted(tags.items())) for tid, tags in tags_by_target.items() if tags)):
+            for part in _chunks(tags, TAGS_PER_CALL):
+                query = {}
+                for n, (key, value) in enumerate(part):
+                    query.update({'Tag.%d.Key' % (n + 1): key, 'Tag.%d.Value' % (n + 1): value})
+                calls.extend((chunk, query, dict(part)) for chunk in self.tag_chunks(targets))
+        return self.tag_calls('TagResources', calls)
+
+    def remove_tags(self, target_id, keys):
+        return self.remove_tags_many({target_id: keys})
+
+    def remove_tags_many(self, keys_by_target):
+        """UntagResources: the targets of one type losing the same keys 50 a call, 20 keys a call; concurrently. A key that a
+        target read in this run does not have is not sent (a restore run again sends nothing)."""
+        calls = []
+        keys_by_target = dict((tid, [key for key in keys if tid not in self.tags or key in self.tags[tid]])
+                              for tid, keys in keys_by_target.items())
+        for keys, targets in _same(dict((tid, sorted(set(keys))) for tid, keys in keys_by_target.items() if keys)):
+            for part in _chunks(keys, TAGS_PER_CALL):
+                query = dict(('TagKey.%d' % (n + 1), key) for n, key in enumerate(part))
+                calls.extend((chunk, query, part) for chunk in self.tag_chunks(targets))
+        return self.tag_calls('UntagResources', calls)
+
+    @staticmethod
+    def tag_chunks(targets):
+        """The targets split by ResourceType (instance / eni), TAG_RESOURCES_PER_CALL a chunk."""
+        enis = [t for t in targets if t.startswith('eni-')]
+        others = [t for t in targets if not t.startswith('eni-')]
+        return _chunks(others, TAG_RESOURCES_PER_CALL) + _chunks(enis, TAG_RESOURCES_PER_CALL)
+
+    def tag_calls(self, action, calls):
+        """Send [(targets, query, change)] concurrently, keeping self.tags in step; a failed call raises (once all are over)
+        a ProviderError naming every target of the failed calls (failed_target_ids); the request IDs otherwise."""
+        def send(item):
+            targets, query, dummy = item
+            query = dict(query, RegionId=self.params['region'], ResourceType='eni' if targets[0].startswith('eni-') else 'instance')
+            query.update(('ResourceId.%d' % (n + 1), target) for n, target in enumerate(targets))
+            return self.call(action, query, write=True, idempotent=True)
+
+        request_ids, errors, failed = [], [], []
+        for (targets, dummy, change), data in zip(calls, self.transport.map(send, calls, self.params.get('max_concurrency', 10))):
+            if isinstance(data, transport.ProviderError):
+                errors.append(data)
+                failed.extend(targets)
+                continue
+            if isinstance(data, BaseException):
+                raise data
+            request_ids.append(data.get('RequestId'))
+            for target in targets:
+                if action == 'TagResources':
+                    self.tags.setdefault(target, {}).update(change)
+                else:
+                    for key in change:
+                        self.tags.get(target, {}).pop(key, None)
+        if errors:
+            error = errors[0]
+            error.failed_target_ids = sorted(set(failed))
+            if len(errors) > 1:
+                error.message += ' (and %d more failed call(s); failed: %s)' % (len(errors) - 1, ', '.join(error.failed_target_ids))
+            raise error
+        return request_ids
+
+    def read_instances(self, instance_ids):
+        """DescribeInstances (100 a call, concurrently) for the instances not seen in any answer yet."""
+        unread = sorted(set(iid for iid in instance_ids if iid and iid not in self.instances))
+        if unread:
+            self.each_chunk(self.describe_instances, unread)
+
+    def instance_tags(self, instance_ids):
+        """{instance: tags} (the owners of ENI targets, say): from the answers read, else DescribeInstances, 100 a call."""
+        self.read_instances(instance_ids)
+        return dict((iid, self.tags[iid]) for iid in instance_ids if iid in self.instances)
+
+    def attached_interfaces(self, instance_ids):
+        """{instance: [{'network_interface_id', 'security_group_ids'}]}: the secondary ENIs of each instance (the primary's
+        groups are the instance's). DescribeInstances lists an instance's ENIs with their Type, so the secondary ones are
+        known from the read; their groups are read now from DescribeNetworkInterfaces by NetworkInterfaceId.N, 100 a call (none
+        when no instance has one). Instances not read yet are read first (DescribeInstances, 100 a call); an answer that does
+        not list an instance's ENIs at all costs one DescribeNetworkInterfaces by InstanceId for that instance."""
+        self.read_instances(instance_ids)
+        ids = [iid for iid in dict.fromkeys(instance_ids) if iid in self.instances]
+        unlisted = [iid for iid in ids if self.instances[iid]['secondary'] is None]
+        for iid, found in zip(unlisted, self.transport.map(self.secondary_of, unlisted, self.params.get('max_concurrency', 10))):
+            if isinstance(found, BaseException):
+                raise found
+            self.instances[iid]['secondary'] = found
+        enis = [eni for iid in ids for eni in self.instances[iid]['secondary']]
+        if enis:        # read now, not from an earlier answer: the lists are what a record saves
+            self.each_chunk(self.describe_network_interfaces, enis)
+        return dict((iid, [{'network_interface_id': eni, 'security_group_ids': list(self.interfaces[eni]['groups'])}
+                           for eni in self.instances[iid]['secondary'] if eni in self.interfaces]) for iid in ids)
+
+    def secondary_of(self, iid):
+        """The secondary ENIs of one instance whose DescribeInstances answer listed none: DescribeNetworkInterfaces by
+        InstanceId and Type Secondary (one instance a call: InstanceId takes one value), every page."""
+        query = {'RegionId': self.params['region'], 'InstanceId': iid, 'Type': 'Secondary'}
+        items, dummy = self.pages('DescribeNetworkInterfaces', query, ('NetworkInterfaceSets', 'NetworkInterfaceSet'), float('inf'))
+        return [item.get('NetworkInterfaceId') for item in items if item.get('InstanceId') == iid]
+
+    def interface_owner(self, interface_ids):
+        """{ENI: its instance or None}, from the ENIs read (those not read yet: DescribeNetworkInterfaces, 100 a call)."""
+        unread = [eni for eni in interface_ids if eni not in self.interfaces]
+        if unread:
+            self.each_chunk(self.describe_network_interfaces, unread)
+        return dict((eni, (self.interfaces.get(eni) or {}).get('instance')) for eni in interface_ids)

@@ -65,6 +65,18 @@ For sg_binding_info (``_generic.py``):
 * ``bound_targets(sg_ids)`` (optional): ``{sg: [target, ...]}`` through the cloud's list filtered
   by group, in a bounded number of calls; without it the reverse question is refused.
 
+Quarantine (optional; docs/architecture.md, "Quarantine records in tags"):
+
+* ``tags``: after ``read``, ``{target: {key: value}}`` for every instance-like target found; a target whose tags carry
+  a quarantine record (``_quarantine_record.has_record``) is left alone with ``quarantined=skip``. Without it, no
+  target is ever taken as quarantined;
+* ``interface_owner(interface_ids)``: ``{interface: owning instance or None}`` from the last ``read``: an interface
+  target is quarantined when its owner is; the owners are read (their tags) with a second provider object of the
+  owner's kind, ``owner_kinds`` (interface kind option -> owner kind option, default
+  ``{'network_interface_ids': 'instance_ids'}``);
+* ``attached_interfaces(instance_ids)`` (sg_binding_info ``interfaces``): ``{instance: [{'network_interface_id',
+  'security_group_ids'}, ...]}``, the interfaces that carry their own groups.
+
 * ``refusals(targets)``: called with every planned target, after
   ``missing_security_groups``; ``(target_id, reason)`` for each the provider
   already knows the cloud will refuse; the task then fails before any write, in
@@ -88,6 +100,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 COMMON_ARGUMENT_SPEC = dict(
@@ -105,7 +118,11 @@ COMMON_ARGUMENT_SPEC = dict(
     rate_limit=dict(type='float'),
     on_missing=dict(type='str', default='fail', choices=['fail', 'skip']),
     on_refused=dict(type='str', default='fail', choices=['fail', 'skip']),
+    quarantined=dict(type='str', default='skip', choices=['skip', 'change']),
 )
+
+# An interface kind's owner kind, where the provider does not say (owner_kinds).
+DEFAULT_OWNER_KINDS = {'network_interface_ids': 'instance_ids'}
 
 WAIT_ARGUMENT_SPEC = dict(
     wait=dict(type='bool', default=True),
@@ -361,6 +378,33 @@ def constraints(params, provider):
                                bounds_note=limits.bounds_note)
 
 
+def owner_kind(provider, kind):
+    """The kind of the instance a target of this kind belongs to (an interface's), or None for an instance-like kind."""
+    option = getattr(provider, 'owner_kinds', DEFAULT_OWNER_KINDS).get(kind.option)
+    return next((k for k in provider.target_kinds if k.option == option), None)
+
+
+def quarantined_targets(provider, kind, params, ids):
+    """The targets among ids (found by the last read) that carry a quarantine record, or whose owner does, in the order
+    given: {target: owner or None}. Costs no call for instance-like targets (their tags come with the read); one read of
+    the owners for interfaces, only when some have an owner."""
+    owner = owner_kind(provider, kind)
+    if owner is None:
+        tags = getattr(provider, 'tags', None) or {}
+        return dict((tid, None) for tid in ids if quarantine_record.has_record(tags.get(tid)))
+    if not ids or not hasattr(provider, 'interface_owner'):
+        return {}
+    owners = provider.interface_owner(list(ids))
+    owner_ids = unique([owners[tid] for tid in ids if owners.get(tid)])
+    if not owner_ids:
+        return {}
+    reader = type(provider)(dict(params, **dict([(k.option, None) for k in provider.target_kinds], **{owner.option: owner_ids})),
+                            provider.transport)
+    reader.read(owner_ids)
+    tags = getattr(reader, 'tags', None) or {}
+    return dict((tid, owners[tid]) for tid in ids if owners.get(tid) and quarantine_record.has_record(tags.get(owners[tid])))
+
+
 def waves(operations):
     """Split operations into waves that touch disjoint targets, keeping each target's order."""
     out = []
@@ -453,7 +497,21 @@ class Engine:
                                 **{'missing_' + self.kind.option: list(missing)})
         if self.params.get('on_missing') == 'skip':
             self.skip('missing_' + self.kind.option, missing, '%s; skipped (on_missing=skip)' % found)
-        return dict((tid, current[tid]) for tid in ids if tid not in missing)
+        present = [tid for tid in ids if tid not in missing]
+        if self.params.get('quarantined', 'skip') == 'skip':
+            held = quarantined_targets(self.provider, self.kind, self.params, present)
+            self.skipped['quarantined'] = [tid for tid in present if tid in held]
+            if held:
+                owner = owner_kind(self.provider, self.kind)
+                names = ', '.join('%s (%s %s)' % (tid, owner.word, held[tid]) if held[tid] else tid for tid in present if tid in held)
+                self.warnings.append('%s(s) %s: quarantined (a quarantine record, tags %s*, on %s); left as they are '
+                                     '(quarantined=skip; quarantined=change changes them)'
+                                     % (self.kind.word, names, quarantine_record.RECORD_KEY_PREFIX,
+                                        'the %s it belongs to' % owner.word if owner else 'it'))
+            present = [tid for tid in present if tid not in held]
+        else:
+            self.skipped['quarantined'] = []
+        return dict((tid, current[tid]) for tid in present)
 
     def skip(self, key, ids, warning):
         self.skipped[key] = list(ids)

@@ -16,7 +16,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import os
+import re
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -28,6 +30,7 @@ except ImportError:
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud
 from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
@@ -52,6 +55,7 @@ def info_spec(cls):
     full = engine.argument_spec(cls)
     spec = dict((kind.option, dict(full[kind.option], required=False)) for kind in cls.target_kinds)
     spec['security_group_ids'] = dict(type='list', elements='str')
+    spec['interfaces'] = dict(type='bool', default=False)
     spec.update((name, full[name]) for name in INFO_COMMON)
     spec.update(cls.argument_spec)
     return spec
@@ -199,6 +203,16 @@ class Inventory:
         targets = [dict({self.kind.id_key: tid, 'security_group_ids': engine.unique(current[tid]), 'status': status.get(tid)},
                         **details.get(tid, {}))
                    for tid in ids if tid in current]
+        tags = getattr(self.provider, 'tags', None)
+        if engine.owner_kind(self.provider, self.kind) is None and tags is not None:
+            for target in targets:
+                target.update(tags_and_record(tags.get(target[self.kind.id_key]) or {}))
+        if params.get('interfaces') and targets:
+            attached = self.provider.attached_interfaces([t[self.kind.id_key] for t in targets])
+            for target in targets:
+                target['network_interfaces'] = [{'network_interface_id': item['network_interface_id'],
+                                                 'security_group_ids': list(item['security_group_ids'])}
+                                                for item in attached.get(target[self.kind.id_key]) or []]
         result = {'changed': False, self.kind.result_key: targets}
         if asked_groups:
             bound = getattr(self.provider, 'bound_targets', None)
@@ -218,6 +232,29 @@ class Inventory:
             result['bindings'] = [b for b in result['bindings'] if b['security_group_id'] not in missing_groups]
         result['missing'] = list(missing) + missing_groups
         return result
+
+
+def tags_and_record(tags):
+    """An instance's tags and its quarantine record (None without one; with an unreadable one, None and why)."""
+    out = {'tags': dict(tags), 'quarantine': None}
+    try:
+        out['quarantine'] = quarantine_record.decode(tags)
+    except quarantine_record.RecordError as exc:
+        out['quarantine_error'] = 'tags %s: %s' % (', '.join(quarantine_record.record_keys(tags)), exc)
+    return out
+
+
+def interfaces_problem(cls, params):
+    """Why interfaces: true cannot be answered for this question, or None."""
+    if not params.get('interfaces'):
+        return None
+    kind = planner.chosen_kind(cls.target_kinds, params)
+    if engine.owner_kind(cls, kind) is not None:
+        return 'interfaces: true lists the network interfaces of instances; %s lists network interfaces already' % kind.option
+    if not hasattr(cls, 'attached_interfaces'):
+        return 'interfaces: %s (provider %s) cannot list the network interfaces attached to its %ss yet' % (
+            cls.display_name, cls.name, kind.word)
+    return None
 
 
 def run_info():
@@ -244,6 +281,8 @@ def run_info():
         kind = planner.chosen_kind(cls.target_kinds, params)
         info_params[kind.option] = params.get(kind.option) or []
         engine.validate(dict(info_params, state='present', purge=False), cls)
+        if interfaces_problem(cls, params):
+            raise engine.EngineFailure(interfaces_problem(cls, params))
         conn = engine.transport_for(cls, params, secrets)
         result = Inventory(cls(params, conn), params).run()
     except engine.EngineFailure as exc:
@@ -257,4 +296,265 @@ def run_info():
     finally:
         if conn is not None:
             conn.close()
+    module.exit_json(**engine.redact(result, secrets))
+
+
+# sg_quarantine_record --------------------------------------------------------------------------------------------
+
+# The instance kinds a record may be about, by their instance_kind value (a kind's id_key without _id).
+INSTANCE_KINDS = ('instance', 'zec_instance')
+# The record store that every provider has: the sg_quarantine role's files on the controller.
+FILE_STORE_NOTE = "use the sg_quarantine role's file record store (sg_quarantine_record_store: file)"
+ISOLATED_AT_PATTERN = r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([+-][0-9]{2}:[0-9]{2})'
+
+
+def record_spec(cls):
+    full = engine.argument_spec(cls)
+    spec = dict(
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        # Checked field by field in check_records (ansible-core's own suboption checks can fail before masking no_log values).
+        records=dict(type='list', elements='dict'),
+        instance_ids=dict(type='list', elements='str'),
+        instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
+    )
+    spec.update((name, full[name]) for name in INFO_COMMON)
+    spec.update(cls.argument_spec)
+    return spec
+
+
+def record_kind(cls, params):
+    """The target kind of the instances the task is about (instance_kind), or an EngineFailure naming what there is."""
+    kinds = [kind for kind in cls.target_kinds if engine.owner_kind(cls, kind) is None]
+    for kind in kinds:
+        if kind.id_key == params['instance_kind'] + '_id':
+            return kind
+    raise engine.EngineFailure('instance_kind: %r is not a kind of instance of provider %s (%s); it has %s'
+                               % (params['instance_kind'], cls.name, cls.display_name, ', '.join(k.id_key[:-3] for k in kinds)))
+
+
+def record_limits(provider, kind):
+    """The provider's TagLimits for this kind; an EngineFailure naming the provider and the file store where it has none."""
+    limits = getattr(provider, 'tag_limits', None)
+    if isinstance(limits, dict):
+        limits = limits.get(kind.option)
+    hooks = [name for name in ('write_tags', 'remove_tags') if not hasattr(provider, name)]
+    if limits is None or hooks:
+        raise engine.EngineFailure('provider %s (%s) cannot keep a quarantine record in the tags of its %ss%s; %s'
+                                   % (provider.name, provider.display_name, kind.word,
+                                      ' (no %s)' % ', '.join(hooks) if limits is not None else '', FILE_STORE_NOTE))
+    return limits
+
+
+def check_records(cls, kind, records):
+    """The records, complete (isolated_at now where not given), or an EngineFailure naming the record, field, value and rule."""
+    interface_kinds = [k for k in cls.target_kinds if engine.owner_kind(cls, k) is kind]
+    out, seen = [], set()
+    for n, given in enumerate(records):
+        where = 'records[%d]' % n
+        record = dict(given) if isinstance(given, dict) else given
+        if isinstance(record, dict) and record.get('isolated_at') is None:
+            record['isolated_at'] = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        if isinstance(record, dict):
+            record.setdefault('network_interfaces', [])
+            record.setdefault('reason', None)
+        try:
+            quarantine_record.check_record(record)
+        except ValueError as exc:
+            raise engine.EngineFailure('%s: %s' % (where, exc))
+        iid = record['instance_id']
+        if not re.fullmatch(kind.pattern, iid):
+            raise engine.EngineFailure('%s.instance_id: %r is not a valid %s %s ID; it must match %s'
+                                       % (where, iid, cls.display_name, kind.word, kind.pattern))
+        if iid in seen:
+            raise engine.EngineFailure('%s.instance_id: %r has another record in records; give one record per %s' % (where, iid, kind.word))
+        seen.add(iid)
+        groups = [('security_group_ids', record['security_group_ids']), ('quarantine_group_ids', record['quarantine_group_ids'])]
+        groups.extend(('network_interfaces[%d].security_group_ids' % i, item['security_group_ids'])
+                      for i, item in enumerate(record['network_interfaces']))
+        for field, values in groups:
+            for value in values:
+                if not re.fullmatch(cls.security_group_id_pattern, value):
+                    raise engine.EngineFailure('%s.%s: %r is not a valid %s security group ID; it must match %s'
+                                               % (where, field, value, cls.display_name, cls.security_group_id_pattern))
+        for i, item in enumerate(record['network_interfaces']):
+            if not interface_kinds:
+                raise engine.EngineFailure('%s.network_interfaces: %s has no network interfaces with groups of their own on its %ss; '
+                                           'give an empty list' % (where, cls.display_name, kind.word))
+            if not any(re.fullmatch(k.pattern, item['network_interface_id']) for k in interface_kinds):
+                raise engine.EngineFailure('%s.network_interfaces[%d].network_interface_id: %r is not a valid %s %s ID; it must match %s'
+                                           % (where, i, item['network_interface_id'], cls.display_name, interface_kinds[0].word,
+                                              interface_kinds[0].pattern))
+        when = record['isolated_at']
+        try:
+            valid_time = re.fullmatch(ISOLATED_AT_PATTERN, when) and datetime.datetime.fromisoformat(when)
+        except ValueError:
+            valid_time = False
+        if not valid_time:
+            raise engine.EngineFailure('%s.isolated_at: %r is not a time of the form 2026-12-07T12:00:00+00:00 (with its UTC offset)'
+                                       % (where, when))
+        reason = record['reason']
+        if reason is not None and (len(reason) > quarantine_record.MAX_REASON_LENGTH or re.search(r'[\x00-\x1f\x7f]', reason)):
+            raise engine.EngineFailure('%s.reason: %d characters%s; give at most %d, on one line'
+                                       % (where, len(reason), ' with control characters such as a newline'
+                                          if re.search(r'[\x00-\x1f\x7f]', reason) else '', quarantine_record.MAX_REASON_LENGTH))
+        out.append(quarantine_record.normalized(record))
+    return out
+
+
+class RecordTask:
+    """sg_quarantine_record: write records as tags (the first one wins) or remove them, through the provider's tag hooks."""
+
+    def __init__(self, cls, params, secrets, check_mode):
+        self.cls = cls
+        self.params = params
+        self.check_mode = check_mode
+        self.kind = record_kind(cls, params)
+        self.records = check_records(cls, self.kind, params['records']) if params['state'] == 'present' else None
+        self.ids = [r['instance_id'] for r in self.records] if self.records is not None else list(params['instance_ids'])
+        provider_params = dict(params, **dict((k.option, None) for k in cls.target_kinds))
+        provider_params[self.kind.option] = self.ids
+        engine.validate(dict(provider_params, security_group_ids=[], state='present', purge=False), cls)
+        self.request_ids = []
+        self.warnings = []
+        self.provider = None
+        self.conn = None
+        # Made before any request, so that a provider without tags and a record too big are refused first.
+        provider = cls(provider_params, None)
+        self.limits = record_limits(provider, self.kind)
+        for record in self.records or []:
+            try:
+                quarantine_record.encode(record, self.limits)
+            except quarantine_record.RecordTooBig as exc:
+                raise engine.EngineFailure('%s; nothing was written' % exc)
+        self.conn = engine.transport_for(cls, params, secrets)
+        self.provider = cls(provider_params, self.conn)
+
+    def run(self):
+        current, missing = self.provider.read(self.ids) if self.ids else ({}, [])
+        tags = getattr(self.provider, 'tags', None) or {}
+        before, after, changes = {}, {}, {}
+        kept, problems = [], []
+        for tid in self.ids:
+            if tid not in current:
+                continue
+            have = tags.get(tid) or {}
+            try:
+                before[tid] = quarantine_record.decode(have)
+            except quarantine_record.RecordError as exc:
+                before[tid] = None
+                if self.records is not None:
+                    problems.append('%s %s: its tags carry a quarantine record that cannot be read (%s); nothing was written: check its '
+                                    'tags %s, then remove them (state=absent) or leave the instance as it is'
+                                    % (self.kind.word, tid, exc, ', '.join(quarantine_record.record_keys(have))))
+                else:
+                    self.warnings.append('%s %s: its quarantine record could not be read (%s); its tags are removed all the same'
+                                         % (self.kind.word, tid, exc))
+            if self.records is None:
+                after[tid] = None
+                if quarantine_record.has_record(have):
+                    changes[tid] = quarantine_record.record_keys(have)
+            elif quarantine_record.has_record(have):
+                after[tid] = before[tid]
+                kept.append(tid)
+            else:
+                record = next(r for r in self.records if r['instance_id'] == tid)
+                own = len([key for key in have if not quarantine_record.is_record_key(key)])
+                try:
+                    changes[tid] = quarantine_record.encode(record, self.limits, own_tags=own)
+                except quarantine_record.RecordTooBig as exc:
+                    problems.append('%s' % exc)
+                after[tid] = record
+        if problems:
+            raise engine.EngineFailure('; '.join(problems) + '; nothing was written', missing=list(missing))
+        done = self.apply(changes) if changes and not self.check_mode else list(changes)
+        key = 'written' if self.records is not None else 'removed'
+        result = {'changed': bool(done), 'records': [after[tid] for tid in self.ids if after.get(tid)],
+                  'written': [], 'kept': kept, 'removed': [], 'missing': list(missing), 'request_ids': self.request_ids,
+                  'diff': {'before': before, 'after': after}}
+        result[key] = [tid for tid in self.ids if tid in done]
+        return result
+
+    def apply(self, changes):
+        """Write or remove the tags of each instance, batched where the provider batches; the instances done, or an
+        EngineFailure naming those done and those that failed."""
+        writing = self.records is not None
+        many = getattr(self.provider, 'write_tags_many' if writing else 'remove_tags_many', None)
+        if many is not None:
+            try:
+                self.request_ids.extend(request_ids_of(many(changes)))
+            except transport.ProviderError as error:
+                raise self.failure([], dict((tid, error) for tid in changes), writing)
+            return list(changes)
+        one = self.provider.write_tags if writing else self.provider.remove_tags
+        items = [(tid, changes[tid]) for tid in self.ids if tid in changes]
+        results = self.provider.transport.map(lambda item: one(*item), items, self.params['max_concurrency'])
+        done, failed = [], {}
+        for (tid, dummy), outcome in zip(items, results):
+            if isinstance(outcome, transport.ProviderError):
+                failed[tid] = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                done.append(tid)
+                self.request_ids.extend(request_ids_of(outcome))
+        if failed:
+            raise self.failure(done, failed, writing)
+        return done
+
+    def failure(self, done, failed, writing):
+        what = 'writing the quarantine record of' if writing else 'removing the quarantine record of'
+        errors = '; '.join('%s %s: %s %s: %s: %s (request ID %s)'
+                           % (self.kind.word, tid, self.cls.display_name, error.action, error.code, error.message, error.request_id or 'none')
+                           for tid, error in sorted(failed.items()))
+        lost = [tid for tid, error in sorted(failed.items()) if error.error_class in engine.UNREAD]
+        msg = '%s %s(s) %s failed: %s; done for %s' % (what, self.kind.word, ', '.join(sorted(failed)), errors, ', '.join(done) or 'none')
+        if lost:
+            msg += '; the answer was lost for %s: run the task again, it reads the tags first' % ', '.join(lost)
+        return engine.EngineFailure(msg, changed=bool(done), request_ids=self.request_ids, **{'written' if writing else 'removed': done})
+
+
+def request_ids_of(answer):
+    """A tag hook's answer as a list of request IDs: a list, one ID, or None."""
+    if answer is None:
+        return []
+    return [answer] if isinstance(answer, str) else list(answer)
+
+
+def run_record():
+    """sg_quarantine_record: every failure is fail_json naming what to do, secrets masked."""
+    module, cls = generic_module(record_spec, require_target=False)
+    if not transport.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=str(transport.REQUESTS_IMPORT_ERROR))
+    params = module.params
+    secrets = [s for s in cls.secrets(params) if s]
+    if engine.insecure_tls_warning(params):
+        module.warn(engine.insecure_tls_warning(params))
+    task = None
+    try:
+        if params['state'] == 'present' and (params.get('records') is None or params.get('instance_ids') is not None):
+            raise engine.EngineFailure('state=present: records lists the records to write (each names its instance), and instance_ids is '
+                                       'for state=absent; give records only')
+        if params['state'] == 'absent' and (params.get('instance_ids') is None or params.get('records') is not None):
+            raise engine.EngineFailure('state=absent: instance_ids lists the instances whose record to remove (the restore is done); '
+                                       'give instance_ids only')
+        task = RecordTask(cls, params, secrets, module.check_mode)
+        result = task.run()
+    except engine.EngineFailure as exc:
+        result = dict(exc.extra, msg=str(exc), failed=True)
+    except transport.ProviderError as error:
+        result = {'msg': '%s %s failed: %s: %s (request ID %s); nothing was written' % (
+            cls.display_name, error.action, error.code, error.message, error.request_id or 'none'), 'error': error.to_dict(), 'failed': True}
+    except Exception as exc:  # pylint: disable=broad-except
+        result = {'msg': 'unexpected error (a bug in multicloud.secgroup, please report it): %s: %s' % (type(exc).__name__, exc),
+                  'exception': traceback.format_exc(), 'failed': True}
+    finally:
+        if task is not None and task.conn is not None:
+            task.conn.close()
+    for warning in (task.warnings + getattr(task.provider, 'warnings', [])) if task is not None else []:
+        module.warn(engine.redact(warning, secrets))
+    if result.pop('failed', False):
+        result.setdefault('changed', False)
+        module.fail_json(**engine.redact(result, secrets))
+    if not module._diff:
+        result.pop('diff')
     module.exit_json(**engine.redact(result, secrets))

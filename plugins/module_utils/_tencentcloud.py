@@ -11,7 +11,8 @@ API 3.0 (version 2017-03-12), TC3-HMAC-SHA256 signing. Two kinds of target: CVM 
 asynchronous: completion shows in DescribeInstances' LatestOperationState) and secondary elastic
 network interfaces (VPC AssociateNetworkInterfaceSecurityGroups / DisassociateNetworkInterfaceSecurityGroups /
 ModifyNetworkInterfaceAttribute / DescribeNetworkInterfaces; answered with no task to poll: the engine
-re-reads until they show). Groups are checked with VPC DescribeSecurityGroups.
+re-reads until they show). Groups are checked with VPC DescribeSecurityGroups. Tags (the quarantine record) are written and
+removed with the tag service (version 2018-08-13: TagResources / UnTagResources) and read with the instances and ENIs.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,9 +28,16 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 API_VERSION = '2017-03-12'
+# The tag service's version and host: the SDK's TagClient (tencentcloud-sdk-python-tag 3.1.109, _apiVersion, _endpoint);
+# its API pages name only tag.tencentcloudapi.com ("Domain name for API request"), no regional host.
+API_VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': '2018-08-13', 'sts': '2018-08-13'}
+TAG_HOST = 'tag.tencentcloudapi.com'
+# STS GetCallerIdentity (API page 1312/66098: sts.tencentcloudapi.com, 2018-08-13, 20/s): AccountId is the root account's UIN.
+STS_HOST = 'sts.tencentcloudapi.com'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 FILTER_VALUES = 5                # values of one filter
@@ -72,6 +80,29 @@ ENI_INFERRED = {
                     'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20},
 }
 
+# Tags. Limits from the tag service's "Use Limits" page (tencentcloud.com/document/product/651/13354, updated 2025-09-02):
+# 50 tags per resource; key 1-127 and value 1-255 Unicode characters; letters, digits, spaces (not first or last) and
+# + - = . _ : / @ ( ) [ ] , ; > <; keys starting with qcs:, project or 项目 are reserved. The SDK's error list
+# (tag/v20180813/errorcodes.py, InvalidParameter.ReservedTagKey) names qcloud, tencent and project: both sets are refused.
+# The space is left out of the classes: a value split across numbered tags could start or end with one. A value cannot be
+# empty (InvalidParameterValue.TagValueEmpty).
+TAG_LIMITS = quarantine_record.TagLimits(
+    max_key_len=127, max_value_len=255, max_tags=50,
+    key_chars=r'[A-Za-z0-9+\-=._:/@()\[\],;><]', value_chars=r'[A-Za-z0-9+\-=._:/@()\[\],;><]',
+    reserved_prefixes=('qcs:', 'project', '项目', 'qcloud', 'tencent'))
+# TagResources and UnTagResources: ResourceList, Tags and TagKeys "N取值范围：0~9" each (SDK models), i.e. up to 10;
+# 20 calls a second (TagResources page 651/72280: "默认接口请求频率限制:20次/秒"; UnTagResources [inferred] the same).
+TAG_RESOURCES_PER_CALL = 10
+TAGS_PER_CALL = 10
+# The six-segment resource name qcs::<service>:<region>:uin/<account>:<prefix>/<id>. [inferred] The account may be left
+# empty: the Terraform provider (tencentcloudstack, tccommon.BuildTagResourceName) sends "uin/:" for every service but COS,
+# which is how every Terraform tag change is made; no API page says so. Should the service refuse it (with one of
+# UIN_REFUSED, [inferred] codes), the account is asked once (STS GetCallerIdentity) and the refused targets sent again with
+# it. The ENI's prefix (vpc, eni) is from the
+# "resources that support tags" page (651/89122) [inferred: not re-checked against a live answer].
+TAG_RESOURCE = {'instance': ('cvm', 'instance'), 'eni': ('vpc', 'eni')}
+UIN_REFUSED = ('InvalidParameterValue.UinInvalid', 'InvalidParameterValue.ResourceDescriptionError')
+
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
     'RequestLimitExceeded': transport.THROTTLED,
@@ -97,6 +128,14 @@ ERROR_CLASSES = {
     'InvalidSecurityGroupId.NotFound': transport.NOT_FOUND,
     'InvalidInstanceId.NotFound': transport.NOT_FOUND,
     'InvalidNetworkInterfaceId.NotFound': transport.NOT_FOUND,
+    # The tag service (tag/v20180813/errorcodes.py): a resource whose tags are being changed by another request.
+    'FailedOperation.ResourceTagProcessing': transport.IN_PROGRESS,
+    'LimitExceeded.ResourceAttachedTags': transport.QUOTA,
+    'LimitExceeded.TagKey': transport.QUOTA,
+    'LimitExceeded.TagValue': transport.QUOTA,
+    'LimitExceeded.Quota': transport.QUOTA,
+    'LimitExceeded.ResourceNumPerRequest': transport.INVALID,
+    'LimitExceeded.TagNumPerRequest': transport.INVALID,
 }
 
 
@@ -136,6 +175,11 @@ def cvm_endpoint_warning(params):
             'there too; set vpc_endpoint to the VPC host, for example %s://vpc.%s' % (endpoint, parts.scheme, parts.netloc[len('cvm.'):]))
 
 
+def tag_dict(items):
+    """{key: value} of a [{'Key', 'Value'}] list (DescribeInstances' Tags, DescribeNetworkInterfaces' TagSet)."""
+    return dict((item.get('Key'), item.get('Value')) for item in items or [] if isinstance(item, dict) and item.get('Key') is not None)
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -166,11 +210,14 @@ class TencentCloud:
     # The instances' (the class's: its wait options); a run on ENIs takes KINDS['network_interface_ids'] in __init__.
     constraints = KINDS['instance_ids']['constraints']
     rate_limits = dict({'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10, 'ModifyInstancesAttribute': 10,
-                        'DescribeInstances': 40, 'DescribeSecurityGroups': 100}, **ENI_INFERRED['rate_limits'])
+                        'DescribeInstances': 40, 'DescribeSecurityGroups': 100, 'TagResources': 20, 'UnTagResources': 20,
+                        'GetCallerIdentity': 20},
+                       **ENI_INFERRED['rate_limits'])
     default_rate_limit = None     # every action used has a limit above
     completion = KINDS['instance_ids']['completion']     # LatestOperationState in DescribeInstances
     # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
     per_target_errors = (transport.QUOTA,)
+    tag_limits = TAG_LIMITS
     argument_spec = dict(
         secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
         secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
@@ -203,18 +250,32 @@ class TencentCloud:
         self.constraints = KINDS[self.kind.option]['constraints']
         self.completion = KINDS[self.kind.option]['completion']
         self.interfaces = {}      # ENI -> {'primary', 'instance'} as last read
+        self.tags = {}            # target (instance or ENI) -> {key: value}, as last read
+        self.vpcs = {}            # instance -> VpcId, as last read
+        self.account = ''         # the account segment of tag resource names: empty until the tag service asks for it
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
-        """vpc_endpoint for the VPC product, else endpoint for both, else the region's public host."""
+        """vpc_endpoint for the VPC product, else endpoint for all, else the region's public host. The tag service and STS
+        have one host each: an endpoint naming a Tencent Cloud host (cvm.intl.tencentcloudapi.com, say) is the CVM product's,
+        so they keep their own (on the intl site the SDK's rootDomain form, tag.intl.tencentcloudapi.com [inferred]); any
+        other endpoint (a proxy, the emulator) serves them too."""
         endpoint = self.params.get('endpoint')
         if service == 'vpc' and self.params.get('vpc_endpoint'):
             endpoint = self.params['vpc_endpoint']
+        if service in ('tag', 'sts'):
+            parts = urlsplit(endpoint or '')
+            host = (parts.hostname or '').lower()
+            if not endpoint or host.endswith('tencentcloudapi.com'):
+                own = TAG_HOST if service == 'tag' else STS_HOST
+                if '.intl.' in '.%s' % host:
+                    own = own.replace('.tencentcloudapi.com', '.intl.tencentcloudapi.com')
+                return '%s://%s/' % (parts.scheme or 'https', own)
         if endpoint:
             return endpoint.rstrip('/') + '/'
         return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
 
-    def call(self, service, action, body, write=False, awaits_in_progress=False):
+    def call(self, service, action, body, write=False, awaits_in_progress=False, idempotent=False):
         url = self.url(service)
         host = urlsplit(url).netloc
         payload = json.dumps(body).encode('utf-8')
@@ -225,7 +286,7 @@ class TencentCloud:
                 'Content-Type': CONTENT_TYPE,
                 'Host': host,
                 'X-TC-Action': action,
-                'X-TC-Version': API_VERSION,
+                'X-TC-Version': API_VERSIONS[service],
                 'X-TC-Timestamp': str(timestamp),
                 'X-TC-Region': self.params['region'],
                 'X-TC-Language': 'en-US',
@@ -253,7 +314,8 @@ class TencentCloud:
                                               resp.status_code, error_class(code))
             return data
 
-        return self.transport.call(transport.Call(action, build, parse, write=write, awaits_in_progress=awaits_in_progress))
+        return self.transport.call(transport.Call(action, build, parse, write=write, awaits_in_progress=awaits_in_progress,
+                                                  idempotent=idempotent))
 
     # -- the engine's interface --------------------------------------------
     def describe(self, ids):
@@ -312,11 +374,14 @@ class TencentCloud:
             current[eni] = list(item.get('GroupSet') or [])
             self.status[eni] = item.get('NetworkInterfaceState') or item.get('State')
             self.interfaces[eni] = {'primary': bool(item.get('Primary')), 'instance': (item.get('Attachment') or {}).get('InstanceId')}
+            self.tags[eni] = tag_dict(item.get('TagSet'))
         return current, [eni for eni in ids if eni not in found]
 
     def remember(self, found):
         """Record what the instances read show besides their lists (DescribeInstances items by ID)."""
         for iid, item in found.items():
+            self.tags[iid] = tag_dict(item.get('Tags'))
+            self.vpcs[iid] = (item.get('VirtualPrivateCloud') or {}).get('VpcId')
             self.status[iid] = item.get('InstanceState')
             self.seen_request[iid] = item.get('LatestOperationRequestId')
             self.operation[iid] = (item.get('LatestOperation'), item.get('LatestOperationState'), item.get('LatestOperationRequestId'))
@@ -617,3 +682,177 @@ class TencentCloud:
         if ours is None:
             return self.monotonic() - self.unknown_since[iid] >= OPERATION_STATE_LAG_S
         return latest == ours
+
+    # -- tags (the quarantine record) and the interfaces of an instance ------------------------------
+    def tag_resource(self, target_id):
+        """The six-segment name of an instance or ENI for the tag service, the account empty until the service asks for it
+        (TAG_RESOURCE, with_account)."""
+        service, prefix = TAG_RESOURCE['eni' if target_id.startswith('eni-') else 'instance']
+        return 'qcs::%s:%s:uin/%s:%s/%s' % (service, self.params['region'], self.account, prefix, target_id)
+
+    def write_tags(self, target_id, tags):
+        """Add or overwrite these tags on one instance or ENI; the request IDs."""
+        return self.write_tags_many({target_id: tags})
+
+    def write_tags_many(self, tags_by_target):
+        """TagResources: the targets with the same tags 10 a call, 10 tags a call; the calls run concurrently."""
+        return self.with_account(self.write_tags_once, tags_by_target)
+
+    def remove_tags_many(self, keys_by_target):
+        """UnTagResources: the targets losing the same keys 10 a call, 10 keys a call; the calls run concurrently. A key that a
+        target read in this run does not have is not sent (a restore run again sends nothing); one not read is sent, and a
+        key it lacks is not an error [inferred; the emulator's untag_missing_key setting has both answers]."""
+        return self.with_account(self.remove_tags_once, keys_by_target)
+
+    def with_account(self, send, by_target):
+        """send(by_target); if the tag service refuses the empty account segment (UIN_REFUSED), the account is asked once
+        (GetCallerIdentity) and the refused targets are sent again with it."""
+        try:
+            return send(by_target)
+        except transport.ProviderError as error:
+            if self.account or error.code not in UIN_REFUSED or not getattr(error, 'failed_target_ids', None):
+                raise
+            first = error
+        data = self.call('sts', 'GetCallerIdentity', {})
+        self.account = '%s' % (data.get('AccountId') or '')
+        if not self.account:
+            raise first
+        request_ids = send(dict((tid, by_target[tid]) for tid in first.failed_target_ids if tid in by_target))
+        return [first.request_id] + request_ids if first.request_id else request_ids
+
+    def write_tags_once(self, tags_by_target):
+        calls = []
+        for tags, targets in _same(dict((tid, sorted(tags.items())) for tid, tags in tags_by_target.items() if tags)):
+            for part in _chunks(tags, TAGS_PER_CALL):
+                calls.extend((chunk, {'Tags': [{'TagKey': k, 'TagValue': v} for k, v in part]}, dict(part))
+                             for chunk in _chunks(targets, TAG_RESOURCES_PER_CALL))
+        return self.tag_calls('TagResources', calls)
+
+    def remove_tags(self, target_id, keys):
+        return self.remove_tags_many({target_id: keys})
+
+    def remove_tags_once(self, keys_by_target):
+        calls = []
+        keys_by_target = dict((tid, [key for key in keys if tid not in self.tags or key in self.tags[tid]])
+                              for tid, keys in keys_by_target.items())
+        for keys, targets in _same(dict((tid, sorted(set(keys))) for tid, keys in keys_by_target.items() if keys)):
+            for part in _chunks(keys, TAGS_PER_CALL):
+                calls.extend((chunk, {'TagKeys': part}, part) for chunk in _chunks(targets, TAG_RESOURCES_PER_CALL))
+        return self.tag_calls('UnTagResources', calls)
+
+    def tag_calls(self, action, calls):
+        """Send [(targets, body, change)] concurrently; keep self.tags in step with what was applied. A target named in
+        FailedResources (a partial failure), or in a call that failed, raises a ProviderError naming every failed target
+        (failed_target_ids) once all calls are over; the request IDs otherwise."""
+        def send(item):
+            targets, body, dummy = item
+            return self.call('tag', action, dict(body, ResourceList=[self.tag_resource(t) for t in targets]), write=True,
+                             idempotent=True)
+
+        request_ids, errors, failed = [], [], []
+        for (targets, dummy, change), data in zip(calls, self.transport.map(send, calls, self.params.get('max_concurrency', 10))):
+            if isinstance(data, transport.ProviderError):
+                errors.append(data)
+                failed.extend(targets)
+                continue
+            if isinstance(data, BaseException):
+                raise data
+            request_ids.append(data.get('RequestId'))
+            refused = dict((str(item.get('Resource') or '').rsplit('/', 1)[-1], item) for item in data.get('FailedResources') or []
+                           if isinstance(item, dict))
+            for target in targets:
+                if target in refused:
+                    failed.append(target)
+                    errors.append(transport.ProviderError(self.name, action, refused[target].get('Code') or 'FailedResource',
+                                                          '%s: %s' % (target, refused[target].get('Message') or 'refused'),
+                                                          data.get('RequestId'), 200, error_class(refused[target].get('Code') or '')))
+                elif action == 'TagResources':
+                    self.tags.setdefault(target, {}).update(change)
+                else:
+                    for key in change:
+                        self.tags.get(target, {}).pop(key, None)
+        if errors:
+            error = errors[0]
+            error.failed_target_ids = sorted(set(failed))
+            if len(errors) > 1:
+                error.message += ' (and %d more failed call(s) or resource(s): %s)' % (len(errors) - 1, ', '.join(error.failed_target_ids))
+            raise error
+        return request_ids
+
+    def instance_tags(self, instance_ids):
+        """{instance: tags} of instances not read yet (the owners of ENI targets): DescribeInstances, 100 a call."""
+        wanted = [iid for iid in instance_ids if iid and iid not in self.tags]
+        if wanted:
+            self.remember(self.describe(wanted))
+        return dict((iid, self.tags[iid]) for iid in instance_ids if iid in self.tags)
+
+    def attached_interfaces(self, instance_ids):
+        """{instance: [{'network_interface_id', 'security_group_ids'}]}: the secondary ENIs of each instance (a primary ENI's
+        groups are the instance's). DescribeNetworkInterfaces filtered by is-primary false and either vpc-id (the instances'
+        VPCs, 5 a filter) or attachment.instance-id (5 a filter), whichever needs fewer pages of 100: the VPC query's first
+        page tells how many ENIs it would list. Instances not read yet are read first (DescribeInstances, 100 a call)."""
+        ids = list(dict.fromkeys(instance_ids))
+        unread = [iid for iid in ids if iid not in self.vpcs]
+        if unread:
+            self.remember(self.describe(unread))
+        ids = [iid for iid in ids if iid in self.vpcs]
+        out = dict((iid, []) for iid in ids)
+        if not ids:
+            return out
+        by_instance_calls = (len(ids) + FILTER_VALUES - 1) // FILTER_VALUES
+        vpcs = sorted(set(self.vpcs[iid] for iid in ids if self.vpcs[iid]))
+        items = None
+        if vpcs and len(vpcs) <= FILTER_VALUES:
+            first = self.interface_page([{'Name': 'vpc-id', 'Values': vpcs}], 0)
+            pages = (int(first.get('TotalCount') or 0) + PAGE - 1) // PAGE
+            if pages <= 1 + by_instance_calls:
+                items = self.interface_pages([{'Name': 'vpc-id', 'Values': vpcs}], first)
+        if items is None:
+            items = []
+            for chunk in _chunks(ids, FILTER_VALUES):
+                items.extend(self.interface_pages([{'Name': 'attachment.instance-id', 'Values': chunk}]))
+        for item in items:
+            owner = (item.get('Attachment') or {}).get('InstanceId')
+            eni = item.get('NetworkInterfaceId')
+            if owner in out and not item.get('Primary') and eni not in [e['network_interface_id'] for e in out[owner]]:
+                out[owner].append({'network_interface_id': eni, 'security_group_ids': list(item.get('GroupSet') or [])})
+                self.interfaces[eni] = {'primary': False, 'instance': owner}
+                self.tags[eni] = tag_dict(item.get('TagSet'))
+                self.status[eni] = item.get('NetworkInterfaceState') or item.get('State')
+        return out
+
+    def interface_page(self, filters, offset):
+        return self.call('vpc', 'DescribeNetworkInterfaces', {'Filters': filters + [{'Name': 'is-primary', 'Values': ['false']}],
+                                                              'Offset': offset, 'Limit': PAGE})
+
+    def interface_pages(self, filters, first=None):
+        """The items of every page of DescribeNetworkInterfaces with these filters; the pages after the first concurrently."""
+        first = first if first is not None else self.interface_page(filters, 0)
+        pages = [first] + self.transport.map(lambda offset: self.interface_page(filters, offset),
+                                             range(PAGE, int(first.get('TotalCount') or 0), PAGE), self.params.get('max_concurrency', 10))
+        items = []
+        for data in pages:
+            if isinstance(data, BaseException):
+                raise data
+            items.extend(item for item in data.get('NetworkInterfaceSet') or [] if isinstance(item, dict))
+        return items
+
+    def interface_owner(self, interface_ids):
+        """{ENI: its instance or None}, from the ENIs read (those not read yet are read: DescribeNetworkInterfaces, 100 a call)."""
+        unread = [eni for eni in interface_ids if eni not in self.interfaces]
+        if unread:
+            self.read_interfaces(unread)
+        return dict((eni, self.interfaces[eni]['instance'] if eni in self.interfaces else None) for eni in interface_ids)
+
+
+def _same(values):
+    """[(value, [keys having it, in order])] of a {key: value} dict, the values compared as given."""
+    out = []
+    for key, value in values.items():
+        for seen, keys in out:
+            if seen == value:
+                keys.append(key)
+                break
+        else:
+            out.append((value, [key]))
+    return out

@@ -363,6 +363,15 @@ refused_network_interface_ids:
   returned: when such network interfaces were found, and always with O(on_refused=skip)
   type: list
   elements: str
+quarantined:
+  description:
+    - With O(quarantined=skip), the targets left as they are because they are under quarantine (an instance whose tags carry an
+      active quarantine record, or a network interface whose instance's tags do), named in one warning; they are in no other
+      result.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 '''
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module

@@ -41,6 +41,11 @@ description:
   - V(zenlayer) Elastic Compute (O(network_interface_ids), O(zec_instance_ids)) makes ceil(N/100) C(DescribeNetworkInterfaces) (or zec
     C(DescribeInstances)) calls, ceil(V/100) C(DescribeVpcs) calls for the V distinct VPCs (each vNIC's VPC default
     group), and ceil(B/1000) C(DescribeNetworkInterfaces) calls per group for the reverse question.
+  - Each instance's (and zec instance's) tags come with the same reads, as RV(instances[].tags), with the quarantine record they
+    carry decoded in RV(instances[].quarantine) (see M(multicloud.secgroup.sg_quarantine_record)); a cloud whose instance
+    description does not return tags reads them with more calls, counted in that provider's binding module.
+  - O(interfaces=true) adds, per instance, the network interfaces that carry their own security groups, with the calls of
+    each provider's interface listing (see each provider's binding module for the count).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
@@ -89,6 +94,16 @@ options:
       - Security groups whose bound instances to list in RV(bindings).
     type: list
     elements: str
+  interfaces:
+    description:
+      - With O(instance_ids) (or O(zec_instance_ids)), also list each instance's network interfaces that carry their own
+        security groups, in RV(instances[].network_interfaces) - those the instance-level binding does not change (on
+        V(tencentcloud) and V(alicloud) the secondary network interfaces, the primary's groups being the instance's; on
+        V(baiducloud) the network interfaces attached to the instance; on V(zenlayer) the secondary vNICs of a zec instance,
+        and none for a bare-metal instance).
+      - Refused with O(network_interface_ids), and with a provider that cannot list them, before any request.
+    type: bool
+    default: false
   endpoint:
     description:
       - The API endpoint URL, for example a private endpoint or the local emulator (C(http://127.0.0.1:PORT)).
@@ -172,6 +187,40 @@ instances:
       description: Its status as the cloud reports it.
       type: str
       sample: RUNNING
+    tags:
+      description:
+        - Its tags, key to value, as the cloud lists them (the quarantine record's among them).
+        - Returned by the providers that read tags.
+      type: dict
+      returned: when the provider reads tags
+      sample: {Name: web1, sg-quarantine: "2026-12-07T12:00:00+00:00"}
+    quarantine:
+      description:
+        - The quarantine record its tags carry, or null; the same fields as a record of
+          M(multicloud.secgroup.sg_quarantine_record).
+      type: dict
+      returned: when the provider reads tags
+      sample:
+        instance_id: ins-2zvpghhc
+        security_group_ids: [sg-9id3l839, sg-5275dorp]
+        network_interfaces: []
+        quarantine_group_ids: [sg-quarant1]
+        isolated_at: "2026-12-07T12:00:00+00:00"
+        reason: INC-4711
+    quarantine_error:
+      description:
+        - Set when its tags carry a quarantine record that cannot be read whole (a tag removed or edited by hand, or two
+          writers at once); RV(instances[].quarantine) is then null, and the binding modules still take the instance as
+          quarantined.
+      type: str
+      returned: when such a record is found
+    network_interfaces:
+      description:
+        - With O(interfaces=true), its network interfaces that carry their own security groups, each with
+          C(network_interface_id) and C(security_group_ids) (in the provider's order).
+      type: list
+      elements: dict
+      returned: with O(interfaces=true)
 security_groups:
   description: Every security group seen (bound to the instances, or asked about), with its name.
   returned: always
@@ -197,7 +246,8 @@ network_interfaces:
 zec_instances:
   description:
     - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance found, like RV(instances) with C(zec_instance_id),
-      and C(network_interface_id) (its Primary vNIC), C(vpc_id) and C(vpc_default_security_group_id).
+      and C(network_interface_id) (its Primary vNIC), C(vpc_id) and C(vpc_default_security_group_id), and like RV(instances)
+      C(tags), C(quarantine) and, with O(interfaces=true), C(network_interfaces) (its secondary vNICs).
   returned: with O(zec_instance_ids)
   type: list
   elements: dict

@@ -353,6 +353,15 @@ refused_instance_ids:
       C(RUNNING) or C(STOPPED), or a security group to bind that is not C(Available)).
     - With O(on_refused=skip), the instances left out (each named with its reason in a warning); they are in no other
       result.
+quarantined:
+  description:
+    - With O(quarantined=skip), the targets left as they are because they are under quarantine (an instance whose tags carry an
+      active quarantine record, or a network interface whose instance's tags do), named in one warning; they are in no other
+      result.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 '''
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils._engine import run_module

@@ -9,6 +9,7 @@ signature and its parameters in the query or form body; aliyun-python-sdk-core,
 Terraform, the CLI) and V3 (ACS3-HMAC-SHA256 in the Authorization header;
 alibabacloud-ecs20140526). An instance's security groups ARE its primary ENI's
 groups: only ENIs hold group lists, so the instance and ENI views always agree.
+Instances and ENIs carry tags (TagResources / UntagResources / ListTagResources).
 See docs/emulator.md, section "Alibaba Cloud", for settings and assumptions.
 """
 
@@ -90,6 +91,25 @@ MESSAGES = {
     'InternalError': 'The request processing has failed due to some unknown error.',
     'OperationConflict': 'Request was denied due to conflict with a previous request.',
 }
+
+# Tags: TagResources' Tag model (alibabacloud-ecs20140526 7.11.8) and the error table of ListTagResources / TagResources.
+TAG_RESOURCE_TYPES = ('instance', 'eni')
+TAG_RESERVED_PREFIXES = ('aliyun', 'acs:')
+TAG_FORBIDDEN = ('http://', 'https://')
+MAX_TAG_RESOURCES = 50       # ResourceId.N
+MAX_TAGS_PER_CALL = 20       # Tag.N, TagKey.N
+MESSAGES.update({
+    'NumberExceed.ResourceIds': "The ResourceIds parameter's number is exceed , Valid : 50",
+    'NumberExceed.Tags': "The Tags parameter's number is exceed , Valid : 20",
+    'Duplicate.TagKey': 'The Tag.N.Key contain duplicate key.',
+    'InvalidResourceId.NotFound': 'The specified ResourceIds are not found in our records.',
+    'InvalidResourceType.NotFound': 'The ResourceType provided does not exist in our records.',
+    'InvalidTagKey.Malformed': 'The specified Tag.n.Key is not valid.',
+    'InvalidTagValue.Malformed': 'The specified Tag.n.Value is not valid.',
+    'OperationDenied.QuotaExceed': 'The quota of tags on resource is beyond permitted range.',
+    'MissingParameter.ResourceType': 'The parameter - ResourceType should not be null',
+    'MissingParameter.Tags': 'The parameter - Tags should not be null',
+})
 
 # Codes a fault can produce, with their documented HTTP statuses.
 FAULT_CODES = {
@@ -215,14 +235,19 @@ class AliCloud(Cloud):
         'write_apply_delay_s': 0,               # > 0: a write is answered at once and takes effect this much later
         'group_order': 'keep',                  # order of groups in Describe answers: keep | reverse | shuffle
         'group_order_seed': 0,
+        'max_tags_per_resource': 20,            # OperationDenied.QuotaExceed beyond it [inferred: see docs/emulator.md]
+        'list_tag_page_size': 50,               # ListTagResources items a page [inferred]
+        'describe_instances_lists_enis': True,  # False: DescribeInstances answers leave NetworkInterfaces out
     }
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
         'DescribeInstances': 100, 'DescribeInstanceAttribute': 100, 'DescribeNetworkInterfaces': 100,
         'DescribeSecurityGroups': 100, 'JoinSecurityGroup': 20, 'LeaveSecurityGroup': 20,
         'ModifyInstanceAttribute': 20, 'ModifyNetworkInterfaceAttribute': 20,
+        'TagResources': 20, 'UntagResources': 20, 'ListTagResources': 100,
     }
-    write_actions = ('JoinSecurityGroup', 'LeaveSecurityGroup', 'ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute')
+    write_actions = ('JoinSecurityGroup', 'LeaveSecurityGroup', 'ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute',
+                     'TagResources', 'UntagResources')
 
     # -- state ------------------------------------------------------------
     def reset(self):
@@ -253,7 +278,8 @@ class AliCloud(Cloud):
                 raise SettingsError('alicloud: instance %s: status must be one of %s' % (inst_id, ', '.join(INSTANCE_STATUSES)))
             region = inst.get('region', 'cn-hangzhou')
             self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
-                                       'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a')}
+                                       'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a'),
+                                       'tags': self._seed_tags(inst, 'instance ' + inst_id)}
             ends_after = inst.get('status_ends_after_s')
             if ends_after is not None:
                 if status not in STATUS_ENDS_AS or isinstance(ends_after, bool) or not isinstance(ends_after, (int, float)) or ends_after < 0:
@@ -283,14 +309,22 @@ class AliCloud(Cloud):
             default_vpc = self.instances[owner]['vpc_id'] if owner else None
             self.enis[eni_id] = {'id': eni_id, 'region': eni.get('region', default_region),
                                  'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
-                                 'type': eni_type, 'security_groups': groups}
+                                 'type': eni_type, 'security_groups': groups,
+                                 'tags': self._seed_tags(eni, 'network interface ' + eni_id)}
         for inst_id, groups in seeded_lists.items():
             if self._primary_eni(inst_id) is None:
                 # A deterministic ID, so that a snapshot fed back to POST /seed is identical.
                 eni_id = 'eni-' + hashlib.sha1(inst_id.encode('utf-8')).hexdigest()[:20]
                 inst = self.instances[inst_id]
                 self.enis[eni_id] = {'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
-                                     'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups}
+                                     'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups, 'tags': {}}
+
+    @staticmethod
+    def _seed_tags(entry, what):
+        tags = entry.get('tags') or {}
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+            raise SettingsError('alicloud: %s: tags must be a mapping of strings' % what)
+        return dict(tags)
 
     @staticmethod
     def _seed_entry(data, inst_id):
@@ -323,7 +357,7 @@ class AliCloud(Cloud):
         self._advance_statuses()
         instances = []
         for inst in self.instances.values():
-            out = dict((k, v) for k, v in inst.items() if v is not None)
+            out = dict((k, copy.copy(v)) for k, v in inst.items() if v is not None and v != {})
             out['security_groups'] = list(self._primary_eni(inst['id'])['security_groups'])
             instances.append(out)
         return {
@@ -332,7 +366,7 @@ class AliCloud(Cloud):
                             for c in self.credentials.values()],
             'security_groups': [dict((k, v) for k, v in sg.items() if v is not None) for sg in self.groups.values()],
             'instances': instances,
-            'network_interfaces': [dict((k, copy.copy(v)) for k, v in eni.items() if v is not None) for eni in self.enis.values()],
+            'network_interfaces': [dict((k, copy.copy(v)) for k, v in eni.items() if v is not None and v != {}) for eni in self.enis.values()],
         }
 
     def _primary_eni(self, inst_id):
@@ -742,8 +776,9 @@ class AliCloud(Cloud):
                               'PrivateIpAddress': {'IpAddress': []}},
             'OperationLocks': {'LockReason': []},
             'IoOptimized': 'optimized' if flat else True,
+            'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in inst['tags'].items()]},
         }
-        if not flat:
+        if not flat and self.settings['describe_instances_lists_enis']:
             view['NetworkInterfaces'] = {'NetworkInterface': [
                 {'NetworkInterfaceId': e['id'], 'Type': e['type']}
                 for e in sorted(self.enis.values(), key=lambda e: e['type'] != 'Primary') if e['instance_id'] == inst['id']]}
@@ -768,10 +803,18 @@ class AliCloud(Cloud):
             if params.get('InstanceName') and not re.match(
                     '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
                 continue
+            if not self._has_tags(inst, params):
+                continue
             found.append(inst)
         page, meta = self._page(found, params, 100, 10)
         meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
         return meta
+
+    def _has_tags(self, resource, params):
+        """Tag.N.Key (and Tag.N.Value, when given) filters: every one must match."""
+        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        return all(keys[n] in resource['tags'] and (n not in values or resource['tags'][keys[n]] == values[n]) for n in keys)
 
     def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
         return self._instance_view(self._instance(params, check_region=False), flat=True)
@@ -785,7 +828,7 @@ class AliCloud(Cloud):
             'ZoneId': inst['zone'] if inst is not None else '', 'Description': '',
             'SecurityGroupIds': {'SecurityGroupId': self._shown_groups(eni)},
             'Attachment': {'InstanceId': eni['instance_id'] or ''},
-            'PrivateIpSets': {'PrivateIpSet': []}, 'Tags': {'Tag': []},
+            'PrivateIpSets': {'PrivateIpSet': []}, 'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in eni['tags'].items()]},
         }
 
     def do_DescribeNetworkInterfaces(self, params):  # pylint: disable=invalid-name
@@ -830,6 +873,105 @@ class AliCloud(Cloud):
         meta['RegionId'] = params['RegionId']
         meta['SecurityGroups'] = {'SecurityGroup': page}
         return meta
+
+    # -- tags -----------------------------------------------------------------
+    def _tag_resources(self, params, required=True):
+        """The instances or ENIs named by ResourceId.N (ResourceType instance / eni), all of the region; errors as documented."""
+        self._require_region(params)
+        kind = params.get('ResourceType')
+        if not kind:
+            raise AliError(404, 'MissingParameter.ResourceType')
+        if kind not in TAG_RESOURCE_TYPES:
+            raise AliError(404, 'InvalidResourceType.NotFound', 'The ResourceType provided does not exist in our records '
+                           '(the emulator tags %s): %s.' % (', '.join(TAG_RESOURCE_TYPES), kind))
+        ids = [v for dummy, v in sorted((int(k.split('.')[1]), v) for k, v in params.items() if re.match(r'^ResourceId\.\d+$', k))]
+        if required and not ids:
+            raise missing('ResourceId.1')
+        if len(ids) > MAX_TAG_RESOURCES:
+            raise AliError(400, 'NumberExceed.ResourceIds')
+        pool = self.instances if kind == 'instance' else self.enis
+        unknown = [i for i in ids if i not in pool or pool[i]['region'] != params['RegionId']]
+        if unknown:
+            raise AliError(404, 'InvalidResourceId.NotFound', 'The specified ResourceIds are not found in our records: %s.' % ', '.join(unknown))
+        return kind, [pool[i] for i in dict.fromkeys(ids)]
+
+    @staticmethod
+    def _numbered(params, pattern):
+        """{N: value} of the parameters matching pattern (one group: N)."""
+        out = {}
+        for key, value in params.items():
+            match = re.match(pattern, key)
+            if match:
+                out[int(match.group(1))] = value
+        return out
+
+    def do_TagResources(self, params):  # pylint: disable=invalid-name
+        kind, targets = self._tag_resources(params)
+        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        if not keys:
+            raise AliError(404, 'MissingParameter.Tags')
+        if set(values) - set(keys):
+            raise AliError(400, 'InvalidTag.Mismatch', 'The specified Tag.n.Key and Tag.n.Value are not match.')
+        if len(keys) > MAX_TAGS_PER_CALL:
+            raise AliError(400, 'NumberExceed.Tags')
+        pairs = []
+        for n in sorted(keys):
+            key, value = keys[n], values.get(n, '')    # the documented sample sends a key without a value
+            lowered = key.lower()
+            if not key or len(key) > 128 or lowered.startswith(TAG_RESERVED_PREFIXES) or any(f in lowered for f in TAG_FORBIDDEN):
+                raise AliError(400, 'InvalidTagKey.Malformed', 'The specified Tag.%d.Key is not valid: %r.' % (n, key))
+            if len(value) > 128 or any(f in value.lower() for f in TAG_FORBIDDEN):
+                raise AliError(400, 'InvalidTagValue.Malformed', 'The specified Tag.%d.Value is not valid: %r.' % (n, value))
+            if key in [k for k, dummy in pairs]:
+                raise AliError(400, 'Duplicate.TagKey')
+            pairs.append((key, value))
+        limit = int(self.settings['max_tags_per_resource'])
+        for target in targets:      # all or nothing
+            if len(dict(target['tags'], **dict(pairs))) > limit:
+                raise AliError(400, 'OperationDenied.QuotaExceed', 'The quota of tags on resource is beyond permitted range: %s would '
+                               'have more than %d tags.' % (target['id'], limit))
+        for target in targets:
+            target['tags'] = dict(target['tags'], **dict(pairs))
+        return {}
+
+    def do_UntagResources(self, params):  # pylint: disable=invalid-name
+        kind, targets = self._tag_resources(params)
+        keys = list(self._numbered(params, r'^TagKey\.(\d+)$').values())
+        if len(keys) > MAX_TAGS_PER_CALL:
+            raise AliError(400, 'NumberExceed.Tags')
+        if not keys and not self._flag(params, 'All'):
+            return {}       # [inferred] nothing named, nothing removed
+        for target in targets:
+            # [inferred] A key the resource does not have is not an error.
+            target['tags'] = {} if not keys else dict((k, v) for k, v in target['tags'].items() if k not in keys)
+        return {}
+
+    def do_ListTagResources(self, params):  # pylint: disable=invalid-name
+        kind, targets = self._tag_resources(params, required=False)
+        wanted = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        wanted_values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        if not targets and not wanted:
+            raise missing('ResourceId.1')
+        if not targets:
+            pool = self.instances if kind == 'instance' else self.enis
+            targets = [t for t in pool.values() if t['region'] == params['RegionId']]
+        items = []
+        for target in targets:
+            if any(target['tags'].get(wanted[n], None) is None or (n in wanted_values and target['tags'][wanted[n]] != wanted_values[n])
+                   for n in wanted):
+                continue
+            items.extend({'ResourceId': target['id'], 'ResourceType': kind, 'TagKey': k, 'TagValue': v} for k, v in target['tags'].items())
+        size = int(self.settings['list_tag_page_size'])
+        start = 0
+        if params.get('NextToken'):
+            try:
+                start = int(base64.urlsafe_b64decode(params['NextToken'].encode('ascii')).decode('ascii').split(':')[1])
+            except (ValueError, IndexError, UnicodeError):
+                raise AliError(400, 'InvalidParameter.NextToken', 'The specified NextToken is not valid.')
+        end = start + size
+        token = base64.urlsafe_b64encode(('next:%d' % end).encode('ascii')).decode('ascii') if end < len(items) else ''
+        return {'NextToken': token, 'TagResources': {'TagResource': items[start:end]}}
 
 
 def request_params_query(request):

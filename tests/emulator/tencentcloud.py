@@ -2,10 +2,10 @@
 # Copyright (c) multicloud.secgroup contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tencent Cloud API 3.0 emulator: CVM security-group binding, VPC DescribeSecurityGroups and the VPC calls that
-bind security groups to secondary elastic network interfaces (ENIs).
+"""Tencent Cloud API 3.0 emulator: CVM security-group binding, VPC DescribeSecurityGroups, the VPC calls that
+bind security groups to secondary elastic network interfaces (ENIs), and the tag service's calls that tag them.
 
-One port serves both products; the product ("service") is taken from the credential scope of
+One port serves all three products; the product ("service") is taken from the credential scope of
 the TC3-HMAC-SHA256 Authorization header, as the real gateway derives it from the host name.
 Writes are asynchronous: see ``_start_operation`` and ``_settle``. docs/emulator.md has the
 settings and every assumption about undocumented behaviour.
@@ -22,6 +22,7 @@ import uuid
 from .core import ApiError as CoreApiError, Cloud, Response, SettingsError, check_entry
 
 API_VERSION = '2017-03-12'
+TAG_API_VERSION = '2018-08-13'
 ALGORITHM = 'TC3-HMAC-SHA256'
 JSON_CONTENT = 'application/json'
 FORM_CONTENT = 'application/x-www-form-urlencoded'
@@ -43,6 +44,17 @@ DEFAULT_REGIONS = [
 CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'DescribeInstances', 'ModifyInstancesAttribute')
 ENI_WRITES = ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups', 'ModifyNetworkInterfaceAttribute')
 VPC_ACTIONS = ('DescribeSecurityGroups', 'DescribeNetworkInterfaces') + ENI_WRITES
+TAG_ACTIONS = ('TagResources', 'UnTagResources', 'ModifyResourceTags')
+STS_ACTIONS = ('GetCallerIdentity',)
+VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': TAG_API_VERSION, 'sts': '2018-08-13'}
+
+# The tag service (tag/v20180813 SDK models and error codes; limits of the "Use Limits" page 651/13354). A resource is
+# named qcs::<service>:<region>:uin/<account>:<prefix>/<id>; the emulator tags CVM instances and VPC ENIs.
+TAG_RESOURCE = re.compile(r'^qcs::(?P<service>[a-z]+):(?P<region>[a-z0-9-]*):uin/(?P<uin>[0-9]*):(?P<prefix>[a-z]+)/(?P<id>[^/]+)$')
+TAG_PREFIXES = {('cvm', 'instance'): 'instance', ('vpc', 'eni'): 'eni'}
+TAG_RESERVED_PREFIXES = ('qcs:', 'project', '项目', 'qcloud', 'tencent')
+TAG_SPECIALS = '+-=._:/@()[],;><【】（）：'
+MAX_TAGS_PER_CALL = 10          # TagResources / UnTagResources: ResourceList, Tags, TagKeys "N取值范围：0~9"
 
 # Parameters each action knows (as in the SDK models); anything else is UnknownParameter.
 PARAMETERS = {
@@ -57,6 +69,10 @@ PARAMETERS = {
     'DisassociateNetworkInterfaceSecurityGroups': ('NetworkInterfaceIds', 'SecurityGroupIds'),
     'ModifyNetworkInterfaceAttribute': ('NetworkInterfaceId', 'NetworkInterfaceName', 'NetworkInterfaceDescription', 'SecurityGroupIds',
                                         'TrunkingFlag'),
+    'TagResources': ('ResourceList', 'Tags'),
+    'UnTagResources': ('ResourceList', 'TagKeys'),
+    'ModifyResourceTags': ('Resource', 'ReplaceTags', 'DeleteTags'),
+    'GetCallerIdentity': (),
 }
 # NetworkInterfaceState values (the SDK's NetworkInterface model). [inferred] Groups change only in ENI_CHANGEABLE_STATES;
 # the others answer UnsupportedOperation.InvalidState. A seeded state with ``transition_s`` ends in ENI_TRANSITIONS' one.
@@ -78,7 +94,8 @@ TRANSITIONS = {'PENDING': 'RUNNING', 'STARTING': 'RUNNING', 'STOPPING': 'STOPPED
 OTHER_OPERATION = 'ResetInstancesType'
 OPERATION_STATES = ('OPERATING', 'SUCCESS', 'FAILED')
 
-INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id')
+INSTANCE_FILTERS = ('instance-id', 'security-group-id', 'instance-name', 'instance-state', 'zone', 'vpc-id', 'tag-key', 'tag-value')
+TAG_FILTER = re.compile(r'^tag:(.+)$')     # tag:<key>, a value of that key
 SG_FILTERS = ('security-group-id', 'security-group-name', 'project-id')
 
 FAULT_CODES = {
@@ -185,6 +202,21 @@ class TencentCloud(Cloud):
         'max_security_groups_per_eni': 5,          # LimitExceeded beyond it
         'write_apply_delay_s': 0,                  # > 0: an ENI write is answered at once and shows this much later
         'regions': list(DEFAULT_REGIONS),
+        # Tags. [inferred] Which account segment a resource name may carry: 'any' (empty, as the Terraform provider sends it,
+        # or the owner's) or 'owner' (only tag_owner_uin; anything else InvalidParameterValue.UinInvalid).
+        'tag_resource_uin': 'any',
+        'tag_owner_uin': '100000000001',
+        # [inferred] A resource that does not exist: 'failed_resources' (listed in FailedResources, the others tagged),
+        # 'error' (the whole call: InvalidParameterValue.ResourceIdInvalid) or 'accept' (tagged though nothing shows it).
+        'tag_missing_resource': 'failed_resources',
+        # [inferred] UnTagResources / DeleteTags of a key the resource does not have: 'ok', or 'error'
+        # (ResourceNotFound.AttachedTagKeyNotFound).
+        'untag_missing_key': 'ok',
+        'max_tags_per_resource': 50,               # LimitExceeded.ResourceAttachedTags beyond it
+        # Distinct values a tag key may have in the account (tags outlive their resources): LimitExceeded.TagValue beyond it.
+        # The SDK's error list names a limit of 1000; the limits page (2026-01) states only 1,000,000 key-value pairs in
+        # all (as 1000 keys x 1000 values, or 100 x 10000). 0 (the default): no limit; 1000 models the older rule.
+        'max_values_per_tag_key': 0,
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,
@@ -196,8 +228,10 @@ class TencentCloud(Cloud):
         'DisassociateNetworkInterfaceSecurityGroups': 20,
         'DescribeNetworkInterfaces': 20,
         'ModifyNetworkInterfaceAttribute': 20,
+        'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # TagResources' page (651/72280); the others [inferred]
+        'GetCallerIdentity': 20,
     }
-    write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES
+    write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES + TAG_ACTIONS
 
     # -- state ------------------------------------------------------------
     def reset(self):
@@ -206,6 +240,7 @@ class TencentCloud(Cloud):
         self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
         self.network_interfaces = []   # ordered list of dicts; a primary ENI shows its instance's groups
         self.delayed = []
+        self.account_tags = set()  # (key, value) pairs ever created in the account: tags outlive the resources they were on
 
     def seed(self, data):
         self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
@@ -228,9 +263,11 @@ class TencentCloud(Cloud):
             enis.append(self._seed_eni(eni, where, groups, instances, enis))
         self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
         self.delayed = []
+        self.account_tags = set((k, v) for item in instances + enis for k, v in item['tags'].items())
 
     def _seed_eni(self, eni, where, groups, instances, enis):
-        check_entry(eni, where, ('id', 'region'), ('security_groups', 'state', 'name', 'vpc_id', 'instance_id', 'primary', 'transition_s'))
+        check_entry(eni, where, ('id', 'region'), ('security_groups', 'state', 'name', 'vpc_id', 'instance_id', 'primary', 'transition_s',
+                                                   'tags'))
         if not ENI_ID.match(eni['id']):
             raise SettingsError('%s: id %r is not eni- plus 8 lower-case letters or digits' % (where, eni['id']))
         if any(other['id'] == eni['id'] for other in enis):
@@ -258,12 +295,12 @@ class TencentCloud(Cloud):
             transition = {'to': ENI_TRANSITIONS[state], 'due': time.monotonic() + float(eni['transition_s'])}
         return {'id': eni['id'], 'region': eni['region'], 'name': eni.get('name', eni['id']), 'state': state, 'primary': primary,
                 'vpc_id': eni.get('vpc_id', instance['vpc_id'] if instance else 'vpc-00000000'), 'instance': instance,
-                'security_groups': list(sg_ids), 'transition': transition}
+                'security_groups': list(sg_ids), 'transition': transition, 'tags': seed_tags(eni, where)}
 
     def _seed_instance(self, ins, where, groups, instances):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
-            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s'))
+            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags'))
         for key in ('busy_for_s', 'busy_after_reads', 'transition_s'):
             value = ins.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
@@ -301,7 +338,7 @@ class TencentCloud(Cloud):
             'latest_operation': ins.get('latest_operation'), 'latest_operation_state': op_state,
             'latest_operation_request_id': ins.get('latest_operation_request_id'),
             'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
-            'other_operation': None, 'transition': None,
+            'other_operation': None, 'transition': None, 'tags': seed_tags(ins, where),
         }
         if ins.get('transition_s') is not None:
             instance['transition'] = {'to': TRANSITIONS[status], 'due': time.monotonic() + float(ins['transition_s'])}
@@ -346,12 +383,16 @@ class TencentCloud(Cloud):
             for key in ('latest_operation', 'latest_operation_state', 'latest_operation_request_id', 'latest_operation_error_msg'):
                 if ins[key] is not None:
                     entry[key] = ins[key]
+            if ins['tags']:
+                entry['tags'] = dict(ins['tags'])
             out['instances'].append(entry)
         for eni in self.network_interfaces:
             entry = {'id': eni['id'], 'region': eni['region'], 'name': eni['name'], 'state': self._eni_state(eni), 'vpc_id': eni['vpc_id'],
                      'primary': eni['primary'], 'security_groups': list(self._eni_groups(eni))}
             if eni['instance'] is not None:
                 entry['instance_id'] = eni['instance']['id']
+            if eni['tags']:
+                entry['tags'] = dict(eni['tags'])
             out['network_interfaces'].append(entry)
         return out
 
@@ -453,22 +494,23 @@ class TencentCloud(Cloud):
         """Method, action, version, region and parameters; raises ApiError."""
         if request.method not in ('GET', 'POST'):
             raise ApiError('UnsupportedProtocol', 'Only GET and POST requests are supported.')
-        served = {'cvm': CVM_ACTIONS, 'vpc': VPC_ACTIONS}.get(service, ())
+        served = {'cvm': CVM_ACTIONS, 'vpc': VPC_ACTIONS, 'tag': TAG_ACTIONS, 'sts': STS_ACTIONS}.get(service, ())
         if not action:
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Action header.')
         if action not in served:
-            raise ApiError('InvalidAction', 'The action %s of service %s is not found (this emulator serves cvm %s and vpc %s).' % (
-                action, service, ', '.join(CVM_ACTIONS), ', '.join(VPC_ACTIONS)))
+            raise ApiError('InvalidAction', 'The action %s of service %s is not found (this emulator serves cvm %s, vpc %s, tag %s '
+                           'and sts %s).' % (action, service, ', '.join(CVM_ACTIONS), ', '.join(VPC_ACTIONS), ', '.join(TAG_ACTIONS),
+                                             ', '.join(STS_ACTIONS)))
         version = request.header('X-TC-Version')
         if not version:
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Version header.')
-        if version != API_VERSION:
-            raise ApiError('NoSuchVersion', 'The API version %s does not exist; use %s.' % (version, API_VERSION))
+        if version != VERSIONS[service]:
+            raise ApiError('NoSuchVersion', 'The API version %s does not exist; use %s.' % (version, VERSIONS[service]))
         region = request.header('X-TC-Region')
-        if not region:
+        if not region and service != 'tag':     # the tag service's pages: "Region: not required for this API"
             raise ApiError('MissingParameter', 'The request is missing the X-TC-Region header.')
         known = set(self.settings['regions']) | set(item['region'] for item in self.instances + self.security_groups + self.network_interfaces)
-        if region not in known:
+        if region and region not in known:
             raise ApiError('UnsupportedRegion', 'The region %s is not supported.' % region)
         content_type = (request.header('Content-Type') or '').split(';')[0].strip().lower()
         if request.method == 'GET':
@@ -537,7 +579,7 @@ class TencentCloud(Cloud):
         if len(filters) > 10:
             raise ApiError('InvalidParameterValue.LimitExceeded', 'At most 10 filters are allowed.')
         for item in filters:
-            if item['Name'] not in names:
+            if item['Name'] not in names and not ('tag-key' in names and TAG_FILTER.match(item['Name'])):
                 raise ApiError(invalid_code, 'The filter `%s` is not supported (supported here: %s).' % (item['Name'], ', '.join(names)))
             if len(item['Values']) > 5:
                 raise ApiError('InvalidFilterValue.LimitExceeded', 'At most 5 values per filter are allowed.')
@@ -714,6 +756,12 @@ class TencentCloud(Cloud):
     def _instance_matches(self, ins, name, values):
         if name == 'security-group-id':
             return any(g in values for g in self._shown_list(ins))
+        if name == 'tag-key':
+            return any(k in values for k in ins['tags'])
+        if name == 'tag-value':
+            return any(v in values for v in ins['tags'].values())
+        if TAG_FILTER.match(name):
+            return ins['tags'].get(TAG_FILTER.match(name).group(1)) in values
         field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
         return ins[field] in values
 
@@ -751,7 +799,8 @@ class TencentCloud(Cloud):
                                     'PrivateIpAddresses': None, 'Ipv6AddressCount': None},
             'InstanceType': 'S5.MEDIUM2', 'CPU': 2, 'Memory': 2, 'InstanceChargeType': 'POSTPAID_BY_HOUR',
             'RestrictState': 'NORMAL', 'PrivateIpAddresses': [], 'PublicIpAddresses': None, 'CreatedTime': ins['created'],
-            'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [], 'DisableApiTermination': False,
+            'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [{'Key': k, 'Value': v} for k, v in ins['tags'].items()],
+            'DisableApiTermination': False,
         }
 
     def _DescribeSecurityGroups(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
@@ -929,8 +978,171 @@ class TencentCloud(Cloud):
                 'Primary': eni['primary'], 'MacAddress': '20:90:6F:00:00:01',
                 'State': 'AVAILABLE' if state == 'INUSE' else state, 'NetworkInterfaceState': state,
                 'PrivateIpAddressSet': [], 'Attachment': attachment, 'Zone': eni['region'] + '-1',
-                'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [], 'EniType': 1 if eni['primary'] else 0,
+                'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [{'Key': k, 'Value': v} for k, v in eni['tags'].items()],
+                'EniType': 1 if eni['primary'] else 0,
                 'Business': 'cvm', 'CdcId': '', 'AttachType': 0}
+
+    # -- STS: the caller's account (the account segment of tag resource names) ----
+    def _GetCallerIdentity(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        uin = str(self.settings['tag_owner_uin'])
+        return {'AccountId': uin, 'UserId': uin, 'PrincipalId': uin, 'Type': 'CAMUser', 'Arn': 'qcs::cam:%s:uin/%s' % (uin, uin)}
+
+    # -- the tag service ------------------------------------------------------
+    def _tag_target(self, name):
+        """The instance or ENI a six-segment resource name designates, or None if there is none; ApiError if malformed."""
+        if not isinstance(name, str):
+            raise ApiError('InvalidParameter', 'A resource must be a string.')
+        match = TAG_RESOURCE.match(name)
+        if not match:
+            raise ApiError('InvalidParameterValue.ResourceDescriptionError', 'The resource %s is not qcs::<service>:<region>:uin/<account>:'
+                           '<prefix>/<id>.' % name)
+        kind = TAG_PREFIXES.get((match.group('service'), match.group('prefix')))
+        if kind is None:
+            raise ApiError('InvalidParameterValue.ResourcePrefixInvalid', 'The emulator tags cvm instance and vpc eni resources, not %s/%s.'
+                           % (match.group('service'), match.group('prefix')))
+        uin = match.group('uin')
+        if self.settings['tag_resource_uin'] == 'owner' and uin != str(self.settings['tag_owner_uin']):
+            raise ApiError('InvalidParameterValue.UinInvalid', 'The account %r of %s is not the resource owner\'s.' % (uin, name))
+        if uin and uin != str(self.settings['tag_owner_uin']):
+            raise ApiError('InvalidParameterValue.UinInvalid', 'The account %s of %s is not the resource owner\'s.' % (uin, name))
+        pool = self.instances if kind == 'instance' else self.network_interfaces
+        return next((item for item in pool if item['id'] == match.group('id') and item['region'] == match.group('region')), None)
+
+    def _tag_targets(self, params, names):
+        """[(name, target or None)]; a missing one per tag_missing_resource."""
+        if not isinstance(names, list) or not names:
+            raise ApiError('MissingParameter', 'The parameter `ResourceList` must not be empty.')
+        if len(names) > MAX_TAGS_PER_CALL:
+            raise ApiError('LimitExceeded.ResourceNumPerRequest', 'At most %d resources per request.' % MAX_TAGS_PER_CALL)
+        out = [(name, self._tag_target(name)) for name in dict.fromkeys(names)]
+        missing = [name for name, target in out if target is None]
+        if missing and self.settings['tag_missing_resource'] == 'error':
+            raise ApiError('InvalidParameterValue.ResourceIdInvalid', 'The resource(s) %s do not exist.' % ', '.join(missing))
+        return out
+
+    @staticmethod
+    def _check_tag_text(text, what, limit):
+        kind = 'Key' if what == 'key' else 'Value'
+        if not isinstance(text, str) or text == '':
+            raise ApiError('InvalidParameterValue.Tag%sEmpty' % kind, 'A tag %s must not be empty.' % what)
+        if len(text) > limit:
+            raise ApiError('InvalidParameterValue.Tag%sLengthExceeded' % kind, 'The tag %s %r is longer than %d characters.' % (what, text, limit))
+        bad = [c for c in text if not (c.isalnum() or c == ' ' or c in TAG_SPECIALS)]
+        if bad or text != text.strip(' '):
+            raise ApiError('InvalidParameterValue.Tag%sCharacterIllegal' % kind, 'The tag %s %r has a character that is not allowed (%s).'
+                           % (what, text, ''.join(bad) or 'a space at its start or end'))
+
+    def _tag_pairs(self, tags, name='Tags'):
+        if not isinstance(tags, list) or not tags:
+            raise ApiError('MissingParameter', 'The parameter `%s` must not be empty.' % name)
+        if len(tags) > MAX_TAGS_PER_CALL:
+            raise ApiError('LimitExceeded.TagNumPerRequest', 'At most %d tags per request.' % MAX_TAGS_PER_CALL)
+        pairs = []
+        for tag in tags:
+            if not isinstance(tag, dict):
+                raise ApiError('InvalidParameter.Tag', 'A tag must be {"TagKey", "TagValue"}.')
+            key, value = tag.get('TagKey'), tag.get('TagValue')
+            self._check_tag_text(key, 'key', 127)
+            if any(key.startswith(prefix) for prefix in TAG_RESERVED_PREFIXES):
+                raise ApiError('InvalidParameterValue.ReservedTagKey', 'The tag key %r uses a reserved prefix (%s).' % (key, ', '.join(TAG_RESERVED_PREFIXES)))
+            self._check_tag_text(value, 'value', 255)
+            if key in [k for k, dummy in pairs]:
+                raise ApiError('InvalidParameterValue.TagKeyDuplicate', 'The tag key %r is given twice.' % key)
+            pairs.append((key, value))
+        return pairs
+
+    def _tag_keys(self, keys):
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+            raise ApiError('MissingParameter', 'The parameter `TagKeys` must be a non-empty list of keys.')
+        if len(keys) > MAX_TAGS_PER_CALL:
+            raise ApiError('LimitExceeded.TagNumPerRequest', 'At most %d tag keys per request.' % MAX_TAGS_PER_CALL)
+        return list(dict.fromkeys(keys))
+
+    def _check_new_values(self, pairs):
+        """LimitExceeded.TagValue when a pair would give its key more distinct values than max_values_per_tag_key."""
+        limit = int(self.settings['max_values_per_tag_key'] or 0)
+        if limit <= 0:
+            return
+        for key, value in pairs:
+            values = set(v for k, v in self.account_tags if k == key)
+            if value not in values and len(values) >= limit:
+                raise ApiError('LimitExceeded.TagValue', 'The tag key %r already has %d values in the account.' % (key, limit))
+
+    def _attach(self, target, pairs):
+        """The FailedResources entry of a target that cannot take the pairs, or None once they are attached."""
+        after = dict(target['tags'], **dict(pairs))
+        if len(after) > int(self.settings['max_tags_per_resource']):
+            return ('LimitExceeded.ResourceAttachedTags', 'The resource would have %d tags; at most %s.' % (len(after), self.settings['max_tags_per_resource']))
+        target['tags'] = after
+        self.account_tags.update(pairs)
+        return None
+
+    def _detach(self, target, keys):
+        absent = [k for k in keys if k not in target['tags']]
+        if absent and self.settings['untag_missing_key'] == 'error':
+            return ('ResourceNotFound.AttachedTagKeyNotFound', 'The resource has no tag key %s.' % ', '.join(absent))
+        target['tags'] = dict((k, v) for k, v in target['tags'].items() if k not in keys)
+        return None
+
+    @staticmethod
+    def _failed(failures):
+        return {'FailedResources': [{'Resource': name, 'Code': code, 'Message': message} for name, (code, message) in failures]}
+
+    def _TagResources(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        targets = self._tag_targets(params, params.get('ResourceList'))
+        pairs = self._tag_pairs(params.get('Tags'))
+        self._check_new_values(pairs)
+        failures = []
+        for name, target in targets:
+            if target is None:
+                if self.settings['tag_missing_resource'] == 'failed_resources':
+                    failures.append((name, ('InvalidParameterValue.ResourceIdInvalid', 'The resource does not exist.')))
+                continue
+            failure = self._attach(target, pairs)
+            if failure:
+                failures.append((name, failure))
+        return self._failed(failures)
+
+    def _UnTagResources(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        targets = self._tag_targets(params, params.get('ResourceList'))
+        keys = self._tag_keys(params.get('TagKeys'))
+        failures = []
+        for name, target in targets:
+            if target is None:
+                if self.settings['tag_missing_resource'] == 'failed_resources':
+                    failures.append((name, ('InvalidParameterValue.ResourceIdInvalid', 'The resource does not exist.')))
+                continue
+            failure = self._detach(target, keys)
+            if failure:
+                failures.append((name, failure))
+        return self._failed(failures)
+
+    def _ModifyResourceTags(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        """One resource: ReplaceTags and DeleteTags (each up to 10, not empty when given, no key in both)."""
+        name = params.get('Resource')
+        target = self._tag_target(name)
+        if target is None:
+            raise ApiError('InvalidParameterValue.ResourceIdInvalid', 'The resource %s does not exist.' % name)
+        if params.get('ReplaceTags') is None and params.get('DeleteTags') is None:
+            raise ApiError('MissingParameter', 'ReplaceTags or DeleteTags is required.')
+        pairs = self._tag_pairs(params['ReplaceTags'], 'ReplaceTags') if params.get('ReplaceTags') is not None else []
+        deleted = params.get('DeleteTags')
+        keys = self._tag_keys([item.get('TagKey') if isinstance(item, dict) else None for item in deleted]) if deleted is not None else []
+        if set(keys) & set(k for k, dummy in pairs):
+            raise ApiError('InvalidParameterValue.DeleteTagsParamError', 'DeleteTags must not name a key of ReplaceTags.')
+        self._check_new_values(pairs)
+        before = dict(target['tags'])
+        failure = self._detach(target, keys) or self._attach(target, pairs)
+        if failure:
+            target['tags'] = before
+            raise ApiError(*failure)
+
+
+def seed_tags(entry, where):
+    tags = entry.get('tags') or {}
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise SettingsError('%s: tags must be a mapping of strings' % where)
+    return dict(tags)
 
 
 CLOUD = TencentCloud

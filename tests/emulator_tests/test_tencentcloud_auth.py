@@ -327,7 +327,8 @@ def test_rate_limits(tc, admin):
     assert tc3.CLOUD.rate_limits == {'AssociateSecurityGroups': 10, 'DisassociateSecurityGroups': 10,
                                      'ModifyInstancesAttribute': 10, 'DescribeInstances': 40, 'DescribeSecurityGroups': 100,
                                      'AssociateNetworkInterfaceSecurityGroups': 20, 'DisassociateNetworkInterfaceSecurityGroups': 20,
-                                     'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20}
+                                     'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20,
+                                     'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20, 'GetCallerIdentity': 20}
     admin.settings(enforce_rate_limits=True)
     req = sdk_signed(cvm(tc), 'DescribeInstances', {})
 

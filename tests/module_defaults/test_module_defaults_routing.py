@@ -65,13 +65,15 @@ def test_each_cloud_s_group_reaches_the_generic_modules_only_for_that_cloud(emul
                                                 'security_group_ids': [ali['group'] % 2]}},
             {'name': 'Tencent Cloud through sg_binding_info', 'register': 'tc_info',
              'multicloud.secgroup.sg_binding_info': {'provider': 'tencentcloud', 'instance_ids': [tc['instance'] % 1]}},
+            {'name': 'Tencent Cloud through sg_quarantine_record', 'register': 'tc_record', 'ignore_errors': True,
+             'multicloud.secgroup.sg_quarantine_record': {'provider': 'tencentcloud', 'state': 'absent', 'instance_ids': [tc['instance'] % 1]}},
             {'name': 'Tencent Cloud through its own module', 'register': 'tc_own',
              'multicloud.secgroup.tencentcloud_sg_binding': {'instance_ids': [tc['instance'] % 2], 'security_group_ids': [tc['group'] % 3]}},
             {'name': 'The task\'s own region wins over the group', 'register': 'tc_explicit', 'ignore_errors': True,
              'multicloud.secgroup.sg_binding': {'provider': 'tencentcloud', 'region': 'ap-shanghai', 'instance_ids': [tc['instance'] % 1],
                                                 'security_group_ids': [tc['group'] % 3]}},
             {'name': 'Keep the results', 'ansible.builtin.copy': {
-                'dest': out, 'content': '{{ {"tc_generic": tc_generic, "ali_generic": ali_generic, "tc_info": tc_info, '
+                'dest': out, 'content': '{{ {"tc_generic": tc_generic, "ali_generic": ali_generic, "tc_info": tc_info, "tc_record": tc_record, '
                                         '"tc_own": tc_own, "tc_explicit": tc_explicit} | to_json }}'}},
         ],
     }
@@ -86,6 +88,10 @@ def test_each_cloud_s_group_reaches_the_generic_modules_only_for_that_cloud(emul
     assert results['tc_generic']['instances'][0]['after'] == [tc['group'] % 1, tc['group'] % 2]
     assert results['ali_generic']['changed'], results['ali_generic']
     assert results['tc_info']['instances'][0]['security_group_ids'] == [tc['group'] % 1, tc['group'] % 2]
+    # sg_quarantine_record takes the group's credentials and endpoint, and none of its binding options (wait_timeout, purge): it
+    # reaches the cloud, or refuses a cloud whose tags it cannot write yet, naming the file store.
+    record = results['tc_record']
+    assert (not record.get('failed') and record['removed'] == []) or 'cannot keep a quarantine record' in record['msg'], record
     assert results['tc_own']['changed'], results['tc_own']
     assert results['tc_explicit']['failed']
     assert 'not found in Tencent Cloud region ap-shanghai' in results['tc_explicit']['msg']

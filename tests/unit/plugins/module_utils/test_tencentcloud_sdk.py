@@ -97,3 +97,21 @@ def test_network_interface_requests_are_the_sdks_byte_for_byte(secret_id, secret
     model = getattr(vpc_models, name + 'Request')()
     model.from_json_string(ours['data'].decode('utf-8'))       # every field we send is one the SDK's model knows
     assert dict((k, v) for k, v in json.loads(model.to_json_string()).items() if v is not None) == json.loads(ours['data'])
+
+
+@settings(max_examples=100, deadline=None)
+@given(secret_id=secrets, secret_key=secrets, ts=st.integers(0, 4102444800),
+       action=st.sampled_from(['TagResources', 'UnTagResources']),
+       instances=st.lists(ids.map(lambda s: 'qcs::cvm:ap-guangzhou:uin/:instance/ins-' + s), min_size=1, max_size=10),
+       pairs=st.lists(st.tuples(secrets, secrets), min_size=1, max_size=10), token=st.one_of(st.none(), secrets))
+def test_tag_service_authorization_matches_the_sdk(secret_id, secret_key, ts, action, instances, pairs, token):
+    """The tag service (scope "tag", version 2018-08-13) is signed as the SDK's TagClient signs it."""
+    tag_client = pytest.importorskip('tencentcloud.tag.v20180813.tag_client')
+    if action == 'TagResources':
+        params = {'ResourceList': instances, 'Tags': [{'TagKey': k, 'TagValue': v} for k, v in pairs]}
+    else:
+        params = {'ResourceList': instances, 'TagKeys': [k for k, dummy in pairs]}
+    req = sdk_request(tag_client.TagClient, action, params, secret_id, secret_key, tencent.TAG_HOST, ts, token)
+    assert req.header['X-TC-Version'] == tencent.API_VERSIONS['tag']
+    body = req.data if isinstance(req.data, bytes) else req.data.encode('utf-8')
+    assert tencent.tc3_authorization(secret_id, secret_key, 'tag', req.header['Host'], ts, body) == req.header['Authorization']
