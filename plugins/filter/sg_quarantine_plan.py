@@ -129,7 +129,7 @@ _value:
   description:
     - C(write) (path and record for each record file to write), C(tag_writes) and C(tag_removals) (per cloud,
       region and target option, the records to write as tags or the targets whose record tags go), C(kept),
-      C(missing), C(done), C(flush) and C(batches) (the sg_binding calls of the two phases), C(flush_seconds),
+      C(missing), C(unreadable) (target ID to why its record tags cannot be read), C(done), C(flush) and C(batches) (the sg_binding calls of the two phases), C(flush_seconds),
       C(overwritten) (target or interface ID to the groups a restore replaces), C(owners) (each target and
       interface ID to its instance) and C(targets).
   type: dict
@@ -226,12 +226,18 @@ def _group_ids(value, variable):
 
 
 def can_tag(provider, kind='instance'):
-    """Whether the provider's module declares tag limits for this kind of target (None: it cannot tag)."""
+    """Whether the provider's module can keep a record in the tags of this kind of target: what
+    multicloud.secgroup.sg_quarantine_record checks before any request (tag limits for the kind, and the tag calls)."""
     cls = generic.PROVIDERS[provider]
     limits = getattr(cls, 'tag_limits', None)
-    if isinstance(limits, dict):    # per target kind
-        limits = limits.get(kind)
-    return limits is not None
+    if isinstance(limits, dict):    # per target kind, by its option
+        limits = limits.get(KINDS[kind][0])
+    return limits is not None and all(hasattr(cls, hook) for hook in ('write_tags', 'remove_tags'))
+
+
+def can_list_interfaces(provider):
+    """Whether sg_binding_info can list the interfaces attached to the provider's instances (interfaces: true)."""
+    return hasattr(generic.PROVIDERS[provider], 'attached_interfaces')
 
 
 def _reads(targets):
@@ -241,7 +247,7 @@ def _reads(targets):
         key = (target['provider'], target.get('region'), option)
         if key not in index:
             index[key] = len(reads)
-            reads.append({'provider': key[0], 'region': key[1], option: []})
+            reads.append({'provider': key[0], 'region': key[1], option: [], 'interfaces': can_list_interfaces(key[0])})
         reads[index[key]][option].append(target['instance_id'])
     return reads
 
@@ -317,14 +323,19 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
         return {'targets': targets, 'reads': _reads(targets)}
     found = _found(current)
     plan = {'write': [], 'kept': [], 'missing': [], 'done': [], 'flush': [], 'batches': [], 'overwritten': {}, 'targets': [],
-            'tag_writes': [], 'tag_removals': [], 'owners': {}, 'flush_seconds': flush_seconds, 'record_store': record_store}
-    tag_groups = {}
+            'tag_writes': [], 'tag_removals': [], 'owners': {}, 'flush_seconds': flush_seconds, 'record_store': record_store,
+            'unreadable': {}}
+    tag_writes, tag_removals = {}, {}
     for target in targets:
         path = record_path(record_dir, target)
         item = found.get((target['provider'], target['kind'], target['instance_id']))
         if record_store == 'tags':
             record = (item or {}).get('quarantine')
             active = bool(record)
+            if (item or {}).get('quarantine_error'):
+                # Record tags edited or removed by hand: never recorded over (its groups may be the only copy).
+                plan['unreadable'][target['instance_id']] = item['quarantine_error']
+                continue
         else:
             record = (records or {}).get(path)
             active = record is not None and not record.get('restored')
@@ -351,11 +362,11 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
                         file_record['kind'] = target['kind']
                     plan['write'].append({'path': path, 'record': file_record})
                 else:
-                    key = (target['provider'], target.get('region'), KINDS[target['kind']][0])
-                    if key not in tag_groups:
-                        tag_groups[key] = {'provider': key[0], 'region': key[1], 'kind_option': key[2], 'records': []}
-                        plan['tag_writes'].append(tag_groups[key])
-                    tag_groups[key]['records'].append(record)
+                    key = (target['provider'], target.get('region'), target['kind'])
+                    if key not in tag_writes:
+                        tag_writes[key] = {'provider': key[0], 'region': key[1], 'instance_kind': key[2], 'records': []}
+                        plan['tag_writes'].append(tag_writes[key])
+                    tag_writes[key]['records'].append(record)
                 flush = target.get('flush_group_ids') or flush_group_ids.get(target['provider'])
                 if flush:
                     # Only a target recorded now: one already isolated is never opened to the flush groups again.
@@ -388,11 +399,11 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
             if record_store == 'file':
                 plan['write'].append({'path': path, 'record': dict(record, restored=True, restored_at=now, overwritten=overwritten)})
             else:
-                key = (target['provider'], target.get('region'), KINDS[target['kind']][0])
-                if key not in tag_groups:
-                    tag_groups[key] = {'provider': key[0], 'region': key[1], 'kind_option': key[2], 'instance_ids': []}
-                    plan['tag_removals'].append(tag_groups[key])
-                tag_groups[key]['instance_ids'].append(target['instance_id'])
+                key = (target['provider'], target.get('region'), target['kind'])
+                if key not in tag_removals:
+                    tag_removals[key] = {'provider': key[0], 'region': key[1], 'instance_kind': key[2], 'instance_ids': []}
+                    plan['tag_removals'].append(tag_removals[key])
+                tag_removals[key]['instance_ids'].append(target['instance_id'])
     return plan
 
 

@@ -97,7 +97,7 @@ def options(running):
     return dict((name, {'endpoint': running.endpoints[name], 'retry_delay': 0.05}) for name in pr.PROVIDERS)
 
 
-def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, check=True):
+def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, check=True, home=None):
     """ansible-playbook as a user runs it (extra vars as -e JSON, credentials in the environment); returns
     (rc, stdout + stderr)."""
     cmd = [binary or ansible_playbooks()[0][1], str(playbook), '-i', str(inventory_path) if inventory_path else 'localhost,', '-c', 'local']
@@ -107,6 +107,8 @@ def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, chec
                           ANSIBLE_INVENTORY_UNPARSED_WARNING='True')
     for values in ENV_CREDENTIALS.values():
         env.update(values)
+    if home:
+        env['HOME'] = home
     proc = pr.subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     pr.keep(label, proc.stdout, proc.stderr)
     output = proc.stdout + proc.stderr
@@ -301,3 +303,31 @@ def test_a_mistyped_or_empty_target_fails_before_any_request_naming_it(seeded, t
                       check=False)
         assert rc != 0 and message in ' '.join(out.split()), out
     assert seeded.emulator.requests() == []
+
+
+@pytest.mark.parametrize('label,binary', ansible_playbooks())
+def test_the_tags_store_restores_from_another_controller_with_an_empty_home(seeded, tmp_path, label, binary):
+    """Isolate on one controller, restore on another whose home directory is empty: the record comes from the
+    instances' tags only. Both runs print no warning; sg_bindings in between leaves the instances alone."""
+    inv = inventory(tmp_path)
+    opts = options(seeded)
+    quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
+    before = dict((name, groups_of(seeded, name)) for name in pr.PROVIDERS)
+    for action, home in (('isolate', 'controller-a'), ('sg_bindings', 'controller-a'), ('restore', 'controller-b')):
+        (tmp_path / home).mkdir(exist_ok=True)
+        if action == 'sg_bindings':
+            cmd = ('multicloud.secgroup.sg_bindings', [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true'}])
+        else:
+            cmd = ('multicloud.secgroup.sg_quarantine', [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet',
+                                                          'sg_quarantine_options': opts, 'sg_quarantine_group_ids': json.dumps(quarantine),
+                                                          'sg_quarantine_record_store': 'tags', 'sg_quarantine_reason': 'INC-7'}])
+        dummy, out = run('roles-%s-tags-%s' % (label, action), tmp_path, cmd[0], inv, cmd[1], binary, home=str(tmp_path / home))
+        if action == 'sg_bindings':
+            assert ' '.join(out.split()).count('left alone, quarantined') == 1, out
+        else:
+            assert_no_warning(out)
+        assert not os.path.exists(str(tmp_path / home / '.multicloud_secgroup')), 'a record file was written'
+        for name in pr.PROVIDERS:
+            for n in range(1, HOSTS_PER_CLOUD + 1):
+                wanted = before[name][instance(name, n)] if action == 'restore' else quarantine[name]
+                assert groups_of(seeded, name)[instance(name, n)] == wanted, (action, name, n)

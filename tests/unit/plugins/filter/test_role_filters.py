@@ -169,7 +169,8 @@ def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
             with open(os.path.join(tasks, name), encoding='utf-8') as handle:
                 loaded = yaml.safe_load(handle)
             for task in loaded:
-                for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info'):
+                for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info',
+                               'multicloud.secgroup.sg_quarantine_record'):
                     if module in task:
                         assert isinstance(task[module], dict), task['name']
                         passed.setdefault((role, module), set()).update(task[module])
@@ -181,6 +182,7 @@ def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
     generic = role_inputs.generic
     info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids'])
     assert info <= passed[('sg_quarantine', 'multicloud.secgroup.sg_binding_info')]
+    assert set(generic.union_spec(generic.record_spec)) <= passed[('sg_quarantine', 'multicloud.secgroup.sg_quarantine_record')]
 
 
 # The quarantine plan: targets, the two stores, interfaces, the flush phase.
@@ -219,7 +221,7 @@ def test_an_empty_or_unresolvable_target_fails_before_any_call_naming_what_was_g
 @pytest.mark.parametrize('hosts', ['compromised', 'compromised, web-1', ['compromised']])
 def test_a_group_stands_for_its_hosts_once_each_and_text_is_names_never_characters(hosts):
     read = sg_quarantine_plan([], 'read', {}, {}, '/tmp/r', hosts=hosts, hostvars=HOSTVARS, groups=GROUPS, variable_prefix='sg_quarantine_')
-    assert read['reads'] == [dict(TC, instance_ids=['ins-00000001', 'ins-00000002'])]
+    assert [dict((k, v) for k, v in r.items() if k != 'interfaces') for r in read['reads']] == [dict(TC, instance_ids=['ins-00000001', 'ins-00000002'])]
 
 
 def test_isolate_records_every_interface_in_order_and_changes_each():
@@ -278,7 +280,8 @@ def test_zec_instances_are_targets_of_their_own_kind():
         {'network_interface_id': '9001-nic2', 'security_group_ids': ['71']}]}, provider='zenlayer', key='zec_instances')
     target = {'provider': 'zenlayer', 'zec_instance_id': 9001}
     read = sg_quarantine_plan([target], 'read', {}, {}, '/tmp/r')
-    assert read['reads'] == [{'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001']}]
+    assert [dict((k, v) for k, v in r.items() if k != 'interfaces') for r in read['reads']] == [
+        {'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001']}]
     plan = sg_quarantine_plan([target], 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'zenlayer': ['79']})
     assert plan['write'][0]['path'] == '/tmp/r/zenlayer_zec_9001.json' and plan['write'][0]['record']['kind'] == 'zec_instance'
     assert plan['batches'] == [{'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001'], 'security_group_ids': ['79'],
@@ -289,9 +292,15 @@ def test_zec_instances_are_targets_of_their_own_kind():
         sg_quarantine_plan([{'provider': 'alicloud', 'zec_instance_id': '1'}], 'read', {}, {}, '/tmp/r', variable_prefix='sg_quarantine_')
 
 
-def test_the_tags_store_reads_the_record_from_the_instance(monkeypatch):
+def can_tag_everywhere(monkeypatch):
     for cls in role_inputs.generic.PROVIDERS.values():
-        monkeypatch.setattr(cls, 'tag_limits', object(), raising=False)
+        monkeypatch.setattr(cls, 'tag_limits', {'instance_ids': object()}, raising=False)
+        for hook in ('write_tags', 'remove_tags'):
+            monkeypatch.setattr(cls, hook, lambda *args: None, raising=False)
+
+
+def test_the_tags_store_reads_the_record_from_the_instance(monkeypatch):
+    can_tag_everywhere(monkeypatch)
     record = {'instance_id': 'ins-2', 'security_group_ids': ['sg-a', 'sg-b'], 'network_interfaces': [{'network_interface_id': 'eni-9',
               'security_group_ids': ['sg-c']}], 'quarantine_group_ids': ['sg-q'], 'isolated_at': 't0', 'reason': None}
     current = read_result(instance('ins-1', ['sg-a'], nics=[], quarantine={}), instance('ins-2', ['sg-q'], nics=[('eni-9', ['sg-q'])], quarantine=record))
@@ -299,24 +308,30 @@ def test_the_tags_store_reads_the_record_from_the_instance(monkeypatch):
     plan = sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'tencentcloud': ['sg-q']}, record_store='tags',
                               now='t1', reason='INC-9')
     assert plan['write'] == [] and plan['kept'] == ['ins-2']
-    assert plan['tag_writes'] == [dict(TC, kind_option='instance_ids', records=[{
+    assert plan['tag_writes'] == [dict(TC, instance_kind='instance', records=[{
         'instance_id': 'ins-1', 'security_group_ids': ['sg-a'], 'network_interfaces': [], 'quarantine_group_ids': ['sg-q'],
         'isolated_at': 't1', 'reason': 'INC-9'}])]
     # Restore from a second controller: nothing on its disk, the record comes from the tags only.
     plan = sg_quarantine_plan(targets, 'restore', {}, current, '/nowhere', record_store='tags', now='t2')
+    assert plan['write'] == [] and plan['unreadable'] == {}
     assert plan['missing'] == ['ins-1']
     assert plan['batches'] == [dict(TC, instance_ids=['ins-2'], security_group_ids=['sg-a', 'sg-b'], state='present', purge=True),
                                dict(TC, network_interface_ids=['eni-9'], security_group_ids=['sg-c'], state='present', purge=True)]
-    assert plan['tag_removals'] == [dict(TC, kind_option='instance_ids', instance_ids=['ins-2'])]
+    assert plan['tag_removals'] == [dict(TC, instance_kind='instance', instance_ids=['ins-2'])]
 
 
 def test_the_tags_store_is_refused_for_a_cloud_that_cannot_tag_naming_the_file_store(monkeypatch):
+    can_tag_everywhere(monkeypatch)
     monkeypatch.setattr(role_inputs.generic.PROVIDERS['baiducloud'], 'tag_limits', None, raising=False)
     with pytest.raises(AnsibleFilterError) as caught:
         sg_quarantine_plan([{'provider': 'baiducloud', 'region': 'bj', 'instance_id': 'i-1'}], 'read', {}, {}, '/tmp/r',
                            record_store='tags', variable_prefix='sg_quarantine_')
     assert str(caught.value) == ('sg_quarantine_record_store: tags: baiducloud cannot keep tags on its instance i-1 (the module has no tag '
                                  'support for it); use sg_quarantine_record_store: file')
+    # Limits for instances only: a zec instance cannot keep its record in tags.
+    with pytest.raises(AnsibleFilterError, match='zenlayer cannot keep tags on its zec instance 9001'):
+        sg_quarantine_plan([{'provider': 'zenlayer', 'zec_instance_id': '9001'}], 'read', {}, {}, '/tmp/r', record_store='tags',
+                           variable_prefix='sg_quarantine_')
     with pytest.raises(AnsibleFilterError, match='record_store must be file or tags'):
         sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'read', {}, {}, '/tmp/r', record_store='disk', variable_prefix='sg_quarantine_')
 
@@ -357,3 +372,22 @@ def test_the_summary_lists_the_quarantined_targets_apart():
         {'item': dict(TC, instance_ids=[], security_group_ids=['sg-1'], state='present', purge=True, quarantined=['ins-5']), 'skipped': True}]}
     summary = sg_binding_summary(registered)['tencentcloud']
     assert (summary['changed'], summary['unchanged'], summary['failed'], summary['quarantined']) == (1, 1, 0, ['ins-1', 'ins-4', 'ins-5'])
+
+
+def test_a_record_whose_tags_cannot_be_read_is_never_recorded_over(monkeypatch):
+    can_tag_everywhere(monkeypatch)
+    item = instance('ins-1', ['sg-q'], nics=[], quarantine={})
+    item['quarantine_error'] = 'tags sg-quarantine-1: checksum mismatch'
+    for action in ('isolate', 'restore'):
+        plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], action, {}, read_result(item), '/tmp/r', record_store='tags',
+                                  quarantine_group_ids={'tencentcloud': ['sg-q']})
+        assert plan['unreadable'] == {'ins-1': 'tags sg-quarantine-1: checksum mismatch'}
+        assert plan['batches'] == [] and plan['tag_writes'] == [] and plan['tag_removals'] == []
+
+
+def test_each_read_asks_for_the_interfaces_where_the_cloud_lists_them(monkeypatch):
+    monkeypatch.delattr(role_inputs.generic.PROVIDERS['baiducloud'], 'attached_interfaces', raising=False)
+    monkeypatch.setattr(role_inputs.generic.PROVIDERS['tencentcloud'], 'attached_interfaces', lambda *args: {}, raising=False)
+    read = sg_quarantine_plan([dict(TC, instance_id='ins-1'), {'provider': 'baiducloud', 'region': 'bj', 'instance_id': 'i-1'}],
+                              'read', {}, {}, '/tmp/r')
+    assert [(r['provider'], r['interfaces']) for r in read['reads']] == [('tencentcloud', True), ('baiducloud', False)]
