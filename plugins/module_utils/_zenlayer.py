@@ -20,6 +20,12 @@ ModifyNetworkInterfaceAttribute{nicId, securityGroupId}. Two more target kinds r
 ``network_interface_ids`` (vNICs, read with DescribeNetworkInterfaces) and ``zec_instance_ids`` (a zec
 instance's Primary vNIC, read with the zec DescribeInstances). A run talks to one service,
 chosen from the kind (SERVICES); the switch is 'eventual' like the vm writes.
+
+Tags (the quarantine record store) are the resource manager's (``POST /api/v2/zrm``, version 2025-10-14, the
+same signing): ModifyResourceTags{resourceUuid, replaceTags, deleteTagKeys} adds, overwrites and removes tags of
+one instance (vm or zec) in one call; TagBindResources puts one tag on many resources, of no use for records, whose
+data tags differ per instance (its ID and groups). The instances' tags come with their DescribeInstances
+(``tags.tags``, vm and zec).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,10 +42,13 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
 
 API_VERSION = '2023-03-13'
 ZEC_API_VERSION = '2025-09-01'
+ZRM_API_VERSION = '2025-10-14'
+CREATE_TAGS_MAX = 20                           # tags per CreateTags call (documented)
 DEFAULT_ENDPOINT = 'https://console.zenlayer.com'
 CONTENT_TYPE = 'application/json'
 SIGNATURE_METHOD = 'ZC2-HMAC-SHA256'
@@ -74,7 +83,20 @@ INFERRED = {
     'zec_page': 1000,
     # zec: INVALID_NIC_STATUS (400) names no state; taken as a refusal, not as a wait.
     'nic_status_class': transport.CONFLICT,
+    # Tags: only the lengths are documented (zrm data types: key and value 1 to 64 characters). The characters and the
+    # number of tags a resource takes are not: the usual set and 20 (the CreateTags batch) are assumed.
+    'tag_chars': r'[A-Za-z0-9 _.:/=+\-@]',
+    'max_tags': 20,
+    # A tag quota's code is not published: a code saying a limit was exceeded is taken as a quota.
+    'quota_codes': re.compile(r'EXCEED(ED)?_LIMIT|LIMIT_EXCEEDED|QUOTA'),
+    # ModifyResourceTags names no "tag does not exist" answer (TagBindResources does): if it gives one, the tags are
+    # made with CreateTags and the write sent once more. A CreateTags of a tag made already answers a code like these.
+    'tag_exists_codes': re.compile(r'ALREADY|DUPLICATE|EXIST'),
 }
+
+# Records are kept on vm and zec instances; a vNIC holds none (its zec instance does).
+TAG_LIMITS = quarantine_record.TagLimits(max_key_len=64, max_value_len=64, max_tags=INFERRED['max_tags'],
+                                         key_chars=INFERRED['tag_chars'], value_chars=INFERRED['tag_chars'], reserved_prefixes=())
 
 # Codes with a fixed class; reference section 4. Dotted legacy codes (Go SDK) are matched as UPPER_SNAKE.
 ERROR_CLASSES = {
@@ -92,6 +114,10 @@ ERROR_CLASSES = {
     'OPERATION_FAILED_RESOURCE_NOT_FOUND': transport.NOT_FOUND,
     'INVALID_NIC_NOT_FOUND': transport.NOT_FOUND,
     'INVALID_NIC_STATUS': INFERRED['nic_status_class'],
+    # zrm (documented on its tag calls).
+    'INVALID_RESOURCE_NOT_FOUND': transport.NOT_FOUND,
+    'INVALID_RESOURCE_CAN_NOT_BOUND': transport.CONFLICT,
+    'INVALID_TAG_NOT_FOUND': transport.NOT_FOUND,
 }
 
 
@@ -101,6 +127,8 @@ def error_class(code, status):
         return ERROR_CLASSES[code]
     if status == 429:
         return transport.THROTTLED
+    if INFERRED['quota_codes'].search(code):
+        return transport.QUOTA
     if INFERRED['idempotency_codes'].search(code):
         return transport.ALREADY
     if status is not None and status >= 500:
@@ -174,6 +202,9 @@ class ZenlayerCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key_id', 'secret': 'access_key_password'}
+    # Records are kept on vm and zec instances; a vNIC holds none: its zec instance does.
+    tag_limits = {INSTANCES.option: TAG_LIMITS, ZEC_INSTANCES.option: TAG_LIMITS, ZEC_NICS.option: None}
+    owner_kinds = {ZEC_NICS.option: ZEC_INSTANCES.option}
 
     @classmethod
     def secrets(cls, params):
@@ -192,11 +223,17 @@ class ZenlayerCloud:
         self.nics = {}           # zec target -> its vNIC as last read: {'nic', 'vpc', 'instance'}
         self.group_status = {}            # security group -> securityGroupStatus, as last read
         self.current = {}                 # instance -> its groups, as last read
+        self.tags = {}                    # instance (vm or zec) -> {key: value}, as last read
+        self.nic_owner = {}               # vNIC -> its zec instance, from every vNIC read
         self.warnings = []
 
     # -- requests -----------------------------------------------------------
-    def call(self, action, body, write=False):
+    def call(self, action, body, write=False, service=None, idempotent=False):
+        """service: 'zrm' for the tag calls (its path and version); the kind's service otherwise."""
         payload = json.dumps(body).encode('utf-8')
+        url, name, version = self.url, self.service, self.version
+        if service == 'zrm':
+            url, name, version = self.url.rsplit('/', 1)[0] + '/zrm', 'zrm', ZRM_API_VERSION
 
         def build():
             timestamp = int(self.clock())
@@ -204,16 +241,16 @@ class ZenlayerCloud:
                 'Content-Type': CONTENT_TYPE,
                 'Host': self.host,
                 'X-ZC-Action': action,
-                'X-ZC-Version': self.version,
-                'X-ZC-Service': self.service,
+                'X-ZC-Version': version,
+                'X-ZC-Service': name,
                 'X-ZC-Timestamp': str(timestamp),
                 'X-ZC-Signature-Method': SIGNATURE_METHOD,
                 'Authorization': zc2_authorization(self.params['access_key_id'], self.params['access_key_password'],
                                                    self.host, timestamp, payload),
             }
-            return {'method': 'POST', 'url': self.url, 'headers': headers, 'data': payload}
+            return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
 
-        return self.transport.call(transport.Call(action, build, lambda resp: self.answer(action, resp), write=write))
+        return self.transport.call(transport.Call(action, build, lambda resp: self.answer(action, resp), write=write, idempotent=idempotent))
 
     def answer(self, action, resp):
         """The inner ``response`` object of a success; a ProviderError with code, message, request ID and status otherwise."""
@@ -289,6 +326,7 @@ class ZenlayerCloud:
             current[iid] = ['%s' % sg for sg in groups]
             self.current[iid] = list(current[iid])
             self.status[iid] = item.get('instanceStatus')
+        self.note_tags(found, ids, 'DescribeInstances')
         return current, [iid for iid in ids if iid not in current]
 
     def remember_nic(self, tid, nic, status):
@@ -302,6 +340,7 @@ class ZenlayerCloud:
     def read_zec_nics(self, ids):
         found = self.describe('DescribeNetworkInterfaces', 'nicIds', ids, 'nicId')
         current = dict((nid, self.remember_nic(nid, found[nid], found[nid].get('status'))) for nid in ids if nid in found)
+        self.nic_owner.update((nid, found[nid].get('instanceId')) for nid in current)
         return current, [nid for nid in ids if nid not in current]
 
     def read_zec_instances(self, ids):
@@ -315,6 +354,8 @@ class ZenlayerCloud:
             if len(primary) != 1:
                 raise self.malformed('DescribeInstances', 'one Primary vNIC for zec instance %s' % iid, item)
             current[iid] = self.remember_nic(iid, primary[0], item.get('status'))
+            self.nic_owner.update(('%s' % n.get('nicId'), iid) for n in item.get('nics') or [] if isinstance(n, dict))
+        self.note_tags(found, ids, 'DescribeInstances')
         return current, [iid for iid in ids if iid not in current]
 
     def describe_security_groups(self, sg_ids):
@@ -420,3 +461,176 @@ class ZenlayerCloud:
         tid, sg = op['target_ids'][0], op['security_group_ids'][0]
         data = self.call('ModifyNetworkInterfaceAttribute', {'nicId': self.nics[tid]['nic'], 'securityGroupId': sg}, write=True)
         return [data.get('requestId')]
+
+    # -- the quarantine record store: instance tags (zrm) ----------------------
+    def note_tags(self, found, ids, action):
+        """Each instance's tags from its DescribeInstances item (``tags: {tags: [{key, value}]}``). An item without the
+        field is read with DescribeResourceTags (one call each): a missing field must never look like no record; a null
+        one is taken as no tags [inferred]."""
+        unshown = []
+        for iid in ids:
+            item = found.get(iid)
+            if item is None:
+                continue
+            if 'tags' not in item:
+                unshown.append(iid)
+                continue
+            holder = item['tags']
+            tags = holder.get('tags') if isinstance(holder, dict) else holder
+            self.tags[iid] = self.tag_dict(tags or [], action, iid, item)
+        if unshown:
+            self.read_resource_tags(unshown)
+
+    def tag_dict(self, tags, action, iid, data):
+        if not isinstance(tags, list) or not all(isinstance(t, dict) and t.get('key') is not None for t in tags):
+            raise self.malformed(action, 'tags list of {key, value} for instance %s' % iid, data)
+        return dict(('%s' % t['key'], '%s' % (t.get('value') if t.get('value') is not None else '')) for t in tags)
+
+    def read_resource_tags(self, ids):
+        """DescribeResourceTags{resourceUuid}, one call an instance (max_concurrency at a time)."""
+        def one(iid):
+            data = self.call('DescribeResourceTags', {'resourceUuid': iid}, service='zrm')
+            return self.tag_dict(data.get('dataSet'), 'DescribeResourceTags', iid, data)
+
+        for iid, result in zip(ids, self.transport.map(one, list(ids), self.params['max_concurrency'])):
+            if isinstance(result, BaseException):
+                raise result
+            self.tags[iid] = result
+
+    def check_tags(self, target_id, tags):
+        """Refuse, before any request, a key or value the documented lengths (1 to 64) or the assumed characters do not
+        allow, naming the instance."""
+        for key, value in tags.items():
+            for what, text in (('key', key), ('value', value)):
+                bad = sorted(set(c for c in text if not re.match(TAG_LIMITS.key_chars, c)))
+                if not 1 <= len(text) <= TAG_LIMITS.max_key_len or bad:
+                    raise transport.ProviderError(
+                        self.name, 'ModifyResourceTags', 'InvalidTag', 'instance %s: tag %s %r is not one %s takes (1 to %d '
+                        'characters of %s%s)' % (target_id, what, text, self.display_name, TAG_LIMITS.max_key_len, TAG_LIMITS.key_chars,
+                                                 '; not: ' + ''.join(bad) if bad else ''), error_class=transport.INVALID)
+
+    def modify_tags(self, target_id, replace=None, delete=None):
+        """ModifyResourceTags on one instance; it states the end result, so sending it again is safe."""
+        body = {'resourceUuid': target_id}
+        if replace:
+            body['replaceTags'] = [{'key': k, 'value': v} for k, v in replace.items()]
+        if delete:
+            body['deleteTagKeys'] = list(delete)
+        return self.call('ModifyResourceTags', body, write=True, service='zrm', idempotent=True).get('requestId')
+
+    def create_tags(self, tags):
+        """CreateTags, 20 a call; where a batch is refused because one of its tags exists, each is made alone and an
+        "exists" answer taken as done."""
+        request_ids, pairs = [], [{'key': k, 'value': v} for k, v in tags.items()]
+        for start in range(0, len(pairs), CREATE_TAGS_MAX):
+            chunk = pairs[start:start + CREATE_TAGS_MAX]
+            try:
+                request_ids.append(self.call('CreateTags', {'tags': chunk}, write=True, service='zrm', idempotent=True).get('requestId'))
+                continue
+            except transport.ProviderError as error:
+                if not INFERRED['tag_exists_codes'].search(error.code.upper()):
+                    raise
+            for pair in chunk:
+                try:
+                    request_ids.append(self.call('CreateTags', {'tags': [pair]}, write=True, service='zrm', idempotent=True).get('requestId'))
+                except transport.ProviderError as error:
+                    if not INFERRED['tag_exists_codes'].search(error.code.upper()):
+                        raise
+        return request_ids
+
+    def write_tags(self, target_id, tags):
+        """Add or overwrite these keys on one instance (vm or zec): one ModifyResourceTags call, none when it has them
+        all already (as last read). Returns the request IDs."""
+        tags = dict((k, '%s' % v) for k, v in tags.items())
+        self.check_tags(target_id, tags)
+        have = self.tags.get(target_id)
+        if have is not None and all(have.get(k) == v for k, v in tags.items()):
+            return []
+        try:
+            request_ids = [self.modify_tags(target_id, replace=tags)]
+        except transport.ProviderError as error:
+            if error.code != 'INVALID_TAG_NOT_FOUND':
+                raise
+            request_ids = self.create_tags(tags) + [self.modify_tags(target_id, replace=tags)]
+        if have is not None:
+            have.update(tags)
+        return request_ids
+
+    def remove_tags(self, target_id, keys):
+        """Remove these keys from one instance: one ModifyResourceTags call with deleteTagKeys (only the keys it has, as
+        last read; none left: no call). Returns the request IDs."""
+        have = self.tags.get(target_id)
+        keys = [k for k in dict.fromkeys(keys) if have is None or k in have]
+        if not keys:
+            return []
+        request_id = self.modify_tags(target_id, delete=keys)
+        for key in keys if have is not None else ():
+            have.pop(key, None)
+        return [request_id]
+
+    # -- every interface of an instance ----------------------------------------
+    def attached_interfaces(self, instance_ids):
+        """{instance: [{'network_interface_id', 'security_group_ids'}, ...]}: the interfaces with groups of their own
+        that the instance-level binding does not change.
+
+        vm instances: none, with no call: the vm service binds groups to the instance (AssociateSecurityGroupInstance) and
+        its interfaces (``nic: {wanName, lanName}``) have none of their own.
+        zec instances (their Primary vNIC is the instance's kind): the Secondary vNICs, each with its one group, or [] where
+        it has none of its own (it then has its VPC's, which no call sets back: ModifyNetworkInterfaceAttribute only
+        switches to a group). Read with DescribeNetworkInterfaces filtered by nicType Secondary, 1000 a page; when the
+        account has more pages of them than instances asked, one call per instance filtered by instanceId instead. So
+        min(ceil(S / 1000), 1 + n) calls for S Secondary vNICs and n instances. The zec DescribeInstances' nics[] is not
+        relied on: that it lists every vNIC is not documented."""
+        ids = list(dict.fromkeys(instance_ids))
+        if self.kind is INSTANCES or not ids:
+            return dict((iid, []) for iid in ids)
+        found = dict((iid, []) for iid in ids)
+        page_size = INFERRED['zec_page']
+
+        def page_of(body, page):
+            data = self.call('DescribeNetworkInterfaces', dict(body, pageSize=page_size, pageNum=page))
+            items = data.get('dataSet')
+            total = '%s' % data.get('totalCount', 0)
+            if not isinstance(items, list) or not total.isdigit():
+                raise self.malformed('DescribeNetworkInterfaces', 'dataSet list and totalCount number', data)
+            return [i for i in items if isinstance(i, dict)], int(total)
+
+        def every(body):
+            items, total = page_of(body, 1)
+            page = 1
+            while items and len(items) < total:
+                page += 1
+                more, total = page_of(body, page)
+                if not more:
+                    break
+                items += more
+            return items
+
+        first, total = page_of({'nicType': 'Secondary'}, 1)
+        pages = -(-total // page_size)
+        if pages - 1 <= len(ids):
+            items, page = list(first), 1
+            while page < pages:
+                page += 1
+                more, dummy = page_of({'nicType': 'Secondary'}, page)
+                if not more:
+                    break
+                items += more
+        else:
+            items = []
+            for result in self.transport.map(lambda iid: every({'instanceId': iid, 'nicType': 'Secondary'}), ids, self.params['max_concurrency']):
+                if isinstance(result, BaseException):
+                    raise result
+                items += result
+        for nic in items:
+            owner, nic_id = nic.get('instanceId'), '%s' % nic.get('nicId')
+            self.nic_owner[nic_id] = owner
+            if owner in found and nic.get('nicType') != 'Primary' and nic_id not in [e['network_interface_id'] for e in found[owner]]:
+                group = nic.get('securityGroupId')
+                found[owner].append({'network_interface_id': nic_id, 'security_group_ids': ['%s' % group] if group else []})
+        return found
+
+    def interface_owner(self, interface_ids):
+        """{vNIC: its zec instance or None}, from the vNIC reads already done (none made here); vm instances have no
+        interface targets."""
+        return dict((nic, self.nic_owner.get(nic) or None) for nic in interface_ids)

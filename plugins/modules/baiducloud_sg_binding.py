@@ -65,6 +65,21 @@ description:
     refused before any write, naming them, since it could not end with exactly O(security_group_ids).
   - Instance IDs look like C(i-xxxxxxxx) and security group IDs like C(g-xxxxxxxx) (8 or more letters or digits);
     anything else, such as an ID containing C(/) or C(?), is refused before any request.
+  - Quarantine (M(multicloud.secgroup.sg_quarantine_record), O(quarantined)) - an instance's tags come with the reads
+    above (C(tags) of C(listByInstanceId) and C(GET /v2/instance/{instanceId}); an instance listed without them is read
+    with the C(GET)). A record is written with C(PUT /v2/instance/{instanceId}/tag?bind) and removed with C(?unbind)
+    (body C(changeTags), the key with the value it has), one call per instance (a key it has with another value is
+    unbound first, one more call); Baidu AI Cloud's batch tag call puts one set of tags on many resources, of no use for
+    records that differ per instance. Tag keys and values of 1 to 65 letters, digits, C(-), C(_), C(/), C(.) and spaces,
+    and 10 tags per instance, are assumed (the BCC pages point to rules they do not state); the record is encoded for
+    them. Isolating 100 instances with one other ENI each, with the record in tags, takes 1 read, 1 C(ListEnis) (the
+    ENIs of one VPC), 100 tag writes, 22 calls for the instances' groups (20 batch writes of 10) and 106 for the ENIs'
+    (one update each), 231 in all (131 with the record in a file); restoring takes the same less the interface listing,
+    the record removed with 100 calls (230, or 130).
+  - An instance's other ENIs (O(multicloud.secgroup.sg_binding_info#module:interfaces)) are those attached to it besides
+    its primary one (C(nicInfo.eniId)), read with the ENI list of its VPC (C(GET /v1/eni?vpcId=), 1000 a call) when two
+    or more of its instances are asked, else the list filtered by instance, or C(GET /v2/eni/{instanceId}) where the VPC
+    is not known.
   - Requests are signed with bce-auth-v1 by the module itself; no Baidu AI Cloud SDK is needed.
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)

@@ -129,6 +129,18 @@ def parse_time(stamp):
         return None
 
 
+def seed_tags(tags, where):
+    """An instance's tags as [[key, value], ...]: seeded as a mapping, or as [{key, value}] (a key may repeat)."""
+    if tags is None:
+        return []
+    if isinstance(tags, dict):
+        tags = [{'key': k, 'value': v} for k, v in tags.items()]
+    if not isinstance(tags, list) or not all(isinstance(t, dict) and set(t) == {'key', 'value'} and isinstance(t['key'], str)
+                                             and isinstance(t['value'], str) for t in tags):
+        raise SettingsError('%s: tags must be a mapping of strings or a list of {key, value} strings' % where)
+    return [[t['key'], t['value']] for t in tags]
+
+
 # -- the cloud -----------------------------------------------------------------------------------
 
 def not_found(what, ident):
@@ -147,6 +159,11 @@ def route(method, raw_path, query_keys):
     ident = urllib.parse.unquote(parts[1]) if len(parts) == 2 else None
     if parts == ['instance', 'listByInstanceId'] and method == 'POST':
         return 'ListInstancesByIds', None
+    if len(parts) == 3 and parts[0] == 'instance' and parts[1] and parts[2] == 'tag' and method == 'PUT' \
+            and ('bind' in query_keys) != ('unbind' in query_keys):
+        return ('BindInstanceTags' if 'bind' in query_keys else 'UnbindInstanceTags'), urllib.parse.unquote(parts[1])
+    if len(parts) == 2 and parts[0] == 'eni' and parts[1] and method == 'GET':
+        return 'ListInstanceEnis', ident
     if len(parts) == 2 and parts[0] == 'instance' and parts[1]:
         if method == 'GET':
             return 'GetInstance', ident
@@ -200,16 +217,26 @@ class BaiduCloud(Cloud):
         'eni_max_security_groups': 10,              # normal groups per ENI [inferred] (413 BindInstanceExceededLimit above it)
         'eni_primary_update': 'error',              # bindSg on an instance's primary ENI: 'error' (400 EniPrimaryNotSupported) or 'applied'
         'eni_list_requires_vpc': True,              # GET /v1/eni without vpcId: 400 (the SDK always sends it)
+        # Instance tags: the BCC pages refer to the tag service's rules without stating them; every value is an assumption.
+        'tag_max_key_len': 65,                      # [inferred] 400 TagExceptions.TagKeyInvalid above it
+        'tag_max_value_len': 65,                    # [inferred] 400 TagExceptions.TagValueInvalid above it
+        'tag_chars': r'[A-Za-z0-9\-_ /.\u4e00-\u9fff]',  # [inferred] one character a key or value may hold
+        'max_tags_per_instance': 10,                # [inferred] 413 TagExceptions.LimitExceeded above it
+        'tag_same_key': 'overwrite',                # binding a key the instance has with another value: 'overwrite', 'add' (both kept) or 'error'
+        'tag_unbind_match': 'key_value',            # unbind removes the pair named ('key_value') or every value of the key ('key')
+        'tag_unbind_absent': 'noop',                # unbinding a pair the instance lacks: 'noop' (200) or 'error' (404 NoSuchObject)
+        'list_by_ids_tags': 'shown',                # listByInstanceId answers carry each instance's tags: 'shown' or 'absent'
     }
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
         'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
         'BatchBindSecurityGroup': 10, 'BatchUnbindSecurityGroup': 10,
         'GetInstance': 20, 'ListInstances': 20, 'ListInstancesByIds': 20, 'ListSecurityGroups': 20, 'GetSecurityGroup': 20,
-        'GetEni': 20, 'ListEnis': 20, 'UpdateEniSecurityGroups': 10,
+        'GetEni': 20, 'ListEnis': 20, 'UpdateEniSecurityGroups': 10, 'ListInstanceEnis': 20,
+        'BindInstanceTags': 10, 'UnbindInstanceTags': 10,
     }
     write_actions = ('BindSecurityGroup', 'UnbindSecurityGroup', 'ReplaceSecurityGroups', 'BatchBindSecurityGroup',
-                     'BatchUnbindSecurityGroup', 'UpdateEniSecurityGroups')
+                     'BatchUnbindSecurityGroup', 'UpdateEniSecurityGroups', 'BindInstanceTags', 'UnbindInstanceTags')
 
     # -- state ------------------------------------------------------------
     def reset(self):
@@ -235,7 +262,7 @@ class BaiduCloud(Cloud):
             groups[entry['id']] = entry
         instances = {}
         for where, inst in self.seed_entries(data, 'instances'):
-            check_entry(inst, where, ('id',), strings=('region', 'status', 'vpc_id', 'name'),
+            check_entry(inst, where, ('id',), optional=('tags',), strings=('region', 'status', 'vpc_id', 'name'),
                         string_lists=('security_groups', 'enterprise_security_groups'))
             entry = copy.deepcopy(inst)
             if entry['id'] in instances:
@@ -246,6 +273,7 @@ class BaiduCloud(Cloud):
             entry.setdefault('name', entry['id'])
             entry.setdefault('security_groups', [])
             entry.setdefault('enterprise_security_groups', [])
+            entry['tags'] = seed_tags(entry.get('tags'), where)
             if entry['status'] not in INSTANCE_STATUSES:
                 raise SettingsError('%s: status %r is not one of %s' % (where, entry['status'], ', '.join(INSTANCE_STATUSES)))
             for key in ('security_groups', 'enterprise_security_groups'):
@@ -297,7 +325,7 @@ class BaiduCloud(Cloud):
         return {
             'credentials': [dict(c) for c in self.credentials.values()],
             'security_groups': [dict(g) for g in self.security_groups.values()],
-            'instances': [copy.deepcopy(i) for i in self.instances.values()],
+            'instances': [dict(copy.deepcopy(i), tags=[{'key': k, 'value': v} for k, v in i['tags']]) for i in self.instances.values()],
             'network_interfaces': [dict(copy.deepcopy(e), security_groups=list(self._eni_groups(e))) for e in self.network_interfaces.values()],
         }
 
@@ -358,7 +386,7 @@ class BaiduCloud(Cloud):
             return {'targets': list(self._json_body(request).get('instanceIds') or [])}
         if action == 'GetInstance':
             return {'targets': [ident]}
-        if action == 'GetEni':
+        if action in ('GetEni', 'ListInstanceEnis', 'BindInstanceTags', 'UnbindInstanceTags'):
             return {'targets': [ident]}
         if action == 'UpdateEniSecurityGroups':
             return {'targets': [ident], 'set': list(self._json_body(request).get('securityGroupIds') or []),
@@ -375,6 +403,8 @@ class BaiduCloud(Cloud):
             'BatchBindSecurityGroup': self._batch_bind, 'BatchUnbindSecurityGroup': self._batch_unbind,
             'ListInstancesByIds': self._list_instances_by_ids,
             'GetEni': self._get_eni, 'ListEnis': self._list_enis, 'UpdateEniSecurityGroups': self._update_eni,
+            'ListInstanceEnis': self._list_instance_enis,
+            'BindInstanceTags': self._bind_tags, 'UnbindInstanceTags': self._unbind_tags,
         }
         if action in self.write_actions and self.settings['concurrent_bind']:
             self._concurrent_bind()
@@ -546,6 +576,9 @@ class BaiduCloud(Cloud):
             ids = ids[ids.index(marker):] if marker in ids else []
         body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
                 'instances': [self._instance_model(self.instances[i]) for i in ids[:max_keys]]}
+        if self.settings['list_by_ids_tags'] == 'absent':
+            for item in body['instances']:
+                del item['tags']
         if body['isTruncated']:
             body['nextMarker'] = ids[max_keys]
         return body
@@ -555,7 +588,7 @@ class BaiduCloud(Cloud):
         return {
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
-            'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [],
+            'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [{'tagKey': k, 'tagValue': v} for k, v in inst['tags']],
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available', 'eniId': self._primary_eni_id(inst['id']),
                         'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
@@ -771,6 +804,68 @@ class BaiduCloud(Cloud):
             eni['security_groups'] = sg_ids
         eni['enterprise_security_groups'] = []
         self._remember_token(token, 'bindSg', fingerprint)
+        return None
+
+    def _list_instance_enis(self, _request, ident, _request_id):
+        """BCC's GET /v2/eni/{instanceId}: the instance's ENIs, its primary one included (unpaged, as documented)."""
+        self._instance(ident)
+        return {'enis': [self._eni_model(e) for i, e in sorted(self.network_interfaces.items()) if e['instance_id'] == ident]}
+
+    # -- instance tags -----------------------------------------------------------
+    def _change_tags(self, request, ident):
+        """The instance and the pairs of a tag call's body ({"changeTags": [{tagKey, tagValue}]}), checked."""
+        tags = self._json_body(request).get('changeTags')
+        if not isinstance(tags, list) or not tags:
+            raise ApiError(400, 'TagExceptions.TagEmpty', 'Tag should not be empty.')
+        pairs = []
+        chars = re.compile(r'^%s*$' % self.settings['tag_chars'])
+        for tag in tags:
+            if not isinstance(tag, dict):
+                raise ApiError(400, 'TagExceptions.TagEmpty', 'Tag should not be empty.')
+            key, value = tag.get('tagKey'), tag.get('tagValue', '')
+            if not isinstance(key, str) or not key:
+                raise ApiError(400, 'TagExceptions.TagKeyEmpty', 'Tag key should not be empty.')
+            value = '' if value is None else value
+            if len(key) > int(self.settings['tag_max_key_len']) or not chars.match(key):
+                raise ApiError(400, 'TagExceptions.TagKeyInvalid', 'Tag key contains invalid characters or length exceeds limit.')
+            if not isinstance(value, str) or len(value) > int(self.settings['tag_max_value_len']) or not chars.match(value):
+                raise ApiError(400, 'TagExceptions.TagValueInvalid', 'Tag value contains invalid characters or length exceeds limit.')
+            pairs.append([key, value])
+        return self._instance(ident), pairs
+
+    def _bind_tags(self, request, ident, _request_id):
+        """PUT /v2/instance/{id}/tag?bind: 200 with an empty body, as documented; all or nothing."""
+        instance, pairs = self._change_tags(request, ident)
+        mode = self.settings['tag_same_key']
+        if mode not in ('overwrite', 'add', 'error'):
+            raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.tag_same_key must be overwrite, add or error.')
+        tags = [list(t) for t in instance['tags']]
+        for key, value in pairs:
+            if [key, value] in tags:
+                continue
+            if any(k == key for k, _v in tags):
+                if mode == 'error':
+                    raise ApiError(400, 'TagExceptions.TagKeyInvalid', 'The instance already has tag key %s with another value.' % key)
+                if mode == 'overwrite':
+                    tags = [t for t in tags if t[0] != key]
+            tags.append([key, value])
+        if len(tags) > int(self.settings['max_tags_per_instance']):
+            raise ApiError(413, 'TagExceptions.LimitExceeded', 'Limit exceeded for current request.')
+        instance['tags'] = tags
+        return None
+
+    def _unbind_tags(self, request, ident, _request_id):
+        """PUT /v2/instance/{id}/tag?unbind: 200 with an empty body."""
+        instance, pairs = self._change_tags(request, ident)
+        by_key = self.settings['tag_unbind_match'] == 'key'
+        before = [list(t) for t in instance['tags']]
+        gone = []
+        for key, value in pairs:    # each pair is looked for among the tags the instance had before the call
+            hit = [t for t in before if t[0] == key and (by_key or t[1] == value)]
+            if not hit and self.policy('tag_unbind_absent', 'InternalError') == 'error':
+                raise not_found('tag', '%s:%s' % (key, value))
+            gone.extend(hit)
+        instance['tags'] = [t for t in before if t not in gone]
         return None
 
     def _batch_bind(self, request, _ident, request_id):

@@ -2,9 +2,10 @@
 # Copyright (c) multicloud.secgroup contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Zenlayer Cloud "vm" service (API 2.0): security-group binding of VM instances; and the
+"""Zenlayer Cloud "vm" service (API 2.0): security-group binding of VM instances; the
 Elastic Compute "zec" service (``POST /api/v2/zec``, 2025-09-01): one group per vNIC, switched
-with ModifyNetworkInterfaceAttribute.
+with ModifyNetworkInterfaceAttribute; and the resource manager "zrm" (``POST /api/v2/zrm``,
+2025-10-14): tags on vm and zec instances (ModifyResourceTags and the SDK's other tag calls).
 
 ``POST /api/v2/vm`` with the action in ``X-ZC-Action`` and the version in
 ``X-ZC-Version`` (2023-03-13 or 2026-04-01, identical for these actions),
@@ -41,7 +42,20 @@ ZEC_ACTIONS = (
     'DescribeSecurityGroups',
     'DescribeVpcs',
 )
-_ACTION_BY_LOWER = dict((name.lower(), name) for name in ACTIONS + ZEC_ACTIONS)
+ZRM_SERVICE_PATH = '/api/v2/zrm'
+ZRM_API_VERSIONS = ('2025-10-14',)
+ZRM_ACTIONS = (
+    'CreateTags',
+    'DeleteTags',
+    'DescribeTags',
+    'DescribeResourceTags',
+    'ModifyResourceTags',
+    'TagBindResources',
+    'TagUnbindResources',
+)
+TAG_MAX_LEN = 64            # documented (zrm data types, Tag): key and value 1 to 64 characters
+CREATE_TAGS_MAX = 20        # documented: CreateTags takes at most 20 tags
+_ACTION_BY_LOWER = dict((name.lower(), name) for name in ACTIONS + ZEC_ACTIONS + ZRM_ACTIONS)
 # [inferred] The vNIC states a switch is accepted in (the docs name only the code INVALID_NIC_STATUS).
 ZEC_SWITCHABLE_NIC_STATUSES = ('AVAILABLE', 'IN_USE')
 ZEC_NIC_STATUSES = ZEC_SWITCHABLE_NIC_STATUSES + ('CREATING', 'ATTACHING', 'DETACHING', 'DELETING')
@@ -164,6 +178,22 @@ def _name_matches(pattern, name):
 
 # -- seed validation ----------------------------------------------------------
 
+def seed_tags(tags, where):
+    """Tags seeded as a mapping or as [{key, value}], kept as [[key, value]] (one value a key on a resource)."""
+    if tags is None:
+        return []
+    if isinstance(tags, dict):
+        tags = [{'key': k, 'value': v} for k, v in tags.items()]
+    if not isinstance(tags, list) or not all(isinstance(t, dict) and set(t) == {'key', 'value'} and isinstance(t['key'], str)
+                                             and isinstance(t['value'], str) for t in tags):
+        raise SettingsError('%s: tags must be a mapping of strings or a list of {key, value} strings' % where)
+    return [[t['key'], t['value']] for t in tags]
+
+
+def tag_list(pairs):
+    return [{'key': k, 'value': v} for k, v in pairs]
+
+
 def _check_id(value, where):
     """Checked in place of check_entry's non-empty-string check, for the hint about YAML numbers."""
     if not isinstance(value, str) or not _NUMERIC_ID_RE.match(value):
@@ -193,10 +223,23 @@ class ZenlayerCloud(Cloud):
         # [inferred] zec: what DescribeNetworkInterfaces shows as securityGroupId for a vNIC without a group of its
         # own: 'none' (null) or 'vpc_default' (the group of its VPC, which it inherits).
         'zec_inherited_group_shown': 'none',
+        # Tags (zrm). The docs state only the 1-64 lengths; the rest are assumptions, one setting per plausible answer.
+        'tag_chars': r'[A-Za-z0-9 _.:/=+\-@]',     # [inferred] one character a key or value may hold (400 INVALID_PARAMETER)
+        'max_tags_per_resource': 20,                # [inferred] above it: 403 OPERATION_DENIED_RESOURCE_TAG_EXCEED_LIMIT (made up)
+        'tag_taggable': ['vm', 'zec'],              # [inferred] the instance kinds zrm tags; others: 404 INVALID_RESOURCE_CAN_NOT_BOUND
+        'modify_requires_created_tag': False,       # [inferred] ModifyResourceTags of a pair not made by CreateTags: 404 INVALID_TAG_NOT_FOUND
+        'create_existing_tag': 'noop',              # [inferred] CreateTags of an existing pair: 'noop' or 'error' (400, made-up code)
+        'tag_bind_max_resources': 100,              # [inferred] resourceUuids per TagBindResources / TagUnbindResources (400 above)
+        # [inferred] How DescribeInstances (vm and zec) shows tags: 'shown' ({"tags": [..]}, empty too), 'null_when_none'
+        # (null for an instance without tags) or 'absent' (no tags field at all).
+        'describe_tags': 'shown',
+        # [inferred] Which vNICs the zec DescribeInstances lists in nics[]: 'all' or 'primary' (only the Primary one).
+        'zec_instance_nics_listed': 'all',
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
-    rate_limits = dict((action, 20) for action in ACTIONS + ZEC_ACTIONS)
-    write_actions = ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance', 'ModifyNetworkInterfaceAttribute')
+    rate_limits = dict((action, 20) for action in ACTIONS + ZEC_ACTIONS + ZRM_ACTIONS)
+    write_actions = ('AssociateSecurityGroupInstance', 'UnAssociateSecurityGroupInstance', 'ModifyNetworkInterfaceAttribute',
+                     'CreateTags', 'DeleteTags', 'ModifyResourceTags', 'TagBindResources', 'TagUnbindResources')
 
     # -- state ------------------------------------------------------------
     def reset(self):
@@ -207,9 +250,10 @@ class ZenlayerCloud(Cloud):
         self.zec_vpcs = {}          # id -> {'id', 'name', 'security_group'}: the VPC's default group (or None)
         self.zec_instances = {}     # id -> {'id', 'name', 'status', 'zone'}
         self.nics = {}              # id -> {'id', 'name', 'instance', 'vpc', 'type', 'status', 'security_groups': [] or [one]}
+        self.tag_library = []       # [[key, value]]: the tags made (CreateTags, or bound); vm and zec instances hold 'tags' too
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'zec_vpcs', 'zec_instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'zec_vpcs', 'zec_instances', 'network_interfaces', 'tags'))
         credentials, groups, instances = self.seed_credentials(data), {}, {}
         for where, entry in self.seed_entries(data, 'security_groups'):
             check_entry(entry, where, (), ('id', 'name', 'status', 'is_default', 'description', 'create_time'))
@@ -225,7 +269,7 @@ class ZenlayerCloud(Cloud):
         limit = self.settings['max_security_groups_per_instance']
         for where, entry in self.seed_entries(data, 'instances'):
             check_entry(entry, where, (), ('id', 'status', 'name', 'zone', 'unsupported_security_group',
-                                           'security_groups', 'create_time'))
+                                           'security_groups', 'create_time', 'tags'))
             _check_id(entry.get('id'), where)
             if entry['id'] in instances:
                 raise SettingsError('%s: duplicate instance id %s' % (where, entry['id']))
@@ -233,7 +277,7 @@ class ZenlayerCloud(Cloud):
                         'zone': entry.get('zone', 'SEL-A'),
                         'unsupported_security_group': entry.get('unsupported_security_group', False),
                         'security_groups': list(entry.get('security_groups') or []),
-                        'create_time': entry.get('create_time', DEFAULT_CREATE_TIME)}
+                        'create_time': entry.get('create_time', DEFAULT_CREATE_TIME), 'tags': seed_tags(entry.get('tags'), where)}
             if instance['status'] not in INSTANCE_STATUSES:
                 raise SettingsError('%s: status %r is not one of %s' % (where, instance['status'], ', '.join(INSTANCE_STATUSES)))
             if not isinstance(instance['unsupported_security_group'], bool):
@@ -248,8 +292,12 @@ class ZenlayerCloud(Cloud):
                     where, len(bound), limit))
             instances[instance['id']] = instance
         zec = self.seed_zec(data, groups)
+        library = seed_tags(data.get('tags'), '%s tags' % self.name)
+        for holder in list(instances.values()) + list(zec[1].values()):
+            library += [t for t in holder['tags'] if t not in library]
         self.credentials, self.security_groups, self.instances = credentials, groups, instances
         self.zec_vpcs, self.zec_instances, self.nics = zec
+        self.tag_library = [t for n, t in enumerate(library) if t not in library[:n]]
         self.stale = {}
 
     def seed_zec(self, data, groups):
@@ -260,9 +308,9 @@ class ZenlayerCloud(Cloud):
                 raise SettingsError('%s: security_group must be a seeded security group id' % where)
             vpcs[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'security_group': entry.get('security_group')}
         for where, entry in self.seed_entries(data, 'zec_instances'):
-            check_entry(entry, where, ('id',), ('name', 'status', 'zone'), strings=('id', 'name', 'status', 'zone'))
+            check_entry(entry, where, ('id',), ('name', 'status', 'zone', 'tags'), strings=('id', 'name', 'status', 'zone'))
             instances[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'status': entry.get('status', 'RUNNING'),
-                                      'zone': entry.get('zone', 'SEL-A')}
+                                      'zone': entry.get('zone', 'SEL-A'), 'tags': seed_tags(entry.get('tags'), where)}
         for where, entry in self.seed_entries(data, 'network_interfaces'):
             check_entry(entry, where, ('id', 'vpc'), ('name', 'instance', 'type', 'status', 'security_group'),
                         strings=('id', 'vpc', 'name', 'type', 'status'))
@@ -287,10 +335,11 @@ class ZenlayerCloud(Cloud):
         return {
             'credentials': [dict(entry) for entry in self.credentials.values()],
             'security_groups': [dict(group) for group in self.security_groups.values()],
-            'instances': [dict(instance, security_groups=list(instance['security_groups']))
+            'instances': [dict(instance, security_groups=list(instance['security_groups']), tags=tag_list(instance['tags']))
                           for instance in self.instances.values()],
             'zec_vpcs': [dict(vpc) for vpc in self.zec_vpcs.values()],
-            'zec_instances': [dict(instance) for instance in self.zec_instances.values()],
+            'zec_instances': [dict(instance, tags=tag_list(instance['tags'])) for instance in self.zec_instances.values()],
+            'tags': tag_list(self.tag_library),
             'network_interfaces': [dict(nic, security_groups=list(nic['security_groups'])) for nic in self.nics.values()],
         }
 
@@ -348,6 +397,10 @@ class ZenlayerCloud(Cloud):
             return {'targets': list(params.get('instanceIds') or []) or None}
         if action == 'DescribeNetworkInterfaces':
             return {'targets': list(params.get('nicIds') or []) or None}
+        if action in ('ModifyResourceTags', 'DescribeResourceTags'):
+            return {'targets': [params.get('resourceUuid')]}
+        if action in ('TagBindResources', 'TagUnbindResources'):
+            return {'targets': list(params.get('resourceUuids') or [])}
         return None
 
     def dispatch(self, request, action):
@@ -355,11 +408,12 @@ class ZenlayerCloud(Cloud):
             if request.method != 'POST':
                 raise ApiError(405, 'INVALID_REQUEST_METHOD', 'Only POST is supported.')
             path = request.path.rstrip('/')
-            if path not in (SERVICE_PATH, ZEC_SERVICE_PATH):
-                raise ApiError(404, 'INVALID_SERVICE_NOT_FOUND', 'No service at %s; this emulator serves %s and %s.'
-                               % (request.path, SERVICE_PATH, ZEC_SERVICE_PATH))
-            zec = path == ZEC_SERVICE_PATH
-            versions, actions = (ZEC_API_VERSIONS, ZEC_ACTIONS) if zec else (API_VERSIONS, ACTIONS)
+            services = {SERVICE_PATH: ('_', API_VERSIONS, ACTIONS), ZEC_SERVICE_PATH: ('_zec_', ZEC_API_VERSIONS, ZEC_ACTIONS),
+                        ZRM_SERVICE_PATH: ('_zrm_', ZRM_API_VERSIONS, ZRM_ACTIONS)}
+            if path not in services:
+                raise ApiError(404, 'INVALID_SERVICE_NOT_FOUND', 'No service at %s; this emulator serves %s.'
+                               % (request.path, ', '.join(sorted(services))))
+            prefix, versions, actions = services[path]
             version = request.header('X-ZC-Version')
             if version not in versions:
                 raise ApiError(400, 'INVALID_VERSION', 'X-ZC-Version %r is not supported (%s).' % (version, ', '.join(versions)))
@@ -371,7 +425,7 @@ class ZenlayerCloud(Cloud):
                 params = None
             if not isinstance(params, dict):
                 raise ApiError(400, 'INVALID_PARAMETER', 'The request body must be a JSON object.')
-            handler = getattr(self, ('_zec_' if zec else '_') + action)
+            handler = getattr(self, prefix + action)
             return _success(handler(params))
         except ApiError as exc:
             return _error(exc.status, exc.code, exc.message)
@@ -500,7 +554,7 @@ class ZenlayerCloud(Cloud):
 
     def _instance_info(self, instance):
         # The full InstanceInfo shape, nested objects included (the SDK models expect them).
-        return {
+        info = {
             'instanceId': instance['id'], 'zoneId': instance['zone'], 'instanceName': instance['name'],
             'instanceType': 'z2a.cpu.1', 'cpuCount': 1, 'memory': 2, 'imageId': 'ubuntu-22.04', 'imageName': 'Ubuntu 22.04',
             'instanceChargeType': 'POSTPAID', 'internetMaxBandwidthOut': 100, 'internetChargeType': 'ByBandwidth',
@@ -510,8 +564,20 @@ class ZenlayerCloud(Cloud):
             'trafficPackageSize': None, 'securityGroupIds': self.shown_order(self._visible(instance)),
             'systemDisk': {'diskId': instance['id'] + '1', 'diskSize': 20, 'diskCategory': 'Standard NVMe SSD'},
             'dataDisks': [], 'autoRenew': False, 'keyId': None,
-            'nic': {'wanName': 'wan0', 'lanName': 'lan0'}, 'tags': {'tags': []},
+            'nic': {'wanName': 'wan0', 'lanName': 'lan0'},
         }
+        return self._with_tags(info, instance)
+
+    def _with_tags(self, info, holder):
+        """The tags field of a Describe answer, as describe_tags says."""
+        shown = self.settings['describe_tags']
+        if shown not in ('shown', 'null_when_none', 'absent'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.describe_tags must be shown, null_when_none or absent.')
+        if shown == 'shown' or (shown == 'null_when_none' and holder['tags']):
+            info['tags'] = {'tags': tag_list(holder['tags'])}
+        elif shown == 'null_when_none':
+            info['tags'] = None
+        return info
 
     def _status_spelling(self, status):
         case = self.settings['group_status_case']
@@ -587,13 +653,17 @@ class ZenlayerCloud(Cloud):
         ids = _optional_ids(params, 'instanceIds')
         found = _page([i for i in self.zec_instances.values() if ids is None or i['id'] in ids], params)
         items = []
+        listed = self.settings['zec_instance_nics_listed']
+        if listed not in ('all', 'primary'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_instance_nics_listed must be all or primary.')
         for instance in found['dataSet']:
             nics = [self._nic_info(nic) for nic in self.nics.values() if nic['instance'] == instance['id']]
             primary = [nic for nic in nics if nic['nicType'] == 'Primary'][0]
-            items.append({'instanceId': instance['id'], 'instanceName': instance['name'], 'zoneId': instance['zone'],
-                          'instanceType': 'z2a.cpu.1', 'cpu': 1, 'memory': 2, 'status': instance['status'],
-                          'securityGroupId': primary['securityGroupId'], 'subnetId': None, 'nics': nics,
-                          'publicIpAddresses': [], 'privateIpAddresses': [], 'createTime': DEFAULT_CREATE_TIME})
+            items.append(self._with_tags({
+                'instanceId': instance['id'], 'instanceName': instance['name'], 'zoneId': instance['zone'],
+                'instanceType': 'z2a.cpu.1', 'cpu': 1, 'memory': 2, 'status': instance['status'],
+                'securityGroupId': primary['securityGroupId'], 'subnetId': None, 'nics': nics if listed == 'all' else [primary],
+                'publicIpAddresses': [], 'privateIpAddresses': [], 'createTime': DEFAULT_CREATE_TIME}, instance))
         return {'totalCount': found['totalCount'], 'dataSet': items}
 
     def _zec_DescribeSecurityGroups(self, params):  # pylint: disable=invalid-name
@@ -614,6 +684,120 @@ class ZenlayerCloud(Cloud):
                   'securityGroupId': vpc['security_group'], 'dnsZoneIds': [], 'resourceGroup': None, 'tags': None}
                  for vpc in self.zec_vpcs.values() if ids is None or vpc['id'] in ids]
         return _page(items, params)
+
+    # -- zrm: tags --------------------------------------------------------------
+
+    def _tag_of(self, tag, where):
+        """[key, value] of a Tag parameter: key 1-64 characters (required), value 1-64 (optional), of tag_chars."""
+        if not isinstance(tag, dict):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a Tag {key, value}.' % where)
+        key, value = tag.get('key'), tag.get('value')
+        chars = re.compile(r'^%s*$' % self.settings['tag_chars'])
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_MAX_LEN or not chars.match(key):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s.key must be 1 to %d allowed characters.' % (where, TAG_MAX_LEN))
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= TAG_MAX_LEN or not chars.match(value)):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s.value must be 1 to %d allowed characters.' % (where, TAG_MAX_LEN))
+        return [key, value or '']
+
+    def _tags_param(self, params, name, required=False, most=None):
+        tags = params.get(name)
+        if tags is None and not required:
+            return []
+        if not isinstance(tags, list) or (required and not tags) or (most and len(tags) > most):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a list of Tag%s.' % (name, ' (at most %d)' % most if most else ''))
+        return [self._tag_of(tag, '%s[%d]' % (name, n)) for n, tag in enumerate(tags)]
+
+    def _resource(self, uuid):
+        """The vm or zec instance a resourceUuid names; 404 INVALID_RESOURCE_NOT_FOUND, or INVALID_RESOURCE_CAN_NOT_BOUND
+        for a kind zrm does not tag (tag_taggable)."""
+        kind, holder = ('vm', self.instances.get(uuid)) if uuid in self.instances else ('zec', self.zec_instances.get(uuid))
+        if holder is None:
+            if uuid in self.nics or uuid in self.security_groups or uuid in self.zec_vpcs:
+                kind, holder = 'other', {}
+            else:
+                raise ApiError(404, 'INVALID_RESOURCE_NOT_FOUND', 'Resources do not exist.')
+        if kind not in (self.settings['tag_taggable'] or []):
+            raise ApiError(404, 'INVALID_RESOURCE_CAN_NOT_BOUND', 'Resources cannot be bound.')
+        return holder
+
+    def _set_tags(self, holder, tags):
+        if len(tags) > int(self.settings['max_tags_per_resource']):
+            # Not a Zenlayer code: the docs name no limit, nor its error.
+            raise ApiError(403, 'OPERATION_DENIED_RESOURCE_TAG_EXCEED_LIMIT', 'Quantity of tags bound to a resource exceeds the limit '
+                                                                              '(emulator assumption).')
+        holder['tags'] = tags
+        self.tag_library += [t for t in tags if t not in self.tag_library]
+
+    def _zrm_ModifyResourceTags(self, params):  # pylint: disable=invalid-name
+        """replaceTags added or overwritten (one value a key), deleteTagKeys removed (an absent key is nothing), in one step."""
+        holder = self._resource(_required_id(params, 'resourceUuid'))
+        replace = self._tags_param(params, 'replaceTags')
+        delete = params.get('deleteTagKeys') or []
+        if not isinstance(delete, list) or not all(isinstance(k, str) for k in delete):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter deleteTagKeys must be a list of strings.')
+        if self.settings['modify_requires_created_tag'] and any(t not in self.tag_library for t in replace):
+            raise ApiError(404, 'INVALID_TAG_NOT_FOUND', 'Tag does not exist.')
+        keys = [k for k, _v in replace]
+        tags = [t for t in holder['tags'] if t[0] not in delete and t[0] not in keys] + replace
+        self._set_tags(holder, tags)
+        return {}
+
+    def _zrm_DescribeResourceTags(self, params):  # pylint: disable=invalid-name
+        holder = self._resource(_required_id(params, 'resourceUuid'))
+        return {'totalCount': len(holder['tags']),
+                'dataSet': [{'key': k, 'value': v, 'createdDate': '2025-10-14 15:57:24'} for k, v in holder['tags']]}
+
+    def _zrm_CreateTags(self, params):  # pylint: disable=invalid-name
+        tags = self._tags_param(params, 'tags', required=True, most=CREATE_TAGS_MAX)
+        if any(t in self.tag_library for t in tags) and self.policy('create_existing_tag', 'INTERNAL_SERVER_ERROR') == 'error':
+            # Not a Zenlayer code: the docs say only that a duplicate pair is not allowed.
+            raise ApiError(400, 'OPERATION_DENIED_TAG_ALREADY_EXISTS', 'Duplicate key-value tags are not allowed (emulator assumption).')
+        self.tag_library += [t for t in tags if t not in self.tag_library]
+        return {}
+
+    def _zrm_DeleteTags(self, params):  # pylint: disable=invalid-name
+        tags = self._tags_param(params, 'tags', required=True)
+        holders = list(self.instances.values()) + list(self.zec_instances.values())
+        if any(t in h['tags'] for t in tags for h in holders):
+            # Not a Zenlayer code: the console says a tag with resources bound cannot be deleted.
+            raise ApiError(403, 'OPERATION_DENIED_TAG_BOUND', 'Tags can only be deleted if they have no resources bound (emulator assumption).')
+        self.tag_library = [t for t in self.tag_library if t not in tags]
+        return {}
+
+    def _zrm_DescribeTags(self, params):  # pylint: disable=invalid-name
+        keys = params.get('tagKeys')
+        wanted = self._tags_param(params, 'tags')
+        holders = list(self.instances.values()) + list(self.zec_instances.values())
+        items = [{'key': k, 'value': v, 'bindResourceCount': sum(1 for h in holders if [k, v] in h['tags']), 'createdDate': '2025-10-14 15:56:36'}
+                 for k, v in self.tag_library if (not keys or k in keys) and (not wanted or [k, v] in wanted)]
+        return _page(items, params)
+
+    def _tag_and_resources(self, params):
+        tag = self._tag_of(params.get('tag'), 'tag')
+        uuids = params.get('resourceUuids')
+        if not isinstance(uuids, list) or not uuids or not all(isinstance(u, str) for u in uuids):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter resourceUuids must be a non-empty list of strings.')
+        if len(uuids) > int(self.settings['tag_bind_max_resources']):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter resourceUuids accepts at most %d IDs.' % int(self.settings['tag_bind_max_resources']))
+        return tag, [self._resource(u) for u in uuids]
+
+    def _zrm_TagBindResources(self, params):  # pylint: disable=invalid-name
+        """One made tag onto many resources, all or nothing; a key a resource has takes the new value [inferred]."""
+        tag, holders = self._tag_and_resources(params)
+        if tag not in self.tag_library:
+            raise ApiError(404, 'INVALID_TAG_NOT_FOUND', 'Tag does not exist.')
+        after = [[t for t in h['tags'] if t[0] != tag[0]] + [tag] for h in holders]
+        for tags in after:          # every check before the first change
+            self._set_tags({}, tags)
+        for holder, tags in zip(holders, after):
+            self._set_tags(holder, tags)
+        return {}
+
+    def _zrm_TagUnbindResources(self, params):  # pylint: disable=invalid-name
+        tag, holders = self._tag_and_resources(params)
+        for holder in holders:
+            holder['tags'] = [t for t in holder['tags'] if t != tag]
+        return {}
 
 
 CLOUD = ZenlayerCloud

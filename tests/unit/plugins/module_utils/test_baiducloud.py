@@ -485,7 +485,7 @@ def test_the_sdk_client_requests_verify_with_our_signer(ak, sk, ts, iid, sg, cal
 
 def listed(ids, groups=('g-aaaaaaaa',), status='Running'):
     return Answer(200, {'marker': '', 'isTruncated': False, 'maxKeys': 1000,
-                        'instances': [{'id': i, 'status': status, 'nicInfo': {'securityGroups': list(groups)}} for i in ids]})
+                        'instances': [{'id': i, 'status': status, 'nicInfo': {'securityGroups': list(groups)}, 'tags': []} for i in ids]})
 
 
 def test_reads_are_one_list_by_ids_call_per_100_instances_and_gets_for_the_unlisted():
@@ -513,7 +513,7 @@ def test_reads_are_one_list_by_ids_call_per_100_instances_and_gets_for_the_unlis
 
 def test_a_list_by_ids_page_is_followed_by_next_marker():
     pages = [Answer(200, {'isTruncated': True, 'nextMarker': 'i-bbbbbbbb', 'instances': [
-        {'id': 'i-aaaaaaaa', 'nicInfo': {'securityGroups': ['g-aaaaaaaa']}}]}), listed(['i-bbbbbbbb'])]
+        {'id': 'i-aaaaaaaa', 'nicInfo': {'securityGroups': ['g-aaaaaaaa']}, 'tags': []}]}), listed(['i-bbbbbbbb'])]
     cloud, session = provider({('POST', '/v2/instance/listByInstanceId'): pages})
     assert cloud.read(['i-aaaaaaaa', 'i-bbbbbbbb']) == ({'i-aaaaaaaa': ['g-aaaaaaaa'], 'i-bbbbbbbb': ['g-aaaaaaaa']}, [])
     assert dict(parse_qsl(session.requests[1]['query']))['marker'] == 'i-bbbbbbbb'
@@ -638,7 +638,7 @@ def test_a_list_by_ids_answered_not_found_for_instances_that_exist_is_a_missing_
 
 
 def test_a_purge_is_refused_on_an_instance_with_enterprise_groups_read_either_way():
-    with_esg = Answer(200, {'instances': [{'id': 'i-aaaaaaaa', 'status': 'Running',
+    with_esg = Answer(200, {'instances': [{'id': 'i-aaaaaaaa', 'status': 'Running', 'tags': [],
                                            'nicInfo': {'securityGroups': [], 'enterpriseSecurityGroups': ['esg-ub0q1p72pbmh']}}]})
     esg_instance = Answer(200, {'instance': {'id': 'i-bbbbbbbb', 'status': 'Running',
                                              'nicInfo': {'securityGroups': ['g-aaaaaaaa'], 'enterpriseSecurityGroups': ['esg-7dyv27r6pnse']}}})

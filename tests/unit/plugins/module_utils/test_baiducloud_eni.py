@@ -90,7 +90,8 @@ def test_an_update_is_a_put_with_bind_sg_a_client_token_and_the_whole_list_resen
 def refusal_case(enis, instances):
     """A provider that has read the ENIs and described the groups; instances: owner -> its primary ENI."""
     answers = {('POST', '/v2/instance/listByInstanceId'): Answer(200, {'instances': [
-        {'id': iid, 'status': 'Running', 'nicInfo': {'securityGroups': ['g-aaaaaaaa'], 'eniId': primary}} for iid, primary in instances.items()]})}
+        {'id': iid, 'status': 'Running', 'nicInfo': {'securityGroups': ['g-aaaaaaaa'], 'eniId': primary}, 'tags': []}
+        for iid, primary in instances.items()]})}
     cloud, session = eni_provider(answers)
     for item in enis:
         cloud.note_eni(item, 'GetEni', None)

@@ -44,7 +44,7 @@ def error(status, code, message='it failed', request_id='T-ERR'):
 
 
 def instance(iid, groups, status='RUNNING'):
-    return {'instanceId': iid, 'instanceStatus': status, 'securityGroupIds': groups, 'instanceName': 'x'}
+    return {'instanceId': iid, 'instanceStatus': status, 'securityGroupIds': groups, 'instanceName': 'x', 'tags': {'tags': []}}
 
 
 class Session:
@@ -127,7 +127,7 @@ def test_a_capped_page_size_is_followed_to_the_last_page():
 
 def test_ids_stay_strings_even_when_the_answer_has_them_unquoted():
     text = ('{"requestId": "T1", "response": {"requestId": "T1", "totalCount": 1, "dataSet": [{"instanceId": %s, '
-            '"instanceStatus": "RUNNING", "securityGroupIds": [%s, 1.5e18]}]}}' % (VM_2, SG_A))
+            '"instanceStatus": "RUNNING", "securityGroupIds": [%s, 1.5e18], "tags": null}]}}' % (VM_2, SG_A))
     cloud, dummy = provider({'DescribeInstances': [Answer(200, text=text)]})
     current, missing = cloud.read([VM_2])
     assert current == {VM_2: [SG_A, '1.5e18']} and missing == []
@@ -471,7 +471,8 @@ class ZecFake:
         return self.page(items, body)
 
     def describe_instances(self, body):
-        items = [{'instanceId': iid, 'status': 'RUNNING', 'nics': [self.nic_info(n) for n in sorted(self.nics) if self.nics[n]['instance'] == iid]}
+        items = [{'instanceId': iid, 'status': 'RUNNING', 'tags': {'tags': []},
+                  'nics': [self.nic_info(n) for n in sorted(self.nics) if self.nics[n]['instance'] == iid]}
                  for iid in body['instanceIds'] if any(nic['instance'] == iid for nic in self.nics.values())]
         return self.page(items, body)
 

@@ -75,14 +75,15 @@ def test_bind_check_real_repeat_and_repeat_in_check(cloud, capsys):
     assert result['changed'] and result['operations'] == checked['operations']
     assert result['operations'][0] == {'action': 'set', 'security_group_ids': GROUPS[:2], 'network_interface_ids': [ENIS[0]]}
     assert [groups(cloud, e) for e in ENIS] == [GROUPS[:2]] * 3 and len(result['request_ids']) == 3
-    # reads: one GET and the VPC's list; groups: one list; owners' primary ENIs: one listByInstanceId; writes: one per ENI;
-    # read-back: one GET and the list
-    assert sorted(actions(cloud)) == sorted(['GetEni', 'ListEnis', 'ListSecurityGroups', 'ListInstancesByIds'] + ['UpdateEniSecurityGroups'] * 3
-                                            + ['GetEni', 'ListEnis'])
+    # reads: one GET and the VPC's list; the owners' tags (the quarantine step): one listByInstanceId; groups: one list;
+    # owners' primary ENIs: one listByInstanceId; writes: one per ENI; read-back: one GET and the list
+    assert sorted(actions(cloud)) == sorted(['GetEni', 'ListEnis', 'ListSecurityGroups'] + ['ListInstancesByIds'] * 2
+                                            + ['UpdateEniSecurityGroups'] * 3 + ['GetEni', 'ListEnis'])
     for check_mode in (False, True):
         cloud.emulator.clear_requests()
         again = run(cloud, capsys, check_mode=check_mode, **args)
-        assert not again['changed'] and again['operations'] == [] and actions(cloud) == ['GetEni', 'ListEnis']
+        # the owners' tags are read whether or not anything changes (the quarantine step)
+        assert not again['changed'] and again['operations'] == [] and actions(cloud) == ['GetEni', 'ListEnis', 'ListInstancesByIds']
 
 
 def test_unbind_and_purge_are_whole_list_updates(cloud, capsys):
