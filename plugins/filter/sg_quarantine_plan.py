@@ -192,7 +192,10 @@ def _targets(targets, hosts, hostvars, groups, variable_prefix, instance_id_var,
                                      % (variable_prefix, position, target['provider'], ', '.join(PROVIDER_NAMES)))
         if target.get('instance_id') and target.get('zec_instance_id'):
             raise AnsibleFilterError('%stargets[%d]: give instance_id or zec_instance_id, not both' % (variable_prefix, position))
-        kind = 'zec_instance' if target.get('zec_instance_id') else 'instance'
+        # The read step's targets come back with their kind already set.
+        kind = target.get('kind') or ('zec_instance' if target.get('zec_instance_id') else 'instance')
+        if kind not in KINDS:
+            raise AnsibleFilterError('%stargets[%d]: kind must be one of %s, not %r' % (variable_prefix, position, ', '.join(KINDS), kind))
         if kind == 'zec_instance' and target['provider'] != 'zenlayer':
             raise AnsibleFilterError('%stargets[%d]: zec_instance_id is for provider zenlayer, not %s' % (variable_prefix, position, target['provider']))
         clean = dict((k, v) for k, v in target.items() if k != 'zec_instance_id')

@@ -282,7 +282,8 @@ def test_zec_instances_are_targets_of_their_own_kind():
     read = sg_quarantine_plan([target], 'read', {}, {}, '/tmp/r')
     assert [dict((k, v) for k, v in r.items() if k != 'interfaces') for r in read['reads']] == [
         {'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001']}]
-    plan = sg_quarantine_plan([target], 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'zenlayer': ['79']})
+    # As the role runs it: the read step's targets go to the plan.
+    plan = sg_quarantine_plan(read['targets'], 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'zenlayer': ['79']})
     assert plan['write'][0]['path'] == '/tmp/r/zenlayer_zec_9001.json' and plan['write'][0]['record']['kind'] == 'zec_instance'
     assert plan['batches'] == [{'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001'], 'security_group_ids': ['79'],
                                 'state': 'present', 'purge': True},
