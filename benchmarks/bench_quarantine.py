@@ -104,7 +104,8 @@ def main():
         with tempfile.TemporaryDirectory() as workdir:
             with open(os.path.join(workdir, 'play.yml'), 'w') as handle:
                 handle.write(PLAY)
-            print('| cloud | store | instances | interfaces each | isolate calls | restore calls | isolate s | restore s | calls per action (isolate; restore) |')
+            print('| cloud | store | instances | interfaces each | isolate calls | restore calls | isolate s | restore s '
+                  '| calls per action (isolate; restore) |')
             print('|---|---|---|---|---|---|---|---|---|')
             for name in opts.clouds.split(','):
                 for store in opts.stores.split(','):
