@@ -130,8 +130,8 @@ _value:
     - C(write) (path and record for each record file to write), C(tag_writes) and C(tag_removals) (per cloud,
       region and instance kind, the records to write as tags or the targets whose record tags go), C(kept),
       C(missing), C(unreadable) (target ID to why its record tags cannot be read), C(done), C(flush) and C(batches)
-      (the sg_binding calls of the two phases), C(flush_seconds), C(overwritten) (target or interface ID to the groups a restore replaces), C(owners) (each target and
-      interface ID to its instance) and C(targets).
+      (the sg_binding calls of the two phases), C(flush_seconds), C(overwritten) (target or interface ID to the
+      groups a restore replaces), C(owners) (each target and interface ID to its instance) and C(targets).
   type: dict
 '''
 
