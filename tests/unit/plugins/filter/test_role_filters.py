@@ -340,8 +340,9 @@ def test_the_tags_store_is_refused_for_a_cloud_that_cannot_tag_naming_the_file_s
 # sg_bindings and the quarantine.
 
 RECORDS = {
-    '/r/tencentcloud_ap-guangzhou_ins-00000001.json': {'provider': 'tencentcloud', 'instance_id': 'ins-00000001', 'restored': False,
-                                                        'network_interfaces': [{'network_interface_id': 'eni-00000001', 'security_group_ids': []}]},
+    '/r/tencentcloud_ap-guangzhou_ins-00000001.json': {
+        'provider': 'tencentcloud', 'instance_id': 'ins-00000001', 'restored': False,
+        'network_interfaces': [{'network_interface_id': 'eni-00000001', 'security_group_ids': []}]},
     '/r/tencentcloud_ap-guangzhou_ins-00000002.json': {'provider': 'tencentcloud', 'instance_id': 'ins-00000002', 'restored': True},
     '/r/alicloud_cn-hangzhou_ins-00000001.json': {'provider': 'alicloud', 'instance_id': 'ins-00000001', 'restored': False},
 }
