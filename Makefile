@@ -9,6 +9,7 @@
 #   make emulator | demo | bench [BENCH_QUICK=1] | bench-smoke | bench-roles | fuzz (the full argument fuzzer)
 #   make secrets-scan         the test credentials' secrets searched in every kept output (tests/output)
 #   make chaos [CHAOS_RUNS=500]   the chaos campaign (docs/reliability.md; not in `make test`)
+#   make eda                  the Event-Driven Ansible rulebook against the emulator (.venv-eda: ansible-rulebook)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -32,6 +33,8 @@ VENV_NEWEST ?= $(REPO)/.venv-newest
 VENV_DOCS ?= $(REPO)/.venv-docs
 # The benchmark's plot (matplotlib only), kept apart from the gate's .venv.
 VENV_BENCH ?= $(REPO)/.venv-bench
+# ansible-rulebook (.ci/requirements-eda.txt) for `make eda`, kept apart from the gate's .venv.
+VENV_EDA ?= $(REPO)/.venv-eda
 DOCS_OUT ?= $(REPO)/docs/_build
 SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
 
@@ -114,10 +117,10 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan
+.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan venv-eda eda
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- virtual environments ----------------------------------------------------
 
@@ -141,13 +144,15 @@ venv-newest: $(VENV_NEWEST)/.installed
 	@$(PRELUDE)
 	install_pip_shim "$(VENV_NEWEST)"
 
-# Both venvs at once (pip is mostly waiting on downloads), to shorten a cold `make test`.
+# The venvs at once (pip is mostly waiting on downloads), to shorten a cold `make test`.
 venvs:
-	@log=$$(mktemp); rc=0
+	@log=$$(mktemp); log2=$$(mktemp); rc=0
 	$(MAKE) venv-newest > "$$log" 2>&1 & pid=$$!
+	$(MAKE) venv-eda > "$$log2" 2>&1 & pid2=$$!
 	$(MAKE) venv || rc=$$?
 	wait $$pid || rc=$$?
-	cat "$$log"; rm -f "$$log"; exit $$rc
+	wait $$pid2 || rc=$$?
+	cat "$$log" "$$log2"; rm -f "$$log" "$$log2"; exit $$rc
 
 # --- ansible-test on a staged copy -------------------------------------------
 
@@ -270,6 +275,30 @@ runner: venv
 	[ $$rc -ne 5 ] || echo "runner: no tests were collected (exit 5), treated as a failure" >&2
 	echo "runner: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
+# --- Event-Driven Ansible (docs/eda.md; in `make test`: 32-48 s warm) ------------
+
+# ansible-rulebook needs Java 17: Debian's openjdk-17-jre-headless, installed with apt-get when missing.
+$(VENV_EDA)/.installed: .ci/requirements-eda.txt
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	if ! command -v java > /dev/null; then
+	  echo "eda: installing Debian's openjdk-17-jre-headless (ansible-rulebook needs Java 17)"
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless > /dev/null
+	fi
+	[ -x "$(VENV_EDA)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV_EDA)"
+	"$(VENV_EDA)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-eda.txt
+	touch "$@"
+
+venv-eda: $(VENV_EDA)/.installed
+
+# extensions/eda/rulebooks/sg_quarantine.yml run by ansible-rulebook against the emulator (tests/eda): an event
+# isolates its instance, a duplicate within the window and a malformed event run nothing. Required: no skip.
+eda: venv-eda
+	@$(PRELUDE); banner "eda (ansible-rulebook $$("$(VENV_EDA)/bin/python" -c 'import importlib.metadata as m; print(m.version("ansible-rulebook"))'))"
+	rc=0; start=$$(date +%s); mkdir -p "$(LOGS)"
+	MULTICLOUD_SECGROUP_EDA_REQUIRED=1 $(NOPROXY) "$(VENV_EDA)/bin/python" -m pytest -q -rs tests/eda 2>&1 | tee "$(LOGS)/eda.log" || rc=$$?
+	[ $$rc -ne 5 ] || echo "eda: no tests were collected (exit 5), treated as a failure" >&2
+	echo "eda: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
+
 # --- documentation site (docs/development.md; not part of `make test`) ---------
 
 $(VENV_DOCS)/.installed: docs/requirements.txt
@@ -314,7 +343,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest (its "N passed" is the last test line), then the secret scan of every kept output.
-test: venvs sanity units integration lint docs build ee runner newest bench-smoke pytest secrets-scan
+test: venvs sanity units integration lint docs build ee runner newest bench-smoke eda pytest secrets-scan
 
 # The test credentials' secret values (collected from tests/ and benchmarks/) searched in everything the test runs
 # kept: ansible-test output, the logs above, ansible-runner artifacts (tests/output/runner), the ansible-playbook

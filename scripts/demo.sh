@@ -6,7 +6,9 @@
 #   1. set up: tools venv on PATH, a symlink collection tree, a localhost inventory;
 #   2. start the emulator (tests/emulator) in the background and wait for its endpoints file;
 #   3. run tests/demo/playbook.yml against localhost with the endpoints as extra vars
-#      (`endpoints` = the emulator's map of cloud name to URL, `endpoints_file` = its path);
+#      (`endpoints` = the emulator's map of cloud name to URL, `endpoints_file` = its path); then the inventory
+#      demo: `ansible-inventory --graph` of tests/demo/demo.instances.yml and tests/demo/inventory_play.yml on it
+#      (DEMO_ENDPOINTS_FILE = the endpoints file);
 #   4. print a summary; the emulator is always stopped on exit.
 set -euo pipefail
 
@@ -15,6 +17,8 @@ cd "$REPO"
 
 VENV=${VENV:-$REPO/.venv}
 PLAYBOOK=tests/demo/playbook.yml
+INVENTORY_DEMO=tests/demo/demo.instances.yml
+INVENTORY_PLAY=tests/demo/inventory_play.yml
 EMULATOR=tests/emulator/__main__.py
 START_TIMEOUT=${DEMO_EMULATOR_TIMEOUT:-30}
 
@@ -113,6 +117,16 @@ PY
 started=$(date +%s)
 rc=0
 ansible-playbook -i "$TMP/inventory" -e "@$TMP/extra-vars.json" "$PLAYBOOK" "$@" || rc=$?
+# The inventory demo (issue 24): the four clouds' instances as hosts grouped by security group, then a play on the
+# role_web group that binds each cloud's ssh group with the sg_bindings role, no host variable written by hand.
+if [ "$rc" -eq 0 ] && [ -f "$INVENTORY_DEMO" ] && [ -n "$EMULATOR_PID" ]; then
+    export DEMO_ENDPOINTS_FILE=$ENDPOINTS
+    log "inventory: ansible-inventory -i $INVENTORY_DEMO --graph"
+    ansible-inventory -i "$INVENTORY_DEMO" --graph || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        ansible-playbook -i "$INVENTORY_DEMO" "$INVENTORY_PLAY" "$@" || rc=$?
+    fi
+fi
 elapsed=$(($(date +%s) - started))
 
 echo
@@ -137,4 +151,8 @@ if [ "$rc" -ne 0 ]; then
     log "summary: $PLAYBOOK FAILED (ansible-playbook rc=$rc) after ${elapsed}s"
     exit "$rc"
 fi
-log "summary: $PLAYBOOK passed in ${elapsed}s against the emulator"
+if [ -n "$EMULATOR_PID" ] && [ -f "$INVENTORY_DEMO" ]; then
+    log "summary: $PLAYBOOK and the inventory demo ($INVENTORY_DEMO, $INVENTORY_PLAY) passed in ${elapsed}s against the emulator"
+else
+    log "summary: $PLAYBOOK passed in ${elapsed}s against the emulator"
+fi

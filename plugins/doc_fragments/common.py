@@ -230,18 +230,100 @@ attributes:
       - Changes nothing.
 '''
 
+    # The credential sources every module has (plugins/module_utils/_credentials.py); each cloud's page docs/credentials.md.
+    CREDENTIALS = r'''
+options:
+  profile:
+    description:
+      - The profile to read from the cloud's own CLI or SDK profile files, when no key pair is given by option or
+        environment variable.
+      - Tencent Cloud reads C(~/.tccli/<profile>.credential) (tccli), and without a profile C(~/.tencentcloud/credentials)
+        (the SDK's INI file, section C([default])). The other clouds read their CLI's files; see the credentials page of
+        each cloud.
+      - "If not set, the cloud's own variable: Tencent Cloud E(TENCENTCLOUD_PROFILE), then E(TCCLI_PROFILE); Alibaba Cloud
+        E(ALIBABA_CLOUD_PROFILE), then E(ALICLOUD_PROFILE); Zenlayer Cloud E(ZENLAYER_PROFILE)."
+      - A profile file that others may read or write, or that cannot be parsed, is refused naming the file.
+    type: str
+  shared_credentials_file:
+    description:
+      - Where the profile files are, instead of their default place under the home directory.
+      - For Tencent Cloud the directory of the tccli files (E(TENCENTCLOUD_SHARED_CREDENTIALS_DIR)); for the other clouds
+        the file itself (Alibaba Cloud E(ALIBABA_CLOUD_CREDENTIALS_FILE)).
+    type: path
+  instance_role:
+    description:
+      - Take temporary credentials of the role attached to the instance the task runs on, from the cloud's metadata
+        service; V(auto) asks the metadata service for the role's name.
+      - "The metadata service is asked only when this is set (or the cloud's variable for it, Tencent Cloud
+        E(TENCENTCLOUD_CAM_ROLE_NAME), Alibaba Cloud E(ALIBABA_CLOUD_ECS_METADATA)): a task never probes it on its own."
+      - The credentials are fetched again before they expire, during a long task.
+      - Not available with Zenlayer Cloud, which has no instance roles.
+    type: str
+  assume_role:
+    description:
+      - Assume a role through the cloud's STS with the credentials found (options, environment, profile or instance
+        role), and use the role's temporary credentials; they are fetched again before they expire.
+      - Not available with Zenlayer Cloud, which has no STS.
+    type: dict
+    suboptions:
+      role_arn:
+        description:
+          - The role to assume, for example C(qcs::cam::uin/100000000001:roleName/secgroup-admin).
+          - "If not set, Tencent Cloud E(TENCENTCLOUD_ASSUME_ROLE_ARN), then E(TENCENTCLOUD_ROLE_ARN); Alibaba Cloud
+            E(ALIBABA_CLOUD_ROLE_ARN)."
+        type: str
+      session_name:
+        description:
+          - The role session's name, shown in the cloud's audit log. Defaults to C(multicloud-secgroup).
+          - "If not set, Tencent Cloud E(TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME), then E(TENCENTCLOUD_ROLE_SESSION_NAME);
+            Alibaba Cloud E(ALIBABA_CLOUD_ROLE_SESSION_NAME)."
+        type: str
+      duration:
+        description:
+          - Seconds the temporary credentials last; within the cloud's range (Tencent Cloud 0-43200, default 7200;
+            Alibaba Cloud 900-43200).
+          - If not set, Tencent Cloud E(TENCENTCLOUD_ASSUME_ROLE_SESSION_DURATION).
+        type: int
+      external_id:
+        description:
+          - The external ID the role's trust policy requires.
+          - If not set, Tencent Cloud E(TENCENTCLOUD_ASSUME_ROLE_EXTERNAL_ID).
+        type: str
+      policy:
+        description:
+          - A session policy (JSON) that narrows the role's permissions for this task.
+        type: str
+  metadata_endpoint:
+    description:
+      - The metadata service's URL (C(http://host[:port])), for tests, private clouds or a proxy. Defaults to the
+        cloud's own address (Tencent Cloud C(http://metadata.tencentyun.com)).
+      - Asked with short timeouts and without retries.
+    type: str
+  sts_endpoint:
+    description:
+      - The STS endpoint URL for O(assume_role), for tests, private clouds or a proxy. Defaults to the cloud's public
+        STS host (Tencent Cloud C(https://sts.tencentcloudapi.com)).
+    type: str
+notes:
+  - "Credentials are taken from the first source that has them, in the cloud's own order: the key options (and their
+    environment variables), the profile files, then the instance role when asked for; O(assume_role) applies on top of
+    whichever answered. When none has any, the task fails before any request, listing every source tried and why it
+    had nothing."
+  - Secrets fetched at run time (temporary credentials) are masked in the task's output like the key options.
+'''
+
     # The credential and provider-specific options of the modules whose provider is chosen at run time.
     PROVIDER_CREDENTIALS = r'''
 options:
   secret_id:
     description:
-      - Providers V(tencentcloud) (required).
+      - Providers V(tencentcloud) (unless another credential source has the key pair).
       - The SecretId of the API key.
       - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
     type: str
   secret_key:
     description:
-      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (required).
+      - Providers V(tencentcloud), V(alicloud), V(baiducloud) (unless another credential source has the key pair).
       - The SecretKey (V(tencentcloud)), AccessKey secret (V(alicloud)) or Secret Access Key (V(baiducloud)). Never
         logged or returned.
       - If not set, the environment variables with V(tencentcloud) E(TENCENTCLOUD_SECRET_KEY); with V(alicloud)
@@ -258,7 +340,7 @@ options:
     type: str
   access_key:
     description:
-      - Providers V(alicloud), V(baiducloud) (required).
+      - Providers V(alicloud), V(baiducloud) (unless another credential source has the key pair).
       - The AccessKey ID (V(alicloud)) or Access Key ID (V(baiducloud)).
       - If not set, the environment variables with V(alicloud) E(ALICLOUD_ACCESS_KEY), then
         E(ALIBABA_CLOUD_ACCESS_KEY_ID); with V(baiducloud) E(BAIDUCLOUD_ACCESS_KEY), then E(BCE_ACCESS_KEY_ID) are
@@ -266,7 +348,7 @@ options:
     type: str
   access_key_id:
     description:
-      - Providers V(zenlayer) (required).
+      - Providers V(zenlayer) (unless another credential source has the key pair).
       - The access key ID.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used.
       - With V(alicloud) and V(baiducloud), another name of O(access_key) (their SDKs' name).
@@ -281,7 +363,7 @@ options:
     type: str
   access_key_password:
     description:
-      - Providers V(zenlayer) (required).
+      - Providers V(zenlayer) (unless another credential source has the key pair).
       - The access key password. Never logged or returned.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used.
     type: str

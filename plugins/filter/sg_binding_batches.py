@@ -120,6 +120,8 @@ from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs i
     as_bool, as_list, check_options, host_targets, quarantined_targets)
 
 TARGET_OPTIONS = ('instance_ids', 'network_interface_ids', 'zec_instance_ids')
+# One switch for both record stores (file records are the role's, tag records the module's).
+BINDINGS_REFUSED_OPTIONS = {'quarantined': 'set sg_bindings_include_quarantined instead (true changes quarantined instances)'}
 
 
 def _host_entries(targets, groups_var, security_group_ids, state, purge):
@@ -136,7 +138,7 @@ def _host_entries(targets, groups_var, security_group_ids, state, purge):
 def sg_binding_batches(entries, hosts=None, instance_id_var='instance_id', provider_var='cloud', region_var='cloud_region',
                        groups_var='sg_bindings_wanted_group_ids', security_group_ids=None, state='present', purge=False,
                        hostvars=None, variable_prefix='', options=None, quarantine_records=None, include_quarantined=False):
-    options = check_options(options, variable_prefix + 'options')
+    options = check_options(options, variable_prefix + 'options', BINDINGS_REFUSED_OPTIONS)
     held = {} if as_bool(include_quarantined, variable_prefix + 'include_quarantined') else quarantined_targets(quarantine_records)
     purge = as_bool(purge, variable_prefix + 'purge')
     security_group_ids = as_list(security_group_ids, variable_prefix + 'security_group_ids')

@@ -22,15 +22,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
+import configparser
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -40,6 +44,14 @@ ALGORITHM = 'ACS3-HMAC-SHA256'
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 USER_AGENT = 'multicloud.secgroup'
 PAGE = 100                 # IDs per Describe call (InstanceIds, NetworkInterfaceId.N, SecurityGroupIds) and page size
+# DescribeInstances' Status values (the request model, alibabacloud-ecs20140526 7.11.8; reference 3.3): one is sent.
+INSTANCE_STATUSES = ('Pending', 'Running', 'Starting', 'Stopping', 'Stopped')
+# DescribeInstances takes Tag.N for N 1 to 20 (request model; reference 3.3).
+LIST_TAGS = 20
+# The request model on Tag.N.Key: "the number of resources with this tag cannot exceed 1,000 ... use ListTagResources".
+# [inferred] Beyond it the answer stops short (what it does is not documented): a tag-filtered listing that reaches this
+# many instances is not trusted, and the region is listed again without the tag filters.
+TAG_FILTER_CAP = 1000
 
 # Tags. TagResources' Tag model (alibabacloud-ecs20140526 7.11.8, TagResourcesRequestTag): a key is 1-128 characters,
 # does not start with aliyun or acs: and does not contain http:// or https://; a value is 0-128 characters without
@@ -145,7 +157,7 @@ ERROR_CLASSES = {
     'InvalidTimeStamp.Expired': transport.AUTH,
     'InvalidTimeStamp.Format': transport.AUTH,
     'SignatureNonceUsed': transport.AUTH,
-    'InvalidSecurityToken.Expired': transport.AUTH,
+    'InvalidSecurityToken.Expired': transport.AUTH_EXPIRED,     # temporary credentials: renewed once
     'InvalidSecurityToken.Malformed': transport.AUTH,
     'Forbidden.RAM': transport.AUTH,
     'NoPermission': transport.AUTH,
@@ -222,6 +234,272 @@ def endpoint_host(region):
     return ENDPOINTS.get(region, 'ecs.%s.aliyuncs.com' % region)
 
 
+# -- credentials: profile files, the ECS RAM role, STS AssumeRole --------------------------------
+# Facts from alibabacloud-credentials 1.0.12 (provider/default.py, cli_profile.py, profile.py, ecs_ram_role.py,
+# ram_role_arn.py, utils/auth_util.py) unless marked; the unverified ones are in CREDENTIAL_INFERRED below.
+# The default chain of the SDK: environment, (OIDC), the CLI's config.json, credentials.ini, the ECS RAM role, a
+# credentials URI. OIDC and the URI are not offered here; the ECS RAM role is asked only when named (never probed).
+CREDENTIAL_ENV = {
+    'access_key': ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALICLOUD_ACCESS_KEY'],
+    'secret_key': ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALICLOUD_SECRET_KEY'],
+    'security_token': ['ALIBABA_CLOUD_SECURITY_TOKEN', 'ALICLOUD_SECURITY_TOKEN'],
+    'profile': ['ALIBABA_CLOUD_PROFILE', 'ALICLOUD_PROFILE'],
+    'shared_credentials_file': ['ALIBABA_CLOUD_CREDENTIALS_FILE'],
+    # The SDK's role-name variable; Terraform's deprecated name for the same thing.
+    'instance_role': ['ALIBABA_CLOUD_ECS_METADATA', 'ALICLOUD_ECS_ROLE_NAME'],
+    'role_arn': ['ALIBABA_CLOUD_ROLE_ARN', 'ALICLOUD_ASSUME_ROLE_ARN'],
+    'session_name': ['ALIBABA_CLOUD_ROLE_SESSION_NAME', 'ALICLOUD_ASSUME_ROLE_SESSION_NAME'],
+    'duration': ['ALICLOUD_ASSUME_ROLE_SESSION_EXPIRATION'],
+    # The aliyun CLI reads it (its config tests); the credentials library takes sts_endpoint only as an argument.
+    'sts_endpoint': ['ALIBABA_CLOUD_STS_ENDPOINT'],
+    # This collection's own (no Alibaba tool names the metadata address), like TENCENTCLOUD_METADATA_ENDPOINT.
+    'metadata_endpoint': ['ALIBABA_CLOUD_METADATA_ENDPOINT'],
+}
+CLI_CONFIG_FILE = ('.aliyun', 'config.json')               # under the home directory
+SDK_CREDENTIALS_FILE = ('.alibabacloud', 'credentials.ini')
+DEFAULT_PROFILE = 'default'                                # credentials.ini; config.json falls back to its "current"
+METADATA_ENDPOINT = 'http://100.100.100.200'
+METADATA_ROLE_PATH = '/latest/meta-data/ram/security-credentials/'
+METADATA_TOKEN_PATH = '/latest/api/token'
+METADATA_TOKEN_TTL = 21600          # X-aliyun-ecs-metadata-token-ttl-seconds (1-21600; the SDK asks the maximum)
+STS_ENDPOINT = 'https://sts.aliyuncs.com'
+STS_VERSION = '2015-04-01'
+STS_DURATION = (900, 43200)         # DurationSeconds; at most the role's MaxSessionDuration (3600 unless raised)
+STS_DEFAULT_DURATION = 3600         # RamRoleArnCredentialsProvider.DEFAULT_DURATION_SECONDS
+# RoleSessionName: "^[a-zA-Z0-9.@\-_]+$" (the STS troubleshooting page), 2 to 64 characters [inferred: sts_limits].
+SESSION_NAME_PATTERN = r'[A-Za-z0-9.@_-]{2,64}'
+DEFAULT_SESSION_NAME = 'multicloud-secgroup'
+# What ECS (and STS) answer a request signed with an STS token past its Expiration: renew once, then retry.
+CREDENTIAL_EXPIRED_CODES = ('InvalidSecurityToken.Expired',)
+# The AssumeRole error codes (the API page's error table and the STS troubleshooting page).
+STS_ERROR_CLASSES = {
+    'NoPermission': transport.AUTH,                     # no sts:AssumeRole on the role, or a root account's key
+    'EntityNotExist.Role': transport.NOT_FOUND,
+    'InvalidParameter.RoleArn': transport.INVALID,
+    'InvalidParameter.RoleSessionName': transport.INVALID,
+    'InvalidParameter.DurationSeconds': transport.INVALID,
+    'InvalidParameter.PolicyGrammar': transport.INVALID,
+    'InvalidParameter.PolicySize': transport.INVALID,
+    'InvalidParameter.ExternalId': transport.INVALID,
+    'MissingSecurityToken': transport.AUTH,
+}
+CLI_MODES = ('AK', 'StsToken', 'RamRoleArn', 'EcsRamRole', 'ChainableRamRoleArn')
+INI_TYPES = ('access_key', 'ram_role_arn', 'ecs_ram_role')
+CREDENTIAL_INFERRED = {
+    # No variable of Alibaba's tools names the metadata address: ALIBABA_CLOUD_METADATA_ENDPOINT is this collection's.
+    'metadata_endpoint_env': 'ALIBABA_CLOUD_METADATA_ENDPOINT',
+    # Token-protected mode: when PUT /latest/api/token answers an HTTP error (an older agent), the SDK falls back
+    # to a plain GET unless ALIBABA_CLOUD_IMDSV1_DISABLED is true; so do we. When it cannot be reached at all, nothing
+    # more is asked (the SDK would try the GET too; here that would only double the wait).
+    'imds_v1_fallback': True,
+    # AssumeRole codes not in the troubleshooting page at hand (which has NoPermission, MissingSecurityToken,
+    # InvalidParameter.RoleSessionName / .DurationSeconds / .PolicyGrammar): recalled from the API page, not re-read.
+    'sts_codes': ('EntityNotExist.Role', 'InvalidParameter.RoleArn', 'InvalidParameter.ExternalId', 'InvalidParameter.PolicySize'),
+    # The refusals before any request: RoleSessionName up to 64 characters (older pages: 2-32), ExternalId 2-1224 of
+    # A-Za-z0-9=,.@:/-_, Policy at most 2048 characters, the RoleArn form acs:ram::<account ID>:role/<name>.
+    'sts_limits': {'session_name': 64, 'external_id': 1224, 'policy': 2048},
+}
+
+
+class CredentialFileError(ValueError):
+    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+
+
+def read_cli_profile(path, text, name=None):
+    """The profile of the aliyun CLI's config.json named `name` (else the file's "current"), as a plan (plan_of)."""
+    try:
+        config = json.loads(text)
+    except ValueError:
+        raise CredentialFileError('%s is not valid JSON' % path)
+    if not isinstance(config, dict) or not isinstance(config.get('profiles', []), list):
+        raise CredentialFileError('%s: expected an object with a "profiles" list' % path)
+    profiles = dict((p.get('name'), p) for p in config.get('profiles') or [] if isinstance(p, dict) and p.get('name'))
+    chosen = name or config.get('current') or DEFAULT_PROFILE
+    return _cli_plan(path, profiles, chosen, [])
+
+
+def _cli_plan(path, profiles, name, seen):
+    if name in seen:
+        raise CredentialFileError('%s: profile %r: source_profile loops (%s)' % (path, name, ' -> '.join(seen + [name])))
+    profile = profiles.get(name)
+    if profile is None:
+        raise CredentialFileError('%s has no profile %r' % (path, name))
+    where = "profile '%s' in %s" % (name, path)
+    mode = profile.get('mode') or 'AK'
+    if mode not in CLI_MODES:
+        raise CredentialFileError('%s: mode %r is not supported here (supported: %s)' % (where, mode, ', '.join(CLI_MODES)))
+    if mode == 'EcsRamRole':
+        return {'kind': 'instance_role', 'role': _text(profile, 'ram_role_name', where, required=False) or 'auto', 'source': where}
+    if mode == 'ChainableRamRoleArn':
+        base = _cli_plan(path, profiles, _text(profile, 'source_profile', where), seen + [name])
+    else:
+        base = {'kind': 'static', 'access_key': _text(profile, 'access_key_id', where),
+                'secret': _text(profile, 'access_key_secret', where),
+                'token': _text(profile, 'sts_token', where) if mode == 'StsToken' else None, 'source': where}
+    if mode in ('AK', 'StsToken'):
+        return base
+    duration = profile.get('expired_seconds') or None
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)):
+        raise CredentialFileError('%s: expired_seconds must be an integer' % where)
+    return {'kind': 'assume_role', 'base': base, 'source': where,
+            'role_arn': _text(profile, 'ram_role_arn', where), 'session_name': profile.get('ram_session_name') or None,
+            'duration': duration, 'policy': profile.get('policy') or None, 'external_id': profile.get('external_id') or None}
+
+
+def read_sdk_profile(path, text, name=None):
+    """The section `name` (else "default") of the credentials library's credentials.ini, as a plan (plan_of)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error as exc:
+        # The parser's message quotes lines of the file: only its kind is told.
+        raise CredentialFileError('%s is not a valid INI file (%s)' % (path, type(exc).__name__))
+    name = name or DEFAULT_PROFILE
+    if not parser.has_section(name):
+        raise CredentialFileError('%s has no section [%s]' % (path, name))
+    # The library drops what follows a "#" in a value (profile.py _load_ini).
+    section = dict((k, v.split('#')[0].strip()) for k, v in parser.items(name))
+    where = "profile '%s' in %s" % (name, path)
+    kind = section.get('type')
+    if kind not in INI_TYPES:
+        raise CredentialFileError('%s: type %r is not supported here (supported: %s)' % (where, kind, ', '.join(INI_TYPES)))
+    if kind == 'ecs_ram_role':
+        return {'kind': 'instance_role', 'role': section.get('role_name') or 'auto', 'source': where}
+    base = {'kind': 'static', 'access_key': _text(section, 'access_key_id', where),
+            'secret': _text(section, 'access_key_secret', where), 'token': None, 'source': where}
+    if kind == 'access_key':
+        return base
+    return {'kind': 'assume_role', 'base': base, 'source': where, 'role_arn': _text(section, 'role_arn', where),
+            'session_name': section.get('role_session_name') or None, 'duration': None,
+            'policy': section.get('policy') or None, 'external_id': None}
+
+
+def _text(data, key, where, required=True):
+    value = data.get(key)
+    if value is None or value == '':
+        if required:
+            raise CredentialFileError('%s: %s is missing or empty' % (where, key))
+        return None
+    if not isinstance(value, str):
+        raise CredentialFileError('%s: %s must be a string' % (where, key))
+    return value
+
+
+def parse_expiration(text):
+    """Epoch seconds of an ISO-8601 UTC time "2017-11-01T05:20:01Z" (the metadata service's and STS' Expiration)."""
+    try:
+        return calendar.timegm(time.strptime(text, '%Y-%m-%dT%H:%M:%SZ'))
+    except (TypeError, ValueError):
+        return None
+
+
+def metadata_credentials(request, endpoint, role, imds_v1=True, ttl=METADATA_TOKEN_TTL):
+    """The ECS RAM role's temporary credentials from the metadata service, token-protected first.
+
+    request(method, url, headers) -> (status, text), raising OSError when the service cannot be reached (one short
+    attempt, no retry). role: a name, or 'auto' for the one the service lists. Returns a dict with access_key,
+    secret, token, expires_at (epoch seconds) and the role; raises CredentialFileError-free LookupError(reason)."""
+    base = endpoint.rstrip('/')
+    status, token = request('PUT', base + METADATA_TOKEN_PATH, {'X-aliyun-ecs-metadata-token-ttl-seconds': str(ttl)})
+    headers = {}
+    if status == 200 and token:
+        headers['X-aliyun-ecs-metadata-token'] = token.strip()
+    elif not imds_v1:
+        raise LookupError('the metadata service at %s answered HTTP %s to PUT %s, and ALIBABA_CLOUD_IMDSV1_DISABLED is '
+                          'true' % (base, status, METADATA_TOKEN_PATH))
+    if role == 'auto':
+        status, text = request('GET', base + METADATA_ROLE_PATH, headers)
+        names = [line.strip() for line in (text or '').splitlines() if line.strip()] if status == 200 else []
+        if not names:
+            raise LookupError('the metadata service at %s names no RAM role attached to this instance (HTTP %s)' % (base, status))
+        role = names[0]
+    if not re.match(r'^[A-Za-z0-9._@-]{1,64}$', role):
+        raise LookupError('instance_role %r is not a RAM role name (letters, digits, . _ @ -)' % role)
+    status, text = request('GET', base + METADATA_ROLE_PATH + role, headers)
+    if status == 404:
+        raise LookupError("the metadata service at %s has no RAM role '%s' on this instance (HTTP 404)" % (base, role))
+    try:
+        body = json.loads(text) if status == 200 else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or body.get('Code') != 'Success':
+        raise LookupError("the metadata service at %s gave no credentials for RAM role '%s' (HTTP %s%s)"
+                          % (base, role, status, ', Code %s' % body.get('Code') if isinstance(body, dict) else ''))
+    found = dict(access_key=body.get('AccessKeyId'), secret=body.get('AccessKeySecret'), token=body.get('SecurityToken'),
+                 expires_at=parse_expiration(body.get('Expiration')), role=role)
+    if not (found['access_key'] and found['secret'] and found['token'] and found['expires_at']):
+        raise LookupError("the metadata service at %s answered for RAM role '%s' without AccessKeyId, AccessKeySecret, "
+                          'SecurityToken or Expiration' % (base, role))
+    return found
+
+
+def assume_role_query(role_arn, session_name, duration, external_id=None, policy=None):
+    """AssumeRole's parameters, refused before any request when they break the documented rules."""
+    if not re.match(r'^acs:ram::[0-9]+:role/[^\s]+$', role_arn or ''):
+        raise ValueError("assume_role.role_arn %r is not a RAM role ARN (acs:ram::<account ID>:role/<role name>)" % role_arn)
+    if not re.match('^%s$' % SESSION_NAME_PATTERN, session_name or ''):
+        raise ValueError('assume_role.session_name %r must be 2 to 64 of A-Z a-z 0-9 . @ - _' % session_name)
+    if not STS_DURATION[0] <= duration <= STS_DURATION[1]:
+        raise ValueError('assume_role.duration %s is outside %d-%d seconds (DurationSeconds)' % (duration, STS_DURATION[0], STS_DURATION[1]))
+    query = {'RoleArn': role_arn, 'RoleSessionName': session_name, 'DurationSeconds': str(duration)}
+    if external_id:
+        if not re.match(r'^[A-Za-z0-9=,.@:/_-]{2,1224}$', external_id):
+            raise ValueError('assume_role.external_id must be 2 to 1224 of A-Z a-z 0-9 = , . @ : / - _')
+        query['ExternalId'] = external_id
+    if policy:
+        if len(policy) > 2048:
+            raise ValueError('assume_role.policy is %d characters; AssumeRole takes at most 2048' % len(policy))
+        query['Policy'] = policy
+    return query
+
+
+def sts_request(base_url, query, access_key, secret, token, clock=time.time, nonce=lambda: uuid.uuid4().hex):
+    """A signed ``POST /?<query>`` for STS AssumeRole (ACS3-HMAC-SHA256, like every other call of this module)."""
+    host = urlsplit(base_url).netloc
+    headers = {'host': host, 'accept': 'application/json', 'user-agent': USER_AGENT, 'x-acs-action': 'AssumeRole',
+               'x-acs-version': STS_VERSION, 'x-acs-date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(clock())),
+               'x-acs-signature-nonce': nonce(), 'x-acs-content-sha256': EMPTY_SHA256}
+    if token:
+        headers['x-acs-accesskey-id'] = access_key
+        headers['x-acs-security-token'] = token
+    headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256, access_key, secret)
+    return {'method': 'POST', 'url': '%s/?%s' % (base_url.rstrip('/'), canonical_query(query)), 'headers': headers, 'data': b''}
+
+
+def sts_answer(resp):
+    """The Credentials of an AssumeRole answer as a dict (access_key, secret, token, expires_at); a ProviderError otherwise."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if 200 <= resp.status_code < 300 and isinstance(body, dict) and isinstance(body.get('Credentials'), dict):
+        cred = body['Credentials']
+        found = dict(access_key=cred.get('AccessKeyId'), secret=cred.get('AccessKeySecret'), token=cred.get('SecurityToken'),
+                     expires_at=parse_expiration(cred.get('Expiration')))
+        if all(found.values()):
+            return found
+        raise transport.ProviderError('alicloud', 'AssumeRole', 'MalformedResponse', 'the answer has no complete Credentials',
+                                      body.get('RequestId'), resp.status_code, transport.INVALID)
+    if isinstance(body, dict) and body.get('Code'):
+        code, message, request_id = '%s' % body['Code'], '%s' % body.get('Message', ''), body.get('RequestId')
+    else:
+        code, message, request_id = 'HTTP%d' % resp.status_code, 'unexpected answer (%d bytes)' % len(resp.content or b''), None
+    klass = STS_ERROR_CLASSES.get(code) or error_class(code, resp.status_code)
+    raise transport.ProviderError('alicloud', 'AssumeRole', code, message, request_id, resp.status_code, klass,
+                                  retry_after=retry_after(resp.headers))
+
+
+def assume_role(conn, base, role_arn, session_name=None, duration=None, external_id=None, policy=None,
+                endpoint=None, clock=time.time):
+    """STS AssumeRole with the `base` credentials (dict with access_key, secret, token): the role's credentials."""
+    query = assume_role_query(role_arn, session_name or DEFAULT_SESSION_NAME, duration or STS_DEFAULT_DURATION,
+                              external_id, policy)
+    url = (endpoint or STS_ENDPOINT).rstrip('/')
+    return conn.call(transport.Call('AssumeRole',
+                                    lambda: sts_request(url, query, base['access_key'], base['secret'], base.get('token'), clock),
+                                    sts_answer))
+
+
 def tag_dict(item):
     """{key: value} of an item's Tags.Tag list of {'TagKey', 'TagValue'} (DescribeInstances, DescribeNetworkInterfaces)."""
     return dict((tag.get('TagKey'), tag.get('TagValue') or '') for tag in _list_at(item, 'Tags', 'Tag') or []
@@ -241,6 +519,15 @@ def _same(values):
     return out
 
 
+def _unique(listed):
+    """The listing dicts, each instance once (token pages do not repeat one; this keeps it so), None (no ID) left out."""
+    out = {}
+    for item in listed:
+        if item is not None:
+            out.setdefault(item['instance_id'], item)
+    return list(out.values())
+
+
 def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -250,6 +537,96 @@ def _list_at(data, *path):
     for key in path:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, list) else None
+
+
+def plan_credentials(context, plan):
+    """Credentials of a profile's plan (read_cli_profile / read_sdk_profile): its keys, its ECS RAM role, or the role it
+    assumes with its base (a ChainableRamRoleArn chain included)."""
+    if plan['kind'] == 'static':
+        return credentials.Credentials(plan['access_key'], plan['secret'], plan['token'], source=plan['source'])
+    if plan['kind'] == 'instance_role':
+        return instance_role_credentials(context, plan['role'], via=plan['source'])
+    base = plan_credentials(context, plan['base'])
+    credentials.register_all(context, base)
+    return sts_credentials(context, base, dict(role_arn=plan['role_arn'], session_name=plan['session_name'],
+                                               duration=plan['duration'], external_id=plan['external_id'],
+                                               policy=plan['policy']), via=plan['source'])
+
+
+def instance_role_credentials(context, role, via=None):
+    endpoint = context.settings.get('metadata_endpoint') or METADATA_ENDPOINT
+    imds_v1 = (context.environ.get('ALIBABA_CLOUD_IMDSV1_DISABLED') or '').lower() != 'true'
+    try:
+        found = metadata_credentials(context.http, endpoint, role, imds_v1=imds_v1)
+    except LookupError as exc:
+        raise credentials.CredentialsNotFound('%s' % exc)
+    return credentials.Credentials(found['access_key'], found['secret'], found['token'], found['expires_at'],
+                                   source="ECS RAM role '%s' from the metadata service at %s%s"
+                                   % (found['role'], endpoint, ' (%s)' % via if via else ''))
+
+
+def sts_credentials(context, base, role, via=None):
+    """AssumeRole with base (Credentials): the role's Credentials; CredentialsError naming the role and the code."""
+    endpoint = context.settings.get('sts_endpoint') or STS_ENDPOINT
+    arn = role.get('role_arn')
+    try:
+        found = assume_role(context.transport, dict(access_key=base.access_key, secret=base.secret, token=base.token),
+                            arn, role.get('session_name'), role.get('duration'), role.get('external_id'), role.get('policy'),
+                            endpoint=endpoint, clock=context.clock)
+    except ValueError as exc:
+        raise credentials.CredentialsError('%s%s' % (exc, ' (%s)' % via if via else ''))
+    except transport.ProviderError as exc:
+        raise credentials.CredentialsError('STS AssumeRole of %s at %s with %s failed: %s: %s'
+                                           % (arn, endpoint, base.source, exc.code, exc.message))
+    return credentials.Credentials(found['access_key'], found['secret'], found['token'], found['expires_at'],
+                                   source='role %s assumed with %s' % (arn, base.source))
+
+
+def profile_name(context):
+    return context.settings.get('profile')
+
+
+def cli_profile_source(context):
+    if (context.environ.get('ALIBABA_CLOUD_CLI_PROFILE_DISABLED') or '').lower() == 'true':
+        raise credentials.CredentialsNotFound('ALIBABA_CLOUD_CLI_PROFILE_DISABLED is true')     # as the library skips it
+    path = context.path('~/' + '/'.join(CLI_CONFIG_FILE))
+    text = credentials.read_private_file(context, path, 'aliyun CLI configuration')
+    return _profile_source(context, path, text, read_cli_profile)
+
+
+def sdk_profile_source(context):
+    given = context.settings.get('shared_credentials_file')
+    path = context.path(given or '~/' + '/'.join(SDK_CREDENTIALS_FILE))
+    text = credentials.read_private_file(context, path, 'Alibaba Cloud credentials file')
+    # A shared_credentials_file may be the CLI's config.json (moved elsewhere): told apart by its content.
+    return _profile_source(context, path, text, read_cli_profile if text.lstrip().startswith('{') else read_sdk_profile)
+
+
+def _profile_source(context, path, text, reader):
+    shown = context.shown(path)
+    try:
+        plan = reader(shown, text, profile_name(context))
+    except CredentialFileError as exc:
+        message = '%s' % exc
+        if ' has no profile ' in message or ' has no section ' in message:
+            raise credentials.CredentialsNotFound(message)
+        raise credentials.CredentialsError(message)
+    return plan_credentials(context, plan)
+
+
+cli_profile_source.label = 'the aliyun CLI profile (~/%s)' % '/'.join(CLI_CONFIG_FILE)
+sdk_profile_source.label = 'the credentials file (~/%s or ALIBABA_CLOUD_CREDENTIALS_FILE)' % '/'.join(SDK_CREDENTIALS_FILE)
+
+
+def instance_role_source(context):
+    role = context.settings.get('instance_role')
+    if not role:
+        raise credentials.CredentialsNotFound('instance_role (or ALIBABA_CLOUD_ECS_METADATA) not set: the metadata '
+                                              'service is not asked')
+    return instance_role_credentials(context, role)
+
+
+instance_role_source.label = 'the ECS RAM role (instance_role)'
 
 
 INSTANCES = planner.TargetKind(option='instance_ids', result_key='instances', id_key='instance_id',
@@ -269,6 +646,14 @@ class AliCloud:
     # the Modify*Attribute calls replace one target's whole list. The order of a target's groups means nothing.
     constraints = planner.Constraints(min_groups=1, max_groups=5, ordered=False, batch_size=1, set_batch_size=1)
     tag_limits = TAG_LIMITS
+    # The filters DescribeInstances applies server-side (reference 3.3 and the request model):
+    list_filters = (
+        'tags',                 # Tag.N.Key / Tag.N.Value, N 1 to 20, all ANDed; a key without a value: any value [inferred]
+        'name',                 # InstanceName (exact; its only pattern character, *, is never sent)
+        'status',               # Status: one value
+        'vpc_id',               # VpcId
+        'security_group_id',    # SecurityGroupId (the primary ENI's groups, which are the instance's)
+    )
     rate_limits = {}
     default_rate_limit = INFERRED['default_rate_limit']
     # An unknown ID and a RAM user who may not describe it get the same empty answer.
@@ -276,9 +661,9 @@ class AliCloud:
     completion = 'eventual'
     argument_spec = dict(
         # The aliases are the Alibaba Cloud SDK's names.
-        access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
+        access_key=dict(type='str', no_log=False, aliases=['access_key_id'],
                         fallback=(env_fallback, ['ALICLOUD_ACCESS_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True, aliases=['access_key_secret'],
+        secret_key=dict(type='str', no_log=True, aliases=['access_key_secret'],
                         fallback=(env_fallback, ['ALICLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['ALICLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_SECURITY_TOKEN'])),
@@ -287,6 +672,23 @@ class AliCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
+    # The other sources (_credentials.py; the facts above CREDENTIAL_ENV): the credentials library's default chain.
+    credential_environment = dict([(name, CREDENTIAL_ENV[name]) for name in credentials.OPTIONS if name != 'assume_role'] +
+                                  [('assume_role.role_arn', CREDENTIAL_ENV['role_arn']),
+                                   ('assume_role.session_name', CREDENTIAL_ENV['session_name']),
+                                   ('assume_role.duration', CREDENTIAL_ENV['duration'])])
+    credential_features = credentials.OPTIONS + ('assume_role.policy',)
+    assume_role_duration = STS_DURATION
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        """The credentials library's order (provider/default.py): the options and the environment, the CLI's
+        config.json, credentials.ini, the ECS RAM role (asked only when instance_role names one)."""
+        return [credentials.options_source(cls, params), cli_profile_source, sdk_profile_source, instance_role_source]
+
+    @classmethod
+    def assume_role(cls, context, base, role):
+        return sts_credentials(context, base, role)
 
     @classmethod
     def secrets(cls, params):
@@ -326,11 +728,11 @@ class AliCloud:
             'x-acs-signature-nonce': self.nonce(),
             'x-acs-content-sha256': EMPTY_SHA256,
         }
-        if self.params.get('security_token'):
-            headers['x-acs-accesskey-id'] = self.params['access_key']
-            headers['x-acs-security-token'] = self.params['security_token']
-        headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256,
-                                                      self.params['access_key'], self.params['secret_key'])
+        creds = credentials.request_credentials(self.transport, self.params, type(self))
+        if creds.token:
+            headers['x-acs-accesskey-id'] = creds.access_key
+            headers['x-acs-security-token'] = creds.token
+        headers['Authorization'] = acs3_authorization('POST', '/', query, headers, EMPTY_SHA256, creds.access_key, creds.secret)
         return {'method': 'POST', 'url': '%s/?%s' % (self.base, canonical_query(query)), 'headers': headers, 'data': b''}
 
     def answer(self, action, resp):
@@ -382,15 +784,89 @@ class AliCloud:
             iid = item.get('InstanceId')
             found[iid] = (groups, {'status': item.get('Status'), 'vpc': vpc, 'type': None, 'instance': None,
                                    'network': item.get('InstanceNetworkType') or ('vpc' if vpc else 'classic')})
-            self.tags[iid] = tag_dict(item)
-            listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
-            # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
-            self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
-                eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
+            self.remember_instance(item)
         return found
 
-    def pages(self, action, query, path, wanted):
-        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page."""
+    # -- listing (the inventory plugin and sg_binding_info) ---------------------
+    def list_instances(self, filters):
+        """Every instance of the region passing the filters sent (listing_query), as the neutral listing dicts:
+        DescribeInstances, MaxResults 100, NextToken to the last page. Tag filters are sent alone (TAG_FILTER_CAP bounds
+        what the tag lookup finds, before any other filter); an answer that reaches the cap is listed again without them."""
+        filters = filters or {}
+        tagged = self.listing_query(filters, tags=True)
+        if tagged is not None:
+            items, dummy = self.pages('DescribeInstances', tagged, ('Instances', 'Instance'), float('inf'), each=self.listed)
+            if len(items) < TAG_FILTER_CAP:
+                return _unique(items)
+        items, dummy = self.pages('DescribeInstances', self.listing_query(filters, tags=False), ('Instances', 'Instance'),
+                                  float('inf'), each=self.listed)
+        return _unique(items)
+
+    def listing_query(self, filters, tags):
+        """The DescribeInstances query: with tags, the Tag.N filters only (None when there are none); else the others.
+        A name with the API's wildcard (*) is not sent, nor more than one status, nor one that is not a documented
+        Status (matched without regard to case). The neutral code re-checks every filter."""
+        query = {'RegionId': self.params['region']}
+        if tags:
+            pairs = list((filters.get('tags') or {}).items())[:LIST_TAGS]
+            if not pairs:
+                return None
+            for n, (key, value) in enumerate(pairs):
+                query['Tag.%d.Key' % (n + 1)] = key
+                if value is not None:
+                    query['Tag.%d.Value' % (n + 1)] = value
+            return query
+        for name, key in (('VpcId', 'vpc_id'), ('SecurityGroupId', 'security_group_id')):
+            if filters.get(key):
+                query[name] = filters[key]
+        name = filters.get('name')
+        if name and not any(char in name for char in '*?['):
+            query['InstanceName'] = name
+        statuses = set(('%s' % status).casefold() for status in filters.get('status') or [])
+        known = [status for status in INSTANCE_STATUSES if status.casefold() in statuses]
+        if len(statuses) == 1 and known:
+            query['Status'] = known[0]
+        return query
+
+    def listed(self, item):
+        """The neutral listing dict of one Instances.Instance item (remembered: tags, status, ENIs). Its NetworkInterfaces
+        carry no groups: no network_interfaces. None for an item without an ID."""
+        if not item.get('InstanceId'):
+            return None
+        self.remember_instance(item)
+        vpc = (item.get('VpcAttributes') or {}).get('VpcId') or None
+        private = _list_at(item, 'VpcAttributes', 'PrivateIpAddress', 'IpAddress') or []
+        if not private:     # a classic-network instance's addresses
+            private = _list_at(item, 'InnerIpAddress', 'IpAddress') or []
+        public = list(_list_at(item, 'PublicIpAddress', 'IpAddress') or [])
+        eip = (item.get('EipAddress') or {}).get('IpAddress')
+        if eip and eip not in public:
+            public.append(eip)
+        return {
+            'instance_id': item['InstanceId'],
+            'instance_name': item.get('InstanceName'),
+            'status': item.get('Status'),
+            'vpc_id': vpc,
+            'private_ips': list(private),
+            'public_ips': public,
+            'tags': tag_dict(item),
+            'security_group_ids': list(_list_at(item, 'SecurityGroupIds', 'SecurityGroupId') or []),
+            'region': self.params['region'],
+            'kind': 'instance',
+        }
+
+    def remember_instance(self, item):
+        """Record what an Instances.Instance item shows besides its groups (tags, status, secondary ENIs)."""
+        iid = item.get('InstanceId')
+        self.tags[iid] = tag_dict(item)
+        listed = _list_at(item, 'NetworkInterfaces', 'NetworkInterface')
+        # None: the answer did not list the instance's ENIs; attached_interfaces then asks DescribeNetworkInterfaces.
+        self.instances[iid] = {'status': item.get('Status'), 'secondary': None if listed is None else [
+            eni.get('NetworkInterfaceId') for eni in listed if isinstance(eni, dict) and eni.get('Type') == 'Secondary']}
+
+    def pages(self, action, query, path, wanted, each=None):
+        """The items at ``path`` of every page (MaxResults/NextToken) until ``wanted`` IDs are seen or the last page;
+        each(item) instead of the item when given (a page is then not kept)."""
         query = dict(query, MaxResults=str(PAGE))
         items = []
         while True:
@@ -398,7 +874,7 @@ class AliCloud:
             page = _list_at(data, *path)
             if page is None:
                 raise self.malformed(action, '%s list' % '.'.join(path), data.get('RequestId'))
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend(each(item) if each else item for item in page if isinstance(item, dict))
             token = data.get('NextToken')
             if not token or len(items) >= wanted:
                 return items, data.get('RequestId')

@@ -28,12 +28,18 @@ batch AttachTags applies one tag set to every resource it names, no use for per-
 instances' tags come with the reads (``tags`` of ListInstancesByIds / GetInstance). An instance's other ENIs:
 ``GET /v1/eni?vpcId=`` (a VPC's ENIs with their instanceId, 1000 a page), or ``GET /v2/eni/{instanceId}`` where
 the VPC is not known.
+
+Listing (the inventory plugin, sg_binding_info's filters): ``GET /v2/instance`` (ListInstances), marker-paged, 1000 a
+page, with the filters of LIST_FILTERS; the answer's InstanceModel has the name, status, VPC, IPs, tags and
+``nicInfo.securityGroups``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
+import configparser
 import hashlib
 import hmac
 import json
@@ -45,6 +51,7 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -85,6 +92,9 @@ ERROR_CLASSES = {
     'InvalidAccessKeyId': transport.AUTH,
     'InvalidHTTPAuthHeader': transport.AUTH,
     'SignatureDoesNotMatch': transport.AUTH,
+    # [inferred] (CREDENTIAL_INFERRED): a session token past its expiration; the credentials are renewed once.
+    'InvalidSessionToken': transport.AUTH_EXPIRED,
+    'SessionTokenExpired': transport.AUTH_EXPIRED,
     'SecurityGroup.BindInstanceExceededLimit': transport.QUOTA,
     'SecurityGroup.NoSecurityGroup': transport.CONFLICT,
     # "Already bound / not bound" (the emulator's codes; BCC documents none): on a batch, ambiguous about which instance.
@@ -126,6 +136,12 @@ TAG_LIMITS = quarantine_record.TagLimits(
 # ENIs: a VPC's whole list is read when at least this many of its instances are asked (one call a page of
 # 1000 ENIs); below it, one filtered list per instance.
 ENI_VPC_LIST_MIN_INSTANCES = 2
+# The values the instance list page names for its status filter: another status (Expired, say) is applied locally only,
+# as what the filter does with it is not documented.
+LIST_STATUSES = ('Recycled', 'Running', 'Stopped', 'Stopping', 'Starting')
+# ListInstances' list-valued parameters are comma-separated (cloud.baidu.com/doc/BCC/s/Xjwvyodmx), and a tag is
+# "key:value" or "key": a value holding a separator cannot be sent.
+LIST_SEPARATORS = (',', ':')
 THROTTLING_CODE = re.compile(r'Throttl|RateLimit|TooManyRequests|RequestLimitExceeded', re.IGNORECASE)
 TRANSIENT_STATUSES = (500, 502, 503, 504)   # 504: a gateway gave up waiting; a write may have happened
 
@@ -212,6 +228,221 @@ def eni_path(eni_id):
     return '/v1/eni/' + uri_encode(eni_id)
 
 
+def _present(values):
+    """The non-empty values, each once, in order."""
+    return list(dict.fromkeys(v for v in values if v))
+
+
+# -- credentials: the BCE CLI's profiles, the BCC instance role, STS AssumeRole -----------------------------------
+# Sources: baidubce/bce-cli internal/config (config.json: current, profiles[{name, mode AK|StsToken, access_key_id,
+# secret_access_key, security_token, region}]; BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SECURITY_TOKEN fill a
+# profile's empty fields; the profile is chosen by --profile only, no variable); the older Python CLIs' ~/.bce/credentials
+# (INI, [default] bce_access_key_id, bce_secret_access_key, bce_session_token); the BCC page "设置IAM角色" (one role per
+# instance, GET http://169.254.169.254/latest/meta-data/sts-credential, refreshed every 5 minutes); the IAM page "STS相关
+# 接口" (POST /v1/credential?assumeRole&accountId=&roleName=&durationSeconds= on sts.bj.baidubce.com, at most 2 h; the
+# English page says STS is whitelist-only) and bce-sdk-go services/sts/api (DEFAULT_ASSUMEROLE_DURATION_SECONDS 7200;
+# Credential{AccessKeyId, SecretAccessKey, SessionToken, CreateTime, Expiration, UserId, RoleId}).
+# Unverified facts: CREDENTIAL_INFERRED below.
+# No variable of Baidu's own tools names a profile, a file, a role or an endpoint; the endpoints' are this collection's
+# own, with the Terraform provider's prefix (as TENCENTCLOUD_METADATA_ENDPOINT).
+CREDENTIAL_ENV = {'metadata_endpoint': ['BAIDUCLOUD_METADATA_ENDPOINT'], 'sts_endpoint': ['BAIDUCLOUD_STS_ENDPOINT']}
+CLI_CONFIG_FILE = ('.bce', 'config.json')
+LEGACY_CREDENTIALS_FILE = ('.bce', 'credentials')
+DEFAULT_PROFILE = 'default'
+CLI_MODES = ('AK', 'StsToken')
+METADATA_ENDPOINT = 'http://169.254.169.254'
+METADATA_STS_PATH = '/latest/meta-data/sts-credential'
+STS_ENDPOINT = 'https://sts.bj.baidubce.com'
+STS_DURATION = (1, 7200)
+# This collection's notation of a Baidu role for assume_role.role_arn: Baidu has no ARN; AssumeRole takes the account ID
+# and the role name (as Terraform's assume_role block does).
+ROLE_NOTATION = re.compile(r'^([0-9A-Za-z]{1,64}):([^\s:/?&#]{1,64})$')
+CREDENTIAL_INFERRED = {
+    # The metadata answer's fields: those of an STS Credential (the page shows no answer).
+    'metadata_fields': ('accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration'),
+    # The code BCC answers a request signed with an expired session token (none documented): renewed once.
+    'expired_codes': ('InvalidSessionToken', 'SessionTokenExpired'),
+    # AssumeRole's lowest durationSeconds (only the 2 h maximum is documented).
+    'sts_min_duration': 1,
+}
+
+
+class CredentialFileError(ValueError):
+    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+
+
+def read_cli_profile(path, text, name=None):
+    """(access key, secret, token or None, profile name) of the BCE CLI's config.json profile `name` (else current)."""
+    try:
+        config = json.loads(text)
+    except ValueError:
+        raise CredentialFileError('%s is not valid JSON' % path)
+    if not isinstance(config, dict) or not isinstance(config.get('profiles', []), list):
+        raise CredentialFileError('%s: expected an object with a "profiles" list' % path)
+    name = name or config.get('current') or DEFAULT_PROFILE
+    profile = next((p for p in config.get('profiles') or [] if isinstance(p, dict) and p.get('name') == name), None)
+    if profile is None:
+        raise LookupError('%s has no profile %r' % (path, name))
+    where = "profile '%s' in %s" % (name, path)
+    mode = profile.get('mode') or 'AK'
+    if mode not in CLI_MODES:
+        raise CredentialFileError('%s: mode %r is not supported (supported: %s)' % (where, mode, ', '.join(CLI_MODES)))
+    fields = ['access_key_id', 'secret_access_key'] + (['security_token'] if mode == 'StsToken' else [])
+    values = []
+    for field in fields:
+        value = profile.get(field)
+        if not value or not isinstance(value, str):
+            raise CredentialFileError('%s: %s is missing, empty or not a string' % (where, field))
+        values.append(value)
+    return values[0], values[1], values[2] if mode == 'StsToken' else None, name
+
+
+def read_legacy_credentials(path, text, name=None):
+    """(access key, secret, token or None, section) of the INI ~/.bce/credentials, section `name` (else [default])."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error as exc:
+        raise CredentialFileError('%s is not a valid INI file (%s)' % (path, type(exc).__name__))
+    name = name or DEFAULT_PROFILE
+    if not parser.has_section(name):
+        raise LookupError('%s has no section [%s]' % (path, name))
+    section = dict(parser.items(name))
+    where = "section [%s] of %s" % (name, path)
+    key, secret = section.get('bce_access_key_id', '').strip(), section.get('bce_secret_access_key', '').strip()
+    if not key or not secret:
+        raise CredentialFileError('%s: bce_access_key_id and bce_secret_access_key are both required' % where)
+    return key, secret, section.get('bce_session_token', '').strip() or None, name
+
+
+def parse_expiration(text):
+    """Epoch seconds of "2016-11-11T12:34:26Z" (fractions of a second and an explicit +00:00 allowed), else None."""
+    if not isinstance(text, str):
+        return None
+    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|\+00:00)$', text.strip())
+    if not match:
+        return None
+    return calendar.timegm(time.strptime(match.group(1), '%Y-%m-%dT%H:%M:%S'))
+
+
+def credential_fields(body, what):
+    """(access key, secret, token, expires_at) of an STS-shaped answer; LookupError naming `what` otherwise."""
+    if not isinstance(body, dict):
+        raise LookupError('%s is not a JSON object' % what)
+    found = (body.get('accessKeyId'), body.get('secretAccessKey'), body.get('sessionToken'), parse_expiration(body.get('expiration')))
+    if not all(found):
+        raise LookupError('%s has no accessKeyId, secretAccessKey, sessionToken or expiration' % what)
+    return found
+
+
+def metadata_credentials(context):
+    endpoint = (context.settings.get('metadata_endpoint') or METADATA_ENDPOINT).rstrip('/')
+    url = endpoint + METADATA_STS_PATH
+    status, text = context.http('GET', url)
+    if status == 404:
+        raise credentials.CredentialsNotFound('the metadata service at %s has no IAM role for this instance (HTTP 404)' % endpoint)
+    try:
+        body = json.loads(text) if status == 200 else None
+        key, secret, token, expires_at = credential_fields(body, 'the answer of %s' % url)
+    except (ValueError, LookupError) as exc:
+        raise credentials.CredentialsNotFound('%s' % exc if isinstance(exc, LookupError) else
+                                              'the metadata service at %s gave no credentials (HTTP %s)' % (endpoint, status))
+    return credentials.Credentials(key, secret, token, expires_at,
+                                   source='the BCC instance role from the metadata service at %s' % endpoint)
+
+
+def cli_profile_source(context):
+    path = context.path('~/' + '/'.join(CLI_CONFIG_FILE))
+    return _file_source(context, path, credentials.read_private_file(context, path, 'BCE CLI configuration'), read_cli_profile)
+
+
+def legacy_credentials_source(context):
+    given = context.settings.get('shared_credentials_file')
+    path = context.path(given or '~/' + '/'.join(LEGACY_CREDENTIALS_FILE))
+    text = credentials.read_private_file(context, path, 'BCE credentials file')
+    # A shared_credentials_file may be the CLI's config.json kept elsewhere: told apart by its content.
+    return _file_source(context, path, text, read_cli_profile if text.lstrip().startswith('{') else read_legacy_credentials)
+
+
+def _file_source(context, path, text, reader):
+    shown = context.shown(path)
+    try:
+        key, secret, token, name = reader(shown, text, context.settings.get('profile'))
+    except LookupError as exc:
+        raise credentials.CredentialsNotFound('%s' % exc)
+    except CredentialFileError as exc:
+        raise credentials.CredentialsError('%s' % exc)
+    return credentials.Credentials(key, secret, token, source="profile '%s' in %s" % (name, shown))
+
+
+def instance_role_source(context):
+    if not context.settings.get('instance_role'):
+        raise credentials.CredentialsNotFound('instance_role not set: the metadata service is not asked')
+    return metadata_credentials(context)
+
+
+cli_profile_source.label = 'the BCE CLI profile (~/%s)' % '/'.join(CLI_CONFIG_FILE)
+legacy_credentials_source.label = 'the credentials file (~/%s or shared_credentials_file)' % '/'.join(LEGACY_CREDENTIALS_FILE)
+instance_role_source.label = 'the BCC instance role (instance_role)'
+
+
+def sts_request(base_url, account_id, role_name, duration, creds, clock=time.time):
+    """POST /v1/credential?assumeRole&accountId=&durationSeconds=&roleName=, signed bce-auth-v1 like every call here."""
+    now = int(clock())
+    host = urlsplit(base_url).netloc
+    params = [('accountId', account_id), ('assumeRole', None), ('durationSeconds', str(duration)), ('roleName', role_name)]
+    headers = {'Host': host, 'x-bce-date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now)),
+               'Content-Type': CONTENT_TYPE, 'Content-Length': '0'}
+    if creds.token:
+        headers['x-bce-security-token'] = creds.token
+    signed = sorted(name.lower() for name in headers)
+    headers['Authorization'] = bce_authorization(creds.access_key, creds.secret, 'POST', '/v1/credential', params, headers,
+                                                 now, signed_headers=signed)
+    query = '&'.join(uri_encode(k) if v is None else '%s=%s' % (uri_encode(k), uri_encode(v)) for k, v in params)
+    return {'method': 'POST', 'url': base_url.rstrip('/') + '/v1/credential?' + query, 'headers': headers, 'data': b''}
+
+
+def sts_answer(resp):
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    request_id = resp.headers.get('x-bce-request-id')
+    if 200 <= resp.status_code < 300:
+        try:
+            return credential_fields(body, 'the AssumeRole answer')
+        except LookupError as exc:
+            raise transport.ProviderError('baiducloud', 'AssumeRole', 'MalformedResponse', '%s' % exc, request_id,
+                                          resp.status_code, transport.INVALID)
+    if isinstance(body, dict) and body.get('code'):
+        code, message = '%s' % body['code'], '%s' % body.get('message', '')
+    else:
+        code, message = 'HTTP%d' % resp.status_code, 'unexpected answer (%d bytes)' % len(resp.content or b'')
+    raise transport.ProviderError('baiducloud', 'AssumeRole', code, message, request_id, resp.status_code,
+                                  error_class(code, resp.status_code))
+
+
+def sts_credentials(context, base, role):
+    """The role's credentials from Baidu's STS AssumeRole, with base; CredentialsError naming the role and the code."""
+    if role.get('external_id'):
+        raise credentials.CredentialsError("assume_role.external_id: Baidu AI Cloud's AssumeRole takes no external ID; remove it")
+    arn = role.get('role_arn') or ''
+    matched = ROLE_NOTATION.match(arn)
+    if not matched:
+        raise credentials.CredentialsError('assume_role.role_arn %r: with Baidu AI Cloud, write <account ID>:<role name> '
+                                           '(Baidu has no role ARN; AssumeRole takes the two)' % arn)
+    endpoint = context.settings.get('sts_endpoint') or STS_ENDPOINT
+    duration = role.get('duration') or STS_DURATION[1]
+    try:
+        found = context.transport.call(transport.Call(
+            'AssumeRole', lambda: sts_request(endpoint, matched.group(1), matched.group(2), duration, base, context.clock),
+            sts_answer))
+    except transport.ProviderError as exc:
+        raise credentials.CredentialsError('STS AssumeRole of %s at %s with %s failed: %s: %s'
+                                           % (arn, endpoint, base.source, exc.code, exc.message))
+    return credentials.Credentials(found[0], found[1], found[2], found[3], source='role %s assumed with %s' % (arn, base.source))
+
+
 # Reference section 5: mixed case, 8 characters in older IDs, 12 in newer SG and ENI IDs.
 INSTANCES = planner.TargetKind('instance_ids', 'instances', 'instance_id', r'i-[A-Za-z0-9]{8,}', 'instance')
 NETWORK_INTERFACES = planner.TargetKind('network_interface_ids', 'network_interfaces', 'network_interface_id',
@@ -244,9 +475,9 @@ class BaiduCloud:
     per_target_errors = (transport.QUOTA, transport.CONFLICT)
     argument_spec = dict(
         # The aliases are the Baidu AI Cloud SDK's names.
-        access_key=dict(type='str', required=True, no_log=False, aliases=['access_key_id'],
+        access_key=dict(type='str', no_log=False, aliases=['access_key_id'],
                         fallback=(env_fallback, ['BAIDUCLOUD_ACCESS_KEY', 'BCE_ACCESS_KEY_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True, aliases=['secret_access_key'],
+        secret_key=dict(type='str', no_log=True, aliases=['secret_access_key'],
                         fallback=(env_fallback, ['BAIDUCLOUD_SECRET_KEY', 'BCE_SECRET_ACCESS_KEY'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['BAIDUCLOUD_SESSION_TOKEN', 'BCE_SECURITY_TOKEN'])),
@@ -258,8 +489,31 @@ class BaiduCloud:
     )
     option_ranges = {'batch_size': (1, MAX_BATCH_SIZE)}
 
+    # The filters ListInstances (GET /v2/instance, cloud.baidu.com/doc/BCC/s/Xjwvyodmx) applies: different parameters
+    # AND, the comma-separated values of one OR. vpc_id is not among them: vpcId "may only be combined with privateIps".
+    list_filters = (
+        'tags',               # tags=key:value: one pair is sent (several would be ORed), the rest re-checked locally
+        'name',               # instanceNames=<name>: exact ("精确搜索")
+        'status',             # status=Running,Stopped: any of them (of the five values the page names; spelled as Baidu does)
+        'security_group_id',  # securityGroupIds=<group>: instances that have it
+    )
+
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key', 'secret': 'secret_key', 'token': 'security_token'}
+    credential_environment = CREDENTIAL_ENV
+    credential_features = ('profile', 'shared_credentials_file', 'instance_role', 'assume_role', 'metadata_endpoint',
+                           'sts_endpoint')      # no session policy: AssumeRole's accessControlList is not offered
+    assume_role_duration = STS_DURATION
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        """The options and the environment (the BCE CLI's variables among them), the BCE CLI's config.json, the older
+        ~/.bce/credentials, the BCC instance role when instance_role is set (Baidu has no SDK default chain)."""
+        return [credentials.options_source(cls, params), cli_profile_source, legacy_credentials_source, instance_role_source]
+
+    @classmethod
+    def assume_role(cls, context, base, role):
+        return sts_credentials(context, base, role)
     # Records are kept on instances; an ENI holds none: its owner instance does.
     tag_limits = {'instance_ids': TAG_LIMITS, 'network_interface_ids': None}
     owner_kinds = {'network_interface_ids': 'instance_ids'}
@@ -302,11 +556,12 @@ class BaiduCloud:
         if payload is not None:
             headers['Content-Type'] = CONTENT_TYPE
             headers['Content-Length'] = str(len(payload))
-        if self.params.get('security_token'):
-            headers['x-bce-security-token'] = self.params['security_token']
+        creds = credentials.request_credentials(self.transport, self.params, type(self))
+        if creds.token:
+            headers['x-bce-security-token'] = creds.token
         signed = sorted(name.lower() for name in headers)
-        headers['Authorization'] = bce_authorization(self.params['access_key'], self.params['secret_key'], method, path,
-                                                     params, headers, now, signed_headers=signed)
+        headers['Authorization'] = bce_authorization(creds.access_key, creds.secret, method, path, params, headers, now,
+                                                     signed_headers=signed)
         query = '&'.join(uri_encode(k) if v is None else '%s=%s' % (uri_encode(k), uri_encode(v)) for k, v in params)
         url = self.base + path + ('?' + query if query else '')
         return {'method': method, 'url': url, 'headers': headers, 'data': payload}
@@ -556,9 +811,10 @@ class BaiduCloud:
                            for t in targets if self.enterprise.get(t['target_id']))
         return refused
 
-    def pages(self, action, path, params, key, method='GET', body=None, token=False):
+    def pages(self, action, path, params, key, method='GET', body=None, token=False, each=None):
         """Every item of a marker-paged list (maxKeys at its maximum), page after page. token: send a
-        clientToken, as the SDK does on calls that take one (on a read it changes nothing)."""
+        clientToken, as the SDK does on calls that take one (on a read it changes nothing). each: what to keep of an
+        item, made as its page arrives (a page's raw answer is then let go)."""
         items, marker = [], None
         while True:
             query = ([('clientToken', client_token())] if token else []) + list(params) + [('maxKeys', str(LIST_PAGE))]
@@ -567,13 +823,60 @@ class BaiduCloud:
             page = data.get(key)
             if not isinstance(page, list):
                 raise self.malformed(action, '%s list' % key, request_id)
-            items.extend(item for item in page if isinstance(item, dict))
+            items.extend((each or (lambda item: item))(item) for item in page if isinstance(item, dict))
             next_marker = data.get('nextMarker')
             if not data.get('isTruncated') or not next_marker:
                 return items
             if next_marker == marker:
                 raise self.malformed(action, 'new nextMarker (the same page came back)', request_id)
             marker = next_marker
+
+    # -- listing ------------------------------------------------------------
+    @staticmethod
+    def list_params(filters):
+        """ListInstances' query for the filters it takes: what cannot be sent exactly is left to the local check.
+
+        tags: one key:value pair (several are ORed by the call), never a key alone, whose meaning (any value, or an
+        empty one) is not documented [inferred]; status: only when every one is among LIST_STATUSES, spelled as Baidu does."""
+        def sendable(text):
+            return not any(sep in text for sep in LIST_SEPARATORS)
+
+        params = []
+        pairs = [(k, v) for k, v in (filters.get('tags') or {}).items() if v is not None and sendable(k) and sendable(v)]
+        if pairs:
+            params.append(('tags', '%s:%s' % pairs[0]))
+        if filters.get('name') and ',' not in filters['name']:
+            params.append(('instanceNames', filters['name']))
+        spelled = dict((s.lower(), s) for s in LIST_STATUSES)
+        statuses = filters.get('status') or []
+        if statuses and all(s.lower() in spelled for s in statuses):
+            params.append(('status', ','.join(dict.fromkeys(spelled[s.lower()] for s in statuses))))
+        if filters.get('security_group_id'):
+            params.append(('securityGroupIds', filters['security_group_id']))
+        return params
+
+    def list_instances(self, filters):
+        """Every instance of the region passing the pushed filters: ListInstances, 1000 a page (its maximum), marker to
+        marker. Only the primary NIC comes with the answer (its groups are the instance's): no network_interfaces."""
+        return self.pages('ListInstances', '/v2/instance', self.list_params(filters), 'instances', each=self.listed)
+
+    def listed(self, item):
+        """One ListInstances item as the listing gives it."""
+        # An instance without a NIC yet (being created, failed) has no groups: one such must not stop the listing.
+        nic = item.get('nicInfo') if isinstance(item.get('nicInfo'), dict) else {}
+        groups = nic.get('securityGroups') if nic.get('securityGroups') is not None else []
+        tags = item.get('tags') or []
+        if not item.get('id') or not isinstance(groups, list) or not isinstance(tags, list):
+            raise self.malformed('ListInstances', 'id, nicInfo.securityGroups and tags list for each instance', None)
+        ips = [ip for ip in nic.get('ips') or [] if isinstance(ip, dict)]
+        return {
+            'instance_id': item['id'], 'instance_name': item.get('name'), 'status': item.get('status'),
+            'vpc_id': item.get('vpcId') or nic.get('vpcId') or None,
+            'private_ips': _present([item.get('internalIp')] + [ip.get('privateIp') for ip in ips]),
+            'public_ips': _present([item.get('publicIp')] + [ip.get('eip') for ip in ips]),
+            'tags': dict((t.get('tagKey'), '%s' % (t.get('tagValue') if t.get('tagValue') is not None else ''))
+                         for t in tags if isinstance(t, dict) and t.get('tagKey')),
+            'security_group_ids': list(groups), 'region': self.params['region'], 'kind': 'instance'}
 
     def describe_security_groups(self, sg_ids):
         """{id: {'name'}} of those that exist: ListSecurityGroups filtered by securityGroupIds, one call per 1000."""

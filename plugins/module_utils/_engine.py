@@ -42,6 +42,10 @@ Optional:
   kind's limit differs;
 * ``warnings``: a list the provider appends to during the run (a fallback it took, say); reported;
 * ``constraints`` may be set per run in ``__init__`` (from an option such as a batch size);
+* credentials (``_credentials.py``): ``credential_sources(params, settings)``, ``assume_role(context, base, role)``,
+  ``credential_environment``, ``credential_features``, ``assume_role_duration``; the signer asks
+  ``_credentials.request_credentials(self.transport, self.params, type(self))`` at each attempt, and the error table
+  classes the cloud's "credential expired" codes ``transport.AUTH_EXPIRED``;
 * ``credential_options``: meaning -> option name (``{'key ID': 'secret_id', 'secret': ..., 'token': ...}``), the
   meanings shared by every provider: sg_binding tells a user who gives another provider's name what this one calls it;
 * a class whose ``constraints.min_groups`` is 0 gets the ``allow_no_groups`` option: without it, purge to an
@@ -64,6 +68,8 @@ For sg_binding_info (``_generic.py``):
   network, say);
 * ``bound_targets(sg_ids)`` (optional): ``{sg: [target, ...]}`` through the cloud's list filtered
   by group, in a bounded number of calls; without it the reverse question is refused.
+* ``list_filters`` and ``list_instances(filters)`` (optional; ``_listing.py`` says what they give): the
+  region's instances, for sg_binding_info's ``filters`` and the inventory plugin.
 
 Quarantine (optional; docs/architecture.md, "Quarantine records in tags"):
 
@@ -71,8 +77,8 @@ Quarantine (optional; docs/architecture.md, "Quarantine records in tags"):
   a quarantine record (``_quarantine_record.has_record``) is left alone with ``quarantined=skip``. Without it, no
   target is ever taken as quarantined;
 * ``interface_owner(interface_ids)``: ``{interface: owning instance or None}`` from the last ``read``: an interface
-  target is quarantined when its owner is; the owners are read (their tags) with a second provider object of the
-  owner's kind, ``owner_kinds`` (interface kind option -> owner kind option, default
+  target is quarantined when its owner is; the owners of the interfaces the plan would change (none on a no-op run)
+  are read (their tags) with a second provider object of the owner's kind, ``owner_kinds`` (interface kind option -> owner kind option, default
   ``{'network_interface_ids': 'instance_ids'}``);
 * ``attached_interfaces(instance_ids)`` (sg_binding_info ``interfaces``): ``{instance: [{'network_interface_id',
   'security_group_ids'}, ...]}``, the interfaces that carry their own groups.
@@ -99,6 +105,12 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
+try:
+    from ansible.module_utils.secrets import register_secret   # ansible-core 2.22+
+except ImportError:
+    register_secret = None
+
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -199,9 +211,20 @@ def argument_spec(provider):
         spec.update(WAIT_ARGUMENT_SPEC)
     if provider.constraints.min_groups == 0:
         spec.update(NO_GROUPS_ARGUMENT_SPEC)
+    spec.update(credentials_spec())
     spec.update(provider.argument_spec)
     spec.update(getattr(provider, 'write_argument_spec', {}))
+    # The key pair is one source among several (profile files, instance role): never required by itself.
+    for option in getattr(provider, 'credential_options', {}).values():
+        if option in spec:
+            spec[option] = dict(spec[option], required=False)
     return spec
+
+
+def credentials_spec():
+    """The credential options every module has (_credentials.ARGUMENT_SPEC), a copy per module."""
+    return dict((name, dict(option, options=dict((k, dict(v)) for k, v in option['options'].items())) if 'options' in option else dict(option))
+                for name, option in credentials.ARGUMENT_SPEC.items())
 
 
 def module_options(provider):
@@ -227,8 +250,14 @@ def new_module(credentials=None, **options):
     names = set(options['argument_spec'])
     names.update(alias for spec in options['argument_spec'].values() for alias in spec.get('aliases') or [])
     unknown = sorted(name for name in raw if name not in names and not name.startswith('_ansible_'))
+    bad = sorted(name for name, spec in options['argument_spec'].items()
+                 if (spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
+                 or (spec.get('type') == 'dict' and raw.get(name) is not None and dict_problem(raw[name], spec)))
+    # The spec with the options ansible-core would choke on taken as they are (raw): to fail naming something else first.
+    loose = dict(options['argument_spec'])
+    loose.update((name, dict(loose[name], type='raw', options=None)) for name in bad)
     if unknown:
-        spec = dict(options['argument_spec'])
+        spec = dict(loose)
         spec.update((name, dict(type='raw', no_log=True)) for name in unknown)
         module = AnsibleModule(**dict(options, argument_spec=spec))
         module.fail_json(msg='%s: not an option of this module; remove %s%s'
@@ -238,31 +267,45 @@ def new_module(credentials=None, **options):
                if raw.get(name) is not None and raw.get(alias) is not None]
     if doubled:
         # AnsibleModule would only warn and take one of them, and later messages would name the other.
-        AnsibleModule(**options).fail_json(msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
-                                                         % (name, alias, alias, name) for name, alias in doubled))
+        AnsibleModule(**dict(options, argument_spec=loose)).fail_json(
+            msg='; '.join('%s, %s: both given, and they are one option (%s is another name of %s); give one'
+                          % (name, alias, alias, name) for name, alias in doubled))
     unset = [name for name, spec in sorted(options['argument_spec'].items()) if spec.get('required') and is_unset(name, spec, raw)]
     if unset:
         # AnsibleModule would say "missing required arguments: secret_id", naming no environment variable.
-        spec = dict(options['argument_spec'])
+        spec = dict(loose)
         spec.update((name, dict(spec[name], required=False)) for name in unset)
         module = AnsibleModule(**dict(options, argument_spec=spec))
         module.fail_json(msg='; '.join(unset_message(name, spec[name]) for name in unset))
-    bad = sorted(name for name, spec in options['argument_spec'].items()
-                 if spec.get('type') in ('int', 'float') and not_a_number(raw.get(name), spec['type']))
     if not bad:
         return AnsibleModule(**options)
     # Parsed with those options taken as they are, only to fail naming them.
-    spec = dict(options['argument_spec'])
-    spec.update((name, dict(spec[name], type='raw')) for name in bad)
-    module = AnsibleModule(**dict(options, argument_spec=spec))
+    module = AnsibleModule(**dict(options, argument_spec=loose))
     reasons = []
     for name in bad:
         value = raw[name]
-        if isinstance(value, (list, tuple, dict, set)):
+        if options['argument_spec'][name].get('type') == 'dict':
+            reasons.append(dict_problem(value, options['argument_spec'][name]) % name)
+        elif isinstance(value, (list, tuple, dict, set)):
             reasons.append('%s: %r is a %s, not a number' % (name, value, type(value).__name__))
         else:
             reasons.append('%s: %r is infinite, not a whole number' % (name, value))
-    module.fail_json(msg='; '.join(reasons) + '; give a single number')
+    module.fail_json(msg='; '.join(reasons) + ('; give a single number' if any('not a dictionary' not in r for r in reasons) else ''))
+
+
+def dict_problem(value, spec):
+    """Why value cannot be the dict option of spec (ansible-core would say "dictionary requested" naming no option,
+    before masking the no_log values, or raise on an infinite whole number in it), as a message with %s for the
+    option's name; or None."""
+    suboptions = spec.get('options') or {}
+    if not isinstance(value, dict):
+        return '%%s: %r is a %s, not a dictionary of %s' % (value, type(value).__name__, ', '.join(sorted(suboptions)))
+    for sub, option in sorted(suboptions.items()):
+        if option.get('type') in ('int', 'float') and not_a_number(value.get(sub), option['type']):
+            shown = value[sub]
+            what = 'a %s' % type(shown).__name__ if isinstance(shown, (list, tuple, dict, set)) else 'infinite'
+            return '%%s.%s: %r is %s, not a number' % (sub, shown, what)
+    return None
 
 
 def environment_variables(option):
@@ -350,9 +393,13 @@ def validate(params, provider):
     if region_pattern and not re.fullmatch(region_pattern, params.get('region') or ''):
         raise EngineFailure('region: %r is not a valid %s region; it must match %s'
                             % (params.get('region'), provider.display_name, region_pattern))
+    strings = []
     for option, spec in sorted(argument_spec(provider).items()):
-        value = params.get(option)
-        if spec.get('type') != 'str' or not value:
+        strings.append((option, spec, params.get(option)))
+        if spec.get('options') and isinstance(params.get(option), dict):
+            strings.extend(('%s.%s' % (option, sub), subspec, params[option].get(sub)) for sub, subspec in sorted(spec['options'].items()))
+    for option, spec, value in strings:
+        if spec.get('type') not in ('str', 'path') or not value or not isinstance(value, str):
             continue
         if option.endswith('endpoint') and endpoint_problem(value):
             raise EngineFailure('%s: %r %s' % (option, value, endpoint_problem(value)))
@@ -499,7 +546,7 @@ class Engine:
             self.skip('missing_' + self.kind.option, missing, '%s; skipped (on_missing=skip)' % found)
         present = [tid for tid in ids if tid not in missing]
         if self.params.get('quarantined', 'skip') == 'skip':
-            held = quarantined_targets(self.provider, self.kind, self.params, present)
+            held = quarantined_targets(self.provider, self.kind, self.params, self.would_change(current, present))
             self.skipped['quarantined'] = [tid for tid in present if tid in held]
             if held:
                 owner = owner_kind(self.provider, self.kind)
@@ -512,6 +559,18 @@ class Engine:
         else:
             self.skipped['quarantined'] = []
         return dict((tid, current[tid]) for tid in present)
+
+    def would_change(self, current, ids):
+        """The targets among ids that the plan changes: only those can release a quarantine, and an interface's owner
+        is read for them only. All of them when the plan itself fails (the run fails on it right after)."""
+        if owner_kind(self.provider, self.kind) is None:
+            return ids      # instance tags came with the read: checking every target costs nothing
+        try:
+            plan = self.plan(dict((tid, current[tid]) for tid in ids), self.params['security_group_ids'])
+        except EngineFailure:
+            return ids
+        changing = set(t['target_id'] for t in plan['targets'] if t['added'] or t['removed'] or t['before'] != t['after'])
+        return [tid for tid in ids if tid in changing]
 
     def skip(self, key, ids, warning):
         self.skipped[key] = list(ids)
@@ -993,12 +1052,42 @@ def insecure_tls_warning(params):
             'variable instead')
 
 
-def transport_for(provider_class, params, secrets):
-    return transport.Transport(
+def transport_for(provider_class, params, secrets, register=None):
+    """The run's transport, with its credentials resolved (conn.credentials) before any API request: an
+    EngineFailure listing every source tried when none has any. secrets (a list) grows with every secret fetched;
+    register(secret) masks each one in the module's output (secret_registrar)."""
+    conn = transport.Transport(
         provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
         max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
         rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
         rate_ceiling=params.get('rate_limit'), secrets=secrets)
+
+    def remember(secret):
+        if secret and secret not in secrets:
+            secrets.append(secret)
+        if register is not None:
+            register(secret)
+    try:
+        credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
+    except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
+        conn.close()
+        raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def secret_registrar(module):
+    """register(secret): a secret fetched at run time (temporary credentials) masked like a no_log value, and by
+    ansible-core's own registry where it has one (ansible-core 2.22+), before anything can print it."""
+    def register(secret):
+        if not secret:
+            return
+        if register_secret is not None:
+            register_secret(secret)
+        module.no_log_values.add(secret)
+    return register
 
 
 class StopSignals:
@@ -1125,7 +1214,7 @@ def _run_module(provider_class, module, signals):
     signals.install()
     try:
         validate(params, provider_class)
-        conn = transport_for(provider_class, params, secrets)
+        conn = transport_for(provider_class, params, secrets, secret_registrar(module))
         engine = Engine(provider_class(params, conn), params, module.check_mode)
         result = engine.run()
     except (KeyboardInterrupt, transport.Interrupted) as exc:

@@ -28,7 +28,9 @@ try:
 except ImportError:
     register_secret = None
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _listing as listing
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -42,9 +44,13 @@ PROVIDERS = dict((cls.name, cls) for cls in (TencentCloud, AliCloud, BaiduCloud,
 
 # What sg_binding_info takes besides targets, groups and the provider's own options.
 INFO_COMMON = ('endpoint', 'validate_certs', 'timeout', 'retries', 'retry_delay', 'retry_max_delay',
-               'max_concurrency', 'rate_limit')
+               'max_concurrency', 'rate_limit') + credentials.OPTIONS
 
 PROVIDER_OPTION = dict(type='str', required=True, choices=sorted(PROVIDERS))
+
+# sg_binding_info's filters, as the inventory plugin's: checked key by key by _listing.check_filters (ansible-core's
+# own suboption checks can fail before masking no_log values, or with a traceback for a value of the wrong type).
+FILTERS_OPTION = dict(type='dict')
 
 
 def binding_spec(cls):
@@ -56,8 +62,9 @@ def info_spec(cls):
     spec = dict((kind.option, dict(full[kind.option], required=False)) for kind in cls.target_kinds)
     spec['security_group_ids'] = dict(type='list', elements='str')
     spec['interfaces'] = dict(type='bool', default=False)
+    spec['filters'] = FILTERS_OPTION
     spec.update((name, full[name]) for name in INFO_COMMON)
-    spec.update(cls.argument_spec)
+    spec.update((name, full[name]) for name in cls.argument_spec)
     return spec
 
 
@@ -194,6 +201,8 @@ class Inventory:
 
     def run(self):
         params = self.params
+        if params.get('filters') is not None:
+            return self.run_listing()
         ids = params.get(self.kind.option) or []
         asked_groups = params.get('security_group_ids') or []
         current, missing = self.provider.read(ids) if ids else ({}, [])
@@ -214,6 +223,10 @@ class Inventory:
                                                  'security_group_ids': list(item['security_group_ids'])}
                                                 for item in attached.get(target[self.kind.id_key]) or []]
         result = {'changed': False, self.kind.result_key: targets}
+        return self.answer(result, targets, asked_groups, missing)
+
+    def answer(self, result, targets, asked_groups, missing, groups_of=None):
+        """result with the reverse question answered, the groups seen named, and what was not found."""
         if asked_groups:
             bound = getattr(self.provider, 'bound_targets', None)
             if bound is None:
@@ -226,12 +239,57 @@ class Inventory:
         for groups in [asked_groups] + [t['security_group_ids'] for t in targets]:
             seen.extend(sg for sg in groups if sg not in seen)
         described = self.provider.describe_security_groups(seen) if seen else {}
+        for reader, groups in groups_of or []:
+            # Groups of another kind's targets (a zec instance's), described by a reader of that kind.
+            more = engine.unique([sg for sg in groups if sg not in seen])
+            seen.extend(more)
+            described.update(reader.describe_security_groups(more) if more else {})
         result['security_groups'] = [{'security_group_id': sg, 'name': described[sg].get('name')} for sg in seen if sg in described]
         missing_groups = [sg for sg in asked_groups if sg not in described]
         if missing_groups and 'bindings' in result:
             result['bindings'] = [b for b in result['bindings'] if b['security_group_id'] not in missing_groups]
         result['missing'] = list(missing) + missing_groups
         return result
+
+    def run_listing(self):
+        """The region's instances that pass the filters (every one without filters), with what the listing says of them:
+        instance-like kinds only, each under its own result key."""
+        params = self.params
+        listed = listing.list_instances(self.provider, params['filters'])
+        kinds = [kind for kind in self.provider.target_kinds if engine.owner_kind(self.provider, kind) is None]
+        by_kind = dict((kind.id_key[:-3], (kind, [])) for kind in kinds)
+        for item in listed:
+            kind, targets = by_kind[item.get('kind') or 'instance']
+            target = {kind.id_key: item['instance_id'], 'security_group_ids': list(item.get('security_group_ids') or []),
+                      'status': item.get('status'), 'instance_name': item.get('instance_name'), 'vpc_id': item.get('vpc_id'),
+                      'private_ips': list(item.get('private_ips') or []), 'public_ips': list(item.get('public_ips') or [])}
+            target.update(tags_and_record(item.get('tags') or {}))
+            if 'network_interfaces' in item:
+                target['network_interfaces'] = [{'network_interface_id': nic['network_interface_id'],
+                                                 'security_group_ids': list(nic['security_group_ids'])}
+                                                for nic in item['network_interfaces']]
+            targets.append(target)
+        result = {'changed': False}
+        readers = []
+        for kind, targets in by_kind.values():
+            result[kind.result_key] = targets
+            reader = self.provider if kind is self.kind else self.reader(kind, [t[kind.id_key] for t in targets])
+            if kind is not self.kind:
+                readers.append((reader, [sg for t in targets for sg in t['security_group_ids']]))
+            unlisted = [t for t in targets if 'network_interfaces' not in t]
+            if params.get('interfaces') and unlisted and hasattr(reader, 'attached_interfaces'):
+                attached = reader.attached_interfaces([t[kind.id_key] for t in unlisted])
+                for target in unlisted:
+                    target['network_interfaces'] = [{'network_interface_id': nic['network_interface_id'],
+                                                     'security_group_ids': list(nic['security_group_ids'])}
+                                                    for nic in attached.get(target[kind.id_key]) or []]
+        return self.answer(result, result[self.kind.result_key], params.get('security_group_ids') or [], [], readers)
+
+    def reader(self, kind, ids):
+        """A provider object of another kind on the same connection (a Zenlayer zec instance's service, say)."""
+        options = dict(self.params, **dict((k.option, None) for k in self.provider.target_kinds))
+        options[kind.option] = ids
+        return type(self.provider)(options, self.provider.transport)
 
 
 def tags_and_record(tags):
@@ -265,16 +323,21 @@ def run_info():
     secrets = [s for s in cls.secrets(params) if s]
     if engine.insecure_tls_warning(params):
         module.warn(engine.insecure_tls_warning(params))
-    conn = None
+    conn = provider = None
     try:
-        questions = [(kind.option, '%s lists the %ss whose security groups to read' % (kind.option, kind.word)) for kind in cls.target_kinds]
-        if hasattr(cls, 'bound_targets'):
-            questions.append(('security_group_ids', 'security_group_ids lists the security groups whose %ss to find'
-                              % cls.target_kinds[0].word))
-        if all(params.get(option) is None for option, dummy in questions):
-            # An empty list is an answer (an empty inventory group, say); nothing at all is a mistake.
-            raise engine.EngineFailure('%s: give at least one (provider %s): %s' % (' or '.join(option for option, dummy in questions), cls.name,
-                                                                                    '; '.join(text for dummy, text in questions)))
+        given = [kind.option for kind in cls.target_kinds if params.get(kind.option) is not None]
+        if params.get('filters') is not None and given:
+            raise engine.EngineFailure('filters selects instances by listing them, and %s names them; give one or the other'
+                                       % ' and '.join(given))
+        if not given and (params.get('filters') is not None or params.get('security_group_ids') is None):
+            # Neither IDs nor filters: every instance of the region, listed.
+            try:
+                params = dict(params, filters=listing.check_filters(params.get('filters'), cls))
+            except listing.FilterError as exc:
+                raise engine.EngineFailure(str(exc))
+            if not listing.can_list(cls):
+                raise engine.EngineFailure('%s (provider %s) cannot list its instances yet; give instance_ids (or security_group_ids)'
+                                           % (cls.display_name, cls.name))
         info_params = dict(params, security_group_ids=params.get('security_group_ids') or [])
         # Only the kind asked about: an empty list for every kind would make the first one the chosen
         # kind, and the IDs of the others would go unchecked.
@@ -283,8 +346,9 @@ def run_info():
         engine.validate(dict(info_params, state='present', purge=False), cls)
         if interfaces_problem(cls, params):
             raise engine.EngineFailure(interfaces_problem(cls, params))
-        conn = engine.transport_for(cls, params, secrets)
-        result = Inventory(cls(params, conn), params).run()
+        conn = engine.transport_for(cls, params, secrets, engine.secret_registrar(module))
+        provider = cls(params, conn)
+        result = Inventory(provider, params).run()
     except engine.EngineFailure as exc:
         module.fail_json(**engine.redact(dict(exc.extra, msg=str(exc)), secrets))
     except transport.ProviderError as error:
@@ -296,6 +360,9 @@ def run_info():
     finally:
         if conn is not None:
             conn.close()
+    for warning in getattr(provider, 'warnings', None) or []:
+        # What the provider fell back to while reading (a listing page size the cloud refused, say).
+        module.warn(engine.redact(warning, secrets))
     module.exit_json(**engine.redact(result, secrets))
 
 
@@ -318,7 +385,7 @@ def record_spec(cls):
         instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
     )
     spec.update((name, full[name]) for name in INFO_COMMON)
-    spec.update(cls.argument_spec)
+    spec.update((name, full[name]) for name in cls.argument_spec)
     return spec
 
 
@@ -404,7 +471,7 @@ def check_records(cls, kind, records):
 class RecordTask:
     """sg_quarantine_record: write records as tags (the first one wins) or remove them, through the provider's tag hooks."""
 
-    def __init__(self, cls, params, secrets, check_mode):
+    def __init__(self, cls, params, secrets, check_mode, register=None):
         self.cls = cls
         self.params = params
         self.check_mode = check_mode
@@ -426,7 +493,7 @@ class RecordTask:
                 quarantine_record.encode(record, self.limits)
             except quarantine_record.RecordTooBig as exc:
                 raise engine.EngineFailure('%s; nothing was written' % exc)
-        self.conn = engine.transport_for(cls, params, secrets)
+        self.conn = engine.transport_for(cls, params, secrets, register)
         self.provider = cls(provider_params, self.conn)
 
     def run(self):
@@ -537,7 +604,7 @@ def run_record():
         if params['state'] == 'absent' and (params.get('instance_ids') is None or params.get('records') is not None):
             raise engine.EngineFailure('state=absent: instance_ids lists the instances whose record to remove (the restore is done); '
                                        'give instance_ids only')
-        task = RecordTask(cls, params, secrets, module.check_mode)
+        task = RecordTask(cls, params, secrets, module.check_mode, engine.secret_registrar(module))
         result = task.run()
     except engine.EngineFailure as exc:
         result = dict(exc.extra, msg=str(exc), failed=True)

@@ -19,14 +19,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import configparser
 import hashlib
 import hmac
 import json
+import os
 import time
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -41,6 +44,12 @@ STS_HOST = 'sts.tencentcloudapi.com'
 CONTENT_TYPE = 'application/json'
 PAGE = 100                       # InstanceIds / SecurityGroupIds per Describe call, and Limit
 FILTER_VALUES = 5                # values of one filter
+MAX_FILTERS = 10                 # Filters of one DescribeInstances call (reference 3.3, SDK model: "Filters的上限为10")
+# InstanceState values (reference 3.3, from tccli's api.json InstanceStatus): a status filter is sent as instance-state
+# only when every value is one of them (upper case); any other is left to the local filter.
+INSTANCE_STATES = ('PENDING', 'LAUNCH_FAILED', 'RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'REBOOTING', 'SHUTDOWN',
+                   'TERMINATING', 'ENTER_RESCUE_MODE', 'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE',
+                   'SERVICE_LIVE_MIGRATE', 'EXIT_SERVICE_LIVE_MIGRATE')
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
 # [inferred] Seconds after a write during which DescribeInstances may still show the previous LatestOperation* fields:
 # the Terraform provider "cannot catch LatestOperationState change immediately after modification returns" and
@@ -103,6 +112,32 @@ TAGS_PER_CALL = 10
 TAG_RESOURCE = {'instance': ('cvm', 'instance'), 'eni': ('vpc', 'eni')}
 UIN_REFUSED = ('InvalidParameterValue.UinInvalid', 'InvalidParameterValue.ResourceDescriptionError')
 
+# Credentials (docs/credentials.md, Tencent Cloud). The order follows the SDK's DefaultCredentialProvider
+# (tencentcloud-sdk-python-common credential.py: environment, ~/.tencentcloud/credentials then /etc/tencentcloud/credentials,
+# CVM role) with the Terraform provider's tccli profile files before the SDK's (reference section 6 (c)); the CVM role only
+# when asked for (instance_role or TENCENTCLOUD_CAM_ROLE_NAME), where the SDK would probe it.
+CREDENTIAL_ENVIRONMENT = {
+    'profile': ('TENCENTCLOUD_PROFILE', 'TCCLI_PROFILE'),
+    'shared_credentials_file': ('TENCENTCLOUD_SHARED_CREDENTIALS_DIR',),
+    'instance_role': ('TENCENTCLOUD_CAM_ROLE_NAME',),
+    # This collection's own names: no Tencent tool has a variable for these endpoints.
+    'metadata_endpoint': ('TENCENTCLOUD_METADATA_ENDPOINT',),
+    'sts_endpoint': ('TENCENTCLOUD_STS_ENDPOINT',),
+    # Terraform's names first, then tccli's (TENCENTCLOUD_ROLE_ARN, TENCENTCLOUD_ROLE_SESSION_NAME).
+    'assume_role.role_arn': ('TENCENTCLOUD_ASSUME_ROLE_ARN', 'TENCENTCLOUD_ROLE_ARN'),
+    'assume_role.session_name': ('TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME', 'TENCENTCLOUD_ROLE_SESSION_NAME'),
+    'assume_role.duration': ('TENCENTCLOUD_ASSUME_ROLE_SESSION_DURATION',),
+    'assume_role.external_id': ('TENCENTCLOUD_ASSUME_ROLE_EXTERNAL_ID',),
+}
+TCCLI_DIR = '~/.tccli'                           # Terraform's default for TENCENTCLOUD_SHARED_CREDENTIALS_DIR, and tccli's
+SDK_CREDENTIAL_FILES = ('~/.tencentcloud/credentials', '/etc/tencentcloud/credentials')    # the SDK's ProfileCredential
+METADATA_ENDPOINT = 'http://metadata.tencentyun.com'      # the SDK's CVMRoleCredential._metadata_endpoint
+ROLE_PATH = '/latest/meta-data/cam/security-credentials/'
+# STS AssumeRole (API 1312/48197): DurationSeconds 0-43200, the SDK's STSAssumeRoleCredential default 7200; RoleSessionName
+# [\w+=,.@-]{2,128} [inferred from the API page's wording; refused by STS otherwise].
+ASSUME_ROLE_DURATION = (0, 43200)
+DEFAULT_DURATION = 7200
+
 # Error code -> class. Matched on the full code, then on its prefix before the first dot.
 ERROR_CLASSES = {
     'RequestLimitExceeded': transport.THROTTLED,
@@ -121,6 +156,9 @@ ERROR_CLASSES = {
     'ResourceUnavailable': transport.TRANSIENT,
     'FailedOperation.SecurityGroupActionFailed': transport.AMBIGUOUS,
     'SecGroupActionFailure': transport.AMBIGUOUS,
+    # [inferred] What an expired temporary credential (STS or CVM role token) is answered with: the common code for a bad
+    # token ("Token error"); no page names an expiry code. Renewed once, then the request sent once more.
+    'AuthFailure.TokenFailure': transport.AUTH_EXPIRED,
     'AuthFailure': transport.AUTH,
     'UnauthorizedOperation': transport.AUTH,
     'LimitExceeded': transport.QUOTA,
@@ -160,6 +198,186 @@ def tc3_authorization(secret_id, secret_key, service, host, timestamp, payload, 
     key = _hmac(_hmac(_hmac(('TC3' + secret_key).encode('utf-8'), date), service), 'tc3_request')
     signature = hmac.new(key, to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
     return 'TC3-HMAC-SHA256 Credential=%s/%s, SignedHeaders=content-type;host, Signature=%s' % (secret_id, scope, signature)
+
+
+def service_url(params, service):
+    """vpc_endpoint for the VPC product, sts_endpoint for STS, else endpoint for all, else the region's public host. The tag
+    service and STS have one host each: an endpoint naming a Tencent Cloud host (cvm.intl.tencentcloudapi.com, say) is the CVM
+    product's, so they keep their own (on the intl site the SDK's rootDomain form, tag.intl.tencentcloudapi.com [inferred]);
+    any other endpoint (a proxy, the emulator) serves them too."""
+    endpoint = params.get('endpoint')
+    if service == 'vpc' and params.get('vpc_endpoint'):
+        endpoint = params['vpc_endpoint']
+    if service == 'sts' and params.get('sts_endpoint'):
+        return params['sts_endpoint'].rstrip('/') + '/'
+    if service in ('tag', 'sts'):
+        parts = urlsplit(endpoint or '')
+        host = (parts.hostname or '').lower()
+        if not endpoint or host.endswith('tencentcloudapi.com'):
+            own = TAG_HOST if service == 'tag' else STS_HOST
+            if '.intl.' in '.%s' % host:
+                own = own.replace('.tencentcloudapi.com', '.intl.tencentcloudapi.com')
+            return '%s://%s/' % (parts.scheme or 'https', own)
+    if endpoint:
+        return endpoint.rstrip('/') + '/'
+    return 'https://%s.%s.tencentcloudapi.com/' % (service, params['region'])
+
+
+def signed_call(conn, url, service, action, body, region, credentials_of, clock=time.time, write=False, awaits_in_progress=False,
+                idempotent=False):
+    """One API 3.0 call through the transport, signed (TC3-HMAC-SHA256) with credentials_of() at each attempt: the
+    credentials in use then, refreshed when they expire."""
+    host = urlsplit(url).netloc
+    payload = json.dumps(body).encode('utf-8')
+
+    def build():
+        timestamp = int(clock())
+        creds = credentials_of()
+        headers = {
+            'Content-Type': CONTENT_TYPE,
+            'Host': host,
+            'X-TC-Action': action,
+            'X-TC-Version': API_VERSIONS[service],
+            'X-TC-Timestamp': str(timestamp),
+            'X-TC-Region': region,
+            'X-TC-Language': 'en-US',
+            'X-TC-RequestClient': 'multicloud.secgroup',
+            'Authorization': tc3_authorization(creds.access_key, creds.secret, service, host, timestamp, payload),
+        }
+        if creds.token:
+            headers['X-TC-Token'] = creds.token
+        return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
+
+    def parse(resp):
+        try:
+            data = resp.json()['Response']
+        except (ValueError, KeyError, TypeError):
+            data = None
+        if not isinstance(data, dict):
+            cls = transport.TRANSIENT if resp.status_code >= 500 else transport.INVALID
+            raise transport.ProviderError(TencentCloud.name, action, 'HTTP%d' % resp.status_code,
+                                          'unexpected answer: %s' % resp.text[:200], None, resp.status_code, cls)
+        error = data.get('Error')
+        if error:
+            code = error.get('Code', 'Unknown')
+            raise transport.ProviderError(TencentCloud.name, action, code, error.get('Message', ''), data.get('RequestId'),
+                                          resp.status_code, error_class(code))
+        return data
+
+    return conn.call(transport.Call(action, build, parse, write=write, awaits_in_progress=awaits_in_progress, idempotent=idempotent))
+
+
+def _profile_name(settings):
+    return settings.get('profile') or 'default'
+
+
+def tccli_source(settings):
+    """tccli's <dir>/<profile>.credential: JSON with secretId, secretKey and an optional token."""
+    profile = _profile_name(settings)
+
+    @credentials.named('tccli profile %r' % profile)
+    def source(context):
+        folder = context.path(settings.get('shared_credentials_file') or TCCLI_DIR)
+        path = os.path.join(folder, '%s.credential' % profile)
+        text = credentials.read_private_file(context, path, "tccli profile %r" % profile)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise credentials.CredentialsError('%s (tccli profile %r) is not JSON' % (context.shown(path), profile))
+        if not isinstance(data, dict):
+            raise credentials.CredentialsError('%s (tccli profile %r) is not a JSON object' % (context.shown(path), profile))
+        if data.get('type') == 'cvm-role' and not data.get('secretId'):
+            raise credentials.CredentialsNotFound('%s is a CVM role profile (type cvm-role): set instance_role' % context.shown(path))
+        key, secret = data.get('secretId'), data.get('secretKey')
+        for field, value in (('secretId', key), ('secretKey', secret), ('token', data.get('token'))):
+            if value is not None and not isinstance(value, str):
+                raise credentials.CredentialsError('%s (tccli profile %r): %s is not a string' % (context.shown(path), profile, field))
+        if not key or not secret:
+            raise credentials.CredentialsError('%s (tccli profile %r) has no %s' % (
+                context.shown(path), profile, ' and '.join(f for f, v in (('secretId', key), ('secretKey', secret)) if not v)))
+        return credentials.Credentials(key, secret, data.get('token') or None,
+                                       source="tccli profile %r in %s" % (profile, context.shown(path)))
+    return source
+
+
+def sdk_file_source(settings):
+    """The SDK's INI file, ~/.tencentcloud/credentials else /etc/tencentcloud/credentials: section [<profile>] (the SDK
+    reads [default]) with secret_id and secret_key."""
+    profile = _profile_name(settings)
+
+    @credentials.named('SDK credentials file, section [%s]' % profile)
+    def source(context):
+        missing = []
+        for candidate in SDK_CREDENTIAL_FILES:
+            path = context.path(candidate)
+            try:
+                text = credentials.read_private_file(context, path, 'the SDK credentials file')
+            except credentials.CredentialsNotFound as exc:
+                missing.append(exc.reason)
+                continue
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read_string(text)
+            except configparser.Error as exc:
+                raise credentials.CredentialsError('%s (the SDK credentials file) is not an INI file: line %s'
+                                                   % (context.shown(path), getattr(exc, 'lineno', '?')))
+            if not parser.has_section(profile):
+                raise credentials.CredentialsNotFound('%s has no section [%s]' % (context.shown(path), profile))
+            key = parser.get(profile, 'secret_id', fallback='').strip()
+            secret = parser.get(profile, 'secret_key', fallback='').strip()
+            if not key or not secret:
+                raise credentials.CredentialsError('%s, section [%s], has no %s' % (
+                    context.shown(path), profile, ' and '.join(f for f, v in (('secret_id', key), ('secret_key', secret)) if not v)))
+            return credentials.Credentials(key, secret, source='section [%s] of %s' % (profile, context.shown(path)))
+        raise credentials.CredentialsNotFound('; '.join(missing))
+    return source
+
+
+def cvm_role_source(settings):
+    """The CVM role's temporary credentials from the metadata service (asked only when instance_role is set): the role
+    named, or with 'auto' the one the service names."""
+    role = settings.get('instance_role')
+
+    @credentials.named('CVM role %s' % ('(instance_role not set)' if not role else repr(role)))
+    def source(context):
+        if not role:
+            raise credentials.CredentialsNotFound('instance_role (or TENCENTCLOUD_CAM_ROLE_NAME) not set, so the metadata service '
+                                                  'was not asked')
+        base = (settings.get('metadata_endpoint') or METADATA_ENDPOINT).rstrip('/') + ROLE_PATH
+        name = role
+        if role == 'auto':
+            status, text = context.http('GET', base)
+            names = [line.strip() for line in text.splitlines() if line.strip()] if status == 200 else []
+            if not names:
+                raise credentials.CredentialsNotFound('the metadata service at %s names no CAM role (HTTP %d): attach one to '
+                                                      'the instance' % (base, status))
+            name = names[0]
+        url = base + quote(name, safe='')
+        status, text = context.http('GET', url)
+        if status == 404:
+            raise credentials.CredentialsNotFound('the metadata service at %s has no CAM role %r (HTTP 404)' % (base, name))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if status != 200 or not isinstance(data, dict) or data.get('Code') != 'Success':
+            raise credentials.CredentialsNotFound('the metadata service answered %s for CAM role %r (HTTP %d)%s' % (
+                url, name, status, ', Code %s' % data.get('Code') if isinstance(data, dict) and isinstance(data.get('Code'), str) else ''))
+        key, secret, token = data.get('TmpSecretId'), data.get('TmpSecretKey'), data.get('Token')
+        if not all(isinstance(v, str) and v for v in (key, secret, token)):
+            raise credentials.CredentialsNotFound('the metadata service answered %s without TmpSecretId, TmpSecretKey and Token' % url)
+        for secret_value in (secret, token):
+            context.register(secret_value)
+        return credentials.Credentials(key, secret, token, expires_at=_epoch(data.get('ExpiredTime')),
+                                       source='CVM role %r from the metadata service at %s' % (name, base))
+    return source
+
+
+def _epoch(value):
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def cvm_endpoint_warning(params):
@@ -218,9 +436,17 @@ class TencentCloud:
     # A 100-instance call is all or nothing: a quota answer is caused by one of its instances, so the engine halves the call.
     per_target_errors = (transport.QUOTA,)
     tag_limits = TAG_LIMITS
+    # The filters DescribeInstances applies server-side (reference 3.3 and the SDK's DescribeInstancesRequest.Filters):
+    list_filters = (
+        'tags',                 # tag:<key> (that value) and tag-key (the key, any value); each its own filter, ANDed
+        'name',                 # instance-name; [inferred] exact or looser (not documented), the neutral code narrows it
+        'status',               # instance-state, up to 5 values ORed
+        'vpc_id',               # vpc-id
+        'security_group_id',    # security-group-id
+    )
     argument_spec = dict(
-        secret_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
-        secret_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
+        secret_id=dict(type='str', no_log=False, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_ID'])),
+        secret_key=dict(type='str', no_log=True, fallback=(env_fallback, ['TENCENTCLOUD_SECRET_KEY'])),
         security_token=dict(type='str', no_log=True,
                             fallback=(env_fallback, ['TENCENTCLOUD_SECURITY_TOKEN', 'TENCENTCLOUD_TOKEN'])),
         region=dict(type='str', required=True, fallback=(env_fallback, ['TENCENTCLOUD_REGION'])),
@@ -229,6 +455,38 @@ class TencentCloud:
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'secret_id', 'secret': 'secret_key', 'token': 'security_token'}
+
+    # -- credentials (docs/credentials.md) ------------------------------------
+    credential_environment = CREDENTIAL_ENVIRONMENT
+    credential_features = ('profile', 'shared_credentials_file', 'instance_role', 'assume_role', 'assume_role.policy',
+                           'metadata_endpoint', 'sts_endpoint')
+    assume_role_duration = ASSUME_ROLE_DURATION
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        return [credentials.options_source(cls, params), tccli_source(settings), sdk_file_source(settings), cvm_role_source(settings)]
+
+    @classmethod
+    def assume_role(cls, context, base, role):
+        """STS AssumeRole (2018-08-13) signed with base: the role's temporary credentials, until ExpiredTime."""
+        body = {'RoleArn': role['role_arn'], 'RoleSessionName': role['session_name'],
+                'DurationSeconds': role['duration'] if role.get('duration') is not None else DEFAULT_DURATION}
+        if role.get('external_id'):
+            body['ExternalId'] = role['external_id']
+        if role.get('policy'):
+            body['Policy'] = role['policy']
+        params = dict(context.params, sts_endpoint=context.settings.get('sts_endpoint'))
+        data = signed_call(context.transport, service_url(params, 'sts'), 'sts', 'AssumeRole', body, params['region'],
+                           lambda: base, clock=context.clock)
+        answer = data.get('Credentials') if isinstance(data.get('Credentials'), dict) else {}
+        key, secret, token = answer.get('TmpSecretId'), answer.get('TmpSecretKey'), answer.get('Token')
+        if not all(isinstance(v, str) and v for v in (key, secret, token)):
+            raise credentials.CredentialsError('STS AssumeRole of %s answered without TmpSecretId, TmpSecretKey and Token (request ID %s)'
+                                               % (role['role_arn'], data.get('RequestId')))
+        for value in (secret, token):
+            context.register(value)
+        return credentials.Credentials(key, secret, token, expires_at=_epoch(data.get('ExpiredTime')),
+                                       source='role %s assumed with %s' % (role['role_arn'], base.source))
 
     @classmethod
     def secrets(cls, params):
@@ -256,66 +514,12 @@ class TencentCloud:
 
     # -- requests -----------------------------------------------------------
     def url(self, service):
-        """vpc_endpoint for the VPC product, else endpoint for all, else the region's public host. The tag service and STS
-        have one host each: an endpoint naming a Tencent Cloud host (cvm.intl.tencentcloudapi.com, say) is the CVM product's,
-        so they keep their own (on the intl site the SDK's rootDomain form, tag.intl.tencentcloudapi.com [inferred]); any
-        other endpoint (a proxy, the emulator) serves them too."""
-        endpoint = self.params.get('endpoint')
-        if service == 'vpc' and self.params.get('vpc_endpoint'):
-            endpoint = self.params['vpc_endpoint']
-        if service in ('tag', 'sts'):
-            parts = urlsplit(endpoint or '')
-            host = (parts.hostname or '').lower()
-            if not endpoint or host.endswith('tencentcloudapi.com'):
-                own = TAG_HOST if service == 'tag' else STS_HOST
-                if '.intl.' in '.%s' % host:
-                    own = own.replace('.tencentcloudapi.com', '.intl.tencentcloudapi.com')
-                return '%s://%s/' % (parts.scheme or 'https', own)
-        if endpoint:
-            return endpoint.rstrip('/') + '/'
-        return 'https://%s.%s.tencentcloudapi.com/' % (service, self.params['region'])
+        return service_url(self.params, service)
 
     def call(self, service, action, body, write=False, awaits_in_progress=False, idempotent=False):
-        url = self.url(service)
-        host = urlsplit(url).netloc
-        payload = json.dumps(body).encode('utf-8')
-
-        def build():
-            timestamp = int(self.clock())
-            headers = {
-                'Content-Type': CONTENT_TYPE,
-                'Host': host,
-                'X-TC-Action': action,
-                'X-TC-Version': API_VERSIONS[service],
-                'X-TC-Timestamp': str(timestamp),
-                'X-TC-Region': self.params['region'],
-                'X-TC-Language': 'en-US',
-                'X-TC-RequestClient': 'multicloud.secgroup',
-                'Authorization': tc3_authorization(self.params['secret_id'], self.params['secret_key'], service,
-                                                   host, timestamp, payload),
-            }
-            if self.params.get('security_token'):
-                headers['X-TC-Token'] = self.params['security_token']
-            return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
-
-        def parse(resp):
-            try:
-                data = resp.json()['Response']
-            except (ValueError, KeyError, TypeError):
-                data = None
-            if not isinstance(data, dict):
-                cls = transport.TRANSIENT if resp.status_code >= 500 else transport.INVALID
-                raise transport.ProviderError(self.name, action, 'HTTP%d' % resp.status_code,
-                                              'unexpected answer: %s' % resp.text[:200], None, resp.status_code, cls)
-            error = data.get('Error')
-            if error:
-                code = error.get('Code', 'Unknown')
-                raise transport.ProviderError(self.name, action, code, error.get('Message', ''), data.get('RequestId'),
-                                              resp.status_code, error_class(code))
-            return data
-
-        return self.transport.call(transport.Call(action, build, parse, write=write, awaits_in_progress=awaits_in_progress,
-                                                  idempotent=idempotent))
+        return signed_call(self.transport, self.url(service), service, action, body, self.params['region'],
+                           lambda: credentials.request_credentials(self.transport, self.params, type(self)), clock=self.clock,
+                           write=write, awaits_in_progress=awaits_in_progress, idempotent=idempotent)
 
     # -- the engine's interface --------------------------------------------
     def describe(self, ids):
@@ -331,6 +535,80 @@ class TencentCloud:
                 if isinstance(item, dict) and item.get('InstanceId'):
                     found[item['InstanceId']] = item
         return found
+
+    # -- listing (the inventory plugin and sg_binding_info) ---------------------
+    def list_instances(self, filters):
+        """Every instance of the region passing the filters sent (listing_filters), as the neutral listing dicts:
+        DescribeInstances with Filters, Limit 100, the pages after the first asked concurrently from its TotalCount."""
+        return self.list_pages(self.listing_filters(filters or {}))
+
+    @staticmethod
+    def listing_filters(filters):
+        """The Filters of DescribeInstances for the neutral filters: at most MAX_FILTERS, the rest left to the neutral
+        code (which re-checks every filter). A key-only tag is a tag-key filter; as two filters of one name are not
+        documented to be ANDed, only the first such key is sent. A name pattern, statuses that are not all documented
+        InstanceStates, or more than 5 of them, are not sent."""
+        out = []
+        for name, key in (('vpc-id', 'vpc_id'), ('security-group-id', 'security_group_id')):
+            if filters.get(key):
+                out.append({'Name': name, 'Values': [filters[key]]})
+        name = filters.get('name')
+        if name and not any(char in name for char in '*?['):
+            out.append({'Name': 'instance-name', 'Values': [name]})
+        states = sorted(set(('%s' % state).upper() for state in filters.get('status') or []))
+        if states and len(states) <= FILTER_VALUES and all(state in INSTANCE_STATES for state in states):
+            out.append({'Name': 'instance-state', 'Values': states})
+        tags = filters.get('tags') or {}
+        out.extend({'Name': 'tag:%s' % key, 'Values': [value]} for key, value in tags.items() if value is not None)
+        out.extend([{'Name': 'tag-key', 'Values': [key]} for key, value in tags.items() if value is None][:1])
+        return out[:MAX_FILTERS]
+
+    def list_pages(self, filters):
+        """The listing dicts of every page (Offset/Limit 100), once each: the first page's TotalCount tells which
+        offsets to ask, concurrently; a later TotalCount that grew asks for the pages it adds. Each page is made listing
+        dicts as it arrives (the answers' other fields are not kept: 10,000 instances in a few MB)."""
+        def page(offset):
+            body = {'Offset': offset, 'Limit': PAGE}
+            if filters:
+                body['Filters'] = filters
+            data = self.call('cvm', 'DescribeInstances', body)
+            found = dict((item['InstanceId'], item) for item in data.get('InstanceSet') or []
+                         if isinstance(item, dict) and item.get('InstanceId'))
+            self.remember(found)
+            return {'TotalCount': data.get('TotalCount'), 'InstanceSet': [self.listed(item) for item in found.values()]}
+
+        pages = [page(0)]
+        asked = PAGE
+        total = int(pages[0].get('TotalCount') or 0)
+        while asked < total:
+            offsets = list(range(asked, total, PAGE))
+            more = self.transport.map(page, offsets, self.params.get('max_concurrency', 10))
+            for data in more:
+                if isinstance(data, BaseException):
+                    raise data
+                total = max(total, int(data.get('TotalCount') or 0))
+            pages.extend(more)
+            asked = offsets[-1] + PAGE
+        items = {}
+        for data in pages:
+            for item in data['InstanceSet']:
+                items.setdefault(item['instance_id'], item)
+        return list(items.values())
+
+    def listed(self, item):
+        """The neutral listing dict of one InstanceSet item. DescribeInstances does not list the ENIs: no network_interfaces."""
+        return {
+            'instance_id': item['InstanceId'],
+            'instance_name': item.get('InstanceName'),
+            'status': item.get('InstanceState'),
+            'vpc_id': (item.get('VirtualPrivateCloud') or {}).get('VpcId'),
+            'private_ips': list(item.get('PrivateIpAddresses') or []),
+            'public_ips': list(item.get('PublicIpAddresses') or []),     # null when the instance has none
+            'tags': tag_dict(item.get('Tags')),
+            'security_group_ids': list(item.get('SecurityGroupIds') or []),
+            'region': self.params['region'],
+            'kind': 'instance',
+        }
 
     def read(self, ids):
         if self.kind is NETWORK_INTERFACES:

@@ -50,6 +50,7 @@ TRANSIENT = 'transient'        # server trouble: retried for reads; a write may 
 AMBIGUOUS = 'ambiguous'        # the request may or may not have been applied
 ALREADY = 'already'            # the target already is so (already a member / not a member): nothing to do there
 AUTH = 'auth'
+AUTH_EXPIRED = 'auth_expired'  # the (temporary) credentials expired: renewed once, and that request sent once more
 TLS = 'tls'                    # the TLS handshake failed: nothing was sent
 QUOTA = 'quota'
 INVALID = 'invalid'
@@ -289,6 +290,8 @@ class Transport:
     are replaced, so a provider echoing a header back cannot leak a key.
     stop: an Event; once set, no write is sent any more (map() sets it on an interrupt), and the
     default sleep (retry backoff, rate limiter) ends at once.
+    credentials: a _credentials.RefreshingCredentials the providers sign with (set by the engine), or None. An answer
+    classed AUTH_EXPIRED renews them once and sends that request once more.
     """
 
     def __init__(self, provider, timeout=30, validate_certs=True, max_retries=8, backoff=None,
@@ -304,7 +307,9 @@ class Transport:
         self.backoff = backoff or Backoff()
         self.sleep = sleep
         self.limiter = RateLimiter(rate_limits or {}, default_rate, rate_ceiling, clock=clock, sleep=sleep)
-        self.secrets = [s for s in secrets if s]
+        # The caller's own list when it gives one: secrets fetched later (temporary credentials) are appended to it.
+        self.secrets = secrets if isinstance(secrets, list) else [s for s in secrets if s]
+        self.credentials = None
         self.session = session if session is not None else requests.Session()
         self.stats = {'calls': 0, 'attempts': 0, 'retries': 0}
         self.stats_lock = threading.Lock()
@@ -375,6 +380,20 @@ class Transport:
                              'the connection to %s broke before a complete answer, the request may have been applied: %s'
                              % (host, self.redact(exc)), error_class=AMBIGUOUS)
 
+    def renew(self, error):
+        """Renew the credentials after an "expired" answer: True to send the request again; False (the same
+        credentials came back) leaves the error as it is; a failed renewal is added to the error's message."""
+        try:
+            return self.credentials.renew()
+        except ProviderError as exc:
+            reason = '%s %s failed: %s: %s' % (exc.provider, exc.action, exc.code, exc.message)
+        except Exception as exc:  # pylint: disable=broad-except
+            # CredentialsNotFound / CredentialsError: _credentials imports nothing of this module, nor this of it.
+            reason = '%s' % exc
+        error.message = self.redact('%s; renewing the credentials failed: %s' % (error.message, reason))
+        error.args = (self.redact('%s; renewing the credentials failed: %s' % (error.args[0], reason)),)
+        return False
+
     def retryable(self, call, error):
         if error.error_class == IN_PROGRESS and call.awaits_in_progress:
             return False
@@ -386,10 +405,16 @@ class Transport:
         """Send a Call, retrying what is safe to retry; return parse()'s result."""
         self._count('calls')
         attempt = 0
+        renewed = False
         while True:
             try:
                 return self._send(call)
             except ProviderError as error:
+                if error.error_class == AUTH_EXPIRED and self.credentials is not None and not renewed:
+                    renewed = True
+                    if self.renew(error):
+                        continue
+                    raise
                 limit = self.max_retries if error.retry_limit is None else min(self.max_retries, error.retry_limit)
                 if attempt >= limit or not self.retryable(call, error) or self.stopped(call):
                     raise

@@ -26,6 +26,9 @@ same signing): ModifyResourceTags{resourceUuid, replaceTags, deleteTagKeys} adds
 one instance (vm or zec) in one call; TagBindResources puts one tag on many resources, of no use for records, whose
 data tags differ per instance (its ID and groups). The instances' tags come with their DescribeInstances
 (``tags.tags``, vm and zec).
+
+Listing (the inventory plugin, sg_binding_info's filters) lists both services: the vm DescribeInstances (kind
+'instance') and the zec DescribeInstances (kind 'zec_instance'), each paged with pageNum/pageSize to its totalCount.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,6 +44,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _credentials as credentials
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
@@ -92,7 +96,18 @@ INFERRED = {
     # ModifyResourceTags names no "tag does not exist" answer (TagBindResources does): if it gives one, the tags are
     # made with CreateTags and the write sent once more. A CreateTags of a tag made already answers a code like these.
     'tag_exists_codes': re.compile(r'ALREADY|DUPLICATE|EXIST'),
+    # zec DescribeInstances: pageSize's maximum is not documented (vm's is 1000). Should the service refuse 1000 (HTTP 400),
+    # the listing starts again at zec_fallback_page, the Terraform provider's page size.
+    'zec_list_page': 1000,
+    'zec_fallback_page': 100,
+    # zec DescribeInstances' status values are not documented (the vm's are upper case): a status filter is applied
+    # locally for zec instances, never sent.
+    'zec_status_pushed': False,
 }
+# The vm instanceStatus values (reference 3.3, the CLI enum): a status filter is sent only spelled so.
+VM_STATUSES = ('PENDING', 'DEPLOYING', 'REBUILDING', 'REBOOT', 'RUNNING', 'STOPPED', 'BOOTING', 'RELEASING', 'STOPPING',
+               'RECYCLE', 'RECYCLING', 'CREATE_FAILED', 'IMAGING')
+LIST_PAGE = 1000                                # vm DescribeInstances pageSize maximum (documented)
 
 # Records are kept on vm and zec instances; a vNIC holds none (its zec instance does).
 TAG_LIMITS = quarantine_record.TagLimits(max_key_len=64, max_value_len=64, max_tags=INFERRED['max_tags'],
@@ -183,6 +198,96 @@ SERVICES = {
 }
 
 
+# -- credentials: the zeno CLI's profiles (zenlayer/zenlayercloud-cli internal/config, cmd/root.go) ------------------
+# ~/.zenlayer/credentials.json is a map of profile name -> {access_key_id, access_key_secret, token} (written 0600);
+# ~/.zenlayer/config.json names the current profile (current_profile, else "default"); ZENLAYER_PROFILE overrides it,
+# ZENLAYER_ACCESS_KEY_ID / ZENLAYER_ACCESS_KEY_SECRET override the file. Zenlayer Cloud has no instance role, no metadata
+# credentials and no STS: instance_role, assume_role, metadata_endpoint and sts_endpoint are refused naming the cloud.
+CREDENTIAL_ENV = {'profile': ['ZENLAYER_PROFILE'], 'shared_credentials_file': []}
+CLI_KEY_ENV = ('ZENLAYER_ACCESS_KEY_ID', 'ZENLAYER_ACCESS_KEY_SECRET')     # the zeno CLI's; Terraform's are the options'
+CREDENTIALS_FILE = ('.zenlayer', 'credentials.json')
+CONFIG_FILE = ('.zenlayer', 'config.json')
+DEFAULT_PROFILE = 'default'
+CREDENTIAL_INFERRED = {
+    # The CLI reads no variable naming another credentials file; shared_credentials_file has none.
+    'shared_credentials_file_env': None,
+}
+
+
+class CredentialFileError(ValueError):
+    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+
+
+def read_cli_credentials(path, text, name):
+    """(access key ID, secret) of profile `name` in the CLI's credentials.json."""
+    try:
+        profiles = load_json(text)
+    except ValueError:
+        raise CredentialFileError('%s is not valid JSON' % path)
+    if not isinstance(profiles, dict):
+        raise CredentialFileError('%s: expected an object of profiles' % path)
+    profile = profiles.get(name)
+    if profile is None:
+        raise LookupError('%s has no profile %r' % (path, name))
+    where = "profile '%s' in %s" % (name, path)
+    if not isinstance(profile, dict):
+        raise CredentialFileError('%s: expected an object' % where)
+    key, secret = profile.get('access_key_id'), profile.get('access_key_secret')
+    if not key and not secret and profile.get('token'):
+        # The CLI's other method: a personal access token, sent as a bearer token instead of a ZC2-HMAC signature.
+        raise CredentialFileError('%s holds a personal access token only; this collection signs with an access key '
+                                  '(access_key_id and access_key_secret)' % where)
+    for field, value in (('access_key_id', key), ('access_key_secret', secret)):
+        if not value or not isinstance(value, str):
+            raise CredentialFileError('%s: %s is missing, empty or not a string' % (where, field))
+    return key, secret
+
+
+def cli_environment_source(context):
+    """The zeno CLI's key variables (another prefix than Terraform's, and "secret" for "password")."""
+    key, secret = (context.environ.get(name) for name in CLI_KEY_ENV)
+    if key and secret:
+        return credentials.Credentials(key, secret, source='the environment variables %s and %s' % CLI_KEY_ENV)
+    if key or secret:
+        raise credentials.CredentialsError('%s is set but %s is not: give both, or neither to use another source'
+                                           % (CLI_KEY_ENV if key else CLI_KEY_ENV[::-1]))
+    raise credentials.CredentialsNotFound('%s and %s not set' % CLI_KEY_ENV)
+
+
+cli_environment_source.label = "the zeno CLI's variables"
+
+
+def current_profile(context):
+    """The profile to use: profile / ZENLAYER_PROFILE, else config.json's current_profile, else "default"."""
+    if context.settings.get('profile'):
+        return context.settings['profile']
+    path = context.path('~/' + '/'.join(CONFIG_FILE))
+    try:
+        with open(path, 'rb') as handle:
+            config = load_json(handle.read().decode('utf-8'))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return DEFAULT_PROFILE      # the CLI too starts from "default" when config.json is absent or unreadable
+    name = config.get('current_profile') if isinstance(config, dict) else None
+    return name if isinstance(name, str) and name else DEFAULT_PROFILE
+
+
+def cli_profile_source(context):
+    path = context.path(context.settings.get('shared_credentials_file') or '~/' + '/'.join(CREDENTIALS_FILE))
+    shown = context.shown(path)
+    text = credentials.read_private_file(context, path, 'zeno CLI credentials')
+    name = current_profile(context)
+    try:
+        key, secret = read_cli_credentials(shown, text, name)
+    except LookupError as exc:
+        raise credentials.CredentialsNotFound('%s' % exc)
+    except CredentialFileError as exc:
+        raise credentials.CredentialsError('%s' % exc)
+    return credentials.Credentials(key, secret, source="profile '%s' in %s" % (name, shown))
+
+
+cli_profile_source.label = 'the zeno CLI profile (~/%s)' % '/'.join(CREDENTIALS_FILE)
+
+
 class ZenlayerCloud:
     name = 'zenlayer'
     display_name = 'Zenlayer Cloud'
@@ -195,13 +300,29 @@ class ZenlayerCloud:
     default_rate_limit = INFERRED['default_rate_limit']
     completion = 'eventual'
     argument_spec = dict(
-        access_key_id=dict(type='str', required=True, no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
-        access_key_password=dict(type='str', required=True, no_log=True,
-                                 fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
+        # Terraform's names; the zeno CLI's (ZENLAYER_ACCESS_KEY_*) are the next source (cli_environment_source).
+        access_key_id=dict(type='str', no_log=False, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_ID'])),
+        access_key_password=dict(type='str', no_log=True, fallback=(env_fallback, ['ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'])),
+    )
+
+    # The filters the DescribeInstances calls take (vm: reference 3.3 and the SDK's vm 2023-03-13 DescribeInstancesRequest;
+    # zec: the SDK's zec 2025-09-01 DescribeInstancesRequest). Neither takes a VPC (vm instances have none).
+    list_filters = (
+        'tags',               # tags [{key, value}] and tagKeys [key], vm and zec
+        'name',               # vm instanceName (exact without a trailing '*'), zec name
+        'status',             # vm instanceStatus (one value; several are applied locally); zec: local (INFERRED zec_status_pushed)
+        'security_group_id',  # vm securityGroupId; zec DescribeInstances has no such filter: applied locally
     )
 
     # What each credential option is, in words every provider shares: how another provider's name for it is explained.
     credential_options = {'key ID': 'access_key_id', 'secret': 'access_key_password'}
+    credential_environment = CREDENTIAL_ENV
+    credential_features = ('profile', 'shared_credentials_file')     # no instance role, no STS
+
+    @classmethod
+    def credential_sources(cls, params, settings):
+        """The CLI's order: the options and the environment, then the profile file."""
+        return [credentials.options_source(cls, params), cli_environment_source, cli_profile_source]
     # Records are kept on vm and zec instances; a vNIC holds none: its zec instance does.
     tag_limits = {INSTANCES.option: TAG_LIMITS, ZEC_INSTANCES.option: TAG_LIMITS, ZEC_NICS.option: None}
     owner_kinds = {ZEC_NICS.option: ZEC_INSTANCES.option}
@@ -229,14 +350,17 @@ class ZenlayerCloud:
 
     # -- requests -----------------------------------------------------------
     def call(self, action, body, write=False, service=None, idempotent=False):
-        """service: 'zrm' for the tag calls (its path and version); the kind's service otherwise."""
+        """service: 'zrm' for the tag calls, 'vm' or 'zec' for the listing (each its path and version); the kind's
+        service otherwise."""
         payload = json.dumps(body).encode('utf-8')
         url, name, version = self.url, self.service, self.version
-        if service == 'zrm':
-            url, name, version = self.url.rsplit('/', 1)[0] + '/zrm', 'zrm', ZRM_API_VERSION
+        if service is not None and service != self.service:
+            name, version = service, {'vm': API_VERSION, 'zec': ZEC_API_VERSION, 'zrm': ZRM_API_VERSION}[service]
+            url = self.url.rsplit('/', 1)[0] + '/' + service
 
         def build():
             timestamp = int(self.clock())
+            creds = credentials.request_credentials(self.transport, self.params, type(self))
             headers = {
                 'Content-Type': CONTENT_TYPE,
                 'Host': self.host,
@@ -245,8 +369,7 @@ class ZenlayerCloud:
                 'X-ZC-Service': name,
                 'X-ZC-Timestamp': str(timestamp),
                 'X-ZC-Signature-Method': SIGNATURE_METHOD,
-                'Authorization': zc2_authorization(self.params['access_key_id'], self.params['access_key_password'],
-                                                   self.host, timestamp, payload),
+                'Authorization': zc2_authorization(creds.access_key, creds.secret, self.host, timestamp, payload),
             }
             return {'method': 'POST', 'url': url, 'headers': headers, 'data': payload}
 
@@ -396,6 +519,104 @@ class ZenlayerCloud:
             if isinstance(result, BaseException):
                 raise result
         return dict(zip(sg_ids, results))
+
+    # -- listing ------------------------------------------------------------
+    @staticmethod
+    def list_body(filters, service):
+        """The DescribeInstances filters of one service. Tags: every one is sent (several may be ANDed or ORed [inferred]:
+        the local check narrows either); a name exactly; a status only for vm, alone and in its spelling."""
+        body = {}
+        tags = filters.get('tags') or {}
+        if any(v is None for v in tags.values()):
+            body['tagKeys'] = [k for k, v in tags.items() if v is None]
+        if any(v is not None for v in tags.values()):
+            body['tags'] = [{'key': k, 'value': v} for k, v in tags.items() if v is not None]
+        statuses = filters.get('status') or []
+        if service == 'vm':
+            if filters.get('name'):
+                body['instanceName'] = filters['name']
+            if len(statuses) == 1 and statuses[0].upper() in VM_STATUSES:
+                body['instanceStatus'] = statuses[0].upper()
+            if filters.get('security_group_id'):
+                body['securityGroupId'] = filters['security_group_id']
+        else:
+            if filters.get('name'):
+                body['name'] = filters['name']
+            if INFERRED['zec_status_pushed'] and len(statuses) == 1:
+                body['status'] = statuses[0].upper()
+        return body
+
+    def list_pages(self, service, body, page_size, each):
+        """Every DescribeInstances item of one service, made by each as its page arrives: pageNum 1, 2, ... until
+        totalCount items came (or an empty page, where a cloud caps pageSize lower than asked)."""
+        items, page = [], 1
+        while True:
+            data = self.call('DescribeInstances', dict(body, pageSize=page_size, pageNum=page), service=service)
+            data_set, total = data.get('dataSet'), '%s' % data.get('totalCount', 0)
+            if not isinstance(data_set, list) or not total.isdigit():
+                raise self.malformed('DescribeInstances', 'dataSet list and totalCount number', data)
+            items.extend(each(item) for item in data_set if isinstance(item, dict))
+            if not data_set or len(items) >= int(total):
+                return items
+            page += 1
+
+    def list_instances(self, filters):
+        """Every vm and zec instance passing the pushed filters: the vm DescribeInstances (1000 a page, documented) and the
+        zec one (INFERRED zec_list_page). An item without its tags field has them read with DescribeResourceTags. zec
+        instances come without network_interfaces: that nics[] lists every vNIC is not documented."""
+        def one_service(service):
+            if service == 'vm':
+                return self.list_pages('vm', self.list_body(filters, 'vm'), LIST_PAGE, self.listed_vm)
+            body = self.list_body(filters, 'zec')
+            try:
+                return self.list_pages('zec', body, INFERRED['zec_list_page'], self.listed_zec)
+            except transport.ProviderError as error:
+                if error.http_status != 400:
+                    raise
+                self.warnings.append('%s refused a zec DescribeInstances pageSize of %d (%s, request ID %s); listed %d a page instead'
+                                     % (self.display_name, INFERRED['zec_list_page'], error.code, error.request_id or 'none',
+                                        INFERRED['zec_fallback_page']))
+                return self.list_pages('zec', body, INFERRED['zec_fallback_page'], self.listed_zec)
+
+        # The two services' pages are independent: listed side by side (max_concurrency allowing), vm instances first.
+        listed = []
+        for result in self.transport.map(one_service, ['vm', 'zec'], self.params['max_concurrency']):
+            if isinstance(result, BaseException):
+                raise result
+            listed += result
+        unshown = [i['instance_id'] for i in listed if i['tags'] is None]
+        if unshown:
+            self.read_resource_tags(unshown)
+            for instance in listed:
+                if instance['tags'] is None:
+                    instance['tags'] = dict(self.tags.get(instance['instance_id']) or {})
+        return listed
+
+    def listed_vm(self, item):
+        iid = '%s' % item.get('instanceId')
+        groups = item.get('securityGroupIds') or []
+        if not isinstance(groups, list):
+            raise self.malformed('DescribeInstances', 'securityGroupIds list for instance %s' % iid, item)
+        return self.listed(item, iid, item.get('instanceStatus'), None, ['%s' % sg for sg in groups], 'instance')
+
+    def listed_zec(self, item):
+        """A zec instance: its groups are its Primary vNIC's one group (none of its own: [], it has its VPC's)."""
+        iid = '%s' % item.get('instanceId')
+        primary = [n for n in item.get('nics') or [] if isinstance(n, dict) and n.get('nicType') == 'Primary']
+        group = item.get('securityGroupId') or (primary[0].get('securityGroupId') if primary else None)
+        return self.listed(item, iid, item.get('status'), primary[0].get('vpcId') if primary else None,
+                           ['%s' % group] if group else [], 'zec_instance')
+
+    def listed(self, item, iid, status, vpc, groups, kind):
+        """The listing's dict; tags None where the answer has no tags field (read after, with DescribeResourceTags)."""
+        tags = None
+        if 'tags' in item:
+            holder = item['tags']
+            tags = self.tag_dict((holder.get('tags') if isinstance(holder, dict) else holder) or [], 'DescribeInstances', iid, item)
+        return {'instance_id': iid, 'instance_name': item.get('instanceName'), 'status': status, 'vpc_id': vpc,
+                'private_ips': ['%s' % ip for ip in item.get('privateIpAddresses') or []],
+                'public_ips': ['%s' % ip for ip in item.get('publicIpAddresses') or []],
+                'tags': tags, 'security_group_ids': groups, 'region': None, 'kind': kind}
 
     def target_details(self, ids):
         """sg_binding_info, zec: each target's vNIC, VPC and the VPC's default group (what a vNIC without a

@@ -61,6 +61,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -90,17 +91,19 @@ options:
       - The AccessKey ID.
       - If not set, the environment variable E(ALICLOUD_ACCESS_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_ID).
       - O(access_key_id) is another name for it (the Alibaba Cloud SDK's).
+      - Not needed when another source has credentials (O(profile), O(instance_role); see the notes on credentials).
+        Without the key pair, the aliyun CLI's C(~/.aliyun/config.json), then C(~/.alibabacloud/credentials.ini), then
+        the ECS RAM role (when O(instance_role) or E(ALIBABA_CLOUD_ECS_METADATA) names one) are tried, in that order.
     type: str
     aliases: [access_key_id]
-    required: true
   secret_key:
     description:
       - The AccessKey secret. Never logged or returned.
       - If not set, the environment variable E(ALICLOUD_SECRET_KEY) is used, then E(ALIBABA_CLOUD_ACCESS_KEY_SECRET).
       - O(access_key_secret) is another name for it (the Alibaba Cloud SDK's).
+      - Not needed when another source has credentials (see O(access_key)).
     type: str
     aliases: [access_key_secret]
-    required: true
   security_token:
     description:
       - The security token of temporary (STS) credentials, sent as the signed C(x-acs-security-token) header. Never

@@ -86,6 +86,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -114,17 +115,18 @@ options:
       - The Access Key ID (AK).
       - If not set, the environment variable E(BAIDUCLOUD_ACCESS_KEY) is used, then E(BCE_ACCESS_KEY_ID).
       - O(access_key_id) is another name for it (the Baidu AI Cloud SDK's).
+      - Not needed when another source has credentials. Without the key pair, the BCE CLI's C(~/.bce/config.json),
+        then C(~/.bce/credentials), then the BCC instance role (when O(instance_role) is set) are tried, in that order.
     type: str
     aliases: [access_key_id]
-    required: true
   secret_key:
     description:
       - The Secret Access Key (SK). Never logged or returned.
       - If not set, the environment variable E(BAIDUCLOUD_SECRET_KEY) is used, then E(BCE_SECRET_ACCESS_KEY).
       - O(secret_access_key) is another name for it (the Baidu AI Cloud SDK's).
+      - Not needed when another source has credentials (see O(access_key)).
     type: str
     aliases: [secret_access_key]
-    required: true
   security_token:
     description:
       - The session token of temporary (STS) credentials, sent as the signed C(x-bce-security-token) header. Never

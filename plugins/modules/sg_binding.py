@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common
   - multicloud.secgroup.common.attributes
   - multicloud.secgroup.common.provider_credentials
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full

@@ -18,9 +18,11 @@ description:
   - With O(security_group_ids), also answers the reverse question, which instances each of these groups is bound to,
     with the cloud's instance list filtered by security group.
   - Unknown instance or security group IDs are listed in RV(missing); they are not a failure.
-  - At least one of O(instance_ids), O(network_interface_ids) (V(alicloud), V(baiducloud), V(tencentcloud), V(zenlayer)),
-    O(zec_instance_ids) (V(zenlayer)) and O(security_group_ids) must be given,
-    else the task fails naming them; an empty list is a valid question, answered with empty results.
+  - With O(filters), or with none of O(instance_ids), O(network_interface_ids), O(zec_instance_ids) and
+    O(security_group_ids), lists the region's instances (those that pass the filters) with the cloud's listing call,
+    following its pages to the end, and answers for each of them; see O(filters).
+  - An empty list of IDs is a valid question, answered with empty results (an empty inventory group, say), never with
+    every instance.
   - Uses the same reads, pagination, retries, rate limits and error shapes as the binding modules, and the fewest calls
     the cloud's API allows. For N instances and G distinct groups -
   - V(tencentcloud) makes ceil(N/100) C(DescribeInstances) (or C(DescribeNetworkInterfaces)) and ceil(G/100)
@@ -51,6 +53,7 @@ author:
 extends_documentation_fragment:
   - multicloud.secgroup.common.info_attributes
   - multicloud.secgroup.common.provider_credentials
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -94,13 +97,31 @@ options:
       - Security groups whose bound instances to list in RV(bindings).
     type: list
     elements: str
+  filters:
+    description:
+      - Select the instances by listing them rather than by ID, as the P(multicloud.secgroup.instances#inventory)
+        inventory does; every filter given must match. Refused together with O(instance_ids), O(network_interface_ids)
+        or O(zec_instance_ids).
+      - A dictionary of
+      - C(tags) - tags the instance must have, key to value; a null value matches any value of that key;
+      - C(name) - the instance name, exactly; with C(*), C(?) or C([) a shell-style pattern (case-sensitive), applied to
+        the listing, never sent to the cloud;
+      - C(status) - a status or a list of statuses to keep, for example C(RUNNING), compared without regard to case;
+      - C(vpc_id) - the VPC the instance is in;
+      - C(security_group_id) - a security group the instance has (among its own security groups).
+      - Any other key is refused, naming it, before any request.
+      - Each filter is sent to the cloud's listing call where the cloud takes it server-side, and every filter is applied
+        again to what it answers, so the meaning is the same on every cloud.
+      - On V(zenlayer), bare-metal and virtual machine instances are listed in RV(instances), Elastic Compute instances in
+        RV(zec_instances).
+    type: dict
   interfaces:
     description:
       - With O(instance_ids) (or O(zec_instance_ids)), also list each instance's network interfaces that carry their own
         security groups, in RV(instances[].network_interfaces) - those the instance-level binding does not change (on
         V(tencentcloud) and V(alicloud) the secondary network interfaces, the primary's groups being the instance's; on
         V(baiducloud) the network interfaces attached to the instance; on V(zenlayer) the secondary vNICs of a zec instance,
-        and none for a bare-metal instance).
+        and none for a vm instance, whose groups are the instance's only).
       - Refused with O(network_interface_ids), and with a provider that cannot list them, before any request.
     type: bool
     default: false
@@ -159,6 +180,20 @@ EXAMPLES = r'''
     instance_ids: [ins-2zvpghhc, ins-915zrb0p]
   register: bound
 
+- name: Which instances are tagged role=web and running, and what groups do they have?
+  multicloud.secgroup.sg_binding_info:
+    provider: alicloud
+    region: cn-hangzhou
+    filters:
+      tags: {role: web}
+      status: [Running]
+  register: web_hosts
+
+- name: Every instance of the region
+  multicloud.secgroup.sg_binding_info:
+    provider: zenlayer
+  register: fleet
+
 - name: Which instances is the web group bound to?
   multicloud.secgroup.sg_binding_info:
     provider: baiducloud
@@ -169,7 +204,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 instances:
-  description: One item per instance found, in the order of O(instance_ids).
+  description:
+    - One item per instance found, in the order of O(instance_ids); when listing (O(filters), or no IDs), one per
+      instance listed, in the cloud's order.
   returned: always
   type: list
   elements: dict
@@ -178,6 +215,25 @@ instances:
       description: The instance ID.
       type: str
       sample: ins-2zvpghhc
+    instance_name:
+      description: Its name.
+      type: str
+      returned: when listing
+      sample: web-1
+    vpc_id:
+      description: Its VPC (null where it has none).
+      type: str
+      returned: when listing
+    private_ips:
+      description: Its private IP addresses.
+      type: list
+      elements: str
+      returned: when listing
+    public_ips:
+      description: Its public IP addresses.
+      type: list
+      elements: str
+      returned: when listing
     security_group_ids:
       description: Its security groups, in the provider's order (priority order on Tencent Cloud).
       type: list
@@ -220,7 +276,7 @@ instances:
           C(network_interface_id) and C(security_group_ids) (in the provider's order).
       type: list
       elements: dict
-      returned: with O(interfaces=true)
+      returned: with O(interfaces=true), or when listing where the cloud's listing gives them
 security_groups:
   description: Every security group seen (bound to the instances, or asked about), with its name.
   returned: always
@@ -248,7 +304,8 @@ zec_instances:
     - With O(zec_instance_ids) (V(zenlayer)), one item per zec instance found, like RV(instances) with C(zec_instance_id),
       and C(network_interface_id) (its Primary vNIC), C(vpc_id) and C(vpc_default_security_group_id), and like RV(instances)
       C(tags), C(quarantine) and, with O(interfaces=true), C(network_interfaces) (its secondary vNICs).
-  returned: with O(zec_instance_ids)
+    - When listing on V(zenlayer), one item per zec instance listed, with the fields of a listed item of RV(instances).
+  returned: with O(zec_instance_ids), or when listing on V(zenlayer)
   type: list
   elements: dict
 bindings:

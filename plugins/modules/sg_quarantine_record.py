@@ -41,6 +41,7 @@ author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 extends_documentation_fragment:
   - multicloud.secgroup.common.provider_credentials
+  - multicloud.secgroup.common.credentials
 attributes:
   check_mode:
     support: full

@@ -94,6 +94,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 attributes:
   action_group:
     support: full
@@ -123,14 +124,13 @@ options:
     description:
       - The SecretId of the API key.
       - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+      - Without it (and its environment variable), the other credential sources are tried; see the notes.
     type: str
-    required: true
   secret_key:
     description:
       - The SecretKey of the API key. Never logged or returned.
       - If not set, the environment variable E(TENCENTCLOUD_SECRET_KEY) is used.
     type: str
-    required: true
   security_token:
     description:
       - The token of temporary (STS or CVM role) credentials. Never logged or returned.

@@ -69,6 +69,7 @@ extends_documentation_fragment:
   - multicloud.secgroup.common.wait
   - multicloud.secgroup.common.no_groups
   - multicloud.secgroup.common.attributes
+  - multicloud.secgroup.common.credentials
 options:
   instance_ids:
     description:
@@ -98,14 +99,16 @@ options:
     description:
       - The AccessKey ID.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_ID) is used (as by the Terraform provider).
+      - Not needed when the zeno CLI's variables E(ZENLAYER_ACCESS_KEY_ID) and E(ZENLAYER_ACCESS_KEY_SECRET) are set, or
+        its C(~/.zenlayer/credentials.json) has the profile (O(profile), E(ZENLAYER_PROFILE), else the CLI's current
+        profile); they are tried in that order.
     type: str
-    required: true
   access_key_password:
     description:
       - The AccessKey Password. Never logged or returned.
       - If not set, the environment variable E(ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is used (as by the Terraform provider).
+      - Not needed when another source has the key pair (see O(access_key_id)).
     type: str
-    required: true
 notes:
   - B(IDs.) Zenlayer Cloud IDs are strings of 8 to 19 decimal digits, for example C("802452345504925912"); anything else
     is refused before any request. The module never turns them into numbers (18 and 19 digit IDs do not survive a

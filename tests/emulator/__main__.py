@@ -31,7 +31,7 @@ def main(argv=None):
                              'the endpoints file gets the CA file as "ca_bundle" (removed on exit)')
     parser.add_argument('--port', type=int, metavar='BASE',
                         help='listen on fixed ports: each cloud on BASE + its position (tencentcloud, alicloud, '
-                             'baiducloud, zenlayer), the admin API on BASE + 4 (default: free ports)')
+                             'baiducloud, zenlayer), the admin API on BASE + 4, the metadata services after it (default: free ports)')
     args = parser.parse_args(argv)
     if args.port is not None and not 0 < args.port <= 65535 - 4:
         parser.exit(2, 'emulator: --port %d: the base port must be between 1 and 65531\n' % args.port)

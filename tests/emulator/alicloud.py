@@ -76,6 +76,7 @@ MESSAGES = {
         'The primary network interface only supports modifying the name and description.',
     'InvalidParameter.SecurityGroupType': 'The specified SecurityGroupType is not valid.',
     'DryRunOperation': 'Request validation has been passed with DryRun flag set.',
+    'InvalidStatus.NotFound': 'The specified Status is not found.',
     'InvalidAction.NotFound': 'Specified api is not found, please check your url and method.',
     'InvalidVersion': 'Specified parameter Version is not valid.',
     'InvalidAccessKeyId.NotFound': 'Specified access key is not found.',
@@ -215,7 +216,165 @@ def lower_headers(request):
     return dict((name.lower(), value) for name, value in request.headers.items())
 
 
-class AliCloud(Cloud):
+# -- credentials: the ECS metadata service and STS AssumeRole (issue 25) ----------------------------
+# STS is served on this cloud's port (an sts_endpoint pointed at it reaches it), the metadata service on a port of its
+# own (the ``alicloud_metadata`` endpoint). Paths and fields as
+# alibabacloud-credentials 1.0.12 reads them (provider/ecs_ram_role.py, ram_role_arn.py); see docs/emulator.md.
+STS_VERSION = '2015-04-01'
+METADATA_TOKEN_PATH = '/latest/api/token'
+METADATA_ROLE_PATH = '/latest/meta-data/ram/security-credentials/'
+ROLE_ARN = re.compile(r'^acs:ram::([0-9]+):role/(.+)$')
+SESSION_NAME = re.compile(r'^[A-Za-z0-9.@_-]{2,64}$')
+MESSAGES.update({
+    'InvalidSecurityToken.Expired': 'Specified SecurityToken is expired.',
+    'EntityNotExist.Role': 'The specified Role not exists.',
+    'NoPermission': 'You are not authorized to do this action. You should be authorized by RAM.',
+    'InvalidParameter.RoleArn': 'The parameter RoleArn is wrongly formed.',
+    'InvalidParameter.RoleSessionName': 'The parameter RoleSessionName is wrongly formed.',
+    'InvalidParameter.DurationSeconds': 'The Min/Max value of DurationSeconds is 15min/1hr.',
+})
+
+
+def _iso(epoch):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
+
+
+class CredentialServices(object):
+    """The metadata service and STS of the emulated Alibaba Cloud, mixed into AliCloud."""
+
+    credential_settings = {
+        # optional: the token-protected mode is offered and a plain GET still works (the ECS default);
+        # required: a GET without a valid X-aliyun-ecs-metadata-token is refused (an instance set to "enforced");
+        # absent: PUT /latest/api/token answers 404 (an agent that predates the mode).
+        'metadata_token_mode': 'optional',
+        'temporary_credentials_ttl_s': 3600,    # lifetime of what the metadata service hands out; STS: min(DurationSeconds, this)
+        'role_max_session_duration_s': 3600,    # a role's MaxSessionDuration (3600 unless raised, up to 43200)
+    }
+
+    def reset_credential_services(self):
+        self.roles = {}            # role name -> {'name', 'account_id', 'instance', 'external_id', 'trusted'}
+        self.issued = {}           # temporary access key -> {'secret_key', 'security_token', 'expires_at', 'role'}
+        self.metadata_tokens = {}  # token -> expiry
+        self.issued_count = 0
+
+    def seed_roles(self, data):
+        for where, entry in self.seed_entries(data, 'ram_roles'):
+            unknown = set(entry) - set(['name', 'account_id', 'instance', 'external_id', 'trusted_access_keys'])
+            if unknown or not isinstance(entry.get('name'), str) or not entry['name']:
+                raise SettingsError('%s: needs a name; known keys: name, account_id, instance, external_id, '
+                                    'trusted_access_keys%s' % (where, '; unknown: ' + ', '.join(sorted(unknown)) if unknown else ''))
+            trusted = entry.get('trusted_access_keys')
+            if trusted is not None and not (isinstance(trusted, list) and all(isinstance(k, str) for k in trusted)):
+                raise SettingsError('%s: trusted_access_keys must be a list of access keys' % where)
+            self.roles[entry['name']] = {'name': entry['name'], 'account_id': str(entry.get('account_id', '1234567890123456')),
+                                         'instance': bool(entry.get('instance')), 'external_id': entry.get('external_id'),
+                                         'trusted': trusted}
+        if len([r for r in self.roles.values() if r['instance']]) > 1:
+            raise SettingsError('alicloud ram_roles: at most one role is attached to the instance (instance: true)')
+
+    def issue(self, role, lifetime):
+        """New temporary credentials of a role, valid `lifetime` seconds from now."""
+        self.issued_count += 1
+        key = 'STS.emu%s' % uuid.uuid4().hex[:20]
+        entry = {'access_key': key, 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+                 'security_token': 'CAIS' + uuid.uuid4().hex * 3, 'expires_at': int(self.now() + lifetime), 'role': role}
+        self.issued[key] = entry
+        return entry
+
+    def temporary_secret(self, access_key, token):
+        """The secret of issued temporary credentials; InvalidSecurityToken.* when the token is wrong or expired."""
+        entry = self.issued.get(access_key)
+        if entry is None:
+            return None
+        if token != entry['security_token']:
+            raise AliError(400, 'InvalidSecurityToken.Malformed' if token else 'MissingSecurityToken')
+        if self.now() >= entry['expires_at']:
+            raise AliError(400, 'InvalidSecurityToken.Expired')
+        return entry['secret_key']
+
+    # -- the metadata service ---------------------------------------------------
+    @staticmethod
+    def metadata_action(request):
+        path = request.path
+        if path == METADATA_TOKEN_PATH and request.method == 'PUT':
+            return 'MetadataToken'
+        if path == METADATA_ROLE_PATH and request.method == 'GET':
+            return 'MetadataRoleList'
+        if path.startswith(METADATA_ROLE_PATH) and request.method == 'GET' and '/' not in path[len(METADATA_ROLE_PATH):]:
+            return 'MetadataRoleCredentials'
+        return 'MetadataNotFound'
+
+    def metadata(self, request):
+        """The metadata service, on its own port (core: ``alicloud_metadata``): plain-text answers as ECS gives them;
+        statuses other than 200 are [inferred]."""
+        action = self.metadata_action(request)
+        mode = self.settings['metadata_token_mode']
+        if mode not in ('optional', 'required', 'absent'):
+            raise ApiError(500, 'InternalError', 'Emulator setting alicloud.metadata_token_mode must be optional, required or absent')
+        now = self.now()
+        self.metadata_tokens = dict((t, exp) for t, exp in self.metadata_tokens.items() if exp > now)
+        if action == 'MetadataToken':
+            if mode == 'absent':
+                return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+            ttl = request.header('X-aliyun-ecs-metadata-token-ttl-seconds') or ''
+            if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return Response(400, b'Bad Request', 'text/plain', error_code='HTTP400')
+            token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode('ascii').rstrip('=')
+            self.metadata_tokens[token] = now + int(ttl)
+            return Response(200, token.encode('ascii'), 'text/plain')
+        token = request.header('X-aliyun-ecs-metadata-token')
+        if token is not None and token not in self.metadata_tokens:
+            return Response(401, b'Unauthorized', 'text/plain', error_code='HTTP401')
+        if token is None and mode == 'required':
+            return Response(403, b'Forbidden', 'text/plain', error_code='HTTP403')
+        role = next((r for r in self.roles.values() if r['instance']), None)
+        if action == 'MetadataRoleList':
+            if role is None:
+                return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+            return Response(200, role['name'].encode('utf-8'), 'text/plain')
+        name = urllib.parse.unquote(request.path[len(METADATA_ROLE_PATH):]) if action == 'MetadataRoleCredentials' else None
+        if role is None or name != role['name']:
+            return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+        issued = self.issue(role['name'], float(self.settings['temporary_credentials_ttl_s']))
+        body = {'AccessKeyId': issued['access_key'], 'AccessKeySecret': issued['secret_key'],
+                'SecurityToken': issued['security_token'], 'Expiration': _iso(issued['expires_at']),
+                'LastUpdated': _iso(now), 'Code': 'Success'}
+        return Response(200, json.dumps(body, indent=2).encode('utf-8'), 'text/plain')
+
+    # -- STS AssumeRole -----------------------------------------------------------
+    def do_AssumeRole(self, params, caller):  # pylint: disable=invalid-name
+        arn = params.get('RoleArn')
+        if not arn:
+            raise missing('RoleArn')
+        matched = ROLE_ARN.match(arn)
+        if not matched:
+            raise AliError(400, 'InvalidParameter.RoleArn')
+        name = params.get('RoleSessionName')
+        if not name:
+            raise missing('RoleSessionName')
+        if not SESSION_NAME.match(name):
+            raise AliError(400, 'InvalidParameter.RoleSessionName')
+        duration = params.get('DurationSeconds', '3600')
+        max_duration = int(self.settings['role_max_session_duration_s'])
+        if not duration.isdigit() or not 900 <= int(duration) <= max_duration:
+            raise AliError(400, 'InvalidParameter.DurationSeconds')
+        role = self.roles.get(matched.group(2))
+        if role is None or role['account_id'] != matched.group(1):
+            raise AliError(404, 'EntityNotExist.Role')
+        # [inferred] a caller outside the trust policy, or a wrong ExternalId, gets NoPermission.
+        if role['trusted'] is not None and caller not in role['trusted']:
+            raise AliError(403, 'NoPermission')
+        if role['external_id'] is not None and params.get('ExternalId') != role['external_id']:
+            raise AliError(403, 'NoPermission')
+        lifetime = min(int(duration), float(self.settings['temporary_credentials_ttl_s']))
+        issued = self.issue(role['name'], lifetime)
+        return {'AssumedRoleUser': {'Arn': 'acs:ram::%s:role/%s/%s' % (role['account_id'], role['name'].lower(), name),
+                                    'AssumedRoleId': '3%015d:%s' % (self.issued_count, name)},
+                'Credentials': {'AccessKeyId': issued['access_key'], 'AccessKeySecret': issued['secret_key'],
+                                'SecurityToken': issued['security_token'], 'Expiration': _iso(issued['expires_at'])}}
+
+
+class AliCloud(CredentialServices, Cloud):
     name = 'alicloud'
     default_settings = {
         'timestamp_window_s': 900,              # documented 15 minutes; 0 disables the check
@@ -238,7 +397,12 @@ class AliCloud(Cloud):
         'max_tags_per_resource': 20,            # OperationDenied.QuotaExceed beyond it [inferred: see docs/emulator.md]
         'list_tag_page_size': 50,               # ListTagResources items a page [inferred]
         'describe_instances_lists_enis': True,  # False: DescribeInstances answers leave NetworkInterfaces out
+        # DescribeInstances with Tag.N filters lists at most this many instances (0: no cap). The request model's text:
+        # "the number of resources with this tag cannot exceed 1,000 ... use ListTagResources"; [inferred] that the
+        # answer then stops at 1,000 matches (NextToken empty) rather than failing.
+        'tag_filter_max_results': 1000,
     }
+    default_settings.update(CredentialServices.credential_settings)
     # ASSUMPTION: the ECS flow-control quotas are not published per API; these are defaults.
     rate_limits = {
         'DescribeInstances': 100, 'DescribeInstanceAttribute': 100, 'DescribeNetworkInterfaces': 100,
@@ -258,11 +422,14 @@ class AliCloud(Cloud):
         self.nonces = {}           # nonce -> expiry (epoch seconds)
         self.stale = {}            # ENI id -> (groups Describe* still show, until when) after a change
         self.status_ends = {}      # instance id -> when its transient status ends (STATUS_ENDS_AS)
+        self.enis_of = {}          # instance id -> its ENIs, the primary first (ENIs are only made by the seed)
+        self.reset_credential_services()
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces', 'ram_roles'))
         self.reset()
         self.credentials = self.seed_credentials(data)
+        self.seed_roles(data)
         for _where, sg in self.seed_entries(data, 'security_groups'):
             sg_id = self._seed_id(sg, 'security group')
             sg_type = sg.get('type', 'normal')
@@ -280,6 +447,14 @@ class AliCloud(Cloud):
             self.instances[inst_id] = {'id': inst_id, 'region': region, 'vpc_id': inst.get('vpc_id'), 'status': status,
                                        'name': inst.get('name', ''), 'zone': inst.get('zone', region + '-a'),
                                        'tags': self._seed_tags(inst, 'instance ' + inst_id)}
+            for key in ('private_ips', 'public_ips'):
+                ips = inst.get(key, [])
+                if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
+                    raise SettingsError('alicloud: instance %s: %s must be a list of addresses' % (inst_id, key))
+                self.instances[inst_id][key] = list(ips)
+            if not isinstance(inst.get('eip', ''), str):
+                raise SettingsError('alicloud: instance %s: eip must be an address' % inst_id)
+            self.instances[inst_id]['eip'] = inst.get('eip') or None
             ends_after = inst.get('status_ends_after_s')
             if ends_after is not None:
                 if status not in STATUS_ENDS_AS or isinstance(ends_after, bool) or not isinstance(ends_after, (int, float)) or ends_after < 0:
@@ -307,17 +482,23 @@ class AliCloud(Cloud):
                 groups = seeded_lists[owner]
             default_region = self.instances[owner]['region'] if owner else 'cn-hangzhou'
             default_vpc = self.instances[owner]['vpc_id'] if owner else None
-            self.enis[eni_id] = {'id': eni_id, 'region': eni.get('region', default_region),
-                                 'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
-                                 'type': eni_type, 'security_groups': groups,
-                                 'tags': self._seed_tags(eni, 'network interface ' + eni_id)}
+            self._add_eni({'id': eni_id, 'region': eni.get('region', default_region),
+                           'vpc_id': eni.get('vpc_id', default_vpc), 'instance_id': owner,
+                           'type': eni_type, 'security_groups': groups,
+                           'tags': self._seed_tags(eni, 'network interface ' + eni_id)})
         for inst_id, groups in seeded_lists.items():
             if self._primary_eni(inst_id) is None:
                 # A deterministic ID, so that a snapshot fed back to POST /seed is identical.
                 eni_id = 'eni-' + hashlib.sha1(inst_id.encode('utf-8')).hexdigest()[:20]
                 inst = self.instances[inst_id]
-                self.enis[eni_id] = {'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
-                                     'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups, 'tags': {}}
+                self._add_eni({'id': eni_id, 'region': inst['region'], 'vpc_id': inst['vpc_id'],
+                               'instance_id': inst_id, 'type': 'Primary', 'security_groups': groups, 'tags': {}})
+
+    def _add_eni(self, eni):
+        self.enis[eni['id']] = eni
+        if eni['instance_id'] is not None:
+            attached = self.enis_of.setdefault(eni['instance_id'], [])
+            attached.insert(0 if eni['type'] == 'Primary' else len(attached), eni)
 
     @staticmethod
     def _seed_tags(entry, what):
@@ -357,7 +538,7 @@ class AliCloud(Cloud):
         self._advance_statuses()
         instances = []
         for inst in self.instances.values():
-            out = dict((k, copy.copy(v)) for k, v in inst.items() if v is not None and v != {})
+            out = dict((k, copy.copy(v)) for k, v in inst.items() if v is not None and v != {} and v != [])
             out['security_groups'] = list(self._primary_eni(inst['id'])['security_groups'])
             instances.append(out)
         return {
@@ -370,8 +551,8 @@ class AliCloud(Cloud):
         }
 
     def _primary_eni(self, inst_id):
-        for eni in self.enis.values():
-            if eni['instance_id'] == inst_id and eni['type'] == 'Primary':
+        for eni in self.enis_of.get(inst_id, []):
+            if eni['type'] == 'Primary':
                 return eni
         return None
 
@@ -455,6 +636,9 @@ class AliCloud(Cloud):
         self.nonces[nonce] = now + 2 * max(float(self.settings['timestamp_window_s'] or 0), 900)
 
     def _secret(self, access_key, token):
+        temporary = self.temporary_secret(access_key, token)
+        if temporary is not None:
+            return temporary
         cred = self.credentials.get(access_key)
         if cred is None:
             raise AliError(404, 'InvalidAccessKeyId.NotFound')
@@ -539,12 +723,19 @@ class AliCloud(Cloud):
         params = dict(request_params(request))
         try:
             version = request.header('x-acs-version') if is_v3(request) else params.get('Version')
-            if version != API_VERSION:
-                raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
-            handler = getattr(self, 'do_' + (action or ''), None)
-            if handler is None:
-                raise AliError(404, 'InvalidAction.NotFound')
-            body = handler(params)
+            if action == 'AssumeRole':
+                # STS shares this port: its own version, and the caller's access key.
+                if version != STS_VERSION:
+                    raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
+                caller = parse_v3_authorization(request.header('Authorization'))[0] if is_v3(request) else params.get('AccessKeyId')
+                body = self.do_AssumeRole(params, caller)
+            else:
+                if version != API_VERSION:
+                    raise AliError(400, 'InvalidVersion', 'Specified parameter Version is not valid: %r.' % version)
+                handler = getattr(self, 'do_' + (action or ''), None)
+                if handler is None:
+                    raise AliError(404, 'InvalidAction.NotFound')
+                body = handler(params)
         except AliError as err:
             return self._error(request, err)
         request_id = self._request_id()
@@ -773,7 +964,11 @@ class AliCloud(Cloud):
             'InstanceType': 'ecs.g7.large', 'Cpu': 2, 'Memory': 8192, 'Description': '',
             'SecurityGroupIds': {'SecurityGroupId': self._shown_groups(eni)},
             'VpcAttributes': {'VpcId': inst['vpc_id'] or '', 'VSwitchId': '', 'NatIpAddress': '',
-                              'PrivateIpAddress': {'IpAddress': []}},
+                              'PrivateIpAddress': {'IpAddress': list(inst['private_ips']) if inst['vpc_id'] else []}},
+            # A classic-network instance's private addresses are its InnerIpAddress (the response model).
+            'InnerIpAddress': {'IpAddress': [] if inst['vpc_id'] else list(inst['private_ips'])},
+            'PublicIpAddress': {'IpAddress': list(inst['public_ips'])},
+            'EipAddress': {'IpAddress': inst['eip'] or '', 'AllocationId': '', 'InternetChargeType': ''},
             'OperationLocks': {'LockReason': []},
             'IoOptimized': 'optimized' if flat else True,
             'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in inst['tags'].items()]},
@@ -781,20 +976,28 @@ class AliCloud(Cloud):
         if not flat and self.settings['describe_instances_lists_enis']:
             view['NetworkInterfaces'] = {'NetworkInterface': [
                 {'NetworkInterfaceId': e['id'], 'Type': e['type']}
-                for e in sorted(self.enis.values(), key=lambda e: e['type'] != 'Primary') if e['instance_id'] == inst['id']]}
+                for e in self.enis_of.get(inst['id'], [])]}
         return view
 
     def do_DescribeInstances(self, params):  # pylint: disable=invalid-name
         self._require_region(params)
         ids = self._json_ids(params, 'InstanceIds')
+        if params.get('Status') and params['Status'] not in INSTANCE_STATUSES:
+            raise AliError(404, 'InvalidStatus.NotFound')
+        # Tag.N.Key (and Tag.N.Value, when given): every one must match.
+        tag_keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
+        tag_values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
+        if any(n not in tag_keys for n in tag_values):
+            raise AliError(400, 'InvalidTag.Mismatch', 'The specified Tag.n.Key and Tag.n.Value are not match.')
+        if len(tag_keys) > 20 or any(not 1 <= n <= 20 for n in tag_keys):
+            raise AliError(400, 'InvalidTagCount', 'The specified tags are beyond the permitted range (Tag.N: N 1 to 20).')
         found = []
         for inst in self.instances.values():
-            eni = self._primary_eni(inst['id'])
             if inst['region'] != params['RegionId'] or (ids is not None and inst['id'] not in ids):
                 continue
             if params.get('VpcId') and inst['vpc_id'] != params['VpcId']:
                 continue
-            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(eni):
+            if params.get('SecurityGroupId') and params['SecurityGroupId'] not in self._shown_groups(self._primary_eni(inst['id'])):
                 continue
             if params.get('Status') and inst['status'] != params['Status']:
                 continue
@@ -803,18 +1006,15 @@ class AliCloud(Cloud):
             if params.get('InstanceName') and not re.match(
                     '^' + re.escape(params['InstanceName']).replace(r'\*', '.*') + '$', inst['name']):
                 continue
-            if not self._has_tags(inst, params):
+            if not all(key in inst['tags'] and (n not in tag_values or inst['tags'][key] == tag_values[n]) for n, key in tag_keys.items()):
                 continue
             found.append(inst)
+        cap = int(self.settings['tag_filter_max_results'] or 0)
+        if tag_keys and cap:
+            found = found[:cap]
         page, meta = self._page(found, params, 100, 10)
         meta['Instances'] = {'Instance': [self._instance_view(inst) for inst in page]}
         return meta
-
-    def _has_tags(self, resource, params):
-        """Tag.N.Key (and Tag.N.Value, when given) filters: every one must match."""
-        keys = self._numbered(params, r'^Tag\.(\d+)\.Key$')
-        values = self._numbered(params, r'^Tag\.(\d+)\.Value$')
-        return all(keys[n] in resource['tags'] and (n not in values or resource['tags'][keys[n]] == values[n]) for n in keys)
 
     def do_DescribeInstanceAttribute(self, params):  # pylint: disable=invalid-name
         return self._instance_view(self._instance(params, check_region=False), flat=True)

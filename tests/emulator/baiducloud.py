@@ -193,7 +193,82 @@ def route_eni(method, parts, query_keys):
     return 'Unknown', None
 
 
-class BaiduCloud(Cloud):
+# -- credentials: the BCC metadata service and STS AssumeRole (issue 25) -----------------------------------------
+# STS on this cloud's port (point sts_endpoint at it), the metadata service on a port of its own (``baiducloud_metadata``).
+# The answer fields are STS' Credential (bce-sdk-go services/sts/api); the metadata answer's shape and the expired-token code are [inferred] (docs/emulator.md).
+METADATA_STS_PATH = '/latest/meta-data/sts-credential'
+
+
+def _iso(epoch):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
+
+
+class CredentialServices(object):
+    """The metadata service and STS of the emulated Baidu AI Cloud, mixed into BaiduCloud."""
+
+    credential_settings = {
+        'temporary_credentials_ttl_s': 3600,     # lifetime of what the metadata service hands out; STS: min(durationSeconds, this)
+        'expired_token_code': 'InvalidSessionToken',    # [inferred] the answer to an expired session token (403)
+    }
+
+    def reset_credential_services(self):
+        self.roles = {}       # role name -> {'name', 'account_id', 'instance', 'trusted'}
+        self.issued = {}      # temporary access key -> {'access_key', 'secret_key', 'security_token', 'expires_at'}
+
+    def seed_roles(self, data):
+        for where, entry in self.seed_entries(data, 'iam_roles'):
+            check_entry(entry, where, ('name',), ('account_id', 'instance', 'trusted_access_keys'), strings=('name', 'account_id'))
+            trusted = entry.get('trusted_access_keys')
+            if trusted is not None and not (isinstance(trusted, list) and all(isinstance(k, str) for k in trusted)):
+                raise SettingsError('%s: trusted_access_keys must be a list of access keys' % where)
+            self.roles[entry['name']] = {'name': entry['name'], 'account_id': entry.get('account_id', 'dc9b5191440d4f93851ddffb4e942b75'),
+                                         'instance': bool(entry.get('instance')), 'trusted': trusted}
+        if len([r for r in self.roles.values() if r['instance']]) > 1:
+            raise SettingsError('baiducloud iam_roles: a BCC instance has at most one IAM role (instance: true)')
+
+    def issue(self, lifetime):
+        key = uuid.uuid4().hex
+        entry = {'access_key': key, 'secret_key': uuid.uuid4().hex, 'security_token': 'ZjQ' + uuid.uuid4().hex * 3,
+                 'created': self.now(), 'expires_at': int(self.now() + lifetime)}
+        self.issued[key] = entry
+        return entry
+
+    def credential_model(self, entry):
+        return {'accessKeyId': entry['access_key'], 'secretAccessKey': entry['secret_key'], 'sessionToken': entry['security_token'],
+                'createTime': _iso(entry['created']), 'expiration': _iso(entry['expires_at'])}
+
+    def check_expiry(self, access_key):
+        entry = self.issued.get(access_key)
+        if entry is not None and self.now() >= entry['expires_at']:
+            raise ApiError(403, self.settings['expired_token_code'], 'The session token has expired.')
+
+    def metadata(self, request):
+        """The metadata service, on its own port (core: ``baiducloud_metadata``)."""
+        action = 'MetadataStsCredential' if request.path == METADATA_STS_PATH and request.method == 'GET' else None
+        role = next((r for r in self.roles.values() if r['instance']), None)
+        if action != 'MetadataStsCredential' or role is None:
+            return Response(404, b'Not Found', 'text/plain', error_code='HTTP404')
+        entry = self.issue(float(self.settings['temporary_credentials_ttl_s']))
+        return Response.json(200, self.credential_model(entry))
+
+    def assume_role(self, request, caller):
+        query = dict(request.query_pairs())
+        account, name = query.get('accountId'), query.get('roleName')
+        if not account or not name:
+            raise ApiError(400, 'InvalidParameter', 'accountId and roleName are required.')
+        duration = query.get('durationSeconds') or '7200'
+        if not duration.isdigit() or not 0 < int(duration) <= 7200:
+            raise ApiError(400, 'InvalidParameter', 'durationSeconds must be at most 7200.')
+        role = self.roles.get(name)
+        if role is None or role['account_id'] != account:
+            raise ApiError(404, 'NoSuchObject', 'The role does not exist.')
+        if role['trusted'] is not None and caller not in role['trusted']:
+            raise ApiError(403, 'AccessDenied', 'Access denied.')
+        entry = self.issue(min(int(duration), float(self.settings['temporary_credentials_ttl_s'])))
+        return dict(self.credential_model(entry), userId=caller, roleId=name)
+
+
+class BaiduCloud(CredentialServices, Cloud):
     name = 'baiducloud'
     default_settings = {
         'timestamp_window_s': 1800,                 # allowed skew of x-bce-date and the auth timestamp
@@ -226,7 +301,12 @@ class BaiduCloud(Cloud):
         'tag_unbind_match': 'key_value',            # unbind removes the pair named ('key_value') or every value of the key ('key')
         'tag_unbind_absent': 'noop',                # unbinding a pair the instance lacks: 'noop' (200) or 'error' (404 NoSuchObject)
         'list_by_ids_tags': 'shown',                # listByInstanceId answers carry each instance's tags: 'shown' or 'absent'
+        # ListInstances (GET /v2/instance) filters: the doc says the values of one parameter are ORed; the rest is assumed.
+        'list_tags_match': 'any',                   # several tags terms: 'any' (documented OR) or 'all'
+        'list_tag_key_only': 'any_value',           # [inferred] a "key" term without ':': 'any_value' or 'empty_value'
+        'list_vpc_without_private_ips': 'ignored',  # [inferred] vpcId without privateIps: 'ignored', 'filtered' or 'error' (400)
     }
+    default_settings.update(CredentialServices.credential_settings)
     # Baidu documents no BCC rate limits: these are assumptions (see docs/emulator.md).
     rate_limits = {
         'BindSecurityGroup': 10, 'UnbindSecurityGroup': 10, 'ReplaceSecurityGroups': 10,
@@ -245,9 +325,10 @@ class BaiduCloud(Cloud):
         self.instances = {}         # id -> {id, region, status, vpc_id, name, security_groups, enterprise_security_groups}
         self.network_interfaces = {}  # id -> {id, region, vpc_id, instance_id, primary, status, security_groups, enterprise_security_groups}
         self.client_tokens = {}     # clientToken -> (request fingerprint, last seen) of the batch calls
+        self.reset_credential_services()
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces', 'iam_roles'))
         credentials = self.seed_credentials(data)
         groups = {}
         for where, group in self.seed_entries(data, 'security_groups'):
@@ -262,7 +343,7 @@ class BaiduCloud(Cloud):
             groups[entry['id']] = entry
         instances = {}
         for where, inst in self.seed_entries(data, 'instances'):
-            check_entry(inst, where, ('id',), optional=('tags',), strings=('region', 'status', 'vpc_id', 'name'),
+            check_entry(inst, where, ('id',), optional=('tags',), strings=('region', 'status', 'vpc_id', 'name', 'internal_ip', 'public_ip'),
                         string_lists=('security_groups', 'enterprise_security_groups'))
             entry = copy.deepcopy(inst)
             if entry['id'] in instances:
@@ -284,6 +365,8 @@ class BaiduCloud(Cloud):
                 raise SettingsError('%s: unknown security group(s) %s' % (where, ', '.join(missing)))
             instances[entry['id']] = entry
         enis = self.seed_enis(data, groups, instances)
+        self.reset_credential_services()
+        self.seed_roles(data)
         self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
         self.client_tokens = {}
 
@@ -331,6 +414,8 @@ class BaiduCloud(Cloud):
 
     # -- requests ---------------------------------------------------------
     def identify(self, request):
+        if request.path == '/v1/credential' and request.method == 'POST' and 'assumeRole' in dict(request.query_pairs()):
+            return 'AssumeRole'
         return route(request.method, request.path, set(k for k, _v in request.query_pairs()))[0]
 
     def authenticate(self, request, action):
@@ -346,7 +431,7 @@ class BaiduCloud(Cloud):
         if auth is None:
             raise ApiError(400, 'InvalidHTTPAuthHeader', 'The Authorization header you provided is invalid.')
         access_key, stamp, expiration, signed_headers, sig = auth
-        cred = self.credentials.get(access_key)
+        cred = self.credentials.get(access_key) or self.issued.get(access_key)
         if cred is None:
             raise ApiError(403, 'InvalidAccessKeyId', 'The Access Key ID you provided does not exist in our records.')
         now = self.now()
@@ -369,6 +454,7 @@ class BaiduCloud(Cloud):
             token = request.header('x-bce-security-token')
             if token != cred['security_token'] or (signed_headers and 'x-bce-security-token' not in signed_headers):
                 raise ApiError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
+        self.check_expiry(access_key)
 
     def describe_request(self, request, action):
         ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))[1]
@@ -395,6 +481,12 @@ class BaiduCloud(Cloud):
 
     def dispatch(self, request, action):
         request_id = str(uuid.uuid4())
+        if action == 'AssumeRole':
+            try:
+                body = self.assume_role(request, parse_authorization(request.header('Authorization'))[0])
+            except ApiError as err:
+                return self._error(err, request_id)
+            return Response.json(200, body, content_type=CONTENT_TYPE, headers={'x-bce-request-id': request_id}, request_id=request_id)
         _action, ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))
         handlers = {
             'BindSecurityGroup': self._bind, 'UnbindSecurityGroup': self._unbind, 'GetInstance': self._get_instance,
@@ -528,16 +620,72 @@ class BaiduCloud(Cloud):
             raise ApiError(400, 'InvalidHTTPRequest', 'maxKeys must be an integer.') from exc
         return min(1000, max(1, max_keys))
 
+    @staticmethod
+    def _list_values(query, name, most=100):
+        """A comma-separated list parameter (at most 100 values, documented), or None when absent."""
+        if not query.get(name):
+            return None
+        values = [v for v in query[name].split(',') if v]
+        if len(values) > most:
+            raise ApiError(400, 'InvalidHTTPRequest', '%s lists %d values; at most %d.' % (name, len(values), most))
+        return values
+
+    def _tag_term_matches(self, term, pairs):
+        """One tags term, "key:value" (split at the first ':') or "key" (list_tag_key_only: any value, or an empty one)."""
+        key, sep, value = term.partition(':')
+        if not sep:
+            mode = self.settings['list_tag_key_only']
+            if mode not in ('any_value', 'empty_value'):
+                raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_tag_key_only must be any_value or empty_value.')
+            return any(k == key and (mode == 'any_value' or v == '') for k, v in pairs)
+        return [key, value] in pairs
+
+    def _listed(self, inst, query):
+        """Whether ListInstances' filters keep the instance: different parameters AND, the values of one OR (documented)."""
+        checks = (
+            ('instanceIds', lambda values: inst['id'] in values),
+            ('instanceNames', lambda values: inst['name'] in values),
+            ('securityGroupIds', lambda values: set(values) & set(inst['security_groups'])),
+            ('status', lambda values: inst['status'] in values),
+            ('zoneName', lambda values: 'cn-%s-a' % inst['region'] in values),
+            ('privateIps', lambda values: inst.get('internal_ip') in values),
+        )
+        for name, keeps in checks:
+            values = self._list_values(query, name)
+            if values is not None and not keeps(values):
+                return False
+        tags = self._list_values(query, 'tags')
+        if tags is not None:
+            match = self.settings['list_tags_match']
+            if match not in ('any', 'all'):
+                raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_tags_match must be any or all.')
+            found = [self._tag_term_matches(term, inst['tags']) for term in tags]
+            if not (any(found) if match == 'any' else all(found)):
+                return False
+        if query.get('fuzzyInstanceName') and query['fuzzyInstanceName'] not in inst['name']:
+            return False
+        if query.get('internalIp') and inst.get('internal_ip') != query['internalIp']:
+            return False
+        if query.get('vpcId') and (query.get('privateIps') or self.settings['list_vpc_without_private_ips'] == 'filtered'):
+            return inst['vpc_id'] == query['vpcId']
+        return True
+
     def _list_instances(self, request, _ident, _request_id):
-        """GET /v2/instance, optionally filtered by securityGroupIds (any of them), in id order; the
-        marker is the first id of a page."""
+        """GET /v2/instance (cloud.baidu.com/doc/BCC/s/Xjwvyodmx) with its filters, in id order; the marker is the
+        first id of a page. Names in instanceNames are exact, fuzzyInstanceName a substring [inferred], and the two
+        together are refused (documented; the code is an assumption). vpcId is documented only with privateIps; alone it
+        is handled as list_vpc_without_private_ips says."""
         query = dict(request.query_pairs())
         marker = query.get('marker') or ''
         max_keys = self._max_keys(query)
-        ids = sorted(self.instances)
-        if query.get('securityGroupIds'):
-            wanted = set(query['securityGroupIds'].split(','))
-            ids = [i for i in ids if wanted & set(self.instances[i]['security_groups'])]
+        if query.get('instanceNames') and query.get('fuzzyInstanceName'):
+            raise ApiError(400, 'InvalidHTTPRequest', 'instanceNames and fuzzyInstanceName cannot be used together.')
+        alone = self.settings['list_vpc_without_private_ips']
+        if alone not in ('ignored', 'filtered', 'error'):
+            raise ApiError(500, 'InternalError', 'Emulator setting baiducloud.list_vpc_without_private_ips must be ignored, filtered or error.')
+        if query.get('vpcId') and not query.get('privateIps') and alone == 'error':
+            raise ApiError(400, 'InvalidHTTPRequest', 'vpcId must be used with privateIps.')
+        ids = [i for i in sorted(self.instances) if self._listed(self.instances[i], query)]
         ids = [i for i in ids if i >= marker]
         body = {'marker': marker, 'maxKeys': max_keys, 'isTruncated': len(ids) > max_keys,
                 'instances': [self._instance_model(self.instances[i]) for i in ids[:max_keys]]}
@@ -589,7 +737,9 @@ class BaiduCloud(Cloud):
             'id': inst['id'], 'name': inst['name'], 'hostname': inst['name'], 'instanceType': 'N5', 'spec': 'bcc.g5.c2m8',
             'status': inst['status'], 'desc': '', 'paymentTiming': 'Postpaid', 'createTime': CREATED_TIME,
             'zoneName': zone, 'vpcId': inst['vpc_id'], 'tags': [{'tagKey': k, 'tagValue': v} for k, v in inst['tags']],
+            'internalIp': inst.get('internal_ip', ''), 'publicIp': inst.get('public_ip', ''),
             'nicInfo': {'vpcId': inst['vpc_id'], 'status': 'available', 'eniId': self._primary_eni_id(inst['id']),
+                        'ips': [{'privateIp': inst.get('internal_ip', ''), 'eip': inst.get('public_ip', ''), 'primary': 'true'}],
                         'securityGroups': self.shown_order(inst['security_groups']),
                         'enterpriseSecurityGroups': list(inst['enterprise_security_groups'])},
         }

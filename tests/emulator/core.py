@@ -194,6 +194,10 @@ class Cloud(object):
         """The cloud's own Response for a 'throttle', 'server_error' or 'in_progress' fault."""
         raise NotImplementedError
 
+    # The instance metadata service (instance roles), on a port of its own (``<cloud>_metadata`` in the endpoints) when a
+    # cloud defines it: ``metadata(request)`` returns the Response, with the emulator lock held. None: the cloud has none.
+    metadata = None
+
     def now(self):
         return self.emulator.now()
 
@@ -515,6 +519,33 @@ class Emulator(object):
                     self.history.append(change)
                 self.in_flight -= 1
 
+    def handle_metadata(self, cloud, request):
+        """One request to a cloud's metadata service: logged (action ``Metadata``, so a test can tell that nothing asked
+        it), through the faults of action ``Metadata`` (latency, reset, server_error: an HTTP 500), then the cloud."""
+        entry = {'provider': cloud.name, 'action': 'Metadata', 'method': request.method, 'path': request.path, 'status': None,
+                 'error_code': None, 'request_id': None, 'fault': None, 'start': time.time(), 'end': None}
+        try:
+            with self.lock:
+                fault = self._take_fault(cloud.name, 'Metadata')
+            if fault is not None:
+                entry['fault'] = fault['kind']
+                if fault['kind'] == 'latency':
+                    time.sleep(fault['latency_ms'] / 1000.0)
+                if fault['kind'] == 'reset':
+                    raise Drop(reset=True)
+                if fault['kind'] == 'server_error':
+                    entry['status'] = 500
+                    return Response(500, b'internal error', content_type='text/plain')
+            with self.lock:
+                response = cloud.metadata(request)
+            entry['status'] = response.status
+            return response
+        finally:
+            entry['end'] = time.time()
+            with self.lock:
+                entry['seq'] = len(self.log) + 1
+                self.log.append(entry)
+
 
 # -- HTTP plumbing -----------------------------------------------------------
 
@@ -735,6 +766,10 @@ class Running(object):
         self.servers = {}
         apps = [(name, self._cloud_app(cloud), tls.context if tls is not None else None) for name, cloud in emulator.clouds.items()]
         apps.append(('admin', admin_app(emulator), None))
+        # After the admin API, so the fixed-port layout of the clouds and the admin API stays as it was. Plain HTTP, as the
+        # clouds' own metadata services are.
+        apps.extend((name + '_metadata', self._metadata_app(cloud), None) for name, cloud in emulator.clouds.items()
+                    if cloud.metadata is not None)
         for offset, (name, app, context) in enumerate(apps):
             # port: a fixed base, each cloud on base + its position and the admin API after them; else free ports.
             try:
@@ -756,6 +791,11 @@ class Running(object):
     def _cloud_app(self, cloud):
         def app(request):
             return self.emulator.handle(cloud, request)
+        return app
+
+    def _metadata_app(self, cloud):
+        def app(request):
+            return self.emulator.handle_metadata(cloud, request)
         return app
 
     @property

@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import time
+import urllib.parse
 import uuid
 
 from .core import ApiError as CoreApiError, Cloud, Response, SettingsError, check_entry
@@ -45,7 +46,7 @@ CVM_ACTIONS = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'Describ
 ENI_WRITES = ('AssociateNetworkInterfaceSecurityGroups', 'DisassociateNetworkInterfaceSecurityGroups', 'ModifyNetworkInterfaceAttribute')
 VPC_ACTIONS = ('DescribeSecurityGroups', 'DescribeNetworkInterfaces') + ENI_WRITES
 TAG_ACTIONS = ('TagResources', 'UnTagResources', 'ModifyResourceTags')
-STS_ACTIONS = ('GetCallerIdentity',)
+STS_ACTIONS = ('GetCallerIdentity', 'AssumeRole')
 VERSIONS = {'cvm': API_VERSION, 'vpc': API_VERSION, 'tag': TAG_API_VERSION, 'sts': '2018-08-13'}
 
 # The tag service (tag/v20180813 SDK models and error codes; limits of the "Use Limits" page 651/13354). A resource is
@@ -73,7 +74,17 @@ PARAMETERS = {
     'UnTagResources': ('ResourceList', 'TagKeys'),
     'ModifyResourceTags': ('Resource', 'ReplaceTags', 'DeleteTags'),
     'GetCallerIdentity': (),
+    # STS AssumeRole (API 1312/48197; the SDK's AssumeRoleRequest model).
+    'AssumeRole': ('RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy', 'ExternalId', 'Tags', 'SourceIdentity', 'SerialNumber',
+                   'TokenCode'),
 }
+# The metadata service (the SDK's CVMRoleCredential): the attached role's name, then its temporary credentials.
+ROLE_PATH = '/latest/meta-data/cam/security-credentials/'
+ROLE_NAME = re.compile(r'^[\w+=,.@-]{1,128}$')
+ROLE_SESSION_NAME = re.compile(r'^[\w+=,.@-]{2,128}$')    # [inferred] the AssumeRole page's "[\w+=,.@-]*", 2-128 characters
+MAX_DURATION = 43200
+# [inferred] What an expired temporary credential is answered with: the common "Token error" code (no page names another).
+EXPIRED_TOKEN = ('AuthFailure.TokenFailure', 'The token has expired.')
 # NetworkInterfaceState values (the SDK's NetworkInterface model). [inferred] Groups change only in ENI_CHANGEABLE_STATES;
 # the others answer UnsupportedOperation.InvalidState. A seeded state with ``transition_s`` ends in ENI_TRANSITIONS' one.
 ENI_STATES = ('PENDING', 'AVAILABLE', 'ATTACHING', 'DETACHING', 'DELETING', 'INUSE')
@@ -217,6 +228,16 @@ class TencentCloud(Cloud):
         # The SDK's error list names a limit of 1000; the limits page (2026-01) states only 1,000,000 key-value pairs in
         # all (as 1000 keys x 1000 values, or 100 x 10000). 0 (the default): no limit; 1000 models the older rule.
         'max_values_per_tag_key': 0,
+        # [inferred] DescribeInstances' instance-name filter: 'exact' (the whole name) or 'fuzzy' (a substring, as the
+        # InvalidParameterValue.InvalidVagueName code hints). The API pages do not say which.
+        'instance_name_match': 'exact',
+        # Temporary credentials (the metadata service's and STS AssumeRole's): their lifetime in seconds (None: AssumeRole's
+        # DurationSeconds, default 7200, and 7200 for the metadata service's [inferred]); the ExpiredTime told to the client
+        # (None: the real one; a longer one makes a credential expire while the client thinks it valid); and after how many
+        # requests signed with one it answers the expired-token error (None: never), for a deterministic mid-run expiry.
+        'temporary_credentials_ttl_s': None,
+        'temporary_credentials_advertised_ttl_s': None,
+        'temporary_credentials_max_requests': None,
     }
     rate_limits = {
         'AssociateSecurityGroups': 10,
@@ -230,12 +251,14 @@ class TencentCloud(Cloud):
         'ModifyNetworkInterfaceAttribute': 20,
         'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20,     # TagResources' page (651/72280); the others [inferred]
         'GetCallerIdentity': 20,
+        'AssumeRole': 600,          # [inferred] the AssumeRole page: 600 a second
     }
     write_actions = ('AssociateSecurityGroups', 'DisassociateSecurityGroups', 'ModifyInstancesAttribute') + ENI_WRITES + TAG_ACTIONS
 
     # -- state ------------------------------------------------------------
     def reset(self):
-        self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}
+        self.credentials = {}      # secret id -> {'access_key', 'secret_key'[, 'security_token']}; issued ones also 'expires_at'
+        self.cam_roles = []        # [{'name', 'arn', 'external_id', 'attached'}]: roles to assume; attached: the metadata service's
         self.security_groups = []  # ordered list of dicts
         self.instances = []        # ordered list of dicts, each with 'operation' (None or pending dict)
         self.network_interfaces = []   # ordered list of dicts; a primary ENI shows its instance's groups
@@ -243,8 +266,15 @@ class TencentCloud(Cloud):
         self.account_tags = set()  # (key, value) pairs ever created in the account: tags outlive the resources they were on
 
     def seed(self, data):
-        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces'))
+        self.seed_section(data, ('credentials', 'security_groups', 'instances', 'network_interfaces', 'cam_roles'))
         credentials = self.seed_credentials(data)
+        roles = []
+        for where, role in self.seed_entries(data, 'cam_roles'):
+            check_entry(role, where, ('name',), ('arn', 'external_id', 'attached'), strings=('name', 'arn', 'external_id'))
+            if not ROLE_NAME.match(role['name']):
+                raise SettingsError('%s: name %r is not a CAM role name ([\\w+=,.@-], 1-128 characters)' % (where, role['name']))
+            roles.append({'name': role['name'], 'arn': role.get('arn') or 'qcs::cam::uin/%s:roleName/%s' % (self.settings['tag_owner_uin'], role['name']),
+                          'external_id': role.get('external_id'), 'attached': bool(role.get('attached', False))})
         groups = []
         for where, sg in self.seed_entries(data, 'security_groups'):
             check_entry(sg, where, ('id', 'region'), ('name', 'description', 'project_id', 'is_default'))
@@ -256,12 +286,17 @@ class TencentCloud(Cloud):
                            'description': sg.get('description', ''), 'project_id': int(sg.get('project_id', 0)),
                            'is_default': bool(sg.get('is_default', False))})
         instances = []
+        seen = set()     # a set: a 10,000-instance seed is checked in linear time
         for where, ins in self.seed_entries(data, 'instances'):
-            instances.append(self._seed_instance(ins, where, groups, instances))
+            instances.append(self._seed_instance(ins, where, groups))
+            if ins['id'] in seen:
+                raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
+            seen.add(ins['id'])
         enis = []
         for where, eni in self.seed_entries(data, 'network_interfaces'):
             enis.append(self._seed_eni(eni, where, groups, instances, enis))
         self.credentials, self.security_groups, self.instances, self.network_interfaces = credentials, groups, instances, enis
+        self.cam_roles = roles
         self.delayed = []
         self.account_tags = set((k, v) for item in instances + enis for k, v in item['tags'].items())
 
@@ -297,10 +332,14 @@ class TencentCloud(Cloud):
                 'vpc_id': eni.get('vpc_id', instance['vpc_id'] if instance else 'vpc-00000000'), 'instance': instance,
                 'security_groups': list(sg_ids), 'transition': transition, 'tags': seed_tags(eni, where)}
 
-    def _seed_instance(self, ins, where, groups, instances):
+    def _seed_instance(self, ins, where, groups):
         check_entry(ins, where, ('id', 'region'), (
             'security_groups', 'status', 'name', 'vpc_id', 'zone', 'latest_operation', 'latest_operation_state',
-            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags'))
+            'latest_operation_request_id', 'latest_operation_error_msg', 'busy_for_s', 'busy_after_reads', 'transition_s', 'tags',
+            'private_ips', 'public_ips'))
+        for key in ('private_ips', 'public_ips'):
+            if not isinstance(ins.get(key, []), list) or not all(isinstance(ip, str) for ip in ins.get(key, [])):
+                raise SettingsError('%s: %s must be a list of addresses' % (where, key))
         for key in ('busy_for_s', 'busy_after_reads', 'transition_s'):
             value = ins.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
@@ -315,8 +354,6 @@ class TencentCloud(Cloud):
                                 % (where, ins['latest_operation_state']))
         if not INSTANCE_ID.match(ins['id']):
             raise SettingsError('%s: id %r is not ins- plus 8 lower-case letters or digits' % (where, ins['id']))
-        if any(other['id'] == ins['id'] for other in instances):
-            raise SettingsError('%s: duplicate id %s' % (where, ins['id']))
         status = ins.get('status', 'RUNNING')
         if status not in INSTANCE_STATES:
             raise SettingsError('%s: status %r is not one of %s' % (where, status, ', '.join(INSTANCE_STATES)))
@@ -339,6 +376,7 @@ class TencentCloud(Cloud):
             'latest_operation_request_id': ins.get('latest_operation_request_id'),
             'latest_operation_error_msg': ins.get('latest_operation_error_msg'), 'operation': None,
             'other_operation': None, 'transition': None, 'tags': seed_tags(ins, where),
+            'private_ips': list(ins.get('private_ips', [])), 'public_ips': list(ins.get('public_ips', [])),
         }
         if ins.get('transition_s') is not None:
             instance['transition'] = {'to': TRANSITIONS[status], 'due': time.monotonic() + float(ins['transition_s'])}
@@ -365,8 +403,11 @@ class TencentCloud(Cloud):
         ins['latest_operation_error_msg'] = ''
 
     def snapshot(self):
-        out = {'credentials': [], 'security_groups': [], 'instances': [], 'network_interfaces': []}
+        out = {'credentials': [], 'security_groups': [], 'instances': [], 'network_interfaces': [],
+               'cam_roles': [dict((k, v) for k, v in role.items() if v is not None) for role in self.cam_roles]}
         for cred in self.credentials.values():
+            if cred.get('issued'):
+                continue        # issued at run time (metadata, AssumeRole): not part of a seed
             entry = {'access_key': cred['access_key'], 'secret_key': cred['secret_key']}
             if cred.get('security_token'):
                 entry['security_token'] = cred['security_token']
@@ -378,6 +419,7 @@ class TencentCloud(Cloud):
         for ins in self.instances:
             self._settle(ins)
             entry = dict((key, ins[key]) for key in ('id', 'region', 'status', 'name', 'vpc_id', 'zone'))
+            entry.update((key, list(ins[key])) for key in ('private_ips', 'public_ips') if ins[key])
             # The list the instance has once its operation (if any) is over.
             entry['security_groups'] = list(ins['security_groups'])
             for key in ('latest_operation', 'latest_operation_state', 'latest_operation_request_id', 'latest_operation_error_msg'):
@@ -453,6 +495,11 @@ class TencentCloud(Cloud):
             return self._error('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.')
         if cred.get('security_token') and request.header('X-TC-Token') != cred['security_token']:
             return self._error('AuthFailure.TokenFailure', 'The X-TC-Token is missing or does not match the temporary credential.')
+        if cred.get('issued'):
+            cred['uses'] += 1
+            limit = self.settings['temporary_credentials_max_requests']
+            if self.now() >= cred['expires_at'] or (limit is not None and cred['uses'] > int(limit)):
+                return self._error(*EXPIRED_TOKEN)
         headers = {}
         for name in signed_headers:
             value = request.header(name)
@@ -762,6 +809,8 @@ class TencentCloud(Cloud):
             return any(v in values for v in ins['tags'].values())
         if TAG_FILTER.match(name):
             return ins['tags'].get(TAG_FILTER.match(name).group(1)) in values
+        if name == 'instance-name' and self.settings['instance_name_match'] == 'fuzzy':
+            return any(value in ins['name'] for value in values)
         field = {'instance-id': 'id', 'instance-name': 'name', 'instance-state': 'status', 'zone': 'zone', 'vpc-id': 'vpc_id'}[name]
         return ins[field] in values
 
@@ -798,7 +847,9 @@ class TencentCloud(Cloud):
             'VirtualPrivateCloud': {'VpcId': ins['vpc_id'], 'SubnetId': 'subnet-00000000', 'AsVpcGateway': False,
                                     'PrivateIpAddresses': None, 'Ipv6AddressCount': None},
             'InstanceType': 'S5.MEDIUM2', 'CPU': 2, 'Memory': 2, 'InstanceChargeType': 'POSTPAID_BY_HOUR',
-            'RestrictState': 'NORMAL', 'PrivateIpAddresses': [], 'PublicIpAddresses': None, 'CreatedTime': ins['created'],
+            # The SDK model: "PublicIpAddresses ... 注意：此字段可能返回 null" (no public address: null).
+            'RestrictState': 'NORMAL', 'PrivateIpAddresses': list(ins['private_ips']),
+            'PublicIpAddresses': list(ins['public_ips']) or None, 'CreatedTime': ins['created'],
             'ExpiredTime': None, 'Uuid': ins['uuid'], 'Tags': [{'Key': k, 'Value': v} for k, v in ins['tags'].items()],
             'DisableApiTermination': False,
         }
@@ -981,6 +1032,58 @@ class TencentCloud(Cloud):
                 'CreatedTime': '2024-01-01 00:00:00', 'Ipv6AddressSet': [], 'TagSet': [{'Key': k, 'Value': v} for k, v in eni['tags'].items()],
                 'EniType': 1 if eni['primary'] else 0,
                 'Business': 'cvm', 'CdcId': '', 'AttachType': 0}
+
+    # -- temporary credentials: the metadata service and STS AssumeRole ----------------------------------
+    def issue(self, duration, role):
+        """New temporary credentials for role, valid for duration seconds (or the setting): (entry, ExpiredTime told)."""
+        ttl = self.settings['temporary_credentials_ttl_s']
+        lifetime = float(duration if ttl is None else ttl)
+        advertised = self.settings['temporary_credentials_advertised_ttl_s']
+        now = self.now()
+        entry = {'access_key': 'AKIDtmp' + uuid.uuid4().hex[:25], 'secret_key': uuid.uuid4().hex + uuid.uuid4().hex[:8],
+                 'security_token': 'tmptoken-' + uuid.uuid4().hex + uuid.uuid4().hex, 'expires_at': now + lifetime,
+                 'issued': True, 'uses': 0, 'role': role['arn']}
+        self.credentials[entry['access_key']] = entry
+        return entry, int(now + (lifetime if advertised is None else float(advertised)))
+
+    def metadata(self, request):
+        """GET /latest/meta-data/cam/security-credentials/ names the attached role; .../<role> gives its credentials."""
+        path = urllib.parse.unquote(request.path.split('?', 1)[0])
+        if request.method != 'GET' or not path.startswith(ROLE_PATH):
+            return Response(404, b'Not Found', content_type='text/plain')
+        attached = [role for role in self.cam_roles if role['attached']]
+        name = path[len(ROLE_PATH):]
+        if not name:
+            if not attached:
+                return Response(404, b'Not Found', content_type='text/plain')
+            return Response(200, attached[0]['name'].encode('utf-8'), content_type='text/plain')
+        role = next((r for r in attached if r['name'] == name), None)
+        if role is None:
+            return Response(404, b'Not Found', content_type='text/plain')
+        entry, expired_time = self.issue(7200, role)
+        body = {'TmpSecretId': entry['access_key'], 'TmpSecretKey': entry['secret_key'], 'Token': entry['security_token'],
+                'ExpiredTime': expired_time,
+                'Expiration': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expired_time)), 'Code': 'Success'}
+        return Response.json(200, body, content_type='application/json')
+
+    def _AssumeRole(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument
+        arn = params.get('RoleArn')
+        session = params.get('RoleSessionName')
+        if not isinstance(arn, str) or not arn:
+            raise ApiError('MissingParameter', 'The request is missing the required parameter `RoleArn`.')
+        if not isinstance(session, str) or not ROLE_SESSION_NAME.match(session):
+            raise ApiError('InvalidParameter.ParamError', 'RoleSessionName must be 2-128 characters of [\\w+=,.@-].')
+        duration = params.get('DurationSeconds', 7200)
+        if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= MAX_DURATION:
+            raise ApiError('InvalidParameter.ParamError', 'DurationSeconds must be an integer from 0 to %d.' % MAX_DURATION)
+        role = next((r for r in self.cam_roles if r['arn'] == arn), None)
+        if role is None:
+            raise ApiError('ResourceNotFound.RoleNotExist', 'The role %s does not exist.' % arn)
+        if role['external_id'] is not None and params.get('ExternalId') != role['external_id']:
+            raise ApiError('UnauthorizedOperation', 'The role\'s trust policy requires another ExternalId.')
+        entry, expired_time = self.issue(duration or 7200, role)
+        return {'Credentials': {'TmpSecretId': entry['access_key'], 'TmpSecretKey': entry['secret_key'], 'Token': entry['security_token']},
+                'ExpiredTime': expired_time, 'Expiration': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expired_time))}
 
     # -- STS: the caller's account (the account segment of tag resource names) ----
     def _GetCallerIdentity(self, region, params, request_id):  # pylint: disable=invalid-name,unused-argument

@@ -148,7 +148,7 @@ def _optional_ids(params, name):
     return value or None  # an empty list filters nothing
 
 
-def _paging(params):
+def _paging(params, most=MAX_PAGE_SIZE, over='error'):
     page_num = params.get('pageNum')
     page_size = params.get('pageSize')
     page_num = 1 if page_num is None else page_num
@@ -156,13 +156,15 @@ def _paging(params):
     for name, value in (('pageNum', page_num), ('pageSize', page_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ApiError(400, 'INVALID_PARAMETER', 'Parameter %s must be a positive integer.' % name)
-    if page_size > MAX_PAGE_SIZE:
-        raise ApiError(400, 'INVALID_PARAMETER', 'Parameter pageSize must be at most %d.' % MAX_PAGE_SIZE)
+    if page_size > most:
+        if over != 'clamp':
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter pageSize must be at most %d.' % most)
+        page_size = most
     return page_num, page_size
 
 
-def _page(items, params):
-    page_num, page_size = _paging(params)
+def _page(items, params, most=MAX_PAGE_SIZE, over='error'):
+    page_num, page_size = _paging(params, most, over)
     start = (page_num - 1) * page_size
     return {'totalCount': len(items), 'dataSet': items[start:start + page_size]}
 
@@ -235,6 +237,14 @@ class ZenlayerCloud(Cloud):
         'describe_tags': 'shown',
         # [inferred] Which vNICs the zec DescribeInstances lists in nics[]: 'all' or 'primary' (only the Primary one).
         'zec_instance_nics_listed': 'all',
+        # DescribeInstances filters tagKeys [key] and tags [{key, value}]: whether several must all match or any one
+        # [inferred] ('all' or 'any'); a key and a pair are one list of conditions.
+        'describe_tag_filter': 'all',
+        # [inferred] zec DescribeInstances: how 'name' matches ('exact', or 'fuzzy': a substring), its pageSize maximum
+        # (vm's is documented as 1000) and what a larger one gets ('error': 400 INVALID_PARAMETER, or 'clamp').
+        'zec_name_filter': 'exact',
+        'zec_max_page_size': 1000,
+        'zec_page_size_over_max': 'error',
     }
     # Zenlayer publishes no numbers: an assumed 20 requests per second per action.
     rate_limits = dict((action, 20) for action in ACTIONS + ZEC_ACTIONS + ZRM_ACTIONS)
@@ -269,7 +279,7 @@ class ZenlayerCloud(Cloud):
         limit = self.settings['max_security_groups_per_instance']
         for where, entry in self.seed_entries(data, 'instances'):
             check_entry(entry, where, (), ('id', 'status', 'name', 'zone', 'unsupported_security_group',
-                                           'security_groups', 'create_time', 'tags'))
+                                           'security_groups', 'create_time', 'tags'), string_lists=('private_ips', 'public_ips'))
             _check_id(entry.get('id'), where)
             if entry['id'] in instances:
                 raise SettingsError('%s: duplicate instance id %s' % (where, entry['id']))
@@ -278,6 +288,7 @@ class ZenlayerCloud(Cloud):
                         'unsupported_security_group': entry.get('unsupported_security_group', False),
                         'security_groups': list(entry.get('security_groups') or []),
                         'create_time': entry.get('create_time', DEFAULT_CREATE_TIME), 'tags': seed_tags(entry.get('tags'), where)}
+            instance.update((key, list(entry[key])) for key in ('private_ips', 'public_ips') if key in entry)
             if instance['status'] not in INSTANCE_STATUSES:
                 raise SettingsError('%s: status %r is not one of %s' % (where, instance['status'], ', '.join(INSTANCE_STATUSES)))
             if not isinstance(instance['unsupported_security_group'], bool):
@@ -308,9 +319,11 @@ class ZenlayerCloud(Cloud):
                 raise SettingsError('%s: security_group must be a seeded security group id' % where)
             vpcs[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'security_group': entry.get('security_group')}
         for where, entry in self.seed_entries(data, 'zec_instances'):
-            check_entry(entry, where, ('id',), ('name', 'status', 'zone', 'tags'), strings=('id', 'name', 'status', 'zone'))
+            check_entry(entry, where, ('id',), ('name', 'status', 'zone', 'tags'), strings=('id', 'name', 'status', 'zone'),
+                        string_lists=('private_ips', 'public_ips'))
             instances[entry['id']] = {'id': entry['id'], 'name': entry.get('name', entry['id']), 'status': entry.get('status', 'RUNNING'),
                                       'zone': entry.get('zone', 'SEL-A'), 'tags': seed_tags(entry.get('tags'), where)}
+            instances[entry['id']].update((key, list(entry[key])) for key in ('private_ips', 'public_ips') if key in entry)
         for where, entry in self.seed_entries(data, 'network_interfaces'):
             check_entry(entry, where, ('id', 'vpc'), ('name', 'instance', 'type', 'status', 'security_group'),
                         strings=('id', 'vpc', 'name', 'type', 'status'))
@@ -528,11 +541,31 @@ class ZenlayerCloud(Cloud):
                 continue
             if not _name_matches(filters.get('instanceName'), instance['name']):
                 continue
+            if check_filters and not self._tags_match(params, instance['tags']):
+                continue
             found.append(instance)
         return found
 
+    def _tags_match(self, params, pairs):
+        """DescribeInstances' tagKeys [key] and tags [{key, value}] (vm and zec), as describe_tag_filter says."""
+        keys, tags = params.get('tagKeys'), params.get('tags')
+        if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys)):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter tagKeys must be a list of strings.')
+        if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, dict) and isinstance(t.get('key'), str)
+                                                                       and isinstance(t.get('value', ''), (str, type(None))) for t in tags)):
+            raise ApiError(400, 'INVALID_PARAMETER', 'Parameter tags must be a list of Tag {key, value}.')
+        wanted = [(k, None) for k in keys or []] + [(t['key'], t.get('value')) for t in tags or []]
+        if not wanted:
+            return True
+        mode = self.settings['describe_tag_filter']
+        if mode not in ('all', 'any'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.describe_tag_filter must be all or any.')
+        found = [any(k == key and (value is None or v == value) for k, v in pairs) for key, value in wanted]
+        return all(found) if mode == 'all' else any(found)
+
     def _DescribeInstances(self, params):  # pylint: disable=invalid-name
-        answer = _page([self._instance_info(instance) for instance in self._filtered_instances(params)], params)
+        answer = _page(self._filtered_instances(params), params)
+        answer['dataSet'] = [self._instance_info(instance) for instance in answer['dataSet']]
         for item in answer['dataSet']:
             stale = self.stale.get(item['instanceId'])
             if stale:
@@ -558,7 +591,8 @@ class ZenlayerCloud(Cloud):
             'instanceId': instance['id'], 'zoneId': instance['zone'], 'instanceName': instance['name'],
             'instanceType': 'z2a.cpu.1', 'cpuCount': 1, 'memory': 2, 'imageId': 'ubuntu-22.04', 'imageName': 'Ubuntu 22.04',
             'instanceChargeType': 'POSTPAID', 'internetMaxBandwidthOut': 100, 'internetChargeType': 'ByBandwidth',
-            'period': None, 'publicIpAddresses': [], 'publicIpv6Addresses': [], 'privateIpAddresses': [],
+            'period': None, 'publicIpAddresses': list(instance.get('public_ips', [])), 'publicIpv6Addresses': [],
+            'privateIpAddresses': list(instance.get('private_ips', [])),
             'subnetId': None, 'createTime': instance['create_time'], 'expiredTime': None,
             'resourceGroupId': None, 'resourceGroupName': None, 'instanceStatus': instance['status'],
             'trafficPackageSize': None, 'securityGroupIds': self.shown_order(self._visible(instance)),
@@ -649,21 +683,38 @@ class ZenlayerCloud(Cloud):
         page['dataSet'] = [self._nic_info(nic) for nic in page['dataSet']]
         return page
 
+    def _zec_name_matches(self, name, instance):
+        mode = self.settings['zec_name_filter']
+        if mode not in ('exact', 'fuzzy'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_name_filter must be exact or fuzzy.')
+        return name is None or (name in instance['name'] if mode == 'fuzzy' else name == instance['name'])
+
     def _zec_DescribeInstances(self, params):  # pylint: disable=invalid-name
         ids = _optional_ids(params, 'instanceIds')
-        found = _page([i for i in self.zec_instances.values() if ids is None or i['id'] in ids], params)
+        name, status, zone = (_optional_str(params, key) for key in ('name', 'status', 'zoneId'))
+        kept = [i for i in self.zec_instances.values() if (ids is None or i['id'] in ids) and self._zec_name_matches(name, i)
+                and (status is None or i['status'] == status) and (zone is None or i['zone'] == zone) and self._tags_match(params, i['tags'])]
+        over = self.settings['zec_page_size_over_max']
+        if over not in ('error', 'clamp'):
+            raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_page_size_over_max must be error or clamp.')
+        found = _page(kept, params, int(self.settings['zec_max_page_size']), over)
         items = []
         listed = self.settings['zec_instance_nics_listed']
         if listed not in ('all', 'primary'):
             raise ApiError(500, 'INTERNAL_SERVER_ERROR', 'Emulator setting zenlayer.zec_instance_nics_listed must be all or primary.')
+        on_page = dict((instance['id'], []) for instance in found['dataSet'])
+        for nic in self.nics.values():
+            if nic['instance'] in on_page:
+                on_page[nic['instance']].append(nic)
         for instance in found['dataSet']:
-            nics = [self._nic_info(nic) for nic in self.nics.values() if nic['instance'] == instance['id']]
+            nics = [self._nic_info(nic) for nic in on_page[instance['id']]]
             primary = [nic for nic in nics if nic['nicType'] == 'Primary'][0]
             items.append(self._with_tags({
                 'instanceId': instance['id'], 'instanceName': instance['name'], 'zoneId': instance['zone'],
                 'instanceType': 'z2a.cpu.1', 'cpu': 1, 'memory': 2, 'status': instance['status'],
                 'securityGroupId': primary['securityGroupId'], 'subnetId': None, 'nics': nics if listed == 'all' else [primary],
-                'publicIpAddresses': [], 'privateIpAddresses': [], 'createTime': DEFAULT_CREATE_TIME}, instance))
+                'publicIpAddresses': list(instance.get('public_ips', [])), 'privateIpAddresses': list(instance.get('private_ips', [])),
+                'createTime': DEFAULT_CREATE_TIME}, instance))
         return {'totalCount': found['totalCount'], 'dataSet': items}
 
     def _zec_DescribeSecurityGroups(self, params):  # pylint: disable=invalid-name

@@ -135,7 +135,6 @@ def test_list_tag_resources_pages_with_next_token(ali, admin):
     assert set(t['ResourceId'] for t in by_tag['TagResources']['TagResource']) == {I_RUN, I_STOP}
 
 
-
 def test_describe_instances_filters_by_tag(ali, family):
     client = clients(ali)[family]
     client.call('TagResources', **tag_params(family, [I_RUN], tags=[('sg-quarantine', '2026-12-07')]))

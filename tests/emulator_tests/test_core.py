@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 
+from emulator import cloud_classes
 from emulator.core import Cloud, Emulator, Response, Running, SettingsError
 
 
@@ -287,13 +288,16 @@ def wait_for(path, proc, seconds=20):
 
 @pytest.mark.parametrize('sig', ['SIGTERM', 'SIGINT'])
 def test_the_endpoints_file_is_written_whole_on_fixed_ports_and_removed_at_exit(tmp_path, sig):
-    base = free_base_port()
+    base = free_base_port(12)
     proc = launch(tmp_path, '--port', str(base))
     try:
         wait_for(tmp_path / 'endpoints.json', proc)
         endpoints = json.loads((tmp_path / 'endpoints.json').read_text())
-        assert endpoints == dict(zip(['tencentcloud', 'alicloud', 'baiducloud', 'zenlayer', 'admin'],
-                                     ['http://127.0.0.1:%d' % (base + n) for n in range(5)]))
+        # The clouds, the admin API, then the metadata services of the clouds that have one, in the clouds' order.
+        names = ['tencentcloud', 'alicloud', 'baiducloud', 'zenlayer', 'admin'] + [
+            cls.name + '_metadata' for cls in cloud_classes() if cls.metadata is not None]
+        assert 'tencentcloud_metadata' in names
+        assert endpoints == dict(zip(names, ['http://127.0.0.1:%d' % (base + n) for n in range(len(names))]))
         assert os.listdir(str(tmp_path)) == ['endpoints.json']      # no temporary file left behind
         with urllib.request.urlopen(endpoints['admin'] + '/health', timeout=5) as resp:
             assert json.loads(resp.read())['ok']

@@ -328,7 +328,8 @@ def test_rate_limits(tc, admin):
                                      'ModifyInstancesAttribute': 10, 'DescribeInstances': 40, 'DescribeSecurityGroups': 100,
                                      'AssociateNetworkInterfaceSecurityGroups': 20, 'DisassociateNetworkInterfaceSecurityGroups': 20,
                                      'DescribeNetworkInterfaces': 20, 'ModifyNetworkInterfaceAttribute': 20,
-                                     'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20, 'GetCallerIdentity': 20}
+                                     'TagResources': 20, 'UnTagResources': 20, 'ModifyResourceTags': 20, 'GetCallerIdentity': 20,
+                                     'AssumeRole': 600}
     admin.settings(enforce_rate_limits=True)
     req = sdk_signed(cvm(tc), 'DescribeInstances', {})
 

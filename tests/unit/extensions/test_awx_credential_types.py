@@ -36,6 +36,18 @@ def env_options(cls):
                 if option.get('fallback') and option['fallback'][0] is env_fallback)
 
 
+# Issue 25: the credential-source settings a job sets through a credential (AWX field id -> the setting whose environment
+# variables the provider declares in credential_environment), after the key options, in this order.
+SOURCE_FIELDS = (('profile', 'profile'), ('role_arn', 'assume_role.role_arn'), ('session_name', 'assume_role.session_name'),
+                 ('external_id', 'assume_role.external_id'))
+
+
+def source_fields(cls):
+    """[(field id, [variables])] of the credential-source settings cls reads from the environment."""
+    declared = getattr(cls, 'credential_environment', {})
+    return [(field, list(declared[setting])) for field, setting in SOURCE_FIELDS if declared.get(setting)]
+
+
 def test_one_definition_per_provider_and_nothing_else():
     assert sorted(os.listdir(TYPES_DIR)) == sorted('%s.yml' % name for name in generic.PROVIDERS)
 
@@ -48,12 +60,19 @@ def test_inputs_and_injectors_follow_the_providers_options(name):
     assert set(definition) == {'name', 'description', 'kind', 'inputs', 'injectors'}
     assert definition['kind'] == 'cloud' and cls.display_name in definition['name']
     fields = definition['inputs']['fields']
-    assert [field['id'] for field in fields] == list(options)
+    sources = source_fields(cls)
+    assert [field['id'] for field in fields] == list(options) + [field for field, dummy in sources]
     assert set(definition['injectors']) == {'env'}
-    assert definition['injectors']['env'] == dict((variables[0], '{{ %s }}' % option) for option, (dummy, variables) in options.items())
+    expected = dict((variables[0], '{{ %s }}' % option) for option, (dummy, variables) in options.items())
+    expected.update((variables[0], '{{ %s }}' % field) for field, variables in sources)
+    assert definition['injectors']['env'] == expected
     assert definition['inputs']['required'] == [option for option, (spec, dummy) in options.items()
                                                 if spec.get('required') and option not in JOB_OPTIONS]
     for field in fields:
+        if field['id'] in dict(sources):
+            assert set(field) <= FIELD_KEYS and field['type'] == 'string' and not field.get('secret'), field['id']
+            assert field['label'] and field['help_text'], field['id']
+            continue
         spec = options[field['id']][0]
         assert set(field) <= FIELD_KEYS and field['type'] == 'string' and spec['type'] == 'str', field['id']
         assert field['label'] and field['help_text'], field['id']

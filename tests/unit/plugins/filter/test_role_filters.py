@@ -154,6 +154,14 @@ def test_zec_entries_are_batched_by_target_kind():
         {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': ['sg-new'], 'state': 'present', 'purge': True}]
 
 
+def test_quarantined_is_not_a_per_cloud_option_of_the_roles():
+    with pytest.raises(AnsibleFilterError, match='sg_bindings_options.tencentcloud: quarantined is not taken here: set sg_bindings_include_quarantined'):
+        batches(['web-1'], options={'tencentcloud': {'quarantined': 'change'}})
+    with pytest.raises(AnsibleFilterError, match='sg_quarantine_options.tencentcloud: quarantined is not taken here'):
+        sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'read', {}, {}, '/tmp/r', options={'tencentcloud': {'quarantined': 'skip'}},
+                           variable_prefix='sg_quarantine_')
+
+
 def test_the_quarantine_refuses_options_that_would_skip_an_instance():
     with pytest.raises(AnsibleFilterError, match='on_refused is not taken here: an instance that cannot be isolated fails the run'):
         role_inputs.check_options({'tencentcloud': {'on_refused': 'skip'}}, 'sg_quarantine_options', importlib.import_module(
@@ -180,7 +188,8 @@ def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
     assert binding - set(['allow_no_groups', 'on_missing', 'on_refused']) <= passed[
         ('sg_quarantine', 'multicloud.secgroup.sg_binding')]
     generic = role_inputs.generic
-    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids'])
+    # filters selects instances by listing them; the quarantine reads the instances (and zec instances) it is given, by ID.
+    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids', 'filters'])
     assert info <= passed[('sg_quarantine', 'multicloud.secgroup.sg_binding_info')]
     assert set(generic.union_spec(generic.record_spec)) <= passed[('sg_quarantine', 'multicloud.secgroup.sg_quarantine_record')]
 

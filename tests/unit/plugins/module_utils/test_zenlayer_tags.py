@@ -147,7 +147,7 @@ def test_write_then_remove_the_record_one_call_each(emu, kind):
     assert len(cloud.remove_tags(iid, ['sgq-0', 'sgq-1', 'sgq-9'])) == 1
     assert cloud_tags(emu, iid) == {'owner': 'ops'} and cloud.remove_tags(iid, ['sgq-0']) == []
     assert calls(emu) == ['ModifyResourceTags', 'ModifyResourceTags']
-    sent = [e for e in emu.emulator.requests('zenlayer')]
+    sent = list(emu.emulator.requests('zenlayer'))
     assert all(e['path'] == '/api/v2/zrm' for e in sent)
 
 
@@ -234,7 +234,7 @@ def test_an_account_with_more_pages_of_secondary_vnics_than_instances_asked_is_r
     found = cloud.attached_interfaces(['zec-0001', 'zec-0003'])           # 6 pages of 2, 2 instances: per instance
     assert [e['network_interface_id'] for e in found['zec-0001']] == ['nic-01', 'nic-06', 'nic-11']
     assert [e['network_interface_id'] for e in found['zec-0003']] == ['nic-03', 'nic-08']
-    per_instance = [e for e in emu.emulator.requests('zenlayer')][1:]
+    per_instance = list(emu.emulator.requests('zenlayer'))[1:]
     assert len(per_instance) == 2 + 1                                      # zec-0001 has 3 vNICs: two pages
     emu.emulator.clear_requests()
     everyone = cloud.attached_interfaces(zec_ids(5))                        # 6 pages, 5 instances: the account's list
@@ -248,12 +248,11 @@ def test_a_vnic_read_tells_its_owner_and_the_engine_finds_the_quarantined_zec_in
     cloud.read(['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
     emu.emulator.clear_requests()
     assert cloud.interface_owner(['nic-s1', 'nicp-zec-0000', 'nic-loose']) == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000',
-                                                                                'nic-loose': None}
+                                                                               'nic-loose': None}
     assert calls(emu) == []
     found = engine.quarantined_targets(cloud, zenlayer.ZEC_NICS, cloud.params, ['nic-s1', 'nicp-zec-0000', 'nic-s2', 'nic-loose'])
     assert found == {'nic-s1': 'zec-0000', 'nicp-zec-0000': 'zec-0000'}
     assert calls(emu) == ['DescribeInstances']                             # the owners (zec), with their tags
-
 
 
 def test_no_instance_asked_is_no_call(emu):

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from ansible.module_utils.common import warnings as ansible_warnings
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
 
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
@@ -26,3 +28,10 @@ def running():
     emulator = start()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    """ansible-core keeps warnings in a process-wide registry (a list or a dict by version); each in-process module run
+    must see only its own."""
+    monkeypatch.setattr(ansible_warnings, '_global_warnings', type(ansible_warnings._global_warnings)())  # pylint: disable=protected-access

@@ -221,9 +221,9 @@ class Recorder:
         raise transport.ProviderError(conn.provider, call.action, 'ResourceNotFound', 'canned answer of the fuzz test', 'req-fuzz', 404,
                                       transport.NOT_FOUND)
 
-    def transport_for(self, provider_class, params, secrets):
+    def transport_for(self, provider_class, params, secrets, *rest):
         self.params.append((provider_class, dict(params)))
-        return REAL_TRANSPORT_FOR(provider_class, params, secrets)
+        return REAL_TRANSPORT_FOR(provider_class, params, secrets, *rest)
 
 
 REAL_TRANSPORT_FOR = engine.transport_for

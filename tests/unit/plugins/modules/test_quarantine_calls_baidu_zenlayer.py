@@ -100,13 +100,13 @@ def test_baidu_isolate_and_restore_100_instances_with_the_record_in_tags(running
     count.step('write record', lambda: [cloud.write_tags(i, tags[i]) for i in BD_IDS])
     count.step('bind instances', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, instance_ids=BD_IDS, security_group_ids=['g-quarant1'])))
     count.step('bind interfaces', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, network_interface_ids=BD_ENIS,
-                                                                                         security_group_ids=['g-quarant1'])))
+                                                                                       security_group_ids=['g-quarant1'])))
     again = hooks(running, baidu.BaiduCloud, 'baiducloud', endpoint=running.endpoints['baiducloud'], instance_ids=BD_IDS, **BD_AUTH)
     count.step('restore read', lambda: again.read(BD_IDS))
     assert all(quarantine_record.decode(again.tags[i])['network_interfaces'] == found[i] for i in BD_IDS)
     count.step('restore instances', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, instance_ids=BD_IDS, security_group_ids=['g-original'])))
     count.step('restore interfaces', lambda: run(baiducloud_sg_binding.main, capsys, dict(module, network_interface_ids=BD_ENIS,
-                                                                                            security_group_ids=['g-eniorig1'])))
+                                                                                          security_group_ids=['g-eniorig1'])))
     count.step('remove record', lambda: [again.remove_tags(i, quarantine_record.record_keys(again.tags[i])) for i in BD_IDS])
     state = running.emulator.state()['baiducloud']
     assert all(i['security_groups'] == ['g-original'] and i['tags'] == [] for i in state['instances'])
@@ -164,14 +164,14 @@ def test_zenlayer_isolate_and_restore_100_instances_with_the_record_in_tags(runn
     count.step('bind instances', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, security_group_ids=[SG_Q], **{kind: ids})))
     if kind == 'zec_instance_ids':
         count.step('bind interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
-                                                                                           security_group_ids=[SG_Q])))
+                                                                                         security_group_ids=[SG_Q])))
     again = hooks(running, zenlayer.ZenlayerCloud, 'zenlayer', endpoint=running.endpoints['zenlayer'], **dict(ZL_AUTH, **{kind: ids}))
     count.step('restore read', lambda: again.read(ids))
     assert all(quarantine_record.decode(again.tags[i])['network_interfaces'] == found[i] for i in ids)
     count.step('restore instances', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, security_group_ids=[SG_ORIG], **{kind: ids})))
     if kind == 'zec_instance_ids':
         count.step('restore interfaces', lambda: run(zenlayer_sg_binding.main, capsys, dict(module, network_interface_ids=ZEC_NICS,
-                                                                                              security_group_ids=[SG_NIC])))
+                                                                                            security_group_ids=[SG_NIC])))
     count.step('remove record', lambda: [again.remove_tags(i, quarantine_record.record_keys(again.tags[i])) for i in ids])
     state = running.emulator.state()['zenlayer']
     holders = state['instances'] if kind == 'instance_ids' else state['zec_instances']

@@ -16,6 +16,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
+from ansible_collections.multicloud.secgroup.plugins.module_utils import _listing as listing
 from ansible_collections.multicloud.secgroup.plugins.modules import sg_binding, sg_binding_info
 
 
@@ -226,8 +227,10 @@ def test_a_missing_credential_names_the_option_and_the_provider(cloud, capsys, m
     monkeypatch.delenv('BCE_ACCESS_KEY_ID', raising=False)
     result = run(sg_binding.main, dict(provider='baiducloud', secret_key='x', region='bj', instance_ids=[],
                                        security_group_ids=[]), capsys)
-    assert result['failed'] and result['msg'] == ('access_key (or BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not set; '
-                                                  'provider baiducloud requires it')
+    # Half a key pair is refused, not passed over for another source (it would authenticate as someone else).
+    assert result['failed'] and result['msg'] == ('Baidu AI Cloud: secret_key (or BAIDUCLOUD_SECRET_KEY or BCE_SECRET_ACCESS_KEY) is set '
+                                                  'but access_key (or BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not: give both, '
+                                                  'or neither to use another source')
 
 
 @pytest.mark.parametrize('name', LANDED)
@@ -241,19 +244,31 @@ def test_a_missing_credential_of_a_provider_module_names_its_environment_variabl
         monkeypatch.delenv(var, raising=False)
     spec = CLOUDS[name]
     credentials = dict(spec['credentials'])
-    expected = {'tencentcloud': 'region (or TENCENTCLOUD_REGION) is not set; secret_id (or TENCENTCLOUD_SECRET_ID) is not set',
-                'alicloud': 'access_key (or ALICLOUD_ACCESS_KEY or ALIBABA_CLOUD_ACCESS_KEY_ID) is not set; '
-                            'region (or ALICLOUD_REGION or ALIBABA_CLOUD_REGION_ID) is not set',
-                'baiducloud': 'access_key (or BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not set; '
-                              'region (or BAIDUCLOUD_REGION or BCE_REGION) is not set',
-                'zenlayer': 'access_key_id (or ZENLAYERCLOUD_ACCESS_KEY_ID) is not set'}[name]
+    # The region is required; the key pair is one credential source among several (issue 25), refused when half given.
+    expected = {'tencentcloud': 'region (or TENCENTCLOUD_REGION) is not set',
+                'alicloud': 'region (or ALICLOUD_REGION or ALIBABA_CLOUD_REGION_ID) is not set',
+                'baiducloud': 'region (or BAIDUCLOUD_REGION or BCE_REGION) is not set',
+                'zenlayer': None}[name]
+    half = {'tencentcloud': 'secret_key (or TENCENTCLOUD_SECRET_KEY) is set but secret_id (or TENCENTCLOUD_SECRET_ID) is not',
+            'alicloud': 'secret_key (or ALICLOUD_SECRET_KEY or ALIBABA_CLOUD_ACCESS_KEY_SECRET) is set but access_key (or '
+                        'ALICLOUD_ACCESS_KEY or ALIBABA_CLOUD_ACCESS_KEY_ID) is not',
+            'baiducloud': 'secret_key (or BAIDUCLOUD_SECRET_KEY or BCE_SECRET_ACCESS_KEY) is set but access_key (or '
+                          'BAIDUCLOUD_ACCESS_KEY or BCE_ACCESS_KEY_ID) is not',
+            'zenlayer': 'access_key_password (or ZENLAYERCLOUD_ACCESS_KEY_PASSWORD) is set but access_key_id (or '
+                        'ZENLAYERCLOUD_ACCESS_KEY_ID) is not'}[name]
+    region = credentials.get('region')
     for option in ('secret_id', 'access_key', 'access_key_id', 'region'):
         credentials.pop(option, None)
     args = dict(credentials, endpoint=cloud.endpoints[name], instance_ids=spec['instances'], security_group_ids=spec['groups'])
-    result = run(provider_main(name), args, capsys)
-    assert result['failed'] and result['msg'] == expected
-    generic_result = run(sg_binding.main, dict(args, provider=name), capsys)
-    assert generic_result['failed'] and generic_result['msg'] == '%s; provider %s requires %s' % (expected, name, 'them' if ';' in expected else 'it')
+    if expected:
+        result = run(provider_main(name), args, capsys)
+        assert result['failed'] and result['msg'] == expected
+        generic_result = run(sg_binding.main, dict(args, provider=name), capsys)
+        assert generic_result['failed'] and generic_result['msg'] == '%s; provider %s requires it' % (expected, name)
+        args['region'] = region
+    for main, extra in ((provider_main(name), {}), (sg_binding.main, {'provider': name})):
+        result = run(main, dict(args, **extra), capsys)
+        assert result['failed'] and half in result['msg'] and 'give both, or neither to use another source' in result['msg']
     assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
 
 
@@ -375,25 +390,24 @@ def test_a_stale_fleet_is_changed_but_for_the_terminated_and_the_stopping(cloud,
 
 
 @pytest.mark.parametrize('name', LANDED)
-def test_info_with_nothing_to_ask_says_what_it_needs(cloud, capsys, name):
-    """Issue 21: it used to answer an empty success."""
+def test_info_with_nothing_to_ask_lists_the_region(cloud, capsys, name):
+    """Issue 24 (it used to fail, issue 21): neither IDs nor filters lists the region's instances; an empty list of IDs
+    is still an empty answer, never every instance."""
     spec = CLOUDS[name]
     _admin_delete(cloud)
     result = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name]), capsys)
-    reads = dict((eni_cloud, 'instance_ids or network_interface_ids or security_group_ids: give at least one (provider %s): '
-                             'instance_ids lists the instances whose security groups to read; network_interface_ids lists the network '
-                             'interfaces whose security groups to read; security_group_ids lists the security groups whose instances '
-                             'to find' % eni_cloud) for eni_cloud in ('alicloud', 'baiducloud', 'tencentcloud'))
-    reads['zenlayer'] = ('instance_ids or network_interface_ids or zec_instance_ids or security_group_ids: give at least one (provider '
-                         'zenlayer): instance_ids lists the instances whose security groups to read; network_interface_ids lists the vNICs '
-                         'whose security groups to read; zec_instance_ids lists the zec instances whose security groups to read; '
-                         'security_group_ids lists the security groups whose instances to find')
-    expected = reads.get(name, 'instance_ids or security_group_ids: give at least one (provider %s): instance_ids lists the instances whose '
-                               'security groups to read; security_group_ids lists the security groups whose instances to find' % name)
-    assert result['failed'] and result['msg'] == expected
-    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+    if listing.can_list(generic.PROVIDERS[name]):
+        assert not result.get('failed'), result
+        assert [i['instance_id'] for i in result['instances']] == [i['id'] for i in spec['seed']['instances']]
+        assert all(i['security_group_ids'] == [spec['first_group']] for i in result['instances'])
+    else:
+        assert result['failed'] and result['msg'] == ('%s (provider %s) cannot list its instances yet; give instance_ids (or '
+                                                      'security_group_ids)' % (generic.PROVIDERS[name].display_name, name))
+        assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
+    _admin_delete(cloud)
     empty = run(sg_binding_info.main, dict(spec['credentials'], provider=name, endpoint=cloud.endpoints[name], instance_ids=[]), capsys)
     assert not empty.get('failed') and empty['instances'] == []
+    assert json.loads(_admin(cloud, '/requests?provider=' + name))['requests'] == []
 
 
 @pytest.mark.parametrize('name, given, expected', [

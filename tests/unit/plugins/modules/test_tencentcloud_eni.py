@@ -165,14 +165,15 @@ def test_calls_against_the_minimum(cloud, capsys, size):
     bind = binding(cloud, capsys, network_interface_ids=ENIS[:size], security_group_ids=[GROUPS[1]], max_concurrency=10)
     assert bind['changed']
     pages = -(-size // 100)
-    # read, check the group, one Associate per 100, read back.
-    assert calls(cloud) == {'DescribeNetworkInterfaces': 2 * pages, 'DescribeSecurityGroups': 1, 'AssociateNetworkInterfaceSecurityGroups': pages}
+    # read, the owner's tags (one instance: the quarantine step), check the group, one Associate per 100, read back.
+    assert calls(cloud) == {'DescribeNetworkInterfaces': 2 * pages, 'DescribeInstances': 1, 'DescribeSecurityGroups': 1,
+                            'AssociateNetworkInterfaceSecurityGroups': pages}
     cloud.emulator.clear_requests()
     purge = binding(cloud, capsys, network_interface_ids=ENIS[:size], security_group_ids=[GROUPS[1]], purge=True, max_concurrency=10)
     assert purge['changed'] and lists(cloud)[ENIS[size - 1]] == [GROUPS[1]]
     # One Disassociate per 100 ENIs, not one replace per ENI (equal for one ENI: the replace is kept).
     write = 'ModifyNetworkInterfaceAttribute' if size == 1 else 'DisassociateNetworkInterfaceSecurityGroups'
-    assert calls(cloud) == {'DescribeNetworkInterfaces': 2 * pages, write: pages}
+    assert calls(cloud) == {'DescribeNetworkInterfaces': 2 * pages, 'DescribeInstances': 1, write: pages}
 
 
 def test_sg_binding_gives_the_provider_modules_results(cloud, capsys):
