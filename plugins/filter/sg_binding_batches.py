@@ -80,6 +80,17 @@ options:
     description: The purge flag for the hosts' entries (a boolean, or its text such as V(false) from a survey).
     type: raw
     default: false
+  quarantine_records:
+    description:
+      - The records of the P(multicloud.secgroup.sg_quarantine#role) role's file store (path to record). Targets under
+        an active record (the instance, and each interface it records) are left out of the batches and listed in
+        their batch's C(quarantined); a batch left without targets keeps only that list.
+    type: raw
+    default: {}
+  include_quarantined:
+    description: Keep the quarantined targets in the batches (change them on purpose).
+    type: raw
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -97,16 +108,20 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description: One entry per module call, with C(provider), C(region) (or none), the target option, C(security_group_ids),
-    C(state) and C(purge). Module options from O(options) are not in it (they may hold credentials).
+    C(state) and C(purge), and C(quarantined) where targets were left out. Module options from O(options) are not in
+    it (they may hold credentials).
   type: list
   elements: dict
 '''
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs import as_bool, as_list, check_options, host_targets
+from ansible_collections.multicloud.secgroup.plugins.plugin_utils._role_inputs import (
+    as_bool, as_list, check_options, host_targets, quarantined_targets)
 
 TARGET_OPTIONS = ('instance_ids', 'network_interface_ids', 'zec_instance_ids')
+# One switch for both record stores (file records are the role's, tag records the module's).
+BINDINGS_REFUSED_OPTIONS = {'quarantined': 'set sg_bindings_include_quarantined instead (true changes quarantined instances)'}
 
 
 def _host_entries(targets, groups_var, security_group_ids, state, purge):
@@ -122,8 +137,9 @@ def _host_entries(targets, groups_var, security_group_ids, state, purge):
 
 def sg_binding_batches(entries, hosts=None, instance_id_var='instance_id', provider_var='cloud', region_var='cloud_region',
                        groups_var='sg_bindings_wanted_group_ids', security_group_ids=None, state='present', purge=False,
-                       hostvars=None, variable_prefix='', options=None):
-    options = check_options(options, variable_prefix + 'options')
+                       hostvars=None, variable_prefix='', options=None, quarantine_records=None, include_quarantined=False):
+    options = check_options(options, variable_prefix + 'options', BINDINGS_REFUSED_OPTIONS)
+    held = {} if as_bool(include_quarantined, variable_prefix + 'include_quarantined') else quarantined_targets(quarantine_records)
     purge = as_bool(purge, variable_prefix + 'purge')
     security_group_ids = as_list(security_group_ids, variable_prefix + 'security_group_ids')
     targets = host_targets(hosts, hostvars, variable_prefix + 'hosts', instance_id_var, provider_var, region_var, options)
@@ -154,7 +170,10 @@ def sg_binding_batches(entries, hosts=None, instance_id_var='instance_id', provi
                 raise AnsibleFilterError('sg_binding_batches: %s %s is wanted with purge in two different ways (%s and %s); '
                                          'list it once' % (key[0], target, ', '.join(batches[other]['security_group_ids']),
                                                            ', '.join(groups)))
-            if target not in batch[option]:
+            if (key[0], target) in held:
+                if target not in batch.setdefault('quarantined', []):
+                    batch['quarantined'].append(target)
+            elif target not in batch[option]:
                 batch[option].append(target)
     return batches
 

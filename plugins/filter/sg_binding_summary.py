@@ -16,6 +16,8 @@ description:
     P(multicloud.secgroup.sg_binding_batches#filter)) and counts, per provider, the targets changed, unchanged and
     failed, with each failure's message.
   - A target of a failed call counts as failed unless the failure's read-back shows it in the wanted state.
+  - A target left alone because it is quarantined (the batch's C(quarantined), from the role's file records, or the
+    module's C(quarantined), from tag records) is listed under C(quarantined) and not counted.
   - A target the call skipped (the module's C(missing_instance_ids), C(refused_instance_ids) and their
     C(_network_interface_ids) forms, with the module option C(on_missing) or
     the module option C(on_refused) set to V(skip)) counts as skipped, and is listed under
@@ -38,11 +40,12 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description: Per provider, C(changed), C(unchanged), C(skipped) and C(failed) counts, C(failures) (C(msg) and the
-    target IDs), and the skipped target IDs in C(missing) and C(refused).
+    target IDs), the skipped target IDs in C(missing) and C(refused), and those left alone in C(quarantined).
   type: dict
 '''
 
-TARGETS = (('instances', 'instance_id', 'instance_ids'), ('network_interfaces', 'network_interface_id', 'network_interface_ids'))
+TARGETS = (('instances', 'instance_id', 'instance_ids'), ('network_interfaces', 'network_interface_id', 'network_interface_ids'),
+           ('zec_instances', 'zec_instance_id', 'zec_instance_ids'))
 # Why a module skipped targets (its on_missing / on_refused = skip): the result key is <reason>_<target option>.
 SKIP_REASONS = ('missing', 'refused')
 
@@ -61,13 +64,18 @@ def sg_binding_summary(registered):
     for result in (registered or {}).get('results') or []:
         batch = result.get('item') or {}
         counts = summary.setdefault(batch.get('provider', '?'), {'changed': 0, 'unchanged': 0, 'skipped': 0, 'failed': 0,
-                                                                 'failures': [], 'missing': [], 'refused': []})
+                                                                 'failures': [], 'missing': [], 'refused': [], 'quarantined': []})
+        # Left alone under an active quarantine: by the role (file records) or by the module (tag records).
+        quarantined = list(batch.get('quarantined') or []) + list(result.get('quarantined') or [])
+        counts['quarantined'].extend(target for target in quarantined if target not in counts['quarantined'])
         reported = dict((item.get(id_key), item) for key, id_key, dummy in TARGETS for item in result.get(key) or [])
         option = next((option for dummy, dummy2, option in TARGETS if batch.get(option) is not None), 'instance_ids')
         skipped = dict((target, reason) for reason in SKIP_REASONS for target in result.get('%s_%s' % (reason, option)) or [])
         failed_ids = []
         for target in batch.get(option) or []:
             item = reported.get(target)
+            if target in quarantined:
+                continue
             if target in skipped:
                 counts['skipped'] += 1
                 counts[skipped[target]].append(target)

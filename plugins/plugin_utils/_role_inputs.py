@@ -84,17 +84,33 @@ def check_options(options, variable, refused=None):
     return options
 
 
-def host_targets(hosts, hostvars, hosts_variable, instance_id_var, provider_var, region_var, options=None):
-    """For each inventory host named in `hosts` (a list, or text of names separated by commas): its name, provider,
-    region (None when unset, for a cloud without regions or one whose region comes from `options` or the environment)
-    and instance ID, each variable checked before any module call."""
-    targets = []
+def host_names(hosts, hostvars, hosts_variable, groups=None):
+    """The hosts named in `hosts` (a list, or text of names separated by commas), each a host or, when `groups` is
+    given, an inventory group standing for its hosts. A name that is neither, or a group without hosts, is refused
+    naming it: a mistyped group must not read as "nothing to do"."""
+    names = []
     for name in as_list(hosts, hosts_variable):
+        if isinstance(name, dict) or (hostvars is not None and name in hostvars):
+            found = [name]
+        elif groups is not None and name in groups:
+            found = list(groups[name] or [])
+            if not found:
+                raise AnsibleFilterError("%s: inventory group '%s' has no hosts" % (hosts_variable, name))
+        else:
+            raise AnsibleFilterError("%s: '%s' is not an inventory host%s" % (hosts_variable, name, ' or group' if groups is not None else ''))
+        names.extend(found)
+    return names
+
+
+def host_targets(hosts, hostvars, hosts_variable, instance_id_var, provider_var, region_var, options=None, groups=None):
+    """For each inventory host named in `hosts` (see host_names): its name, provider, region (None when unset, for a
+    cloud without regions or one whose region comes from `options` or the environment) and instance ID, each variable
+    checked before any module call."""
+    targets = []
+    for name in host_names(hosts, hostvars, hosts_variable, groups):
         if isinstance(name, dict):
             # Already the host's variables (hostvars extracted by the caller).
             variables, name = name, name.get('inventory_hostname', '?')
-        elif hostvars is None or name not in hostvars:
-            raise AnsibleFilterError("%s: '%s' is not an inventory host" % (hosts_variable, name))
         else:
             variables = hostvars[name]
         provider = variables.get(provider_var)
@@ -114,3 +130,17 @@ def host_targets(hosts, hostvars, hosts_variable, instance_id_var, provider_var,
         targets.append({'host': name, 'variables': variables, 'provider': provider, 'region': region,
                         'instance_id': '%s' % instance_id})
     return targets
+
+
+def quarantined_targets(records):
+    """From the quarantine role's file records (path -> record, or a list): {(provider, target ID): instance ID} for
+    every instance (or zec instance) under an active record and each interface it records."""
+    held = {}
+    for record in (records.values() if isinstance(records, dict) else records or []):
+        if not isinstance(record, dict) or record.get('restored') or not record.get('provider') or not record.get('instance_id'):
+            continue
+        instance = '%s' % record['instance_id']
+        held[(record['provider'], instance)] = instance
+        for nic in record.get('network_interfaces') or []:
+            held[(record['provider'], '%s' % nic.get('network_interface_id'))] = instance
+    return held

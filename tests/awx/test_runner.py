@@ -250,6 +250,25 @@ def test_a_quarantine_survey_job_isolates_then_restores(seeded, tmp_path):
     assert os.listdir(str(tmp_path / 'records')) == ['tencentcloud_ap-guangzhou_ins-awx00001.json']
 
 
+def test_a_quarantine_survey_job_keeps_its_record_in_tags_and_another_job_restores(seeded, tmp_path):
+    """The survey's default store under AWX: two jobs, each in its own private data directory (another execution node,
+    another container), nothing kept between them but the instance's tags."""
+    inventory = LOCALHOST + '[compromised]\nweb1 instance_id=ins-awx00001 cloud=tencentcloud cloud_region=ap-guangzhou\n'
+    groups = {}
+    for action in ('isolate', 'restore'):
+        survey = {'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'compromised',
+                  'sg_quarantine_group_ids': '{tencentcloud: [sg-quar0001]}', 'sg_quarantine_record_store': 'tags',
+                  'sg_quarantine_reason': 'INC-2001', 'sg_quarantine_flush_group_ids': '{}', 'sg_quarantine_flush_seconds': 10,
+                  'sg_quarantine_options': {'tencentcloud': {'endpoint': seeded.endpoints['tencentcloud']}}}
+        pdd = private_data_dir(tmp_path / action, ['tencentcloud'], survey, playbook='sg_quarantine', inventory=inventory)
+        runner = run_job(pdd)
+        assert runner.status == 'successful' and runner.stats['changed'], action
+        instances = seeded.emulator.state()['tencentcloud']['instances']
+        groups[action] = [i['security_groups'] for i in instances if i['id'] == 'ins-awx00001'][0]
+        check_secrets(pdd)
+    assert groups == {'isolate': ['sg-quar0001'], 'restore': ['sg-web00001']}
+
+
 def test_the_credential_type_play_passes_the_definitions_unrendered(tmp_path):
     """playbooks/awx_credential_types.yml against a stand-in for ansible.controller.credential_type that records its
     arguments: every definition arrives as in its file, injector templates untouched."""

@@ -97,7 +97,7 @@ def options(running):
     return dict((name, {'endpoint': running.endpoints[name], 'retry_delay': 0.05}) for name in pr.PROVIDERS)
 
 
-def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, check=True):
+def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, check=True, home=None):
     """ansible-playbook as a user runs it (extra vars as -e JSON, credentials in the environment); returns
     (rc, stdout + stderr)."""
     cmd = [binary or ansible_playbooks()[0][1], str(playbook), '-i', str(inventory_path) if inventory_path else 'localhost,', '-c', 'local']
@@ -107,6 +107,8 @@ def run(label, tmp_path, playbook, inventory_path, extra_vars, binary=None, chec
                           ANSIBLE_INVENTORY_UNPARSED_WARNING='True')
     for values in ENV_CREDENTIALS.values():
         env.update(values)
+    if home:
+        env['HOME'] = home
     proc = pr.subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     pr.keep(label, proc.stdout, proc.stderr)
     output = proc.stdout + proc.stderr
@@ -158,14 +160,23 @@ def test_each_playbook_and_role_runs_without_a_warning(seeded, tmp_path, label, 
     for name in pr.PROVIDERS:
         done[name] = groups_of(seeded, name)
         assert [done[name][instance(name, n)] for n in range(1, HOSTS_PER_CLOUD + 1)] == [[group(name, 1), group(name, 2)]] * HOSTS_PER_CLOUD
-    # sg_quarantine: isolate, then restore, into a record directory that does not exist yet.
+    # sg_quarantine: isolate (with a flush phase), sg_bindings over the isolated fleet, then restore, into a record
+    # directory that does not exist yet.
     quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
-    for action in ('isolate', 'restore'):
-        dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
-                         [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
-                           'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records}], binary)
-        assert_no_warning(out)
-        wanted = (lambda name: quarantine[name]) if action == 'isolate' else (lambda name: [group(name, 1), group(name, 2)])
+    flush = dict((name, [group(name, 3)]) for name in pr.PROVIDERS)
+    for action in ('isolate', 'sg_bindings', 'restore'):
+        if action == 'sg_bindings':
+            dummy, out = run('roles-%s-sg_bindings-quarantined' % label, tmp_path, 'multicloud.secgroup.sg_bindings', inv,
+                             [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true', 'sg_bindings_quarantine_record_dir': records}], binary)
+            assert_no_warning(out)
+            assert ' '.join(out.split()).count('left alone, quarantined') == 1, out
+        else:
+            dummy, out = run('roles-%s-sg_quarantine-%s' % (label, action), tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
+                             [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet', 'sg_quarantine_options': opts,
+                               'sg_quarantine_group_ids': json.dumps(quarantine), 'sg_quarantine_record_dir': records,
+                               'sg_quarantine_flush_group_ids': json.dumps(flush), 'sg_quarantine_flush_seconds': 1}], binary)
+            assert_no_warning(out)
+        wanted = (lambda name: quarantine[name]) if action != 'restore' else (lambda name: [group(name, 1), group(name, 2)])
         for name in pr.PROVIDERS:
             assert groups_of(seeded, name)[instance(name, 1)] == wanted(name), (action, name)
     # sg_binding: one cloud, IDs as survey text.
@@ -274,3 +285,49 @@ def test_each_survey_variable_is_prefixed_with_its_playbook_and_used_by_it(name)
     for variable in variables:
         assert variable.startswith(name + '_'), variable
         assert variable in playbook or variable + ':' in role_defaults, variable
+
+
+@pytest.mark.parametrize('target_hosts,message', [
+    ('compromized', "sg_quarantine_hosts: 'compromized' is not an inventory host or group"),
+    ('fleet,nobody', "sg_quarantine_hosts: 'nobody' is not an inventory host or group"),
+    ('', 'sg_quarantine_target_hosts is empty and so is sg_quarantine_targets'),
+])
+def test_a_mistyped_or_empty_target_fails_before_any_request_naming_it(seeded, tmp_path, target_hosts, message):
+    """The typo that used to end ok=7 failed=0 with an empty summary, during an incident."""
+    inv = inventory(tmp_path)
+    seeded.emulator.clear_requests()
+    for action in ('isolate', 'restore'):
+        rc, out = run('roles-typo-%s' % action, tmp_path, 'multicloud.secgroup.sg_quarantine', inv,
+                      [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': target_hosts, 'sg_quarantine_options': options(seeded),
+                        'sg_quarantine_group_ids': {'tencentcloud': [group('tencentcloud', 4)]}, 'sg_quarantine_record_dir': str(tmp_path / 'r')}],
+                      check=False)
+        assert rc != 0 and message in ' '.join(out.split()), out
+    assert seeded.emulator.requests() == []
+
+
+@pytest.mark.parametrize('label,binary', ansible_playbooks())
+def test_the_tags_store_restores_from_another_controller_with_an_empty_home(seeded, tmp_path, label, binary):
+    """Isolate on one controller, restore on another whose home directory is empty: the record comes from the
+    instances' tags only. Both runs print no warning; sg_bindings in between leaves the instances alone."""
+    inv = inventory(tmp_path)
+    opts = options(seeded)
+    quarantine = dict((name, [group(name, 4)]) for name in pr.PROVIDERS)
+    before = dict((name, groups_of(seeded, name)) for name in pr.PROVIDERS)
+    for action, home in (('isolate', 'controller-a'), ('sg_bindings', 'controller-a'), ('restore', 'controller-b')):
+        (tmp_path / home).mkdir(exist_ok=True)
+        if action == 'sg_bindings':
+            cmd = ('multicloud.secgroup.sg_bindings', [{'sg_bindings_options': opts, 'sg_bindings_purge': 'true'}])
+        else:
+            cmd = ('multicloud.secgroup.sg_quarantine', [{'sg_quarantine_action': action, 'sg_quarantine_target_hosts': 'fleet',
+                                                          'sg_quarantine_options': opts, 'sg_quarantine_group_ids': json.dumps(quarantine),
+                                                          'sg_quarantine_record_store': 'tags', 'sg_quarantine_reason': 'INC-7'}])
+        dummy, out = run('roles-%s-tags-%s' % (label, action), tmp_path, cmd[0], inv, cmd[1], binary, home=str(tmp_path / home))
+        if action == 'sg_bindings':
+            assert ' '.join(out.split()).count('left alone, quarantined') == 1, out
+        else:
+            assert_no_warning(out)
+        assert not os.path.exists(str(tmp_path / home / '.multicloud_secgroup')), 'a record file was written'
+        for name in pr.PROVIDERS:
+            for n in range(1, HOSTS_PER_CLOUD + 1):
+                wanted = before[name][instance(name, n)] if action == 'restore' else quarantine[name]
+                assert groups_of(seeded, name)[instance(name, n)] == wanted, (action, name, n)

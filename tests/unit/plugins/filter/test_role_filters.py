@@ -125,7 +125,7 @@ def test_quarantine_groups_as_survey_text_and_targets_checked():
     assert plan['batches'][0]['security_group_ids'] == ['sg-quar0001']
     with pytest.raises(AnsibleFilterError) as caught:
         sg_quarantine_plan('ins-1', 'isolate', {}, current, '/tmp/r', variable_prefix='sg_quarantine_')
-    assert str(caught.value).startswith("sg_quarantine_targets[0]: expected a mapping with provider and instance_id, got 'ins-1'")
+    assert str(caught.value).startswith("sg_quarantine_targets[0]: expected a mapping with provider and instance_id (or zec_instance_id), got 'ins-1'")
     with pytest.raises(AnsibleFilterError) as caught:
         sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids='[a', variable_prefix='sg_quarantine_')
     assert str(caught.value).startswith("sg_quarantine_group_ids: '[a' is not YAML or JSON")
@@ -139,7 +139,8 @@ def test_the_summary_lists_skipped_targets_per_cloud():
         'instances': [{'instance_id': 'ins-1', 'before': [], 'after': ['sg-1']},
                       {'instance_id': 'ins-4', 'before': ['sg-1'], 'after': ['sg-1']}]}]}
     assert sg_binding_summary(registered) == {'tencentcloud': {
-        'changed': 1, 'unchanged': 1, 'skipped': 2, 'failed': 0, 'failures': [], 'missing': ['ins-2'], 'refused': ['ins-3']}}
+        'changed': 1, 'unchanged': 1, 'skipped': 2, 'failed': 0, 'failures': [], 'missing': ['ins-2'], 'refused': ['ins-3'],
+        'quarantined': []}}
 
 
 def test_zec_entries_are_batched_by_target_kind():
@@ -153,6 +154,14 @@ def test_zec_entries_are_batched_by_target_kind():
         {'provider': 'zenlayer', 'zec_instance_ids': ['zec-00000'], 'security_group_ids': ['sg-new'], 'state': 'present', 'purge': True}]
 
 
+def test_quarantined_is_not_a_per_cloud_option_of_the_roles():
+    with pytest.raises(AnsibleFilterError, match='sg_bindings_options.tencentcloud: quarantined is not taken here: set sg_bindings_include_quarantined'):
+        batches(['web-1'], options={'tencentcloud': {'quarantined': 'change'}})
+    with pytest.raises(AnsibleFilterError, match='sg_quarantine_options.tencentcloud: quarantined is not taken here'):
+        sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'read', {}, {}, '/tmp/r', options={'tencentcloud': {'quarantined': 'skip'}},
+                           variable_prefix='sg_quarantine_')
+
+
 def test_the_quarantine_refuses_options_that_would_skip_an_instance():
     with pytest.raises(AnsibleFilterError, match='on_refused is not taken here: an instance that cannot be isolated fails the run'):
         role_inputs.check_options({'tencentcloud': {'on_refused': 'skip'}}, 'sg_quarantine_options', importlib.import_module(
@@ -163,18 +172,233 @@ def test_the_role_module_tasks_pass_every_option_of_the_module_by_name():
     """The roles name each module option (no templated args); one the module gains must be added to the tasks."""
     passed = {}
     for role in ('sg_bindings', 'sg_quarantine'):
-        with open(os.path.join(ROOT, 'roles', role, 'tasks', 'main.yml'), encoding='utf-8') as handle:
-            for task in yaml.safe_load(handle):
-                for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info'):
+        tasks = os.path.join(ROOT, 'roles', role, 'tasks')
+        for name in sorted(os.listdir(tasks)):
+            with open(os.path.join(tasks, name), encoding='utf-8') as handle:
+                loaded = yaml.safe_load(handle)
+            for task in loaded:
+                for module in ('multicloud.secgroup.sg_binding', 'multicloud.secgroup.sg_binding_info',
+                               'multicloud.secgroup.sg_quarantine_record'):
                     if module in task:
                         assert isinstance(task[module], dict), task['name']
                         passed.setdefault((role, module), set()).update(task[module])
     binding = set(role_inputs.BINDING_OPTIONS)
     assert binding <= passed[('sg_bindings', 'multicloud.secgroup.sg_binding')]
-    # The quarantine works on instances, and reads every group of each (zec instances are not covered there yet).
-    assert binding - set(['network_interface_ids', 'zec_instance_ids', 'allow_no_groups', 'on_missing', 'on_refused']) <= passed[
+    # The quarantine changes instances, zec instances and their interfaces, and never skips one.
+    assert binding - set(['allow_no_groups', 'on_missing', 'on_refused']) <= passed[
         ('sg_quarantine', 'multicloud.secgroup.sg_binding')]
     generic = role_inputs.generic
-    # filters selects instances by listing them; the quarantine reads the instances it is given, by ID.
-    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'zec_instance_ids', 'security_group_ids', 'filters'])
+    # filters selects instances by listing them; the quarantine reads the instances (and zec instances) it is given, by ID.
+    info = set(generic.union_spec(generic.info_spec)) - set(['network_interface_ids', 'security_group_ids', 'filters'])
     assert info <= passed[('sg_quarantine', 'multicloud.secgroup.sg_binding_info')]
+    assert set(generic.union_spec(generic.record_spec)) <= passed[('sg_quarantine', 'multicloud.secgroup.sg_quarantine_record')]
+
+
+# The quarantine plan: targets, the two stores, interfaces, the flush phase.
+
+TC = {'provider': 'tencentcloud', 'region': 'ap-guangzhou'}
+GROUPS = {'compromised': ['web-1', 'web-2'], 'empty': [], 'all': ['web-1', 'web-2', 'web-3', 'db-1', 'db-2', 'zl-1']}
+
+
+def read_result(*items, **kwargs):
+    """A registered loop of sg_binding_info calls on Tencent Cloud, one instance item each."""
+    return {'results': [{'item': {'provider': kwargs.get('provider', 'tencentcloud')}, kwargs.get('key', 'instances'): list(items)}]}
+
+
+def instance(iid, groups, nics=None, quarantine=None):
+    item = {'instance_id': iid, 'security_group_ids': groups}
+    if nics is not None:
+        item['network_interfaces'] = [{'network_interface_id': nic, 'security_group_ids': sgs} for nic, sgs in nics]
+    if quarantine is not None:
+        item['quarantine'] = quarantine or None
+    return item
+
+
+@pytest.mark.parametrize('targets,hosts,message', [
+    ([], [], "sg_quarantine: no instance to isolate: sg_quarantine_targets is empty and sg_quarantine_hosts is empty; nothing was done"),
+    (None, '', "sg_quarantine: no instance to isolate: sg_quarantine_targets is empty and sg_quarantine_hosts is empty; nothing was done"),
+    ([], 'compromized', "sg_quarantine_hosts: 'compromized' is not an inventory host or group"),
+    ([], 'web-1,empty', "sg_quarantine_hosts: inventory group 'empty' has no hosts"),
+])
+def test_an_empty_or_unresolvable_target_fails_before_any_call_naming_what_was_given(targets, hosts, message):
+    with pytest.raises(AnsibleFilterError) as caught:
+        sg_quarantine_plan(targets, 'read', {}, {}, '/tmp/r', hosts=hosts, hostvars=HOSTVARS, groups=GROUPS,
+                           variable_prefix='sg_quarantine_', then='isolate')
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize('hosts', ['compromised', 'compromised, web-1', ['compromised']])
+def test_a_group_stands_for_its_hosts_once_each_and_text_is_names_never_characters(hosts):
+    read = sg_quarantine_plan([], 'read', {}, {}, '/tmp/r', hosts=hosts, hostvars=HOSTVARS, groups=GROUPS, variable_prefix='sg_quarantine_')
+    assert [dict((k, v) for k, v in r.items() if k != 'interfaces') for r in read['reads']] == [dict(TC, instance_ids=['ins-00000001', 'ins-00000002'])]
+
+
+def test_isolate_records_every_interface_in_order_and_changes_each():
+    current = read_result(instance('ins-1', ['sg-b', 'sg-a'], nics=[('eni-2', ['sg-c']), ('eni-1', ['sg-a', 'sg-c'])]))
+    plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'isolate', {}, current, '/tmp/r',
+                              quarantine_group_ids={'tencentcloud': ['sg-q']}, now='2026-12-07T12:00:00+00:00', reason='INC-7')
+    assert plan['write'] == [{'path': '/tmp/r/tencentcloud_ap-guangzhou_ins-1.json', 'record': {
+        'instance_id': 'ins-1', 'security_group_ids': ['sg-b', 'sg-a'],
+        'network_interfaces': [{'network_interface_id': 'eni-2', 'security_group_ids': ['sg-c']},
+                               {'network_interface_id': 'eni-1', 'security_group_ids': ['sg-a', 'sg-c']}],
+        'quarantine_group_ids': ['sg-q'], 'isolated_at': '2026-12-07T12:00:00+00:00', 'reason': 'INC-7',
+        'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'restored': False}}]
+    assert plan['batches'] == [
+        dict(TC, instance_ids=['ins-1'], security_group_ids=['sg-q'], state='present', purge=True),
+        dict(TC, network_interface_ids=['eni-2', 'eni-1'], security_group_ids=['sg-q'], state='present', purge=True)]
+    assert plan['owners'] == {'ins-1': 'ins-1', 'eni-2': 'ins-1', 'eni-1': 'ins-1'}
+    assert plan['flush'] == [] and plan['tag_writes'] == []
+
+
+def test_restore_puts_every_interface_back_and_names_what_it_overwrites():
+    record = {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_id': 'ins-1', 'security_group_ids': ['sg-b', 'sg-a'],
+              'network_interfaces': [{'network_interface_id': 'eni-2', 'security_group_ids': ['sg-c']},
+                                     {'network_interface_id': 'eni-1', 'security_group_ids': ['sg-a', 'sg-c']}],
+              'quarantine_group_ids': ['sg-q'], 'restored': False}
+    current = read_result(instance('ins-1', ['sg-q'], nics=[('eni-2', ['sg-q', 'sg-x']), ('eni-1', ['sg-f'])]))
+    plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'restore', {'/tmp/r/tencentcloud_ap-guangzhou_ins-1.json': record},
+                              current, '/tmp/r', flush_group_ids={'tencentcloud': ['sg-f']}, now='t')
+    assert plan['batches'] == [
+        dict(TC, instance_ids=['ins-1'], security_group_ids=['sg-b', 'sg-a'], state='present', purge=True),
+        dict(TC, network_interface_ids=['eni-2'], security_group_ids=['sg-c'], state='present', purge=True),
+        dict(TC, network_interface_ids=['eni-1'], security_group_ids=['sg-a', 'sg-c'], state='present', purge=True)]
+    # The flush groups are a state the role itself leaves (a run stopped between the phases): not overwritten.
+    assert plan['overwritten'] == {'eni-2': ['sg-q', 'sg-x']}
+    assert plan['write'][0]['record']['restored'] is True
+
+
+def test_the_flush_phase_comes_first_for_new_records_only():
+    current = read_result(instance('ins-1', ['sg-a'], nics=[('eni-1', ['sg-b'])]), instance('ins-2', ['sg-q'], nics=[]))
+    kept = {'/tmp/r/tencentcloud_ap-guangzhou_ins-2.json': {'provider': 'tencentcloud', 'instance_id': 'ins-2', 'security_group_ids': ['sg-a'],
+                                                            'network_interfaces': [], 'quarantine_group_ids': ['sg-q'], 'restored': False}}
+    plan = sg_quarantine_plan([dict(TC, instance_id='ins-1'), dict(TC, instance_id='ins-2')], 'isolate', kept, current, '/tmp/r',
+                              quarantine_group_ids={'tencentcloud': ['sg-q']}, flush_group_ids='{tencentcloud: [sg-f]}', flush_seconds='30')
+    assert plan['kept'] == ['ins-2'] and [w['record']['instance_id'] for w in plan['write']] == ['ins-1']
+    assert plan['flush'] == [dict(TC, instance_ids=['ins-1'], security_group_ids=['sg-f'], state='present', purge=True),
+                             dict(TC, network_interface_ids=['eni-1'], security_group_ids=['sg-f'], state='present', purge=True)]
+    assert [b.get('instance_ids') or b.get('network_interface_ids') for b in plan['batches']] == [['ins-1'], ['eni-1'], ['ins-2']]
+    assert plan['flush_seconds'] == 30
+    for bad, message in (('-1', "sg_quarantine_flush_seconds: '-1' is negative"), ('soon', "sg_quarantine_flush_seconds: 'soon' is not a number")):
+        with pytest.raises(AnsibleFilterError, match=message):
+            sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'isolate', {}, current, '/tmp/r', variable_prefix='sg_quarantine_',
+                               quarantine_group_ids={'tencentcloud': ['sg-q']}, flush_seconds=bad)
+
+
+def test_zec_instances_are_targets_of_their_own_kind():
+    current = read_result({'zec_instance_id': '9001', 'security_group_ids': ['70'], 'network_interfaces': [
+        {'network_interface_id': '9001-nic2', 'security_group_ids': ['71']}]}, provider='zenlayer', key='zec_instances')
+    target = {'provider': 'zenlayer', 'zec_instance_id': 9001}
+    read = sg_quarantine_plan([target], 'read', {}, {}, '/tmp/r')
+    assert [dict((k, v) for k, v in r.items() if k != 'interfaces') for r in read['reads']] == [
+        {'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001']}]
+    # As the role runs it: the read step's targets go to the plan.
+    plan = sg_quarantine_plan(read['targets'], 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'zenlayer': ['79']})
+    assert plan['write'][0]['path'] == '/tmp/r/zenlayer_zec_9001.json' and plan['write'][0]['record']['kind'] == 'zec_instance'
+    assert plan['batches'] == [{'provider': 'zenlayer', 'region': None, 'zec_instance_ids': ['9001'], 'security_group_ids': ['79'],
+                                'state': 'present', 'purge': True},
+                               {'provider': 'zenlayer', 'region': None, 'network_interface_ids': ['9001-nic2'], 'security_group_ids': ['79'],
+                                'state': 'present', 'purge': True}]
+    with pytest.raises(AnsibleFilterError, match='zec_instance_id is for provider zenlayer, not alicloud'):
+        sg_quarantine_plan([{'provider': 'alicloud', 'zec_instance_id': '1'}], 'read', {}, {}, '/tmp/r', variable_prefix='sg_quarantine_')
+
+
+def can_tag_everywhere(monkeypatch):
+    for cls in role_inputs.generic.PROVIDERS.values():
+        monkeypatch.setattr(cls, 'tag_limits', {'instance_ids': object()}, raising=False)
+        for hook in ('write_tags', 'remove_tags'):
+            monkeypatch.setattr(cls, hook, lambda *args: None, raising=False)
+
+
+def test_the_tags_store_reads_the_record_from_the_instance(monkeypatch):
+    can_tag_everywhere(monkeypatch)
+    record = {'instance_id': 'ins-2', 'security_group_ids': ['sg-a', 'sg-b'], 'network_interfaces': [{'network_interface_id': 'eni-9',
+              'security_group_ids': ['sg-c']}], 'quarantine_group_ids': ['sg-q'], 'isolated_at': 't0', 'reason': None}
+    current = read_result(instance('ins-1', ['sg-a'], nics=[], quarantine={}), instance('ins-2', ['sg-q'], nics=[('eni-9', ['sg-q'])], quarantine=record))
+    targets = [dict(TC, instance_id='ins-1'), dict(TC, instance_id='ins-2')]
+    plan = sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'tencentcloud': ['sg-q']}, record_store='tags',
+                              now='t1', reason='INC-9')
+    assert plan['write'] == [] and plan['kept'] == ['ins-2']
+    assert plan['tag_writes'] == [dict(TC, instance_kind='instance', records=[{
+        'instance_id': 'ins-1', 'security_group_ids': ['sg-a'], 'network_interfaces': [], 'quarantine_group_ids': ['sg-q'],
+        'isolated_at': 't1', 'reason': 'INC-9'}])]
+    # Restore from a second controller: nothing on its disk, the record comes from the tags only.
+    plan = sg_quarantine_plan(targets, 'restore', {}, current, '/nowhere', record_store='tags', now='t2')
+    assert plan['write'] == [] and plan['unreadable'] == {}
+    assert plan['missing'] == ['ins-1']
+    assert plan['batches'] == [dict(TC, instance_ids=['ins-2'], security_group_ids=['sg-a', 'sg-b'], state='present', purge=True),
+                               dict(TC, network_interface_ids=['eni-9'], security_group_ids=['sg-c'], state='present', purge=True)]
+    assert plan['tag_removals'] == [dict(TC, instance_kind='instance', instance_ids=['ins-2'])]
+
+
+def test_the_tags_store_is_refused_for_a_cloud_that_cannot_tag_naming_the_file_store(monkeypatch):
+    can_tag_everywhere(monkeypatch)
+    monkeypatch.setattr(role_inputs.generic.PROVIDERS['baiducloud'], 'tag_limits', None, raising=False)
+    with pytest.raises(AnsibleFilterError) as caught:
+        sg_quarantine_plan([{'provider': 'baiducloud', 'region': 'bj', 'instance_id': 'i-1'}], 'read', {}, {}, '/tmp/r',
+                           record_store='tags', variable_prefix='sg_quarantine_')
+    assert str(caught.value) == ('sg_quarantine_record_store: tags: baiducloud cannot keep tags on its instance i-1 (the module has no tag '
+                                 'support for it); use sg_quarantine_record_store: file')
+    # Limits for instances only: a zec instance cannot keep its record in tags.
+    with pytest.raises(AnsibleFilterError, match='zenlayer cannot keep tags on its zec instance 9001'):
+        sg_quarantine_plan([{'provider': 'zenlayer', 'zec_instance_id': '9001'}], 'read', {}, {}, '/tmp/r', record_store='tags',
+                           variable_prefix='sg_quarantine_')
+    with pytest.raises(AnsibleFilterError, match='record_store must be file or tags'):
+        sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'read', {}, {}, '/tmp/r', record_store='disk', variable_prefix='sg_quarantine_')
+
+
+# sg_bindings and the quarantine.
+
+RECORDS = {
+    '/r/tencentcloud_ap-guangzhou_ins-00000001.json': {
+        'provider': 'tencentcloud', 'instance_id': 'ins-00000001', 'restored': False,
+        'network_interfaces': [{'network_interface_id': 'eni-00000001', 'security_group_ids': []}]},
+    '/r/tencentcloud_ap-guangzhou_ins-00000002.json': {'provider': 'tencentcloud', 'instance_id': 'ins-00000002', 'restored': True},
+    '/r/alicloud_cn-hangzhou_ins-00000001.json': {'provider': 'alicloud', 'instance_id': 'ins-00000001', 'restored': False},
+}
+
+
+def test_sg_bindings_leaves_quarantined_instances_and_their_interfaces_alone():
+    entries = [dict(TC, instance_ids=['ins-00000001', 'ins-00000002', 'ins-00000003'], security_group_ids=['sg-1'], purge=True),
+               dict(TC, instance_ids=['ins-00000004'], security_group_ids=['sg-2'], state='absent'),
+               dict(TC, network_interface_ids=['eni-00000001'], security_group_ids=['sg-1']),
+               dict({'provider': 'alicloud', 'region': 'cn-hangzhou'}, instance_ids=['ins-00000001'], security_group_ids=['sg-2'], state='absent')]
+    out = sg_binding_batches(entries, quarantine_records=RECORDS)
+    assert out == [dict(TC, instance_ids=['ins-00000002', 'ins-00000003'], security_group_ids=['sg-1'], state='present', purge=True,
+                        quarantined=['ins-00000001']),
+                   dict(TC, instance_ids=['ins-00000004'], security_group_ids=['sg-2'], state='absent', purge=False),
+                   dict(TC, network_interface_ids=[], security_group_ids=['sg-1'], state='present', purge=False, quarantined=['eni-00000001']),
+                   {'provider': 'alicloud', 'region': 'cn-hangzhou', 'instance_ids': [], 'security_group_ids': ['sg-2'], 'state': 'absent',
+                    'purge': False, 'quarantined': ['ins-00000001']}]
+    assert [b.get('quarantined') for b in sg_binding_batches(entries, quarantine_records=RECORDS, include_quarantined='true')] == [None] * 4
+    assert batches(['web-1', 'web-2'], quarantine_records=RECORDS)[0] == dict(TC, instance_ids=[], security_group_ids=['sg-00000001'],
+                                                                              state='present', purge=False, quarantined=['ins-00000001'])
+
+
+def test_the_summary_lists_the_quarantined_targets_apart():
+    registered = {'results': [
+        {'item': dict(TC, instance_ids=['ins-2'], security_group_ids=['sg-1'], state='present', purge=True, quarantined=['ins-1']),
+         'changed': True, 'instances': [{'instance_id': 'ins-2', 'before': [], 'after': ['sg-1']}]},
+        {'item': dict(TC, instance_ids=['ins-3', 'ins-4'], security_group_ids=['sg-1'], state='present', purge=True),
+         'changed': False, 'quarantined': ['ins-4'], 'instances': [{'instance_id': 'ins-3', 'before': ['sg-1'], 'after': ['sg-1']}]},
+        {'item': dict(TC, instance_ids=[], security_group_ids=['sg-1'], state='present', purge=True, quarantined=['ins-5']), 'skipped': True}]}
+    summary = sg_binding_summary(registered)['tencentcloud']
+    assert (summary['changed'], summary['unchanged'], summary['failed'], summary['quarantined']) == (1, 1, 0, ['ins-1', 'ins-4', 'ins-5'])
+
+
+def test_a_record_whose_tags_cannot_be_read_is_never_recorded_over(monkeypatch):
+    can_tag_everywhere(monkeypatch)
+    item = instance('ins-1', ['sg-q'], nics=[], quarantine={})
+    item['quarantine_error'] = 'tags sg-quarantine-1: checksum mismatch'
+    for action in ('isolate', 'restore'):
+        plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], action, {}, read_result(item), '/tmp/r', record_store='tags',
+                                  quarantine_group_ids={'tencentcloud': ['sg-q']})
+        assert plan['unreadable'] == {'ins-1': 'tags sg-quarantine-1: checksum mismatch'}
+        assert plan['batches'] == [] and plan['tag_writes'] == [] and plan['tag_removals'] == []
+
+
+def test_each_read_asks_for_the_interfaces_where_the_cloud_lists_them(monkeypatch):
+    monkeypatch.delattr(role_inputs.generic.PROVIDERS['baiducloud'], 'attached_interfaces', raising=False)
+    monkeypatch.setattr(role_inputs.generic.PROVIDERS['tencentcloud'], 'attached_interfaces', lambda *args: {}, raising=False)
+    read = sg_quarantine_plan([dict(TC, instance_id='ins-1'), {'provider': 'baiducloud', 'region': 'bj', 'instance_id': 'i-1'}],
+                              'read', {}, {}, '/tmp/r')
+    assert [(r['provider'], r['interfaces']) for r in read['reads']] == [('tencentcloud', True), ('baiducloud', False)]
