@@ -297,6 +297,13 @@ def render(doc, json_rel, plot_rel):
               '- **Module start-up.** A no-op task pays for importing `requests` (about 145 ms), the engine and the provider, '
               'and one read (50 ms of latency here) on top of what `ansible.builtin.ping` pays; the 1.3x target would need a '
               'transport without `requests`, which the collection\'s dependency rule (ansible-core and requests) chose.', '']
+    lines += ['## Measured elsewhere', '',
+              'Two costs have harnesses of their own, whose figures are kept with the guides they size:', '',
+              '- **Inventory** (`benchmarks/bench_inventory.py`): `ansible-inventory --list` on 10,000 instances per cloud, '
+              'calls checked equal to the pages each API needs, wall time and peak memory: '
+              '[inventory_to_roles.md](guides/inventory_to_roles.md). Provider listing hooks alone: `benchmarks/bench_list_hooks.py`.',
+              '- **Quarantine** (`benchmarks/bench_quarantine.py`): the calls of isolating and restoring 100 instances per cloud '
+              'with each record store: [quarantine.md](guides/quarantine.md).', '']
     return '\n'.join(lines)
 
 
