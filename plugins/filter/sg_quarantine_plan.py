@@ -23,6 +23,9 @@ description:
   - For V(restore) - which targets have no record (an error), which were restored already (file store), the calls
     that put back each saved list (the instance's and each interface's), and the groups found that the restore
     overwrites.
+  - An interface recorded with no group of its own (a Zenlayer vNIC that had its VPC's default group) is restored to
+    the groups it inherited, recorded at isolation when the read gave them (C(inherited)); otherwise its restore fails
+    naming it and its instance's record is kept (C(unrestorable)).
 author:
   - multicloud.secgroup developers (@multicloud-secgroup)
 options:
@@ -131,7 +134,9 @@ _value:
       region and instance kind, the records to write as tags or the targets whose record tags go), C(kept),
       C(missing), C(unreadable) (target ID to why its record tags cannot be read), C(done), C(flush) and C(batches)
       (the sg_binding calls of the two phases), C(flush_seconds), C(overwritten) (target or interface ID to the
-      groups a restore replaces), C(owners) (each target and interface ID to its instance) and C(targets).
+      groups a restore replaces), C(owners) (each target and interface ID to its instance), C(inherited) (the
+      interfaces a restore gives the groups they inherited, each with a message), C(unrestorable) (interface ID to why
+      it cannot be restored) and C(targets).
   type: dict
 '''
 
@@ -154,6 +159,8 @@ KINDS = {
     'zec_instance': ('zec_instance_ids', 'zec_instances', 'zec_instance_id'),
 }
 STORES = ('file', 'tags')
+# In a record, the groups an interface with none of its own had instead (_quarantine_record.INHERITED_FIELD).
+INHERITED = 'inherited_security_group_ids'
 
 
 def record_path(record_dir, target):
@@ -257,8 +264,23 @@ def _reads(targets):
 
 
 def _interfaces(item):
-    return [{'network_interface_id': '%s' % nic['network_interface_id'], 'security_group_ids': list(nic.get('security_group_ids') or [])}
-            for nic in (item or {}).get('network_interfaces') or []]
+    """Each interface read, with its own groups and, for one with none of its own, the groups it inherited where the
+    read gives them (on Zenlayer, the vNIC's VPC default group)."""
+    out = []
+    for nic in (item or {}).get('network_interfaces') or []:
+        entry = {'network_interface_id': '%s' % nic['network_interface_id'], 'security_group_ids': list(nic.get('security_group_ids') or [])}
+        if not entry['security_group_ids'] and nic.get('vpc_default_security_group_id'):
+            entry[INHERITED] = ['%s' % nic['vpc_default_security_group_id']]
+        out.append(entry)
+    return out
+
+
+def _inherited_note(provider, nic_id, groups):
+    if provider == 'zenlayer':
+        return ("vNIC %s had no group of its own before isolation (it used its VPC's default group %s); Zenlayer cannot return "
+                "a vNIC to that, so it now has %s as its own" % (nic_id, ', '.join(groups), ', '.join(groups)))
+    return ('network interface %s had no group of its own before isolation (it used the groups it inherited, %s); the cloud '
+            'cannot return it to that, so it now has them as its own' % (nic_id, ', '.join(groups)))
 
 
 def _batch(target, kind_option, ids, groups):
@@ -328,7 +350,7 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
     found = _found(current)
     plan = {'write': [], 'kept': [], 'missing': [], 'done': [], 'flush': [], 'batches': [], 'overwritten': {}, 'targets': [],
             'tag_writes': [], 'tag_removals': [], 'owners': {}, 'flush_seconds': flush_seconds, 'record_store': record_store,
-            'unreadable': {}}
+            'unreadable': {}, 'inherited': [], 'unrestorable': {}}
     tag_writes, tag_removals = {}, {}
     for target in targets:
         path = record_path(record_dir, target)
@@ -398,7 +420,19 @@ def sg_quarantine_plan(targets, action, records, current, record_dir, quarantine
                 plan['owners'][nic_id] = target['instance_id']
                 if nic_id in nic_now and nic_now[nic_id] not in expected:
                     plan['overwritten'][nic_id] = list(nic_now[nic_id])
-                batches.append(_batch(target, 'network_interface_ids', [nic_id], nic['security_group_ids']))
+                groups = list(nic['security_group_ids'])
+                if not groups:
+                    # No group of its own: no call returns it to that; it gets the groups it inherited, as its own.
+                    groups = list(nic.get(INHERITED) or [])
+                    if not groups:
+                        plan['unrestorable'][nic_id] = (
+                            'network interface %s of %s had no group of its own before isolation, and its record does not say which '
+                            'groups it inherited (the read did not give them); it keeps the quarantine groups and the record is kept: '
+                            'set its groups by hand' % (nic_id, target['instance_id']))
+                        continue
+                    plan['inherited'].append({'network_interface_id': nic_id, 'instance_id': target['instance_id'],
+                                              'security_group_ids': groups, 'msg': _inherited_note(target['provider'], nic_id, groups)})
+                batches.append(_batch(target, 'network_interface_ids', [nic_id], groups))
             plan['batches'].extend(batches)
             if record_store == 'file':
                 plan['write'].append({'path': path, 'record': dict(record, restored=True, restored_at=now, overwritten=overwritten)})

@@ -219,9 +219,7 @@ class Inventory:
         if params.get('interfaces') and targets:
             attached = self.provider.attached_interfaces([t[self.kind.id_key] for t in targets])
             for target in targets:
-                target['network_interfaces'] = [{'network_interface_id': item['network_interface_id'],
-                                                 'security_group_ids': list(item['security_group_ids'])}
-                                                for item in attached.get(target[self.kind.id_key]) or []]
+                target['network_interfaces'] = [interface_item(item) for item in attached.get(target[self.kind.id_key]) or []]
         result = {'changed': False, self.kind.result_key: targets}
         return self.answer(result, targets, asked_groups, missing)
 
@@ -265,9 +263,7 @@ class Inventory:
                       'private_ips': list(item.get('private_ips') or []), 'public_ips': list(item.get('public_ips') or [])}
             target.update(tags_and_record(item.get('tags') or {}))
             if 'network_interfaces' in item:
-                target['network_interfaces'] = [{'network_interface_id': nic['network_interface_id'],
-                                                 'security_group_ids': list(nic['security_group_ids'])}
-                                                for nic in item['network_interfaces']]
+                target['network_interfaces'] = [interface_item(nic) for nic in item['network_interfaces']]
             targets.append(target)
         result = {'changed': False}
         readers = []
@@ -280,9 +276,7 @@ class Inventory:
             if params.get('interfaces') and unlisted and hasattr(reader, 'attached_interfaces'):
                 attached = reader.attached_interfaces([t[kind.id_key] for t in unlisted])
                 for target in unlisted:
-                    target['network_interfaces'] = [{'network_interface_id': nic['network_interface_id'],
-                                                     'security_group_ids': list(nic['security_group_ids'])}
-                                                    for nic in attached.get(target[kind.id_key]) or []]
+                    target['network_interfaces'] = [interface_item(nic) for nic in attached.get(target[kind.id_key]) or []]
         return self.answer(result, result[self.kind.result_key], params.get('security_group_ids') or [], [], readers)
 
     def reader(self, kind, ids):
@@ -290,6 +284,17 @@ class Inventory:
         options = dict(self.params, **dict((k.option, None) for k in self.provider.target_kinds))
         options[kind.option] = ids
         return type(self.provider)(options, self.provider.transport)
+
+
+# What an interface of sg_binding_info's interfaces may say besides its groups: for one without a group of its own
+# (a Zenlayer vNIC), its VPC and that VPC's default group, which it has instead.
+INTERFACE_EXTRAS = ('vpc_id', 'vpc_default_security_group_id')
+
+
+def interface_item(item):
+    out = {'network_interface_id': item['network_interface_id'], 'security_group_ids': list(item['security_group_ids'])}
+    out.update((key, item[key]) for key in INTERFACE_EXTRAS if key in item)
+    return out
 
 
 def tags_and_record(tags):
@@ -436,8 +441,9 @@ def check_records(cls, kind, records):
             raise engine.EngineFailure('%s.instance_id: %r has another record in records; give one record per %s' % (where, iid, kind.word))
         seen.add(iid)
         groups = [('security_group_ids', record['security_group_ids']), ('quarantine_group_ids', record['quarantine_group_ids'])]
-        groups.extend(('network_interfaces[%d].security_group_ids' % i, item['security_group_ids'])
-                      for i, item in enumerate(record['network_interfaces']))
+        groups.extend(('network_interfaces[%d].%s' % (i, field), item.get(field) or [])
+                      for i, item in enumerate(record['network_interfaces'])
+                      for field in ('security_group_ids', quarantine_record.INHERITED_FIELD))
         for field, values in groups:
             for value in values:
                 if not re.fullmatch(cls.security_group_id_pattern, value):

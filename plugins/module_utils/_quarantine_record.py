@@ -14,6 +14,10 @@ The record (the same dict as in the role's ``file`` store, without the store's o
      'network_interfaces': [{'network_interface_id': str, 'security_group_ids': [str, ...]}, ...],
      'isolated_at': '2026-12-07T12:00:00+00:00', 'reason': str or None}
 
+An interface with no group of its own (an empty ``security_group_ids``) may also have ``inherited_security_group_ids``,
+the groups it had instead (a Zenlayer vNIC's VPC default group); they are written after the reason (``i``, how many
+interfaces, then each one's position and its list), only when some interface has them.
+
 Its tags (every key starts with RECORD_KEY_PREFIX; docs/architecture.md, "Quarantine records in tags"):
 
 * ``sg-quarantine``: the marker, whose value is the isolation time, readable in the console (characters the cloud
@@ -61,6 +65,10 @@ MAX_REASON_LENGTH = 256
 READABLE_SUBSTITUTES = {':': '.-_ ', '+': ' ._-'}
 RECORD_FIELDS = ('instance_id', 'security_group_ids', 'network_interfaces', 'quarantine_group_ids', 'isolated_at', 'reason')
 INTERFACE_FIELDS = ('network_interface_id', 'security_group_ids')
+# Optional on an interface with no group of its own: the groups it inherited (a Zenlayer vNIC's VPC default group),
+# which a restore sets as its own. Encoded after the reason, only when some interface has them, so a record without
+# them has the same tags as before.
+INHERITED_FIELD = 'inherited_security_group_ids'
 
 TagLimits = collections.namedtuple('TagLimits', 'max_key_len max_value_len max_tags key_chars value_chars reserved_prefixes')
 TagLimits.__doc__ = """What a cloud accepts in the tags of one resource.
@@ -169,10 +177,15 @@ def check_record(record):
     if not isinstance(interfaces, list):
         raise ValueError('network_interfaces: must be a list')
     for item in interfaces:
-        if not isinstance(item, dict) or set(item) != set(INTERFACE_FIELDS) or not isinstance(item['network_interface_id'], str) \
-                or not item['network_interface_id']:
-            raise ValueError('network_interfaces: each must be a dict of exactly %s' % ', '.join(INTERFACE_FIELDS))
+        if not isinstance(item, dict) or not set(INTERFACE_FIELDS) <= set(item) <= set(INTERFACE_FIELDS + (INHERITED_FIELD,)) \
+                or not isinstance(item['network_interface_id'], str) or not item['network_interface_id']:
+            raise ValueError('network_interfaces: each must be a dict of %s (and optionally %s)' % (', '.join(INTERFACE_FIELDS), INHERITED_FIELD))
         strings('network_interfaces[].security_group_ids', item['security_group_ids'])
+        if INHERITED_FIELD in item:
+            strings('network_interfaces[].' + INHERITED_FIELD, item[INHERITED_FIELD])
+            if item[INHERITED_FIELD] and item['security_group_ids']:
+                raise ValueError('network_interfaces[].%s: only for an interface with no group of its own (empty security_group_ids)'
+                                 % INHERITED_FIELD)
     if not isinstance(record.get('isolated_at'), str) or not record['isolated_at']:
         raise ValueError('isolated_at: must be a non-empty string')
     if record.get('reason') is not None and not isinstance(record['reason'], str):
@@ -180,10 +193,16 @@ def check_record(record):
 
 
 def normalized(record):
-    """The record with every field (network_interfaces [] and reason None when absent), as decode returns it."""
+    """The record with every field (network_interfaces [] and reason None when absent; an interface's inherited groups
+    only when there are some), as decode returns it."""
+    def interface(item):
+        out = {'network_interface_id': item['network_interface_id'], 'security_group_ids': list(item['security_group_ids'])}
+        if item.get(INHERITED_FIELD):
+            out[INHERITED_FIELD] = list(item[INHERITED_FIELD])
+        return out
+
     return {'instance_id': record['instance_id'], 'security_group_ids': list(record['security_group_ids']),
-            'network_interfaces': [{'network_interface_id': i['network_interface_id'], 'security_group_ids': list(i['security_group_ids'])}
-                                   for i in record.get('network_interfaces') or []],
+            'network_interfaces': [interface(i) for i in record.get('network_interfaces') or []],
             'quarantine_group_ids': list(record['quarantine_group_ids']), 'isolated_at': record['isolated_at'],
             'reason': record.get('reason')}
 
@@ -201,6 +220,12 @@ def _tokens(record, time_in_marker, reason_in_tag):
         out.append('n')
     else:
         out.append('r' if reason_in_tag else 'v' + record['reason'])
+    inherited = [(n, item[INHERITED_FIELD]) for n, item in enumerate(record['network_interfaces']) if item.get(INHERITED_FIELD)]
+    if inherited:
+        # 'i', how many interfaces, then each one's position in network_interfaces and its inherited groups.
+        out += ['i', str(len(inherited))]
+        for n, groups in inherited:
+            out += [str(n)] + listed(groups)
     return out
 
 
@@ -273,6 +298,12 @@ def decode(tags):
     return record
 
 
+def _count(token):
+    if not token.isdigit():
+        raise ValueError('a count %r' % token)
+    return int(token)
+
+
 def _parse(tokens, tags):
     position = [0]
 
@@ -299,6 +330,16 @@ def _parse(tokens, tags):
     if why == 'r' and REASON_KEY not in tags:
         raise ValueError('%s is missing' % REASON_KEY)
     record['reason'] = None if why == 'n' else tags[REASON_KEY] if why == 'r' else why[1:]
+    if position[0] < len(tokens) and tokens[position[0]] == 'i':
+        take()
+        for dummy in range(_count(take())):
+            at = _count(take())
+            item = record['network_interfaces'][at]
+            if INHERITED_FIELD in item or item['security_group_ids']:
+                raise ValueError('inherited groups for interface %d' % at)
+            item[INHERITED_FIELD] = listed()
+            if not item[INHERITED_FIELD]:
+                raise ValueError('no inherited groups for interface %d' % at)
     if position[0] != len(tokens) or when[:1] not in 'mv' or why[:1] not in 'nrv' or not when or not why:
         raise ValueError('unexpected tokens')
     return record

@@ -798,7 +798,8 @@ class ZenlayerCloud:
         its interfaces (``nic: {wanName, lanName}``) have none of their own.
         zec instances (their Primary vNIC is the instance's kind): the Secondary vNICs, each with its one group, or [] where
         it has none of its own (it then has its VPC's, which no call sets back: ModifyNetworkInterfaceAttribute only
-        switches to a group). Read with DescribeNetworkInterfaces filtered by nicType Secondary, 1000 a page; when the
+        switches to a group), such a vNIC then also with ``vpc_id`` and ``vpc_default_security_group_id`` (from DescribeVpcs,
+        one call per 100 of their VPCs, none when every vNIC has a group of its own). Read with DescribeNetworkInterfaces filtered by nicType Secondary, 1000 a page; when the
         account has more pages of them than instances asked, one call per instance filtered by instanceId instead. So
         min(ceil(S / 1000), 1 + n) calls for S Secondary vNICs and n instances. The zec DescribeInstances' nics[] is not
         relied on: that it lists every vNIC is not documented."""
@@ -843,12 +844,22 @@ class ZenlayerCloud:
                 if isinstance(result, BaseException):
                     raise result
                 items += result
+        inheriting = []
         for nic in items:
             owner, nic_id = nic.get('instanceId'), '%s' % nic.get('nicId')
             self.nic_owner[nic_id] = owner
             if owner in found and nic.get('nicType') != 'Primary' and nic_id not in [e['network_interface_id'] for e in found[owner]]:
                 group = nic.get('securityGroupId')
                 found[owner].append({'network_interface_id': nic_id, 'security_group_ids': ['%s' % group] if group else []})
+                if not group:
+                    inheriting.append((found[owner][-1], nic.get('vpcId')))
+        # A vNIC without a group of its own has its VPC's default group: one DescribeVpcs per 100 of their VPCs, none
+        # when every vNIC has a group of its own.
+        vpcs = sorted(set('%s' % vpc for dummy, vpc in inheriting if vpc))
+        defaults = self.describe('DescribeVpcs', 'vpcIds', vpcs, 'vpcId') if vpcs else {}
+        for entry, vpc in inheriting:
+            group = defaults.get('%s' % vpc, {}).get('securityGroupId') if vpc else None
+            entry.update({'vpc_id': vpc, 'vpc_default_security_group_id': '%s' % group if group else None})
         return found
 
     def interface_owner(self, interface_ids):

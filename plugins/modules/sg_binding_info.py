@@ -274,6 +274,8 @@ instances:
       description:
         - With O(interfaces=true), its network interfaces that carry their own security groups, each with
           C(network_interface_id) and C(security_group_ids) (in the provider's order).
+        - On V(zenlayer), a secondary vNIC without a group of its own has an empty C(security_group_ids), and also
+          C(vpc_id) and C(vpc_default_security_group_id), the group of its VPC that it has instead.
       type: list
       elements: dict
       returned: with O(interfaces=true), or when listing where the cloud's listing gives them

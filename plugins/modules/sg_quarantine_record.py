@@ -83,7 +83,9 @@ options:
       - C(instance_id) (required) - the instance (of O(instance_kind));
       - C(security_group_ids) (required) - the groups it had before the quarantine, in the provider's order;
       - C(network_interfaces) (default none) - each network interface of the instance that carries its own groups, as
-        C(network_interface_id) and C(security_group_ids) (its groups before the quarantine, in order);
+        C(network_interface_id) and C(security_group_ids) (its groups before the quarantine, in order), and, for one with
+        no group of its own (an empty C(security_group_ids)), optionally C(inherited_security_group_ids), the groups it
+        had instead (a Zenlayer vNIC's VPC default group);
       - C(quarantine_group_ids) (required) - the quarantine groups;
       - C(isolated_at) - when it was isolated, with its UTC offset (C(2026-12-07T12:00:00+00:00)); defaults to now, in UTC;
       - C(reason) - an incident or ticket reference, at most 256 characters on one line.

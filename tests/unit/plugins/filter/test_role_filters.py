@@ -402,3 +402,55 @@ def test_each_read_asks_for_the_interfaces_where_the_cloud_lists_them(monkeypatc
     read = sg_quarantine_plan([dict(TC, instance_id='ins-1'), {'provider': 'baiducloud', 'region': 'bj', 'instance_id': 'i-1'}],
                               'read', {}, {}, '/tmp/r')
     assert [(r['provider'], r['interfaces']) for r in read['reads']] == [('tencentcloud', True), ('baiducloud', False)]
+
+
+ZL = {'provider': 'zenlayer', 'region': None}
+
+
+def test_a_vnic_without_a_group_of_its_own_is_recorded_with_the_group_it_inherited_and_restored_to_it():
+    current = read_result({'zec_instance_id': '9001', 'security_group_ids': ['70'], 'network_interfaces': [
+        {'network_interface_id': 'nic-2', 'security_group_ids': ['71']},
+        {'network_interface_id': 'nic-3', 'security_group_ids': [], 'vpc_id': 'vpc-1', 'vpc_default_security_group_id': '74'}]},
+        provider='zenlayer', key='zec_instances')
+    targets = sg_quarantine_plan([{'provider': 'zenlayer', 'zec_instance_id': '9001'}], 'read', {}, {}, '/tmp/r')['targets']
+    isolate = sg_quarantine_plan(targets, 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'zenlayer': ['79']})
+    record = isolate['write'][0]['record']
+    # The exact truth (no group of its own) and what it used instead.
+    assert record['network_interfaces'] == [
+        {'network_interface_id': 'nic-2', 'security_group_ids': ['71']},
+        {'network_interface_id': 'nic-3', 'security_group_ids': [], 'inherited_security_group_ids': ['74']}]
+    assert isolate['batches'][1] == dict(ZL, network_interface_ids=['nic-2', 'nic-3'], security_group_ids=['79'], state='present', purge=True)
+    quarantined = read_result({'zec_instance_id': '9001', 'security_group_ids': ['79'], 'network_interfaces': [
+        {'network_interface_id': 'nic-2', 'security_group_ids': ['79']}, {'network_interface_id': 'nic-3', 'security_group_ids': ['79']}]},
+        provider='zenlayer', key='zec_instances')
+    restore = sg_quarantine_plan(targets, 'restore', {'/tmp/r/zenlayer_zec_9001.json': record}, quarantined, '/tmp/r', now='t')
+    assert restore['batches'] == [
+        dict(ZL, zec_instance_ids=['9001'], security_group_ids=['70'], state='present', purge=True),
+        dict(ZL, network_interface_ids=['nic-2'], security_group_ids=['71'], state='present', purge=True),
+        dict(ZL, network_interface_ids=['nic-3'], security_group_ids=['74'], state='present', purge=True)]
+    assert restore['inherited'] == [{'network_interface_id': 'nic-3', 'instance_id': '9001', 'security_group_ids': ['74'], 'msg':
+                                     "vNIC nic-3 had no group of its own before isolation (it used its VPC's default group 74); "
+                                     "Zenlayer cannot return a vNIC to that, so it now has 74 as its own"}]
+    assert restore['unrestorable'] == {} and restore['overwritten'] == {}
+    assert restore['write'][0]['record']['restored'] is True
+
+
+def test_an_interface_recorded_with_no_group_and_nothing_inherited_fails_naming_it_and_the_rest_is_restored():
+    record = {'provider': 'tencentcloud', 'region': 'ap-guangzhou', 'instance_id': 'ins-1', 'security_group_ids': ['sg-a'],
+              'network_interfaces': [{'network_interface_id': 'eni-1', 'security_group_ids': []},
+                                     {'network_interface_id': 'eni-2', 'security_group_ids': ['sg-c']}],
+              'quarantine_group_ids': ['sg-q'], 'restored': False}
+    current = read_result(instance('ins-1', ['sg-q'], nics=[('eni-1', ['sg-q']), ('eni-2', ['sg-q'])]))
+    plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'restore', {'/tmp/r/tencentcloud_ap-guangzhou_ins-1.json': record},
+                              current, '/tmp/r', now='t')
+    # No call to leave it without a group: it keeps the quarantine group, and the role keeps the record (owners -> ins-1).
+    assert plan['batches'] == [dict(TC, instance_ids=['ins-1'], security_group_ids=['sg-a'], state='present', purge=True),
+                               dict(TC, network_interface_ids=['eni-2'], security_group_ids=['sg-c'], state='present', purge=True)]
+    assert list(plan['unrestorable']) == ['eni-1'] and 'network interface eni-1 of ins-1 had no group of its own' in plan['unrestorable']['eni-1']
+    assert plan['owners']['eni-1'] == 'ins-1' and plan['inherited'] == []
+
+
+def test_an_interface_read_without_groups_and_without_an_inherited_group_is_recorded_as_it_is():
+    current = read_result(instance('ins-1', ['sg-a'], nics=[('eni-1', [])]))
+    plan = sg_quarantine_plan([dict(TC, instance_id='ins-1')], 'isolate', {}, current, '/tmp/r', quarantine_group_ids={'tencentcloud': ['sg-q']})
+    assert plan['write'][0]['record']['network_interfaces'] == [{'network_interface_id': 'eni-1', 'security_group_ids': []}]

@@ -61,7 +61,10 @@ def records(ids=CLOUD_ID, max_groups=5, max_interfaces=3):
     groups = st.lists(ids, max_size=max_groups)
     return st.fixed_dictionaries({
         'instance_id': ids, 'security_group_ids': groups, 'quarantine_group_ids': groups,
-        'network_interfaces': st.lists(st.fixed_dictionaries({'network_interface_id': ids, 'security_group_ids': groups}),
+        # An interface with groups of its own, or one with none that inherited some (a Zenlayer vNIC's VPC default group).
+        'network_interfaces': st.lists(st.fixed_dictionaries({'network_interface_id': ids, 'security_group_ids': groups})
+                                       | st.fixed_dictionaries({'network_interface_id': ids, 'security_group_ids': st.just([]),
+                                                                qr.INHERITED_FIELD: st.lists(ids, max_size=2)}),
                                        max_size=max_interfaces),
         'isolated_at': TIME, 'reason': REASON})
 
@@ -199,7 +202,40 @@ def test_limits_that_cannot_hold_a_record_are_named():
     ({'instance_id': 'i-1', 'security_group_ids': [], 'quarantine_group_ids': [], 'isolated_at': 't', 'network_interfaces': [{}]},
      'network_interfaces: each must be'),
     ({'instance_id': 'i-1', 'security_group_ids': [], 'quarantine_group_ids': [], 'isolated_at': 't', 'reason': 5}, 'reason: must be'),
+    ({'instance_id': 'i-1', 'security_group_ids': [], 'quarantine_group_ids': [], 'isolated_at': 't',
+      'network_interfaces': [{'network_interface_id': 'n-1', 'security_group_ids': [], qr.INHERITED_FIELD: 'sg-1'}]},
+     'network_interfaces\\[\\].inherited_security_group_ids: must be'),
+    ({'instance_id': 'i-1', 'security_group_ids': [], 'quarantine_group_ids': [], 'isolated_at': 't',
+      'network_interfaces': [{'network_interface_id': 'n-1', 'security_group_ids': ['sg-2'], qr.INHERITED_FIELD: ['sg-1']}]},
+     'only for an interface with no group of its own'),
 ])
 def test_a_malformed_record_is_refused_naming_the_field(record, message):
     with pytest.raises(ValueError, match=message):
         qr.encode(record, TENCENT_LIKE)
+
+
+def test_inherited_groups_round_trip_and_leave_other_records_as_they_were():
+    plain = {'instance_id': 'zec-1', 'security_group_ids': ['1'], 'quarantine_group_ids': ['3'], 'isolated_at': '2026-12-07T12:00:00+00:00',
+             'network_interfaces': [{'network_interface_id': 'nic-a', 'security_group_ids': ['2']},
+                                    {'network_interface_id': 'nic-b', 'security_group_ids': []}]}
+    # Without inherited groups (or with an empty list of them) the tags are those of the format before them.
+    empty = dict(plain, network_interfaces=[plain['network_interfaces'][0], dict(plain['network_interfaces'][1], **{qr.INHERITED_FIELD: []})])
+    assert qr.encode(empty, TENCENT_LIKE) == qr.encode(plain, TENCENT_LIKE)
+    assert 'i' not in qr.decode(qr.encode(plain, TENCENT_LIKE))['network_interfaces'][1]
+    inherited = dict(plain, network_interfaces=[plain['network_interfaces'][0],
+                                                dict(plain['network_interfaces'][1], **{qr.INHERITED_FIELD: ['4']})])
+    decoded = qr.decode(qr.encode(inherited, TENCENT_LIKE))
+    assert decoded['network_interfaces'] == inherited['network_interfaces']
+
+
+def test_inherited_groups_for_an_interface_with_its_own_are_an_error():
+    tags = qr.encode({'instance_id': 'zec-1', 'security_group_ids': ['1'], 'quarantine_group_ids': ['3'], 'isolated_at': 'now',
+                      'network_interfaces': [{'network_interface_id': 'nic-b', 'security_group_ids': [], qr.INHERITED_FIELD: ['4']}]},
+                     TENCENT_LIKE)
+    # Rewritten as if interface 0 had a group of its own: the data no longer parses.
+    sep, esc = tags['sg-quarantine-1'][1], tags['sg-quarantine-1'][2]
+    body = sep.join(['zec-1', '1', '1', '1', 'nic-b', '1', '9', '1', '3', 'm', 'n', 'i', '1', '0', '1', '4'])
+    import zlib
+    data = '1' + sep + esc + str(len(body)) + sep + '%08x' % (zlib.crc32(body.encode('ascii')) & 0xffffffff) + sep + body
+    with pytest.raises(qr.RecordError, match='inherited groups for interface 0'):
+        qr.decode({'sg-quarantine': 'now', 'sg-quarantine-1': data})

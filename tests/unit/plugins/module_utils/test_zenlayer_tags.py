@@ -208,7 +208,7 @@ def test_vm_instances_have_no_interfaces_of_their_own_and_cost_no_call(emu):
 
 
 @pytest.mark.parametrize('nics_listed', ['all', 'primary'])
-def test_zec_attached_interfaces_are_the_secondary_vnics_in_one_call(emu, nics_listed):
+def test_zec_attached_interfaces_are_the_secondary_vnics_in_one_call_and_their_vpcs_default_in_one_more(emu, nics_listed):
     seed(emu, zecs=[(iid, None) for iid in zec_ids(3)],
          secondaries=[('nic-s1', 'zec-0000', SG_B), ('nic-s2', 'zec-0000', None), ('nic-s3', 'zec-0002', SG_A), ('nic-loose', None, SG_A)],
          zec_instance_nics_listed=nics_listed)
@@ -217,11 +217,13 @@ def test_zec_attached_interfaces_are_the_secondary_vnics_in_one_call(emu, nics_l
     emu.emulator.clear_requests()
     assert cloud.attached_interfaces(zec_ids(3) + ['zec-none']) == {
         'zec-0000': [{'network_interface_id': 'nic-s1', 'security_group_ids': [SG_B]},
-                     {'network_interface_id': 'nic-s2', 'security_group_ids': []}],
+                     # No group of its own: its VPC's default group, which it has instead (for the quarantine's restore).
+                     {'network_interface_id': 'nic-s2', 'security_group_ids': [], 'vpc_id': 'vpc-main',
+                      'vpc_default_security_group_id': SG_VPC}],
         'zec-0001': [],
         'zec-0002': [{'network_interface_id': 'nic-s3', 'security_group_ids': [SG_A]}],
         'zec-none': []}
-    assert calls(emu) == ['DescribeNetworkInterfaces']
+    assert calls(emu) == ['DescribeNetworkInterfaces', 'DescribeVpcs']
     assert cloud.interface_owner(['nic-s1', 'nic-s3', 'nic-loose', 'nic-unknown']) == {
         'nic-s1': 'zec-0000', 'nic-s3': 'zec-0002', 'nic-loose': None, 'nic-unknown': None}
 
