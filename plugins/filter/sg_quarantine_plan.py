@@ -184,9 +184,9 @@ def _found(current):
 
 
 # Skipping a target would report an instance isolated that is not: every target is isolated, or the run fails.
-QUARANTINE_REFUSED_OPTIONS = dict((option, 'an instance that cannot be isolated fails the run rather than being skipped')
-                                  for option in ('on_missing', 'on_refused'))
-QUARANTINE_REFUSED_OPTIONS['quarantined'] = 'the quarantine always changes quarantined instances (it isolates and restores them)'
+QUARANTINE_REFUSED_OPTIONS = dict([(option, 'an instance that cannot be isolated fails the run rather than being skipped')
+                                   for option in ('on_missing', 'on_refused')]
+                                  + [('quarantined', 'the quarantine always changes quarantined instances (it isolates and restores them)')])
 
 
 def _targets(targets, hosts, hostvars, groups, variable_prefix, instance_id_var, provider_var, region_var, options):
