@@ -23,7 +23,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
-import configparser
 import hashlib
 import hmac
 import json
@@ -301,16 +300,12 @@ CREDENTIAL_INFERRED = {
 }
 
 
-class CredentialFileError(ValueError):
-    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+CredentialFileError = credentials.CredentialFileError
 
 
 def read_cli_profile(path, text, name=None):
     """The profile of the aliyun CLI's config.json named `name` (else the file's "current"), as a plan (plan_of)."""
-    try:
-        config = json.loads(text)
-    except ValueError:
-        raise CredentialFileError('%s is not valid JSON' % path)
+    config = credentials.parse_json_file(path, text)
     if not isinstance(config, dict) or not isinstance(config.get('profiles', []), list):
         raise CredentialFileError('%s: expected an object with a "profiles" list' % path)
     profiles = dict((p.get('name'), p) for p in config.get('profiles') or [] if isinstance(p, dict) and p.get('name'))
@@ -348,12 +343,7 @@ def _cli_plan(path, profiles, name, seen):
 
 def read_sdk_profile(path, text, name=None):
     """The section `name` (else "default") of the credentials library's credentials.ini, as a plan (plan_of)."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text, source=path)
-    except configparser.Error as exc:
-        # The parser's message quotes lines of the file: only its kind is told.
-        raise CredentialFileError('%s is not a valid INI file (%s)' % (path, type(exc).__name__))
+    parser = credentials.parse_ini_file(path, text)
     name = name or DEFAULT_PROFILE
     if not parser.has_section(name):
         raise CredentialFileError('%s has no section [%s]' % (path, name))

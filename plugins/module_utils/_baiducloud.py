@@ -39,7 +39,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
-import configparser
 import hashlib
 import hmac
 import json
@@ -267,16 +266,12 @@ CREDENTIAL_INFERRED = {
 }
 
 
-class CredentialFileError(ValueError):
-    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+CredentialFileError = credentials.CredentialFileError
 
 
 def read_cli_profile(path, text, name=None):
     """(access key, secret, token or None, profile name) of the BCE CLI's config.json profile `name` (else current)."""
-    try:
-        config = json.loads(text)
-    except ValueError:
-        raise CredentialFileError('%s is not valid JSON' % path)
+    config = credentials.parse_json_file(path, text)
     if not isinstance(config, dict) or not isinstance(config.get('profiles', []), list):
         raise CredentialFileError('%s: expected an object with a "profiles" list' % path)
     name = name or config.get('current') or DEFAULT_PROFILE
@@ -299,11 +294,7 @@ def read_cli_profile(path, text, name=None):
 
 def read_legacy_credentials(path, text, name=None):
     """(access key, secret, token or None, section) of the INI ~/.bce/credentials, section `name` (else [default])."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text, source=path)
-    except configparser.Error as exc:
-        raise CredentialFileError('%s is not a valid INI file (%s)' % (path, type(exc).__name__))
+    parser = credentials.parse_ini_file(path, text)
     name = name or DEFAULT_PROFILE
     if not parser.has_section(name):
         raise LookupError('%s has no section [%s]' % (path, name))

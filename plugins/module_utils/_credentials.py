@@ -31,6 +31,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import configparser
+import json
 import os
 import stat
 import threading
@@ -179,6 +181,29 @@ class Context:
         except requests.exceptions.RequestException as exc:
             raise CredentialsNotFound('metadata service unreachable at %s: %s' % (url, type(exc).__name__))
         return resp.status_code, resp.text
+
+
+class CredentialFileError(ValueError):
+    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+
+
+def parse_json_file(path, text, **options):
+    """The JSON text of a profile file; CredentialFileError naming the file (not quoting it) if it is not JSON."""
+    try:
+        return json.loads(text, **options)
+    except ValueError:
+        raise CredentialFileError('%s is not valid JSON' % path)
+
+
+def parse_ini_file(path, text):
+    """A ConfigParser of a profile file's INI text; CredentialFileError naming the file if it is not INI."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error as exc:
+        # The parser's message quotes lines of the file: only its kind is told.
+        raise CredentialFileError('%s is not a valid INI file (%s)' % (path, type(exc).__name__))
+    return parser
 
 
 def read_private_file(context, path, what):

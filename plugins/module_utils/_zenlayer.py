@@ -214,16 +214,12 @@ CREDENTIAL_INFERRED = {
 }
 
 
-class CredentialFileError(ValueError):
-    """A profile file that cannot be used: the message names the file and the rule, never its content."""
+CredentialFileError = credentials.CredentialFileError
 
 
 def read_cli_credentials(path, text, name):
     """(access key ID, secret) of profile `name` in the CLI's credentials.json."""
-    try:
-        profiles = load_json(text)
-    except ValueError:
-        raise CredentialFileError('%s is not valid JSON' % path)
+    profiles = credentials.parse_json_file(path, text, parse_int=str, parse_float=str)
     if not isinstance(profiles, dict):
         raise CredentialFileError('%s: expected an object of profiles' % path)
     profile = profiles.get(name)
