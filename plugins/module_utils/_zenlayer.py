@@ -795,8 +795,9 @@ class ZenlayerCloud:
         zec instances (their Primary vNIC is the instance's kind): the Secondary vNICs, each with its one group, or [] where
         it has none of its own (it then has its VPC's, which no call sets back: ModifyNetworkInterfaceAttribute only
         switches to a group), such a vNIC then also with ``vpc_id`` and ``vpc_default_security_group_id`` (from DescribeVpcs,
-        one call per 100 of their VPCs, none when every vNIC has a group of its own). Read with DescribeNetworkInterfaces filtered by nicType Secondary, 1000 a page; when the
-        account has more pages of them than instances asked, one call per instance filtered by instanceId instead. So
+        one call per 100 of their VPCs, none when every vNIC has a group of its own). Read with
+        DescribeNetworkInterfaces filtered by nicType Secondary, 1000 a page; when the account has more pages of them
+        than instances asked, one call per instance filtered by instanceId instead. So
         min(ceil(S / 1000), 1 + n) calls for S Secondary vNICs and n instances. The zec DescribeInstances' nics[] is not
         relied on: that it lists every vNIC is not documented."""
         ids = list(dict.fromkeys(instance_ids))
