@@ -129,7 +129,7 @@ def test_nothing_found(emu, tmp_path):
     ('config.json', {'current': 'p', 'profiles': [{'name': 'p', 'mode': 'OAuth'}]}, "mode 'OAuth' is not supported"),
     ('credentials', '[default]\nbce_access_key_id = %s\n' % AK, 'bce_secret_access_key are both required'),
     ('credentials', 'bce_secret_access_key = %s\n' % SK, 'is not a valid INI file (MissingSectionHeaderError)'),
-])
+], ids=['sts-without-token', 'unknown-mode', 'legacy-without-secret', 'legacy-without-section'])  # no secret in test names
 def test_bad_files_refused_naming_them(emu, tmp_path, name, content, message):
     write_private(tmp_path / '.bce' / name, content)
     with pytest.raises(credentials.CredentialsError) as err:

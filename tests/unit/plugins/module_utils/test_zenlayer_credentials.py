@@ -102,7 +102,7 @@ def test_nothing_found_lists_the_sources(url, tmp_path):
     ('{"default": {"access_key_secret": "%s"' % SK, 0o600, 'is not valid JSON'),
     ({'default': {'token': SK}}, 0o600, 'holds a personal access token only'),
     ({'default': {'access_key_id': AK}}, 0o600, 'access_key_secret is missing'),
-])
+], ids=['readable-by-others', 'not-json', 'token-only', 'no-secret'])  # ids: the test names (junit) never carry a secret
 def test_bad_files_refused_naming_them(url, tmp_path, content, mode, message):
     write_private(tmp_path / '.zenlayer' / 'credentials.json', content, mode)
     with pytest.raises(credentials.CredentialsError) as err:

@@ -117,7 +117,7 @@ def test_the_sdk_credentials_file_authenticates(cloud, capsys):
     (0o644, json.dumps({'secretId': 'AKIDbase00000001', 'secretKey': SECRET}), 'may be read or written by others (mode 0644)'),
     (0o600, '{"secretId": "AKIDbase00000001", "secretKey": "%s"' % SECRET, 'is not JSON'),
     (0o600, json.dumps({'secretId': 'AKIDbase00000001'}), 'has no secretKey'),
-])
+], ids=['readable-by-others', 'not-json', 'no-secret-key'])  # no secret in test names (junit)
 def test_a_bad_profile_file_is_refused_naming_it_never_echoing_it(cloud, capsys, mode, content, expected):
     write_private(cloud.home / '.tccli' / 'default.credential', content, mode)
     result = run(tencentcloud_sg_binding.main, base_args(cloud), capsys, cloud)
