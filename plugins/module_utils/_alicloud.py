@@ -1130,12 +1130,7 @@ class AliCloud:
                 else:
                     for key in change:
                         self.tags.get(target, {}).pop(key, None)
-        if errors:
-            error = errors[0]
-            error.failed_target_ids = sorted(set(failed))
-            if len(errors) > 1:
-                error.message += ' (and %d more failed call(s); failed: %s)' % (len(errors) - 1, ', '.join(error.failed_target_ids))
-            raise error
+        transport.raise_first(errors, failed)
         return request_ids
 
     def read_instances(self, instance_ids):

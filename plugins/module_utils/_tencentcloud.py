@@ -1049,12 +1049,7 @@ class TencentCloud:
                 else:
                     for key in change:
                         self.tags.get(target, {}).pop(key, None)
-        if errors:
-            error = errors[0]
-            error.failed_target_ids = sorted(set(failed))
-            if len(errors) > 1:
-                error.message += ' (and %d more failed call(s) or resource(s): %s)' % (len(errors) - 1, ', '.join(error.failed_target_ids))
-            raise error
+        transport.raise_first(errors, failed)
         return request_ids
 
     def instance_tags(self, instance_ids):

@@ -142,6 +142,17 @@ class ProviderError(Exception):
                 'request_id': self.request_id, 'http_status': self.http_status}
 
 
+def raise_first(errors, failed_target_ids):
+    """After concurrent calls on many targets: raise the first error, naming every failed target (failed_target_ids)
+    and how many other calls or resources failed; nothing when errors is empty."""
+    if errors:
+        error = errors[0]
+        error.failed_target_ids = sorted(set(failed_target_ids))
+        if len(errors) > 1:
+            error.message += ' (and %d more failed call(s) or resource(s): %s)' % (len(errors) - 1, ', '.join(error.failed_target_ids))
+        raise error
+
+
 class Interrupted(BaseException):
     """The run was told to stop by a signal (SIGINT, SIGTERM): no new write starts.
 
