@@ -221,12 +221,15 @@ build: venv
 	[ -f "$$OUT/installed/ansible_collections/$(NS)/$(NAME)/MANIFEST.json" ] || { echo "build: install failed" >&2; exit 1; }
 	ANSIBLE_COLLECTIONS_PATH="$$OUT/installed" ansible-galaxy collection verify --offline "$(NS).$(NAME)"
 
-# Plain pytest from the repository root (pytest.ini: tests/unit + tests/emulator_tests).
+# Plain pytest from the repository root (pytest.ini's testpaths) on two workers, without tests/unit: `make units`
+# runs those with the same Python and ansible-core (and `make newest` on the newest); `pytest` alone runs everything.
 # Exit code 5 (no tests collected) is a failure.
+PYTEST_WORKERS ?= 2
 pytest: venv
 	@$(PRELUDE); banner pytest
-	rc=0; mkdir -p "$(LOGS)"
-	$(NOPROXY) "$(VENV)/bin/python" -m pytest 2>&1 | tee "$(LOGS)/pytest.log" || rc=$$?
+	rc=0; mkdir -p "$(LOGS)"; start=$$(date +%s)
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest -n $(PYTEST_WORKERS) --ignore=tests/unit --durations=10 2>&1 | tee "$(LOGS)/pytest.log" || rc=$$?
+	echo "pytest: rc=$$rc in $$(( $$(date +%s) - start )) s"
 	[ $$rc -ne 5 ] || echo "pytest: no tests were collected (exit 5), treated as a failure" >&2
 	exit $$rc
 
