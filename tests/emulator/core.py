@@ -153,14 +153,14 @@ class Grants(object):
     """What a policy allows: action patterns (``*`` any run of characters, ``?`` one), an explicit deny winning over
     any allow, anything not allowed denied (the implicit deny of CAM, RAM and IAM alike)."""
 
-    def __init__(self, allow, deny=(), ignore_case=False):
-        self.ignore_case = ignore_case
+    def __init__(self, allow, deny=()):
         self.allow = [self._compile(p) for p in allow]
         self.deny = [self._compile(p) for p in deny]
 
-    def _compile(self, pattern):
+    @staticmethod
+    def _compile(pattern):
         regex = ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern)
-        return re.compile('^%s$' % regex, re.IGNORECASE if self.ignore_case else 0)
+        return re.compile('^%s$' % regex)
 
     def denies(self, permission):
         """An explicit deny."""
