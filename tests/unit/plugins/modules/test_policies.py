@@ -313,3 +313,22 @@ def test_an_explicit_deny_wins_over_a_wildcard_allow(running, capsys, name):
     result, log = attempt(running, name, CLOUDS[name]['ops'][1]['bind'], DENY[name], capsys)
     assert_denied(name, result, log, DENIED[name])
     assert ('(explicitly denied)' in result['msg']) is (name == 'alicloud')
+
+
+def test_the_policies_ship_and_the_docs_point_at_them():
+    """galaxy.yml's build_ignore keeps every policy file (ansible-galaxy matches each pattern against the relative path
+    and the file name), and the modules' shared notes, the inventory and the guides name them."""
+    import fnmatch  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+    root = os.path.join(POLICIES, '..', '..')
+    with open(os.path.join(root, 'galaxy.yml')) as handle:
+        ignored = yaml.safe_load(handle)['build_ignore']
+    files = sorted(os.path.relpath(os.path.join(d, f), root) for d, dummy, names in os.walk(POLICIES) for f in names)
+    assert len(files) == 11
+    for path in files:
+        assert not any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(os.path.basename(path), p) or path.startswith(p + '/')
+                       for p in ignored), path
+    for doc in ('plugins/doc_fragments/common.py', 'plugins/inventory/instances.py', 'docs/awx.md', 'docs/guides/credentials.md'):
+        with open(os.path.join(root, doc)) as handle:
+            text = handle.read()
+        assert 'extensions/policies' in text and 'read-only.json' in text, doc
