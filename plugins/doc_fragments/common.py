@@ -310,6 +310,11 @@ notes:
     whichever answered. When none has any, the task fails before any request, listing every source tried and why it
     had nothing."
   - Secrets fetched at run time (temporary credentials) are masked in the task's output like the key options.
+  - "Least privilege: the collection ships each cloud's policy in C(extensions/policies/<cloud>/) - C(full.json) for the
+    binding modules, M(multicloud.secgroup.sg_quarantine_record) and the roles, C(read-only.json) for
+    M(multicloud.secgroup.sg_binding_info) and the C(multicloud.secgroup.instances) inventory, C(assume-role.json) for a
+    key that only assumes a role with O(assume_role). A missing permission fails the task with the cloud's authorization
+    error, naming the action. C(extensions/policies/README.md) lists each action and which feature needs it."
 '''
 
     # The credential and provider-specific options of the modules whose provider is chosen at run time.

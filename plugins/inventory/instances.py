@@ -41,6 +41,8 @@ extends_documentation_fragment:
   - constructed
   - inventory_cache
 notes:
+  - "The least permissions a source's credentials need: C(read-only.json) of the collection's
+    C(extensions/policies/<cloud>/) (see its README.md)."
   - "Which filters each cloud applies server-side: V(tencentcloud), V(alicloud), V(baiducloud) and V(zenlayer) each
     declare theirs in their provider file; the others are applied to the listing locally, with the same meaning.
     See the guide C(docs/guides/inventory_to_roles.md)."

@@ -456,6 +456,17 @@ def sts_request(base_url, query, access_key, secret, token, clock=time.time, non
     return {'method': 'POST', 'url': '%s/?%s' % (base_url.rstrip('/'), canonical_query(query)), 'headers': headers, 'data': b''}
 
 
+def denial_message(body):
+    """An error answer's Message; a RAM denial's names the action it lacks only in AccessDeniedDetail (AuthAction), so
+    that is added, with whether a policy denied it or none allowed it."""
+    message = '%s' % body.get('Message', '')
+    detail = body.get('AccessDeniedDetail')
+    if isinstance(detail, dict) and detail.get('AuthAction'):
+        message += ' Missing permission: %s%s.' % (detail['AuthAction'], ' (explicitly denied)'
+                                                   if detail.get('NoPermissionType') == 'ExplicitDeny' else '')
+    return message
+
+
 def sts_answer(resp):
     """The Credentials of an AssumeRole answer as a dict (access_key, secret, token, expires_at); a ProviderError otherwise."""
     try:
@@ -471,7 +482,7 @@ def sts_answer(resp):
         raise transport.ProviderError('alicloud', 'AssumeRole', 'MalformedResponse', 'the answer has no complete Credentials',
                                       body.get('RequestId'), resp.status_code, transport.INVALID)
     if isinstance(body, dict) and body.get('Code'):
-        code, message, request_id = '%s' % body['Code'], '%s' % body.get('Message', ''), body.get('RequestId')
+        code, message, request_id = '%s' % body['Code'], denial_message(body), body.get('RequestId')
     else:
         code, message, request_id = 'HTTP%d' % resp.status_code, 'unexpected answer (%d bytes)' % len(resp.content or b''), None
     klass = STS_ERROR_CLASSES.get(code) or error_class(code, resp.status_code)
@@ -734,7 +745,7 @@ class AliCloud:
         if 200 <= resp.status_code < 300 and isinstance(body, dict):
             return body
         if isinstance(body, dict) and body.get('Code'):
-            code, message, request_id = '%s' % body['Code'], '%s' % body.get('Message', ''), body.get('RequestId')
+            code, message, request_id = '%s' % body['Code'], denial_message(body), body.get('RequestId')
         else:
             code, message, request_id = 'HTTP%d' % resp.status_code, 'unexpected answer: %s' % (resp.text[:200] or '(empty)'), None
         if 200 <= resp.status_code < 300:

@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import uuid
 
-from .core import ApiError, Cloud, Response, SettingsError
+from .core import ApiError, Cloud, Grants, Response, SettingsError
 
 API_VERSION = '2014-05-26'
 V3_ALGORITHM = 'ACS3-HMAC-SHA256'
@@ -543,7 +543,8 @@ class AliCloud(CredentialServices, Cloud):
             instances.append(out)
         return {
             'credentials': [dict([('access_key', c['access_key']), ('secret_key', c['secret_key'])] +
-                                 ([('security_token', c['security_token'])] if c.get('security_token') else []))
+                                 ([('security_token', c['security_token'])] if c.get('security_token') else []) +
+                                 ([('policy', c['policy'])] if c.get('policy') is not None else []))
                             for c in self.credentials.values()],
             'security_groups': [dict((k, v) for k, v in sg.items() if v is not None) for sg in self.groups.values()],
             'instances': instances,
@@ -609,11 +610,57 @@ class AliCloud(CredentialServices, Cloud):
         try:
             if is_v3(request):
                 self._check_v3(request)
+                request.access_key = parse_v3_authorization(request.header('Authorization'))[0]
             else:
                 self._check_v1(request)
+                request.access_key = dict(request_params(request)).get('AccessKeyId')
         except AliError as err:
             return self._error(request, err)
         return None
+
+    # -- RAM policies (Version "1", Statement [{Effect, Action, Resource}]) ------------------------------
+    def parse_policy(self, doc, where):
+        if not isinstance(doc, dict) or doc.get('Version') != '1' or set(doc) - {'Version', 'Statement'}:
+            raise SettingsError('%s: a RAM policy is {"Version": "1", "Statement": [...]}' % where)
+        statements = doc.get('Statement')
+        statements = [statements] if isinstance(statements, dict) else statements
+        if not isinstance(statements, list) or not statements:
+            raise SettingsError('%s: Statement must be a statement or a non-empty list of them' % where)
+        allow, deny = [], []
+        for n, st in enumerate(statements):
+            here = '%s Statement[%d]' % (where, n)
+            if not isinstance(st, dict) or set(st) - {'Effect', 'Action', 'Resource'}:
+                raise SettingsError('%s: takes Effect, Action and Resource (the emulator evaluates no Condition)' % here)
+            if st.get('Effect') not in ('Allow', 'Deny'):
+                raise SettingsError('%s: Effect must be "Allow" or "Deny", not %r' % (here, st.get('Effect')))
+            actions = [st.get('Action')] if isinstance(st.get('Action'), str) else st.get('Action')
+            if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and a for a in actions):
+                raise SettingsError('%s: Action must be an action or a list of them ("ecs:DescribeInstances")' % here)
+            resources = [st.get('Resource')] if isinstance(st.get('Resource'), str) else st.get('Resource')
+            if resources != ['*']:
+                raise SettingsError('%s: Resource must be "*": the emulator evaluates actions, not resources' % here)
+            (allow if st['Effect'] == 'Allow' else deny).extend(actions)
+        return Grants(allow, deny)
+
+    def permission(self, request, action):
+        if not action:
+            return None
+        return ('sts:' if action == 'AssumeRole' else 'ecs:') + action
+
+    def denied(self, request, action, permission):
+        # ECS answers a RAM denial, Describe calls included since 2025-12-20, with 403 Forbidden.RAM and an AccessDeniedDetail
+        # naming the action (the "changes to the authentication mechanism" announcement); the encoded message is a stand-in.
+        request_id = self._request_id()
+        explicit = self.parse_policy(self.credentials[request.access_key]['policy'], 'policy').denies(permission)
+        body = {'RequestId': request_id, 'HostId': request.header('Host') or 'ecs.aliyuncs.com', 'Code': 'Forbidden.RAM',
+                'Message': "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+                'Recommend': 'https://api.aliyun.com/troubleshoot?q=Forbidden.RAM&product=Ecs&requestId=%s' % request_id,
+                'AccessDeniedDetail': {'AuthAction': permission, 'AuthPrincipalType': 'SubUser',
+                                       'AuthPrincipalDisplayName': request.access_key, 'AuthPrincipalOwnerId': '1000000000000001',
+                                       'PolicyType': 'AccountLevelIdentityBasedPolicy',
+                                       'NoPermissionType': 'ExplicitDeny' if explicit else 'ImplicitDeny',
+                                       'EncodedDiagnosticMessage': 'emulator-' + request_id}}
+        return Response.json(403, body, content_type=CONTENT_TYPE, error_code='Forbidden.RAM', request_id=request_id)
 
     def _check_time_and_nonce(self, stamp, nonce, stamp_name):
         when = parse_timestamp(stamp)

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 import uuid
 
-from .core import ApiError, Cloud, Response, SettingsError, check_entry
+from .core import ApiError, Cloud, Grants, Response, SettingsError, check_entry
 
 CONTENT_TYPE = 'application/json;charset=UTF-8'
 AUTH_VERSION = 'bce-auth-v1'
@@ -191,6 +191,21 @@ def route_eni(method, parts, query_keys):
         if method == 'PUT' and 'bindSg' in query_keys:
             return 'UpdateEniSecurityGroups', ident
     return 'Unknown', None
+
+
+# -- IAM policies: the ACL syntax {"accessControlList": [{service, region, effect, permission, resource}]} -------------
+# [inferred] Which permission of which service each call needs: BCC's and VPC's IAM pages name READ (read-only), OPERATE
+# (operations) and FULL_CONTROL per service, not per API; the reads are taken as READ, the writes as OPERATE, ENIs as VPC's.
+ACL_PERMISSIONS = {
+    'GetInstance': ('bce:bcc', 'READ'), 'ListInstances': ('bce:bcc', 'READ'), 'ListInstancesByIds': ('bce:bcc', 'READ'),
+    'ListSecurityGroups': ('bce:bcc', 'READ'), 'GetSecurityGroup': ('bce:bcc', 'READ'), 'ListInstanceEnis': ('bce:bcc', 'READ'),
+    'BindSecurityGroup': ('bce:bcc', 'OPERATE'), 'UnbindSecurityGroup': ('bce:bcc', 'OPERATE'),
+    'BatchBindSecurityGroup': ('bce:bcc', 'OPERATE'), 'BatchUnbindSecurityGroup': ('bce:bcc', 'OPERATE'),
+    'ReplaceSecurityGroups': ('bce:bcc', 'OPERATE'), 'BindInstanceTags': ('bce:bcc', 'OPERATE'),
+    'UnbindInstanceTags': ('bce:bcc', 'OPERATE'),
+    'GetEni': ('bce:vpc', 'READ'), 'ListEnis': ('bce:vpc', 'READ'), 'UpdateEniSecurityGroups': ('bce:vpc', 'OPERATE'),
+}
+ACL_PERMISSION_NAMES = ('READ', 'OPERATE', 'FULL_CONTROL')
 
 
 # -- credentials: the BCC metadata service and STS AssumeRole (issue 25) -----------------------------------------
@@ -455,6 +470,42 @@ class BaiduCloud(CredentialServices, Cloud):
             if token != cred['security_token'] or (signed_headers and 'x-bce-security-token' not in signed_headers):
                 raise ApiError(403, 'AccessDenied', 'Access denied: missing or invalid x-bce-security-token.')
         self.check_expiry(access_key)
+        request.access_key = access_key
+
+    def parse_policy(self, doc, where):
+        if not isinstance(doc, dict) or set(doc) - {'id', 'accessControlList'}:
+            raise SettingsError('%s: an IAM policy is {"accessControlList": [...]} (and an optional id)' % where)
+        entries = doc.get('accessControlList')
+        if not isinstance(entries, list) or not entries:
+            raise SettingsError('%s: accessControlList must be a non-empty list' % where)
+        allow, deny = [], []
+        for n, entry in enumerate(entries):
+            here = '%s accessControlList[%d]' % (where, n)
+            if not isinstance(entry, dict) or set(entry) - {'eid', 'service', 'region', 'effect', 'permission', 'resource'}:
+                raise SettingsError('%s: takes eid, service, region, effect, permission and resource' % here)
+            if not isinstance(entry.get('service'), str) or not entry['service'].startswith('bce:'):
+                raise SettingsError('%s: service must be a service name such as "bce:bcc"' % here)
+            if entry.get('effect') not in ('Allow', 'Deny'):
+                raise SettingsError('%s: effect must be "Allow" or "Deny", not %r' % (here, entry.get('effect')))
+            perms = entry.get('permission')
+            if not isinstance(perms, list) or not perms or not all(p in ACL_PERMISSION_NAMES for p in perms):
+                raise SettingsError('%s: permission must be a non-empty list of %s' % (here, ', '.join(ACL_PERMISSION_NAMES)))
+            if entry.get('region', '*') != '*' or entry.get('resource') != ['*']:
+                raise SettingsError('%s: region must be "*" and resource ["*"]: the emulator evaluates services and permissions, '
+                                    'not regions or resources' % here)
+            names = ['%s:%s' % (entry['service'], '*' if p == 'FULL_CONTROL' else p) for p in perms]
+            (allow if entry['effect'] == 'Allow' else deny).extend(names)
+        return Grants(allow, deny)
+
+    def permission(self, request, action):
+        needed = ACL_PERMISSIONS.get(action)
+        return '%s:%s' % needed if needed else None
+
+    def denied(self, request, action, permission):
+        # [inferred] AccessDenied 403 is the common code; the wording naming the permission and call is the emulator's.
+        service, name = permission.rsplit(':', 1)
+        return self._error(ApiError(403, 'AccessDenied', 'Access denied. The request %s needs permission %s of service %s.'
+                                    % (action, name, service)), str(uuid.uuid4()))
 
     def describe_request(self, request, action):
         ident = route(request.method, request.path, set(k for k, _v in request.query_pairs()))[1]

@@ -15,6 +15,7 @@ and error codes. Standard library only.
 import copy
 import json
 import random
+import re
 import socket
 import struct
 import sys
@@ -56,6 +57,7 @@ class Request(object):
         self.headers = headers            # email.message.Message: case-insensitive get()
         self.body = body                  # raw bytes
         self.client = client
+        self.access_key = None            # set by the cloud's authenticate: whose policy applies
 
     def header(self, name, default=None):
         return self.headers.get(name, default)
@@ -147,6 +149,43 @@ def check_entry(entry, where, required, optional=(), strings=(), string_lists=()
             raise SettingsError('%s: %s must be a list of strings' % (where, key))
 
 
+class Grants(object):
+    """What a policy allows: action patterns (``*`` any run of characters, ``?`` one), an explicit deny winning over
+    any allow, anything not allowed denied (the implicit deny of CAM, RAM and IAM alike)."""
+
+    def __init__(self, allow, deny=()):
+        self.allow = [self._compile(p) for p in allow]
+        self.deny = [self._compile(p) for p in deny]
+
+    @staticmethod
+    def _compile(pattern):
+        regex = ''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern)
+        return re.compile('^%s$' % regex)
+
+    def denies(self, permission):
+        """An explicit deny."""
+        return any(p.match(permission) for p in self.deny)
+
+    def allows(self, permission):
+        return not self.denies(permission) and any(p.match(permission) for p in self.allow)
+
+
+def load_policy(value, where):
+    """A credential's ``policy``: the document itself (a mapping), or the path of a JSON file holding it."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value:
+        raise SettingsError('%s: policy must be a policy document (a mapping) or the path of a JSON file' % where)
+    try:
+        with open(value, 'rb') as handle:
+            doc = json.loads(handle.read().decode('utf-8'))
+    except (OSError, ValueError) as exc:
+        raise SettingsError('%s: policy file %s cannot be read as JSON: %s' % (where, value, exc))
+    if not isinstance(doc, dict):
+        raise SettingsError('%s: policy file %s does not hold a JSON object' % (where, value))
+    return doc
+
+
 class Cloud(object):
     """Base class of one emulated cloud. Subclasses fill in the blanks.
 
@@ -189,6 +228,30 @@ class Cloud(object):
     def dispatch(self, request, action):
         """Process an authenticated request and return a Response."""
         raise NotImplementedError
+
+    # -- policies: a seeded credential's ``policy`` limits what its requests may do ----------------
+    def parse_policy(self, doc, where):
+        """The Grants of a policy document in the cloud's own syntax; SettingsError naming ``where`` if malformed."""
+        raise SettingsError('%s: %s has no policy format in this emulator' % (where, self.name))
+
+    def permission(self, request, action):
+        """The action name the cloud's policies use for this request (e.g. ``cvm:DescribeInstances``), or None when
+        the request needs no permission."""
+        return None
+
+    def denied(self, request, action, permission):
+        """The cloud's own answer to a request its credential's policy does not allow."""
+        raise NotImplementedError
+
+    def authorize(self, request, action):
+        """None when the request's credential has no policy or its policy allows the request, else ``denied``."""
+        cred = self.credentials.get(request.access_key) if request.access_key else None
+        if not cred or cred.get('policy') is None:
+            return None
+        permission = self.permission(request, action)
+        if permission is None or self.parse_policy(cred['policy'], 'policy').allows(permission):
+            return None
+        return self.denied(request, action, permission)
 
     def fault_response(self, kind, request, action):
         """The cloud's own Response for a 'throttle', 'server_error' or 'in_progress' fault."""
@@ -278,13 +341,18 @@ class Cloud(object):
         return out
 
     def seed_credentials(self, data):
-        """``credentials: [{access_key, secret_key, security_token?}]`` as access key -> a copy of its entry."""
+        """``credentials: [{access_key, secret_key, security_token?, policy?}]`` as access key -> a copy of its entry;
+        a ``policy`` (a document in the cloud's syntax, or a JSON file's path) is checked and kept as the document."""
         credentials = {}
         for where, entry in self.seed_entries(data, 'credentials'):
-            check_entry(entry, where, ('access_key', 'secret_key'), ('security_token',))
+            check_entry(entry, where, ('access_key', 'secret_key'), ('security_token', 'policy'))
             if entry.get('security_token') is not None and not isinstance(entry['security_token'], str):
                 raise SettingsError('%s: security_token must be a string' % where)
-            credentials[entry['access_key']] = dict(entry)
+            entry = dict(entry)
+            if entry.get('policy') is not None:
+                entry['policy'] = load_policy(entry['policy'], where)
+                self.parse_policy(entry['policy'], '%s policy' % where)
+            credentials[entry['access_key']] = entry
         return credentials
 
 
@@ -455,7 +523,7 @@ class Emulator(object):
     def handle(self, cloud, request):
         """Run one API request through faults, auth, limits and the cloud."""
         start = time.time()
-        entry = {'provider': cloud.name, 'action': None, 'method': request.method,
+        entry = {'provider': cloud.name, 'action': None, 'permission': None, 'method': request.method,
                  'path': request.path, 'status': None, 'error_code': None,
                  'request_id': None, 'fault': None, 'start': start, 'end': None}
         changes = []
@@ -464,6 +532,7 @@ class Emulator(object):
         try:
             action = cloud.identify(request)
             entry['action'] = action
+            entry['permission'] = cloud.permission(request, action)
             with self.lock:
                 record = self.settings['record_history']
                 if record:
@@ -487,6 +556,8 @@ class Emulator(object):
                     before = cloud.group_lists()
                 cloud.apply_due()
                 response = cloud.authenticate(request, action)
+                if response is None:
+                    response = cloud.authorize(request, action)
                 if response is None and fault is not None and fault['kind'] in ('throttle', 'server_error', 'in_progress'):
                     response = self._with_retry_after(cloud.fault_response(fault['kind'], request, action), fault['kind'])
                 if response is None and self._rate_limited(cloud, action):

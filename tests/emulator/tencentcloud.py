@@ -20,7 +20,7 @@ import time
 import urllib.parse
 import uuid
 
-from .core import ApiError as CoreApiError, Cloud, Response, SettingsError, check_entry
+from .core import ApiError as CoreApiError, Cloud, Grants, Response, SettingsError, check_entry
 
 API_VERSION = '2017-03-12'
 TAG_API_VERSION = '2018-08-13'
@@ -411,6 +411,8 @@ class TencentCloud(Cloud):
             entry = {'access_key': cred['access_key'], 'secret_key': cred['secret_key']}
             if cred.get('security_token'):
                 entry['security_token'] = cred['security_token']
+            if cred.get('policy') is not None:
+                entry['policy'] = cred['policy']
             out['credentials'].append(entry)
         for sg in self.security_groups:
             out['security_groups'].append({'id': sg['id'], 'region': sg['region'], 'name': sg['name'],
@@ -470,8 +472,8 @@ class TencentCloud(Cloud):
             action = dict(request.query_pairs()).get('Action')
         return action or None
 
-    def _error(self, code, message):
-        request_id = str(uuid.uuid4())
+    def _error(self, code, message, request_id=None):
+        request_id = request_id or str(uuid.uuid4())
         body = {'Response': {'Error': {'Code': code, 'Message': message}, 'RequestId': request_id}}
         return Response.json(200, body, content_type=JSON_CONTENT, error_code=code, request_id=request_id)
 
@@ -520,7 +522,47 @@ class TencentCloud(Cloud):
         if not hmac.compare_digest(expected, match.group('signature')):
             return self._error('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. '
                                'Please check your signature is correct.')
+        request.access_key = match.group('secret_id')
         return None
+
+    # -- CAM policies (syntax 2.0: version, statement [{effect, action, resource}]) ----------------------
+    def parse_policy(self, doc, where):
+        if not isinstance(doc, dict) or doc.get('version') != '2.0' or set(doc) - {'version', 'statement'}:
+            raise SettingsError('%s: a CAM policy is {"version": "2.0", "statement": [...]}' % where)
+        statements = doc.get('statement')
+        statements = [statements] if isinstance(statements, dict) else statements
+        if not isinstance(statements, list) or not statements:
+            raise SettingsError('%s: statement must be a statement or a non-empty list of them' % where)
+        allow, deny = [], []
+        for n, st in enumerate(statements):
+            here = '%s statement[%d]' % (where, n)
+            if not isinstance(st, dict) or set(st) - {'effect', 'action', 'resource'}:
+                raise SettingsError('%s: takes effect, action and resource (the emulator evaluates no condition)' % here)
+            if st.get('effect') not in ('allow', 'deny'):
+                raise SettingsError('%s: effect must be "allow" or "deny", not %r' % (here, st.get('effect')))
+            actions = [st.get('action')] if isinstance(st.get('action'), str) else st.get('action')
+            if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and a for a in actions):
+                raise SettingsError('%s: action must be an action or a list of them ("cvm:DescribeInstances")' % here)
+            resources = [st.get('resource')] if isinstance(st.get('resource'), str) else st.get('resource')
+            if resources != ['*']:
+                raise SettingsError('%s: resource must be "*" or ["*"]: the emulator evaluates actions, not resources' % here)
+            (allow if st['effect'] == 'allow' else deny).extend(actions)
+        return Grants(allow, deny)
+
+    def permission(self, request, action):
+        # [inferred] GetCallerIdentity, like AWS's, needs no permission: its page lists no CAM action.
+        if not action or action == 'GetCallerIdentity':
+            return None
+        match = AUTHORIZATION.match(request.header('Authorization') or '')
+        return '%s:%s' % (match.group('service'), action) if match else None
+
+    def denied(self, request, action, permission):
+        # The message real CAM denials carry (seen in SDK issues); the resource is not evaluated here.
+        request_id = str(uuid.uuid4())
+        return self._error('AuthFailure.UnauthorizedOperation',
+                           'You are not authorized to perform this operation. Check your CAM policies, and ensure that you are using '
+                           'the correct access keys. [[request id:%s]you are not authorized to perform operation (%s)\n'
+                           'resource (*) has no permission\n]' % (request_id, permission), request_id)
 
     def fault_response(self, kind, request, action):
         return self._error(*FAULT_CODES[kind])

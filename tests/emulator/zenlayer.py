@@ -19,7 +19,7 @@ import hmac
 import re
 import uuid
 
-from .core import ApiError, Cloud, Response, SettingsError, check_entry
+from .core import ApiError, Cloud, Grants, Response, SettingsError, check_entry
 
 SERVICE_PATH = '/api/v2/vm'
 API_VERSIONS = ('2023-03-13', '2026-04-01')
@@ -389,7 +389,23 @@ class ZenlayerCloud(Cloud):
                              request.header('Host', ''), request.body, request.method)
         if not hmac.compare_digest(expected, received.lower()):
             return _error(401, 'INVALID_SIGNATURE', 'The request signature does not match.')
+        request.access_key = access_key
         return None
+
+    # [inferred] No public Zenlayer document describes sub-user permission policies: the policy is the emulator's own
+    # {"actions": ["vm:DescribeInstances", ...]} (service path segment and action), its denial a 403 of its own.
+    def parse_policy(self, doc, where):
+        actions = doc.get('actions') if isinstance(doc, dict) and set(doc) <= {'actions', 'description'} else None
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and ':' in a for a in actions):
+            raise SettingsError('%s: a Zenlayer policy (the emulator\'s own format) is {"actions": ["vm:DescribeInstances", ...]}' % where)
+        return Grants(actions)
+
+    def permission(self, request, action):
+        service = request.path.rstrip('/').rsplit('/', 1)[-1]
+        return '%s:%s' % (service, action) if action else None
+
+    def denied(self, request, action, permission):
+        return _error(403, 'PERMISSION_DENIED', 'The access key is not allowed to perform %s.' % permission)
 
     def fault_response(self, kind, request, action):
         if kind == 'throttle':
