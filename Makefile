@@ -35,6 +35,12 @@ VENV_DOCS ?= $(REPO)/.venv-docs
 VENV_BENCH ?= $(REPO)/.venv-bench
 # ansible-rulebook (.ci/requirements-eda.txt) for `make eda`, kept apart from the gate's .venv.
 VENV_EDA ?= $(REPO)/.venv-eda
+# `make demo` needs only ansible-core, requests and PyYAML (.ci/requirements-demo.txt), on any Python that
+# ansible-core 2.19 supports as a controller: 3.11, else 3.12 or 3.13, else python3 (checked when the venv is made).
+VENV_DEMO ?= $(REPO)/.venv-demo
+PYTHON_DEMO ?= $(or $(PYTHON311),$(PYTHON_NEWEST),$(shell command -v python3))
+# galaxy-importer (.ci/requirements-importer.txt) for `make importer`, kept apart from the gate's .venv.
+VENV_IMPORTER ?= $(REPO)/.venv-importer
 DOCS_OUT ?= $(REPO)/docs/_build
 SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
 
@@ -117,7 +123,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan venv-eda eda
+.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan venv-eda eda venv-demo venv-importer importer
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -357,8 +363,18 @@ secrets-scan:
 emulator: venv
 	$(NOPROXY) "$(VENV)/bin/python" tests/emulator --endpoints-file .emulator-endpoints.json
 
-demo: venv
-	$(NOPROXY) VENV="$(VENV)" bash scripts/demo.sh
+$(VENV_DEMO)/.installed: .ci/requirements-demo.txt
+	[ -n "$(PYTHON_DEMO)" ] || { echo "demo: no python3 found (ansible-core 2.19 needs Python 3.11 to 3.13)" >&2; exit 1; }
+	"$(PYTHON_DEMO)" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || {
+	  echo "demo: $(PYTHON_DEMO) is Python $$("$(PYTHON_DEMO)" -c 'import platform; print(platform.python_version())'); ansible-core 2.19 needs 3.11 to 3.13 (set PYTHON_DEMO=/path/to/python3.x)" >&2; exit 1; }
+	[ -x "$(VENV_DEMO)/bin/python" ] || "$(PYTHON_DEMO)" -m venv "$(VENV_DEMO)"
+	"$(VENV_DEMO)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-demo.txt
+	touch "$@"
+
+venv-demo: $(VENV_DEMO)/.installed
+
+demo: venv-demo
+	$(NOPROXY) VENV="$(VENV_DEMO)" bash scripts/demo.sh
 
 # The performance harness (docs/performance.md): every provider against the minimum calls, the bound and
 # two SDK baselines, on the emulator with LATENCY_MS of latency and rate limits enforced; writes
