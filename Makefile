@@ -3,7 +3,7 @@
 #
 #   make test                 the whole gate (what .ci/run does)
 #   make sanity [T=pylint] [PY=3.11]
-#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
+#   make units | integration [TARGET=name] | lint | docs | build | importer | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
 #   make emulator | demo | bench [BENCH_QUICK=1] | bench-smoke | bench-roles | fuzz (the full argument fuzzer)
@@ -226,6 +226,34 @@ build: venv
 	ansible-galaxy collection install --force -p "$$OUT/installed" "$$OUT"/dist/$(NS)-$(NAME)-*.tar.gz 2>&1 | grep -v 'is not part of the configured Ansible collections paths' || true
 	[ -f "$$OUT/installed/ansible_collections/$(NS)/$(NAME)/MANIFEST.json" ] || { echo "build: install failed" >&2; exit 1; }
 	ANSIBLE_COLLECTIONS_PATH="$$OUT/installed" ansible-galaxy collection verify --offline "$(NS).$(NAME)"
+	# The tarball's content both ways, its Markdown links, its playbooks' syntax once installed (tests/artifact).
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest -q tests/artifact
+
+# galaxy-importer, the checks Galaxy runs on an uploaded tarball (metadata, ansible-doc, ansible-lint with the
+# production profile, changelog), on a freshly built tarball, without a container engine (.ci/galaxy-importer.cfg).
+# Any WARNING, ERROR or CRITICAL line fails the target, as does a missing importer_result.json.
+$(VENV_IMPORTER)/.installed: .ci/requirements-importer.txt
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV_IMPORTER)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV_IMPORTER)"
+	"$(VENV_IMPORTER)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-importer.txt
+	touch "$@"
+
+venv-importer: $(VENV_IMPORTER)/.installed
+
+importer: venv-importer
+	@$(PRELUDE); banner "galaxy-importer $$("$(VENV_IMPORTER)/bin/python" -c 'import importlib.metadata as m; print(m.version("galaxy-importer"))')"
+	OUT=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-importer.XXXXXX"); trap 'rm -rf "$$OUT"' EXIT
+	export PATH="$(VENV_IMPORTER)/bin:$$PATH"
+	ansible-galaxy collection build --output-path "$$OUT" . > /dev/null
+	mkdir -p "$(LOGS)"; log="$(LOGS)/importer.log"; rc=0; start=$$(date +%s)
+	(cd "$$OUT" && $(NOPROXY) GALAXY_IMPORTER_CONFIG="$(REPO)/.ci/galaxy-importer.cfg" \
+	  python -m galaxy_importer.main "$$OUT"/$(NS)-$(NAME)-*.tar.gz) > "$$log" 2>&1 || rc=$$?
+	cat "$$log"
+	[ -s "$$OUT/importer_result.json" ] || { echo "importer: no importer_result.json" >&2; rc=1; }
+	if grep -E '^(WARNING|ERROR|CRITICAL)' "$$log" > /dev/null; then
+	  echo "importer: $$(grep -cE '^(WARNING|ERROR|CRITICAL)' "$$log") warning/error line(s) above" >&2; rc=1
+	fi
+	echo "importer: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # Plain pytest from the repository root (pytest.ini: tests/unit + tests/emulator_tests).
 # Exit code 5 (no tests collected) is a failure.
@@ -349,7 +377,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest (its "N passed" is the last test line), then the secret scan of every kept output.
-test: venvs sanity units integration lint docs build ee runner newest bench-smoke eda pytest secrets-scan
+test: venvs sanity units integration lint docs build importer ee runner newest bench-smoke eda pytest secrets-scan
 
 # The test credentials' secret values (collected from tests/ and benchmarks/) searched in everything the test runs
 # kept: ansible-test output, the logs above, ansible-runner artifacts (tests/output/runner), the ansible-playbook

@@ -37,7 +37,7 @@ mkdir -p "$RST/docs/guides"
 cp docs/guides/*.md "$RST/docs/guides/"
 cp docs/*.md "$RST/docs/"
 cp docs/*.png "$RST/docs/" 2>/dev/null || true   # figures of generated pages (performance.md)
-cp README.md "$RST/README.md"
+cp README.md COPYING "$RST/"
 cp docs/site/ansible_refs.rst "$RST/"
 for r in roles/*/; do mkdir -p "$RST/$r"; cp "$r/README.md" "$RST/$r/README.md"; done
 python docs/site/error_codes.py "$WORK/tree" --check docs/guides/troubleshooting.md
