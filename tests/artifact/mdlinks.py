@@ -97,8 +97,8 @@ def problems(tree):
                 elif parts.path.startswith('/') or not os.path.exists(dest):
                     found.append('%s:%d: %s: no such file' % (where, number, target))
                 elif parts.fragment and dest.endswith('.md') and unquote(parts.fragment) not in anchors(dest, cache):
-                    found.append('%s:%d: %s: no heading #%s in %s' % (where, number, target, parts.fragment,
-                                                                       os.path.relpath(dest, tree)))
+                    found.append('%s:%d: %s: no heading #%s in %s'
+                                 % (where, number, target, parts.fragment, os.path.relpath(dest, tree)))
     return found
 
 
