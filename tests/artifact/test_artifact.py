@@ -130,3 +130,22 @@ def test_the_installed_playbooks_pass_a_syntax_check(built, tmp_path):
         result = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '--syntax-check', 'multicloud.secgroup.' + name],
                                 env=env, capture_output=True, text=True, cwd=str(tmp_path), check=False)
         assert result.returncode == 0, (name, result.stdout, result.stderr)
+
+
+def test_the_troubleshooting_error_code_tables_are_current(tmp_path):
+    """docs/guides/troubleshooting.md holds the tables docs/site/error_codes.py makes from the modules' ERROR_CLASSES;
+    a changed table is reported stale."""
+    tree = tmp_path / 'tree' / 'ansible_collections' / 'multicloud'
+    tree.mkdir(parents=True)
+    os.symlink(ROOT, str(tree / 'secgroup'))
+    script = os.path.join(ROOT, 'docs', 'site', 'error_codes.py')
+    guide = os.path.join(ROOT, 'docs', 'guides', 'troubleshooting.md')
+    check = [sys.executable, script, str(tmp_path / 'tree'), '--check']
+    assert subprocess.run(check + [guide], capture_output=True, check=False).returncode == 0
+    with open(guide, encoding='utf-8') as handle:
+        text = handle.read()
+    stale = tmp_path / 'stale.md'
+    stale.write_text(text.replace('| `RequestLimitExceeded` | throttled |', '| `RequestLimitExceeded` | invalid |'))
+    assert stale.read_text() != text
+    result = subprocess.run(check + [str(stale)], capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and 'stale' in result.stderr
