@@ -3,7 +3,7 @@
 #
 #   make test                 the whole gate (what .ci/run does)
 #   make sanity [T=pylint] [PY=3.11]
-#   make units | integration [TARGET=name] | lint | docs | build | ee | runner | pytest
+#   make units | integration [TARGET=name] | lint | docs | build | importer | ee | runner | pytest
 #   make newest               sanity + units on the newest ansible-core (.venv-newest)
 #   make docs-site | docs-check   HTML documentation site, and its headless-Chromium check (not in `make test`)
 #   make emulator | demo | bench [BENCH_QUICK=1] | bench-smoke | bench-roles | fuzz (the full argument fuzzer)
@@ -35,6 +35,12 @@ VENV_DOCS ?= $(REPO)/.venv-docs
 VENV_BENCH ?= $(REPO)/.venv-bench
 # ansible-rulebook (.ci/requirements-eda.txt) for `make eda`, kept apart from the gate's .venv.
 VENV_EDA ?= $(REPO)/.venv-eda
+# `make demo` needs only ansible-core, requests and PyYAML (.ci/requirements-demo.txt), on any Python that
+# ansible-core 2.19 supports as a controller: 3.11, else 3.12 or 3.13, else python3 (checked when the venv is made).
+VENV_DEMO ?= $(REPO)/.venv-demo
+PYTHON_DEMO ?= $(or $(PYTHON311),$(PYTHON_NEWEST),$(shell command -v python3))
+# galaxy-importer (.ci/requirements-importer.txt) for `make importer`, kept apart from the gate's .venv.
+VENV_IMPORTER ?= $(REPO)/.venv-importer
 DOCS_OUT ?= $(REPO)/docs/_build
 SDK_REQUIREMENTS := $(wildcard tests/requirements-sdk.txt)
 
@@ -117,7 +123,7 @@ endef
 export SH_FUNCTIONS
 PRELUDE = eval "$$SH_FUNCTIONS"
 
-.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan venv-eda eda
+.PHONY: help venv venv-newest venvs venv-docs venv-bench sanity units integration lint docs docs-site docs-check build ee runner pytest newest test emulator demo bench bench-smoke bench-roles fuzz clean chaos secrets-scan venv-eda eda venv-demo venv-importer importer
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -220,6 +226,34 @@ build: venv
 	ansible-galaxy collection install --force -p "$$OUT/installed" "$$OUT"/dist/$(NS)-$(NAME)-*.tar.gz 2>&1 | grep -v 'is not part of the configured Ansible collections paths' || true
 	[ -f "$$OUT/installed/ansible_collections/$(NS)/$(NAME)/MANIFEST.json" ] || { echo "build: install failed" >&2; exit 1; }
 	ANSIBLE_COLLECTIONS_PATH="$$OUT/installed" ansible-galaxy collection verify --offline "$(NS).$(NAME)"
+	# The tarball's content both ways, its Markdown links, its playbooks' syntax once installed (tests/artifact).
+	$(NOPROXY) "$(VENV)/bin/python" -m pytest -q tests/artifact
+
+# galaxy-importer, the checks Galaxy runs on an uploaded tarball (metadata, ansible-doc, ansible-lint with the
+# production profile, changelog), on a freshly built tarball, without a container engine (.ci/galaxy-importer.cfg).
+# Any WARNING, ERROR or CRITICAL line fails the target, as does a missing importer_result.json.
+$(VENV_IMPORTER)/.installed: .ci/requirements-importer.txt
+	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
+	[ -x "$(VENV_IMPORTER)/bin/python" ] || "$(PYTHON311)" -m venv "$(VENV_IMPORTER)"
+	"$(VENV_IMPORTER)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-importer.txt
+	touch "$@"
+
+venv-importer: $(VENV_IMPORTER)/.installed
+
+importer: venv-importer
+	@$(PRELUDE); banner "galaxy-importer $$("$(VENV_IMPORTER)/bin/python" -c 'import importlib.metadata as m; print(m.version("galaxy-importer"))')"
+	OUT=$$(mktemp -d "$${TMPDIR:-/tmp}/$(NS)-$(NAME)-importer.XXXXXX"); trap 'rm -rf "$$OUT"' EXIT
+	export PATH="$(VENV_IMPORTER)/bin:$$PATH"
+	ansible-galaxy collection build --output-path "$$OUT" . > /dev/null
+	mkdir -p "$(LOGS)"; log="$(LOGS)/importer.log"; rc=0; start=$$(date +%s)
+	(cd "$$OUT" && $(NOPROXY) GALAXY_IMPORTER_CONFIG="$(REPO)/.ci/galaxy-importer.cfg" \
+	  python -m galaxy_importer.main "$$OUT"/$(NS)-$(NAME)-*.tar.gz) > "$$log" 2>&1 || rc=$$?
+	cat "$$log"
+	[ -s "$$OUT/importer_result.json" ] || { echo "importer: no importer_result.json" >&2; rc=1; }
+	if grep -E '^(WARNING|ERROR|CRITICAL)' "$$log" > /dev/null; then
+	  echo "importer: $$(grep -cE '^(WARNING|ERROR|CRITICAL)' "$$log") warning/error line(s) above" >&2; rc=1
+	fi
+	echo "importer: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # Plain pytest from the repository root (pytest.ini's testpaths) on two workers, without tests/unit: `make units`
 # runs those with the same Python and ansible-core (and `make newest` on the newest); `pytest` alone runs everything.
@@ -346,7 +380,7 @@ newest: venv-newest
 # --- the gate ----------------------------------------------------------------
 
 # Ends with plain pytest (its "N passed" is the last test line), then the secret scan of every kept output.
-test: venvs sanity units integration lint docs build ee runner newest bench-smoke eda pytest secrets-scan
+test: venvs sanity units integration lint docs build importer ee runner newest bench-smoke eda pytest secrets-scan
 
 # The test credentials' secret values (collected from tests/ and benchmarks/) searched in everything the test runs
 # kept: ansible-test output, the logs above, ansible-runner artifacts (tests/output/runner), the ansible-playbook
@@ -360,8 +394,18 @@ secrets-scan:
 emulator: venv
 	$(NOPROXY) "$(VENV)/bin/python" tests/emulator --endpoints-file .emulator-endpoints.json
 
-demo: venv
-	$(NOPROXY) VENV="$(VENV)" bash scripts/demo.sh
+$(VENV_DEMO)/.installed: .ci/requirements-demo.txt
+	[ -n "$(PYTHON_DEMO)" ] || { echo "demo: no python3 found (ansible-core 2.19 needs Python 3.11 to 3.13)" >&2; exit 1; }
+	"$(PYTHON_DEMO)" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || {
+	  echo "demo: $(PYTHON_DEMO) is Python $$("$(PYTHON_DEMO)" -c 'import platform; print(platform.python_version())'); ansible-core 2.19 needs 3.11 to 3.13 (set PYTHON_DEMO=/path/to/python3.x)" >&2; exit 1; }
+	[ -x "$(VENV_DEMO)/bin/python" ] || "$(PYTHON_DEMO)" -m venv "$(VENV_DEMO)"
+	"$(VENV_DEMO)/bin/pip" install -q --disable-pip-version-check -r .ci/requirements-demo.txt
+	touch "$@"
+
+venv-demo: $(VENV_DEMO)/.installed
+
+demo: venv-demo
+	$(NOPROXY) VENV="$(VENV_DEMO)" bash scripts/demo.sh
 
 # The performance harness (docs/performance.md): every provider against the minimum calls, the bound and
 # two SDK baselines, on the emulator with LATENCY_MS of latency and rate limits enforced; writes

@@ -29,7 +29,7 @@ log() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- set-up ----------------------------------------------------------------------
-[ -x "$VENV/bin/ansible-playbook" ] || die "no tools venv at $VENV (run: make venv)"
+[ -x "$VENV/bin/ansible-playbook" ] || die "no venv with ansible-playbook at $VENV (run: make venv-demo)"
 export PATH="$VENV/bin:$PATH"
 PYTHON=$VENV/bin/python
 

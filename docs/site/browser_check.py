@@ -24,7 +24,7 @@ import websocket
 PAGES = (
     ('index', 'index.html', 'multicloud.secgroup'),
     ('module page', 'collections/multicloud/secgroup/sg_binding_module.html', 'multicloud.secgroup.sg_binding'),
-    ('guide', 'guides/troubleshooting.html', 'Troubleshooting'),
+    ('guide', 'docs/guides/troubleshooting.html', 'Troubleshooting'),
 )
 SEARCH = ('search.html?q=sg_binding', 'sg_binding_module.html')
 

@@ -31,17 +31,19 @@ chmod og-w "$RST"
 antsibull-docs --config-file "$SPHINX/antsibull-docs.cfg" collection --use-current --fail-on-error \
   --dest-dir "$RST" "$NS.$NAME"
 
-# Guides and the repository's documents (copied, not rewritten: docs/*.md keep their relative links).
-mkdir -p "$RST/guides" "$RST/docs" "$RST/_include/roles"
-cp docs/guides/*.md "$RST/guides/"
+# Guides and the repository's documents, copied to the same places as in the repository, so that their relative
+# links (which plain Markdown readers follow in the repository and the installed collection) resolve here too.
+mkdir -p "$RST/docs/guides"
+cp docs/guides/*.md "$RST/docs/guides/"
 cp docs/*.md "$RST/docs/"
 cp docs/*.png "$RST/docs/" 2>/dev/null || true   # figures of generated pages (performance.md)
-cp README.md "$RST/_include/README.md"
+cp README.md COPYING "$RST/"
 cp docs/site/ansible_refs.rst "$RST/"
-for r in roles/*/; do r=$(basename "$r"); cp "roles/$r/README.md" "$RST/_include/roles/$r.md"; done
-python docs/site/error_codes.py "$WORK/tree" > "$RST/_include/error_codes.md"
+for r in roles/*/; do mkdir -p "$RST/$r"; cp "$r/README.md" "$RST/$r/README.md"; done
+python docs/site/error_codes.py "$WORK/tree" --check docs/guides/troubleshooting.md
 
 # Changelog: antsibull-changelog releases the fragments in the copy (the repository is untouched).
+# A version already in changelogs/changelog.yaml gets any newer fragments added to it (its date kept).
 (cd "$WORK/copy" && antsibull-changelog release --version "$VERSION" --date "$(date +%F)" > /dev/null)
 cp "$WORK/copy/CHANGELOG.rst" "$RST/changelog.rst"
 

@@ -269,13 +269,14 @@ def test_a_quarantine_survey_job_keeps_its_record_in_tags_and_another_job_restor
     assert groups == {'isolate': ['sg-quar0001'], 'restore': ['sg-web00001']}
 
 
-def test_the_credential_type_play_passes_the_definitions_unrendered(tmp_path):
-    """playbooks/awx_credential_types.yml against a stand-in for ansible.controller.credential_type that records its
-    arguments: every definition arrives as in its file, injector templates untouched."""
+def credential_type_play(tmp_path, collection, *extra):
+    """playbooks/awx_credential_types.yml run by FQCN with a stand-in for <collection>.credential_type that records
+    its arguments in received.jsonl; returns (the process, the records)."""
     tree = tmp_path / 'collections' / 'ansible_collections'
-    fake = tree / 'ansible' / 'controller' / 'plugins' / 'modules'
+    namespace, name = collection.split('.')
+    fake = tree / namespace / name / 'plugins' / 'modules'
     fake.mkdir(parents=True)
-    (tree / 'ansible' / 'controller' / 'galaxy.yml').write_text('namespace: ansible\nname: controller\nversion: 0.0.1\n')
+    (tree / namespace / name / 'galaxy.yml').write_text('namespace: %s\nname: %s\nversion: 0.0.1\n' % (namespace, name))
     record = tmp_path / 'received.jsonl'
     (fake / 'credential_type.py').write_text(
         '#!/usr/bin/python\nimport json\nfrom ansible.module_utils.basic import AnsibleModule\n'
@@ -287,11 +288,32 @@ def test_the_credential_type_play_passes_the_definitions_unrendered(tmp_path):
     os.symlink(ROOT, str(tree / 'multicloud' / 'secgroup'))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / 'collections'), ANSIBLE_LOCALHOST_WARNING='False',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='False')
-    subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), 'multicloud.secgroup.awx_credential_types'],
-                   env=env, check=True, capture_output=True, cwd=str(tmp_path))
-    received = [json.loads(line) for line in record.read_text().splitlines()]
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+                           'multicloud.secgroup.awx_credential_types'] + list(extra),
+                          env=env, check=False, capture_output=True, text=True, cwd=str(tmp_path))
+    received = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+    return proc, received
+
+
+@pytest.mark.parametrize('collection, extra', [
+    ('awx.awx', []),
+    ('ansible.controller', ['-e', 'awx_credential_types_collection=ansible.controller']),
+], ids=['awx.awx by default', 'ansible.controller when chosen'])
+def test_the_credential_type_play_passes_the_definitions_unrendered(tmp_path, collection, extra):
+    """Against a stand-in for awx.awx's or ansible.controller's credential_type (the only one installed): every
+    definition arrives as in its file, injector templates untouched."""
+    proc, received = credential_type_play(tmp_path, collection, *extra)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     expected = []
     for name in sorted(os.listdir(os.path.join(ROOT, 'extensions', 'awx', 'credential_types'))):
         with open(os.path.join(ROOT, 'extensions', 'awx', 'credential_types', name)) as handle:
             expected.append(dict(yaml.safe_load(handle), state='present'))
     assert sorted(received, key=lambda d: d['name']) == sorted(expected, key=lambda d: d['name'])
+
+
+def test_the_credential_type_play_refuses_an_unknown_collection(tmp_path):
+    """A collection other than the two is refused before any credential type is written, naming option and value."""
+    proc, received = credential_type_play(tmp_path, 'awx.awx', '-e', 'awx_credential_types_collection=community.awx')
+    assert proc.returncode != 0 and received == []
+    assert 'awx_credential_types_collection: community.awx is not supported: use awx.awx (AWX) or ansible.controller' \
+        in proc.stdout
