@@ -13,6 +13,7 @@ without it (or with --emulator), against the local emulator (tests/emulator), on
 """
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -69,7 +70,7 @@ STEPS = (
     ('isolate_check', 'role sg_quarantine isolate in check mode: predicts [G0]'),
     ('isolate', 'role sg_quarantine isolate behind G0: [G0] read back'),
     ('unquarantine', 'role sg_quarantine restore: the purge step\'s list read back, in order'),
-    ('restore', 'sg_binding purge to the saved groups, in the saved order, then read back (always runs)'),
+    ('restore', 'sg_binding purge to the saved groups, in the saved order, read back (always runs)'),
 )
 STEP_IDS = tuple(step for step, dummy in STEPS)
 
@@ -87,6 +88,7 @@ def collections_tree():
     """A directory holding ansible_collections/multicloud/secgroup -> this checkout (made once, removed at exit)."""
     if not _TREE:
         base = tempfile.mkdtemp(prefix='multicloud-secgroup-live-')
+        atexit.register(shutil.rmtree, base, True)
         os.makedirs(os.path.join(base, 'ansible_collections', 'multicloud'))
         os.symlink(ROOT, os.path.join(base, 'ansible_collections', 'multicloud', 'secgroup'))
         _TREE.append(base)
@@ -142,7 +144,7 @@ def cloud_config(cloud, environ, cls):
         problems.append('%s=%r: give 2%s distinct security group IDs separated by commas (the first also serves as the '
                         'quarantine group)' % (variable(cloud, 'GROUPS'), raw_groups, ' or 3' if most >= 3 else ''))
     region = environ.get(variable(cloud, 'REGION'), '').strip()
-    if cls.region_pattern is None or cloud == 'zenlayer':
+    if getattr(cls, 'region_pattern', None) is None:
         if region:
             problems.append('%s=%r: %s has no regions; unset it' % (variable(cloud, 'REGION'), region, cls.display_name))
         region = None
@@ -284,8 +286,7 @@ def quarantine_inputs(plans, record_dir):
 
 
 def run_playbook(playbook, hosts, env, steps_file, log_file, timeout, group_vars=None):  # pylint: disable=too-many-arguments
-    """ansible-playbook on an inventory of one host per cloud; (rc, records per host in order). A loop item's record
-    goes to the host of its provider (the role runs once for every cloud)."""
+    """ansible-playbook on an inventory of one host per cloud; (rc, records per host in order)."""
     inventory = steps_file + '.inventory.json'
     with open(inventory, 'w') as handle:
         json.dump({'all': {'vars': group_vars or {},
@@ -303,14 +304,23 @@ def run_playbook(playbook, hosts, env, steps_file, log_file, timeout, group_vars
     with open(log_file, 'a') as handle:
         handle.write('=== %s ===\n%s\n=== stderr ===\n%s\n' % (' '.join(cmd[1:]), out, err))
     os.remove(inventory)
+    return rc, read_records(steps_file, hosts)
+
+
+def read_records(steps_file, hosts):
+    """The callback's records so far, per host in order; a loop item's record goes to the host of its provider (the
+    role runs once for every cloud)."""
     records = dict((name, []) for name in hosts)
     if os.path.exists(steps_file):
         with open(steps_file) as handle:
             for line in handle:
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue        # a line cut short by an interrupted run
                 owner = record.get('item_provider') if record.get('item_provider') in hosts else record['host']
                 records.setdefault(owner, []).append(record)
-    return rc, records
+    return records
 
 
 # --- reading the results -----------------------------------------------------------------------------------
@@ -403,6 +413,9 @@ def check_step(step, records, plan):
         after = groups_read(run, plan) if run else None
         checker.check('%s read back' % wanted, same(after, wanted, plan['ordered'] and step == 'purge') if step != 'bind' else same(after, wanted, False),
                       'read %s' % after)
+    elif step == 'restore':
+        after = groups_read(run, plan) if run else None
+        checker.check('the saved groups %s read back' % plan.get('saved'), same(after, plan.get('saved'), plan['ordered']), 'read %s' % after)
     elif step == 'bind_again':
         compare_check_run(checker, check, run, plan)
         checker.check('no change and no write call', run and not run.get('changed') and not run.get('operations'),
@@ -422,10 +435,9 @@ def check_step(step, records, plan):
             predicted = groups_read(writes[-1], plan) if writes else None
             checker.check('check mode predicts [G0]', predicted == [g[0]], 'predicted %s' % predicted)
         else:
-            back = named(records, 'read back')
+            after = groups_read(writes[-1], plan) if writes else None
             wanted = [g[0]] if step == 'isolate' else plan['new_order']
-            checker.check('%s read back' % wanted, back and same(groups_read(back, plan), wanted, plan['ordered']),
-                          'read %s' % (back and groups_read(back, plan)))
+            checker.check('%s read back' % wanted, same(after, wanted, plan['ordered']), 'read %s' % after)
     return checker
 
 
@@ -515,7 +527,7 @@ def leaked(text, secrets):
 
 
 REPORT_KEYS = {'schema': str, 'mode': str, 'started': str, 'finished': str, 'duration_s': (int, float), 'versions': dict,
-               'ok': bool, 'clouds': list, 'mismatches': list, 'restore_failures': list}
+               'ok': bool, 'clouds': list, 'mismatches': list, 'restore_failures': list, 'interrupted': (str, type(None))}
 CLOUD_KEYS = {'cloud': str, 'region': (str, type(None)), 'target_kind': str, 'target': str, 'groups': list,
               'saved_groups': (list, type(None)), 'ok': bool, 'duration_s': (int, float), 'steps': list, 'probes': list, 'restore': dict}
 STEP_KEYS = {'id': str, 'description': str, 'status': str, 'checks': list, 'tasks': list}
@@ -573,7 +585,7 @@ def cloud_report(plan, records, restore_records, calls_log, started, finished):
         elif all(r['status'] == 'skipped' for r in mine):
             status, checks = 'skipped', []
         else:
-            checks = check_step(step, mine, plan).checks
+            checks = check_step(step, mine, dict(plan, saved=saved)).checks
             status = 'ok' if all(c['ok'] for c in checks) else 'failed'
         failed_seen = failed_seen or status == 'failed'
         item = {'id': step, 'description': description, 'status': status, 'checks': checks, 'tasks': [task_summary(r) for r in mine]}
@@ -629,6 +641,8 @@ def summary_lines(report, path):
                     lines.append('      step %s: %s FAILED: %s' % (step['id'], check['what'], check['detail']))
     for mismatch in report['mismatches']:
         lines.append('  MISMATCH %s' % mismatch)
+    if report['interrupted']:
+        lines.append('  INTERRUPTED: %s' % report['interrupted'])
     return lines
 
 
@@ -648,6 +662,52 @@ def admin(running, method, path, body=None):
         return json.loads(resp.read().decode('utf-8'))
 
 
+def saved_groups(plans, records):
+    """{cloud: its plan with `saved`} for every cloud whose save step read the target."""
+    saved = {}
+    for name, plan in plans.items():
+        save = (by_step(records.get(name, [])).get('save') or [None])[0]
+        if save and save['status'] == 'ok' and groups_read(save, plan) is not None:
+            saved[name] = dict(plan, saved=groups_read(save, plan))
+    return saved
+
+
+def protocol_then_restore(plans, env, work, log_file, live):
+    """The protocol, then the restore of every cloud whose groups were saved, whatever stopped the protocol (a failed
+    step, a crash, Ctrl-C): (records, restore records, what interrupted the run or None)."""
+    steps_file = os.path.join(work, 'steps.jsonl')
+    interrupted = None
+    try:
+        dummy, records = run_playbook('protocol.yml', plans, env, steps_file, log_file, 3600 if live else 600,
+                                      {'quarantine': quarantine_inputs(plans, os.path.join(work, 'records'))})
+    except (Exception, KeyboardInterrupt) as exc:  # pylint: disable=broad-except
+        interrupted = 'the protocol stopped: %s: %s' % (type(exc).__name__, exc)
+        records = read_records(steps_file, plans)
+    saved = saved_groups(plans, records)
+    restore_records = dict((name, []) for name in plans)
+    if saved:
+        print('live run: putting back the saved groups on %s ...' % ', '.join(saved), flush=True)
+        try:
+            dummy, restore_records = run_playbook('restore.yml', saved, env, steps_file + '.restore', log_file, 1800 if live else 300)
+        except (Exception, KeyboardInterrupt) as exc:  # pylint: disable=broad-except
+            interrupted = (interrupted + '; ' if interrupted else '') + 'the restore stopped: %s: %s' % (type(exc).__name__, exc)
+            restore_records = read_records(steps_file + '.restore', saved)
+    return records, restore_records, interrupted
+
+
+def write_report(report, secrets, out_dir, stamp):
+    """Redact, validate, write; the report's path. Refuses to write a report that fails its schema or holds a secret."""
+    report = redact(report, secrets)
+    text = json.dumps(report, indent=2, sort_keys=True)
+    problems = validate_report(report) + ['a secret is still in the report' for dummy in leaked(text, secrets)]
+    if problems:
+        raise RuntimeError('the report is not sound: ' + '; '.join(problems))
+    path = os.path.join(out_dir, 'report-%s.json' % stamp)
+    with open(path, 'w') as handle:
+        handle.write(text + '\n')
+    return path, report
+
+
 def run(configs, mode, out_dir, environ=None):
     """The protocol on every configured cloud at once (one host each), then the restore; returns (report, rc)."""
     live = mode == 'live'
@@ -655,36 +715,21 @@ def run(configs, mode, out_dir, environ=None):
     started_at = datetime.datetime.now(datetime.timezone.utc)
     stamp = started_at.strftime('%Y%m%dT%H%M%SZ')
     os.makedirs(out_dir, exist_ok=True)
+    log_file = os.path.join(out_dir, 'run-%s.log' % stamp)
     work = tempfile.mkdtemp(prefix='multicloud-secgroup-live-run-')
-    running, extra_env, extra_secrets = None, {}, []
+    running, extra_env, secrets = None, {}, secret_values(environ)
     try:
         if not live:
             running = start_emulator(configs)
             admin(running, 'POST', '/settings', {'enforce_rate_limits': True})
             for config in configs:
                 extra_env.update(EMULATOR_CREDENTIALS[config['cloud']])
-                extra_secrets.append(EMULATOR_CREDENTIALS[config['cloud']][SECRET_VARIABLE_OF[config['cloud']]])
+            secrets = secret_values(extra_env, secrets)
         endpoints = running.endpoints if running else {}
         plans = dict((c['cloud'], host_vars(c, endpoints.get(c['cloud']), live)) for c in configs)
-        env = playbook_environment(live, extra_env)
-        log_file = os.path.join(out_dir, 'run-%s.log' % stamp)
-        steps_file = os.path.join(work, 'steps.jsonl')
-        t0 = time.time()
         print('live run (%s): %s; protocol on %d cloud(s) at once ...' % (mode, ', '.join(plans), len(plans)), flush=True)
-        records, restore_records = {}, dict((name, []) for name in plans)
-        try:
-            dummy, records = run_playbook('protocol.yml', plans, env, steps_file, log_file, 3600 if live else 600,
-                                          {'quarantine': quarantine_inputs(plans, os.path.join(work, 'records'))})
-        finally:
-            # The saved groups go back whatever happened (an exception here included), for every cloud whose save step ran.
-            saved = {}
-            for name, plan in plans.items():
-                save = (by_step(records.get(name, [])).get('save') or [None])[0]
-                if save and save['status'] == 'ok' and groups_read(save, plan) is not None:
-                    saved[name] = dict(plan, saved=groups_read(save, plan))
-            if saved:
-                print('live run: putting back the saved groups on %s ...' % ', '.join(saved), flush=True)
-                dummy, restore_records = run_playbook('restore.yml', saved, env, steps_file + '.restore', log_file, 1800 if live else 300)
+        t0 = time.time()
+        records, restore_records, interrupted = protocol_then_restore(plans, playbook_environment(live, extra_env), work, log_file, live)
         t1 = time.time()
         calls_log = admin(running, 'GET', '/requests').get('requests', []) if running else None
         clouds = [cloud_report(plan, records.get(name, []), restore_records.get(name, []), calls_log, t0, t1) for name, plan in plans.items()]
@@ -694,31 +739,23 @@ def run(configs, mode, out_dir, environ=None):
         shutil.rmtree(work, ignore_errors=True)
     mismatches = ['%s: assumed %s; answered %s' % (p['id'], p['assumed'], json.dumps(p['answer'], sort_keys=True))
                   for c in clouds for p in c['probes'] if p.get('mismatch')]
-    restore_failures = [c['cloud'] for c in clouds if c['restore']['status'] == 'failed']
     finished_at = datetime.datetime.now(datetime.timezone.utc)
     report = {'schema': SCHEMA, 'mode': mode, 'started': started_at.isoformat(), 'finished': finished_at.isoformat(),
               'duration_s': round((finished_at - started_at).total_seconds(), 3), 'versions': versions(),
-              'ok': all(c['ok'] for c in clouds) and not mismatches, 'clouds': clouds, 'mismatches': mismatches,
-              'restore_failures': restore_failures}
-    secrets = secret_values(environ, extra_secrets)
-    report = redact(report, secrets)
-    with open(log_file) as handle:
-        text = handle.read()
-    with open(log_file, 'w') as handle:
-        handle.write(redact(text, secrets))
-    path = os.path.join(out_dir, 'report-%s.json' % stamp)
-    text = json.dumps(report, indent=2, sort_keys=True)
-    problems = validate_report(report) + ['a secret is still in the report' for dummy in leaked(text, secrets)]
-    if problems:
-        raise RuntimeError('the report is not sound: ' + '; '.join(problems))
-    with open(path, 'w') as handle:
-        handle.write(text + '\n')
+              'ok': all(c['ok'] for c in clouds) and not mismatches and not interrupted, 'clouds': clouds, 'mismatches': mismatches,
+              'restore_failures': [c['cloud'] for c in clouds if c['restore']['status'] == 'failed'], 'interrupted': interrupted}
+    if os.path.exists(log_file):
+        with open(log_file) as handle:
+            text = handle.read()
+        with open(log_file, 'w') as handle:
+            handle.write(redact(text, secrets))
+    path, report = write_report(report, secrets, out_dir, stamp)
     for line in summary_lines(report, path):
         print(line)
-    for cloud in clouds:
+    for cloud in report['clouds']:
         if cloud['restore']['status'] == 'failed':
             print(restore_banner(cloud), file=sys.stderr)
-    rc = 3 if restore_failures else (0 if report['ok'] else 1)
+    rc = 3 if report['restore_failures'] else (0 if report['ok'] else 1)
     return report, rc
 
 
@@ -752,8 +789,4 @@ def main(argv=None, environ=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    finally:
-        for tree in _TREE:
-            shutil.rmtree(tree, ignore_errors=True)
+    sys.exit(main())
