@@ -56,7 +56,7 @@ KEY_ID_VARIABLE = {'tencentcloud': 'TENCENTCLOUD_SECRET_ID', 'alicloud': 'ALICLO
 SECRET_VARIABLE_OF = {'tencentcloud': 'TENCENTCLOUD_SECRET_KEY', 'alicloud': 'ALICLOUD_SECRET_KEY', 'baiducloud': 'BAIDUCLOUD_SECRET_KEY',
                       'zenlayer': 'ZENLAYERCLOUD_ACCESS_KEY_PASSWORD'}
 
-# The protocol, in order: (step ID, what it does). Task names in protocol.yml and restore.yml start with the ID.
+# The protocol, in order: (step ID, what it does). Task names in protocol.yml and restore.yml start with 'Step <ID>: '.
 STEPS = (
     ('save', 'sg_binding_info: read and save the target\'s groups'),
     ('prepare', 'sg_binding purge to [G0] (check mode, then the real run): a known start'),
@@ -138,8 +138,8 @@ def cloud_config(cloud, environ, cls):
     most = min(3, cls.constraints.max_groups)
     bad = [g for g in groups if not re.fullmatch(cls.security_group_id_pattern, g)]
     if bad:
-        problems.append('%s=%r: %s not a %s security group ID (%s)' % (variable(cloud, 'GROUPS'), raw_groups, ', '.join(bad),
-                                                                      cls.display_name, cls.security_group_id_pattern))
+        problems.append('%s=%r: %s not a %s security group ID (%s)'
+                        % (variable(cloud, 'GROUPS'), raw_groups, ', '.join(bad), cls.display_name, cls.security_group_id_pattern))
     elif not 2 <= len(groups) <= most or len(set(groups)) != len(groups):
         problems.append('%s=%r: give 2%s distinct security group IDs separated by commas (the first also serves as the '
                         'quarantine group)' % (variable(cloud, 'GROUPS'), raw_groups, ' or 3' if most >= 3 else ''))
@@ -326,12 +326,12 @@ def read_records(steps_file, hosts):
 # --- reading the results -----------------------------------------------------------------------------------
 
 def by_step(records):
-    """{step: [records]}: a task named '<step>: ...' opens its step; the role's own tasks belong to the step open."""
+    """{step: [records]}: a task named 'Step <step>: ...' opens its step; the role's own tasks belong to the step open."""
     steps, current = {}, None
     for record in records:
-        head = record['task'].split(':', 1)[0].strip()
-        if head in STEP_IDS and ':' in record['task']:
-            current = head
+        opened = re.match(r'Step (\w+): ', record['task'])
+        if opened and opened.group(1) in STEP_IDS:
+            current = opened.group(1)
         if current:
             steps.setdefault(current, []).append(record)
     return steps

@@ -126,17 +126,17 @@ class FakePlaybooks:
     def __call__(self, playbook, hosts, env_, steps_file, log_file, timeout, group_vars=None):
         self.calls.append((playbook, json.loads(json.dumps(hosts))))
         if playbook == 'protocol.yml':
-            lines = [record("save: read the target's groups", instances=[{'instance_id': TARGET, 'security_group_ids': SAVED}]),
-                     record('prepare: check', changed=True, instances=[{'instance_id': TARGET, 'before': SAVED, 'after': GROUPS[:1]}])]
+            lines = [record("Step save: read the target's groups", instances=[{'instance_id': TARGET, 'security_group_ids': SAVED}]),
+                     record('Step prepare: check', changed=True, instances=[{'instance_id': TARGET, 'before': SAVED, 'after': GROUPS[:1]}])]
             with open(steps_file, 'w') as handle:
                 handle.write(''.join(json.dumps(line) + '\n' for line in lines))
             if self.protocol_raises:
                 raise KeyboardInterrupt()
             with open(steps_file, 'a') as handle:
-                handle.write(json.dumps(record('prepare: run', 'failed', msg='Tencent Cloud failed, key %s' % SECRET)) + '\n')
+                handle.write(json.dumps(record('Step prepare: run', 'failed', msg='Tencent Cloud failed, key %s' % SECRET)) + '\n')
             return 2, live.read_records(steps_file, hosts)
         status = 'ok' if self.restore_after == SAVED else 'failed'
-        return 0, {'tencentcloud': [record('restore: run', status, changed=True, msg='' if status == 'ok' else 'throttled',
+        return 0, {'tencentcloud': [record('Step restore: run', status, changed=True, msg='' if status == 'ok' else 'throttled',
                                            instances=[{'instance_id': TARGET, 'before': GROUPS[:1], 'after': self.restore_after}])]}
 
 
@@ -213,36 +213,36 @@ def binding(task, after, operations, changed=True):
 
 def test_check_mode_must_predict_the_real_run():
     ops = [{'action': 'set', 'security_group_ids': GROUPS[::-1]}]
-    good = live.check_step('purge', [binding('purge: check', GROUPS[::-1], ops), binding('purge: run', GROUPS[::-1], ops)], PLAN)
+    good = live.check_step('purge', [binding('Step purge: check', GROUPS[::-1], ops), binding('Step purge: run', GROUPS[::-1], ops)], PLAN)
     assert all(c['ok'] for c in good.checks)
-    bad = live.check_step('purge', [binding('purge: check', GROUPS[::-1], ops[:0]), binding('purge: run', GROUPS, ops)], PLAN)
+    bad = live.check_step('purge', [binding('Step purge: check', GROUPS[::-1], ops[:0]), binding('Step purge: run', GROUPS, ops)], PLAN)
     failed = [c['what'] for c in bad.checks if not c['ok']]
     assert failed == ['check mode predicts the write calls', 'check mode predicts the groups after', '%s read back' % GROUPS[::-1]]
 
 
 def test_order_counts_only_where_the_cloud_orders():
-    steps = [binding('purge: check', GROUPS, []), binding('purge: run', GROUPS, [])]
+    steps = [binding('Step purge: check', GROUPS, []), binding('Step purge: run', GROUPS, [])]
     assert [c['what'] for c in live.check_step('purge', steps, PLAN).checks if not c['ok']] == ['%s read back' % GROUPS[::-1]]
     assert all(c['ok'] for c in live.check_step('purge', steps, dict(PLAN, ordered=False)).checks)
 
 
 def test_a_bind_again_that_writes_fails():
-    again = binding('bind_again: run', GROUPS[:2], [{'action': 'bind', 'security_group_ids': GROUPS[1:2]}])
-    checks = live.check_step('bind_again', [dict(again, task='bind_again: check'), again], PLAN).checks
+    again = binding('Step bind_again: run', GROUPS[:2], [{'action': 'bind', 'security_group_ids': GROUPS[1:2]}])
+    checks = live.check_step('bind_again', [dict(again, task='Step bind_again: check'), again], PLAN).checks
     assert [c['what'] for c in checks if not c['ok']] == ['no change and no write call']
 
 
 @pytest.mark.parametrize('after_reads, after_s, outcome, mismatch', [(50, 1.0, 'throttled_above', False), (5, 1.0, 'throttled_below', True)])
 def test_a_burst_throttled_below_the_assumed_rate_is_a_mismatch(after_reads, after_s, outcome, mismatch):
-    steps = {'probes': [record('probes: x', probes={'read_burst': {'outcome': 'throttled', 'throttled': {
+    steps = {'probes': [record('Step probes: x', probes={'read_burst': {'outcome': 'throttled', 'throttled': {
         'after_reads': after_reads, 'after_s': after_s, 'code': 'RequestLimitExceeded'}}})]}
     burst = next(p for p in live.probe_answers(PLAN, steps) if p['id'] == 'tencentcloud.read_burst')
     assert burst['answer']['outcome'] == outcome and burst['mismatch'] is mismatch
 
 
 def test_probe_answers_from_the_steps():
-    steps = {'bind': [binding('bind: run', [GROUPS[1], GROUPS[0]], [])], 'purge': [binding('purge: run', GROUPS[::-1], [])],
-             'probes': [record('probes: x', probes={'duplicate_bind': {'outcome': 'already', 'code': 'FailedOperation'}})]}
+    steps = {'bind': [binding('Step bind: run', [GROUPS[1], GROUPS[0]], [])], 'purge': [binding('Step purge: run', GROUPS[::-1], [])],
+             'probes': [record('Step probes: x', probes={'duplicate_bind': {'outcome': 'already', 'code': 'FailedOperation'}})]}
     answers = dict((p['id'], p) for p in live.probe_answers(PLAN, steps))
     assert answers['tencentcloud.bind_position']['answer']['outcome'] == 'first' and answers['tencentcloud.bind_position']['mismatch']
     assert answers['tencentcloud.group_order']['answer']['outcome'] == 'kept' and not answers['tencentcloud.group_order']['mismatch']
@@ -254,11 +254,11 @@ def test_probe_answers_from_the_steps():
 def test_role_items_go_to_their_cloud(tmp_path):
     path = str(tmp_path / 'steps.jsonl')
     with open(path, 'w') as handle:
-        for line in (record('isolate: the role'), dict(record('role : Apply'), item_provider='alicloud'), dict(record('other'), host='alicloud')):
+        for line in (record('Step isolate: the role'), dict(record('role : Apply'), item_provider='alicloud'), dict(record('other'), host='alicloud')):
             handle.write(json.dumps(line) + '\n')
         handle.write('{"cut sh')
     records = live.read_records(path, {'tencentcloud': {}, 'alicloud': {}})
-    assert [r['task'] for r in records['tencentcloud']] == ['isolate: the role']
+    assert [r['task'] for r in records['tencentcloud']] == ['Step isolate: the role']
     assert [r['task'] for r in records['alicloud']] == ['role : Apply', 'other']
 
 
