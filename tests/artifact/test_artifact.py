@@ -24,7 +24,7 @@ RULES = (
     ('.gitignore', False), ('.ansible-lint', False), ('galaxy.yml', False),
     ('docs/site/', False), ('docs/requirements.txt', False), ('changelogs/fragments/', False),
     ('tests/artifact/', False), ('tests/awx/', False), ('tests/chaos/', False), ('tests/concurrency/', False),
-    ('tests/demo/', False), ('tests/eda/', False), ('tests/emulator_tests/', False), ('tests/module_defaults/', False),
+    ('tests/demo/', False), ('tests/eda/', False), ('tests/emulator_tests/', False), ('tests/live/', False), ('tests/module_defaults/', False),
     ('tests/playbooks/', False), ('tests/secrets/', False), ('tests/requirements-sdk.txt', False),
     ('plugins/', True), ('roles/', True), ('playbooks/', True), ('meta/', True), ('docs/', True),
     ('extensions/', True), ('changelogs/', True), ('tests/emulator/', True), ('tests/unit/', True),
