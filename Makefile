@@ -153,13 +153,15 @@ venv-newest: $(VENV_NEWEST)/.installed
 
 # The venvs at once (pip is mostly waiting on downloads), to shorten a cold `make test`.
 venvs:
-	@log=$$(mktemp); log2=$$(mktemp); rc=0
+	@log=$$(mktemp); log2=$$(mktemp); log3=$$(mktemp); rc=0
 	$(MAKE) venv-newest > "$$log" 2>&1 & pid=$$!
 	$(MAKE) venv-eda > "$$log2" 2>&1 & pid2=$$!
+	$(MAKE) venv-importer > "$$log3" 2>&1 & pid3=$$!
 	$(MAKE) venv || rc=$$?
 	wait $$pid || rc=$$?
 	wait $$pid2 || rc=$$?
-	cat "$$log" "$$log2"; rm -f "$$log" "$$log2"; exit $$rc
+	wait $$pid3 || rc=$$?
+	cat "$$log" "$$log2" "$$log3"; rm -f "$$log" "$$log2" "$$log3"; exit $$rc
 
 # --- ansible-test on a staged copy -------------------------------------------
 
