@@ -18,7 +18,8 @@ Starvation (--starvation): Baidu AI Cloud, `write_api: per_instance`, N = 200, 1
 into BindSecurityGroup after its first 20 calls: task time against calls/limit (200 / 10 per second), and the
 slowest 10-second stretch of successful binds.
 
---collection runs another checkout's code (the "before" figures: main's). bench.py runs this in `make bench`.
+--collection runs another checkout's code (the "before" figures: main's). bench.py runs this in `make bench` (k = 2 on
+Tencent Cloud with 5 instances each in `--smoke`).
 """
 
 import argparse
@@ -36,7 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 sys.path.insert(0, HERE)
 
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
-from bench import PROVIDERS, admin  # noqa: E402  pylint: disable=wrong-import-position
+import bench  # noqa: E402  pylint: disable=wrong-import-position
 
 STARVATION = {'provider': 'baiducloud', 'n': 200, 'action': 'BindSecurityGroup', 'throttles': 12, 'after': 20}
 
@@ -51,14 +52,14 @@ def collection_tree(workdir, root):
 
 
 def seed(base, name, spec, count, latency_ms):
-    admin(base + '/reset', 'POST')
+    bench.admin(base + '/reset', 'POST')
     g = spec['groups']
-    admin(base + '/seed', 'POST', {name: {
+    bench.admin(base + '/seed', 'POST', {name: {
         'credentials': [{'access_key': spec['seed_key'][0], 'secret_key': spec['seed_key'][1]}],
         'security_groups': [spec['group'](sg) for sg in (g['base'], g['bind'])],
         'instances': [spec['instance'](i, [g['base']]) for i in range(count)]}})
-    admin(base + '/settings', 'POST', {'latency_ms': latency_ms, 'enforce_rate_limits': True})
-    admin(base + '/requests', 'DELETE')
+    bench.admin(base + '/settings', 'POST', {'latency_ms': latency_ms, 'enforce_rate_limits': True})
+    bench.admin(base + '/requests', 'DELETE')
 
 
 def launch(workdir, running, name, spec, ids, tag, extra=None):
@@ -86,7 +87,7 @@ def finish(proc, out, started):
 
 
 def from_log(base, name, limits):
-    entries = admin(base + '/requests?provider=' + name)['requests']
+    entries = bench.admin(base + '/requests?provider=' + name)['requests']
     throttled = [e for e in entries if e.get('fault') in ('rate_limit', 'throttle')]
     ok = collections.Counter(e['action'] for e in entries if e not in throttled)
     per_limit = dict((a, ok[a] / float(limits[a])) for a in ok if limits.get(a))
@@ -97,7 +98,7 @@ def from_log(base, name, limits):
 
 
 def processes(running, workdir, name, k, instances, latency_ms):
-    spec = PROVIDERS[name]
+    spec = bench.PROVIDERS[name]
     base = running.endpoints['admin']
     seed(base, name, spec, k * instances, latency_ms)
     started = time.monotonic()
@@ -106,7 +107,7 @@ def processes(running, workdir, name, k, instances, latency_ms):
     walls = [finish(*proc) for proc in procs]
     wall = time.monotonic() - started
     dummy, out = from_log(base, name, dict(running.emulator.clouds[name].rate_limits))
-    state = admin(base + '/state')[name]['instances']
+    state = bench.admin(base + '/state')[name]['instances']
     wrong = [i['id'] for i in state if spec['groups']['bind'] not in i['security_groups']]
     if wrong:
         raise SystemExit('%s k=%d: %d instance(s) lack the group, e.g. %s' % (name, k, len(wrong), wrong[0]))
@@ -119,15 +120,15 @@ def processes(running, workdir, name, k, instances, latency_ms):
 def starvation(running, workdir, latency_ms):
     case = STARVATION
     name = case['provider']
-    spec = PROVIDERS[name]
+    spec = bench.PROVIDERS[name]
     base = running.endpoints['admin']
     seed(base, name, spec, case['n'], latency_ms)
-    admin(base + '/faults', 'POST', [{'provider': name, 'action': case['action'], 'kind': 'throttle',
+    bench.admin(base + '/faults', 'POST', [{'provider': name, 'action': case['action'], 'kind': 'throttle',
                                       'count': case['throttles'], 'after': case['after']}])
     proc = launch(workdir, running, name, spec, [spec['instance'](i, [])['id'] for i in range(case['n'])], 'starve',
                   {'write_api': 'per_instance'})
     seconds = finish(*proc)
-    admin(base + '/faults', 'DELETE')
+    bench.admin(base + '/faults', 'DELETE')
     limit = running.emulator.clouds[name].rate_limits[case['action']]
     entries, out = from_log(base, name, dict(running.emulator.clouds[name].rate_limits))
     binds = sorted(e['end'] for e in entries if e['action'] == case['action'] and not e.get('fault'))
@@ -139,28 +140,21 @@ def starvation(running, workdir, latency_ms):
     return out
 
 
-def run(providers, ks, instances, latency_ms, collection, with_starvation, log=print):
-    """The results: {'processes': [...], 'starvation': {...} or None, settings}."""
-    doc = {'collection': os.path.abspath(collection), 'latency_ms': latency_ms, 'instances': instances,
-           'processes': [], 'starvation': None}
-    running = start()
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            collection_tree(workdir, collection)
-            for name in providers:
-                for k in ks:
-                    row = processes(running, workdir, name, k, instances, latency_ms)
-                    doc['processes'].append(row)
-                    log('processes %-12s k=%d %4d calls, %4.1f%% throttled, %6.2f s (calls/limit %5.2f s, %.2fx), '
-                        'fairness %.2f' % (name, k, row['calls'], 100 * row['throttled_share'], row['total_s'],
-                                           row['calls_per_limit'], row['time_per_bound'] or 0, row['fairness']))
-            if with_starvation:
-                doc['starvation'] = starvation(running, workdir, latency_ms)
-                s = doc['starvation']
-                log('starvation %s N=%d, %d throttles: %.1f s (%.1fx of %.0f s), slowest 10 s at %.2f binds/s' % (
-                    s['provider'], s['n'], s['throttles'], s['task_s'], s['task_per_bound'], s['bound_s'], s['slowest_10s_rate']))
-    finally:
-        running.stop()
+def run(running, workdir, providers, ks, instances, latency_ms, with_starvation, log=print):
+    """The results on a running emulator, the module code from workdir's collections path:
+    {'processes': [...], 'starvation': {...} or None, settings}."""
+    doc = {'latency_ms': latency_ms, 'instances': instances, 'processes': [], 'starvation': None}
+    for name in providers:
+        for k in ks:
+            row = processes(running, workdir, name, k, instances, latency_ms)
+            doc['processes'].append(row)
+            log('processes %-12s k=%d %4d calls, %4.1f%% throttled, %6.2f s (calls/limit %5.2f s, %.2fx), fairness %.2f' % (
+                name, k, row['calls'], 100 * row['throttled_share'], row['total_s'], row['calls_per_limit'],
+                row['time_per_bound'] or 0, row['fairness']))
+    if with_starvation:
+        doc['starvation'] = s = starvation(running, workdir, latency_ms)
+        log('starvation %s N=%d, %d throttles: %.1f s (%.1fx of %.0f s), slowest 10 s at %.2f binds/s' % (
+            s['provider'], s['n'], s['throttles'], s['task_s'], s['task_per_bound'], s['bound_s'], s['slowest_10s_rate']))
     return doc
 
 
@@ -174,12 +168,19 @@ def main():
     parser.add_argument('--starvation', action='store_true')
     parser.add_argument('--out')
     opts = parser.parse_args()
-    names = sorted(PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
-    doc = run(names, [int(k) for k in opts.ks.split(',') if k], opts.instances, opts.latency_ms, opts.collection, opts.starvation)
+    names = sorted(bench.PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
+    running = start()
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            collection_tree(workdir, opts.collection)
+            doc = run(running, workdir, names, [int(k) for k in opts.ks.split(',') if k], opts.instances, opts.latency_ms,
+                      opts.starvation)
+    finally:
+        running.stop()
+    doc['collection'] = os.path.abspath(opts.collection)
     if opts.out:
         with open(opts.out, 'w') as handle:
             json.dump(doc, handle, indent=1, sort_keys=True)
-
 
 if __name__ == '__main__':
     main()
