@@ -331,7 +331,8 @@ def _valid_state(raw, now):
     horizon = now + RateLimiter.MAX_AHEAD
     starts = raw.get('starts')
     if isinstance(starts, list):
-        state['starts'] = sorted(s for s in (_number(v) for v in starts) if s is not None and now - RateLimiter.MAX_WINDOW < s <= horizon)
+        starts = sorted(s for s in (_number(v) for v in starts) if s is not None and now - RateLimiter.MAX_AHEAD < s <= horizon)
+        state['starts'] = [s for s in starts[:-1] if s > now - RateLimiter.MAX_WINDOW] + starts[-1:]
     epoch = raw.get('epoch')
     state['epoch'] = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else 0
     cut_rate, cut_at, slope = _number(raw.get('cut_rate')), _number(raw.get('cut_at')), _number(raw.get('slope'))
@@ -345,7 +346,7 @@ def _valid_state(raw, now):
 
 def _expired(state, now):
     """Nothing in it matters any more: no start in the window, no pause, the rate back at the top long ago."""
-    return (not state['starts'] and state['paused_until'] <= now
+    return (not state['starts'][-1:] > [now - RateLimiter.MAX_AHEAD] and state['paused_until'] <= now
             and (state['cut_at'] is None or now - state['cut_at'] > RateLimiter.FORGET_CUT_S))
 
 
@@ -399,7 +400,8 @@ class RateLimiter:
     RECOVERY_S = 5.0
     FLOOR = 0.5                         # calls per second: the rate never goes below this
     MAX_WINDOW = 1.0 / FLOOR + SLACK    # the longest window: starts older than this no longer count
-    MAX_AHEAD = 300.0                   # seconds: a start or pause further ahead in a shared file is not believed
+    MAX_AHEAD = 300.0                   # seconds: a start or pause further ahead in a shared file is not believed,
+    #                                     and an action's last start is forgotten this long after
     FORGET_CUT_S = 60.0
 
     def __init__(self, rates, default_rate=None, ceiling=None, clock=time.monotonic, sleep=time.sleep, store=None):
@@ -446,7 +448,8 @@ class RateLimiter:
                 if len(starts) >= calls:
                     start = max(start, starts[-calls] + seconds)
             starts.append(start)
-            while starts and starts[0] <= now - self.MAX_WINDOW:
+            # The newest start stays whatever its age: below the floor (a low rate_limit) the window is longer.
+            while len(starts) > 1 and starts[0] <= now - self.MAX_WINDOW:
                 starts.pop(0)
             return Ticket(start, state['epoch'])
 
