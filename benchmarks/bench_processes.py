@@ -124,7 +124,7 @@ def starvation(running, workdir, latency_ms):
     base = running.endpoints['admin']
     seed(base, name, spec, case['n'], latency_ms)
     bench.admin(base + '/faults', 'POST', [{'provider': name, 'action': case['action'], 'kind': 'throttle',
-                                      'count': case['throttles'], 'after': case['after']}])
+                                            'count': case['throttles'], 'after': case['after']}])
     proc = launch(workdir, running, name, spec, [spec['instance'](i, [])['id'] for i in range(case['n'])], 'starve',
                   {'write_api': 'per_instance'})
     seconds = finish(*proc)
@@ -181,6 +181,7 @@ def main():
     if opts.out:
         with open(opts.out, 'w') as handle:
             json.dump(doc, handle, indent=1, sort_keys=True)
+
 
 if __name__ == '__main__':
     main()
