@@ -460,6 +460,7 @@ def main():
             # Many processes on one account, and the limiter after a burst of throttles (not in --smoke: ~25 s).
             doc['processes'] = bench_processes.run(running, workdir, names, parse_sizes(opts.process_ks), opts.process_instances,
                                                    opts.latency_ms, with_starvation=not opts.smoke and 'baiducloud' in names,
+                                                   nodes_k=None if opts.smoke else max(parse_sizes(opts.process_ks)),
                                                    log=lambda line: print(line, flush=True))
     finally:
         running.stop()

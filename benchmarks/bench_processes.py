@@ -14,6 +14,9 @@ Measured from the emulator's request log: calls, throttled answers, the span fro
 answer (total time), and calls/limit (the most calls of one rate-limited action divided by its limit: the time no
 set of clients can beat); fairness is the slowest process's wall time over the fastest's.
 
+Nodes (--nodes k): k processes that cannot share the coordination file (each its own TMPDIR, as AWX job slices on k
+execution nodes), first at the default rate, then with rate_limit = the write action's limit / k, rounded down.
+
 Starvation (--starvation): Baidu AI Cloud, `write_api: per_instance`, N = 200, 12 throttling answers injected
 into BindSecurityGroup after its first 20 calls: task time against calls/limit (200 / 10 per second), and the
 slowest 10-second stretch of successful binds.
@@ -62,13 +65,16 @@ def seed(base, name, spec, count, latency_ms):
     bench.admin(base + '/requests', 'DELETE')
 
 
-def launch(workdir, running, name, spec, ids, tag, extra=None):
+def launch(workdir, running, name, spec, ids, tag, extra=None, tmpdir=None):
     args = dict(spec['credentials'], endpoint=running.endpoints[name], security_group_ids=[spec['groups']['bind']],
                 instance_ids=ids, **(extra or {}))
     path = os.path.join(workdir, 'args-%s.json' % tag)
     with open(path, 'w') as handle:
         json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
     env = dict(os.environ, PYTHONPATH=workdir)
+    if tmpdir:
+        os.makedirs(tmpdir, exist_ok=True)
+        env['TMPDIR'] = tmpdir
     out = open(os.path.join(workdir, 'out-%s.json' % tag), 'w+b')   # pylint: disable=consider-using-with
     proc = subprocess.Popen([sys.executable, '-m', 'ansible_collections.multicloud.secgroup.plugins.modules.' + spec['module'], path],
                             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir)
@@ -97,21 +103,26 @@ def from_log(base, name, limits):
                      'per_action': dict(ok), 'calls_per_limit': max(per_limit.values() or [0.0]), 'total_s': span}
 
 
-def processes(running, workdir, name, k, instances, latency_ms):
+def processes(running, workdir, name, k, instances, latency_ms, setup='machine'):
+    """setup: 'machine' (the processes share the temporary directory, as on one controller), 'nodes' (each its own,
+    as slices on k execution nodes), 'nodes-divided' (each its own, with rate_limit = the write limit / k, rounded down)."""
     spec = bench.PROVIDERS[name]
     base = running.endpoints['admin']
     seed(base, name, spec, k * instances, latency_ms)
+    limits = dict(running.emulator.clouds[name].rate_limits)
+    extra = {'rate_limit': float(max(1, limits[spec['actions']['bind']] // k))} if setup == 'nodes-divided' else None
     started = time.monotonic()
-    procs = [launch(workdir, running, name, spec, [spec['instance'](p * instances + i, [])['id'] for i in range(instances)], p)
+    procs = [launch(workdir, running, name, spec, [spec['instance'](p * instances + i, [])['id'] for i in range(instances)], p,
+                    extra, os.path.join(workdir, 'node-%d' % p) if setup != 'machine' else None)
              for p in range(k)]
     walls = [finish(*proc) for proc in procs]
     wall = time.monotonic() - started
-    dummy, out = from_log(base, name, dict(running.emulator.clouds[name].rate_limits))
+    dummy, out = from_log(base, name, limits)
     state = bench.admin(base + '/state')[name]['instances']
     wrong = [i['id'] for i in state if spec['groups']['bind'] not in i['security_groups']]
     if wrong:
         raise SystemExit('%s k=%d: %d instance(s) lack the group, e.g. %s' % (name, k, len(wrong), wrong[0]))
-    out.update(provider=name, k=k, instances=instances, wall_s=wall, process_s=walls,
+    out.update(provider=name, k=k, instances=instances, wall_s=wall, process_s=walls, setup=setup, rate_limit=(extra or {}).get('rate_limit'),
                fairness=max(walls) / min(walls),
                time_per_bound=out['total_s'] / out['calls_per_limit'] if out['calls_per_limit'] else None)
     return out
@@ -140,16 +151,17 @@ def starvation(running, workdir, latency_ms):
     return out
 
 
-def run(running, workdir, providers, ks, instances, latency_ms, with_starvation, log=print):
+def run(running, workdir, providers, ks, instances, latency_ms, with_starvation, nodes_k=None, log=print):
     """The results on a running emulator, the module code from workdir's collections path:
-    {'processes': [...], 'starvation': {...} or None, settings}."""
+    {'processes': [...], 'starvation': {...} or None, settings}. nodes_k: also that many processes as on separate
+    machines, without and with rate_limit divided between them."""
     doc = {'latency_ms': latency_ms, 'instances': instances, 'processes': [], 'starvation': None}
     for name in providers:
-        for k in ks:
-            row = processes(running, workdir, name, k, instances, latency_ms)
+        for k, setup in [(k, 'machine') for k in ks] + [(nodes_k, s) for s in ('nodes', 'nodes-divided') if nodes_k]:
+            row = processes(running, workdir, name, k, instances, latency_ms, setup)
             doc['processes'].append(row)
-            log('processes %-12s k=%d %4d calls, %4.1f%% throttled, %6.2f s (calls/limit %5.2f s, %.2fx), fairness %.2f' % (
-                name, k, row['calls'], 100 * row['throttled_share'], row['total_s'], row['calls_per_limit'],
+            log('processes %-12s k=%d %-13s %4d calls, %4.1f%% throttled, %6.2f s (calls/limit %5.2f s, %.2fx), fairness %.2f' % (
+                name, k, setup, row['calls'], 100 * row['throttled_share'], row['total_s'], row['calls_per_limit'],
                 row['time_per_bound'] or 0, row['fairness']))
     if with_starvation:
         doc['starvation'] = s = starvation(running, workdir, latency_ms)
@@ -166,6 +178,7 @@ def main():
     parser.add_argument('--latency-ms', type=int, default=50)
     parser.add_argument('--collection', default=ROOT, help='the collection checkout to run (default: this one)')
     parser.add_argument('--starvation', action='store_true')
+    parser.add_argument('--nodes', type=int, default=0, help='also this many processes as on separate machines')
     parser.add_argument('--out')
     opts = parser.parse_args()
     names = sorted(bench.PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
@@ -174,7 +187,7 @@ def main():
         with tempfile.TemporaryDirectory() as workdir:
             collection_tree(workdir, opts.collection)
             doc = run(running, workdir, names, [int(k) for k in opts.ks.split(',') if k], opts.instances, opts.latency_ms,
-                      opts.starvation)
+                      opts.starvation, opts.nodes)
     finally:
         running.stop()
     doc['collection'] = os.path.abspath(opts.collection)

@@ -189,14 +189,22 @@ def processes_section(part):
              'emulator\'s enforced limits with %d ms latency (`benchmarks/bench_processes.py`, the module run directly as '
              'AnsiballZ runs it). **throttled**: share of the calls answered with a throttling error; **total s**: first request '
              'to last answer (emulator log); **calls/limit s**: the most successful calls of one rate-limited action over its '
-             'limit, the time no set of clients can beat; **fairness**: the slowest process\'s wall time over the fastest\'s. '
+             'limit, the time the limit sets (a full bucket lets the first second\'s calls through, so small runs come in '
+             'under it); **fairness**: the slowest process\'s wall time over the fastest\'s. '
              'Target: under 5%% throttled and total within 1.3x calls/limit at k = 8.' % (part['instances'], part['latency_ms']), '',
-             '| cloud | k | calls | throttled | total s | calls/limit s | total / (calls/limit) | fairness |',
-             '|---|---:|---:|---:|---:|---:|---:|---:|']
-    for row in sorted(part['processes'], key=lambda r: (r['provider'], r['k'])):
-        lines.append('| %s | %d | %d | %.1f%% | %s | %s | %s | %s |' % (
-            row['provider'], row['k'], row['calls'], 100 * row['throttled_share'], fmt(row['total_s']), fmt(row['calls_per_limit']),
-            fmt(row['time_per_bound']), fmt(row['fairness'])))
+             '**setup**: `machine`, the processes share the temporary directory (one controller); `nodes`, each has its own (job '
+             'slices on separate execution nodes or containers); `nodes, rate_limit N`, the same with `rate_limit` = the write '
+             'limit / k, rounded down (the recommended setting there).', '',
+             '| cloud | k | setup | calls | throttled | total s | calls/limit s | total / (calls/limit) | fairness |',
+             '|---|---:|---|---:|---:|---:|---:|---:|---:|']
+    order = {'machine': 0, 'nodes': 1, 'nodes-divided': 2}
+    for row in sorted(part['processes'], key=lambda r: (r['provider'], order.get(r.get('setup', 'machine')), r['k'])):
+        setup = row.get('setup', 'machine')
+        if setup == 'nodes-divided':
+            setup = 'nodes, rate_limit %g' % row['rate_limit']
+        lines.append('| %s | %d | %s | %d | %.1f%% | %s | %s | %s | %s |' % (
+            row['provider'], row['k'], setup, row['calls'], 100 * row['throttled_share'], fmt(row['total_s']),
+            fmt(row['calls_per_limit']), fmt(row['time_per_bound']), fmt(row['fairness'])))
     lines.append('')
     s = part.get('starvation')
     if s:
@@ -322,9 +330,9 @@ def render(doc, json_rel, plot_rel):
               '- **Processes on one machine share the window.** Every module process using the same access key ID and region or '
               'endpoint keeps the window, the cuts and the pauses in one flock-locked file under the temporary directory '
               '(`multicloud.secgroup-limits-<uid>/<sha256>.json`: no key in it, stale entries expire, a crashed process leaves '
-              'no lock); forks, parallel jobs and AWX slices on one execution node together keep the account\'s limit. Slices '
-              'on several nodes do not see each other: give each `rate_limit` = the account\'s limit / the number of nodes '
-              '(docs/awx.md).',
+              'no lock): the forks of a play and playbooks run at once on one machine together keep the account\'s limit. '
+              'Processes on other machines or in other containers (AWX job slices) do not see each other: give each '
+              '`rate_limit` = the account\'s limit / their number, rounded down (docs/awx.md; the `nodes` rows above).',
               '- **Module start-up.** A no-op task pays for importing `requests` (about 145 ms), the engine and the provider, '
               'and one read (50 ms of latency here) on top of what `ansible.builtin.ping` pays; the 1.3x target would need a '
               'transport without `requests`, which the collection\'s dependency rule (ansible-core and requests) chose.', '']

@@ -108,8 +108,8 @@ options:
       - The tasks running at once on one machine with the same access key ID and region or endpoint (forks, parallel
         playbooks) share each action's rate through a file in the temporary directory, which holds no key; each counts
         the others' calls against its own O(rate_limit). Where that directory cannot be used, each task keeps its own.
-      - Runs on other machines (AWX job slices on several execution nodes) cannot share it; give each a
-        O(rate_limit) of the account's limit divided by their number.
+      - Runs on other machines or in other containers (AWX jobs and job slices, each in its own execution environment)
+        cannot share it; give each a O(rate_limit) of the account's limit divided by their number, rounded down.
     type: float
   max_security_groups:
     description:

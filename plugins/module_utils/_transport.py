@@ -236,7 +236,7 @@ class LocalLimits:
 
 class SharedLimits:
     """The limiter's state in a file every process of this machine with the same account and endpoint uses, so that
-    k processes keep one window together instead of k windows (AWX forks, several jobs, job slices on one node).
+    k processes keep one window together instead of k windows (the forks of a play, playbooks run at once).
 
     The file (under a directory only this user can use) is locked with flock for each change: a crashed process leaves
     no lock, and its reservations expire within seconds. Times are the monotonic clock, which every process of a boot
