@@ -364,3 +364,20 @@ def test_without_a_usable_directory_or_file_each_process_limits_itself_with_a_no
     os.mkdir(store.path)
     conn.limiter.acquire('Write')
     assert store.failed and 'this process only from then on' in conn.limit_notes()[0]
+
+
+def test_a_module_run_shares_its_limits_by_the_access_key_id_and_endpoint_of_its_credentials(tmp_path, monkeypatch):
+    from ansible_collections.multicloud.secgroup.plugins.module_utils import _engine as engine, _tencentcloud as tencent
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    base = dict(secret_id='AKIDshare0001', secret_key='not-in-any-file', region='ap-guangzhou', endpoint='http://127.0.0.1:9',
+                timeout=10, validate_certs=True, retries=2, retry_delay=0.01, retry_max_delay=0.05, rate_limit=None)
+    conns = [engine.transport_for(tencent.TencentCloud, dict(base, **extra), []) for extra in ({}, {}, {'secret_id': 'AKIDshare0002'})]
+    paths = [conn.limiter.store.path for conn in conns]
+    assert paths[0] == paths[1] != paths[2] and all(p.startswith(str(tmp_path)) for p in paths)
+    assert all(conn.limit_notes() == [] for conn in conns)
+    conns[0].limiter.acquire('AssociateSecurityGroups')
+    with open(paths[0]) as handle:
+        text = handle.read()
+    assert 'AKIDshare' not in text and 'not-in-any-file' not in text and 'AssociateSecurityGroups' in text
+    for conn in conns:
+        conn.close()
