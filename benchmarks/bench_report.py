@@ -238,6 +238,7 @@ def render(doc, json_rel, plot_rel):
               'make bench BENCH_QUICK=1                     # N = 1, 10 (a few minutes)',
               'make bench BENCH_PROVIDERS=baiducloud BENCH_SIZES=1,100 LATENCY_MS=50',
               'make bench-smoke                             # what `make test` runs: Tencent, N = 1, no plot, no page',
+              'python benchmarks/bench_processes.py --nodes 8 --starvation [--collection OTHER_CHECKOUT]   # k processes only',
               '```', '',
               '`benchmarks/bench.py` writes `benchmarks/results/<date>.json`; `benchmarks/bench_report.py` (in `.venv-bench`, '
               'which only holds matplotlib from `benchmarks/requirements.txt`) writes this page and `docs/performance.png`. '

@@ -1069,7 +1069,7 @@ def transport_for(provider_class, params, secrets, register=None):
             register(secret)
     try:
         held = credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
-        # One rate-limit window per account and endpoint for every process of this machine (forks, parallel jobs).
+        # One rate-limit window per account and endpoint for every process of this machine (forks, playbooks run at once).
         conn.share_limits(held.current().access_key if held is not None else None, params.get('region'), params.get('endpoint'))
     except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
         conn.close()
