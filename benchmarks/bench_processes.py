@@ -81,14 +81,23 @@ def launch(workdir, running, name, spec, ids, tag, extra=None, tmpdir=None):
     return proc, out, time.monotonic()
 
 
-def finish(proc, out, started):
-    proc.wait()
-    seconds = time.monotonic() - started
-    out.seek(0)
-    text = out.read().decode('utf-8', 'replace')
-    out.close()
-    if proc.returncode or '"changed": true' not in text:
-        raise SystemExit('module process failed (%s): %s' % (proc.returncode, text[-2000:]))
+def finish_all(procs):
+    """Wait for every (process, output, start) at once: each one's wall time, taken when it exits (not when its turn to
+    be waited for comes)."""
+    ended = {}
+    while len(ended) < len(procs):
+        for pos, (proc, dummy, dummy2) in enumerate(procs):
+            if pos not in ended and proc.poll() is not None:
+                ended[pos] = time.monotonic()
+        time.sleep(0.01)
+    seconds = []
+    for pos, (proc, out, started) in enumerate(procs):
+        out.seek(0)
+        text = out.read().decode('utf-8', 'replace')
+        out.close()
+        if proc.returncode or '"changed": true' not in text:
+            raise SystemExit('module process failed (%s): %s' % (proc.returncode, text[-2000:]))
+        seconds.append(ended[pos] - started)
     return seconds
 
 
@@ -115,7 +124,7 @@ def processes(running, workdir, name, k, instances, latency_ms, setup='machine')
     procs = [launch(workdir, running, name, spec, [spec['instance'](p * instances + i, [])['id'] for i in range(instances)], p,
                     extra, os.path.join(workdir, 'node-%d' % p) if setup != 'machine' else None)
              for p in range(k)]
-    walls = [finish(*proc) for proc in procs]
+    walls = finish_all(procs)
     wall = time.monotonic() - started
     dummy, out = from_log(base, name, limits)
     state = bench.admin(base + '/state')[name]['instances']
@@ -138,7 +147,7 @@ def starvation(running, workdir, latency_ms):
                                             'count': case['throttles'], 'after': case['after']}])
     proc = launch(workdir, running, name, spec, [spec['instance'](i, [])['id'] for i in range(case['n'])], 'starve',
                   {'write_api': 'per_instance'})
-    seconds = finish(*proc)
+    seconds = finish_all([proc])[0]
     bench.admin(base + '/faults', 'DELETE')
     limit = running.emulator.clouds[name].rate_limits[case['action']]
     entries, out = from_log(base, name, dict(running.emulator.clouds[name].rate_limits))
