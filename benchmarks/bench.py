@@ -19,7 +19,8 @@ each run's calls per action and throttled answers come from the emulator's reque
 state is checked. The minimum calls and the bound are computed from what the provider module declares
 (read page, batch sizes, completion) and the emulator's limits and settings, never typed in here. Also:
 the per-task overhead (a no-op of each binding module on one instance against ansible.builtin.ping in
-one playbook) and the peak memory of the module process at the largest sizes. Timing belongs here,
+one playbook), the peak memory of the module process at the largest sizes, and k module processes on one
+account plus the limiter after a burst of throttles (bench_processes.py). Timing belongs here,
 never in tests. benchmarks/bench_report.py turns the JSON into docs/performance.md and the plot.
 """
 
@@ -45,6 +46,7 @@ sys.path.insert(0, HERE)
 
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 import bench_sdk  # noqa: E402  pylint: disable=wrong-import-position
+import bench_processes  # noqa: E402  pylint: disable=wrong-import-position
 
 SCENARIOS = ('no-op', 'bind', 'unbind', 'purge')
 
@@ -381,6 +383,9 @@ def main():
     parser.add_argument('--baseline-bind-sizes', default=os.environ.get('BENCH_BASELINE_BIND_SIZES', '1000'), help='baselines, bind only')
     parser.add_argument('--memory-sizes', default=os.environ.get('BENCH_MEMORY_SIZES', '1000'), help='+ every --tencent-extra on Tencent')
     parser.add_argument('--repeats', type=int, default=5, help='rounds of the per-task overhead playbook')
+    parser.add_argument('--process-ks', default=os.environ.get('BENCH_PROCESS_KS', '1,2,4,8'),
+                        help='concurrent module processes on one account (bench_processes.py)')
+    parser.add_argument('--process-instances', type=int, default=40, help='instances each of those processes binds')
     parser.add_argument('--out', default=None)
     parser.add_argument('--quick', action='store_true', help='N = 1, 10 only, baselines at both, memory at 10')
     parser.add_argument('--smoke', action='store_true', help='Tencent, N = 1: every code path once (make test)')
@@ -388,6 +393,7 @@ def main():
     if opts.smoke:
         opts.providers, opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes = 'tencentcloud', '1', '', '1', ''
         opts.memory_sizes, opts.repeats = '1', 1
+        opts.process_ks, opts.process_instances = '2', 5
     elif opts.quick:
         opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes, opts.memory_sizes = '1,10', '', '1,10', '', '10'
     names = sorted(PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
@@ -451,6 +457,11 @@ def main():
                     rss = bench.memory(name, PROVIDERS[name], n)
                     doc['memory'].append({'provider': name, 'n': n, 'scenario': 'bind', 'peak_rss_bytes': rss})
                     print('memory %-12s N=%-5d %.1f MiB' % (name, n, rss / 1048576.0), flush=True)
+            # Many processes on one account, and the limiter after a burst of throttles (not in --smoke: ~25 s).
+            doc['processes'] = bench_processes.run(running, workdir, names, parse_sizes(opts.process_ks), opts.process_instances,
+                                                   opts.latency_ms, with_starvation=not opts.smoke and 'baiducloud' in names,
+                                                   nodes_k=None if opts.smoke else max(parse_sizes(opts.process_ks)),
+                                                   log=lambda line: print(line, flush=True))
     finally:
         running.stop()
     doc['machine']['loadavg_end'] = os.getloadavg()

@@ -97,12 +97,19 @@ options:
     default: 8
   rate_limit:
     description:
-      - The most calls per second of each API action, for all the task's requests together.
+      - The most calls per second of each API action, for all the task's requests together. At most that many calls
+        start in any one second, so the first second's calls go at once.
       - Where the provider publishes a rate limit for an action, that limit is kept anyway and O(rate_limit) can only
         lower it. Where it publishes none, each action starts at the provider's documented default and adapts. A
-        throttling answer lowers the rate for every concurrent request of the task at once, and successes raise it
-        again slowly, never above O(rate_limit) when it is set, else never above the default (probing above it costs
-        throttled requests; set O(rate_limit) to allow more).
+        throttling answer lowers the rate for every concurrent request of the task at once, once per burst of
+        throttling, and the rate climbs back within seconds, never above O(rate_limit) when it is set, else never above
+        the default (probing above it costs throttled requests; set O(rate_limit) to allow more). A C(Retry-After) from
+        the cloud holds every request of that action.
+      - The tasks running at once on one machine with the same access key ID and region or endpoint (forks, parallel
+        playbooks) share each action's rate through a file in the temporary directory, which holds no key; each counts
+        the others' calls against its own O(rate_limit). Where that directory cannot be used, each task keeps its own.
+      - Runs on other machines or in other containers (AWX jobs and job slices, each in its own execution environment)
+        cannot share it; give each a O(rate_limit) of the account's limit divided by their number, rounded down.
     type: float
   max_security_groups:
     description:

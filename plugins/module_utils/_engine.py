@@ -1068,7 +1068,9 @@ def transport_for(provider_class, params, secrets, register=None):
         if register is not None:
             register(secret)
     try:
-        credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
+        held = credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
+        # One rate-limit window per account and endpoint for every process of this machine (forks, playbooks run at once).
+        conn.share_limits(held.current().access_key if held is not None else None, params.get('region'), params.get('endpoint'))
     except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
         conn.close()
         raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))
@@ -1233,6 +1235,8 @@ def _run_module(provider_class, module, signals):
     finally:
         signals.quiet = True        # the outcome is known: a signal now must not turn the report into a traceback
         if conn is not None:
+            for note in conn.limit_notes():
+                module.debug(note)
             conn.close()
     for warning in (engine.warnings + getattr(engine.provider, 'warnings', [])) if engine is not None else []:
         module.warn(redact(warning, secrets))

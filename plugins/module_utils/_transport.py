@@ -16,10 +16,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
+import contextlib
+import hashlib
 import json
+import math
+import os
 import random
 import socket
 import signal
+import stat
+import tempfile
 import threading
 import time
 from urllib.parse import quote, quote_plus, urlsplit
@@ -32,6 +39,11 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not a POSIX system: every process limits itself (SharedLimits falls back)
+    fcntl = None
 
 try:
     from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -198,88 +210,278 @@ class Call:
         self.awaits_in_progress = awaits_in_progress
 
 
-class RateLimiter:
-    """Token bucket per action, shared by every worker of a run, and adaptive.
+Ticket = collections.namedtuple('Ticket', 'start epoch')
+Ticket.__doc__ = """What RateLimiter.acquire() hands out: when the request may start, and the congestion epoch it was
+reserved in (a throttling answer cuts the rate only when no cut came after its reservation)."""
 
-    An action starts at its published rate, else at default_rate (None: unlimited). A
-    throttling answer to a request sent after the last cut lowers that action's rate for
-    every worker at once (to DECREASE times its rate, or times the rate measured over the
-    last second if it had none); each success raises it by INCREASE of itself (SLOW_START
-    before the first throttling answer), never above its top: the published rate or the
-    user's ceiling, else default_rate. An action without a published rate does not climb
-    above the seeded default: each step above it would be paid for in throttled answers
-    (measured: 7% of Alibaba's and Zenlayer's requests at N=100); the user's ceiling raises
-    it. Without any of the three it is unlimited until throttled, then climbs freely.
-    Clock and sleep are injectable.
+
+def _new_state():
+    # starts: the reserved start times of the last window, ascending; epoch: the cuts so far; cut_rate, cut_at, slope:
+    # the rate just after the last cut, when, and how fast it climbs back; paused_until: a Retry-After's end.
+    return {'starts': [], 'epoch': 0, 'cut_rate': None, 'cut_at': None, 'slope': None, 'paused_until': 0.0}
+
+
+class LocalLimits:
+    """The limiter's state in this process only."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.actions = {}
+
+    @contextlib.contextmanager
+    def state(self, action, now):  # pylint: disable=unused-argument
+        with self.lock:
+            yield self.actions.setdefault(action, _new_state())
+
+
+class SharedLimits:
+    """The limiter's state in a file every process of this machine with the same account and endpoint uses, so that
+    k processes keep one window together instead of k windows (the forks of a play, playbooks run at once).
+
+    The file (under a directory only this user can use) is locked with flock for each change: a crashed process leaves
+    no lock, and its reservations expire within seconds. Times are the monotonic clock, which every process of a boot
+    shares; a file from an earlier boot is ignored. Any failure to use the file falls back to this process's own state
+    (``failed`` says why), never to an error.
     """
 
-    DECREASE = 0.7
-    SLOW_START = 0.02
-    INCREASE = 0.01
-    FLOOR = 0.5       # calls per second: the rate never goes below this
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.local = LocalLimits()
+        self.failed = None
+        self.boot = _boot_id()
 
-    def __init__(self, rates, default_rate=None, ceiling=None, clock=time.monotonic, sleep=time.sleep):
+    @contextlib.contextmanager
+    def state(self, action, now):
+        with self.lock:
+            fd, actions = self._open()
+            if fd is None:
+                with self.local.state(action, now) as state:
+                    yield state
+                return
+            try:
+                state = _valid_state(actions.get(action), now)
+                yield state
+                actions[action] = state
+                for name in list(actions):
+                    if _expired(actions[name], now):
+                        del actions[name]
+                data = json.dumps({'boot': self.boot, 'actions': actions}, separators=(',', ':')).encode('ascii')
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.ftruncate(fd, 0)
+                os.write(fd, data)
+            except OSError as exc:
+                self.failed = 'cannot write %s: %s' % (self.path, exc)
+            finally:
+                os.close(fd)        # also releases the lock
+
+    def _open(self):
+        """(the locked file's descriptor, its actions), or (None, None) once it cannot be used."""
+        if self.failed:
+            return None, None
+        if fcntl is None:
+            self.failed = 'no fcntl on this system'
+            return None, None
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        except OSError as exc:
+            self.failed = 'cannot open %s: %s' % (self.path, exc)
+            return None, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return fd, self._read(fd)
+        except OSError as exc:
+            os.close(fd)
+            self.failed = 'cannot read %s: %s' % (self.path, exc)
+            return None, None
+
+    def _read(self, fd):
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        try:
+            doc = json.loads(b''.join(chunks).decode('ascii'))
+        except ValueError:
+            return {}       # empty, or cut short by a crash while writing: at most one window's history lost
+        if not isinstance(doc, dict) or doc.get('boot') != self.boot or not isinstance(doc.get('actions'), dict):
+            return {}
+        return doc['actions']
+
+
+def _boot_id():
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return ''
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+
+
+def _valid_state(raw, now):
+    """A state read from the file, with anything malformed, expired or implausibly far ahead dropped."""
+    state = _new_state()
+    if not isinstance(raw, dict):
+        return state
+    horizon = now + RateLimiter.MAX_AHEAD
+    starts = raw.get('starts')
+    if isinstance(starts, list):
+        starts = sorted(s for s in (_number(v) for v in starts) if s is not None and now - RateLimiter.MAX_AHEAD < s <= horizon)
+        state['starts'] = [s for s in starts[:-1] if s > now - RateLimiter.MAX_WINDOW] + starts[-1:]
+    epoch = raw.get('epoch')
+    state['epoch'] = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else 0
+    cut_rate, cut_at, slope = _number(raw.get('cut_rate')), _number(raw.get('cut_at')), _number(raw.get('slope'))
+    if cut_rate and cut_rate > 0 and cut_at is not None and cut_at <= now and slope and slope > 0:
+        state.update(cut_rate=cut_rate, cut_at=cut_at, slope=slope)
+    paused = _number(raw.get('paused_until'))
+    if paused is not None and now < paused <= horizon:
+        state['paused_until'] = paused
+    return state
+
+
+def _expired(state, now):
+    """Nothing in it matters any more: no start in the window, no pause, the rate back at the top long ago."""
+    return (not state['starts'][-1:] > [now - RateLimiter.MAX_AHEAD] and state['paused_until'] <= now
+            and (state['cut_at'] is None or now - state['cut_at'] > RateLimiter.FORGET_CUT_S))
+
+
+def shared_limits_path(provider, key_id, region=None, endpoint=None, directory=None):
+    """The coordination file of one account (by its access key ID) and endpoint on this machine, and None with a reason
+    when there is none. The file name is a SHA-256 of them: it holds no key, and nothing secret is ever written."""
+    if not key_id:
+        return None, 'no access key ID to share the rate limits by'
+    base = directory or tempfile.gettempdir()
+    folder = os.path.join(base, 'multicloud.secgroup-limits-%d' % os.getuid())
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        return None, 'cannot create %s: %s' % (folder, exc)
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        return None, 'cannot use %s: %s' % (folder, exc)
+    # Someone else's directory, or one others may write to, could hold a file that stalls or misleads the limiter.
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None, '%s is not a private directory of this user' % folder
+    name = hashlib.sha256('\0'.join((provider, key_id, region or '', endpoint or '')).encode('utf-8')).hexdigest()
+    return os.path.join(folder, name[:40] + '.json'), None
+
+
+class RateLimiter:
+    """Sliding window per action, shared by every worker of a run (and, with SharedLimits, by every process of the
+    machine using the same account and endpoint), and adaptive.
+
+    At most floor(rate) calls of an action start in any WINDOW (one second, plus SLACK for the network's jitter), or
+    one call per 1 / rate seconds below 1/s: safe under a server that counts its limit as a token bucket, a fixed
+    window aligned anywhere or a sliding window, and the first second's calls go at once. Reservations are made in
+    order, so a waiting caller's slot is kept.
+
+    An action starts at its published rate, else at default_rate (None: unlimited). A throttling answer cuts the rate
+    for every worker to DECREASE times the current rate (the rate measured over the last window when unlimited), once
+    per congestion: an answer to a request reserved before the last cut is the same congestion. The rate then climbs
+    back in a straight line, reaching the top RECOVERY_S seconds after a cut (from the rate measured, for an unlimited
+    action, then on without end). The top: the published rate or the user's ceiling, else default_rate. A Retry-After
+    pauses every worker of the action until it ends. Clock and sleep are injectable.
+    """
+
+    WINDOW = 1.0
+    # Starts of two windows one second apart reach the server a few milliseconds closer together or further apart.
+    SLACK = 0.02
+    DECREASE = 0.7
+    # Back to the top within seconds: the old +1% per success needed hundreds of calls at the floor after a burst
+    # (measured: Baidu per-instance, 200 binds, 12 throttles took 9.4x as long as the limit allows).
+    RECOVERY_S = 5.0
+    FLOOR = 0.5                         # calls per second: the rate never goes below this
+    MAX_WINDOW = 1.0 / FLOOR + SLACK    # the longest window: starts older than this no longer count
+    MAX_AHEAD = 300.0                   # seconds: a start or pause further ahead in a shared file is not believed,
+    #                                     and an action's last start is forgotten this long after
+    FORGET_CUT_S = 60.0
+
+    def __init__(self, rates, default_rate=None, ceiling=None, clock=time.monotonic, sleep=time.sleep, store=None):
         self.published = dict(rates)
         self.default_rate = default_rate
         self.ceiling = ceiling
         self.clock = clock
         self.sleep = sleep
-        self.lock = threading.Lock()
-        self.actions = {}
+        self.store = store or LocalLimits()
 
-    def _state(self, action):
-        state = self.actions.get(action)
-        if state is None:
-            limits = [r for r in (self.published.get(action), self.ceiling) if r]
-            top = min(limits) if limits else self.default_rate
-            start = self.published.get(action) or self.default_rate
-            rate = min(r for r in (start, top) if r) if (start or top) else None
-            state = self.actions[action] = {'rate': rate, 'top': top, 'tokens': 1.0, 'stamp': self.clock(),
-                                            'cut': None, 'sent': []}
-        return state
+    def share(self, store):
+        """Keep the state in store (a SharedLimits) from now on."""
+        self.store = store
+
+    def top(self, action):
+        limits = [r for r in (self.published.get(action), self.ceiling) if r]
+        return min(limits) if limits else self.default_rate
+
+    def _rate(self, state, action, now):
+        top = self.top(action)
+        if state['cut_rate'] is None:
+            return top
+        climbed = state['cut_rate'] + state['slope'] * max(0.0, now - state['cut_at'])
+        return min(climbed, top) if top else climbed
 
     def rate(self, action):
-        with self.lock:
-            return self._state(action)['rate']
+        now = self.clock()
+        with self.store.state(action, now) as state:
+            return self._rate(state, action, now)
+
+    def slots(self, rate):
+        """(calls, seconds): at most that many starts in any window of that length."""
+        if rate >= 1:
+            return int(math.floor(rate + 1e-9)), self.WINDOW + self.SLACK
+        return 1, 1.0 / rate + self.SLACK
+
+    def _reserve(self, action, now):
+        with self.store.state(action, now) as state:
+            rate = self._rate(state, action, now)
+            starts = state['starts']
+            start = max([now, state['paused_until']] + starts[-1:])
+            if rate:
+                calls, seconds = self.slots(rate)
+                if len(starts) >= calls:
+                    start = max(start, starts[-calls] + seconds)
+            starts.append(start)
+            # The newest start stays whatever its age: below the floor (a low rate_limit) the window is longer.
+            while len(starts) > 1 and starts[0] <= now - self.MAX_WINDOW:
+                starts.pop(0)
+            return Ticket(start, state['epoch'])
 
     def acquire(self, action):
-        """Wait for the action's next slot; return the time the request may go (for throttled())."""
-        with self.lock:
-            state = self._state(action)
+        """Wait for the action's next slot; return its Ticket (for throttled())."""
+        while True:
             now = self.clock()
-            rate = state['rate']
-            wait = 0.0
-            if rate:
-                tokens = min(1.0, state['tokens'] + (now - state['stamp']) * rate)
-                wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
-                # Reserve the token now; a waiting caller's debt delays the next one.
-                state['tokens'], state['stamp'] = tokens - 1, now
-            sent = state['sent']
-            sent.append(now + wait)
-            while sent and sent[0] < now - 1.0:
-                sent.pop(0)
-        if wait > 0:
-            self.sleep(wait)
-        return now + wait
+            ticket = self._reserve(action, now)
+            if ticket.start <= now:
+                return ticket
+            self.sleep(ticket.start - now)
+            # A Retry-After that came while this caller waited holds it too.
+            with self.store.state(action, self.clock()) as state:
+                if state['paused_until'] <= ticket.start:
+                    return ticket
 
-    def throttled(self, action, sent_at):
-        with self.lock:
-            state = self._state(action)
-            if state['cut'] is not None and sent_at <= state['cut']:
-                return      # sent before the last cut: the same congestion, already accounted for
-            now = self.clock()
-            # An action without a rate yet (unlimited) is cut from the rate it was measured at.
-            rate = state['rate'] or len([t for t in state['sent'] if now - 1.0 <= t <= now])
-            state['rate'] = max(self.FLOOR, self.DECREASE * rate)
-            state['tokens'] = min(state['tokens'], 0.0)
-            state['cut'] = now
-
-    def succeeded(self, action):
-        with self.lock:
-            state = self._state(action)
-            if state['rate'] and state['rate'] != state['top']:
-                raised = state['rate'] * (1 + (self.SLOW_START if state['cut'] is None else self.INCREASE))
-                state['rate'] = min(raised, state['top']) if state['top'] else raised
+    def throttled(self, action, ticket, retry_after=None):
+        """A throttling answer to the request of ticket; retry_after: the seconds the cloud asked every caller to wait."""
+        now = self.clock()
+        with self.store.state(action, now) as state:
+            if retry_after:
+                state['paused_until'] = max(state['paused_until'], now + retry_after)
+            if ticket.epoch != state['epoch']:
+                return      # reserved before the last cut: the same congestion, already accounted for
+            rate = self._rate(state, action, now)
+            if not rate:
+                # Unlimited so far: cut from the rate measured over the last window.
+                rate = max(1, len([s for s in state['starts'] if now - self.WINDOW <= s <= now]))
+            top = self.top(action)
+            cut = max(min(self.FLOOR, top or self.FLOOR), self.DECREASE * rate)
+            state.update(cut_rate=cut, cut_at=now, epoch=state['epoch'] + 1,
+                         slope=max(self.FLOOR, (top or rate) - cut) / self.RECOVERY_S)
 
 
 class Backoff:
@@ -324,6 +526,24 @@ class Transport:
         self.session = session if session is not None else requests.Session()
         self.stats = {'calls': 0, 'attempts': 0, 'retries': 0}
         self.stats_lock = threading.Lock()
+        self.notes = []     # for the module's debug log: see limit_notes()
+
+    def share_limits(self, key_id, region=None, endpoint=None, directory=None):
+        """Keep the rate limits together with every other process of this machine using the same access key ID and
+        region or endpoint (a file in the temporary directory); where that is not possible, this run keeps its own,
+        with a note saying why."""
+        path, problem = shared_limits_path(self.provider, key_id, region, endpoint, directory)
+        if path is None:
+            self.notes.append('rate limits kept by this process only: %s' % problem)
+            return None
+        store = SharedLimits(path)
+        self.limiter.share(store)
+        return store
+
+    def limit_notes(self):
+        """Why the rate limits were not shared with other processes, if they were not (for a debug log)."""
+        failed = getattr(self.limiter.store, 'failed', None)
+        return self.notes + (['rate limits kept by this process only from then on: %s' % failed] if failed else [])
 
     def redact(self, text):
         return redact_text('%s' % (text,), self.secrets)
@@ -333,7 +553,7 @@ class Transport:
             self.stats[key] += 1
 
     def _send(self, call):
-        sent_at = self.limiter.acquire(call.action)
+        ticket = self.limiter.acquire(call.action)
         if self.stopped(call):
             raise ProviderError(self.provider, call.action, 'Interrupted', 'not sent: the run was interrupted', error_class=STOPPED)
         if call.write:
@@ -351,12 +571,11 @@ class Transport:
             exc.message = self.redact(exc.message)
             exc.args = (self.redact(exc.args[0]),)
             if exc.error_class == THROTTLED:
-                self.limiter.throttled(call.action, sent_at)
+                self.limiter.throttled(call.action, ticket, min(exc.retry_after, self.backoff.cap) if exc.retry_after else None)
             raise
         except requests.exceptions.RequestException as exc:
             # Reading the answer failed (a body streamed by parse): the request itself went out.
             raise self.network_error(call, req, exc)
-        self.limiter.succeeded(call.action)
         return data
 
     def network_error(self, call, req, exc):

@@ -158,7 +158,7 @@ options:
 notes:
   - Baidu AI Cloud documents no rate limits for BCC. The module keeps at most O(max_concurrency) calls in flight, starts
     each action at 10 calls per second (an assumption; O(rate_limit) changes it), lowers the rate for every concurrent
-    call when throttled and raises it again slowly, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429,
+    call when throttled and raises it again within seconds, up to 10 (or O(rate_limit)). It retries throttling answers (HTTP 429,
     waiting at least their C(Retry-After) seconds, up to O(retry_max_delay)), C(OperationDenied) (an
     operation in progress on the instance; reads and writes) and HTTP 500, 502, 503 and 504 answers to reads, with
     backoff, at most O(retries) times. C(RequestExpired) (the request's time is more than 30 minutes from Baidu AI

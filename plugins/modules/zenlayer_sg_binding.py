@@ -127,7 +127,7 @@ notes:
     so only a task that asks for no group at all leaves an instance bare; if Zenlayer Cloud refuses it, the failure
     names the instance that would have been left without any group). No rate limit is published. The
     module starts at 20 calls per second of each action (set O(rate_limit) to change it), slows down for every
-    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again slowly. Changes
+    concurrent request when Zenlayer Cloud answers C(REQUEST_LIMIT_EXCEEDED), and speeds up again within seconds. Changes
     are asynchronous, with no bound published, so an accepted change is awaited in C(DescribeInstances) until
     O(wait_timeout) (counted from the first write), and a change that depends on it (the next one on the same
     instance) is sent only once it shows; one that does not show by then fails the task, reported as accepted.

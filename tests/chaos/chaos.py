@@ -517,14 +517,14 @@ def satisfies(provider, before, after, args):
 
 def time_bound(sc, initial):
     """The longest a run may take: every call retried `retries` times, each try up to `timeout` plus the
-    longest backoff plus the longest wait of the adaptive rate limiter (one call at its floor rate); the
-    calls are the reads, the group check, and the planned writes, again for each of the `retries` re-plans
-    after a write of unknown outcome and the drift rounds; plus two waits of `wait_timeout` per round
+    longest backoff (also the longest Retry-After pause) plus the longest wait of the adaptive rate limiter (its
+    window at the floor rate); the calls are the reads, the group check, and the planned writes, again for each
+    of the `retries` re-plans after a write of unknown outcome and the drift rounds; plus two waits of `wait_timeout` per round
     (settling, and the read-back after a failure)."""
     a = sc['args']
     targets = a.get('instance_ids') or a.get('network_interface_ids') or a.get('network_interface_ids')
     writes_planned = sum(len(_unique(a['security_group_ids'])) + len(initial[tid]) for tid in targets)
-    per_call = (a['retries'] + 1) * (a['timeout'] + a['retry_max_delay'] + 1.0 / transport.RateLimiter.FLOOR)
+    per_call = (a['retries'] + 1) * (a['timeout'] + a['retry_max_delay'] + transport.RateLimiter.MAX_WINDOW)
     calls = 4 + (writes_planned + 2) * (a['retries'] + 1 + engine.CONVERGE_ROUNDS)
     return per_call * calls + 2 * a.get('wait_timeout', 0) * (a['retries'] + 1 + engine.CONVERGE_ROUNDS) + SLACK_S
 

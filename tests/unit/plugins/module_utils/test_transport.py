@@ -273,36 +273,6 @@ def test_secrets_are_redacted_from_errors():
     assert 's3cr3t' not in str(err.value) and '********' in err.value.message
 
 
-def test_rate_limiter_spaces_calls_per_action():
-    clock = FakeClock()
-    limiter = transport.RateLimiter({'Write': 10, 'Read': 40}, clock=clock.clock, sleep=clock.sleep)
-    for dummy in range(5):
-        limiter.acquire('Write')
-    assert clock.sleeps == pytest.approx([0.1] * 4)
-    limiter.acquire('Other')                                  # no limit documented: no wait
-    assert len(clock.sleeps) == 4
-    clock.now += 10
-    limiter.acquire('Write')                                  # idle time refills, but no burst beyond 1
-    assert len(clock.sleeps) == 4
-
-
-def test_rate_limiter_is_thread_safe_and_reserves_tokens():
-    clock = FakeClock()
-    lock = threading.Lock()
-    waits = []
-
-    def sleep(seconds):
-        with lock:
-            waits.append(seconds)
-    limiter = transport.RateLimiter({'Write': 10}, clock=clock.clock, sleep=sleep)
-    threads = [threading.Thread(target=limiter.acquire, args=('Write',)) for dummy in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(waits) == pytest.approx([0.1 * n for n in range(1, 8)])
-
-
 def test_map_is_bounded_ordered_and_reports_each_failure():
     conn, dummy, dummy2, dummy3, dummy4 = make([])
     active = {'now': 0, 'max': 0}
@@ -425,61 +395,6 @@ def test_a_write_stopped_while_pausing_to_retry_ends_with_its_last_answer_and_is
 def test_secrets_are_redacted_in_their_quoted_forms_too():
     text = "Invalid header value: 'tok\\n' and {\"token\": \"tok\\n\"} and tok\n"
     assert transport.redact_text(text, ['tok\n']) == "Invalid header value: '********' and {\"token\": \"********\"} and ********"
-
-
-def test_throttling_lowers_the_rate_of_every_worker_once_per_congestion():
-    clock = FakeClock()
-    limiter = transport.RateLimiter({}, clock=clock.clock, sleep=clock.sleep)
-    sent = [limiter.acquire('Write') for dummy in range(10)]      # unlimited: 10 in the same second
-    assert clock.sleeps == [] and limiter.rate('Write') is None
-    limiter.throttled('Write', sent[9])
-    assert limiter.rate('Write') == pytest.approx(7.0)              # 0.7 x the 10/s measured
-    for stamp in sent[:9]:                                          # the same burst, answered later: no further cut
-        limiter.throttled('Write', stamp)
-    assert limiter.rate('Write') == pytest.approx(7.0)
-    for dummy in range(3):
-        limiter.acquire('Write')
-    assert clock.sleeps == pytest.approx([1 / 7.0] * 3)             # every caller of the action is slowed
-    assert limiter.rate('Read') is None                             # other actions keep their own rate
-    limiter.throttled('Write', clock.now)                           # a new congestion cuts again
-    assert limiter.rate('Write') == pytest.approx(4.9)
-
-
-def test_successes_raise_the_rate_back_but_never_above_the_published_limit_or_the_ceiling():
-    clock = FakeClock()
-    limiter = transport.RateLimiter({'Write': 10}, default_rate=50, clock=clock.clock, sleep=clock.sleep)
-    assert limiter.rate('Write') == 10 and limiter.rate('Read') == 50
-    limiter.throttled('Write', limiter.acquire('Write'))
-    cut = limiter.rate('Write')
-    assert cut == pytest.approx(7.0)                                # 0.7 x its rate, however few calls were sent
-    limiter.succeeded('Write')
-    assert limiter.rate('Write') == pytest.approx(cut * 1.01)
-    limiter.succeeded('Read')
-    assert limiter.rate('Read') == 50                               # no published limit: the default is its top
-    limiter.throttled('Read', limiter.acquire('Read'))
-    assert limiter.rate('Read') == pytest.approx(35.0)
-    limiter.succeeded('Read')
-    assert limiter.rate('Read') == pytest.approx(35.0 * 1.01)       # back up after a throttling answer
-    for dummy in range(1000):
-        limiter.succeeded('Write')
-        limiter.succeeded('Read')
-    assert limiter.rate('Write') == 10 and limiter.rate('Read') == 50  # never above the published limit or the default
-    unlimited = transport.RateLimiter({}, clock=clock.clock, sleep=clock.sleep)
-    unlimited.throttled('Read', unlimited.acquire('Read'))
-    floor = unlimited.rate('Read')
-    unlimited.succeeded('Read')
-    assert unlimited.rate('Read') == pytest.approx(floor * 1.01)     # no default at all: free to climb after a cut
-    capped = transport.RateLimiter({'Write': 10}, default_rate=4, ceiling=4, clock=clock.clock, sleep=clock.sleep)
-    for dummy in range(100):
-        capped.succeeded('Write')
-        capped.succeeded('Read')
-    assert capped.rate('Write') == 4 and capped.rate('Read') == 4
-
-
-def test_the_transport_feeds_throttling_and_success_to_the_limiter():
-    conn, call, clock, dummy, dummy2 = make([429, 200])
-    assert conn.call(call) == 'ok'
-    assert conn.limiter.rate('Act') == pytest.approx(0.7 * 1.01)
 
 
 def test_a_retry_after_from_the_cloud_is_honoured_up_to_the_backoff_cap():
