@@ -45,7 +45,8 @@ if sys.argv[2] != 'none':
     with patch_module_args(json.loads(sys.argv[1])):
         spec = generic.task_spec(getattr(generic, sys.argv[2]))
 names = ['%s.' % generic.__name__.rsplit('.', 1)[0] + name for name in sys.argv[3:]]
-print(json.dumps({'imported': sorted(name.rsplit('.', 1)[1] for name in names if name in sys.modules), 'options': sorted(spec)}))
+print(json.dumps({'imported': sorted(name.rsplit('.', 1)[1] for name in names if name in sys.modules), 'options': sorted(spec),
+                  'stdlib': sorted(name for name in ('configparser',) if name in sys.modules)}))
 '''
 
 
@@ -82,6 +83,7 @@ def test_an_unknown_provider_is_no_provider(name):
 def test_a_task_imports_its_own_provider_only(name, spec_of):
     result = imported(dict(TASKS[name], provider=name), spec_of)
     assert result['imported'] == ['_' + name]
+    assert result['stdlib'] == []       # a profile file's parser: imported when one is read
     assert set(result['options']) == set(generic.chosen_spec(getattr(generic, spec_of), generic.PROVIDERS[name]))
 
 
