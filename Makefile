@@ -365,7 +365,9 @@ demo: venv
 # benchmarks/results/<date>.json, then docs/performance.md and docs/performance.png (.venv-bench: matplotlib).
 # Not part of `make test` (bench-smoke is). Knobs: BENCH_PROVIDERS=tencentcloud,baiducloud BENCH_SIZES=1,100
 # BENCH_TENCENT_EXTRA=10000 BENCH_BASELINE_SIZES=1,10,100 BENCH_BASELINE_BIND_SIZES=1000 BENCH_MEMORY_SIZES=1000
-# BENCH_QUICK=1 (N = 1, 10).
+# BENCH_QUICK=1 (N = 1, 10). Task start-up (benchmarks/bench_startup.py): BENCH_STARTUP_MODULES=sg_binding,...
+# BENCH_STARTUP_BEFORE=<git ref> (also measured at that commit: the figures before a change; default the commit
+# before the start-up work of issue 26).
 LATENCY_MS ?= 50
 BENCH_PROVIDERS ?=
 BENCH_SIZES ?=
@@ -374,11 +376,14 @@ BENCH_BASELINE_SIZES ?=
 BENCH_BASELINE_BIND_SIZES ?=
 BENCH_MEMORY_SIZES ?=
 BENCH_QUICK ?=
+BENCH_STARTUP_MODULES ?=
+BENCH_STARTUP_BEFORE ?= 9c2d75e
 BENCH_ARGS = --latency-ms $(LATENCY_MS) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_PROVIDERS),--providers $(BENCH_PROVIDERS)) \
   $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) $(if $(BENCH_TENCENT_EXTRA),--tencent-extra $(BENCH_TENCENT_EXTRA)) \
   $(if $(BENCH_BASELINE_SIZES),--baseline-sizes $(BENCH_BASELINE_SIZES)) \
   $(if $(BENCH_BASELINE_BIND_SIZES),--baseline-bind-sizes $(BENCH_BASELINE_BIND_SIZES)) \
-  $(if $(BENCH_MEMORY_SIZES),--memory-sizes $(BENCH_MEMORY_SIZES))
+  $(if $(BENCH_MEMORY_SIZES),--memory-sizes $(BENCH_MEMORY_SIZES)) \
+  $(if $(BENCH_STARTUP_MODULES),--startup-modules $(BENCH_STARTUP_MODULES)) $(if $(BENCH_STARTUP_BEFORE),--startup-before $(BENCH_STARTUP_BEFORE))
 
 $(VENV_BENCH)/.installed: benchmarks/requirements.txt
 	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }

@@ -19,7 +19,9 @@ each run's calls per action and throttled answers come from the emulator's reque
 state is checked. The minimum calls and the bound are computed from what the provider module declares
 (read page, batch sizes, completion) and the emulator's limits and settings, never typed in here. Also:
 the per-task overhead (a no-op of each binding module on one instance against ansible.builtin.ping in
-one playbook) and the peak memory of the module process at the largest sizes. Timing belongs here,
+one playbook), the task start-up of every module (benchmarks/bench_startup.py: payload, imports, first request,
+20 no-op tasks against 20 pings, optionally also for an older commit) and the peak memory of the module process at
+the largest sizes. Timing belongs here,
 never in tests. benchmarks/bench_report.py turns the JSON into docs/performance.md and the plot.
 """
 
@@ -45,6 +47,7 @@ sys.path.insert(0, HERE)
 
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 import bench_sdk  # noqa: E402  pylint: disable=wrong-import-position
+import bench_startup  # noqa: E402  pylint: disable=wrong-import-position
 
 SCENARIOS = ('no-op', 'bind', 'unbind', 'purge')
 
@@ -381,6 +384,11 @@ def main():
     parser.add_argument('--baseline-bind-sizes', default=os.environ.get('BENCH_BASELINE_BIND_SIZES', '1000'), help='baselines, bind only')
     parser.add_argument('--memory-sizes', default=os.environ.get('BENCH_MEMORY_SIZES', '1000'), help='+ every --tencent-extra on Tencent')
     parser.add_argument('--repeats', type=int, default=5, help='rounds of the per-task overhead playbook')
+    parser.add_argument('--startup-modules', default=os.environ.get('BENCH_STARTUP_MODULES') or 'all')
+    parser.add_argument('--startup-tasks', type=int, default=20, help='no-op tasks per start-up playbook')
+    parser.add_argument('--startup-runs', type=int, default=5, help='whole-process runs of each start-up playbook')
+    parser.add_argument('--startup-before', default=os.environ.get('BENCH_STARTUP_BEFORE') or None,
+                        help='git ref whose start-up is measured too (the figures before a change)')
     parser.add_argument('--out', default=None)
     parser.add_argument('--quick', action='store_true', help='N = 1, 10 only, baselines at both, memory at 10')
     parser.add_argument('--smoke', action='store_true', help='Tencent, N = 1: every code path once (make test)')
@@ -388,8 +396,10 @@ def main():
     if opts.smoke:
         opts.providers, opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes = 'tencentcloud', '1', '', '1', ''
         opts.memory_sizes, opts.repeats = '1', 1
+        opts.startup_modules, opts.startup_tasks, opts.startup_runs, opts.startup_before = 'tencentcloud_sg_binding', 2, 1, None
     elif opts.quick:
         opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes, opts.memory_sizes = '1,10', '', '1,10', '', '10'
+        opts.startup_tasks, opts.startup_runs = 10, 3
     names = sorted(PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
     scenarios = opts.scenarios.split(',')
     day = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
@@ -444,6 +454,15 @@ def main():
                             run['bound']['bound_s'], ''.join(', %s %.2f s' % (w, run[w]['task_s']) for w in ways)), flush=True)
             doc['overhead'] = bench.overhead(names, opts.repeats)
             print('overhead: ' + json.dumps(doc['overhead']), flush=True)
+            startup_modules = bench_startup.MODULES if opts.startup_modules == 'all' else tuple(opts.startup_modules.split(','))
+            # No latency (the module's own cost), and the run's (what a task costs against a cloud).
+            startup_latencies = [0] if opts.smoke else sorted(set([0, opts.latency_ms]))
+            doc['startup'] = bench_startup.measure(running, startup_latencies, startup_modules, opts.startup_tasks, opts.startup_runs)
+            print('startup: ' + bench_startup.summary(doc['startup']), flush=True)
+            if opts.startup_before:
+                doc['startup_before'] = bench_startup.measure_ref(running, opts.startup_before, startup_latencies, startup_modules,
+                                                                  opts.startup_tasks, opts.startup_runs)
+                print('startup at %s: %s' % (opts.startup_before, bench_startup.summary(doc['startup_before'])), flush=True)
             doc['memory'] = []
             for name in names:
                 sizes = parse_sizes(opts.memory_sizes) + (parse_sizes(opts.tencent_extra) if name == 'tencentcloud' else [])
