@@ -169,7 +169,7 @@ def keep_wrappers(bench, providers, modules, workdir):
 
 
 def run_wrapper(bench, wrapper, importtime):
-    """(wall s, s from the spawn to the emulator's first request or None, stderr) of one run of a wrapper."""
+    """(wall s, s from the spawn to the emulator's first request or None, requests, stderr) of one run of a wrapper."""
     from bench import admin  # pylint: disable=import-outside-toplevel
     admin(bench.base + '/requests', 'DELETE')
     command = [sys.executable] + (['-X', 'importtime'] if importtime else []) + [wrapper]
@@ -181,7 +181,7 @@ def run_wrapper(bench, wrapper, importtime):
         raise SystemExit('%s did not run as a no-op: %s %s' % (wrapper, proc.stdout[-2000:], proc.stderr[-2000:]))
     entries = admin(bench.base + '/requests')['requests']
     first = min(e['start'] for e in entries) - started if entries else None
-    return wall, first, proc.stderr.decode('utf-8', 'replace')
+    return wall, first, len(entries), proc.stderr.decode('utf-8', 'replace')
 
 
 def measure_processes(bench, wrappers, runs):
@@ -190,12 +190,12 @@ def measure_processes(bench, wrappers, runs):
     for module, wrapper in sorted(wrappers.items()):
         walls, firsts, imports = [], [], []
         for dummy in range(runs):
-            wall, first, dummy_err = run_wrapper(bench, wrapper, False)
+            wall, first, calls, dummy_err = run_wrapper(bench, wrapper, False)
             walls.append(wall)
             if first is not None:
                 firsts.append(first)
-            imports.append(import_breakdown(run_wrapper(bench, wrapper, True)[2]))
-        out[module] = dict(payload(wrapper), process_s=statistics.median(walls),
+            imports.append(import_breakdown(run_wrapper(bench, wrapper, True)[3]))
+        out[module] = dict(payload(wrapper), process_s=statistics.median(walls), calls=calls,
                            first_request_s=statistics.median(firsts) if firsts else None,
                            imports_ms=dict((k, statistics.median([i[k] for i in imports])) for k in CATEGORIES))
     return out

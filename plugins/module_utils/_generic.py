@@ -157,7 +157,7 @@ def chosen_spec(spec_of, cls):
     alias an option of its own, and the defaults and requirements of the options every provider has from the
     engine and the generic modules (unit tests check it is the union's part)."""
     spec = spec_of(cls)
-    chosen = {'provider': dict(PROVIDER_OPTION)}
+    chosen = {'provider': dict(PROVIDER_OPTION, choices=sorted(PROVIDERS))}
     for name, option in spec.items():
         chosen[name] = loose_of(option)
         if any(option == shared.get(name) for shared in (engine.COMMON_ARGUMENT_SPEC, INFO_OPTIONS, RECORD_OPTIONS)):
@@ -174,7 +174,7 @@ def task_spec(spec_of):
     provider an option belongs to, or the providers there are)."""
     raw = _load_params()
     name = raw.get('provider') if isinstance(raw, dict) else None
-    if name in PROVIDERS:
+    if isinstance(name, str) and name in PROVIDERS:
         spec = chosen_spec(spec_of, PROVIDERS[name])
         if all(key in spec or key.startswith('_ansible_') for key in raw):
             return spec

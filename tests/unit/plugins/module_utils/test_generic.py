@@ -37,11 +37,13 @@ TASKS = {
 
 # Run in a new interpreter: which provider modules a task's parsing imports.
 IMPORTED = '''
-import json, sys
+import importlib, json, sys
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _generic as generic
 spec = {}
-if sys.argv[2] != 'none':
+if sys.argv[2].startswith('ansible_collections.'):
+    importlib.import_module(sys.argv[2])
+elif sys.argv[2] != 'none':
     with patch_module_args(json.loads(sys.argv[1])):
         spec = generic.task_spec(getattr(generic, sys.argv[2]))
 names = ['%s.' % generic.__name__.rsplit('.', 1)[0] + name for name in sys.argv[3:]]
@@ -58,8 +60,10 @@ def imported(args, spec_of='binding_spec'):
     return json.loads(proc.stdout.decode())
 
 
-def test_the_providers_are_named_without_importing_them():
-    assert imported({}, 'none')['imported'] == []
+@pytest.mark.parametrize('module', ['none', 'ansible_collections.multicloud.secgroup.plugins.inventory.instances',
+                                    'ansible_collections.multicloud.secgroup.plugins.modules.sg_binding'])
+def test_the_providers_are_named_without_importing_them(module):
+    assert imported({}, module)['imported'] == []
     assert generic.PROVIDER_OPTION['choices'] == sorted(generic.PROVIDER_NAMES)
 
 
