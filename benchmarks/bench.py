@@ -457,11 +457,12 @@ def main():
             startup_modules = bench_startup.MODULES if opts.startup_modules == 'all' else tuple(opts.startup_modules.split(','))
             # No latency (the module's own cost), and the run's (what a task costs against a cloud).
             startup_latencies = [0] if opts.smoke else sorted(set([0, opts.latency_ms]))
-            doc['startup'] = bench_startup.measure(running, startup_latencies, startup_modules, opts.startup_tasks, opts.startup_runs)
+            startups = bench_startup.measure(running, startup_latencies, startup_modules, opts.startup_tasks, opts.startup_runs,
+                                             opts.startup_before, process_runs=1 if opts.smoke else None)
+            doc['startup'] = startups['now']
             print('startup: ' + bench_startup.summary(doc['startup']), flush=True)
             if opts.startup_before:
-                doc['startup_before'] = bench_startup.measure_ref(running, opts.startup_before, startup_latencies, startup_modules,
-                                                                  opts.startup_tasks, opts.startup_runs)
+                doc['startup_before'] = startups['before']
                 print('startup at %s: %s' % (opts.startup_before, bench_startup.summary(doc['startup_before'])), flush=True)
             doc['memory'] = []
             for name in names:

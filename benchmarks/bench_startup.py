@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Task start-up: what a module's task pays around its first request, against ansible.builtin.ping.
 
-    python benchmarks/bench_startup.py [--modules all] [--tasks 20] [--runs 5] [--latency-ms 0,50]
-                                       [--collection DIR | --ref GIT_REF] [--out JSON]
+    python benchmarks/bench_startup.py [--modules all] [--tasks 20] [--runs 5] [--process-runs 10]
+                                       [--latency-ms 0,50] [--before GIT_REF] [--out JSON]
 
 Run by benchmarks/bench.py (the "startup" part of its JSON); alone it writes its own JSON. Per module, a no-op task
 on one Tencent Cloud instance of the emulator (the generic modules with provider tencentcloud), and
@@ -13,12 +13,16 @@ ansible.builtin.ping:
 
 * payload: the AnsiballZ wrapper the controller sends (kept with ANSIBLE_KEEP_REMOTE_FILES), its zip's size and
   files, ours (ansible_collections) and ansible-core's;
-* process: that wrapper run as the task runs it (the zip's modules compiled from source), with no latency: its wall
-  time, when the emulator logged its first request (from the spawn), and `python -X importtime` self times grouped
+* process: that wrapper run as the task runs it (the zip's modules compiled from source), with no latency, the fastest
+  of `process_runs` runs: its wall time, when the emulator logged its first request (from the spawn), and
+  `python -X importtime` self times grouped
   into ours (ansible_collections.*), requests (and urllib3, charset_normalizer, idna, certifi), ansible (ansible.*)
   and other (the interpreter's own), a standard module counted with the package that imported it first;
 * tasks: a playbook of `tasks` no-op tasks against one of as many pings, each task timed by the bench_timer
   callback; per whole-process run the mean per task, then the median of `runs` runs, per latency.
+
+With --before REF (bench.py: --startup-before) the collection as committed at REF is measured too, in the same
+rounds as this checkout, so that both see the same load.
 """
 
 import argparse
@@ -184,55 +188,68 @@ def run_wrapper(bench, wrapper, importtime):
     return wall, first, len(entries), proc.stderr.decode('utf-8', 'replace')
 
 
-def measure_processes(bench, wrappers, runs):
-    """Per module: payload, and the medians over runs of wall time, first request and import self times."""
-    out = {}
-    for module, wrapper in sorted(wrappers.items()):
-        walls, firsts, imports = [], [], []
-        for dummy in range(runs):
-            wall, first, calls, dummy_err = run_wrapper(bench, wrapper, False)
-            walls.append(wall)
-            if first is not None:
-                firsts.append(first)
-            imports.append(import_breakdown(run_wrapper(bench, wrapper, True)[3]))
-        out[module] = dict(payload(wrapper), process_s=statistics.median(walls), calls=calls,
-                           first_request_s=statistics.median(firsts) if firsts else None,
-                           imports_ms=dict((k, statistics.median([i[k] for i in imports])) for k in CATEGORIES))
-    return out
-
-
-def measure_tasks(bench, providers, modules, tasks, runs):
-    """Per module (and ping): the median over whole-process runs of the mean seconds per task; rounds interleave
-    ping's playbook and each module's, so that a change of load hits all of them alike."""
-    per_run = dict((m, []) for m in [PING] + list(modules))
-    extra = dict(('args_' + m, noop_args(bench, providers, m)) for m in modules)
+def measure_processes(benches, wrappers, runs):
+    """Per collection and module: payload, and over runs (rounds interleaving the collections and modules) the fastest
+    wall time, first request and import self times: the run least disturbed by other load, as timeit takes."""
+    samples = dict((label, dict((module, []) for module in wrappers[label])) for label in benches)
     for dummy in range(runs):
-        for module in [PING] + list(modules):
-            dummy_elapsed, timed = bench.playbook(play([(module, tasks)]), extra)
-            seconds = [t['seconds'] for t in timed]
-            if len(seconds) != tasks or any(t['status'] != 'ok' for t in timed):
-                raise SystemExit('%s: %d of %d tasks timed ok' % (module, len([t for t in timed if t['status'] == 'ok']), tasks))
-            per_run[module].append(sum(seconds) / len(seconds))
-    ping = statistics.median(per_run[PING])
-    out = {'ping_s': ping, 'runs_ping_s': per_run[PING]}
-    for module in modules:
-        task = statistics.median(per_run[module])
-        out[module] = {'task_s': task, 'ratio': task / ping, 'runs_s': per_run[module]}
+        for label, bench in sorted(benches.items()):
+            for module, wrapper in sorted(wrappers[label].items()):
+                wall, first, calls, dummy_err = run_wrapper(bench, wrapper, False)
+                imports = import_breakdown(run_wrapper(bench, wrapper, True)[3])
+                samples[label][module].append((wall, first, calls, imports))
+    out = {}
+    for label, modules in samples.items():
+        out[label] = {}
+        for module, runs_of in modules.items():
+            firsts = [first for dummy, first, dummy_calls, dummy_imports in runs_of if first is not None]
+            out[label][module] = dict(payload(wrappers[label][module]), process_s=min(r[0] for r in runs_of),
+                                      first_request_s=min(firsts) if firsts else None, calls=runs_of[-1][2],
+                                      imports_ms=dict((k, min(r[3][k] for r in runs_of)) for k in CATEGORIES))
     return out
 
 
-def run(bench, providers, modules, tasks, runs, latencies, process_runs=None):
-    """The start-up figures of the collection bench.workdir holds, as stored in the results JSON."""
+def measure_tasks(benches, providers, modules, tasks, runs):
+    """Per collection and module (and ping): the median over whole-process runs of the mean seconds per task; each
+    round runs every collection's ping playbook and module playbooks in turn, so that a change of load hits all alike."""
+    per_run = dict((label, dict((m, []) for m in [PING] + list(modules))) for label in benches)
+    for dummy in range(runs):
+        for label, bench in sorted(benches.items()):
+            extra = dict(('args_' + m, noop_args(bench, providers, m)) for m in modules)
+            for module in [PING] + list(modules):
+                dummy_elapsed, timed = bench.playbook(play([(module, tasks)]), extra)
+                seconds = [t['seconds'] for t in timed]
+                if len(seconds) != tasks or any(t['status'] != 'ok' for t in timed):
+                    raise SystemExit('%s: %d of %d tasks timed ok' % (module, len([t for t in timed if t['status'] == 'ok']), tasks))
+                per_run[label][module].append(sum(seconds) / len(seconds))
+    out = {}
+    for label, figures in per_run.items():
+        ping = statistics.median(figures[PING])
+        out[label] = {'ping_s': ping, 'runs_ping_s': figures[PING]}
+        for module in modules:
+            task = statistics.median(figures[module])
+            out[label][module] = {'task_s': task, 'ratio': task / ping, 'runs_s': figures[module]}
+    return out
+
+
+def run(benches, providers, modules, tasks, runs, latencies, process_runs):
+    """The start-up figures of each collection (benches: label -> Bench on a tree holding it), as the results JSON
+    stores them, measured in interleaved rounds."""
+    any_bench = benches[sorted(benches)[0]]
     names = sorted(set(provider_of(m) for m in modules))
-    doc = {'modules': list(modules), 'tasks': tasks, 'runs': runs, 'latencies_ms': list(latencies), 'tasks_by_latency': {}}
-    seed(bench, providers, names, 0)
+    docs = dict((label, {'modules': list(modules), 'tasks': tasks, 'runs': runs, 'process_runs': process_runs,
+                         'latencies_ms': list(latencies), 'tasks_by_latency': {}}) for label in benches)
+    seed(any_bench, providers, names, 0)
     with tempfile.TemporaryDirectory() as scratch:
-        wrappers = keep_wrappers(bench, providers, modules, scratch)
-        doc['process'] = measure_processes(bench, wrappers, process_runs or runs)
+        wrappers = dict((label, keep_wrappers(bench, providers, modules, os.path.join(scratch, label)))
+                        for label, bench in benches.items())
+        for label, figures in measure_processes(benches, wrappers, process_runs).items():
+            docs[label]['process'] = figures
     for latency in latencies if tasks else []:
-        seed(bench, providers, names, latency)
-        doc['tasks_by_latency'][str(latency)] = measure_tasks(bench, providers, modules, tasks, runs)
-    return doc
+        seed(any_bench, providers, names, latency)
+        for label, figures in measure_tasks(benches, providers, modules, tasks, runs).items():
+            docs[label]['tasks_by_latency'][str(latency)] = figures
+    return docs
 
 
 def export(ref, into):
@@ -245,23 +262,24 @@ def export(ref, into):
     return target, commit
 
 
-def measure(running, latency_ms_list, modules, tasks, runs, collection=None, process_runs=None):
-    """The figures of the collection at `collection` (this checkout by default), with a Bench of its own."""
+def measure(running, latencies, modules, tasks, runs, before=None, process_runs=None):
+    """The figures of this checkout ('now'), and with before (a git ref) also of the collection as committed there
+    ('before', naming the commit), measured in the same rounds."""
     import bench as harness  # pylint: disable=import-outside-toplevel
-    with tempfile.TemporaryDirectory() as workdir:
-        os.makedirs(os.path.join(workdir, 'ansible_collections', 'multicloud'))
-        os.symlink(collection or ROOT, os.path.join(workdir, 'ansible_collections', 'multicloud', 'secgroup'))
-        bench = harness.Bench(running, workdir, 0, enforce=False)
-        return run(bench, harness.PROVIDERS, modules, tasks, runs, latency_ms_list, process_runs)
-
-
-def measure_ref(running, ref, latency_ms_list, modules, tasks, runs, process_runs=None):
-    """measure() of the collection as committed at ref, with that commit named in the figures."""
-    with tempfile.TemporaryDirectory() as tree:
-        target, commit = export(ref, tree)
-        doc = measure(running, latency_ms_list, modules, tasks, runs, target, process_runs)
-    doc['ref'], doc['commit'] = ref, commit
-    return doc
+    with tempfile.TemporaryDirectory() as scratch:
+        trees = {'now': ROOT}
+        if before:
+            trees['before'], commit = export(before, os.path.join(scratch, 'before-tree'))
+        benches = {}
+        for label, tree in trees.items():
+            workdir = os.path.join(scratch, label)
+            os.makedirs(os.path.join(workdir, 'ansible_collections', 'multicloud'))
+            os.symlink(tree, os.path.join(workdir, 'ansible_collections', 'multicloud', 'secgroup'))
+            benches[label] = harness.Bench(running, workdir, 0, enforce=False)
+        docs = run(benches, harness.PROVIDERS, modules, tasks, runs, latencies, process_runs or max(runs, 10))
+    if before:
+        docs['before'].update(ref=before, commit=commit)
+    return docs
 
 
 def summary(doc):
@@ -286,7 +304,8 @@ def main():
     parser.add_argument('--tasks', type=int, default=20)
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--latency-ms', default='0,50')
-    parser.add_argument('--ref', default=None, help='measure the collection as committed at this git ref')
+    parser.add_argument('--process-runs', type=int, default=None, help='runs of each wrapper (default: runs, at least 10)')
+    parser.add_argument('--before', default=None, help='also measure the collection as committed at this git ref')
     parser.add_argument('--out', default=None)
     opts = parser.parse_args()
     sys.path.insert(0, os.path.join(ROOT, 'tests'))
@@ -296,16 +315,17 @@ def main():
     latencies = [int(x) for x in opts.latency_ms.split(',') if x.strip()]
     running = start()
     try:
-        if opts.ref:
-            doc = measure_ref(running, opts.ref, latencies, modules, opts.tasks, opts.runs)
-        else:
-            doc = measure(running, latencies, modules, opts.tasks, opts.runs)
+        docs = measure(running, latencies, modules, opts.tasks, opts.runs, opts.before, opts.process_runs)
     finally:
         running.stop()
+    doc = {'startup': docs['now']}
+    if opts.before:
+        doc['startup_before'] = docs['before']
     if opts.out:
         with open(opts.out, 'w') as handle:
             json.dump(doc, handle, indent=1, sort_keys=True)
-    print(summary(doc))
+    for key in sorted(doc):
+        print('%s: %s' % (key, summary(doc[key])))
 
 
 if __name__ == '__main__':
