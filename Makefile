@@ -400,7 +400,7 @@ bench: venv venv-bench
 	"$(VENV_BENCH)/bin/python" benchmarks/bench_report.py "$$out"
 	echo "bench: $$out, docs/performance.md, docs/performance.png in $$(( $$(date +%s) - start )) s"
 
-# The harness once (Tencent Cloud, N = 1, every scenario, both baselines, overhead, memory) and the page
+# The harness once (Tencent Cloud, N = 1, every scenario, both baselines, overhead, task start-up, memory) and the page
 # generator without the plot, into a temporary directory: keeps them from rotting. Asserts no time.
 bench-smoke: venv
 	@$(PRELUDE); banner bench-smoke
@@ -409,6 +409,7 @@ bench-smoke: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --smoke --out "$$OUT/smoke.json"
 	"$(VENV)/bin/python" benchmarks/bench_report.py "$$OUT/smoke.json" --doc "$$OUT/performance.md" --no-plot
 	grep -q '^| 1 | purge |' "$$OUT/performance.md" || { echo "bench-smoke: no result table in the page" >&2; exit 1; }
+	grep -q '^| tencentcloud_sg_binding | [0-9]' "$$OUT/performance.md" || { echo "bench-smoke: no task start-up table in the page" >&2; exit 1; }
 	echo "bench-smoke: ok in $$(( $$(date +%s) - start )) s"
 
 # The sg_bindings role against a task per host, 200 hosts on two clouds.

@@ -177,9 +177,13 @@ def floor(start, latency):
     return seconds, seconds / tasks['ping_s']
 
 
+def milliseconds(seconds):
+    return '%.0f' % (seconds * 1000)
+
+
 def startup_section(doc):
     start, before = doc['startup'], doc.get('startup_before')
-    old = (lambda module: (before or {}).get('process', {}).get(module))
+    old_process = (before or {}).get('process', {})
     lines = ['## Task start-up', '',
              'What a task pays before and around its first request, against `ansible.builtin.ping` '
              '(`benchmarks/bench_startup.py`): a no-op on one instance (the generic modules with `provider: tencentcloud`, '
@@ -193,16 +197,16 @@ def startup_section(doc):
              'charset_normalizer, idna, certifi), `ansible` and other (the interpreter\'s own); a standard module counts '
              'with the package that imported it first.',
              '- **first request**: from the spawn of that process to the emulator\'s log of its first request; **process**: '
-             'its wall time; no latency; medians of %d runs.' % start['runs'],
+             'its wall time; no latency; each the fastest of %d runs (the one least disturbed by other load, as `timeit` '
+             'takes).' % start.get('process_runs', start['runs']),
              '- **task**: a playbook of %d no-op tasks against one of %d pings, each task timed by `bench_timer`; per '
              'whole-process run the mean per task, then the median of %d runs, rounds interleaved.' % (
                  start['tasks'], start['tasks'], start['runs']), '',
              '| module | zip KiB | files ours + ansible | imports ours ms | requests ms | ansible ms | other ms | calls '
              '| first request ms | process ms |',
              '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
-    ms = (lambda value: '%.0f' % (value * 1000))
     for module in startup_rows(start):
-        proc, was = start['process'][module], old(module) or {}
+        proc, was = start['process'][module], old_process.get(module) or {}
         imports, was_imports = proc['imports_ms'], was.get('imports_ms') or {}
         cells = [module.replace(PING, '`%s`' % PING),
                  then_now(was.get('zip_bytes'), proc['zip_bytes'], lambda v: '%.0f' % (v / 1024.0)),
@@ -210,8 +214,8 @@ def startup_section(doc):
                           '%d + %d' % (proc['ours_files'], proc['ansible_files']), str)]
         cells += [then_now(was_imports.get(kind), imports[kind], lambda v: '%.0f' % v) for kind in ('ours', 'requests', 'ansible', 'other')]
         cells += [str(proc['calls']) if proc.get('calls') is not None else '-',
-                  then_now(was.get('first_request_s'), proc['first_request_s'], ms),
-                  then_now(was.get('process_s'), proc['process_s'], ms)]
+                  then_now(was.get('first_request_s'), proc['first_request_s'], milliseconds),
+                  then_now(was.get('process_s'), proc['process_s'], milliseconds)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     latencies = sorted(start['tasks_by_latency'], key=int)
