@@ -197,14 +197,15 @@ def startup_section(doc):
              'charset_normalizer, idna, certifi), `ansible` and other (the interpreter\'s own); a standard module counts '
              'with the package that imported it first.',
              '- **first request**: from the spawn of that process to the emulator\'s log of its first request; **process**: '
-             'its wall time; no latency; each the fastest of %d runs (the one least disturbed by other load, as `timeit` '
-             'takes).' % start.get('process_runs', start['runs']),
+             'its wall time, and its CPU time (user and system, which other load on the machine disturbs far less); no '
+             'latency; each the fastest of %d runs (the one least disturbed by other load, as `timeit` takes).'
+             % start.get('process_runs', start['runs']),
              '- **task**: a playbook of %d no-op tasks against one of %d pings, each task timed by `bench_timer`; per '
              'whole-process run the mean per task, then the median of %d runs, rounds interleaved.' % (
-                 start['tasks'], start['tasks'], start['runs']), '',
+                 start['tasks'], start['tasks'], start['runs']) if start['tasks_by_latency'] else '', '',
              '| module | zip KiB | files ours + ansible | imports ours ms | requests ms | ansible ms | other ms | calls '
-             '| first request ms | process ms |',
-             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+             '| first request ms | process ms | process CPU ms |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for module in startup_rows(start):
         proc, was = start['process'][module], old_process.get(module) or {}
         imports, was_imports = proc['imports_ms'], was.get('imports_ms') or {}
@@ -215,7 +216,8 @@ def startup_section(doc):
         cells += [then_now(was_imports.get(kind), imports[kind], lambda v: '%.0f' % v) for kind in ('ours', 'requests', 'ansible', 'other')]
         cells += [str(proc['calls']) if proc.get('calls') is not None else '-',
                   then_now(was.get('first_request_s'), proc['first_request_s'], milliseconds),
-                  then_now(was.get('process_s'), proc['process_s'], milliseconds)]
+                  then_now(was.get('process_s'), proc['process_s'], milliseconds),
+                  then_now(was.get('process_cpu_s'), proc.get('process_cpu_s'), milliseconds)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     latencies = sorted(start['tasks_by_latency'], key=int)
@@ -244,18 +246,19 @@ def startup_floor(start, latencies):
     if first is None:
         return []
     proc, ping = start['process'][first], start['process'][PING]
-    # Ping's process time outside its imports (interpreter, wrapper, its run, exit): what the module pays alike.
-    ping_rest = ping['process_s'] * 1000 - sum(ping['imports_ms'].values())
-    before_request = max(0.0, (proc['first_request_s'] or 0) * 1000 - sum(proc['imports_ms'].values()) - ping_rest)
+    # Where the module's first request comes after ping's whole process: its extra imports, and the rest.
+    gap = ((proc['first_request_s'] or 0) - ping['process_s']) * 1000
+    extra_ansible = proc['imports_ms']['ansible'] - ping['imports_ms']['ansible']
     lines = ['**The floor.** `ansible.builtin.ping` already pays the interpreter, the AnsiballZ wrapper and its zip, and '
-             'ansible-core\'s own imports (%.0f ms of imports, %.0f ms of process here). On top of that, a module that talks '
-             'to a cloud through `requests` (the collection\'s one dependency besides ansible-core) pays its import '
-             '(%.0f ms here) and one latency per request its no-op waits for (%s: %s). Ours in %s is then %.0f ms of imports '
-             '(compiling the engine and one provider from the zip: no bytecode cache survives a task) and about %.0f ms from '
-             'the end of the imports to the first request (argument checks, credentials, the transport).' % (
-                 sum(ping['imports_ms'].values()), ping['process_s'] * 1000, proc['imports_ms']['requests'],
-                 first, '%s request(s)' % proc['calls'] if proc.get('calls') is not None else 'unknown',
-                 first, proc['imports_ms']['ours'], before_request), '']
+             'ansible-core\'s own imports (%.0f ms of imports in a %.0f ms process here). %s sends its first request %.0f ms '
+             'after ping\'s process has ended: importing `requests` (%.0f ms), ours (%.0f ms: compiling the engine and one '
+             'provider from the zip, as no bytecode cache survives a task), %+.0f ms of ansible-core imports against ping\'s, '
+             'and the remaining %+.0f ms: argument checks, credentials, the transport, and the noise of the machine and of '
+             '`-X importtime` (which inflates what it times). `requests` is the collection\'s one dependency besides '
+             'ansible-core; with its import and one latency per request the no-op waits for (%s here), no task can beat%s' % (
+                 sum(ping['imports_ms'].values()), ping['process_s'] * 1000, first, gap, proc['imports_ms']['requests'],
+                 proc['imports_ms']['ours'], extra_ansible, gap - proc['imports_ms']['requests'] - proc['imports_ms']['ours'] - extra_ansible,
+                 proc['calls'] if proc.get('calls') is not None else 'unknown', ':' if latencies else ' ping by less than that.'), '']
     for latency in latencies:
         low = floor(start, int(latency))
         tasks = start['tasks_by_latency'][latency]

@@ -31,6 +31,7 @@ import io
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -96,28 +97,23 @@ def payload(wrapper):
     return out
 
 
+def provider_of(module):
+    """The cloud of a module's no-op: a binding module's own, Tencent Cloud for the generic ones."""
+    return module[:-len('_sg_binding')] if module.endswith('_sg_binding') else 'tencentcloud'
+
+
 def noop_args(bench, providers, module):
-    """The arguments of the module's no-op task on instance 0 of Tencent Cloud (seeded by seed())."""
-    spec = providers['tencentcloud']
-    g = spec['groups']
-    args = bench.task_args('tencentcloud', spec, 1, [g['bind']], False, 'present')
-    if module in ('sg_binding', 'sg_binding_info', 'sg_quarantine_record'):
-        args['provider'] = 'tencentcloud'
-    if module == 'sg_binding_info':
+    """The arguments of the module's no-op task on instance 0 of its cloud (seeded by seed())."""
+    name = provider_of(module)
+    spec = providers[name]
+    args = bench.task_args(name, spec, 1, [spec['groups']['bind']], False, 'present')
+    if not module.endswith('_sg_binding'):
+        args['provider'] = name
+    if module in ('sg_binding_info', 'sg_quarantine_record'):
         del args['security_group_ids']
     if module == 'sg_quarantine_record':
-        del args['security_group_ids']
-        args['state'] = 'absent'
-    if module.endswith('_sg_binding') and not module.startswith('tencentcloud'):
-        # Another cloud's module: its own credentials and endpoint.
-        name = module[:-len('_sg_binding')]
-        spec = providers[name]
-        args = bench.task_args(name, spec, 1, [spec['groups']['bind']], False, 'present')
+        args['state'] = 'absent'        # no record to remove: a read of the tags
     return args
-
-
-def provider_of(module):
-    return module[:-len('_sg_binding')] if module.endswith('_sg_binding') and module != 'sg_binding' else 'tencentcloud'
 
 
 def seed(bench, providers, names, latency_ms):
@@ -173,19 +169,23 @@ def keep_wrappers(bench, providers, modules, workdir):
 
 
 def run_wrapper(bench, wrapper, importtime):
-    """(wall s, s from the spawn to the emulator's first request or None, requests, stderr) of one run of a wrapper."""
+    """(wall s, s from the spawn to the emulator's first request or None, requests, stderr, CPU s of the process: user
+    and system, which other load disturbs far less than wall time) of one run of a wrapper."""
     from bench import admin  # pylint: disable=import-outside-toplevel
     admin(bench.base + '/requests', 'DELETE')
     command = [sys.executable] + (['-X', 'importtime'] if importtime else []) + [wrapper]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bench.env, check=False)
     wall = time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     result = json.loads(proc.stdout.decode('utf-8', 'replace') or '{}')
     if proc.returncode or result.get('failed') or result.get('changed'):
         raise SystemExit('%s did not run as a no-op: %s %s' % (wrapper, proc.stdout[-2000:], proc.stderr[-2000:]))
     entries = admin(bench.base + '/requests')['requests']
     first = min(e['start'] for e in entries) - started if entries else None
-    return wall, first, len(entries), proc.stderr.decode('utf-8', 'replace')
+    return wall, first, len(entries), proc.stderr.decode('utf-8', 'replace'), cpu
 
 
 def measure_processes(benches, wrappers, runs):
@@ -195,15 +195,16 @@ def measure_processes(benches, wrappers, runs):
     for dummy in range(runs):
         for label, bench in sorted(benches.items()):
             for module, wrapper in sorted(wrappers[label].items()):
-                wall, first, calls, dummy_err = run_wrapper(bench, wrapper, False)
+                wall, first, calls, dummy_err, cpu = run_wrapper(bench, wrapper, False)
                 imports = import_breakdown(run_wrapper(bench, wrapper, True)[3])
-                samples[label][module].append((wall, first, calls, imports))
+                samples[label][module].append((wall, first, calls, imports, cpu))
     out = {}
     for label, modules in samples.items():
         out[label] = {}
         for module, runs_of in modules.items():
-            firsts = [first for dummy, first, dummy_calls, dummy_imports in runs_of if first is not None]
+            firsts = [r[1] for r in runs_of if r[1] is not None]
             out[label][module] = dict(payload(wrappers[label][module]), process_s=min(r[0] for r in runs_of),
+                                      process_cpu_s=min(r[4] for r in runs_of),
                                       first_request_s=min(firsts) if firsts else None, calls=runs_of[-1][2],
                                       imports_ms=dict((k, min(r[3][k] for r in runs_of)) for k in CATEGORIES))
     return out
@@ -287,7 +288,7 @@ def summary(doc):
     parts = []
     for module in [PING] + list(doc['modules']):
         proc = doc['process'][module]
-        text = '%s: process %.0f ms' % (module, proc['process_s'] * 1000)
+        text = '%s: process %.0f ms (CPU %.0f ms)' % (module, proc['process_s'] * 1000, proc['process_cpu_s'] * 1000)
         if proc['first_request_s'] is not None:
             text += ', first request %.0f ms' % (proc['first_request_s'] * 1000)
         text += ', imports %s' % ' '.join('%s %.0f' % (k, proc['imports_ms'][k]) for k in CATEGORIES)
