@@ -430,7 +430,9 @@ demo: venv-demo
 # benchmarks/results/<date>.json, then docs/performance.md and docs/performance.png (.venv-bench: matplotlib).
 # Not part of `make test` (bench-smoke is). Knobs: BENCH_PROVIDERS=tencentcloud,baiducloud BENCH_SIZES=1,100
 # BENCH_TENCENT_EXTRA=10000 BENCH_BASELINE_SIZES=1,10,100 BENCH_BASELINE_BIND_SIZES=1000 BENCH_MEMORY_SIZES=1000
-# BENCH_QUICK=1 (N = 1, 10).
+# BENCH_QUICK=1 (N = 1, 10). Task start-up (benchmarks/bench_startup.py): BENCH_STARTUP_MODULES=sg_binding,...
+# BENCH_STARTUP_BEFORE=<git ref> (also measured at that commit: the figures before a change; default the commit
+# before the start-up work of issue 26).
 LATENCY_MS ?= 50
 BENCH_PROVIDERS ?=
 BENCH_SIZES ?=
@@ -439,11 +441,14 @@ BENCH_BASELINE_SIZES ?=
 BENCH_BASELINE_BIND_SIZES ?=
 BENCH_MEMORY_SIZES ?=
 BENCH_QUICK ?=
+BENCH_STARTUP_MODULES ?=
+BENCH_STARTUP_BEFORE ?= 9c2d75e
 BENCH_ARGS = --latency-ms $(LATENCY_MS) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_PROVIDERS),--providers $(BENCH_PROVIDERS)) \
   $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) $(if $(BENCH_TENCENT_EXTRA),--tencent-extra $(BENCH_TENCENT_EXTRA)) \
   $(if $(BENCH_BASELINE_SIZES),--baseline-sizes $(BENCH_BASELINE_SIZES)) \
   $(if $(BENCH_BASELINE_BIND_SIZES),--baseline-bind-sizes $(BENCH_BASELINE_BIND_SIZES)) \
-  $(if $(BENCH_MEMORY_SIZES),--memory-sizes $(BENCH_MEMORY_SIZES))
+  $(if $(BENCH_MEMORY_SIZES),--memory-sizes $(BENCH_MEMORY_SIZES)) \
+  $(if $(BENCH_STARTUP_MODULES),--startup-modules $(BENCH_STARTUP_MODULES)) $(if $(BENCH_STARTUP_BEFORE),--startup-before $(BENCH_STARTUP_BEFORE))
 
 $(VENV_BENCH)/.installed: benchmarks/requirements.txt
 	[ -n "$(PYTHON311)" ] || { echo "python3.11 not found (looked in $(PYENV_ROOT)/versions)" >&2; exit 1; }
@@ -460,7 +465,7 @@ bench: venv venv-bench
 	"$(VENV_BENCH)/bin/python" benchmarks/bench_report.py "$$out"
 	echo "bench: $$out, docs/performance.md, docs/performance.png in $$(( $$(date +%s) - start )) s"
 
-# The harness once (Tencent Cloud, N = 1, every scenario, both baselines, overhead, memory) and the page
+# The harness once (Tencent Cloud, N = 1, every scenario, both baselines, overhead, task start-up, memory) and the page
 # generator without the plot, into a temporary directory: keeps them from rotting. Asserts no time.
 bench-smoke: venv
 	@$(PRELUDE); banner bench-smoke
@@ -469,6 +474,7 @@ bench-smoke: venv
 	$(NOPROXY) "$(VENV)/bin/python" benchmarks/bench.py --smoke --out "$$OUT/smoke.json"
 	"$(VENV)/bin/python" benchmarks/bench_report.py "$$OUT/smoke.json" --doc "$$OUT/performance.md" --no-plot
 	grep -q '^| 1 | purge |' "$$OUT/performance.md" || { echo "bench-smoke: no result table in the page" >&2; exit 1; }
+	grep -q '^| tencentcloud_sg_binding | [0-9]' "$$OUT/performance.md" || { echo "bench-smoke: no task start-up table in the page" >&2; exit 1; }
 	echo "bench-smoke: ok in $$(( $$(date +%s) - start )) s"
 
 # The sg_bindings role against a task per host, 200 hosts on two clouds.

@@ -19,8 +19,10 @@ each run's calls per action and throttled answers come from the emulator's reque
 state is checked. The minimum calls and the bound are computed from what the provider module declares
 (read page, batch sizes, completion) and the emulator's limits and settings, never typed in here. Also:
 the per-task overhead (a no-op of each binding module on one instance against ansible.builtin.ping in
-one playbook), the peak memory of the module process at the largest sizes, and k module processes on one
-account plus the limiter after a burst of throttles (bench_processes.py). Timing belongs here,
+one playbook), the task start-up of every module (benchmarks/bench_startup.py: payload, imports, first request,
+20 no-op tasks against 20 pings, optionally also for an older commit), the peak memory of the module process at
+the largest sizes, and k module processes on one account plus the limiter after a burst of throttles
+(bench_processes.py). Timing belongs here,
 never in tests. benchmarks/bench_report.py turns the JSON into docs/performance.md and the plot.
 """
 
@@ -47,6 +49,7 @@ sys.path.insert(0, HERE)
 from emulator import start  # noqa: E402  pylint: disable=wrong-import-position
 import bench_sdk  # noqa: E402  pylint: disable=wrong-import-position
 import bench_processes  # noqa: E402  pylint: disable=wrong-import-position
+import bench_startup  # noqa: E402  pylint: disable=wrong-import-position
 
 SCENARIOS = ('no-op', 'bind', 'unbind', 'purge')
 
@@ -386,6 +389,11 @@ def main():
     parser.add_argument('--process-ks', default=os.environ.get('BENCH_PROCESS_KS', '1,2,4,8'),
                         help='concurrent module processes on one account (bench_processes.py)')
     parser.add_argument('--process-instances', type=int, default=40, help='instances each of those processes binds')
+    parser.add_argument('--startup-modules', default=os.environ.get('BENCH_STARTUP_MODULES') or 'all')
+    parser.add_argument('--startup-tasks', type=int, default=20, help='no-op tasks per start-up playbook')
+    parser.add_argument('--startup-runs', type=int, default=5, help='whole-process runs of each start-up playbook')
+    parser.add_argument('--startup-before', default=os.environ.get('BENCH_STARTUP_BEFORE') or None,
+                        help='git ref whose start-up is measured too (the figures before a change)')
     parser.add_argument('--out', default=None)
     parser.add_argument('--quick', action='store_true', help='N = 1, 10 only, baselines at both, memory at 10')
     parser.add_argument('--smoke', action='store_true', help='Tencent, N = 1: every code path once (make test)')
@@ -394,8 +402,10 @@ def main():
         opts.providers, opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes = 'tencentcloud', '1', '', '1', ''
         opts.memory_sizes, opts.repeats = '1', 1
         opts.process_ks, opts.process_instances = '2', 5
+        opts.startup_modules, opts.startup_tasks, opts.startup_runs, opts.startup_before = 'tencentcloud_sg_binding', 2, 1, None
     elif opts.quick:
         opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes, opts.memory_sizes = '1,10', '', '1,10', '', '10'
+        opts.startup_tasks, opts.startup_runs = 10, 3
     names = sorted(PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
     scenarios = opts.scenarios.split(',')
     day = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
@@ -450,6 +460,16 @@ def main():
                             run['bound']['bound_s'], ''.join(', %s %.2f s' % (w, run[w]['task_s']) for w in ways)), flush=True)
             doc['overhead'] = bench.overhead(names, opts.repeats)
             print('overhead: ' + json.dumps(doc['overhead']), flush=True)
+            startup_modules = bench_startup.MODULES if opts.startup_modules == 'all' else tuple(opts.startup_modules.split(','))
+            # No latency (the module's own cost), and the run's (what a task costs against a cloud).
+            startup_latencies = [0] if opts.smoke else sorted(set([0, opts.latency_ms]))
+            startups = bench_startup.measure(running, startup_latencies, startup_modules, opts.startup_tasks, opts.startup_runs,
+                                             opts.startup_before, process_runs=1 if opts.smoke else None)
+            doc['startup'] = startups['now']
+            print('startup: ' + bench_startup.summary(doc['startup']), flush=True)
+            if opts.startup_before:
+                doc['startup_before'] = startups['before']
+                print('startup at %s: %s' % (opts.startup_before, bench_startup.summary(doc['startup_before'])), flush=True)
             doc['memory'] = []
             for name in names:
                 sizes = parse_sizes(opts.memory_sizes) + (parse_sizes(opts.tencent_extra) if name == 'tencentcloud' else [])

@@ -31,7 +31,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import configparser
 import json
 import os
 import stat
@@ -197,6 +196,7 @@ def parse_json_file(path, text, **options):
 
 def parse_ini_file(path, text):
     """A ConfigParser of a profile file's INI text; CredentialFileError naming the file if it is not INI."""
+    import configparser  # pylint: disable=import-outside-toplevel  # only a task reading a profile file pays for it
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text, source=path)

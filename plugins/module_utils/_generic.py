@@ -20,8 +20,9 @@ import datetime
 import os
 import re
 import traceback
+from collections.abc import Mapping
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import _load_params, env_fallback, missing_required_lib
 
 try:
     from ansible.module_utils.secrets import register_secret   # ansible-core 2.22+
@@ -34,19 +35,54 @@ from ansible_collections.multicloud.secgroup.plugins.module_utils import _listin
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _planner as planner
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _quarantine_record as quarantine_record
 from ansible_collections.multicloud.secgroup.plugins.module_utils import _transport as transport
-from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud
-from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud
-from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud
-from ansible_collections.multicloud.secgroup.plugins.module_utils._zenlayer import ZenlayerCloud
 
-# Every provider, by its `provider` option value. A new provider is one line here.
-PROVIDERS = dict((cls.name, cls) for cls in (TencentCloud, AliCloud, BaiduCloud, ZenlayerCloud))
+# Every provider's `provider` option value, in the order the union takes their options. A new provider is a name
+# here and a branch in provider_class.
+PROVIDER_NAMES = ('tencentcloud', 'alicloud', 'baiducloud', 'zenlayer')
+
+
+def provider_class(name):
+    """The class of provider `name`, imported now: a task compiles its own cloud's code only (AnsiballZ ships the code
+    of every provider, as it finds these imports)."""
+    # pylint: disable=import-outside-toplevel
+    if name == 'tencentcloud':
+        from ansible_collections.multicloud.secgroup.plugins.module_utils._tencentcloud import TencentCloud as cls
+    elif name == 'alicloud':
+        from ansible_collections.multicloud.secgroup.plugins.module_utils._alicloud import AliCloud as cls
+    elif name == 'baiducloud':
+        from ansible_collections.multicloud.secgroup.plugins.module_utils._baiducloud import BaiduCloud as cls
+    elif name == 'zenlayer':
+        from ansible_collections.multicloud.secgroup.plugins.module_utils._zenlayer import ZenlayerCloud as cls
+    else:
+        raise KeyError(name)
+    return cls
+
+
+class Providers(Mapping):
+    """Every provider class by its name, each imported when first looked up (names and membership import none)."""
+
+    def __getitem__(self, name):
+        if name not in self:
+            raise KeyError(name)
+        return provider_class(name)
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name in PROVIDER_NAMES
+
+    def __iter__(self):
+        return iter(PROVIDER_NAMES)
+
+    def __len__(self):
+        return len(PROVIDER_NAMES)
+
+
+PROVIDERS = Providers()
 
 # What sg_binding_info takes besides targets, groups and the provider's own options.
 INFO_COMMON = ('endpoint', 'validate_certs', 'timeout', 'retries', 'retry_delay', 'retry_max_delay',
                'max_concurrency', 'rate_limit') + credentials.OPTIONS
 
-PROVIDER_OPTION = dict(type='str', required=True, choices=sorted(PROVIDERS))
+PROVIDER_OPTION = dict(type='str', required=True, choices=sorted(PROVIDER_NAMES))
 
 # sg_binding_info's filters, as the inventory plugin's: checked key by key by _listing.check_filters (ansible-core's
 # own suboption checks can fail before masking no_log values, or with a traceback for a value of the wrong type).
@@ -57,15 +93,26 @@ def binding_spec(cls):
     return engine.argument_spec(cls)
 
 
+# sg_binding_info's own options, the same for every provider.
+INFO_OPTIONS = dict(
+    security_group_ids=dict(type='list', elements='str'),
+    interfaces=dict(type='bool', default=False),
+    filters=FILTERS_OPTION,
+)
+
+
 def info_spec(cls):
     full = engine.argument_spec(cls)
     spec = dict((kind.option, dict(full[kind.option], required=False)) for kind in cls.target_kinds)
-    spec['security_group_ids'] = dict(type='list', elements='str')
-    spec['interfaces'] = dict(type='bool', default=False)
-    spec['filters'] = FILTERS_OPTION
+    spec.update((name, dict(option)) for name, option in INFO_OPTIONS.items())
     spec.update((name, full[name]) for name in INFO_COMMON)
     spec.update((name, full[name]) for name in cls.argument_spec)
     return spec
+
+
+def loose_of(option):
+    """An option as the union parses it: the resolution supplies its default, fallback and requirement."""
+    return dict((k, v) for k, v in option.items() if k not in ('default', 'fallback', 'required', 'aliases'))
 
 
 def union_spec(spec_of):
@@ -79,7 +126,7 @@ def union_spec(spec_of):
     union = {'provider': dict(PROVIDER_OPTION, choices=sorted(cls.name for cls in classes))}
     for name in sorted(set(name for spec in specs for name in spec)):
         present = [spec[name] for spec in specs if name in spec]
-        loose = dict((k, v) for k, v in present[0].items() if k not in ('default', 'fallback', 'required', 'aliases'))
+        loose = loose_of(present[0])
         for other in present[1:]:
             if (other.get('type'), other.get('elements'), other.get('choices')) != (loose.get('type'), loose.get('elements'), loose.get('choices')):
                 raise ValueError('option %s differs in type between providers' % name)
@@ -103,6 +150,35 @@ def union_spec(spec_of):
                 if option.get('no_log'):
                     known['no_log'] = True
     return union
+
+
+def chosen_spec(spec_of, cls):
+    """The part of the union that provider cls has, made from cls alone: its options as the union parses them, each
+    alias an option of its own, and the defaults and requirements of the options every provider has from the
+    engine and the generic modules (unit tests check it is the union's part)."""
+    spec = spec_of(cls)
+    chosen = {'provider': dict(PROVIDER_OPTION, choices=sorted(PROVIDERS))}
+    for name, option in spec.items():
+        chosen[name] = loose_of(option)
+        if any(option == shared.get(name) for shared in (engine.COMMON_ARGUMENT_SPEC, INFO_OPTIONS, RECORD_OPTIONS)):
+            chosen[name].update((k, option[k]) for k in ('default', 'required') if k in option)
+    for name, option in sorted(spec.items()):
+        for alias in option.get('aliases') or []:
+            chosen.setdefault(alias, dict((k, v) for k, v in option.items() if k in ('type', 'elements', 'no_log')))
+    return chosen
+
+
+def task_spec(spec_of):
+    """What the task's AnsibleModule parses: the chosen provider's part of the union where the task names a provider
+    and gives only its options (the other providers are never imported), else the whole union (which names the
+    provider an option belongs to, or the providers there are)."""
+    raw = _load_params()
+    name = raw.get('provider') if isinstance(raw, dict) else None
+    if isinstance(name, str) and name in PROVIDERS:
+        spec = chosen_spec(spec_of, PROVIDERS[name])
+        if all(key in spec or key.startswith('_ansible_') for key in raw):
+            return spec
+    return union_spec(spec_of)
 
 
 def other_name(name, cls):
@@ -170,7 +246,7 @@ def resolve(params, cls, spec, require_target=True):
 def generic_module(spec_of, require_target=True):
     """An AnsibleModule over the union of the providers' options, resolved for the chosen one:
     (module, provider class); failures are fail_json naming the option."""
-    module = engine.new_module(argument_spec=union_spec(spec_of), supports_check_mode=True)
+    module = engine.new_module(argument_spec=task_spec(spec_of), supports_check_mode=True)
     cls = PROVIDERS[module.params['provider']]
     try:
         params, secrets = resolve(module.params, cls, spec_of(cls), require_target)
@@ -380,15 +456,19 @@ FILE_STORE_NOTE = "use the sg_quarantine role's file record store (sg_quarantine
 ISOLATED_AT_PATTERN = r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([+-][0-9]{2}:[0-9]{2})'
 
 
+# sg_quarantine_record's own options, the same for every provider.
+RECORD_OPTIONS = dict(
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    # Checked field by field in check_records (ansible-core's own suboption checks can fail before masking no_log values).
+    records=dict(type='list', elements='dict'),
+    instance_ids=dict(type='list', elements='str'),
+    instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
+)
+
+
 def record_spec(cls):
     full = engine.argument_spec(cls)
-    spec = dict(
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        # Checked field by field in check_records (ansible-core's own suboption checks can fail before masking no_log values).
-        records=dict(type='list', elements='dict'),
-        instance_ids=dict(type='list', elements='str'),
-        instance_kind=dict(type='str', default='instance', choices=list(INSTANCE_KINDS)),
-    )
+    spec = dict((name, dict(option)) for name, option in RECORD_OPTIONS.items())
     spec.update((name, full[name]) for name in INFO_COMMON)
     spec.update((name, full[name]) for name in cls.argument_spec)
     return spec

@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import configparser
 import hashlib
 import hmac
 import json
@@ -315,6 +314,7 @@ def sdk_file_source(settings):
             except credentials.CredentialsNotFound as exc:
                 missing.append(exc.reason)
                 continue
+            import configparser  # pylint: disable=import-outside-toplevel  # only a task reading this file pays for it
             parser = configparser.ConfigParser(interpolation=None)
             try:
                 parser.read_string(text)
