@@ -244,7 +244,7 @@ def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_
     # Before the fix: "StopInstances failed ... stop failed last week" (any FAILED state was ours when no RequestId came back).
     reset = transport.ProviderError('tencentcloud', 'AssociateSecurityGroups', 'ConnectionError', 'reset',
                                     error_class=transport.AMBIGUOUS)
-    cloud, conn = provider([instance(**STALE_FAILURE), reset] + [instance(**STALE_FAILURE)] * 6)
+    cloud, conn = provider([instance(**STALE_FAILURE), reset] + [instance(**STALE_FAILURE)] * 7)
     clock = FakeClock()
     cloud.monotonic, cloud.sleep = clock.monotonic, clock.sleep
     cloud.read(['ins-00000001'])
@@ -253,7 +253,8 @@ def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_
     # Decided from what the instance shows once the operation state cannot be lagging any more: not operating,
     # without the group (the engine re-plans and binds it).
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': []}
-    assert clock.now >= tencent.OPERATION_STATE_LAG_S and len(conn.calls) == 8
+    # Polls at 0, 0 (SETTLE_FIRST), 0.5, 1.5, 3.5, 7.5 and 12.5 s: the seventh is past the lag.
+    assert clock.now >= tencent.OPERATION_STATE_LAG_S and len(conn.calls) == 9
 
 
 def test_a_failed_operation_of_someone_else_after_ours_is_not_ours():
