@@ -357,6 +357,41 @@ class FakeTencent:
                 out.append(exc)
         return out
 
+    def stream(self, func, max_workers):
+        return InlineStream(func)
+
+
+class InlineStream:
+    """transport.Stream's interface in the caller's thread: each item runs when its answer is asked for, in order."""
+
+    def __init__(self, func):
+        self.func = func
+        self.queue = []
+        self.count = 0
+
+    def submit(self, item):
+        self.queue.append(item)
+        self.count += 1
+
+    def outstanding(self):
+        return self.count
+
+    def next(self):
+        item = self.queue.pop(0)
+        try:
+            return item, self.func(item)
+        except transport.ProviderError as exc:
+            return item, exc
+
+    def ack(self):
+        self.count -= 1
+
+    def interrupt(self, exc):
+        raise exc
+
+    def close(self):
+        pass
+
 
 def running(groups=(), state='RUNNING', **extra):
     ins = dict(groups=list(groups), state=state, op=None, opstate=None, request=None, msg=None)
@@ -415,7 +450,8 @@ def test_settle_polls_until_the_deadline_itself():
     with pytest.raises(transport.ProviderError) as err:
         cloud.settle({'ins-00000001': []}, deadline=2.0)
     assert err.value.code == 'WaitTimeout' and 'ins-00000001' in err.value.message
-    assert fake.read_times == [0.0, 0.5, 1.5, 2.0] and clock.now == 2.0
+    # The second read at once (tencent.SETTLE_FIRST), then 0.5 s, doubling, the last pause cut to the deadline.
+    assert fake.read_times == [0.0, 0.0, 0.5, 1.5, 2.0] and clock.now == 2.0
 
 
 # -- issue 8, item 6: instances that cannot take the change are refused before any write ---------
