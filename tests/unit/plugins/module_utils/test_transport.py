@@ -536,3 +536,53 @@ def test_poll_runs_until_the_deadline_itself():
     assert steps[-1] == 1002.0                                     # and one last look at the deadline
     done, value = transport.poll(lambda: (True, 'x'), clock.now + 2.0, clock.clock, clock.sleep)
     assert done and value == 'x'
+
+
+def test_a_stream_takes_items_while_others_are_in_flight_and_answers_in_the_order_they_come():
+    conn = transport.Transport('toy', session=object())
+    slow = threading.Event()
+
+    def work(n):
+        if n == 0:
+            slow.wait(10)       # answered only after item 1's follow-up, submitted once item 1 was answered
+        if n == 'boom':
+            raise transport.ProviderError('toy', 'Act', 'Bad', 'no', error_class=transport.INVALID)
+        return n
+
+    stream = conn.stream(work, 2)
+    stream.submit(0)
+    stream.submit(1)
+    assert stream.next() == (1, 1) and stream.outstanding() == 2
+    stream.ack()
+    stream.submit('boom')
+    item, error = stream.next()
+    stream.ack()
+    assert item == 'boom' and error.code == 'Bad'
+    slow.set()
+    assert stream.next() == (0, 0)
+    stream.ack()
+    assert stream.outstanding() == 0
+    stream.close()
+
+
+def test_an_interrupt_of_a_stream_lists_the_answers_not_yet_recorded_and_the_items_in_flight(monkeypatch):
+    monkeypatch.setattr(transport, 'IN_FLIGHT_GRACE_S', 0.2)
+    conn = transport.Transport('toy', session=object())
+    release = threading.Event()
+    stream = conn.stream(lambda n: release.wait(10) if n == 'hang' else n, 1)
+    stream.submit(1)
+    stream.submit(2)
+    assert stream.next() == (1, 1)     # taken, not acknowledged: still to record
+    deadline = time.monotonic() + 5
+    while len(stream.answers) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stream.submit('hang')
+    while not stream.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stream.submit('never')
+    with pytest.raises(transport.Interrupted) as caught:
+        stream.interrupt(KeyboardInterrupt())
+    release.set()
+    exc = caught.value
+    assert exc.signal_name == 'SIGINT' and conn.stop.is_set() and exc.completed == [(1, 1), (2, 2)]
+    assert exc.in_flight == ['hang']     # 'never' never started: in neither list
