@@ -1099,7 +1099,8 @@ class Engine:
 
     def report(self, current, final, plan):
         targets = self.result_targets(current, final)
-        # Check mode reports the operations in the order a real run sends them: wave by wave.
+        # Check mode reports the operations wave by wave: an order a real run may send them in (it sends each target's
+        # next one as soon as its previous one is done, so the order of different targets' operations depends on the answers).
         operations = [op for wave in waves(plan['operations']) for op in wave] if self.check_mode else self.operations_done
         result = {'changed': bool(plan['operations']), self.kind.result_key: targets, 'request_ids': self.request_ids,
                   'operations': self.public_operations(operations)}
