@@ -753,7 +753,7 @@ class Engine:
         expected = dict(state)
         schedule = planner.Schedule(operations)
         expected.update(self.await_writes(list(schedule.chains), expected))
-        run = {'refused': None, 'stop': False, 'halted': False, 'failure': None, 'unknown': []}
+        run = {'refused': None, 'stop': False, 'halted': False, 'failures': [], 'unknown': []}
         awaiting = {}           # target -> its accepted write, awaited before its next operation
         sent = {}               # id(operation dict) -> its Write
         stream = self.provider.transport.stream(self.provider.apply, self.params['max_concurrency'])
@@ -774,7 +774,8 @@ class Engine:
                     try:
                         expected.update(self.await_writes(ids, expected, waiting=unique_writes(awaiting.values())))
                     except (transport.ProviderError, EngineFailure) as exc:
-                        run['failure'], run['halted'] = exc, True     # raised once the writes sent are answered
+                        run['failures'].append(exc)     # raised once the writes sent are answered
+                        run['halted'] = True
                         continue
                     awaiting.clear()
                     schedule.done(ids)
@@ -790,8 +791,8 @@ class Engine:
             stream.interrupt(exc)
         finally:
             stream.close()
-        if run['failure'] is not None:
-            raise run['failure']
+        if run['failures']:
+            raise run['failures'][0]
         refused, unknown = run['refused'], run['unknown']
         if run['stop'] or (unknown and refused is not None):
             # The task fails anyway: the writes of unknown outcome are reported with it, not sent again.
@@ -815,7 +816,7 @@ class Engine:
         if not isinstance(result, transport.ProviderError):
             write.mark(FAILED, write.targets(SENT))
             schedule.drop(write.op['target_ids'])
-            run['failure'] = run['failure'] or result     # a bug: raised once the writes sent are answered
+            run['failures'].append(result)     # a bug: raised once the writes sent are answered
             run['halted'] = True
             return
         write.error = result
