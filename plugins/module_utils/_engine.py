@@ -169,9 +169,11 @@ FAILED = 'failed'          # refused, failed in the cloud, or, for an unknown on
 INTERRUPT_READ_BACK_S = 4.0
 # The signals that stop a run (docs/reliability.md, "Interrupts").
 STOP_SIGNALS = ('SIGINT', 'SIGTERM')
-# Targets awaited together between two of their writes on a 'task' or 'eventual' cloud: one read page (100 IDs
-# on every supported cloud), so that waiting costs no more reads than the verify step; fewer when nothing else is in flight.
+# Targets awaited together between two of their writes on a 'task' or 'eventual' cloud: a tenth of the targets, at
+# most one read page (100 IDs on every supported cloud), so that waiting costs about ten reads per step while the
+# first targets' next steps start early; fewer when nothing else is in flight.
 AWAIT_BATCH = 100
+AWAIT_SHARE = 10
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -189,6 +191,7 @@ class Write:
         self.states = dict((tid, PLANNED) for tid in op['target_ids'])
         self.error = None
         self.by_answer = False     # confirmed by the cloud's "already so" answer, not by a read
+        self.rank = None           # its priority in execute's stream
 
     def mark(self, state, target_ids=None):
         for tid in self.states if target_ids is None else target_ids:
@@ -740,8 +743,8 @@ class Engine:
     def execute(self, operations, state):
         """Send the operations in the planner's Schedule: each target's next operation as soon as its previous
         one is answered and, where the cloud shows writes later ('task', 'eventual'), awaited. The targets whose
-        next operation waits are awaited together, a read page at a time (AWAIT_BATCH) or when nothing else is in
-        flight, while the writes to the others go on. Independent steps (the binds and unbinds of a purge, which
+        next operation waits are awaited together, a tenth of the targets at a time (at most a read page) or when
+        nothing else is in flight, while the writes to the others go on. Independent steps (the binds and unbinds of a purge, which
         have their own rate limits) so overlap, and each target still moves one planned step at a time.
 
         Returns the writes of unknown outcome (a lost answer, a server error, or an "already so" answer to a
@@ -756,20 +759,26 @@ class Engine:
         run = {'refused': None, 'stop': False, 'halted': False, 'failures': [], 'unknown': []}
         awaiting = {}           # target -> its accepted write, awaited before its next operation
         sent = {}               # id(operation dict) -> its Write
+        batch = min(AWAIT_BATCH, max(1, -(-len(schedule.chains) // AWAIT_SHARE)))
         stream = self.provider.transport.stream(self.provider.apply, self.params['max_concurrency'])
 
         def send(ops):
-            for op in ops:
+            # Later steps first (then plan order): a target's next step goes before other targets' first ones, so
+            # that each step's calls (their own rate limit) start early and run beside the others'.
+            for rank, op in ops:
+                if not isinstance(rank, tuple):
+                    rank = (-max(schedule.position[tid] for tid in op['target_ids']), rank)
                 write = Write(op)
+                write.rank = rank
                 self.writes.append(write)
                 write.mark(SENT)
                 sent[id(op)] = write
-                stream.submit(op)
+                stream.submit(op, rank)
 
         try:
-            send([op for dummy, op in schedule.start()])
+            send(schedule.start())
             while stream.outstanding() or (awaiting and not run['halted']):
-                if awaiting and not run['halted'] and (not stream.outstanding() or len(awaiting) >= AWAIT_BATCH):
+                if awaiting and not run['halted'] and (not stream.outstanding() or len(awaiting) >= batch):
                     ids = sorted(awaiting)
                     try:
                         expected.update(self.await_writes(ids, expected, waiting=unique_writes(awaiting.values())))
@@ -779,14 +788,14 @@ class Engine:
                         continue
                     awaiting.clear()
                     schedule.done(ids)
-                    send([op for dummy, op in schedule.take()])
+                    send(schedule.take())
                     continue
                 op, result = stream.next()
                 write = sent.pop(id(op))
                 self.answered(write, result, expected, schedule, awaiting, run, send)
                 stream.ack()
                 if not run['halted']:
-                    send([op for dummy, op in schedule.take()])
+                    send(schedule.take())
         except (KeyboardInterrupt, transport.Interrupted) as exc:
             stream.interrupt(exc)
         finally:
@@ -825,7 +834,7 @@ class Engine:
             # A provider that wrote target by target: those that went through are applied.
             self.accepted(write, applied, getattr(result, 'request_ids', None), expected, schedule, awaiting)
         halves = self.after_error(write, result)
-        send(halves)
+        send([(write.rank, half) for half in halves])
         if write.targets(UNKNOWN):
             run['unknown'].append(write)
             run['halted'] = True

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import heapq
 import json
 import random
 import socket
@@ -521,7 +522,8 @@ class Stream:
     """func(item) for each item submitted, on at most max_workers threads, the answers taken one by one in the
     order they come: the caller submits more while earlier items are in flight (map() takes a fixed list).
 
-    submit(item); next() -> (item, result or exception), blocking; ack() once that answer is recorded;
+    submit(item, priority); next() -> (item, result or exception), blocking; ack() once that answer is recorded;
+    a worker takes the waiting item of lowest priority first (then the earliest submitted);
     outstanding() counts the items submitted and not yet acknowledged. interrupt(exc) does what map() does on
     an interrupt: no item starts any more, the stop flag is set, the items in flight are awaited for
     IN_FLIGHT_GRACE_S, and Interrupted lists the answers not yet acknowledged (completed) and the items still in
@@ -533,19 +535,21 @@ class Stream:
         self.func = func
         self.max_workers = max(1, max_workers)
         self.cond = threading.Condition()
-        self.queue = collections.deque()       # items submitted, not started
+        self.queue = []                        # heap of (priority, sequence, item): submitted, not started
         self.answers = collections.deque()     # (item, result), not yet taken by next()
         self.taken = None                      # the answer next() returned, until ack()
         self.running = []                      # items started, not answered
         self.threads = []
         self.idle = 0
         self.count = 0
+        self.submitted = 0
         self.halt = False
         self.closed = False
 
-    def submit(self, item):
+    def submit(self, item, priority=0):
         with self.cond:
-            self.queue.append(item)
+            self.submitted += 1
+            heapq.heappush(self.queue, (priority, self.submitted, item))
             self.count += 1
             if self.idle == 0 and len(self.threads) < self.max_workers:
                 thread = threading.Thread(target=self._worker)
@@ -563,7 +567,7 @@ class Stream:
                 self.idle -= 1
                 if self.halt or not self.queue:
                     return
-                item = self.queue.popleft()
+                item = heapq.heappop(self.queue)[2]
                 self.running.append(item)
             self.transport.local.writes = 0
             try:

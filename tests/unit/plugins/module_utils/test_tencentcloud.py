@@ -369,7 +369,7 @@ class InlineStream:
         self.queue = []
         self.count = 0
 
-    def submit(self, item):
+    def submit(self, item, priority=0):
         self.queue.append(item)
         self.count += 1
 
