@@ -538,6 +538,33 @@ def test_poll_runs_until_the_deadline_itself():
     assert done and value == 'x'
 
 
+def test_poll_can_step_again_at_once_then_back_off():
+    clock = FakeClock()
+    steps = []
+
+    def step():
+        steps.append(clock.now)
+        return len(steps) == 5, len(steps)
+    done, value = transport.poll(step, clock.now + 60.0, clock.clock, clock.sleep, first=0.0, cap=5.0, then=0.5)
+    assert done and value == 5 and clock.sleeps == [0.0, 0.5, 1.0, 2.0]
+
+
+def test_a_stream_starts_the_waiting_item_of_lowest_priority_first():
+    conn = transport.Transport('toy', session=object())
+    gate = threading.Event()
+    order = []
+    stream = conn.stream(lambda n: gate.wait(10) if n == 'first' else order.append(n), 1)
+    stream.submit('first', (0, 0))          # holds the one worker while the others wait
+    for item, priority in (('c', (0, 3)), ('a', (-1, 5)), ('b', (0, 1))):
+        stream.submit(item, priority)
+    gate.set()
+    for dummy in range(4):
+        stream.next()
+        stream.ack()
+    stream.close()
+    assert order == ['a', 'b', 'c']
+
+
 def test_a_stream_takes_items_while_others_are_in_flight_and_answers_in_the_order_they_come():
     conn = transport.Transport('toy', session=object())
     slow = threading.Event()
