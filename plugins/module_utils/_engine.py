@@ -764,7 +764,8 @@ class Engine:
 
         def send(ops):
             # Later steps first (then plan order): a target's next step goes before other targets' first ones, so
-            # that each step's calls (their own rate limit) start early and run beside the others'.
+            # that each step's calls start early; one lane per action, so that the workers waiting on the binds'
+            # rate limit leave some for the unbinds (each its own limit on every supported cloud).
             for rank, op in ops:
                 if not isinstance(rank, tuple):
                     rank = (-max(schedule.position[tid] for tid in op['target_ids']), rank)
@@ -773,7 +774,7 @@ class Engine:
                 self.writes.append(write)
                 write.mark(SENT)
                 sent[id(op)] = write
-                stream.submit(op, rank)
+                stream.submit(op, rank, op['action'])
 
         try:
             send(schedule.start())

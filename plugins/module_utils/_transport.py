@@ -522,8 +522,9 @@ class Stream:
     """func(item) for each item submitted, on at most max_workers threads, the answers taken one by one in the
     order they come: the caller submits more while earlier items are in flight (map() takes a fixed list).
 
-    submit(item, priority); next() -> (item, result or exception), blocking; ack() once that answer is recorded;
-    a worker takes the waiting item of lowest priority first (then the earliest submitted);
+    submit(item, priority, lane); next() -> (item, result or exception), blocking; ack() once that answer is recorded.
+    A free worker serves the lane with the fewest items running (lanes: calls with rate limits of their own, so that
+    workers waiting on one limit do not starve another), and in it the item of lowest priority, then the earliest;
     outstanding() counts the items submitted and not yet acknowledged. interrupt(exc) does what map() does on
     an interrupt: no item starts any more, the stop flag is set, the items in flight are awaited for
     IN_FLIGHT_GRACE_S, and Interrupted lists the answers not yet acknowledged (completed) and the items still in
@@ -535,7 +536,8 @@ class Stream:
         self.func = func
         self.max_workers = max(1, max_workers)
         self.cond = threading.Condition()
-        self.queue = []                        # heap of (priority, sequence, item): submitted, not started
+        self.lanes = {}                        # lane -> heap of (priority, sequence, item): submitted, not started
+        self.busy = {}                         # lane -> items running
         self.answers = collections.deque()     # (item, result), not yet taken by next()
         self.taken = None                      # the answer next() returned, until ack()
         self.running = []                      # items started, not answered
@@ -546,10 +548,10 @@ class Stream:
         self.halt = False
         self.closed = False
 
-    def submit(self, item, priority=0):
+    def submit(self, item, priority=0, lane=None):
         with self.cond:
             self.submitted += 1
-            heapq.heappush(self.queue, (priority, self.submitted, item))
+            heapq.heappush(self.lanes.setdefault(lane, []), (priority, self.submitted, item))
             self.count += 1
             if self.idle == 0 and len(self.threads) < self.max_workers:
                 thread = threading.Thread(target=self._worker)
@@ -562,12 +564,14 @@ class Stream:
         while True:
             with self.cond:
                 self.idle += 1
-                while not self.queue and not self.halt and not self.closed:
+                while not self._waiting() and not self.halt and not self.closed:
                     self.cond.wait()
                 self.idle -= 1
-                if self.halt or not self.queue:
+                if self.halt or not self._waiting():
                     return
-                item = heapq.heappop(self.queue)[2]
+                lane = min((lane for lane, heap in self.lanes.items() if heap), key=lambda k: (self.busy.get(k, 0), self.lanes[k][0][:2]))
+                item = heapq.heappop(self.lanes[lane])[2]
+                self.busy[lane] = self.busy.get(lane, 0) + 1
                 self.running.append(item)
             self.transport.local.writes = 0
             try:
@@ -578,8 +582,12 @@ class Stream:
                 result = exc
             with self.cond:
                 self.running.remove(item)
+                self.busy[lane] -= 1
                 self.answers.append((item, result))
                 self.cond.notify_all()
+
+    def _waiting(self):
+        return any(self.lanes.values())
 
     def outstanding(self):
         return self.count
@@ -599,7 +607,7 @@ class Stream:
     def interrupt(self, exc):
         with self.cond:
             self.halt = True
-            self.queue.clear()
+            self.lanes.clear()
             self.cond.notify_all()
         self.transport.stop.set()
         Transport._await(self.threads, IN_FLIGHT_GRACE_S)

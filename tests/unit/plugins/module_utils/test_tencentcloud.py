@@ -369,7 +369,7 @@ class InlineStream:
         self.queue = []
         self.count = 0
 
-    def submit(self, item, priority=0):
+    def submit(self, item, priority=0, lane=None):
         self.queue.append(item)
         self.count += 1
 

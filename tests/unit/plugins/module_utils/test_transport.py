@@ -565,6 +565,39 @@ def test_a_stream_starts_the_waiting_item_of_lowest_priority_first():
     assert order == ['a', 'b', 'c']
 
 
+def test_a_stream_shares_its_workers_between_lanes():
+    conn = transport.Transport('toy', session=object())
+    gate = threading.Event()
+    started = []
+    lock = threading.Lock()
+
+    def work(item):
+        with lock:
+            started.append(item)
+        gate.wait(10)
+
+    stream = conn.stream(work, 4)
+    with stream.cond:       # every item waiting before any worker picks one
+        for n in range(6):
+            stream.submit(('bind', n), (0, n), 'bind')
+        for n in range(2):
+            stream.submit(('unbind', n), (-1, n), 'unbind')
+    deadline = time.monotonic() + 5
+    while len(started) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    with lock:
+        first = list(started)
+    gate.set()
+    for dummy in range(8):
+        stream.next()
+        stream.ack()
+    stream.close()
+    # Four workers, the lane with fewer running items first (ties: the better priority): two of each, the unbinds
+    # not waiting behind the six binds.
+    assert sorted(first) == [('bind', 0), ('bind', 1), ('unbind', 0), ('unbind', 1)]
+
+
 def test_a_stream_takes_items_while_others_are_in_flight_and_answers_in_the_order_they_come():
     conn = transport.Transport('toy', session=object())
     slow = threading.Event()
