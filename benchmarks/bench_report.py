@@ -329,6 +329,10 @@ def render(doc, json_rel, plot_rel):
     lines += miss or ['- none']
     lines += ['', '## Where the time and the calls go', '',
               'Mechanisms behind the misses above, from the code (the tables say how much each costs in this run):', '',
+              '- **Reading a time miss.** Each lists the bound\'s parts and the measured split of the task (the emulator\'s '
+              'request log): requests beyond the bound\'s latency chain and rate are the client\'s pacing and waits between '
+              'dependent requests; the time outside any request beyond the ping\'s start-up is the module\'s own start-up '
+              '(imports), planning and CPU. Where the requests take about the bound\'s chain and rate, what is left is start-up.',
               '- **Start-up.** A task pays Ansible\'s module start-up (AnsiballZ payload, a new Python, imports of the engine '
               'and the provider) before its first request; `ansible.builtin.ping` pays the first part only. The SDK baselines '
               'run inside the bench process and pay neither, so at N = 1 and 10 they win by construction; the per-task '
@@ -341,15 +345,16 @@ def render(doc, json_rel, plot_rel):
               'OPERATING, then SUCCESS, so the module makes the bound\'s two verify reads with no pause between them. A task '
               'slower than a round trip costs one read per page more than a first pause of 0.5 s would.',
               '- **Settling between steps.** On an eventual cloud a target\'s next step waits until a read shows its previous '
-              'one (a purge that must bind before it unbinds, Zenlayer): the engine reads the waiting targets a page (100) at a '
-              'time, or fewer when nothing else is in flight, while the writes to the others go on: one more read per page and '
-              'step than the minimum, which counts one verify read because the emulator shows changes at once.',
+              'one (a purge that must bind before it unbinds, Zenlayer): the engine reads the waiting targets a tenth of them at '
+              'a time (at most a page of 100), or fewer when nothing else is in flight, while the writes to the others go on: '
+              'about ten reads per dependent step beyond the minimum (which counts one verify read because the emulator shows '
+              'changes at once), the price of starting the next steps after a tenth of the targets instead of all of them.',
               '- **The schedule.** The engine sends each target\'s next step as soon as its previous one is answered (and, on an '
               'eventual cloud, shown), not wave after wave (`_planner.Schedule`): the binds and the unbinds of a purge (separate '
               'buckets) overlap as the bound assumes. Each target still moves one planned step at a time, so the floor and '
-              'ceiling of groups hold at every instant (property-tested for any completion order). The unbinds start once the '
-              'first binds are answered and queue behind the binds already released, so the bind bucket, the one that binds '
-              'the bound, stays busy.',
+              'ceiling of groups hold at every instant (property-tested for any completion order). A target\'s later step goes '
+              'before other targets\' first ones, and the workers (`max_concurrency`) serve the bind and the unbind calls as '
+              'lanes of their own (`_transport.Stream`), so workers waiting on one rate limit never leave the other bucket idle.',
               '- **Limits that bind.** Where a cloud writes one instance per call (Alibaba, Zenlayer, Baidu without a batch path), '
               'N writes need N / limit seconds whoever sends them: the module, the Terraform pattern and the bound meet there, '
               'so beating the Terraform pattern by 2x takes fewer calls (a batch API), not faster ones.',
