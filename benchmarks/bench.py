@@ -220,6 +220,19 @@ def bound(phases, waves, decl, limits, latency_s, startup_s, had_writes):
     return {'startup_s': startup_s, 'latency_chain_s': chain, 'rate_s': rate, 'bound_s': startup_s + chain + rate}
 
 
+def span(entries, write_actions):
+    """Where the requests' time went, from the emulator's log (wall clock of each request): requests_s from the first
+    request's start to the last one's end, split into before the first write, the writes (first start to last end,
+    reads between them included) and after the last write (the verify reads)."""
+    first, last = min(e['start'] for e in entries), max(e['end'] or e['start'] for e in entries)
+    writes = [e for e in entries if e['action'] in write_actions]
+    out = {'requests_s': round(last - first, 3)}
+    if writes:
+        w_first, w_last = min(e['start'] for e in writes), max(e['end'] or e['start'] for e in writes)
+        out.update(before_writes_s=round(w_first - first, 3), writes_s=round(w_last - w_first, 3), after_writes_s=round(last - w_last, 3))
+    return out
+
+
 # --- running things ---------------------------------------------------------------------------
 
 class Bench(object):
@@ -241,11 +254,14 @@ class Bench(object):
                                                 'enforce_rate_limits': self.enforce if enforce is None else enforce})
         admin(self.base + '/requests', 'DELETE')
 
-    def log(self, name):
+    def log(self, name, spec=None):
         entries = admin(self.base + '/requests?provider=' + name)['requests']
         per_action = collections.Counter(e['action'] for e in entries)
         throttled = len([e for e in entries if e.get('fault') == 'rate_limit'])
-        return {'calls': len(entries), 'throttled': throttled, 'per_action': dict(per_action)}
+        out = {'calls': len(entries), 'throttled': throttled, 'per_action': dict(per_action)}
+        if spec is not None and entries:
+            out['span'] = span(entries, [spec['actions'][k] for k in ('bind', 'unbind', 'set') if spec['actions'].get(k)])
+        return out
 
     def check(self, name, spec, n, final, ordered):
         state = admin(self.base + '/state')[name]['instances']
@@ -290,7 +306,7 @@ class Bench(object):
         self.prepare(name, spec, n, before)
         elapsed, tasks = self.playbook(PLAYBOOK.format(module=spec['module']),
                                        {'task_args': self.task_args(name, spec, n, wanted, purge, state)})
-        out = self.log(name)
+        out = self.log(name, spec)
         self.check(name, spec, n, final, decl['ordered'])
         out.update(startup_s=tasks[0]['seconds'], task_s=tasks[1]['seconds'], playbook_s=elapsed)
         return out
@@ -375,6 +391,14 @@ def parse_sizes(text):
     return [int(s) for s in text.split(',') if s.strip()]
 
 
+def engine_cpu(cases):
+    """bench_engine_cpu.py's figures (CPU seconds of Engine.execute per case), in a process of its own, after the
+    emulator has stopped so that nothing else runs on the CPUs it measures."""
+    out = subprocess.run([sys.executable, os.path.join(HERE, 'bench_engine_cpu.py'), '--cases', cases, '--json'],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--providers', default=os.environ.get('BENCH_PROVIDERS') or 'all')
@@ -394,18 +418,21 @@ def main():
     parser.add_argument('--startup-runs', type=int, default=5, help='whole-process runs of each start-up playbook')
     parser.add_argument('--startup-before', default=os.environ.get('BENCH_STARTUP_BEFORE') or None,
                         help='git ref whose start-up is measured too (the figures before a change)')
+    parser.add_argument('--engine-cpu', default=os.environ.get('BENCH_ENGINE_CPU', 'baidu-10000,baidu-20000,per-instance-5000'),
+                        help="bench_engine_cpu.py's cases ('' for none)")
     parser.add_argument('--out', default=None)
     parser.add_argument('--quick', action='store_true', help='N = 1, 10 only, baselines at both, memory at 10')
     parser.add_argument('--smoke', action='store_true', help='Tencent, N = 1: every code path once (make test)')
     opts = parser.parse_args()
     if opts.smoke:
         opts.providers, opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes = 'tencentcloud', '1', '', '1', ''
-        opts.memory_sizes, opts.repeats = '1', 1
+        opts.memory_sizes, opts.repeats, opts.engine_cpu = '1', 1, 'baidu-10000'
         opts.process_ks, opts.process_instances = '2', 5
         opts.startup_modules, opts.startup_tasks, opts.startup_runs, opts.startup_before = 'tencentcloud_sg_binding', 2, 1, None
     elif opts.quick:
         opts.sizes, opts.tencent_extra, opts.baseline_sizes, opts.baseline_bind_sizes, opts.memory_sizes = '1,10', '', '1,10', '', '10'
         opts.startup_tasks, opts.startup_runs = 10, 3
+        opts.engine_cpu = 'baidu-10000'
     names = sorted(PROVIDERS) if opts.providers == 'all' else opts.providers.split(',')
     scenarios = opts.scenarios.split(',')
     day = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
@@ -484,6 +511,9 @@ def main():
                                                    log=lambda line: print(line, flush=True))
     finally:
         running.stop()
+    if opts.engine_cpu:
+        doc['engine_cpu'] = engine_cpu(opts.engine_cpu)
+        print('engine CPU: ' + json.dumps(doc['engine_cpu']), flush=True)
     doc['machine']['loadavg_end'] = os.getloadavg()
     doc['wall_s'] = time.monotonic() - started
     save(out_path, doc)

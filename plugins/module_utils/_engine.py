@@ -169,6 +169,11 @@ FAILED = 'failed'          # refused, failed in the cloud, or, for an unknown on
 INTERRUPT_READ_BACK_S = 4.0
 # The signals that stop a run (docs/reliability.md, "Interrupts").
 STOP_SIGNALS = ('SIGINT', 'SIGTERM')
+# Targets awaited together between two of their writes on a 'task' or 'eventual' cloud: a tenth of the targets, at
+# most one read page (100 IDs on every supported cloud), so that waiting costs about ten reads per step while the
+# first targets' next steps start early; fewer when nothing else is in flight.
+AWAIT_BATCH = 100
+AWAIT_SHARE = 10
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -186,6 +191,7 @@ class Write:
         self.states = dict((tid, PLANNED) for tid in op['target_ids'])
         self.error = None
         self.by_answer = False     # confirmed by the cloud's "already so" answer, not by a read
+        self.rank = None           # its priority in execute's stream
 
     def mark(self, state, target_ids=None):
         for tid in self.states if target_ids is None else target_ids:
@@ -474,6 +480,16 @@ def took_effect(op, groups):
     return present if op['action'] == 'bind' else not present
 
 
+def unique_writes(writes):
+    """The writes, each once, in the order first seen (they are not hashable by value, so by identity)."""
+    seen, out = set(), []
+    for write in writes:
+        if id(write) not in seen:
+            seen.add(id(write))
+            out.append(write)
+    return out
+
+
 def unique(groups):
     out = []
     for sg in groups:
@@ -494,6 +510,7 @@ class Engine:
         self.request_ids = []
         self.warnings = []
         self.writes = []           # every Write, in the order sent
+        self.uncertain = []        # the writes answered with an unknown outcome (supersede looks at these only)
         self.deadline_at = None    # wait_timeout from the first wait or write: one bound on the whole task
         self.before = {}
         self.constraints = constraints(params, provider)
@@ -675,12 +692,14 @@ class Engine:
             return False
         return all((sg in groups) == wanted for sg, wanted in present.items())
 
-    def await_writes(self, target_ids, expected, states=(ACCEPTED,)):
+    def await_writes(self, target_ids, expected, states=(ACCEPTED,), waiting=None):
         """The waiting rule: every ACCEPTED write to these targets is awaited, until the task's deadline, before
         anything else is sent to them or they are reported; those that show become CONFIRMED. Returns the lists
         read while waiting (target -> list), possibly for some targets only. states: also UNKNOWN on a 'task'
-        cloud's failure report (its operation state says when a write whose answer was lost is over)."""
-        waiting = self.open_writes(target_ids, states)
+        cloud's failure report (its operation state says when a write whose answer was lost is over). waiting:
+        the open writes to these targets, when the caller knows them (execute), instead of a search of every write."""
+        if waiting is None:
+            waiting = self.open_writes(target_ids, states)
         if not waiting:
             return {}
         ids = sorted(set(tid for write in waiting for tid in write.targets(*states)) & set(target_ids))
@@ -722,79 +741,139 @@ class Engine:
         return current
 
     def execute(self, operations, state):
-        """Send the operations wave by wave, each wave once the earlier writes to its targets are awaited.
+        """Send the operations in the planner's Schedule: each target's next operation as soon as its previous
+        one is answered and, where the cloud shows writes later ('task', 'eventual'), awaited. The targets whose
+        next operation waits are awaited together, a tenth of the targets at a time (at most a read page) or when
+        nothing else is in flight, while the writes to the others go on. Independent steps (the binds and unbinds of a purge, which
+        have their own rate limits) so overlap, and each target still moves one planned step at a time.
 
         Returns the writes of unknown outcome (a lost answer, a server error, or an "already so" answer to a
-        batch: ambiguous about which target): converge() reads back and plans what is missing. A batch refused
-        with one of the provider's per-target error classes is halved until the refused target is alone; the
-        writes to the other targets go on, and the refusal is raised at the end.
+        batch: ambiguous about which target): converge() reads back and plans what is missing; once one comes,
+        no further operation is released (those sent are answered first). A batch refused with one of the
+        provider's per-target error classes is halved until the refused target is alone; the writes to the
+        other targets go on, and the refusal is raised at the end.
         """
         expected = dict(state)
-        refused = None
-        stop = False
-        blocked = set()
-        for wave in waves(operations):
-            wave = [dict(op, target_ids=[tid for tid in op['target_ids'] if tid not in blocked]) for op in wave]
-            wave = [op for op in wave if op['target_ids']]
-            if not wave:
-                continue
-            expected.update(self.await_writes(set(tid for op in wave for tid in op['target_ids']), expected))
-            unknown = []
-            while wave:
-                sent = [Write(op) for op in wave]
-                self.writes.extend(sent)
-                for write in sent:
-                    write.mark(SENT)
-                results = self.provider.transport.map(self.provider.apply, wave, self.params['max_concurrency'])
-                wave = []
-                for write, result in zip(sent, results):
-                    if not isinstance(result, BaseException):
-                        self.request_ids.extend(result or [])
-                        write.mark(CONFIRMED if self.provider.completion == 'sync' else ACCEPTED)
-                        self.supersede(write)
-                        expected.update(planner.simulate(expected, [write.op]))
+        schedule = planner.Schedule(operations)
+        expected.update(self.await_writes(list(schedule.chains), expected))
+        run = {'refused': None, 'stop': False, 'halted': False, 'failures': [], 'unknown': []}
+        awaiting = {}           # target -> its accepted write, awaited before its next operation
+        sent = {}               # id(operation dict) -> its Write
+        batch = min(AWAIT_BATCH, max(1, -(-len(schedule.chains) // AWAIT_SHARE)))
+        stream = self.provider.transport.stream(self.provider.apply, self.params['max_concurrency'])
+
+        def send(ops):
+            # Later steps first (then plan order): a target's next step goes before other targets' first ones, so
+            # that each step's calls start early; one lane per action, so that the workers waiting on the binds'
+            # rate limit leave some for the unbinds (each its own limit on every supported cloud).
+            for rank, op in ops:
+                if not isinstance(rank, tuple):
+                    rank = (-max(schedule.position[tid] for tid in op['target_ids']), rank)
+                write = Write(op)
+                write.rank = rank
+                self.writes.append(write)
+                write.mark(SENT)
+                sent[id(op)] = write
+                stream.submit(op, rank, op['action'])
+
+        try:
+            send(schedule.start())
+            while stream.outstanding() or (awaiting and not run['halted']):
+                if awaiting and not run['halted'] and (not stream.outstanding() or len(awaiting) >= batch):
+                    ids = sorted(awaiting)
+                    try:
+                        expected.update(self.await_writes(ids, expected, waiting=unique_writes(awaiting.values())))
+                    except (transport.ProviderError, EngineFailure) as exc:
+                        run['failures'].append(exc)     # raised once the writes sent are answered
+                        run['halted'] = True
                         continue
-                    if not isinstance(result, transport.ProviderError):
-                        raise result
-                    write.error = result
-                    applied = [tid for tid in getattr(result, 'applied_target_ids', ()) if tid in write.states]
-                    if applied:
-                        # A provider that wrote target by target: those that went through are applied.
-                        self.request_ids.extend(getattr(result, 'request_ids', None) or [])
-                        write.mark(CONFIRMED if self.provider.completion == 'sync' else ACCEPTED, applied)
-                        expected.update(planner.simulate(expected, [dict(write.op, target_ids=applied)]))
-                    halves = self.after_error(write, result)
-                    wave.extend(halves)
-                    if write.targets(UNKNOWN):
-                        unknown.append(write)
-                    elif write.targets(FAILED) and not halves:
-                        refused = refused or write
-                        blocked.update(write.targets(FAILED))
-                        stop = stop or result.error_class not in self.per_target_errors()
-            if stop or (unknown and refused is not None):
-                # The task fails anyway: the writes of unknown outcome are reported with it, not sent again.
-                raise self.refusal(refused)
-            if unknown:
-                for write in unknown:
-                    self.warnings.append('%s; re-reading the %ss to learn what was applied'
-                                         % (self.describe_error(write.op, write.error), self.kind.word))
-                return unknown
+                    awaiting.clear()
+                    schedule.done(ids)
+                    send(schedule.take())
+                    continue
+                op, result = stream.next()
+                write = sent.pop(id(op))
+                self.answered(write, result, expected, schedule, awaiting, run, send)
+                stream.ack()
+                if not run['halted']:
+                    send(schedule.take())
+        except (KeyboardInterrupt, transport.Interrupted) as exc:
+            stream.interrupt(exc)
+        finally:
+            stream.close()
+        if run['failures']:
+            raise run['failures'][0]
+        refused, unknown = run['refused'], run['unknown']
+        if run['stop'] or (unknown and refused is not None):
+            # The task fails anyway: the writes of unknown outcome are reported with it, not sent again.
+            raise self.refusal(refused)
+        if unknown:
+            for write in unknown:
+                self.warnings.append('%s; re-reading the %ss to learn what was applied'
+                                     % (self.describe_error(write.op, write.error), self.kind.word))
+            return unknown
         if refused is not None:
             raise self.refusal(refused)
         return []
 
+    def answered(self, write, result, expected, schedule, awaiting, run, send):
+        """Record one write's answer: its targets' states, what they are expected to show, and which of them are done
+        (their next operation may go), awaited (they have a next one, and the cloud shows writes later) or dropped."""
+        if not isinstance(result, BaseException):
+            self.accepted(write, write.targets(SENT), result, expected, schedule, awaiting)
+            self.supersede(write)
+            return
+        if not isinstance(result, transport.ProviderError):
+            write.mark(FAILED, write.targets(SENT))
+            schedule.drop(write.op['target_ids'])
+            run['failures'].append(result)     # a bug: raised once the writes sent are answered
+            run['halted'] = True
+            return
+        write.error = result
+        applied = [tid for tid in getattr(result, 'applied_target_ids', ()) if tid in write.states]
+        if applied:
+            # A provider that wrote target by target: those that went through are applied.
+            self.accepted(write, applied, getattr(result, 'request_ids', None), expected, schedule, awaiting)
+        halves = self.after_error(write, result)
+        send([(write.rank, half) for half in halves])
+        if write.targets(UNKNOWN):
+            run['unknown'].append(write)
+            run['halted'] = True
+        elif write.targets(FAILED) and not halves:
+            run['refused'] = run['refused'] or write
+            schedule.drop(write.targets(FAILED))
+            if result.error_class not in self.per_target_errors():
+                run['stop'] = run['halted'] = True
+        for tid in write.targets(CONFIRMED):
+            if tid not in applied:          # confirmed by the cloud's "already so" answer
+                schedule.done([tid])
+
+    def accepted(self, write, ids, request_ids, expected, schedule, awaiting):
+        self.request_ids.extend(request_ids or [])
+        sync = self.provider.completion == 'sync'
+        write.mark(CONFIRMED if sync else ACCEPTED, ids)
+        for tid in ids:
+            expected[tid] = planner.apply_operation(expected[tid], write.op)
+            if sync or not schedule.has_next(tid):
+                schedule.done([tid])
+            else:
+                awaiting[tid] = write
+
     def record_interrupt(self, exc):
-        """The writes of the wave an interrupt stopped (transport.Interrupted from map): those answered are accepted
-        (or failed), those in flight or stopped after some of their writes (an AMBIGUOUS answer) unknown, those
+        """The writes an interrupt stopped (transport.Interrupted from the writes' Stream): those answered and not yet
+        recorded are accepted (or failed), those in flight or stopped after some of their writes (an AMBIGUOUS answer) unknown, those
         never started not sent (FAILED: they changed nothing)."""
         if getattr(exc, 'work', None) != self.provider.apply:
             return
         sent = [write for write in self.writes if write.targets(SENT)]
+        by_op = dict((id(write.op), write) for write in self.writes)
         for op, result in list(exc.completed) + [(op, None) for op in exc.in_flight]:
-            write = next((w for w in sent if w.op is op), None)
+            write = by_op.get(id(op))
             if write is None:
                 write = Write(op)
                 self.writes.append(write)
+            elif write not in sent:
+                continue        # its answer was recorded before the interrupt
             else:
                 sent.remove(write)
             if result is None or (isinstance(result, transport.ProviderError)
@@ -813,7 +892,7 @@ class Engine:
 
     def supersede(self, write):
         """An earlier write of unknown outcome that this one repeated is over: it is not counted or awaited."""
-        for earlier in self.writes:
+        for earlier in self.uncertain:
             if earlier is not write and (earlier.op['action'], earlier.op['security_group_ids']) == \
                     (write.op['action'], write.op['security_group_ids']):
                 earlier.mark(FAILED, [tid for tid in earlier.targets(UNKNOWN) if tid in write.states])
@@ -834,6 +913,7 @@ class Engine:
             return []
         if error.error_class in (transport.AMBIGUOUS, transport.TRANSIENT, transport.ALREADY):
             write.mark(UNKNOWN, ids)
+            self.uncertain.append(write)
             return []
         write.mark(FAILED, ids)
         if error.error_class in self.per_target_errors() and len(ids) > 1:
@@ -1030,7 +1110,8 @@ class Engine:
 
     def report(self, current, final, plan):
         targets = self.result_targets(current, final)
-        # Check mode reports the operations in the order a real run sends them: wave by wave.
+        # Check mode reports the operations wave by wave: an order a real run may send them in (it sends each target's
+        # next one as soon as its previous one is done, so the order of different targets' operations depends on the answers).
         operations = [op for wave in waves(plan['operations']) for op in wave] if self.check_mode else self.operations_done
         result = {'changed': bool(plan['operations']), self.kind.result_key: targets, 'request_ids': self.request_ids,
                   'operations': self.public_operations(operations)}

@@ -279,6 +279,79 @@ def apply_operation(groups, operation):
     return [g for g in groups if g != sg]
 
 
+class Schedule:
+    """The order the operations may be sent in: each target's operations one at a time, in plan order.
+
+    An operation is ready once every target it still has is done with its operations before it (answered, and
+    awaited where the cloud shows writes later): so at every instant each target has had a prefix of its steps
+    applied, each within the bounds, whatever order the answers come in. A target that failed is dropped from its
+    later operations. Pure bookkeeping, linear in the targets an operation touches.
+    """
+
+    def __init__(self, operations):
+        self.operations = operations
+        self.chains = {}           # target -> indices of its operations, in plan order
+        for index, op in enumerate(operations):
+            for tid in op['target_ids']:
+                self.chains.setdefault(tid, []).append(index)
+        self.position = dict((tid, 0) for tid in self.chains)    # target -> its next operation, in its chain
+        self.busy = set()          # targets with an operation sent and not done
+        self.dropped = set()
+        self.released = set()
+        self.ready = []            # indices, in plan order, released by the last call
+
+    def _head(self, tid):
+        chain = self.chains[tid]
+        pos = self.position[tid]
+        return chain[pos] if pos < len(chain) else None
+
+    def _consider(self, index):
+        if index is None or index in self.released:
+            return
+        live = [tid for tid in self.operations[index]['target_ids'] if tid not in self.dropped]
+        if live and all(self._head(tid) == index and tid not in self.busy for tid in live):
+            self.released.add(index)
+            self.ready.append(index)
+
+    def start(self):
+        """The operations ready at the start: (index, operation with its live targets)."""
+        for tid in self.chains:
+            self._consider(self._head(tid))
+        return self.take()
+
+    def take(self):
+        """The operations released since the last call, in plan order, each with its live targets only; their
+        targets are busy until done or dropped."""
+        out = []
+        for index in sorted(self.ready):
+            op = self.operations[index]
+            ids = [tid for tid in op['target_ids'] if tid not in self.dropped]
+            self.busy.update(ids)
+            out.append((index, dict(op, target_ids=ids)))
+        self.ready = []
+        return out
+
+    def has_next(self, tid):
+        """Whether the target has an operation after the one in progress."""
+        chain = self.chains.get(tid, ())
+        return self.position.get(tid, 0) + 1 < len(chain)
+
+    def done(self, target_ids):
+        """These targets are done with their current operation: their next ones may be released."""
+        for tid in target_ids:
+            self.busy.discard(tid)
+            self.position[tid] += 1
+            self._consider(self._head(tid))
+
+    def drop(self, target_ids):
+        """These targets failed: none of their later operations is sent; operations waiting only for them go ahead."""
+        for tid in target_ids:
+            self.busy.discard(tid)
+            self.dropped.add(tid)
+            for index in self.chains[tid][self.position[tid] + 1:]:
+                self._consider(index)
+
+
 def simulate(current, operations):
     """Replay operations over current (target ID -> list): the lists after each."""
     state = dict((iid, list(groups)) for iid, groups in current.items())

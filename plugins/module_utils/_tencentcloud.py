@@ -50,6 +50,10 @@ INSTANCE_STATES = ('PENDING', 'LAUNCH_FAILED', 'RUNNING', 'STOPPED', 'STARTING',
                    'TERMINATING', 'ENTER_RESCUE_MODE', 'RESCUE_MODE', 'EXIT_RESCUE_MODE', 'ENTER_SERVICE_LIVE_MIGRATE',
                    'SERVICE_LIVE_MIGRATE', 'EXIT_SERVICE_LIVE_MIGRATE')
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # seconds between LatestOperationState polls
+# After our writes, the task can be over as soon as one read has seen it: the second poll follows the first at once (its
+# round trip is the pause), then POLL_FIRST, doubling. The emulator (async_delay_reads 1) settles on that second read;
+# the reference gives no duration, so a slower task costs one read per page more than a pause would.
+SETTLE_FIRST = 0.0
 # [inferred] Seconds after a write during which DescribeInstances may still show the previous LatestOperation* fields:
 # the Terraform provider "cannot catch LatestOperationState change immediately after modification returns" and
 # sleeps 10 s. Only a write whose answer was lost (no RequestId to wait for) waits this long for a sign of it.
@@ -924,7 +928,7 @@ class TencentCloud:
             pending[:] = still
             return not still, still
 
-        done, still = transport.poll(step, deadline, self.monotonic, self.sleep, POLL_FIRST, POLL_MAX)
+        done, still = transport.poll(step, deadline, self.monotonic, self.sleep, SETTLE_FIRST, POLL_MAX, POLL_FIRST)
         if failures:
             error = failures[0][1]
             error.failed_target_ids = [iid for iid, dummy in failures]

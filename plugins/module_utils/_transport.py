@@ -19,6 +19,7 @@ __metaclass__ = type
 import collections
 import contextlib
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -120,17 +121,19 @@ def exception_chain(exc):
     return seen
 
 
-def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0):
-    """Call step() -> (done, value) until done or the deadline: sleeps first, 2*first, ... up to cap,
-    the last one cut to the deadline itself, then one last step. Returns (done, value)."""
+def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0, then=None):
+    """Call step() -> (done, value) until done or the deadline: sleeps first, then `then` (2*first by
+    default), doubling up to cap, the last one cut to the deadline itself, then one last step. first=0
+    steps again at once (the step's own round trip is the pause). Returns (done, value)."""
     delay = first
+    following = 2 * first if then is None else then
     while True:
         done, value = step()
         remaining = deadline - clock()
         if done or remaining <= 0:
             return done, value
         sleep(min(delay, remaining))
-        delay = min(cap, delay * 2)
+        delay, following = following, min(cap, following * 2)
 
 
 class ProviderError(Exception):
@@ -725,5 +728,113 @@ class Transport:
         except (KeyboardInterrupt, Interrupted):
             pass
 
+    def stream(self, func, max_workers):
+        """A Stream: func(item) for items submitted while it runs, on at most max_workers threads."""
+        return Stream(self, func, max_workers)
+
     def close(self):
         self.session.close()
+
+
+class Stream:
+    """func(item) for each item submitted, on at most max_workers threads, the answers taken one by one in the
+    order they come: the caller submits more while earlier items are in flight (map() takes a fixed list).
+
+    submit(item, priority, lane); next() -> (item, result or exception), blocking; ack() once that answer is recorded.
+    A free worker serves the lane with the fewest items running (lanes: calls with rate limits of their own, so that
+    workers waiting on one limit do not starve another), and in it the item of lowest priority, then the earliest;
+    outstanding() counts the items submitted and not yet acknowledged. interrupt(exc) does what map() does on
+    an interrupt: no item starts any more, the stop flag is set, the items in flight are awaited for
+    IN_FLIGHT_GRACE_S, and Interrupted lists the answers not yet acknowledged (completed) and the items still in
+    flight; the items never started are in neither. close() lets the workers end. Daemon threads.
+    """
+
+    def __init__(self, transport, func, max_workers):
+        self.transport = transport
+        self.func = func
+        self.max_workers = max(1, max_workers)
+        self.cond = threading.Condition()
+        self.lanes = {}                        # lane -> heap of (priority, sequence, item): submitted, not started
+        self.busy = {}                         # lane -> items running
+        self.answers = collections.deque()     # (item, result), not yet taken by next()
+        self.taken = None                      # the answer next() returned, until ack()
+        self.running = []                      # items started, not answered
+        self.threads = []
+        self.idle = 0
+        self.count = 0
+        self.submitted = 0
+        self.halt = False
+        self.closed = False
+
+    def submit(self, item, priority=0, lane=None):
+        with self.cond:
+            self.submitted += 1
+            heapq.heappush(self.lanes.setdefault(lane, []), (priority, self.submitted, item))
+            self.count += 1
+            if self.idle == 0 and len(self.threads) < self.max_workers:
+                thread = threading.Thread(target=self._worker)
+                thread.daemon = True
+                self.threads.append(thread)
+                thread.start()
+            self.cond.notify()
+
+    def _worker(self):
+        while True:
+            with self.cond:
+                self.idle += 1
+                while not self._waiting() and not self.halt and not self.closed:
+                    self.cond.wait()
+                self.idle -= 1
+                if self.halt or not self._waiting():
+                    return
+                lane = min((lane for lane, heap in self.lanes.items() if heap), key=lambda k: (self.busy.get(k, 0), self.lanes[k][0][:2]))
+                item = heapq.heappop(self.lanes[lane])[2]
+                self.busy[lane] = self.busy.get(lane, 0) + 1
+                self.running.append(item)
+            self.transport.local.writes = 0
+            try:
+                result = self.func(item)
+            except Exception as exc:  # pylint: disable=broad-except
+                if isinstance(exc, ProviderError) and exc.error_class == STOPPED and self.transport.local.writes:
+                    exc.error_class = AMBIGUOUS     # stopped after some of the item's writes were sent
+                result = exc
+            with self.cond:
+                self.running.remove(item)
+                self.busy[lane] -= 1
+                self.answers.append((item, result))
+                self.cond.notify_all()
+
+    def _waiting(self):
+        return any(self.lanes.values())
+
+    def outstanding(self):
+        return self.count
+
+    def next(self):
+        with self.cond:
+            while not self.answers:
+                self.cond.wait(0.5)     # a timeout, so that a signal's handler runs in the waiting main thread
+            self.taken = self.answers.popleft()
+            return self.taken
+
+    def ack(self):
+        with self.cond:
+            self.taken = None
+            self.count -= 1
+
+    def interrupt(self, exc):
+        with self.cond:
+            self.halt = True
+            self.lanes.clear()
+            self.cond.notify_all()
+        self.transport.stop.set()
+        Transport._await(self.threads, IN_FLIGHT_GRACE_S)
+        with self.cond:
+            completed = ([self.taken] if self.taken is not None else []) + list(self.answers)
+            in_flight = list(self.running)
+        raise Interrupted(interrupt_signal(exc), self.func, completed, in_flight)
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()

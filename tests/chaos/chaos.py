@@ -94,8 +94,8 @@ CLOUDS = {
 
 def _fast_poll(original):
     """The engine's and Tencent's polling, one tenth of the real pauses (same algorithm), so runs are fast."""
-    def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0):
-        return original(step, deadline, clock, sleep, first / 10.0, cap / 10.0)
+    def poll(step, deadline, clock=time.monotonic, sleep=time.sleep, first=0.5, cap=5.0, then=None):
+        return original(step, deadline, clock, sleep, first / 10.0, cap / 10.0, None if then is None else then / 10.0)
     return poll
 
 

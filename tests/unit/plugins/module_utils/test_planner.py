@@ -319,3 +319,111 @@ def test_without_bind_calls_no_target_is_left_with_an_empty_list():
 def test_constraints_need_one_kind_of_write_call():
     with pytest.raises(ValueError):
         planner.Constraints(batch_size=0, set_batch_size=0)
+
+
+# -- the schedule: the order the engine may send the operations in, whatever order the answers come in ----------
+
+def run_schedule(pick, plan, current, limits, failures):
+    """Play planner.Schedule against a cloud that applies each write to its targets one by one, at any moment between
+    send and answer, and answers in any order (pick(options) chooses); a target may fail (when failures). Returns
+    (lists, failed targets, problems)."""
+    lists = dict((iid, list(groups)) for iid, groups in current.items())
+    schedule = planner.Schedule(plan['operations'])
+    in_flight = {}          # index -> (operation, its targets not applied yet)
+    failed, problems, sent = set(), [], []
+
+    def release(ops):
+        for index, op in ops:
+            busy = set(tid for other, dummy in in_flight.values() for tid in other['target_ids'])
+            if busy & set(op['target_ids']):
+                problems.append('%r sent while an earlier write to one of its targets is in flight' % op)
+            in_flight[index] = (op, list(op['target_ids']))
+            sent.append(index)
+
+    release(schedule.start())
+    while in_flight:
+        index = pick(sorted(in_flight))
+        op, left = in_flight[index]
+        if left and pick([False, True]):
+            tid = left.pop(pick(list(range(len(left)))))
+            lists[tid] = planner.apply_operation(lists[tid], op)
+            if not limits.min_groups <= len(lists[tid]) <= limits.max_groups:
+                problems.append('%s has %d groups while %r is in flight' % (tid, len(lists[tid]), op))
+            continue
+        del in_flight[index]
+        lost = set([pick(left)]) if failures and left and pick([False, True]) else set()
+        for tid in left:
+            if tid not in lost:
+                lists[tid] = planner.apply_operation(lists[tid], op)
+                if not limits.min_groups <= len(lists[tid]) <= limits.max_groups:
+                    problems.append('%s has %d groups after %r' % (tid, len(lists[tid]), op))
+        failed.update(lost)
+        schedule.drop(sorted(lost))
+        schedule.done([tid for tid in op['target_ids'] if tid not in lost])
+        release(schedule.take())
+    unsent = [i for i, op in enumerate(plan['operations']) if i not in sent and set(op['target_ids']) - failed]
+    if unsent:
+        problems.append('operations never sent: %r' % [plan['operations'][i] for i in unsent])
+    return lists, failed, problems
+
+
+@settings(max_examples=400, deadline=None)
+@given(scenarios(), st.data(), st.booleans())
+def test_any_completion_order_keeps_every_target_within_bounds_and_reaches_the_plan(case, data, failures):
+    current, wanted, state, purge, limits = case
+    try:
+        plan = planner.plan(current, wanted, state, purge, limits)
+    except planner.PlanError:
+        return
+    lists, failed, problems = run_schedule(lambda options: data.draw(st.sampled_from(options)), plan, current, limits, failures)
+    assert problems == []
+    for target in plan['targets']:
+        if target['target_id'] not in failed:
+            assert lists[target['target_id']] == target['after']
+        else:       # stopped at its failed write: a prefix of its steps, the bounds checked above
+            assert target['before'] != target['after']
+
+
+def test_the_schedule_overlaps_steps_of_different_targets_and_keeps_each_targets_order():
+    limits = planner.Constraints(min_groups=1, max_groups=2, batch_size=1)
+    plan = planner.plan({'i-1': ['a'], 'i-2': ['a']}, ['b', 'c'], 'present', True, limits)
+    ops = plan['operations']
+    schedule = planner.Schedule(ops)
+    first = schedule.start()
+    assert [op['target_ids'] for dummy, op in first] == [['i-1'], ['i-2']] and all(op['action'] == 'bind' for dummy, op in first)
+    schedule.done(['i-2'])          # i-2 answered first: its next step goes, i-1's waits for its own answer
+    second = schedule.take()
+    assert [(op['action'], op['target_ids']) for dummy, op in second] == [('unbind', ['i-2'])]
+    assert schedule.take() == []
+    schedule.drop(['i-1'])          # i-1 failed: its later steps are never released
+    schedule.done(['i-2'])
+    assert [(op['action'], op['security_group_ids'], op['target_ids']) for dummy, op in schedule.take()] == [('bind', ['c'], ['i-2'])]
+    schedule.done(['i-2'])
+    assert schedule.take() == [] and not schedule.has_next('i-2')
+
+
+def test_a_batch_waits_for_every_target_in_it_and_goes_without_a_failed_one():
+    ops = [{'action': 'bind', 'security_group_ids': ['b'], 'target_ids': ['i-1']},
+           {'action': 'bind', 'security_group_ids': ['b'], 'target_ids': ['i-2']},
+           {'action': 'unbind', 'security_group_ids': ['a'], 'target_ids': ['i-1', 'i-2']}]
+    schedule = planner.Schedule(ops)
+    assert [index for index, dummy in schedule.start()] == [0, 1]
+    schedule.done(['i-1'])
+    assert schedule.take() == []
+    schedule.drop(['i-2'])
+    assert schedule.take() == [(2, dict(ops[2], target_ids=['i-1']))]
+
+
+def test_the_schedule_properties_catch_a_schedule_that_releases_too_early(monkeypatch):
+    # A schedule that releases every operation at once lets a target's steps overlap: the checks must see it.
+    monkeypatch.setattr(planner.Schedule, 'start', lambda self: list(enumerate(self.operations)))
+    monkeypatch.setattr(planner.Schedule, 'take', lambda self: [])
+    limits = planner.Constraints(min_groups=1, max_groups=2, batch_size=1)
+    current = {'i-1': ['a']}
+    plan = planner.plan(current, ['b', 'c'], 'present', True, limits)
+    # Both binds applied before the unbind: i-1 above its ceiling.
+    script = iter([0, True, 0, 2, True, 0])
+    problems = run_schedule(lambda options: options[next(script, 0)] if options != [False, True] else next(script, False),
+                            plan, current, limits, False)[2]
+    assert any('sent while an earlier write' in p for p in problems)
+    assert any('i-1 has 3 groups' in p for p in problems)

@@ -244,7 +244,7 @@ def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_
     # Before the fix: "StopInstances failed ... stop failed last week" (any FAILED state was ours when no RequestId came back).
     reset = transport.ProviderError('tencentcloud', 'AssociateSecurityGroups', 'ConnectionError', 'reset',
                                     error_class=transport.AMBIGUOUS)
-    cloud, conn = provider([instance(**STALE_FAILURE), reset] + [instance(**STALE_FAILURE)] * 6)
+    cloud, conn = provider([instance(**STALE_FAILURE), reset] + [instance(**STALE_FAILURE)] * 7)
     clock = FakeClock()
     cloud.monotonic, cloud.sleep = clock.monotonic, clock.sleep
     cloud.read(['ins-00000001'])
@@ -253,7 +253,8 @@ def test_an_old_failed_operation_is_not_taken_for_ours_after_a_write_of_unknown_
     # Decided from what the instance shows once the operation state cannot be lagging any more: not operating,
     # without the group (the engine re-plans and binds it).
     assert cloud.settle({'ins-00000001': ['sg-00000001']}, deadline=float('inf')) == {'ins-00000001': []}
-    assert clock.now >= tencent.OPERATION_STATE_LAG_S and len(conn.calls) == 8
+    # Polls at 0, 0 (SETTLE_FIRST), 0.5, 1.5, 3.5, 7.5 and 12.5 s: the seventh is past the lag.
+    assert clock.now >= tencent.OPERATION_STATE_LAG_S and len(conn.calls) == 9
 
 
 def test_a_failed_operation_of_someone_else_after_ours_is_not_ours():
@@ -356,6 +357,41 @@ class FakeTencent:
                 out.append(exc)
         return out
 
+    def stream(self, func, max_workers):
+        return InlineStream(func)
+
+
+class InlineStream:
+    """transport.Stream's interface in the caller's thread: each item runs when its answer is asked for, in order."""
+
+    def __init__(self, func):
+        self.func = func
+        self.queue = []
+        self.count = 0
+
+    def submit(self, item, priority=0, lane=None):
+        self.queue.append(item)
+        self.count += 1
+
+    def outstanding(self):
+        return self.count
+
+    def next(self):
+        item = self.queue.pop(0)
+        try:
+            return item, self.func(item)
+        except transport.ProviderError as exc:
+            return item, exc
+
+    def ack(self):
+        self.count -= 1
+
+    def interrupt(self, exc):
+        raise exc
+
+    def close(self):
+        pass
+
 
 def running(groups=(), state='RUNNING', **extra):
     ins = dict(groups=list(groups), state=state, op=None, opstate=None, request=None, msg=None)
@@ -414,7 +450,8 @@ def test_settle_polls_until_the_deadline_itself():
     with pytest.raises(transport.ProviderError) as err:
         cloud.settle({'ins-00000001': []}, deadline=2.0)
     assert err.value.code == 'WaitTimeout' and 'ins-00000001' in err.value.message
-    assert fake.read_times == [0.0, 0.5, 1.5, 2.0] and clock.now == 2.0
+    # The second read at once (tencent.SETTLE_FIRST), then 0.5 s, doubling, the last pause cut to the deadline.
+    assert fake.read_times == [0.0, 0.0, 0.5, 1.5, 2.0] and clock.now == 2.0
 
 
 # -- issue 8, item 6: instances that cannot take the change are refused before any write ---------

@@ -451,3 +451,113 @@ def test_poll_runs_until_the_deadline_itself():
     assert steps[-1] == 1002.0                                     # and one last look at the deadline
     done, value = transport.poll(lambda: (True, 'x'), clock.now + 2.0, clock.clock, clock.sleep)
     assert done and value == 'x'
+
+
+def test_poll_can_step_again_at_once_then_back_off():
+    clock = FakeClock()
+    steps = []
+
+    def step():
+        steps.append(clock.now)
+        return len(steps) == 5, len(steps)
+    done, value = transport.poll(step, clock.now + 60.0, clock.clock, clock.sleep, first=0.0, cap=5.0, then=0.5)
+    assert done and value == 5 and clock.sleeps == [0.0, 0.5, 1.0, 2.0]
+
+
+def test_a_stream_starts_the_waiting_item_of_lowest_priority_first():
+    conn = transport.Transport('toy', session=object())
+    gate = threading.Event()
+    order = []
+    stream = conn.stream(lambda n: gate.wait(10) if n == 'first' else order.append(n), 1)
+    stream.submit('first', (0, 0))          # holds the one worker while the others wait
+    for item, priority in (('c', (0, 3)), ('a', (-1, 5)), ('b', (0, 1))):
+        stream.submit(item, priority)
+    gate.set()
+    for dummy in range(4):
+        stream.next()
+        stream.ack()
+    stream.close()
+    assert order == ['a', 'b', 'c']
+
+
+def test_a_stream_shares_its_workers_between_lanes():
+    conn = transport.Transport('toy', session=object())
+    gate = threading.Event()
+    started = []
+    lock = threading.Lock()
+
+    def work(item):
+        with lock:
+            started.append(item)
+        gate.wait(10)
+
+    stream = conn.stream(work, 4)
+    with stream.cond:       # every item waiting before any worker picks one
+        for n in range(6):
+            stream.submit(('bind', n), (0, n), 'bind')
+        for n in range(2):
+            stream.submit(('unbind', n), (-1, n), 'unbind')
+    deadline = time.monotonic() + 5
+    while len(started) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    with lock:
+        first = list(started)
+    gate.set()
+    for dummy in range(8):
+        stream.next()
+        stream.ack()
+    stream.close()
+    # Four workers, the lane with fewer running items first (ties: the better priority): two of each, the unbinds
+    # not waiting behind the six binds.
+    assert sorted(first) == [('bind', 0), ('bind', 1), ('unbind', 0), ('unbind', 1)]
+
+
+def test_a_stream_takes_items_while_others_are_in_flight_and_answers_in_the_order_they_come():
+    conn = transport.Transport('toy', session=object())
+    slow = threading.Event()
+
+    def work(n):
+        if n == 0:
+            slow.wait(10)       # answered only after item 1's follow-up, submitted once item 1 was answered
+        if n == 'boom':
+            raise transport.ProviderError('toy', 'Act', 'Bad', 'no', error_class=transport.INVALID)
+        return n
+
+    stream = conn.stream(work, 2)
+    stream.submit(0)
+    stream.submit(1)
+    assert stream.next() == (1, 1) and stream.outstanding() == 2
+    stream.ack()
+    stream.submit('boom')
+    item, error = stream.next()
+    stream.ack()
+    assert item == 'boom' and error.code == 'Bad'
+    slow.set()
+    assert stream.next() == (0, 0)
+    stream.ack()
+    assert stream.outstanding() == 0
+    stream.close()
+
+
+def test_an_interrupt_of_a_stream_lists_the_answers_not_yet_recorded_and_the_items_in_flight(monkeypatch):
+    monkeypatch.setattr(transport, 'IN_FLIGHT_GRACE_S', 0.2)
+    conn = transport.Transport('toy', session=object())
+    release = threading.Event()
+    stream = conn.stream(lambda n: release.wait(10) if n == 'hang' else n, 1)
+    stream.submit(1)
+    stream.submit(2)
+    assert stream.next() == (1, 1)     # taken, not acknowledged: still to record
+    deadline = time.monotonic() + 5
+    while len(stream.answers) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stream.submit('hang')
+    while not stream.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stream.submit('never')
+    with pytest.raises(transport.Interrupted) as caught:
+        stream.interrupt(KeyboardInterrupt())
+    release.set()
+    exc = caught.value
+    assert exc.signal_name == 'SIGINT' and conn.stop.is_set() and exc.completed == [(1, 1), (2, 2)]
+    assert exc.in_flight == ['hang']     # 'never' never started: in neither list
