@@ -1151,7 +1151,9 @@ def transport_for(provider_class, params, secrets, register=None):
     try:
         held = credentials.for_module(provider_class, params, conn, remember, endpoint_problem=endpoint_problem)
         # One rate-limit window per account and endpoint for every process of this machine (forks, playbooks run at once).
-        conn.share_limits(held.current().access_key if held is not None else None, params.get('region'), params.get('endpoint'))
+        # The key just resolved, not current(): that would fetch credentials about to expire once more before any request.
+        key = held.credentials.access_key if held is not None and held.credentials is not None else None
+        conn.share_limits(key, params.get('region'), params.get('endpoint'))
     except (credentials.CredentialsNotFound, credentials.CredentialsError) as exc:
         conn.close()
         raise EngineFailure('%s: %s' % (provider_class.display_name, conn.redact(exc)))

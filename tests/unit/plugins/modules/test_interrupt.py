@@ -78,9 +78,9 @@ def bound_groups(running):
     return dict((i['id'], i['security_groups']) for i in running.emulator.state()['baiducloud']['instances'])
 
 
-def run_and_signal(running, tmp_path, signum, count=120, twice=False):
-    """Start the module, send signum after its 10th write (twice: again 0.5 s later, while it waits for the
-    writes in flight), return (result, seconds to exit, time of the first signal)."""
+def run_and_signal(running, tmp_path, signum, count=120, twice=False, in_flight=False):
+    """Start the module, send signum after its 10th write (in_flight: once the next one is also in flight; twice: again
+    0.5 s later, while it waits for the writes in flight), return (result, seconds to exit, time of the first signal)."""
     args_file = tmp_path / 'args.json'
     args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': module_args(running, count)}))
     env = pr.playbook_env(tmp_path)
@@ -89,6 +89,11 @@ def run_and_signal(running, tmp_path, signum, count=120, twice=False):
                             stderr=subprocess.PIPE, text=True)
     try:
         wait_for_writes(running, 10, proc)
+        # The first second's 10 binds go at once and are answered together; the 11th starts a window later.
+        deadline = time.monotonic() + 10
+        while in_flight and not running.emulator.in_flight:
+            assert proc.poll() is None and time.monotonic() < deadline, 'the module ended or sent no 11th write'
+            time.sleep(0.02)
         signalled = time.time()
         proc.send_signal(signum)
         if twice:
@@ -113,7 +118,7 @@ def test_a_signal_stops_the_writes_and_the_failure_says_what_each_instance_has(c
         # The 11th bind takes longer than the grace: still unanswered when the module reports.
         cloud.emulator.add_fault({'provider': 'baiducloud', 'action': 'BindSecurityGroup', 'kind': 'latency',
                                   'latency_ms': int(transport.IN_FLIGHT_GRACE_S * 1000) + 3000, 'after': 10})
-    result, exited, signalled = run_and_signal(cloud, tmp_path, signum, twice=twice)
+    result, exited, signalled = run_and_signal(cloud, tmp_path, signum, twice=twice, in_flight=slow_write)
     settle(cloud, 1.0)
     sent = writes(cloud)
     late = [e for e in sent if e['start'] > signalled + SLACK_S]
