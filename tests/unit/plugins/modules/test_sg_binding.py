@@ -111,7 +111,17 @@ def provider_main(name):
 
 
 def comparable(result):
-    return dict((k, v) for k, v in result.items() if k not in ('request_ids', 'invocation'))
+    """The result without what differs between any two runs: request IDs, and the order of the operations on
+    different targets (each target's own operations keep their order; a real run sends each target's next one as
+    soon as its previous one is answered)."""
+    out = dict((k, v) for k, v in result.items() if k not in ('request_ids', 'invocation'))
+    if 'operations' in out:
+        per_target = {}
+        for op in out['operations']:
+            key = json.dumps(sorted((k, v) for k, v in op.items() if k.endswith('_ids') and k != 'security_group_ids'))
+            per_target.setdefault(key, []).append(op)
+        out['operations'] = sorted(per_target.items())
+    return out
 
 
 def _admin(running, path):
