@@ -428,3 +428,23 @@ def test_verify_file_takes_only_instances_files(tmp_path):
         path = tmp_path / name
         path.write_text('plugin: multicloud.secgroup.instances\n')
         assert plugin.verify_file(str(path)) is expected
+
+
+IMPORTS = '''
+import importlib, json, sys
+importlib.import_module('ansible_collections.multicloud.secgroup.plugins.inventory.instances')
+print(json.dumps(sorted(name for name in sys.modules if name.rsplit('.', 1)[-1] in sys.argv[1:] and 'multicloud' in name)))
+'''
+
+
+def test_importing_the_plugin_imports_no_provider():
+    """The plugin loads the providers its sources name when it parses them, not when Ansible imports it."""
+    import json
+    import subprocess
+    import sys
+    parent = os.path.abspath(os.path.join(os.path.dirname(generic.__file__), *[os.pardir] * 5))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([parent] + [p for p in sys.path if p]))
+    proc = subprocess.run([sys.executable, '-c', IMPORTS, '_alicloud', '_baiducloud', '_tencentcloud', '_zenlayer'],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout.decode()) == []
