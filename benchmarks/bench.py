@@ -187,17 +187,20 @@ def minimum(name, spec, decl, scenario, n):
                             decl['set_batch_size'] > 0 and acts['set'] is not None)
     calls = collections.Counter({acts['read']: reads})
     phases = [{acts['read']: reads}]
+    checked = 0
     if any(kind in ('bind', 'set') for kind, dummy in steps):
         added = [sg for sg in wanted if sg not in before]
         checks = int(math.ceil(len(added) / float(decl['group_page'])))
         calls[acts['groups']] += checks
         phases[0][acts['groups']] = checks
+        # A wave of its own: which groups are added is known from the read only, and none is written before they exist.
+        checked = 1 if checks else 0
     writes = collections.Counter()
     for kind, dummy in steps:
         per_call = decl['set_batch_size'] if kind == 'set' else decl['batch_size']
         writes[acts[kind]] += int(math.ceil(n / float(per_call)))
     calls.update(writes)
-    waves = 1 + len(steps)
+    waves = 1 + checked + len(steps)
     if steps:
         phases.append(dict(writes))
         # The read-back: the module reports what the cloud shows, not what it assumes (verify, in every

@@ -94,7 +94,7 @@ options:
       - How many API calls may run at once, from 1 to 256.
       - Each API action is also kept under its rate limit (see O(rate_limit)).
     type: int
-    default: 8
+    default: 16
   rate_limit:
     description:
       - The most calls per second of each API action, for all the task's requests together. At most that many calls

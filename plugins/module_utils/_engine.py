@@ -125,7 +125,7 @@ COMMON_ARGUMENT_SPEC = dict(
     retries=dict(type='int', default=8),
     retry_delay=dict(type='float', default=0.5),
     retry_max_delay=dict(type='float', default=20.0),
-    max_concurrency=dict(type='int', default=8),
+    max_concurrency=dict(type='int', default=16),
     max_security_groups=dict(type='int'),
     rate_limit=dict(type='float'),
     on_missing=dict(type='str', default='fail', choices=['fail', 'skip']),
@@ -1141,7 +1141,7 @@ def transport_for(provider_class, params, secrets, register=None):
         provider_class.name, timeout=params['timeout'], validate_certs=params['validate_certs'],
         max_retries=params['retries'], backoff=transport.Backoff(params['retry_delay'], params['retry_max_delay']),
         rate_limits=provider_class.rate_limits, default_rate=params.get('rate_limit') or provider_class.default_rate_limit,
-        rate_ceiling=params.get('rate_limit'), secrets=secrets)
+        rate_ceiling=params.get('rate_limit'), secrets=secrets, connections=params.get('max_concurrency'))
 
     def remember(secret):
         if secret and secret not in secrets:

@@ -508,11 +508,12 @@ class Transport:
     default sleep (retry backoff, rate limiter) ends at once.
     credentials: a _credentials.RefreshingCredentials the providers sign with (set by the engine), or None. An answer
     classed AUTH_EXPIRED renews them once and sends that request once more.
+    connections: the keep-alive connections kept per host (the module's max_concurrency); requests' 10 when None.
     """
 
     def __init__(self, provider, timeout=30, validate_certs=True, max_retries=8, backoff=None,
                  rate_limits=None, default_rate=None, rate_ceiling=None, secrets=(), session=None,
-                 sleep=None, clock=time.monotonic):
+                 sleep=None, clock=time.monotonic, connections=None):
         self.stop = threading.Event()
         self.local = threading.local()      # per map() worker: the writes its current item has sent
         sleep = sleep or self.stop.wait
@@ -527,6 +528,10 @@ class Transport:
         self.secrets = secrets if isinstance(secrets, list) else [s for s in secrets if s]
         self.credentials = None
         self.session = session if session is not None else requests.Session()
+        if session is None and connections:
+            # requests keeps 10 connections per host: more concurrent calls would each open a new one (a TLS handshake).
+            for prefix in ('https://', 'http://'):
+                self.session.mount(prefix, requests.adapters.HTTPAdapter(pool_maxsize=connections))
         self.stats = {'calls': 0, 'attempts': 0, 'retries': 0}
         self.stats_lock = threading.Lock()
         self.notes = []     # for the module's debug log: see limit_notes()

@@ -139,7 +139,7 @@ options:
     description:
       - How many API calls may run at once.
     type: int
-    default: 8
+    default: 16
   rate_limit:
     description:
       - The most calls per second of each API action; see the binding modules.

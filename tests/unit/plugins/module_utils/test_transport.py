@@ -561,3 +561,19 @@ def test_an_interrupt_of_a_stream_lists_the_answers_not_yet_recorded_and_the_ite
     exc = caught.value
     assert exc.signal_name == 'SIGINT' and conn.stop.is_set() and exc.completed == [(1, 1), (2, 2)]
     assert exc.in_flight == ['hang']     # 'never' never started: in neither list
+
+
+@pytest.mark.parametrize('connections', [1, 16, 256])
+def test_the_session_keeps_as_many_connections_per_host_as_calls_may_run_at_once(connections):
+    conn = transport.Transport('toy', connections=connections)
+    try:
+        for url in ('https://cvm.example.invalid/', 'http://127.0.0.1:8080/'):
+            adapter = conn.session.get_adapter(url)
+            assert adapter.poolmanager.connection_pool_kw['maxsize'] == connections
+    finally:
+        conn.close()
+    unsized = transport.Transport('toy')
+    try:    # requests' own default when nobody says
+        assert unsized.session.get_adapter('https://x.example.invalid/').poolmanager.connection_pool_kw['maxsize'] == 10
+    finally:
+        unsized.close()
