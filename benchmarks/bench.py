@@ -96,6 +96,8 @@ PROVIDERS = {
         'groups': {'base': '700000000000000001', 'bind': '700000000000000002', 'new': ['700000000000000003', '700000000000000004']},
         'actions': {'read': 'DescribeInstances', 'groups': 'DescribeSecurityGroups', 'bind': 'AssociateSecurityGroupInstance',
                     'unbind': 'UnAssociateSecurityGroupInstance', 'set': None},
+        # Before any write the module checks that each group an unbind removes is Available (_zenlayer.refusals).
+        'status_checked': ('added', 'removed'),
     },
 }
 
@@ -188,13 +190,16 @@ def minimum(name, spec, decl, scenario, n):
     calls = collections.Counter({acts['read']: reads})
     phases = [{acts['read']: reads}]
     checked = 0
-    if any(kind in ('bind', 'set') for kind, dummy in steps):
-        added = [sg for sg in wanted if sg not in before]
-        checks = int(math.ceil(len(added) / float(decl['group_page'])))
+    kinds = spec.get('status_checked', ('added',))
+    added = [sg for sg in wanted if sg not in before] if any(kind in ('bind', 'set') for kind, dummy in steps) else []
+    removed = [sg for sg in before if (sg in wanted) == (state == 'absent')] if any(kind in ('unbind', 'set') for kind, dummy in steps) else []
+    to_check = (added if 'added' in kinds else []) + (removed if 'removed' in kinds else [])
+    if to_check:
+        checks = int(math.ceil(len(to_check) / float(decl['group_page'])))
         calls[acts['groups']] += checks
         phases[0][acts['groups']] = checks
-        # A wave of its own: which groups are added is known from the read only, and none is written before they exist.
-        checked = 1 if checks else 0
+        # A wave of its own: which groups change is known from the read only, and none is written before they are checked.
+        checked = 1
     writes = collections.Counter()
     for kind, dummy in steps:
         per_call = decl['set_batch_size'] if kind == 'set' else decl['batch_size']
@@ -202,7 +207,16 @@ def minimum(name, spec, decl, scenario, n):
     calls.update(writes)
     waves = 1 + checked + len(steps)
     if steps:
-        phases.append(dict(writes))
+        phase = dict(writes)
+        between = len(steps) - 1 if decl['completion'] in ('task', 'eventual') else 0
+        if between:
+            # A target's next step waits for a read showing its previous one (the engine's await): the reads a
+            # verify takes, once per step boundary.
+            shown = between * reads * (1 + decl['delay_reads'])
+            calls[acts['read']] += shown
+            phase[acts['read']] = shown
+            waves += between * (1 + decl['delay_reads'])
+        phases.append(phase)
         # The read-back: the module reports what the cloud shows, not what it assumes (verify, in every
         # cloud's contract, also sync ones); plus the reads that still show the operation or the old list.
         verify = reads * (1 + decl['delay_reads'])
@@ -459,7 +473,8 @@ def main():
                 spec = PROVIDERS[name]
                 decl = declared(name, settings)
                 limits = dict(running.emulator.clouds[name].rate_limits)
-                doc['providers'][name] = {'declared': decl, 'emulator_rate_limits': limits, 'actions': spec['actions']}
+                doc['providers'][name] = {'declared': decl, 'emulator_rate_limits': limits, 'actions': spec['actions'],
+                                          'status_checked': list(spec.get('status_checked', ('added',)))}
                 sizes = parse_sizes(opts.sizes) + (parse_sizes(opts.tencent_extra) if name == 'tencentcloud' else [])
                 for n in sizes:
                     for scenario in scenarios:

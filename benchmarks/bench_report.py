@@ -58,14 +58,23 @@ def formulas(name, prov, latency_ms):
                  d['min_groups'], d['max_groups'], d['completion'], d['delay_reads'],
                  ', %d ms settle' % d['delay_ms'] if d['delay_ms'] else '')]
     lines.append('')
-    lines.append('- R = %s `%s`; C = ceil(groups added / %d) `%s` when a group is added (checked before any write)' % (
-        read, acts['read'], d['group_page'], acts['groups']))
+    if 'removed' in prov.get('status_checked', ()):
+        lines.append('- R = %s `%s`; C = ceil((groups added + groups removed) / %d) `%s` when a group is added or removed (checked '
+                     'before any write: that each added group exists, and that each group an unbind removes is Available)' % (
+                         read, acts['read'], d['group_page'], acts['groups']))
+    else:
+        lines.append('- R = %s `%s`; C = ceil(groups added / %d) `%s` when a group is added (checked before any write)' % (
+            read, acts['read'], d['group_page'], acts['groups']))
     lines.append('- bind, unbind: W = ceil(N / %d) `%s` / `%s`' % (d['batch_size'], acts['bind'], acts['unbind']))
     if d['set_batch_size'] and acts['set']:
         lines.append('- purge: W = ceil(N / %d) `%s` (one replace call per batch)' % (d['set_batch_size'], acts['set']))
     else:
         lines.append('- purge from 1 group to 2 new ones: W = 3 x ceil(N / %d) (two binds, one unbind per instance, '
-                     'in the order the floor/ceiling of %d..%d groups allows)' % (d['batch_size'], d['min_groups'], d['max_groups']))
+                     'in the order the floor/ceiling of %d..%d groups allows)%s' % (
+                         d['batch_size'], d['min_groups'], d['max_groups'],
+                         '; S = 2 x %sR reads between the 3 steps (completion `%s`: a step waits for a read showing the one '
+                         'before), one wave each' % ('%d x ' % (1 + d['delay_reads']) if d['delay_reads'] else '', d['completion'])
+                         if d['completion'] in ('task', 'eventual') else ''))
     if d['completion'] == 'sync':
         lines.append('- verify: V = R (a write is done when answered, but the module reports what the cloud shows: one '
                      'read-back, the product\'s verify step; the API alone would allow R + C + W); minimum = R + C + W + V')
@@ -74,7 +83,7 @@ def formulas(name, prov, latency_ms):
             1 + d['delay_reads'], ', after %d answer(s) still showing the operation in progress or the old list' % d['delay_reads']
             if d['delay_reads'] else ''))
     limits = ', '.join('%s %s/s' % (a, lim[a]) for a in sorted(lim))
-    lines.append('- bound = start-up (ping, same run) + %d ms x waves (read, the group check C when a group is added, each dependent write step%s) '
+    lines.append('- bound = start-up (ping, same run) + %d ms x waves (read, the group check C, each dependent write step, S%s) '
                  '+ sum over phases (read, write%s) of max over actions of max(0, calls - burst) / limit; limits enforced: %s; '
                  'burst = one second of tokens (the emulator\'s bucket)' % (
                      latency_ms, ', %d verify read(s)' % (1 + d['delay_reads']), ', verify', limits))
@@ -133,9 +142,10 @@ HAND_BOUNDS = [
      'overlapped); reads: 10 + 1 and 10 calls, under the 20-call burst: 0'),
     ('tencentcloud', 'bind', 0.25, 0.0, '5 waves (read, group check, bind, 2 verify reads: OPERATING then SUCCESS) x 0.05 = 0.25; writes: '
      '10 AssociateSecurityGroups, under the 10-call burst: 0; reads: 10 + 1 and 20 calls, under the 40-call burst: 0'),
-    ('zenlayer', 'purge', 0.30, 99.0, '6 waves (read, group check, bind, unbind, bind, verify) x 0.05 = 0.30; writes: 2000 '
-     'AssociateSecurityGroupInstance, (2000 - 20) / 20 = 99.0, over 1000 UnAssociateSecurityGroupInstance, (1000 - 20) / 20 '
-     '= 49.0 (own bucket, overlapped); reads: 10 + 1 and 10 calls, under the 20-call burst: 0'),
+    ('zenlayer', 'purge', 0.40, 99.0, '8 waves (read, group check, bind, read, unbind, read, bind, verify) x 0.05 = 0.40; '
+     'writes: 2000 AssociateSecurityGroupInstance, (2000 - 20) / 20 = 99.0, over 1000 UnAssociateSecurityGroupInstance, '
+     '(1000 - 20) / 20 = 49.0 (own bucket, overlapped) and the 20 reads between steps (under the 20-call burst); reads: '
+     '10 + 1 and 10 calls, under the 20-call burst: 0'),
 ]
 
 
@@ -514,9 +524,11 @@ def render(doc, json_rel, plot_rel):
               'slower than a round trip costs one read per page more than a first pause of 0.5 s would.',
               '- **Settling between steps.** On an eventual cloud a target\'s next step waits until a read shows its previous '
               'one (a purge that must bind before it unbinds, Zenlayer): the engine reads the waiting targets a tenth of them at '
-              'a time (at most a page of 100), or fewer when nothing else is in flight, while the writes to the others go on: '
-              'about ten reads per dependent step beyond the minimum (which counts one verify read because the emulator shows '
-              'changes at once), the price of starting the next steps after a tenth of the targets instead of all of them.',
+              'a time (at least 10, at most a page of 100), or fewer when nothing else is in flight, while the writes to the '
+              'others go on. The minimum counts one read per page of targets at each step boundary (S); a tenth at a time costs '
+              'up to ten per boundary, the price of starting the next steps after a tenth of the targets instead of all of '
+              'them (before issue 26\'s last change, a tenth of 10 targets was one: 54 calls for a Zenlayer purge of 10 '
+              'where 35 do).',
               '- **The schedule.** The engine sends each target\'s next step as soon as its previous one is answered (and, on an '
               'eventual cloud, shown), not wave after wave (`_planner.Schedule`): the binds and the unbinds of a purge (separate '
               'buckets) overlap as the bound assumes. Each target still moves one planned step at a time, so the floor and '
@@ -537,7 +549,10 @@ def render(doc, json_rel, plot_rel):
               '- **Pacing.** The limiter keeps a sliding window per action: at most `rate` calls start in any second (one second '
               'plus 20 ms for network jitter), so the first second\'s calls go at once and no server semantics (token bucket, '
               'a fixed window aligned anywhere, a sliding window) sees more than its limit. Rates below 1/s space calls 1 / rate '
-              'apart; a fractional rate counts as its whole part.',
+              'apart; a fractional rate counts as its whole part. The price against the emulator\'s token buckets, which the '
+              'bound assumes: beyond the first second, a bucket lets a call through every 1 / limit seconds, the window a '
+              'whole second\'s calls every 1.02 s, so k calls end up to one window later than the bucket allows (Tencent, '
+              'N = 10000: 100 reads at 40/s start by 2.04 s where the bucket allows 1.5 s, and each phase pays it).',
               '- **Processes on one machine share the window.** Every module process using the same access key ID and region or '
               'endpoint keeps the window, the cuts and the pauses in one flock-locked file under the temporary directory '
               '(`multicloud.secgroup-limits-<uid>/<sha256>.json`: no key in it, stale entries expire, a crashed process leaves '

@@ -171,9 +171,11 @@ INTERRUPT_READ_BACK_S = 4.0
 STOP_SIGNALS = ('SIGINT', 'SIGTERM')
 # Targets awaited together between two of their writes on a 'task' or 'eventual' cloud: a tenth of the targets, at
 # most one read page (100 IDs on every supported cloud), so that waiting costs about ten reads per step while the
-# first targets' next steps start early; fewer when nothing else is in flight.
+# first targets' next steps start early; at least AWAIT_MIN (a read of one target costs what a read of ten does, and
+# a burst's answers come together); fewer when nothing else is in flight.
 AWAIT_BATCH = 100
 AWAIT_SHARE = 10
+AWAIT_MIN = 10
 # Upper bounds that keep odd but numeric input from overflowing sockets, sleeps and thread pools.
 MAX_SECONDS = 86400.0
 MAX_CONCURRENCY = 256
@@ -743,8 +745,8 @@ class Engine:
     def execute(self, operations, state):
         """Send the operations in the planner's Schedule: each target's next operation as soon as its previous
         one is answered and, where the cloud shows writes later ('task', 'eventual'), awaited. The targets whose
-        next operation waits are awaited together, a tenth of the targets at a time (at most a read page) or when
-        nothing else is in flight, while the writes to the others go on. Independent steps (the binds and unbinds of a purge, which
+        next operation waits are awaited together, a tenth of the targets at a time (at least AWAIT_MIN, at most a read
+        page) or when nothing else is in flight, while the writes to the others go on. Independent steps (the binds and unbinds of a purge, which
         have their own rate limits) so overlap, and each target still moves one planned step at a time.
 
         Returns the writes of unknown outcome (a lost answer, a server error, or an "already so" answer to a
@@ -759,7 +761,7 @@ class Engine:
         run = {'refused': None, 'stop': False, 'halted': False, 'failures': [], 'unknown': []}
         awaiting = {}           # target -> its accepted write, awaited before its next operation
         sent = {}               # id(operation dict) -> its Write
-        batch = min(AWAIT_BATCH, max(1, -(-len(schedule.chains) // AWAIT_SHARE)))
+        batch = min(AWAIT_BATCH, max(AWAIT_MIN, -(-len(schedule.chains) // AWAIT_SHARE)))
         stream = self.provider.transport.stream(self.provider.apply, self.params['max_concurrency'])
 
         def send(ops):

@@ -485,7 +485,14 @@ class ZenlayerCloud:
         return dict((sg, {'name': item.get('securityGroupName'), 'status': item.get('securityGroupStatus')}) for sg, item in found.items())
 
     def missing_security_groups(self, sg_ids):
-        found = self.describe_security_groups(sg_ids)
+        sg_ids = list(sg_ids)
+        extra = []
+        if self.kind is INSTANCES:
+            # The groups on the instances read ride in the free places of the pages this check reads anyway: refusals()
+            # needs the status of each group an unbind removes, and would otherwise read it with a call of its own.
+            asked = set(sg_ids) | set(self.group_status)
+            extra = sorted(set(sg for groups in self.current.values() for sg in groups) - asked)[:-len(sg_ids) % PAGE]
+        found = self.describe_security_groups(sg_ids + extra)
         return [sg for sg in sg_ids if sg not in found]
 
     def bound_targets(self, sg_ids):

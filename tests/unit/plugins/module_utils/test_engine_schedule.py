@@ -101,6 +101,20 @@ def test_on_an_eventual_cloud_a_targets_next_step_waits_until_a_read_shows_its_p
     assert len(reads) < 2 * len(cloud) and any(len(ids) > 1 for dummy, ids in reads)
 
 
+def test_a_few_targets_answered_together_are_awaited_with_one_read_not_one_each():
+    cloud = dict(('i-%d' % i, ['a']) for i in range(10))
+    provider = DictCloud(cloud, completion='eventual')
+    provider.transport.sleep = lambda seconds: None
+    run = new_engine(provider, sorted(cloud), ['b', 'c'])
+    plan = planner.plan(dict(cloud), ['b', 'c'], 'present', True, provider.constraints)
+    assert run.execute(plan['operations'], dict(cloud)) == []
+    assert provider.problems == [] and all(groups == ['b', 'c'] for groups in cloud.values())
+    # Ten targets are fewer than AWAIT_MIN: each step's awaited targets are read together once every write is answered
+    # (two reads, a write showing one read late here), not a tenth (one target) at a time.
+    reads = [ids for kind, ids in provider.log if kind == 'read']
+    assert all(len(ids) == len(cloud) for ids in reads) and len(reads) <= 2 * 2
+
+
 def test_batches_stay_batches_and_each_waits_for_its_targets_previous_step():
     cloud = dict(('i-%02d' % i, ['a']) for i in range(25))
     provider = DictCloud(cloud, batch_size=10)

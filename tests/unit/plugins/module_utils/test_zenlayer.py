@@ -203,6 +203,34 @@ def test_an_unbind_is_refused_for_the_instance_status_and_a_group_not_available(
     assert [r['body']['securityGroupIds'] for r in session.requests if r['action'] == 'DescribeSecurityGroups'] == [[SG_A, SG_C]]
 
 
+def test_the_groups_a_purge_removes_ride_in_the_existence_check_so_refusals_read_nothing_more():
+    known = {VM_1: instance(VM_1, [SG_A], 'RUNNING'), VM_2: instance(VM_2, [SG_B], 'RUNNING')}
+    statuses = [{'securityGroupId': sg, 'securityGroupStatus': 'Available'} for sg in (SG_A, SG_B, SG_C, SG_D)]
+
+    def describe_groups(body):
+        items = [item for item in statuses if item['securityGroupId'] in body['securityGroupIds']]
+        return ok({'totalCount': len(items), 'dataSet': items})
+
+    cloud, session = provider({'DescribeInstances': describe_instances(known), 'DescribeSecurityGroups': describe_groups})
+    current, dummy = cloud.read([VM_1, VM_2])
+    plan = planner.plan(current, [SG_C, SG_D], 'present', True, cloud.constraints)
+    assert cloud.missing_security_groups([SG_C, SG_D]) == []
+    assert cloud.refusals(plan['targets']) == []
+    asked = [r['body']['securityGroupIds'] for r in session.requests if r['action'] == 'DescribeSecurityGroups']
+    assert asked == [[SG_C, SG_D, SG_A, SG_B]]
+
+
+def test_the_existence_check_takes_no_more_pages_for_the_groups_riding_along():
+    many = ['7%017d' % n for n in range(150)]
+    known = dict(('8%017d' % n, instance('8%017d' % n, [sg], 'RUNNING')) for n, sg in enumerate(many))
+    cloud, session = provider({'DescribeInstances': describe_instances(known),
+                               'DescribeSecurityGroups': lambda body: ok({'totalCount': 0, 'dataSet': []})})
+    cloud.read(sorted(known))
+    assert cloud.missing_security_groups([SG_C]) == [SG_C]
+    asked = [r['body']['securityGroupIds'] for r in session.requests if r['action'] == 'DescribeSecurityGroups']
+    assert len(asked) == 1 and len(asked[0]) == 100 and asked[0][0] == SG_C
+
+
 # -- constraints (at most 2 groups, the inferred floor) --------------------------------------
 
 def test_a_swap_of_two_groups_interleaves_and_never_holds_more_than_two():
