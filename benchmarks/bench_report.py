@@ -194,7 +194,8 @@ def misses(doc):
             out.append('- calls: %s made %d, minimum %d: %s' % (where, ours['calls'], run['minimum_calls'], why))
         if ours['calls'] and ratio(ours['throttled'], ours['calls']) >= TARGET_THROTTLED:
             out.append('- throttled: %s had %d of %d answers throttled' % (where, ours['throttled'], ours['calls']))
-        if run['n'] in (100, 1000) and ratio(ours['task_s'], run['bound']['bound_s']) > TARGET_BOUND:
+        if (run['n'] in (100, 1000) or (run['provider'], run['n']) == ('tencentcloud', 10000)) and \
+                ratio(ours['task_s'], run['bound']['bound_s']) > TARGET_BOUND:
             b = run['bound']
             out.append('- time: %s took %.2f s, %.2fx the bound %.2f s (start-up %.2f + latency chain %.2f + rate %.2f)%s' % (
                 where, ours['task_s'], ratio(ours['task_s'], b['bound_s']), b['bound_s'], b['startup_s'], b['latency_chain_s'], b['rate_s'],
@@ -500,8 +501,8 @@ def render(doc, json_rel, plot_rel):
     lines += engine_cpu(doc)
     miss = misses(doc)
     lines += ['## Targets', '',
-              'Targets (issue 14): calls = minimum in every scenario; throttled answers under %d%%; time within %.1fx the bound at '
-              'N = 100 and 1000; at N = 100 at least %dx faster than the sequential SDK loop, and faster than the Terraform pattern; '
+              'Targets (issues 14 and 26): calls = minimum in every scenario; throttled answers under %d%%; time within %.1fx the bound at '
+              'N = 100 and 1000 (and 10000 on Tencent); at N = 100 at least %dx faster than the sequential SDK loop, and faster than the Terraform pattern; '
               'a no-op task within %.1fx `ansible.builtin.ping`. Missed in this run (each with the figures that say why):' % (
                   TARGET_THROTTLED * 100, TARGET_BOUND, TARGET_SEQ, TARGET_TASK), '']
     lines += miss or ['- none']
@@ -563,7 +564,13 @@ def render(doc, json_rel, plot_rel):
               'the AnsiballZ zip, and its reads (one latency each) on top of what `ansible.builtin.ping` pays; the generic '
               'modules compile only the chosen provider. The *Task start-up* section measures each part and the floor; '
               'below it the 1.3x target would need a transport without `requests`, which the collection\'s dependency rule '
-              '(ansible-core and requests) chose.', '']
+              '(ansible-core and requests) chose. Between the floor and the task: compiling our code from the zip (the '
+              'Tencent module imports about 300 KB of source: 28 ms of `compile()` alone, measured 2026-12-07) and the '
+              'engine\'s own work before and after its request. The controller is not where it goes: ANSIBLE_DEBUG '
+              'timestamps put the worker\'s part before the module runs at 31-50 ms per task for ours and 30-38 ms for '
+              'ping, a few ms after it for both. Each run in the tables above is one playbook, so its task is the module\'s '
+              'first there and also pays building the AnsiballZ payload (once per playbook run and module: about 150-160 ms '
+              'for ours, 120-140 ms for ping, whose build is in the start-up the bound uses).', '']
     lines += processes_section(doc.get('processes'))
     lines += ['## Measured elsewhere', '',
               'Two costs have harnesses of their own, whose figures are kept with the guides they size:', '',
