@@ -180,6 +180,11 @@ def scenario_states(spec, scenario):
     return [g['base']], list(g['new']), True, 'present', list(g['new'])
 
 
+def status_checked(spec):
+    """Which groups the module checks before any write: the added ones everywhere, the removed ones where declared."""
+    return spec.get('status_checked', ('added',))
+
+
 def minimum(name, spec, decl, scenario, n):
     """The fewest calls per action the API allows for the scenario, and the dependent waves."""
     before, wanted, purge, state, dummy = scenario_states(spec, scenario)
@@ -190,7 +195,7 @@ def minimum(name, spec, decl, scenario, n):
     calls = collections.Counter({acts['read']: reads})
     phases = [{acts['read']: reads}]
     checked = 0
-    kinds = spec.get('status_checked', ('added',))
+    kinds = status_checked(spec)
     added = [sg for sg in wanted if sg not in before] if any(kind in ('bind', 'set') for kind, dummy in steps) else []
     removed = [sg for sg in before if (sg in wanted) == (state == 'absent')] if any(kind in ('unbind', 'set') for kind, dummy in steps) else []
     to_check = (added if 'added' in kinds else []) + (removed if 'removed' in kinds else [])
@@ -474,7 +479,7 @@ def main():
                 decl = declared(name, settings)
                 limits = dict(running.emulator.clouds[name].rate_limits)
                 doc['providers'][name] = {'declared': decl, 'emulator_rate_limits': limits, 'actions': spec['actions'],
-                                          'status_checked': list(spec.get('status_checked', ('added',)))}
+                                          'status_checked': list(status_checked(spec))}
                 sizes = parse_sizes(opts.sizes) + (parse_sizes(opts.tencent_extra) if name == 'tencentcloud' else [])
                 for n in sizes:
                     for scenario in scenarios:

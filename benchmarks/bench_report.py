@@ -58,13 +58,11 @@ def formulas(name, prov, latency_ms):
                  d['min_groups'], d['max_groups'], d['completion'], d['delay_reads'],
                  ', %d ms settle' % d['delay_ms'] if d['delay_ms'] else '')]
     lines.append('')
-    if 'removed' in prov.get('status_checked', ()):
-        lines.append('- R = %s `%s`; C = ceil((groups added + groups removed) / %d) `%s` when a group is added or removed (checked '
-                     'before any write: that each added group exists, and that each group an unbind removes is Available)' % (
-                         read, acts['read'], d['group_page'], acts['groups']))
-    else:
-        lines.append('- R = %s `%s`; C = ceil(groups added / %d) `%s` when a group is added (checked before any write)' % (
-            read, acts['read'], d['group_page'], acts['groups']))
+    removed = 'removed' in prov.get('status_checked', ())
+    lines.append('- R = %s `%s`; C = ceil(%s / %d) `%s` when a group is added%s (checked before any write%s)' % (
+        read, acts['read'], '(groups added + groups removed)' if removed else 'groups added', d['group_page'], acts['groups'],
+        ' or removed' if removed else '',
+        ': that each added group exists, and that each group an unbind removes is Available' if removed else ''))
     lines.append('- bind, unbind: W = ceil(N / %d) `%s` / `%s`' % (d['batch_size'], acts['bind'], acts['unbind']))
     if d['set_batch_size'] and acts['set']:
         lines.append('- purge: W = ceil(N / %d) `%s` (one replace call per batch)' % (d['set_batch_size'], acts['set']))

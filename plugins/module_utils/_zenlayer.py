@@ -490,8 +490,9 @@ class ZenlayerCloud:
         if self.kind is INSTANCES:
             # The groups on the instances read ride in the free places of the pages this check reads anyway: refusals()
             # needs the status of each group an unbind removes, and would otherwise read it with a call of its own.
+            room = -len(sg_ids) % PAGE      # free places in the last page
             asked = set(sg_ids) | set(self.group_status)
-            extra = sorted(set(sg for groups in self.current.values() for sg in groups) - asked)[:-len(sg_ids) % PAGE]
+            extra = sorted(set(sg for groups in self.current.values() for sg in groups) - asked)[:room]
         found = self.describe_security_groups(sg_ids + extra)
         return [sg for sg in sg_ids if sg not in found]
 
